@@ -1,0 +1,161 @@
+"""The ``grader`` command.
+
+    grader grade EXERCISE_ID FILE [--json] [--seed N]   exit 0 all passed, 1 not, 2 usage
+    grader exercises list
+    grader exercises validate [ID]                      exit 0 proven, 1 not
+Exit status 3 means the grader itself failed (for example, no safe sandbox).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.exercises import Catalog, UnknownExercise
+from grader.report import Report
+from grader.settings import get_settings
+from grader.spec import SpecError
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_FAULT = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade a file against an exercise")
+    grade.add_argument("exercise_id")
+    grade.add_argument("file", type=Path)
+    grade.add_argument("--json", action="store_true", help="print the JSON report")
+    grade.add_argument("--seed", type=int, help="seed for the case inputs (default: random)")
+
+    exercises = commands.add_parser("exercises", help="list or validate exercise specs")
+    which = exercises.add_subparsers(dest="action", required=True)
+    which.add_parser("list", help="list the exercises")
+    validate = which.add_parser("validate", help="prove specs right before learners see them")
+    validate.add_argument("exercise_id", nargs="?")
+    return parser
+
+
+def _catalog() -> Catalog:
+    settings = get_settings()
+    return Catalog(settings.exercises_dir, settings.reference_dir)
+
+
+def _runner():  # type: ignore[no-untyped-def]
+    from grader.sandbox.forkserver import ForkServerRunner
+
+    settings = get_settings()
+    return ForkServerRunner(slots=1, base_uid=settings.sandbox_base_uid,
+                            scratch_root=settings.scratch_dir)
+
+
+def format_report(report: Report, title: str) -> str:
+    lines = [f"{report.exercise_id}: {title}    (seed {report.seed})", ""]
+    header = f"  {'case':<16} {'status':<15} {'points':>7}  {'output / expected':<22} max error"
+    lines += [header, "  " + "-" * (len(header) - 2)]
+    for case in report.cases:
+        got = "-" if case.output_shape is None else str(tuple(case.output_shape))
+        shapes = f"{got} / {tuple(case.expected_shape)}"
+        error = "-" if case.max_abs_error is None else f"{case.max_abs_error:.2g}"
+        points = f"{case.points:g}/{case.max_points:g}"
+        lines.append(f"  {case.name:<16} {case.status:<15} {points:>7}  {shapes:<22} {error}")
+    verdict = "PASSED" if report.passed else "NOT PASSED"
+    lines += ["", f"score {report.score:g}/{report.max_score:g}  {verdict}  "
+              f"({report.duration_ms:.0f} ms)"]
+    failing = [c for c in report.cases if not c.passed]
+    if failing:
+        lines.append("")
+        for case in failing:
+            body = case.message.replace("\n", "\n    ")
+            lines.append(f"- {case.name}{'' if case.visible else ' (hidden)'}: {body}")
+    if report.diagnosis:
+        lines += ["", "diagnosis:"]
+        for finding in report.diagnosis:
+            body = finding.message.replace("\n", "\n    ")
+            lines.append(f"- [{finding.severity}] {finding.code}: {body}")
+    if report.stdout:
+        lines += ["", "printed output:", report.stdout.rstrip()]
+    return "\n".join(lines)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    try:
+        source = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"grader: cannot read {args.file}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    catalog = _catalog()
+    try:
+        exercise = catalog.get(args.exercise_id)
+    except UnknownExercise:
+        print(f"grader: no exercise {args.exercise_id!r}; known: {', '.join(catalog.ids())}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    from grader.grade import grade
+
+    runner = _runner()
+    try:
+        report = grade(exercise, source, runner, seed=args.seed)
+    finally:
+        runner.close()
+    print(report.model_dump_json(indent=2) if args.json
+          else format_report(report, exercise.spec.title))
+    return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def _exercises(args: argparse.Namespace) -> int:
+    catalog = _catalog()
+    if args.action == "list":
+        for exercise in catalog:
+            spec = exercise.spec
+            print(f"{spec.id:<14} {len(spec.cases)} cases  {spec.max_score:g} points  {spec.title}")
+        return EXIT_PASSED
+    from grader.validate import validate
+
+    try:
+        chosen = [catalog.get(args.exercise_id)] if args.exercise_id else list(catalog)
+    except UnknownExercise:
+        print(f"grader: no exercise {args.exercise_id!r}", file=sys.stderr)
+        return EXIT_USAGE
+    runner = _runner()
+    failed = False
+    try:
+        for exercise in chosen:
+            problems = validate(exercise, runner)
+            failed |= bool(problems)
+            print(f"{exercise.id}: {'ok' if not problems else 'FAILED'}")
+            for problem in problems:
+                print(f"  - {problem}")
+    finally:
+        runner.close()
+    return EXIT_FAILED if failed else EXIT_PASSED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and EXIT_USAGE
+    try:
+        if args.command == "grade":
+            return _grade(args)
+        return _exercises(args)
+    except SpecError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # noqa: BLE001 - the last line of defence prints, not a traceback
+        from grader.sandbox.base import SandboxError
+
+        if isinstance(error, SandboxError):
+            print(f"grader: sandbox failure: {error}", file=sys.stderr)
+            return EXIT_FAULT
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The grading pipeline: spec -> inputs -> sandbox run -> compare -> diagnose -> report."""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from grader.compare import compare, describe_error, matches
+from grader.exercises import Exercise
+from grader.inputs import case_arguments, new_seed
+from grader.report import CaseReport, Finding, Report
+from grader.sandbox.base import CaseInput, CaseRun, Job, RunLimits, Runner
+
+WITHHELD = "[output printed while hidden cases ran is not shown]"
+
+
+def syntax_finding(source: str) -> Finding | None:
+    """Parse (never run) the source in the grader: a syntax error needs no sandbox."""
+    try:
+        ast.parse(source, filename="submission.py")
+    except SyntaxError as error:
+        line = error.lineno or 0
+        message = f"SyntaxError: {error.msg}"
+        if line:
+            message += f" (line {line})"
+            text = (error.text or "").rstrip("\n")
+            if text:
+                caret = " " * max((error.offset or 1) - 1, 0) + "^"
+                message += f"\n    {text}\n    {caret}"
+        return Finding(code="syntax_error", message=message)
+    except (ValueError, RecursionError, MemoryError) as error:
+        return Finding(code="syntax_error", message=f"the source cannot be parsed: {error}")
+    return None
+
+
+def _call_trusted(function: Callable[..., object], args: tuple[np.ndarray, ...]) -> np.ndarray:
+    return np.asarray(function(*(a.copy() for a in args)), dtype=np.float64)
+
+
+def grade(
+    exercise: Exercise, source: str, runner: Runner, seed: int | None = None
+) -> Report:
+    started = time.perf_counter()
+    spec = exercise.spec
+    seed = new_seed() if seed is None else seed
+    arguments = case_arguments(spec, seed)
+    expected = [_call_trusted(exercise.reference, args) for args in arguments]
+    findings: list[Finding] = []
+
+    syntax = syntax_finding(source)
+    if syntax is not None:
+        findings.append(syntax)
+        runs = [CaseRun(kind="error", detail="the submission has a syntax error")] * len(arguments)
+        stdout = stderr = ""
+    else:
+        limits = spec.limits
+        job = Job(
+            source=source,
+            entry_point=spec.entry_point,
+            cases=[CaseInput(args, hidden=not case.visible)
+                   for args, case in zip(arguments, spec.cases, strict=True)],
+            limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb),
+            max_output_elements=max(16 * max(e.size for e in expected), 1 << 16),
+        )
+        result = runner.run(job)
+        runs = result.cases
+        stdout, stderr = result.stdout, result.stderr
+        if result.output_withheld:
+            stdout = f"{stdout}\n{WITHHELD}" if stdout else WITHHELD
+        if result.load_error is not None:
+            findings.append(Finding(
+                code="load_error",
+                message=f"loading your file raised {describe_error(result.load_error)}",
+            ))
+        if result.missing_entry is not None:
+            found = ", ".join(result.missing_entry) or "none"
+            findings.append(Finding(
+                code="missing_entry_point",
+                message=f"no function named {spec.entry_point!r} was defined; "
+                f"functions found: {found}",
+            ))
+
+    cases: list[CaseReport] = []
+    mistakes: dict[str, list[str]] = {}
+    mutated: list[str] = []
+    for case, args, want, run in zip(spec.cases, arguments, expected, runs, strict=True):
+        verdict = compare(run, want, spec.compare, case.visible)
+        mistake = None
+        message = verdict.message
+        if verdict.status != "passed" and run.array is not None:
+            mistake = _diagnose(exercise, run.array, args)
+            if mistake is not None:
+                mistakes.setdefault(mistake, []).append(case.name)
+                message += f"\nThis output matches the known mistake {mistake!r} (see diagnosis)."
+        if run.mutated:
+            mutated.append(case.name)
+        passed = verdict.status == "passed"
+        cases.append(CaseReport(
+            name=case.name,
+            passed=passed,
+            status=verdict.status,
+            message=message,
+            points=case.points if passed else 0.0,
+            max_points=case.points,
+            visible=case.visible,
+            input_shape=list(args[0].shape),
+            expected_shape=list(want.shape),
+            output_shape=verdict.output_shape,
+            max_abs_error=verdict.max_abs_error,
+            mistake=mistake,
+            duration_ms=round(run.seconds * 1000, 3),
+        ))
+    for code, names in mistakes.items():
+        hint = next(m.hint for m in spec.mistakes if m.code == code)
+        findings.append(Finding(code=code, message=hint, cases=names, severity="mistake"))
+    if mutated:
+        findings.append(Finding(
+            code="modifies_input",
+            message="your function changes its input arrays in place; callers will not "
+            "expect that (work on a copy)",
+            cases=mutated,
+            severity="warning",
+        ))
+    score = sum(c.points for c in cases)
+    return Report(
+        exercise_id=spec.id,
+        passed=all(c.passed for c in cases),
+        score=score,
+        max_score=spec.max_score,
+        seed=seed,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        cases=cases,
+        diagnosis=findings,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+def _diagnose(
+    exercise: Exercise, got: np.ndarray, args: tuple[np.ndarray, ...]
+) -> str | None:
+    for code, function in exercise.mistakes.items():
+        try:
+            candidate = _call_trusted(function, args)
+        except ValueError:
+            continue  # a mistake model that does not apply to these inputs
+        if matches(got, candidate, exercise.spec.compare):
+            return code
+    return None

@@ -1,0 +1,99 @@
+"""The runner interface: how the grader asks for learner code to be run, and what comes back.
+
+A runner executes learner code somewhere other than the grader's process and reports, per
+case, what the code produced. It never judges: comparison is the grader's job.
+
+    SandboxError            the runner itself failed (a grader fault, never a learner's)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+CaseKind = Literal["output", "invalid", "error", "timeout", "memory_limit", "crashed"]
+
+
+class SandboxError(Exception):
+    """The sandbox could not run the submission; the grader's fault, not the learner's."""
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    case_seconds: float
+    submission_seconds: float
+    memory_mb: int
+    output_bytes: int = 16 * 1024
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    args: tuple[np.ndarray, ...]
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class Job:
+    source: str
+    entry_point: str
+    cases: Sequence[CaseInput]
+    limits: RunLimits
+    max_output_elements: int = 1 << 22
+
+
+@dataclass(frozen=True)
+class LearnerError:
+    type: str
+    message: str
+    line: int | None = None
+    text: str | None = None
+
+    @classmethod
+    def from_header(cls, data: Any) -> LearnerError:
+        """From a child's description, which may be malformed: keep only well-typed parts."""
+        if not isinstance(data, dict):
+            return cls(type="Exception", message="")
+
+        def text(key: str, default: str | None) -> str | None:
+            value = data.get(key)
+            return value[:500] if isinstance(value, str) else default
+
+        line = data.get("line")
+        return cls(
+            type=text("type", "Exception") or "Exception",
+            message=text("message", "") or "",
+            line=line if type(line) is int and line > 0 else None,
+            text=text("text", None),
+        )
+
+
+@dataclass
+class CaseRun:
+    kind: CaseKind
+    array: np.ndarray | None = None
+    output_type: str | None = None
+    detail: str = ""
+    error: LearnerError | None = None
+    mutated: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class RunResult:
+    cases: list[CaseRun]
+    load_error: LearnerError | None = None
+    missing_entry: list[str] | None = None
+    stdout: str = ""
+    stderr: str = ""
+    output_withheld: bool = False
+    kills: list[str] = field(default_factory=list)
+    max_rss_kb: int = 0
+
+
+class Runner(Protocol):
+    def run(self, job: Job) -> RunResult: ...
+
+    def close(self) -> None: ...

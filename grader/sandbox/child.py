@@ -1,0 +1,177 @@
+"""What runs inside the sandboxed child, after confinement: load the submission, run cases.
+
+The child only computes. It reads frames from fd 0 (the source, then one case at a time, sent
+by the parent only after the previous answer arrived), and writes one frame per step to fd 3.
+It never decides a verdict: the parent compares what arrives, and treats every byte as a
+possible lie. Learner code runs in this process and may replace anything here; that can only
+change the bytes it sends, never what the parent concludes from them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+import traceback
+import types
+from typing import Any, NoReturn
+
+import numpy as np
+
+from grader.sandbox import frames
+
+FILENAME = "submission.py"
+IN_FD = 0
+RESULT_FD = 3
+MAX_TEXT = 500
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _send(header: dict[str, Any], body: bytes = b"") -> None:
+    _flush_std()
+    _write_all(RESULT_FD, frames.encode(header, body))
+
+
+def _flush_std() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - learner code may have replaced or closed the stream
+            pass
+
+
+class _Reader:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.decoder = frames.Decoder(max_body=1 << 30)
+        self.ready: list[tuple[dict[str, Any], bytes]] = []
+
+    def next(self) -> tuple[dict[str, Any], bytes]:
+        while not self.ready:
+            data = os.read(self.fd, 1 << 16)
+            if not data:
+                os._exit(0)
+            self.ready.extend(self.decoder.feed(data))
+        return self.ready.pop(0)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
+
+
+def describe(error: BaseException, source_lines: list[str]) -> dict[str, Any]:
+    """Type, message and the learner's own line: no frames of the grader, no paths."""
+    kind = type(error)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    try:
+        message = str(error)
+    except Exception:  # noqa: BLE001 - a learner's __str__ may raise
+        message = "<the exception's message could not be shown>"
+    line = None
+    if isinstance(error, SyntaxError) and error.filename == FILENAME:
+        line = error.lineno
+        message = error.msg
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_filename == FILENAME:
+            line = lineno
+    text = None
+    if line is not None and 0 < line <= len(source_lines):
+        text = source_lines[line - 1].strip()
+    return {"type": _short(name), "message": _short(message), "line": line,
+            "text": _short(text) if text else None}
+
+
+def _defined_callables(namespace: dict[str, Any]) -> list[str]:
+    return sorted(
+        name for name, value in namespace.items()
+        if not name.startswith("__") and isinstance(value, types.FunctionType | type)
+    )[:20]
+
+
+def _convert(output: object) -> tuple[str, np.ndarray | None, str]:
+    """(accepted type, array, description). The array is None when the output is unusable."""
+    if isinstance(output, np.ndarray):
+        kind = "ndarray"
+        array = np.asarray(output).view(np.ndarray)
+    elif isinstance(output, list | tuple):
+        kind = "list"
+        try:
+            array = np.array(output)
+        except (ValueError, TypeError, RecursionError, MemoryError) as error:
+            return kind, None, f"nested lists that do not form an array ({type(error).__name__})"
+    else:
+        return type(output).__name__[:60], None, f"a {type(output).__name__[:60]}"
+    if array.dtype.kind not in "iuf":
+        what = {"b": "booleans", "c": "complex numbers", "O": "Python objects",
+                "U": "strings", "S": "bytes"}.get(array.dtype.kind, f"dtype {array.dtype}")
+        return kind, None, f"an array of {what}"
+    return kind, array, ""
+
+
+def serve() -> NoReturn:
+    reader = _Reader(IN_FD)
+    header, body = reader.next()
+    entry = str(header.get("entry"))
+    source = body.decode("utf-8", errors="replace")
+    lines = source.splitlines()
+    namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins}
+    try:
+        exec(compile(source, FILENAME, "exec"), namespace)
+    except BaseException as error:  # noqa: BLE001 - any failure of learner code is reported
+        _send({"type": "load_error", "error": describe(error, lines)})
+        os._exit(0)
+    function = namespace.get(entry)
+    if not callable(function):
+        _send({"type": "missing", "found": _defined_callables(namespace)})
+        os._exit(0)
+    _send({"type": "ready"})
+    while True:
+        header, body = reader.next()
+        if header.get("type") != "case":
+            os._exit(0)
+        index = header["index"]
+        args = []
+        offset = 0
+        for meta in header["args"]:
+            dtype = np.dtype(meta["dtype"])
+            count = int(np.prod(meta["shape"], dtype=np.int64))
+            size = count * dtype.itemsize
+            array = np.frombuffer(body[offset : offset + size], dtype=dtype).reshape(meta["shape"])
+            args.append(array.copy())
+            offset += size
+        originals = [a.copy() for a in args]
+        try:
+            output = function(*args)
+        except BaseException as error:  # noqa: BLE001 - any failure of learner code is reported
+            _send({"type": "error", "index": index, "error": describe(error, lines)})
+            continue
+        mutated = any(
+            not (a.shape == o.shape and np.array_equal(a, o, equal_nan=True))
+            for a, o in zip(args, originals, strict=True)
+        )
+        try:
+            kind, array, why = _convert(output)
+        except BaseException as error:  # noqa: BLE001 - conversion runs learner hooks
+            _send({"type": "error", "index": index, "error": describe(error, lines)})
+            continue
+        if array is None:
+            _send({"type": "invalid", "index": index, "output_type": kind, "why": why,
+                   "mutated": mutated})
+        else:
+            _flush_std()
+            _write_all(RESULT_FD, frames.encode_array(
+                {"type": "result", "index": index, "output_type": kind, "mutated": mutated},
+                array))
+
+
+def main() -> NoReturn:
+    try:
+        serve()
+    except BaseException:  # noqa: BLE001 - the harness itself must never print a grader traceback
+        os._exit(70)

@@ -1,0 +1,640 @@
+"""The grader's side of the sandbox: a warm zygote, and one conversation per child.
+
+The grader process never forks (it has threads). It starts the zygote once, hands it four
+pipes per run through SCM_RIGHTS, and then talks to the child directly over those pipes:
+
+    fd 0  grader -> child   the source, then each case's inputs, one at a time
+    fd 1  child -> grader   stdout, capped
+    fd 2  child -> grader   stderr, capped
+    fd 3  child -> grader   one result frame per step, parsed as hostile input
+
+A case's inputs are sent only after the previous case was answered, so nothing printed before
+a hidden case's inputs existed in the child can carry them. Wall-clock limits are the grader's:
+on expiry it asks the zygote to SIGKILL the child's process group, and every child is reaped
+before its run returns. A case that times out or crashes is recorded and the next case runs in
+a fresh child, while the submission's total time lasts.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import json
+import logging
+import os
+import queue
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox import frames
+from grader.sandbox.base import CaseRun, Job, LearnerError, RunResult, SandboxError
+
+log = logging.getLogger("grader.sandbox")
+
+_SCRUBBED_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+}
+_CONFINE_FAILED = 71
+_SIGNALS = {
+    6: "it aborted (SIGABRT)",
+    7: "a bus error (SIGBUS)",
+    8: "an arithmetic fault (SIGFPE)",
+    11: "a segmentation fault (SIGSEGV), often from unbounded recursion",
+}
+
+
+class _Timeout:
+    pass
+
+
+class _Eof:
+    pass
+
+
+TIMEOUT = _Timeout()
+EOF = _Eof()
+
+
+@dataclass
+class Layers:
+    """What the zygote reported it can apply, and why anything is skipped."""
+
+    uid_drop: bool
+    landlock_abi: int
+    seccomp: bool
+    namespaces: list[str]
+    skipped: dict[str, str]
+    zygote_vm_kb: int
+
+    @property
+    def safe(self) -> bool:
+        return self.uid_drop or self.landlock_abi > 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "uid_drop": self.uid_drop,
+            "landlock_abi": self.landlock_abi,
+            "seccomp": self.seccomp,
+            "namespaces": self.namespaces,
+            "rlimits": True,
+            "skipped": self.skipped,
+        }
+
+
+class _Zygote:
+    """The zygote process and the thread that routes its messages to waiting runs."""
+
+    def __init__(self, python: str, cwd: str, start_timeout: float) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = ours
+        self.process = subprocess.Popen(
+            [python, "-I", "-m", "grader.sandbox.zygote", "--ctrl-fd", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=_SCRUBBED_ENV,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        theirs.close()
+        self.sock.settimeout(start_timeout)
+        try:
+            hello = json.loads(self.sock.recv(65536) or b"null")
+        except (TimeoutError, ValueError) as error:
+            self.stop()
+            raise SandboxError(f"the sandbox zygote did not start: {error}") from None
+        if not isinstance(hello, dict) or hello.get("op") != "hello":
+            err = self.process.stderr.read().decode(errors="replace")[-2000:] if self.process.stderr else ""
+            self.stop()
+            raise SandboxError(f"the sandbox zygote did not start:\n{err}")
+        self.sock.settimeout(None)
+        layers = hello["layers"]
+        self.layers = Layers(
+            uid_drop=bool(layers["uid_drop"]),
+            landlock_abi=int(layers["landlock_abi"]),
+            seccomp=bool(layers["seccomp"]),
+            namespaces=list(layers["namespaces"]),
+            skipped=dict(hello["skipped"]),
+            zygote_vm_kb=int(hello["vm_kb"]),
+        )
+        self._send_lock = threading.Lock()
+        self._waiters: dict[str, queue.Queue[dict[str, Any]]] = {}
+        self._waiters_lock = threading.Lock()
+        self.alive = True
+        self._reader = threading.Thread(target=self._read_loop, name="zygote-reader", daemon=True)
+        self._reader.start()
+
+    def _read_loop(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            message = json.loads(data)
+            with self._waiters_lock:
+                waiter = self._waiters.get(message.get("id"))
+            if waiter is not None:
+                waiter.put(message)
+        self.alive = False
+        with self._waiters_lock:
+            for waiter in self._waiters.values():
+                waiter.put({"op": "zygote_died"})
+
+    def open(self, run_id: str) -> queue.Queue[dict[str, Any]]:
+        events: queue.Queue[dict[str, Any]] = queue.Queue()
+        with self._waiters_lock:
+            self._waiters[run_id] = events
+        return events
+
+    def forget(self, run_id: str) -> None:
+        with self._waiters_lock:
+            self._waiters.pop(run_id, None)
+
+    def send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
+        data = json.dumps(message).encode()
+        with self._send_lock:
+            if fds:
+                self.sock.sendmsg(
+                    [data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+                )
+            else:
+                self.sock.send(data)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+
+
+class ForkServerRunner:
+    """Runs jobs in children forked from a warm zygote, ``slots`` at a time."""
+
+    def __init__(
+        self,
+        *,
+        slots: int | None = None,
+        base_uid: int = 61000,
+        scratch_root: Path | None = None,
+        python: str | None = None,
+        start_timeout: float = 30.0,
+    ) -> None:
+        self.slots = slots or os.cpu_count() or 1
+        self.base_uid = base_uid
+        self._own_scratch = scratch_root is None
+        self.scratch_root = Path(scratch_root or tempfile.mkdtemp(prefix="grader-scratch-"))
+        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.scratch_root, 0o711)
+        self.python = python or sys.executable
+        self.start_timeout = start_timeout
+        self._free: queue.Queue[int] = queue.Queue()
+        for slot in range(self.slots):
+            self._free.put(slot)
+        self._zygote_lock = threading.Lock()
+        self._zygote: _Zygote | None = None
+        self.kills: dict[str, int] = {}
+        self._ensure_zygote()
+
+    @property
+    def layers(self) -> Layers:
+        return self._ensure_zygote().layers
+
+    @property
+    def zygote_pid(self) -> int:
+        return self._ensure_zygote().pid
+
+    def _ensure_zygote(self) -> _Zygote:
+        with self._zygote_lock:
+            if self._zygote is None or not self._zygote.alive:
+                if self._zygote is not None:
+                    self._zygote.stop()
+                    log.warning("sandbox zygote died; starting a new one")
+                self._zygote = _Zygote(self.python, str(self.scratch_root), self.start_timeout)
+                layers = self._zygote.layers
+                log.info("sandbox layers: %s", json.dumps(layers.summary()))
+                if not layers.safe:
+                    log.error("sandbox refuses to grade: neither a uid drop nor Landlock is available")
+            return self._zygote
+
+    def close(self) -> None:
+        with self._zygote_lock:
+            if self._zygote is not None:
+                self._zygote.stop()
+                self._zygote = None
+        if self._own_scratch:
+            shutil.rmtree(self.scratch_root, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[int]:
+        slot = self._free.get()
+        try:
+            yield slot
+        finally:
+            self._free.put(slot)
+
+    def run(self, job: Job) -> RunResult:
+        zygote = self._ensure_zygote()
+        if not zygote.layers.safe:
+            raise SandboxError(
+                "refusing to grade: neither a uid drop (run as root) nor Landlock is available"
+            )
+        result = RunResult(cases=[])
+        started = time.monotonic()
+        deadline = started + job.limits.submission_seconds
+        with self._slot() as slot:
+            while len(result.cases) < len(job.cases):
+                if time.monotonic() >= deadline:
+                    self._fill(result, job, CaseRun(
+                        kind="timeout",
+                        detail=f"not run: the submission's total time limit of "
+                        f"{job.limits.submission_seconds:g} s was used up",
+                    ))
+                    break
+                _Session(self, zygote, job, slot, deadline, result).run()
+        return result
+
+    @staticmethod
+    def _fill(result: RunResult, job: Job, outcome: CaseRun) -> None:
+        while len(result.cases) < len(job.cases):
+            result.cases.append(CaseRun(kind=outcome.kind, detail=outcome.detail,
+                                        error=outcome.error))
+
+    def _count_kill(self, reason: str) -> None:
+        self.kills[reason] = self.kills.get(reason, 0) + 1
+
+
+class _Session:
+    """One child: load the source, then answer cases until done, killed or crashed."""
+
+    def __init__(
+        self, runner: ForkServerRunner, zygote: _Zygote, job: Job, slot: int, deadline: float,
+        result: RunResult,
+    ) -> None:
+        self.runner = runner
+        self.zygote = zygote
+        self.job = job
+        self.slot = slot
+        self.deadline = deadline
+        self.result = result
+        self.limits = job.limits
+        itemsize_cap = 8
+        self.decoder = frames.Decoder(max_body=job.max_output_elements * itemsize_cap + 4096)
+        self.selector = selectors.DefaultSelector()
+        self.pending = bytearray()
+        self.hidden_seen = False
+        self.open_reads: set[int] = set()
+        self.frames: list[tuple[dict[str, Any], bytes]] = []
+        self.frame_error: str | None = None
+        self.pending_crash: int | None = None
+        self.crashed_loading = False
+
+    def run(self) -> None:
+        run_id = uuid.uuid4().hex
+        uid = self.runner.base_uid + self.slot
+        scratch = tempfile.mkdtemp(prefix=f"s{self.slot}-", dir=self.runner.scratch_root)
+        if os.geteuid() == 0:
+            os.chown(scratch, uid, uid)
+        pipes = [os.pipe() for _ in range(4)]
+        child_ends = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
+        self.to_child = pipes[0][1]
+        self.stdout, self.stderr, self.results = pipes[1][0], pipes[2][0], pipes[3][0]
+        events = self.zygote.open(run_id)
+        try:
+            cpu = int(self.limits.submission_seconds) + 1
+            self.zygote.send(
+                {"op": "run", "id": run_id, "scratch": scratch, "uid": uid, "gid": uid,
+                 "cpu": cpu, "memory": self.limits.memory_mb << 20},
+                child_ends,
+            )
+            for fd in child_ends:
+                os.close(fd)
+            child_ends = []
+            message = self._event(events, 10.0)
+            if message.get("op") != "started":
+                raise SandboxError("the sandbox zygote did not start a child")
+            for fd in (self.stdout, self.stderr, self.results, self.to_child):
+                os.set_blocking(fd, False)
+            for fd in (self.stdout, self.stderr, self.results):
+                self.selector.register(fd, selectors.EVENT_READ)
+                self.open_reads.add(fd)
+            killed = self._converse()
+            self._close_input()
+            exit_code, rss = self._finish(run_id, events, killed)
+            self.result.max_rss_kb = max(self.result.max_rss_kb, rss)
+            self._after_exit(exit_code)
+        finally:
+            for fd in child_ends:
+                os.close(fd)
+            self.zygote.forget(run_id)
+            self.selector.close()
+            for fd in (self.to_child, self.stdout, self.stderr, self.results):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    # -- the conversation -------------------------------------------------------------------
+
+    def _converse(self) -> str | None:
+        """Drive the child through the cases. Returns a kill reason, or None."""
+        self._queue(frames.encode({"type": "load", "entry": self.job.entry_point},
+                                  self.job.source.encode("utf-8", errors="replace")))
+        first = len(self.result.cases)
+        answer = self._next_frame(self._phase_deadline())
+        if answer is TIMEOUT:
+            self.runner._fill(self.result, self.job, CaseRun(
+                kind="timeout",
+                detail=f"the module did not finish loading within "
+                f"{self.limits.case_seconds:g} s",
+            ))
+            return "timeout"
+        if answer is EOF:
+            self.pending_crash = first
+            self.crashed_loading = True
+            return None
+        assert isinstance(answer, tuple)
+        header, _ = answer
+        if header.get("type") == "load_error":
+            error = LearnerError.from_header(header.get("error"))
+            self.result.load_error = error
+            kind = "memory_limit" if error.type.endswith("MemoryError") else "error"
+            self.runner._fill(self.result, self.job, CaseRun(kind=kind, error=error))
+            return None
+        if header.get("type") == "missing":
+            found = header.get("found")
+            names = [n[:60] for n in found if isinstance(n, str)][:20] if isinstance(found, list) else []
+            self.result.missing_entry = names
+            self.runner._fill(self.result, self.job, CaseRun(
+                kind="error", detail=f"no function named {self.job.entry_point!r}"))
+            return None
+        if header.get("type") != "ready":
+            self.runner._fill(self.result, self.job, CaseRun(
+                kind="crashed", detail="the submission wrote garbage to the grader's channel"))
+            return "protocol"
+        for index in range(first, len(self.job.cases)):
+            case = self.job.cases[index]
+            if case.hidden and not self.hidden_seen:
+                self._drain_output()
+                self.hidden_seen = True
+            self._queue(_case_frame(index, case.args))
+            started = time.monotonic()
+            answer = self._next_frame(self._phase_deadline())
+            seconds = time.monotonic() - started
+            if answer is TIMEOUT:
+                total_left = self.deadline - time.monotonic()
+                limit = (f"the submission's total time limit of "
+                         f"{self.limits.submission_seconds:g} s" if total_left <= 0
+                         else f"the time limit of {self.limits.case_seconds:g} s")
+                self.result.cases.append(CaseRun(
+                    kind="timeout", detail=f"stopped after {seconds:.1f} s: {limit}",
+                    seconds=seconds))
+                return "timeout"
+            if answer is EOF:
+                if self.frame_error is not None:
+                    self.result.cases.append(CaseRun(
+                        kind="invalid", detail=self.frame_error, seconds=seconds))
+                    return "output_limit"
+                self.pending_crash = index
+                return None
+            assert isinstance(answer, tuple)
+            run = _case_run(answer, index, self.job.max_output_elements)
+            run.seconds = seconds
+            self.result.cases.append(run)
+            if run.kind == "crashed":
+                return "protocol"
+        return None
+
+    def _phase_deadline(self) -> float:
+        return min(time.monotonic() + self.limits.case_seconds, self.deadline)
+
+    def _queue(self, data: bytes) -> None:
+        self.pending += data
+        self._pump(0)
+
+    def _next_frame(self, deadline: float) -> tuple[dict[str, Any], bytes] | _Timeout | _Eof:
+        while not self.frames:
+            if self.frame_error is not None or self.results not in self.open_reads:
+                return EOF
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return TIMEOUT
+            self._pump(left)
+        return self.frames.pop(0)
+
+    def _pump(self, timeout: float) -> None:
+        if self.pending and self.to_child >= 0:
+            try:
+                self.selector.modify(self.to_child, selectors.EVENT_WRITE) \
+                    if self._registered(self.to_child) \
+                    else self.selector.register(self.to_child, selectors.EVENT_WRITE)
+            except (OSError, ValueError):
+                self.pending.clear()
+        elif self._registered(self.to_child):
+            self.selector.unregister(self.to_child)
+        if not self.selector.get_map():
+            time.sleep(min(timeout, 0.05))
+            return
+        for key, _ in self.selector.select(timeout):
+            fd = int(key.fd)
+            if fd == self.to_child:
+                self._write_some()
+            else:
+                self._read_some(fd)
+
+    def _registered(self, fd: int) -> bool:
+        if fd < 0:
+            return False
+        try:
+            self.selector.get_key(fd)
+            return True
+        except KeyError:
+            return False
+
+    def _write_some(self) -> None:
+        try:
+            written = os.write(self.to_child, self.pending)
+        except BlockingIOError:
+            return
+        except OSError:  # the child closed its end: it will not read the rest
+            self.pending.clear()
+            return
+        del self.pending[:written]
+
+    def _read_some(self, fd: int) -> None:
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            self.selector.unregister(fd)
+            self.open_reads.discard(fd)
+            return
+        if fd == self.results:
+            if self.frame_error is not None:
+                return
+            try:
+                self.frames.extend(self.decoder.feed(data))
+            except frames.FrameError as error:
+                self.frame_error = f"the output could not be read: {error}"
+        else:
+            self._keep_output(fd, data)
+
+    def _keep_output(self, fd: int, data: bytes) -> None:
+        if self.hidden_seen:
+            self.result.output_withheld = True
+            return
+        text = data.decode("utf-8", errors="replace")
+        cap = self.limits.output_bytes
+        if fd == self.stdout:
+            self.result.stdout = _capped(self.result.stdout, text, cap)
+        else:
+            self.result.stderr = _capped(self.result.stderr, text, cap)
+
+    def _drain_output(self) -> None:
+        """Read what the child printed so far, before any hidden input reaches it."""
+        for fd in (self.stdout, self.stderr):
+            while fd in self.open_reads:
+                try:
+                    data = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    break
+                if not data:
+                    self.selector.unregister(fd)
+                    self.open_reads.discard(fd)
+                    break
+                self._keep_output(fd, data)
+
+    def _close_input(self) -> None:
+        if self._registered(self.to_child):
+            self.selector.unregister(self.to_child)
+        os.close(self.to_child)
+        self.to_child = -1
+
+    # -- the end of a child -----------------------------------------------------------------
+
+    @staticmethod
+    def _event(events: queue.Queue[dict[str, Any]], timeout: float) -> dict[str, Any]:
+        try:
+            message = events.get(timeout=timeout)
+        except queue.Empty:
+            raise SandboxError("the sandbox zygote stopped answering") from None
+        if message.get("op") == "zygote_died":
+            raise SandboxError("the sandbox zygote died")
+        return message
+
+    def _finish(self, run_id: str, events: queue.Queue[dict[str, Any]],
+                killed: str | None) -> tuple[int, int]:
+        if killed is None:
+            # The child has all it needs, and exits at the end of its input: a short grace.
+            try:
+                message = events.get(timeout=1.0)
+            except queue.Empty:
+                killed = "lingering"
+                message = {}
+        if killed is not None:
+            self.runner._count_kill(killed)
+            self.result.kills.append(killed)
+            self.zygote.send({"op": "kill", "id": run_id})
+            message = self._event(events, 10.0)
+        if message.get("op") == "zygote_died":
+            raise SandboxError("the sandbox zygote died")
+        # What the child wrote before it died is still in the pipes.
+        end = time.monotonic() + 1.0
+        while self.open_reads and time.monotonic() < end:
+            self._pump(0.05)
+        return int(message.get("code", -9)), int(message.get("maxrss_kb", 0))
+
+    def _after_exit(self, exit_code: int) -> None:
+        if exit_code == _CONFINE_FAILED and not self.result.cases:
+            raise SandboxError("the sandbox could not confine a child")
+        index = self.pending_crash
+        if index is None:
+            return
+        if exit_code == -9:
+            kind, detail = "memory_limit", "the process was killed, most likely for its memory use"
+        elif exit_code == -24:
+            kind, detail = "timeout", "the process used up its CPU time limit"
+        elif exit_code < 0:
+            kind = "crashed"
+            detail = f"the process died of {_SIGNALS.get(-exit_code, f'signal {-exit_code}')}"
+        else:
+            kind = "crashed"
+            detail = f"the process exited with status {exit_code} before returning a result"
+        outcome = CaseRun(kind=kind, detail=detail)  # type: ignore[arg-type]
+        if self.crashed_loading:
+            outcome.detail = f"while loading the module, {detail}"
+            self.runner._fill(self.result, self.job, outcome)
+        elif index == len(self.result.cases):
+            self.result.cases.append(outcome)
+
+
+def _capped(existing: str, text: str, cap: int) -> str:
+    if len(existing) >= cap:
+        return existing
+    return (existing + text)[:cap]
+
+
+def _case_frame(index: int, args: tuple[np.ndarray, ...]) -> bytes:
+    metas = []
+    bodies = []
+    for arg in args:
+        arg = np.ascontiguousarray(arg)
+        metas.append({"dtype": arg.dtype.str, "shape": list(arg.shape)})
+        bodies.append(arg.tobytes())
+    return frames.encode({"type": "case", "index": index, "args": metas}, b"".join(bodies))
+
+
+def _case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int) -> CaseRun:
+    """Turn a child's answer for case ``index`` into a CaseRun, trusting none of it."""
+    header, body = frame
+    kind = header.get("type")
+    if header.get("index") != index:
+        return CaseRun(kind="crashed",
+                       detail="the submission wrote garbage to the grader's channel")
+    mutated = header.get("mutated") is True
+    output_type = header.get("output_type")
+    output_type = output_type[:60] if isinstance(output_type, str) else None
+    if kind == "error":
+        error = LearnerError.from_header(header.get("error"))
+        run_kind = "memory_limit" if error.type.endswith("MemoryError") else "error"
+        return CaseRun(kind=run_kind, error=error)  # type: ignore[arg-type]
+    if kind == "invalid":
+        why = header.get("why")
+        return CaseRun(kind="invalid", output_type=output_type, mutated=mutated,
+                       detail=why[:200] if isinstance(why, str) else "unusable output")
+    if kind == "result":
+        try:
+            output = frames.decode_array(header, body, max_elements)
+        except frames.FrameError as error:
+            return CaseRun(kind="invalid", detail=f"the output could not be read: {error}")
+        return CaseRun(kind="output", array=output, output_type=output_type, mutated=mutated)
+    return CaseRun(kind="crashed", detail="the submission wrote garbage to the grader's channel")

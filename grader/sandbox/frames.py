@@ -1,0 +1,117 @@
+"""Length-prefixed frames between the grader and a sandboxed child.
+
+    frame := b"GRF1" | u32 header length | u64 body length | JSON header | raw body
+
+Arrays travel as a header naming dtype and shape and a body of raw bytes. Nothing is pickled.
+The decoder is written for the parent, which reads what hostile code wrote: every length is
+capped, the header must be a small JSON object, and an array's body must be exactly as long
+as its declared dtype and shape say.
+
+This module is imported by the sandbox child too, so it depends on numpy and the stdlib only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"GRF1"
+_PREFIX = struct.Struct("<4sIQ")
+PREFIX_SIZE = _PREFIX.size
+MAX_HEADER = 64 * 1024
+MAX_NDIM = 8
+# Numeric dtypes only: bool, signed and unsigned integers, floats. Never object, str, complex.
+_DTYPE_RE = re.compile(r"^[<>|=]?[biuf][1248]$")
+
+
+class FrameError(Exception):
+    """The byte stream is not a well-formed frame sequence."""
+
+
+def encode(header: dict[str, Any], body: bytes = b"") -> bytes:
+    head = json.dumps(header, separators=(",", ":")).encode()
+    return _PREFIX.pack(MAGIC, len(head), len(body)) + head + body
+
+
+def encode_array(header: dict[str, Any], array: np.ndarray) -> bytes:
+    array = np.ascontiguousarray(array)
+    meta = dict(header, dtype=array.dtype.str, shape=list(array.shape))
+    return encode(meta, array.tobytes())
+
+
+class Decoder:
+    """Incremental decoder: ``feed`` bytes as they arrive, iterate complete frames."""
+
+    def __init__(self, max_body: int) -> None:
+        self.max_body = max_body
+        self._buffer = bytearray()
+        self._need: tuple[int, int] | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> Iterator[tuple[dict[str, Any], bytes]]:
+        self._buffer += data
+        while True:
+            if self._need is None:
+                if len(self._buffer) < PREFIX_SIZE:
+                    return
+                magic, head_len, body_len = _PREFIX.unpack_from(self._buffer)
+                if magic != MAGIC:
+                    raise FrameError("bad frame magic")
+                if head_len > MAX_HEADER:
+                    raise FrameError(f"frame header of {head_len} bytes is over the limit")
+                if body_len > self.max_body:
+                    raise FrameError(f"frame body of {body_len} bytes is over the limit")
+                self._need = (head_len, body_len)
+            head_len, body_len = self._need
+            total = PREFIX_SIZE + head_len + body_len
+            if len(self._buffer) < total:
+                return
+            head = bytes(self._buffer[PREFIX_SIZE : PREFIX_SIZE + head_len])
+            body = bytes(self._buffer[PREFIX_SIZE + head_len : total])
+            del self._buffer[:total]
+            self._need = None
+            yield _parse_header(head), body
+
+
+def _parse_header(head: bytes) -> dict[str, Any]:
+    try:
+        header = json.loads(head.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise FrameError("frame header is not JSON") from None
+    if not isinstance(header, dict):
+        raise FrameError("frame header is not a JSON object")
+    return header
+
+
+def decode_array(header: dict[str, Any], body: bytes, max_elements: int) -> np.ndarray:
+    """Build an array from a header and body that may both be lies. Raises FrameError."""
+    dtype_text = header.get("dtype")
+    shape = header.get("shape")
+    if not isinstance(dtype_text, str) or not _DTYPE_RE.match(dtype_text):
+        raise FrameError(f"unsupported dtype {str(dtype_text)[:40]!r}")
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_NDIM
+        or not all(type(d) is int and 0 <= d <= max_elements for d in shape)
+    ):
+        raise FrameError("shape is not a short list of non-negative integers")
+    dtype = np.dtype(dtype_text)
+    count = 1
+    for d in shape:
+        count *= d
+    if count > max_elements:
+        raise FrameError(f"array of {count} elements is over the limit of {max_elements}")
+    if len(body) != count * dtype.itemsize:
+        raise FrameError(
+            f"body is {len(body)} bytes but dtype {dtype_text} and shape {shape} "
+            f"need {count * dtype.itemsize}"
+        )
+    return np.frombuffer(body, dtype=dtype).reshape(shape).copy()

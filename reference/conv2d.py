@@ -1,0 +1,43 @@
+"""Trusted reference and mistake models for the conv2d exercise.
+
+The convolution of deep learning is a cross-correlation: the kernel is not flipped, and the
+output is "valid", with no padding.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def conv(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Valid cross-correlation, float64: out[i, j] = sum(image[i:i+kh, j:j+kw] * kernel)."""
+    image = np.asarray(image, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    windows = sliding_window_view(image, kernel.shape)
+    return np.einsum("ijkl,kl->ij", windows, kernel)
+
+
+def flipped_kernel(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """True convolution: the kernel flipped on both axes."""
+    return conv(image, np.asarray(kernel)[::-1, ::-1])
+
+
+def _padded(image: np.ndarray, kernel: np.ndarray, pad: tuple[int, int]) -> np.ndarray:
+    return conv(np.pad(np.asarray(image, dtype=np.float64), [(pad[0], pad[0]), (pad[1], pad[1])]),
+                kernel)
+
+
+def same_padding(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Zero-padded so that the output is as large as the image."""
+    kh, kw = np.shape(kernel)
+    return _padded(image, kernel, (kh // 2, kw // 2))
+
+
+def full_padding(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Zero-padded by the kernel size less one: every overlap, output (H+kh-1, W+kw-1)."""
+    kh, kw = np.shape(kernel)
+    return _padded(image, kernel, (kh - 1, kw - 1))
+
+
+def transposed_output(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The right values, with rows and columns swapped."""
+    return conv(image, kernel).T
