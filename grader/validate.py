@@ -28,7 +28,14 @@ def _as_submission(exercise: Exercise, function_ref: str) -> str:
         source = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SpecError(f"cannot read {path}: {error}") from None
-    return f"{source}\n\n{exercise.spec.entry_point} = {function}\n"
+    # The module runs in a namespace of its own, so binding the entry point cannot shadow a
+    # name the module uses itself.
+    return (
+        "import types as _types\n"
+        "_module = _types.ModuleType('reference')\n"
+        f"exec(compile({source!r}, 'reference.py', 'exec'), _module.__dict__)\n"
+        f"{exercise.spec.entry_point} = _module.{function}\n"
+    )
 
 
 def _statuses(report: Report) -> list[str]:
