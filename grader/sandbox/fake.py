@@ -1,0 +1,39 @@
+"""A runner for tests of everything above the sandbox: it calls a trusted Python function.
+
+``FakeRunner(function)`` answers each case with ``function(*args)``, in this process. It is
+for tests of the pipeline and the API only, never for learner code: the sandbox's own tests and
+the end-to-end ones use the real ``ForkServerRunner``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox.base import CaseRun, Job, LearnerError, RunResult
+
+
+class FakeRunner:
+    def __init__(self, function: Callable[..., Any], stdout: str = "") -> None:
+        self.function = function
+        self.stdout = stdout
+        self.jobs: list[Job] = []
+
+    def run(self, job: Job) -> RunResult:
+        self.jobs.append(job)
+        cases = []
+        for case in job.cases:
+            try:
+                output = self.function(*(a.copy() for a in case.args))
+            except Exception as error:  # noqa: BLE001 - a fake learner's failure is a result
+                cases.append(CaseRun(kind="error",
+                                     error=LearnerError(type(error).__name__, str(error))))
+                continue
+            kind = "ndarray" if isinstance(output, np.ndarray) else "list"
+            cases.append(CaseRun(kind="output", array=np.asarray(output), output_type=kind))
+        return RunResult(cases=cases, stdout=self.stdout)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,9 @@
+import numpy as np
+
+
+def convolve(image, kernel):
+    return image
+
+
+def helper(x):
+    return x

@@ -1,0 +1,112 @@
+"""The step-by-step comparison and its messages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.compare import compare, matches
+from grader.sandbox.base import CaseRun, LearnerError
+from grader.spec import Comparison
+
+RULES = Comparison(rtol=1e-6, atol=1e-9)
+EXPECTED = np.arange(36, dtype=float).reshape(6, 6) / 7
+
+
+def output(array: np.ndarray, output_type: str = "ndarray") -> CaseRun:
+    return CaseRun(kind="output", array=array, output_type=output_type)
+
+
+def test_equal_output_passes() -> None:
+    verdict = compare(output(EXPECTED.copy()), EXPECTED, RULES, visible=True)
+    assert verdict.status == "passed"
+    assert verdict.max_abs_error == 0.0
+
+
+def test_values_within_tolerance_pass() -> None:
+    verdict = compare(output(EXPECTED * (1 + 1e-9)), EXPECTED, RULES, visible=True)
+    assert verdict.status == "passed"
+
+
+def test_integer_output_is_compared_as_numbers() -> None:
+    whole = np.arange(36).reshape(6, 6)
+    assert compare(output(whole), whole.astype(float), RULES, True).status == "passed"
+
+
+def test_wrong_shape_says_expected_and_got() -> None:
+    verdict = compare(output(np.zeros((8, 8))), EXPECTED, RULES, visible=True)
+    assert verdict.status == "wrong_shape"
+    assert verdict.message == "expected an array of shape (6, 6), got (8, 8)"
+    assert verdict.output_shape == [8, 8]
+
+
+def test_wrong_number_of_dimensions_is_named() -> None:
+    verdict = compare(output(np.zeros(36)), EXPECTED, RULES, visible=True)
+    assert "(36,)" in verdict.message and "1-D instead of 2-D" in verdict.message
+
+
+def test_wrong_values_say_how_far_where_and_how_many() -> None:
+    got = EXPECTED.copy()
+    got[2, 4] += 5.0
+    got[0, 0] += 0.5
+    verdict = compare(output(got), EXPECTED, RULES, visible=True)
+    assert verdict.status == "wrong_values"
+    assert verdict.max_abs_error == 5.0
+    assert "2 of 36 values (6%)" in verdict.message
+    assert "the largest error is 5, at [2, 4]" in verdict.message
+    assert f"expected {EXPECTED[2, 4]:.4g}, got {got[2, 4]:.4g}" in verdict.message
+    assert "expected, from [1, 3]:" in verdict.message
+
+
+def test_hidden_case_shows_no_values() -> None:
+    got = EXPECTED.copy()
+    got[2, 4] += 5.0
+    verdict = compare(output(got), EXPECTED, RULES, visible=False)
+    assert verdict.status == "wrong_values"
+    assert "at [2, 4]" in verdict.message
+    assert f"{EXPECTED[2, 4]:.4g}" not in verdict.message
+    assert "expected, from" not in verdict.message
+
+
+def test_nan_and_inf_are_invalid_output() -> None:
+    got = EXPECTED.copy()
+    got[1, 2] = np.nan
+    got[3, 3] = np.inf
+    verdict = compare(output(got), EXPECTED, RULES, visible=True)
+    assert verdict.status == "invalid_output"
+    assert "1 NaN and 1 infinite values, the first at [1, 2]" in verdict.message
+
+
+def test_lists_are_refused_when_the_spec_accepts_arrays_only() -> None:
+    rules = Comparison(accept=["ndarray"])
+    verdict = compare(output(EXPECTED, output_type="list"), EXPECTED, rules, visible=True)
+    assert verdict.status == "invalid_output"
+    assert verdict.message == "expected a numpy array, got nested lists"
+
+
+def test_boolean_array_is_invalid_output() -> None:
+    verdict = compare(output(np.ones((6, 6), dtype=bool)), EXPECTED, RULES, visible=True)
+    assert verdict.status == "invalid_output"
+
+
+def test_child_reported_failures_map_to_their_status() -> None:
+    error = LearnerError("ValueError", "bad shape", line=4, text="out[0] = image[0]")
+    cases = {
+        "error": CaseRun(kind="error", error=error),
+        "timeout": CaseRun(kind="timeout", detail="stopped after 2.0 s"),
+        "memory_limit": CaseRun(kind="memory_limit", detail="killed"),
+        "crashed": CaseRun(kind="crashed", detail="segfault"),
+        "invalid_output": CaseRun(kind="invalid", detail="a NoneType"),
+    }
+    for status, run in cases.items():
+        assert compare(run, EXPECTED, RULES, visible=True).status == status
+    message = compare(cases["error"], EXPECTED, RULES, True).message
+    assert message == "your code raised ValueError: bad shape (line 4: out[0] = image[0])"
+
+
+def test_matches_needs_same_shape_and_close_values() -> None:
+    assert matches(EXPECTED + 1e-12, EXPECTED, RULES)
+    assert not matches(EXPECTED + 1e-3, EXPECTED, RULES)
+    assert not matches(EXPECTED.T[:5], EXPECTED, RULES)
+    nan = EXPECTED.copy()
+    nan[0, 0] = np.nan
+    assert not matches(nan, EXPECTED, RULES)

@@ -1,0 +1,95 @@
+"""The result-frame parser, which reads what hostile code wrote."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.sandbox import frames
+
+
+def decode_all(data: bytes, max_body: int = 1 << 20) -> list[tuple[dict, bytes]]:
+    return list(frames.Decoder(max_body).feed(data))
+
+
+def test_an_array_survives_the_round_trip() -> None:
+    array = np.random.default_rng(0).normal(size=(4, 5))
+    [(header, body)] = decode_all(frames.encode_array({"type": "result", "index": 2}, array))
+    assert header["index"] == 2
+    np.testing.assert_array_equal(frames.decode_array(header, body, 100), array)
+
+
+def test_frames_split_at_any_byte_are_reassembled() -> None:
+    data = frames.encode({"a": 1}, b"xyz") + frames.encode({"b": 2})
+    decoder = frames.Decoder(100)
+    got = [f for byte in data for f in decoder.feed(bytes([byte]))]
+    assert got == [({"a": 1}, b"xyz"), ({"b": 2}, b"")]
+
+
+def test_bad_magic_is_refused() -> None:
+    with pytest.raises(frames.FrameError, match="magic"):
+        decode_all(b"XXXX" + bytes(12))
+
+
+def test_an_oversized_body_is_refused_before_it_is_read() -> None:
+    with pytest.raises(frames.FrameError, match="over the limit"):
+        decode_all(struct.pack("<4sIQ", b"GRF1", 2, 1 << 40) + b"{}")
+
+
+def test_a_header_that_is_not_a_json_object_is_refused() -> None:
+    with pytest.raises(frames.FrameError, match="not a JSON object"):
+        decode_all(struct.pack("<4sIQ", b"GRF1", 3, 0) + b"[1]")
+
+
+@pytest.mark.parametrize("dtype", ["|O", "<c16", "<U4", "|S3", "<M8", "V8", "", "<f16"])
+def test_non_numeric_dtypes_are_refused(dtype: str) -> None:
+    with pytest.raises(frames.FrameError, match="dtype"):
+        frames.decode_array({"dtype": dtype, "shape": [1]}, bytes(16), 10)
+
+
+@pytest.mark.parametrize("shape", [[-1], [2.0], "[2]", [True], [1] * 9, None])
+def test_malformed_shapes_are_refused(shape: object) -> None:
+    with pytest.raises(frames.FrameError):
+        frames.decode_array({"dtype": "<f8", "shape": shape}, bytes(16), 10)
+
+
+def test_a_body_that_disagrees_with_the_shape_is_refused() -> None:
+    with pytest.raises(frames.FrameError, match="need 32"):
+        frames.decode_array({"dtype": "<f8", "shape": [2, 2]}, bytes(24), 10)
+
+
+def test_too_many_elements_are_refused() -> None:
+    with pytest.raises(frames.FrameError, match="over the limit"):
+        frames.decode_array({"dtype": "|u1", "shape": [1000, 1000]}, bytes(10**6), 1000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_only_ever_raise_frame_error(data: bytes) -> None:
+    try:
+        for header, body in frames.Decoder(1 << 10).feed(data):
+            frames.decode_array(header, body, 1 << 10)
+    except frames.FrameError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["dtype", "shape", "type", "index"]),
+                    st.one_of(st.text(max_size=8), st.integers(), st.none(),
+                              st.lists(st.integers(-3, 5), max_size=10)),
+                    max_size=4),
+    st.binary(max_size=128),
+)
+def test_arbitrary_headers_give_an_array_or_frame_error(header: dict, body: bytes) -> None:
+    [(parsed, parsed_body)] = decode_all(frames.encode(header, body))
+    try:
+        array = frames.decode_array(parsed, parsed_body, 1 << 10)
+    except frames.FrameError:
+        return
+    assert isinstance(array, np.ndarray) and array.dtype.kind in "biuf"
+    assert array.nbytes == len(body)

@@ -1,0 +1,152 @@
+"""Grading real submissions in real sandboxed processes: every status and every diagnosis."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from grader.exercises import Exercise
+
+pytestmark = pytest.mark.processes
+
+
+def statuses(report) -> list[str]:
+    return [c.status for c in report.cases]
+
+
+def test_a_correct_loop_solution_passes_four_of_four(grade_file) -> None:
+    report = grade_file("conv2d/correct_loops")
+    assert report.passed and report.score == 4 and report.max_score == 4
+    assert statuses(report) == ["passed"] * 4
+
+
+def test_nested_lists_pass(grade_file) -> None:
+    assert grade_file("conv2d/correct_lists").passed
+
+
+@pytest.mark.parametrize(("sample", "mistake", "status"), [
+    ("flipped_kernel", "flipped_kernel", "wrong_values"),
+    ("same_padding", "same_padding", "wrong_shape"),
+    ("full_padding", "full_padding", "wrong_shape"),
+])
+def test_known_mistakes_are_diagnosed(grade_file, sample, mistake, status) -> None:
+    report = grade_file(f"conv2d/{sample}")
+    assert statuses(report) == [status] * 4
+    assert [c.mistake for c in report.cases] == [mistake] * 4
+    assert [f.code for f in report.diagnosis] == [mistake]
+
+
+def test_transposed_output_is_diagnosed_for_square_and_tall_images(grade_file) -> None:
+    report = grade_file("conv2d/transposed")
+    assert statuses(report) == ["wrong_values", "wrong_shape", "wrong_values", "wrong_shape"]
+    assert {c.mistake for c in report.cases} == {"transposed_output"}
+
+
+def test_infinite_loop_times_out_on_each_case_within_the_submission_limit(grade_file) -> None:
+    started = time.monotonic()
+    report = grade_file("infinite_loop")
+    elapsed = time.monotonic() - started
+    assert statuses(report) == ["timeout"] * 4
+    assert elapsed < 10.0 + 1.0  # conv2d's submission limit, plus the reaping
+    assert "time limit of 2 s" in report.cases[0].message
+
+
+def test_a_loop_on_one_case_leaves_verdicts_for_the_other_three(grade_file) -> None:
+    report = grade_file("loops_on_10x10")
+    assert statuses(report) == ["passed", "passed", "timeout", "passed"]
+    assert report.score == 3
+
+
+def test_the_submission_limit_cuts_off_what_is_left(quick_conv2d: Exercise, grade_file) -> None:
+    report = grade_file("infinite_loop", exercise=quick_conv2d.__class__(
+        **{**quick_conv2d.__dict__,
+           "spec": quick_conv2d.spec.model_copy(update={"limits": quick_conv2d.spec.limits
+                                                       .model_copy(update={
+                                                           "submission_seconds": 1.2})})}))
+    assert statuses(report) == ["timeout"] * 4
+    assert "total time limit of 1.2 s" in report.cases[-1].message
+
+
+def test_right_only_for_the_first_shape_scores_one_of_four(grade_file) -> None:
+    report = grade_file("right_only_8x8")
+    assert report.score == 1
+    assert statuses(report) == ["passed", "wrong_shape", "wrong_shape", "wrong_shape"]
+
+
+def test_a_crash_in_one_case_does_not_take_the_others(grade_file) -> None:
+    report = grade_file("exits_on_12x10")
+    assert statuses(report) == ["passed", "crashed", "passed", "passed"]
+    assert "exited with status 0 before returning a result" in report.cases[1].message
+
+
+@pytest.mark.parametrize(("name", "status", "text"), [
+    ("returns_none", "invalid_output", "got a NoneType"),
+    ("returns_nan", "invalid_output", "1 NaN value, the first at [0, 1]"),
+    ("returns_strings", "invalid_output", "an array of strings"),
+    ("returns_complex", "invalid_output", "an array of complex numbers"),
+    ("raises", "error", "ValueError"),
+    ("sys_exit", "error", "SystemExit"),
+    ("deep_recursion", "error", "RecursionError"),
+    ("segfault", "crashed", "SIGSEGV"),
+    ("memory_bomb", "memory_limit", "MemoryError"),
+    ("int_truncation", "wrong_values", "differ from the expected"),
+])
+def test_each_failure_gets_its_status_and_a_message(grade_file, name, status, text) -> None:
+    report = grade_file(name)
+    assert statuses(report) == [status] * 4
+    assert text in report.cases[0].message
+    assert report.score == 0
+
+
+def test_an_exception_shows_the_learners_line_and_no_grader_paths(grade_file) -> None:
+    message = grade_file("raises").cases[0].message
+    assert "(line 6: out[0] = image[0] * kernel[0])" in message
+    assert "grader" not in message and "/" not in message.split("raised")[0]
+
+
+def test_syntax_error_is_reported_with_line_and_caret(grade_file) -> None:
+    report = grade_file("syntax_error")
+    assert statuses(report) == ["error"] * 4
+    [finding] = report.diagnosis
+    assert finding.code == "syntax_error" and "(line 4)" in finding.message
+    assert "^" in finding.message
+
+
+def test_a_missing_entry_point_lists_the_functions_found(grade_file) -> None:
+    report = grade_file("no_entry_point")
+    assert statuses(report) == ["error"] * 4
+    [finding] = report.diagnosis
+    assert finding.code == "missing_entry_point"
+    assert "functions found: convolve, helper" in finding.message
+
+
+def test_an_error_while_loading_is_a_finding(grade_file) -> None:
+    report = grade_file("load_error")
+    assert statuses(report) == ["error"] * 4
+    assert report.diagnosis[0].code == "load_error"
+    assert "line 3" in report.diagnosis[0].message
+
+
+def test_modifying_inputs_is_a_warning_not_a_failure(grade_file) -> None:
+    report = grade_file("mutates_input")
+    assert report.passed
+    [finding] = report.diagnosis
+    assert finding.code == "modifies_input" and finding.severity == "warning"
+    assert len(finding.cases) == 4
+
+
+def test_output_printed_in_hidden_cases_is_withheld(grade_file) -> None:
+    report = grade_file("prints_everywhere")
+    assert report.passed
+    assert report.stdout.startswith("loading\ncase (8, 8)")
+    assert "case (12, 10)" in report.stdout
+    assert "(10, 10)" not in report.stdout and "(12, 8)" not in report.stdout
+    assert "hidden cases ran is not shown" in report.stdout
+
+
+def test_the_second_exercise_grades_in_the_sandbox(catalog, grade_file) -> None:
+    pool = catalog.get("maxpool2d")
+    assert grade_file("maxpool2d/correct", exercise=pool).passed
+    report = grade_file("maxpool2d/stride_one", exercise=pool)
+    assert [f.code for f in report.diagnosis] == ["stride_one"]

@@ -1,0 +1,98 @@
+"""Exercise specs: loading, validation errors that name the file and field, a second exercise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.exercises import Catalog
+from grader.settings import PROJECT_ROOT
+from grader.spec import SpecError, load_spec
+
+CONV2D = (PROJECT_ROOT / "exercises" / "conv2d.toml").read_text()
+
+
+def write(tmp_path: Path, text: str, name: str = "conv2d") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def test_conv2d_spec_declares_the_four_cases_in_order() -> None:
+    spec = load_spec(PROJECT_ROOT / "exercises" / "conv2d.toml")
+    image = spec.arguments[0]
+    shapes = [spec.shape_of(case, image) for case in spec.cases]
+    assert shapes == [(8, 8), (12, 10), (10, 10), (12, 8)]
+    assert all(spec.shape_of(case, spec.arguments[1]) == (3, 3) for case in spec.cases)
+    assert spec.entry_point == "conv"
+    assert {m.code for m in spec.mistakes} >= {
+        "flipped_kernel", "same_padding", "full_padding", "transposed_output"}
+
+
+def test_error_names_the_file_and_the_field(tmp_path: Path) -> None:
+    path = write(tmp_path, CONV2D.replace("rtol = 1e-6", "rtol = -1"))
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert str(path) in str(error.value)
+    assert "compare.rtol" in str(error.value)
+
+
+def test_unknown_field_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, CONV2D.replace('entry_point = "conv"', 'entry_point = "conv"\nentry = 1'))
+    with pytest.raises(SpecError, match="entry"):
+        load_spec(path)
+
+
+def test_case_with_unknown_argument_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, CONV2D.replace("shapes = { image = [8, 8] }",
+                                          "shapes = { picture = [8, 8] }"))
+    with pytest.raises(SpecError, match="unknown arguments"):
+        load_spec(path)
+
+
+def test_zero_time_limit_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, CONV2D.replace("case_seconds = 2.0", "case_seconds = 0"))
+    with pytest.raises(SpecError, match="limits.case_seconds"):
+        load_spec(path)
+
+
+def test_not_toml_is_reported_with_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "id = ")
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load_spec(path)
+
+
+def test_id_must_match_the_file_name(tmp_path: Path) -> None:
+    path = write(tmp_path, CONV2D, name="other")
+    with pytest.raises(SpecError, match="must match the file name"):
+        load_spec(path)
+
+
+def test_sample_verdicts_must_cover_every_case(tmp_path: Path) -> None:
+    text = CONV2D.replace('expect = ["passed", "passed", "passed", "passed"]',
+                          'expect = ["passed"]', 1)
+    with pytest.raises(SpecError, match="samples.0"):
+        load_spec(write(tmp_path, text))
+
+
+def test_unknown_reference_function_names_the_field(tmp_path: Path) -> None:
+    (tmp_path / "ex").mkdir()
+    write(tmp_path / "ex", CONV2D.replace('function = "conv2d:same_padding"',
+                                          'function = "conv2d:no_such_thing"'))
+    with pytest.raises(SpecError, match=r"mistakes\[1\]\.function.*no_such_thing"):
+        Catalog(tmp_path / "ex", PROJECT_ROOT / "reference")
+
+
+def test_unknown_reference_module_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "ex").mkdir()
+    write(tmp_path / "ex", CONV2D.replace('reference = "conv2d:conv"', 'reference = "nope:conv"'))
+    with pytest.raises(SpecError, match="no reference module"):
+        Catalog(tmp_path / "ex", PROJECT_ROOT / "reference")
+
+
+def test_catalog_holds_a_second_exercise_with_no_code_of_its_own(catalog: Catalog) -> None:
+    assert catalog.ids() == ["conv2d", "maxpool2d"]
+    pool = catalog.get("maxpool2d")
+    assert pool.spec.entry_point == "pool"
+    assert set(pool.mistakes) == {"average_pooling", "stride_one"}
