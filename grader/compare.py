@@ -92,7 +92,8 @@ def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool
     max_error = float(error.max()) if error.size else 0.0
     if not wrong.any():
         return Verdict("passed", f"all {got.size} values match", shape, max_error)
-    worst = np.unravel_index(int(np.argmax(np.where(wrong, error, -1.0))), got.shape)
+    flat = int(np.argmax(np.where(wrong, error, -1.0)))
+    worst = tuple(int(i) for i in np.unravel_index(flat, got.shape))
     count = int(wrong.sum())
     message = (
         f"{count} of {got.size} values ({100 * count / got.size:.0f}%) differ from the expected "

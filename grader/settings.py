@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     reference_dir: Path = PROJECT_ROOT / "reference"
     data_dir: Path = PROJECT_ROOT / "data"
     scratch_dir: Path | None = Field(
-        default=None, description="Where children get their scratch folders; a new temp dir if unset"
+        default=None,
+        description="Where children get their scratch folders; a new temp dir if unset",
     )
     slots: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
     sandbox_base_uid: int = Field(default=61000, ge=1000, le=2**31 - 1024)

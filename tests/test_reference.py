@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.signal import correlate2d, convolve2d
+from scipy.signal import convolve2d, correlate2d
 
 from grader.exercises import Catalog
 

@@ -39,7 +39,8 @@ def test_error_names_the_file_and_the_field(tmp_path: Path) -> None:
 
 
 def test_unknown_field_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, CONV2D.replace('entry_point = "conv"', 'entry_point = "conv"\nentry = 1'))
+    text = CONV2D.replace('entry_point = "conv"', 'entry_point = "conv"\nentry = 1')
+    path = write(tmp_path, text)
     with pytest.raises(SpecError, match="entry"):
         load_spec(path)
 

@@ -10,6 +10,7 @@ change the bytes it sends, never what the parent concludes from them.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import sys
 import traceback
@@ -40,10 +41,9 @@ def _send(header: dict[str, Any], body: bytes = b"") -> None:
 
 def _flush_std() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # learner code may have replaced or closed the stream
+        with contextlib.suppress(Exception):
             stream.flush()
-        except Exception:  # noqa: BLE001 - learner code may have replaced or closed the stream
-            pass
 
 
 class _Reader:
@@ -156,18 +156,18 @@ def serve() -> NoReturn:
             for a, o in zip(args, originals, strict=True)
         )
         try:
-            kind, array, why = _convert(output)
+            kind, converted, why = _convert(output)
         except BaseException as error:  # noqa: BLE001 - conversion runs learner hooks
             _send({"type": "error", "index": index, "error": describe(error, lines)})
             continue
-        if array is None:
+        if converted is None:
             _send({"type": "invalid", "index": index, "output_type": kind, "why": why,
                    "mutated": mutated})
         else:
             _flush_std()
             _write_all(RESULT_FD, frames.encode_array(
                 {"type": "result", "index": index, "output_type": kind, "mutated": mutated},
-                array))
+                converted))
 
 
 def main() -> NoReturn:

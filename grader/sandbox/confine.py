@@ -62,6 +62,9 @@ def enter(
     limit(resource.RLIMIT_NOFILE, 32)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     limit(resource.RLIMIT_AS, base_vm + memory_bytes)
+    # Opened while this process may still open the paths; enforced after the uid drop.
+    ruleset = landlock.prepare(plan.read_only, [scratch], plan.landlock_abi) \
+        if plan.landlock_abi else None
     if plan.drop_uid:
         os.setgroups([])
         os.setresgid(gid, gid, gid)
@@ -71,8 +74,8 @@ def enter(
         _drop_capabilities()
     os.umask(0o077)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    if plan.landlock_abi:
-        landlock.restrict(plan.read_only, [scratch], plan.landlock_abi)
+    if ruleset is not None:
+        landlock.enforce(ruleset)
     if plan.seccomp:
         seccomp.install(os.getpid())
     _fresh_std_streams()

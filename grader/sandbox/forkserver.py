@@ -123,7 +123,8 @@ class _Zygote:
             self.stop()
             raise SandboxError(f"the sandbox zygote did not start: {error}") from None
         if not isinstance(hello, dict) or hello.get("op") != "hello":
-            err = self.process.stderr.read().decode(errors="replace")[-2000:] if self.process.stderr else ""
+            stderr = self.process.stderr
+            err = stderr.read().decode(errors="replace")[-2000:] if stderr else ""
             self.stop()
             raise SandboxError(f"the sandbox zygote did not start:\n{err}")
         self.sock.settimeout(None)
@@ -243,7 +244,8 @@ class ForkServerRunner:
                 layers = self._zygote.layers
                 log.info("sandbox layers: %s", json.dumps(layers.summary()))
                 if not layers.safe:
-                    log.error("sandbox refuses to grade: neither a uid drop nor Landlock is available")
+                    log.error("sandbox refuses to grade: "
+                              "neither a uid drop nor Landlock is available")
             return self._zygote
 
     def close(self) -> None:
@@ -386,12 +388,14 @@ class _Session:
         if header.get("type") == "load_error":
             error = LearnerError.from_header(header.get("error"))
             self.result.load_error = error
-            kind = "memory_limit" if error.type.endswith("MemoryError") else "error"
-            self.runner._fill(self.result, self.job, CaseRun(kind=kind, error=error))
+            self.runner._fill(self.result, self.job, CaseRun(
+                kind="memory_limit" if error.type.endswith("MemoryError") else "error",
+                error=error))
             return None
         if header.get("type") == "missing":
             found = header.get("found")
-            names = [n[:60] for n in found if isinstance(n, str)][:20] if isinstance(found, list) else []
+            found = found if isinstance(found, list) else []
+            names = [n[:60] for n in found if isinstance(n, str)][:20]
             self.result.missing_entry = names
             self.runner._fill(self.result, self.job, CaseRun(
                 kind="error", detail=f"no function named {self.job.entry_point!r}"))

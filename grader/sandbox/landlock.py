@@ -78,11 +78,12 @@ def _check(result: int, what: str) -> int:
     return result
 
 
-def restrict(read_only: Iterable[str], writable: Iterable[str], abi: int) -> None:
-    """Confine this process: read beneath ``read_only``, read and write beneath ``writable``.
+def prepare(read_only: Iterable[str], writable: Iterable[str], abi: int) -> int:
+    """A ruleset fd: read beneath ``read_only``, read and write beneath ``writable``.
 
     Everything else on the filesystem is denied, and from ABI 4 on every TCP bind and connect,
-    from ABI 6 on every signal and abstract unix socket reaching outside this domain.
+    from ABI 6 on every signal and abstract unix socket reaching outside the domain. Prepare
+    it while the paths can still be opened (before dropping the uid), then ``enforce`` it.
     """
     if abi < 1:
         raise LandlockError(0, "Landlock is not available")
@@ -104,11 +105,24 @@ def restrict(read_only: Iterable[str], writable: Iterable[str], abi: int) -> Non
         for paths, access in ((read_only, READ_ONLY), (writable, SCRATCH & fs)):
             for path in paths:
                 _add_path(ruleset, path, access)
+    except BaseException:
+        os.close(ruleset)
+        raise
+    return ruleset
+
+
+def enforce(ruleset: int) -> None:
+    """Restrict this process with a prepared ruleset, for good. Sets no_new_privs."""
+    try:
         _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
         _check(_libc.syscall(_SYS_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)),
                "landlock_restrict_self")
     finally:
         os.close(ruleset)
+
+
+def restrict(read_only: Iterable[str], writable: Iterable[str], abi: int) -> None:
+    enforce(prepare(read_only, writable, abi))
 
 
 def _add_path(ruleset: int, path: str, access: int) -> None:

@@ -15,6 +15,7 @@ At start it sends {"op": "hello", "layers": {...}, "skipped": {...}}.
 from __future__ import annotations
 
 import array
+import contextlib
 import ctypes
 import json
 import os
@@ -158,10 +159,8 @@ class Zygote:
 
     def _shutdown(self) -> None:
         for _, pid in self.runs.values():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def main() -> None:

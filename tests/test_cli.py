@@ -1,0 +1,87 @@
+"""The grader command, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES, SUBMISSIONS
+
+pytestmark = pytest.mark.processes
+
+
+def grader(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_grade_json_for_a_correct_loop_solution_passes_4_of_4() -> None:
+    done = grader("grade", "conv2d", SAMPLES / "conv2d" / "correct_loops.py", "--json",
+                  "--seed", "11")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["passed"] is True and report["score"] == 4 and report["max_score"] == 4
+    assert report["seed"] == 11
+
+
+def test_grade_prints_a_table_and_exits_1_when_a_case_fails() -> None:
+    done = grader("grade", "conv2d", SAMPLES / "conv2d" / "flipped_kernel.py")
+    assert done.returncode == 1
+    assert "square 8x8       wrong_values" in done.stdout
+    assert "score 0/4  NOT PASSED" in done.stdout
+    assert "flipped_kernel" in done.stdout
+
+
+def test_same_seed_gives_the_same_report() -> None:
+    runs = [json.loads(grader("grade", "conv2d", SUBMISSIONS / "int_truncation.py", "--json",
+                              "--seed", "5").stdout) for _ in range(2)]
+    assert [c["max_abs_error"] for c in runs[0]["cases"]] == \
+        [c["max_abs_error"] for c in runs[1]["cases"]]
+
+
+@pytest.mark.parametrize("args", [
+    ("grade", "no_such_exercise", SAMPLES / "conv2d" / "correct_loops.py"),
+    ("grade", "conv2d", "/no/such/file.py"),
+    ("grade", "conv2d"),
+    ("grade", "conv2d", SAMPLES / "conv2d" / "correct_loops.py", "--seed", "x"),
+    ("frobnicate",),
+])
+def test_usage_errors_exit_2_with_a_message(args) -> None:
+    done = grader(*args)
+    assert done.returncode == 2
+    assert done.stderr.strip()
+
+
+def test_exercises_list_names_each_exercise() -> None:
+    done = grader("exercises", "list")
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[0].startswith("conv2d ")
+    assert "maxpool2d" in done.stdout
+
+
+def test_exercises_validate_proves_the_shipped_specs() -> None:
+    done = grader("exercises", "validate")
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.splitlines() == ["conv2d: ok", "maxpool2d: ok"]
+
+
+def test_validate_catches_a_mistake_model_that_is_really_the_reference(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    spec = (root / "exercises" / "conv2d.toml").read_text().replace(
+        'function = "conv2d:flipped_kernel"', 'function = "conv2d:conv"')
+    exercises = tmp_path / "exercises"
+    exercises.mkdir()
+    (exercises / "conv2d.toml").write_text(spec)
+    (exercises / "samples").symlink_to(root / "exercises" / "samples")
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "exercises", "validate", "conv2d"],
+        capture_output=True, text=True, timeout=120,
+        env={"GRADER_EXERCISES_DIR": str(exercises), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 1
+    assert "mistake 'flipped_kernel' passes every case" in done.stdout
+    assert "sample conv2d/flipped_kernel.py is not diagnosed as 'flipped_kernel'" in done.stdout
