@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import gc
 import os
 import sys
 import traceback
@@ -19,7 +20,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from grader.sandbox import frames
+from grader.sandbox import confine, frames
 
 FILENAME = "submission.py"
 IN_FD = 0
@@ -114,9 +115,34 @@ def _convert(output: object) -> tuple[str, np.ndarray | None, str]:
     return kind, array, ""
 
 
+_WARM_UP = """
+import numpy as np
+def f(a, b):
+    out = np.zeros((a.shape[0] - 2, a.shape[1] - 2))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(a[i:i + 3, j:j + 3] * b)
+    return [list(row) for row in out]
+"""
+
+
+def _warm_up() -> None:
+    """Touch, while idle, what a typical job touches: memory shared with the zygote is copied
+    on first write, and paying for that before the source arrives keeps it off the clock."""
+    namespace: dict[str, Any] = {}
+    exec(compile(_WARM_UP, "warm-up", "exec"), namespace)
+    output = namespace["f"](np.ones((6, 6)), np.ones((3, 3)))
+    _, array, _ = _convert(output)
+    frames.encode_array({"type": "result"}, array if array is not None else np.zeros(1))
+    frames.Decoder(1 << 10).feed(frames.encode({"type": "case"}, b""))
+    gc.collect()
+
+
 def serve() -> NoReturn:
+    _warm_up()
     reader = _Reader(IN_FD)
     header, body = reader.next()
+    confine.lower_limits(int(header["cpu"]), int(header["memory"]))
     entry = str(header.get("entry"))
     source = body.decode("utf-8", errors="replace")
     lines = source.splitlines()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from grader.sandbox import landlock, seccomp
 
 _PR_SET_DUMPABLE = 4
+BASE_VM = 0  # the child's address space size at fork; memory limits are counted above it
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -61,6 +62,8 @@ def enter(
     limit(resource.RLIMIT_FSIZE, 8 << 20)
     limit(resource.RLIMIT_NOFILE, 32)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    global BASE_VM
+    BASE_VM = base_vm
     limit(resource.RLIMIT_AS, base_vm + memory_bytes)
     # Opened while this process may still open the paths; enforced after the uid drop.
     ruleset = landlock.prepare(plan.read_only, [scratch], plan.landlock_abi) \
@@ -79,6 +82,12 @@ def enter(
     if plan.seccomp:
         seccomp.install(os.getpid())
     _fresh_std_streams()
+
+
+def lower_limits(cpu_seconds: int, memory_bytes: int) -> None:
+    """Tighten the CPU and memory limits for one job (they can only go down from here)."""
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (BASE_VM + memory_bytes, BASE_VM + memory_bytes))
 
 
 def _drop_capabilities() -> None:

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,7 +199,12 @@ class _Zygote:
 
 
 class ForkServerRunner:
-    """Runs jobs in children forked from a warm zygote, ``slots`` at a time."""
+    """Runs jobs in children forked from a warm zygote, ``slots`` at a time.
+
+    A few children are kept forked and confined ahead of need, each waiting for its source on
+    fd 0; a child that is done is reaped in the background. Each live child has a uid of its
+    own (when the grader runs as root), drawn from a pool and returned once it is reaped.
+    """
 
     def __init__(
         self,
@@ -218,13 +223,21 @@ class ForkServerRunner:
         os.chmod(self.scratch_root, 0o711)
         self.python = python or sys.executable
         self.start_timeout = start_timeout
-        self._free: queue.Queue[int] = queue.Queue()
-        for slot in range(self.slots):
-            self._free.put(slot)
+        self._concurrency = threading.BoundedSemaphore(self.slots)
+        self._uids: queue.Queue[int] = queue.Queue()
+        for offset in range(3 * self.slots):
+            self._uids.put(base_uid + offset)
+        self._warm: queue.Queue[_Child] = queue.Queue()
+        self._background = ThreadPoolExecutor(max_workers=self.slots + 1,
+                                              thread_name_prefix="sandbox")
+        self._closed = False
         self._zygote_lock = threading.Lock()
         self._zygote: _Zygote | None = None
+        self._kills_lock = threading.Lock()
         self.kills: dict[str, int] = {}
         self._ensure_zygote()
+        for _ in range(self.slots):
+            self._background.submit(self._refill)
 
     @property
     def layers(self) -> Layers:
@@ -236,6 +249,8 @@ class ForkServerRunner:
 
     def _ensure_zygote(self) -> _Zygote:
         with self._zygote_lock:
+            if self._closed:
+                raise SandboxError("the sandbox is closed")
             if self._zygote is None or not self._zygote.alive:
                 if self._zygote is not None:
                     self._zygote.stop()
@@ -250,19 +265,68 @@ class ForkServerRunner:
 
     def close(self) -> None:
         with self._zygote_lock:
+            self._closed = True
+        self._background.shutdown(wait=True)
+        while True:
+            try:
+                self._warm.get_nowait().finish()
+            except queue.Empty:
+                break
+        with self._zygote_lock:
             if self._zygote is not None:
                 self._zygote.stop()
                 self._zygote = None
         if self._own_scratch:
             shutil.rmtree(self.scratch_root, ignore_errors=True)
 
-    @contextlib.contextmanager
-    def _slot(self) -> Iterator[int]:
-        slot = self._free.get()
+    # -- children ahead of need -------------------------------------------------------------
+
+    def _spawn(self) -> _Child:
+        zygote = self._ensure_zygote()
         try:
-            yield slot
-        finally:
-            self._free.put(slot)
+            uid = self._uids.get(timeout=30)
+        except queue.Empty:
+            raise SandboxError("no sandbox uid came free in 30 s") from None
+        try:
+            return _Child(self, zygote, uid)
+        except BaseException:
+            self._uids.put(uid)
+            raise
+
+    def _refill(self) -> None:
+        if self._closed or self._warm.qsize() >= self.slots:
+            return
+        try:
+            self._warm.put(self._spawn())
+        except SandboxError as error:
+            log.warning("could not fork a child ahead of need: %s", error)
+
+    def _take(self) -> _Child:
+        while True:
+            try:
+                child = self._warm.get_nowait()
+            except queue.Empty:
+                child = self._spawn()
+            if child.zygote.alive:
+                return child
+            child.finish()
+
+    def _retire(self, child: _Child) -> None:
+        """Off the clock: reap a child that is done, then fork its successor."""
+        try:
+            child.finish()
+        except SandboxError as error:
+            log.warning("reaping a child: %s", error)
+        self._refill()
+
+    def _release(self, uid: int) -> None:
+        self._uids.put(uid)
+
+    def _count_kill(self, reason: str) -> None:
+        with self._kills_lock:
+            self.kills[reason] = self.kills.get(reason, 0) + 1
+
+    # -- running a job ----------------------------------------------------------------------
 
     def run(self, job: Job) -> RunResult:
         zygote = self._ensure_zygote()
@@ -271,149 +335,237 @@ class ForkServerRunner:
                 "refusing to grade: neither a uid drop (run as root) nor Landlock is available"
             )
         result = RunResult(cases=[])
-        started = time.monotonic()
-        deadline = started + job.limits.submission_seconds
-        with self._slot() as slot:
+        deadline = time.monotonic() + job.limits.submission_seconds
+        with self._concurrency:
             while len(result.cases) < len(job.cases):
                 if time.monotonic() >= deadline:
-                    self._fill(result, job, CaseRun(
+                    _fill(result, job, CaseRun(
                         kind="timeout",
                         detail=f"not run: the submission's total time limit of "
                         f"{job.limits.submission_seconds:g} s was used up",
                     ))
                     break
-                _Session(self, zygote, job, slot, deadline, result).run()
+                child = self._take()
+                try:
+                    child.converse(job, deadline, result)
+                finally:
+                    self._background.submit(self._retire, child)
         return result
 
-    @staticmethod
-    def _fill(result: RunResult, job: Job, outcome: CaseRun) -> None:
-        while len(result.cases) < len(job.cases):
-            result.cases.append(CaseRun(kind=outcome.kind, detail=outcome.detail,
-                                        error=outcome.error))
 
-    def _count_kill(self, reason: str) -> None:
-        self.kills[reason] = self.kills.get(reason, 0) + 1
+def _fill(result: RunResult, job: Job, outcome: CaseRun) -> None:
+    while len(result.cases) < len(job.cases):
+        result.cases.append(CaseRun(kind=outcome.kind, detail=outcome.detail,
+                                    error=outcome.error))
 
 
-class _Session:
-    """One child: load the source, then answer cases until done, killed or crashed."""
+# The most a child may use before its job lowers the limits (specs allow at most these).
+_MAX_CPU_SECONDS = 301
+_MAX_MEMORY_MB = 4096
 
-    def __init__(
-        self, runner: ForkServerRunner, zygote: _Zygote, job: Job, slot: int, deadline: float,
-        result: RunResult,
-    ) -> None:
+
+class _Child:
+    """One confined child: forked ahead, then given one job's source and its cases in turn."""
+
+    def __init__(self, runner: ForkServerRunner, zygote: _Zygote, uid: int) -> None:
         self.runner = runner
         self.zygote = zygote
+        self.uid = uid
+        self.run_id = uuid.uuid4().hex
+        self.exit_code: int | None = None
+        self.max_rss_kb = 0
+        self.killed: str | None = None
+        self._finish_lock = threading.Lock()
+        self._finished = False
+        self.scratch = tempfile.mkdtemp(prefix="run-", dir=runner.scratch_root)
+        if os.geteuid() == 0:
+            os.chown(self.scratch, uid, uid)
+        pipes = [os.pipe() for _ in range(4)]
+        child_ends = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
+        self.to_child = pipes[0][1]
+        self.stdout, self.stderr, self.results = pipes[1][0], pipes[2][0], pipes[3][0]
+        self.events = zygote.open(self.run_id)
+        try:
+            zygote.send(
+                {"op": "run", "id": self.run_id, "scratch": self.scratch, "uid": uid,
+                 "gid": uid, "cpu": _MAX_CPU_SECONDS, "memory": _MAX_MEMORY_MB << 20},
+                child_ends,
+            )
+        except OSError as error:
+            self._close_fds()
+            raise SandboxError(f"the sandbox zygote did not take a run: {error}") from None
+        finally:
+            for fd in child_ends:
+                os.close(fd)
+        try:
+            message = self._event(10.0)
+        except SandboxError:
+            self._close_fds()
+            raise
+        if message.get("op") != "started":
+            self._close_fds()
+            raise SandboxError("the sandbox zygote did not start a child")
+        for fd in (self.stdout, self.stderr, self.results, self.to_child):
+            os.set_blocking(fd, False)
+
+    def _event(self, timeout: float) -> dict[str, Any]:
+        try:
+            message = self.events.get(timeout=timeout)
+        except queue.Empty:
+            raise SandboxError("the sandbox zygote stopped answering") from None
+        if message.get("op") == "zygote_died":
+            raise SandboxError("the sandbox zygote died")
+        return message
+
+    def kill(self, reason: str) -> None:
+        if self.killed is None:
+            self.killed = reason
+            self.runner._count_kill(reason)
+            with contextlib.suppress(OSError):
+                self.zygote.send({"op": "kill", "id": self.run_id})
+
+    def wait_exit(self) -> int:
+        """Wait until the zygote has reaped the child (killing it after a short grace)."""
+        if self.exit_code is None:
+            self._close_input()
+            try:
+                try:
+                    message = self.events.get(timeout=1.0)
+                except queue.Empty:
+                    self.kill("lingering")
+                    message = self._event(10.0)
+                if message.get("op") == "zygote_died":
+                    raise SandboxError("the sandbox zygote died")
+            except SandboxError:
+                self.exit_code = -9
+                raise
+            self.exit_code = int(message.get("code", -9))
+            self.max_rss_kb = int(message.get("maxrss_kb", 0))
+        return self.exit_code
+
+    def finish(self) -> None:
+        """Make sure the child is gone and reaped; free its fds, scratch and uid."""
+        with self._finish_lock:
+            if self._finished:
+                return
+            self._finished = True
+            try:
+                self.wait_exit()
+            finally:
+                self.zygote.forget(self.run_id)
+                self._close_fds()
+                shutil.rmtree(self.scratch, ignore_errors=True)
+                self.runner._release(self.uid)
+
+    def _close_input(self) -> None:
+        if self.to_child >= 0:
+            os.close(self.to_child)
+            self.to_child = -1
+
+    def _close_fds(self) -> None:
+        self._close_input()
+        for fd in (self.stdout, self.stderr, self.results):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def converse(self, job: Job, deadline: float, result: RunResult) -> None:
+        """Run cases from the first unanswered one, until done, killed or crashed."""
+        _Conversation(self, job, deadline, result).run()
+
+
+class _Conversation:
+    """The exchange with one child over its pipes, for one job."""
+
+    def __init__(self, child: _Child, job: Job, deadline: float, result: RunResult) -> None:
+        self.child = child
         self.job = job
-        self.slot = slot
+        self.limits = job.limits
         self.deadline = deadline
         self.result = result
-        self.limits = job.limits
-        itemsize_cap = 8
-        self.decoder = frames.Decoder(max_body=job.max_output_elements * itemsize_cap + 4096)
+        self.decoder = frames.Decoder(max_body=job.max_output_elements * 8 + 4096)
         self.selector = selectors.DefaultSelector()
         self.pending = bytearray()
         self.hidden_seen = False
         self.open_reads: set[int] = set()
         self.frames: list[tuple[dict[str, Any], bytes]] = []
         self.frame_error: str | None = None
-        self.pending_crash: int | None = None
-        self.crashed_loading = False
 
     def run(self) -> None:
-        run_id = uuid.uuid4().hex
-        uid = self.runner.base_uid + self.slot
-        scratch = tempfile.mkdtemp(prefix=f"s{self.slot}-", dir=self.runner.scratch_root)
-        if os.geteuid() == 0:
-            os.chown(scratch, uid, uid)
-        pipes = [os.pipe() for _ in range(4)]
-        child_ends = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
-        self.to_child = pipes[0][1]
-        self.stdout, self.stderr, self.results = pipes[1][0], pipes[2][0], pipes[3][0]
-        events = self.zygote.open(run_id)
+        child = self.child
+        for fd in (child.stdout, child.stderr, child.results):
+            self.selector.register(fd, selectors.EVENT_READ)
+            self.open_reads.add(fd)
         try:
-            cpu = int(self.limits.submission_seconds) + 1
-            self.zygote.send(
-                {"op": "run", "id": run_id, "scratch": scratch, "uid": uid, "gid": uid,
-                 "cpu": cpu, "memory": self.limits.memory_mb << 20},
-                child_ends,
-            )
-            for fd in child_ends:
-                os.close(fd)
-            child_ends = []
-            message = self._event(events, 10.0)
-            if message.get("op") != "started":
-                raise SandboxError("the sandbox zygote did not start a child")
-            for fd in (self.stdout, self.stderr, self.results, self.to_child):
-                os.set_blocking(fd, False)
-            for fd in (self.stdout, self.stderr, self.results):
-                self.selector.register(fd, selectors.EVENT_READ)
-                self.open_reads.add(fd)
-            killed = self._converse()
-            self._close_input()
-            exit_code, rss = self._finish(run_id, events, killed)
-            self.result.max_rss_kb = max(self.result.max_rss_kb, rss)
-            self._after_exit(exit_code)
+            crashed_at = self._converse()
+            if crashed_at is not None:
+                self._record_crash(crashed_at)
         finally:
-            for fd in child_ends:
-                os.close(fd)
-            self.zygote.forget(run_id)
             self.selector.close()
-            for fd in (self.to_child, self.stdout, self.stderr, self.results):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-            shutil.rmtree(scratch, ignore_errors=True)
+        self.result.max_rss_kb = max(self.result.max_rss_kb, child.max_rss_kb)
 
-    # -- the conversation -------------------------------------------------------------------
+    def _kill(self, reason: str) -> None:
+        self.child.kill(reason)
+        self.result.kills.append(reason)
 
-    def _converse(self) -> str | None:
-        """Drive the child through the cases. Returns a kill reason, or None."""
-        self._queue(frames.encode({"type": "load", "entry": self.job.entry_point},
-                                  self.job.source.encode("utf-8", errors="replace")))
+    def _converse(self) -> int | None:
+        """Drive the child through the cases. Returns the index of a case it died on."""
+        job = self.job
+        load = {"type": "load", "entry": job.entry_point,
+                "cpu": int(self.limits.submission_seconds) + 1,
+                "memory": self.limits.memory_mb << 20}
         first = len(self.result.cases)
+        # The source and the visible cases go at once; hidden inputs only after every visible
+        # answer (and everything printed before it) is in.
+        sent = first
+        while sent < len(job.cases) and not job.cases[sent].hidden:
+            sent += 1
+        self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
+                    + b"".join(_case_frame(i, job.cases[i].args) for i in range(first, sent)))
         answer = self._next_frame(self._phase_deadline())
         if answer is TIMEOUT:
-            self.runner._fill(self.result, self.job, CaseRun(
+            self._kill("timeout")
+            _fill(self.result, job, CaseRun(
                 kind="timeout",
-                detail=f"the module did not finish loading within "
-                f"{self.limits.case_seconds:g} s",
+                detail=f"the module did not finish loading within {self.limits.case_seconds:g} s",
             ))
-            return "timeout"
+            return None
         if answer is EOF:
-            self.pending_crash = first
-            self.crashed_loading = True
+            if self.frame_error is None:
+                return -1
+            self._garbage()
             return None
         assert isinstance(answer, tuple)
         header, _ = answer
-        if header.get("type") == "load_error":
+        kind = header.get("type")
+        if kind == "load_error":
             error = LearnerError.from_header(header.get("error"))
             self.result.load_error = error
-            self.runner._fill(self.result, self.job, CaseRun(
+            _fill(self.result, job, CaseRun(
                 kind="memory_limit" if error.type.endswith("MemoryError") else "error",
                 error=error))
             return None
-        if header.get("type") == "missing":
+        if kind == "missing":
             found = header.get("found")
             found = found if isinstance(found, list) else []
-            names = [n[:60] for n in found if isinstance(n, str)][:20]
-            self.result.missing_entry = names
-            self.runner._fill(self.result, self.job, CaseRun(
-                kind="error", detail=f"no function named {self.job.entry_point!r}"))
+            self.result.missing_entry = [n[:60] for n in found if isinstance(n, str)][:20]
+            _fill(self.result, job, CaseRun(
+                kind="error", detail=f"no function named {job.entry_point!r}"))
             return None
-        if header.get("type") != "ready":
-            self.runner._fill(self.result, self.job, CaseRun(
-                kind="crashed", detail="the submission wrote garbage to the grader's channel"))
-            return "protocol"
-        for index in range(first, len(self.job.cases)):
-            case = self.job.cases[index]
-            if case.hidden and not self.hidden_seen:
+        if kind != "ready":
+            self._garbage()
+            return None
+        for index in range(first, len(job.cases)):
+            if index == sent:
                 self._drain_output()
                 self.hidden_seen = True
-            self._queue(_case_frame(index, case.args))
+                self._queue(b"".join(_case_frame(i, job.cases[i].args)
+                                     for i in range(sent, len(job.cases))))
+                sent = len(job.cases)
             started = time.monotonic()
             answer = self._next_frame(self._phase_deadline())
             seconds = time.monotonic() - started
             if answer is TIMEOUT:
+                self._kill("timeout")
                 total_left = self.deadline - time.monotonic()
                 limit = (f"the submission's total time limit of "
                          f"{self.limits.submission_seconds:g} s" if total_left <= 0
@@ -421,32 +573,63 @@ class _Session:
                 self.result.cases.append(CaseRun(
                     kind="timeout", detail=f"stopped after {seconds:.1f} s: {limit}",
                     seconds=seconds))
-                return "timeout"
+                return None
             if answer is EOF:
                 if self.frame_error is not None:
+                    self._kill("output_limit")
                     self.result.cases.append(CaseRun(
                         kind="invalid", detail=self.frame_error, seconds=seconds))
-                    return "output_limit"
-                self.pending_crash = index
-                return None
+                    return None
+                return index
             assert isinstance(answer, tuple)
-            run = _case_run(answer, index, self.job.max_output_elements)
+            run = _case_run(answer, index, job.max_output_elements)
             run.seconds = seconds
             self.result.cases.append(run)
             if run.kind == "crashed":
-                return "protocol"
+                self._kill("protocol")
+                return None
+        self._drain_output()
         return None
+
+    def _garbage(self) -> None:
+        self._kill("protocol")
+        _fill(self.result, self.job, CaseRun(
+            kind="crashed", detail="the submission wrote garbage to the grader's channel"))
+
+    def _record_crash(self, index: int) -> None:
+        """The child died before answering: its exit status says how."""
+        exit_code = self.child.wait_exit()
+        self._drain_output()
+        if exit_code == _CONFINE_FAILED and not self.result.cases:
+            raise SandboxError("the sandbox could not confine a child")
+        if exit_code == -9:
+            kind, detail = "memory_limit", "the process was killed, most likely for its memory use"
+        elif exit_code == -24:
+            kind, detail = "timeout", "the process used up its CPU time limit"
+        elif exit_code < 0:
+            kind = "crashed"
+            detail = f"the process died of {_SIGNALS.get(-exit_code, f'signal {-exit_code}')}"
+        else:
+            kind = "crashed"
+            detail = f"the process exited with status {exit_code} before returning a result"
+        if index < 0:
+            detail = f"while loading the module, {detail}"
+            _fill(self.result, self.job, CaseRun(kind=kind, detail=detail))  # type: ignore[arg-type]
+        else:
+            self.result.cases.append(CaseRun(kind=kind, detail=detail))  # type: ignore[arg-type]
+
+    # -- moving bytes -----------------------------------------------------------------------
 
     def _phase_deadline(self) -> float:
         return min(time.monotonic() + self.limits.case_seconds, self.deadline)
 
     def _queue(self, data: bytes) -> None:
         self.pending += data
-        self._pump(0)
+        self._write_some()
 
     def _next_frame(self, deadline: float) -> tuple[dict[str, Any], bytes] | _Timeout | _Eof:
         while not self.frames:
-            if self.frame_error is not None or self.results not in self.open_reads:
+            if self.frame_error is not None or self.child.results not in self.open_reads:
                 return EOF
             left = deadline - time.monotonic()
             if left <= 0:
@@ -455,21 +638,16 @@ class _Session:
         return self.frames.pop(0)
 
     def _pump(self, timeout: float) -> None:
-        if self.pending and self.to_child >= 0:
-            try:
-                self.selector.modify(self.to_child, selectors.EVENT_WRITE) \
-                    if self._registered(self.to_child) \
-                    else self.selector.register(self.to_child, selectors.EVENT_WRITE)
-            except (OSError, ValueError):
-                self.pending.clear()
-        elif self._registered(self.to_child):
-            self.selector.unregister(self.to_child)
-        if not self.selector.get_map():
-            time.sleep(min(timeout, 0.05))
-            return
+        to_child = self.child.to_child
+        wants_write = bool(self.pending) and to_child >= 0
+        registered = self._registered(to_child)
+        if wants_write and not registered:
+            self.selector.register(to_child, selectors.EVENT_WRITE)
+        elif registered and not wants_write:
+            self.selector.unregister(to_child)
         for key, _ in self.selector.select(timeout):
             fd = int(key.fd)
-            if fd == self.to_child:
+            if fd == to_child:
                 self._write_some()
             else:
                 self._read_some(fd)
@@ -484,8 +662,10 @@ class _Session:
             return False
 
     def _write_some(self) -> None:
+        if not self.pending or self.child.to_child < 0:
+            return
         try:
-            written = os.write(self.to_child, self.pending)
+            written = os.write(self.child.to_child, self.pending)
         except BlockingIOError:
             return
         except OSError:  # the child closed its end: it will not read the rest
@@ -502,7 +682,7 @@ class _Session:
             self.selector.unregister(fd)
             self.open_reads.discard(fd)
             return
-        if fd == self.results:
+        if fd == self.child.results:
             if self.frame_error is not None:
                 return
             try:
@@ -518,14 +698,14 @@ class _Session:
             return
         text = data.decode("utf-8", errors="replace")
         cap = self.limits.output_bytes
-        if fd == self.stdout:
+        if fd == self.child.stdout:
             self.result.stdout = _capped(self.result.stdout, text, cap)
         else:
             self.result.stderr = _capped(self.result.stderr, text, cap)
 
     def _drain_output(self) -> None:
-        """Read what the child printed so far, before any hidden input reaches it."""
-        for fd in (self.stdout, self.stderr):
+        """Read what the child printed so far (before any hidden input reaches it)."""
+        for fd in (self.child.stdout, self.child.stderr):
             while fd in self.open_reads:
                 try:
                     data = os.read(fd, 1 << 16)
@@ -536,69 +716,6 @@ class _Session:
                     self.open_reads.discard(fd)
                     break
                 self._keep_output(fd, data)
-
-    def _close_input(self) -> None:
-        if self._registered(self.to_child):
-            self.selector.unregister(self.to_child)
-        os.close(self.to_child)
-        self.to_child = -1
-
-    # -- the end of a child -----------------------------------------------------------------
-
-    @staticmethod
-    def _event(events: queue.Queue[dict[str, Any]], timeout: float) -> dict[str, Any]:
-        try:
-            message = events.get(timeout=timeout)
-        except queue.Empty:
-            raise SandboxError("the sandbox zygote stopped answering") from None
-        if message.get("op") == "zygote_died":
-            raise SandboxError("the sandbox zygote died")
-        return message
-
-    def _finish(self, run_id: str, events: queue.Queue[dict[str, Any]],
-                killed: str | None) -> tuple[int, int]:
-        if killed is None:
-            # The child has all it needs, and exits at the end of its input: a short grace.
-            try:
-                message = events.get(timeout=1.0)
-            except queue.Empty:
-                killed = "lingering"
-                message = {}
-        if killed is not None:
-            self.runner._count_kill(killed)
-            self.result.kills.append(killed)
-            self.zygote.send({"op": "kill", "id": run_id})
-            message = self._event(events, 10.0)
-        if message.get("op") == "zygote_died":
-            raise SandboxError("the sandbox zygote died")
-        # What the child wrote before it died is still in the pipes.
-        end = time.monotonic() + 1.0
-        while self.open_reads and time.monotonic() < end:
-            self._pump(0.05)
-        return int(message.get("code", -9)), int(message.get("maxrss_kb", 0))
-
-    def _after_exit(self, exit_code: int) -> None:
-        if exit_code == _CONFINE_FAILED and not self.result.cases:
-            raise SandboxError("the sandbox could not confine a child")
-        index = self.pending_crash
-        if index is None:
-            return
-        if exit_code == -9:
-            kind, detail = "memory_limit", "the process was killed, most likely for its memory use"
-        elif exit_code == -24:
-            kind, detail = "timeout", "the process used up its CPU time limit"
-        elif exit_code < 0:
-            kind = "crashed"
-            detail = f"the process died of {_SIGNALS.get(-exit_code, f'signal {-exit_code}')}"
-        else:
-            kind = "crashed"
-            detail = f"the process exited with status {exit_code} before returning a result"
-        outcome = CaseRun(kind=kind, detail=detail)  # type: ignore[arg-type]
-        if self.crashed_loading:
-            outcome.detail = f"while loading the module, {detail}"
-            self.runner._fill(self.result, self.job, outcome)
-        elif index == len(self.result.cases):
-            self.result.cases.append(outcome)
 
 
 def _capped(existing: str, text: str, cap: int) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import gc
 import ctypes
 import json
 import os
@@ -185,6 +186,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     zygote = Zygote(ctrl, plan)
+    gc.collect()
+    gc.freeze()  # children's collections leave the shared heap alone
     zygote.send({
         "op": "hello",
         "layers": {
