@@ -127,15 +127,49 @@ def f(a, b):
 
 
 def _warm_up() -> None:
-    """Touch, while idle, what a typical job touches: memory shared with the zygote is copied
-    on first write, and paying for that before the source arrives keeps it off the clock."""
+    """Touch, while idle, what a job touches: memory shared with the zygote is copied on first
+    write, and paying for that before the source arrives keeps it off the clock."""
     namespace: dict[str, Any] = {}
     exec(compile(_WARM_UP, "warm-up", "exec"), namespace)
-    output = namespace["f"](np.ones((6, 6)), np.ones((3, 3)))
-    _, array, _ = _convert(output)
-    frames.encode_array({"type": "result"}, array if array is not None else np.zeros(1))
-    frames.Decoder(1 << 10).feed(frames.encode({"type": "case"}, b""))
+    args = (np.ones((6, 6)), np.ones((3, 3)))
+    metas = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in args]
+    data = frames.encode({"type": "case", "index": 0, "args": metas},
+                         b"".join(a.tobytes() for a in args))
+    [(header, body)] = frames.Decoder(1 << 16).feed(data)
+    _answer(namespace["f"], header, body, [])
     gc.collect()
+
+
+def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]) -> bytes:
+    """Run one case and return the frame that answers it."""
+    index = header["index"]
+    args = []
+    offset = 0
+    for meta in header["args"]:
+        dtype = np.dtype(meta["dtype"])
+        count = int(np.prod(meta["shape"], dtype=np.int64))
+        size = count * dtype.itemsize
+        array = np.frombuffer(body[offset : offset + size], dtype=dtype).reshape(meta["shape"])
+        args.append(array.copy())
+        offset += size
+    originals = [a.copy() for a in args]
+    try:
+        output = function(*args)
+    except BaseException as error:  # noqa: BLE001 - any failure of learner code is reported
+        return frames.encode({"type": "error", "index": index, "error": describe(error, lines)})
+    mutated = any(
+        not (a.shape == o.shape and np.array_equal(a, o, equal_nan=True))
+        for a, o in zip(args, originals, strict=True)
+    )
+    try:
+        kind, converted, why = _convert(output)
+    except BaseException as error:  # noqa: BLE001 - conversion runs learner hooks
+        return frames.encode({"type": "error", "index": index, "error": describe(error, lines)})
+    if converted is None:
+        return frames.encode({"type": "invalid", "index": index, "output_type": kind,
+                              "why": why, "mutated": mutated})
+    return frames.encode_array(
+        {"type": "result", "index": index, "output_type": kind, "mutated": mutated}, converted)
 
 
 def serve() -> NoReturn:
@@ -161,39 +195,9 @@ def serve() -> NoReturn:
         header, body = reader.next()
         if header.get("type") != "case":
             os._exit(0)
-        index = header["index"]
-        args = []
-        offset = 0
-        for meta in header["args"]:
-            dtype = np.dtype(meta["dtype"])
-            count = int(np.prod(meta["shape"], dtype=np.int64))
-            size = count * dtype.itemsize
-            array = np.frombuffer(body[offset : offset + size], dtype=dtype).reshape(meta["shape"])
-            args.append(array.copy())
-            offset += size
-        originals = [a.copy() for a in args]
-        try:
-            output = function(*args)
-        except BaseException as error:  # noqa: BLE001 - any failure of learner code is reported
-            _send({"type": "error", "index": index, "error": describe(error, lines)})
-            continue
-        mutated = any(
-            not (a.shape == o.shape and np.array_equal(a, o, equal_nan=True))
-            for a, o in zip(args, originals, strict=True)
-        )
-        try:
-            kind, converted, why = _convert(output)
-        except BaseException as error:  # noqa: BLE001 - conversion runs learner hooks
-            _send({"type": "error", "index": index, "error": describe(error, lines)})
-            continue
-        if converted is None:
-            _send({"type": "invalid", "index": index, "output_type": kind, "why": why,
-                   "mutated": mutated})
-        else:
-            _flush_std()
-            _write_all(RESULT_FD, frames.encode_array(
-                {"type": "result", "index": index, "output_type": kind, "mutated": mutated},
-                converted))
+        frame = _answer(function, header, body, lines)
+        _flush_std()
+        _write_all(RESULT_FD, frame)
 
 
 def main() -> NoReturn:

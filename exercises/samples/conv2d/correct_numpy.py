@@ -1,0 +1,11 @@
+import numpy as np
+
+
+def conv(image, kernel):
+    kh, kw = kernel.shape
+    h, w = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    out = np.zeros((h, w))
+    for a in range(kh):
+        for b in range(kw):
+            out += kernel[a, b] * image[a : a + h, b : b + w]
+    return out
