@@ -172,8 +172,17 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
         {"type": "result", "index": index, "output_type": kind, "mutated": mutated}, converted)
 
 
+def _forget_grader_modules() -> None:
+    """Learner code cannot import the grader: its files are unreadable, and what the zygote
+    loaded is dropped from the module table (the harness keeps its own references)."""
+    for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
+        del sys.modules[name]
+
+
 def serve() -> NoReturn:
     _warm_up()
+    _forget_grader_modules()
+    _send({"type": "warm"})
     reader = _Reader(IN_FD)
     header, body = reader.next()
     confine.lower_limits(int(header["cpu"]), int(header["memory"]))

@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import queue
+import select
 import selectors
 import shutil
 import socket
@@ -32,7 +33,8 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -231,13 +233,40 @@ class ForkServerRunner:
         self._background = ThreadPoolExecutor(max_workers=self.slots + 1,
                                               thread_name_prefix="sandbox")
         self._closed = False
+        self._in_flight: set[Future[None]] = set()
+        self._in_flight_lock = threading.Lock()
         self._zygote_lock = threading.Lock()
         self._zygote: _Zygote | None = None
         self._kills_lock = threading.Lock()
         self.kills: dict[str, int] = {}
         self._ensure_zygote()
         for _ in range(self.slots):
-            self._background.submit(self._refill)
+            self._submit(self._refill)
+
+    def _submit(self, task: Callable[..., None], *args: Any) -> None:
+        future = self._background.submit(task, *args)
+        with self._in_flight_lock:
+            self._in_flight.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self._in_flight_lock:
+            self._in_flight.discard(future)
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every finished child is reaped and the children ahead of need are ready."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._in_flight_lock:
+                pending = list(self._in_flight)
+            if not pending:
+                return
+            wait(pending, timeout=max(end - time.monotonic(), 0))
+        raise SandboxError("the sandbox did not settle in time")
+
+    @property
+    def warm_children(self) -> int:
+        return self._warm.qsize()
 
     @property
     def layers(self) -> Layers:
@@ -349,7 +378,7 @@ class ForkServerRunner:
                 try:
                     child.converse(job, deadline, result)
                 finally:
-                    self._background.submit(self._retire, child)
+                    self._submit(self._retire, child)
         return result
 
 
@@ -405,8 +434,31 @@ class _Child:
         if message.get("op") != "started":
             self._close_fds()
             raise SandboxError("the sandbox zygote did not start a child")
+        try:
+            self._await_warm()
+        except SandboxError:
+            self.kill("unconfined")
+            self.finish()
+            raise
         for fd in (self.stdout, self.stderr, self.results, self.to_child):
             os.set_blocking(fd, False)
+
+    def _await_warm(self) -> None:
+        """The child says it is confined and warm before it is handed any job."""
+        expected = frames.encode({"type": "warm"})
+        got = b""
+        end = time.monotonic() + 10.0
+        while len(got) < len(expected):
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.results], [], [], left)[0]:
+                raise SandboxError("a sandbox child did not get ready in 10 s")
+            data = os.read(self.results, len(expected) - len(got))
+            if not data:
+                code = self.wait_exit()
+                raise SandboxError(f"a sandbox child could not be confined (exit status {code})")
+            got += data
+        if got != expected:
+            raise SandboxError("a sandbox child sent a wrong greeting")
 
     def _event(self, timeout: float) -> dict[str, Any]:
         try:

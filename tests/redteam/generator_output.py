@@ -1,0 +1,2 @@
+def conv(image, kernel):
+    return (x for x in range(10))

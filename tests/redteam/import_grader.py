@@ -1,0 +1,5 @@
+import grader.exercises
+
+
+def conv(image, kernel):
+    return grader.exercises

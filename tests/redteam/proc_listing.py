@@ -1,0 +1,5 @@
+import os
+
+
+def conv(image, kernel):
+    return os.listdir("/proc")

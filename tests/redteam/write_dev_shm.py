@@ -1,0 +1,3 @@
+def conv(image, kernel):
+    with open("/dev/shm/grader-pwned", "w") as f:
+        f.write("pwned")

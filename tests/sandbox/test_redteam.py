@@ -1,0 +1,262 @@
+"""The red-team suite: hostile submissions against the real sandbox.
+
+Each submission in ``tests/redteam/`` gets an exact verdict, and after each one: no file
+appeared outside the scratch space, no connection reached a loopback listener, no process of a
+sandbox uid is left but the children kept ready, the zygote is the same process, and an honest
+submission still passes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.exercises import Catalog, Exercise
+from grader.grade import WITHHELD, grade
+from grader.report import Report
+from grader.sandbox.forkserver import ForkServerRunner
+from grader.settings import PROJECT_ROOT
+from grader.spec import Limits
+
+pytestmark = pytest.mark.processes
+
+REDTEAM = Path(__file__).resolve().parent.parent / "redteam"
+SECRET_A, SECRET_B = "tok-7f3a9c", "e1d5b2-not-for-learners"
+SECRET = SECRET_A + SECRET_B
+HONEST = (PROJECT_ROOT / "exercises" / "samples" / "conv2d" / "correct_numpy.py").read_text()
+
+DENIED = ("error", "PermissionError")
+# name -> (status of every case, a fragment of the first case's message)
+EXPECTED: dict[str, tuple[str, str]] = {
+    # comparison tricks
+    "eq_always_true": ("invalid_output", "got a Liar"),
+    "ndarray_subclass": ("wrong_values", "differ from the expected"),
+    "monkeypatched_numpy": ("wrong_values", "differ from the expected"),
+    "array_interface_lies": ("invalid_output", "got a Shifty"),
+    # verdict forgery
+    "fake_stdout_verdict": ("wrong_values", "differ from the expected"),
+    "sys_exit_zero": ("error", "SystemExit"),
+    "os_exit_zero": ("crashed", "exited with status 0 before returning a result"),
+    "keyboard_interrupt": ("error", "KeyboardInterrupt"),
+    "frames_to_every_fd": ("invalid_output", "bad frame magic"),
+    "pickle_payload_result": ("invalid_output", "bad frame magic"),
+    "returns_pickle_bytes": ("invalid_output", "got a bytes"),
+    # reading the grader, its data and its secrets
+    "import_grader": ("error", "Error"),
+    "import_reference_by_path": ("error", "Error"),
+    "importlib_reference_file": DENIED,
+    "read_reference_source": DENIED,
+    "read_spec": DENIED,
+    "list_exercises_dir": DENIED,
+    "read_database": DENIED,
+    "read_environment": ("error", "env: [("),
+    "proc_parent_environ": DENIED,
+    "proc_self_environ": DENIED,
+    "proc_other_process_mem": DENIED,
+    "proc_listing": DENIED,
+    "gc_hunt_for_expected": ("wrong_values", "differ from the expected"),
+    "frames_hunt_for_expected": ("wrong_values", "differ from the expected"),
+    "secret_in_exception": ("error", "leaked 0 secrets"),
+    # resource exhaustion
+    "fork_bomb": DENIED,
+    "thread_storm": ("error", "can't start new thread"),
+    "memory_bomb_bytes": ("memory_limit", "MemoryError"),
+    "memory_bomb_gradual": ("memory_limit", "MemoryError"),
+    "busy_loop_signals_ignored": ("timeout", "time limit of 0.5 s"),
+    "sleeping_loop": ("timeout", "time limit of 0.5 s"),
+    "huge_stdout": ("timeout", "time limit of 0.5 s"),
+    "huge_result": ("invalid_output", "over the limit"),
+    "deep_nested_lists": ("invalid_output", "nested lists that do not form an array"),
+    # writes
+    "write_tmp": DENIED,
+    "write_dev_shm": DENIED,
+    "write_watched_dir": DENIED,
+    "symlink_out_of_scratch": DENIED,
+    "hard_link_out_of_scratch": DENIED,
+    "chmod_scratch": DENIED,
+    "mkfifo": DENIED,
+    "rename_out_of_scratch": DENIED,
+    # kills and escapes
+    "kill_parent": DENIED,
+    "kill_process_group": DENIED,
+    "kill_everyone": DENIED,
+    "kill_init": DENIED,
+    "setsid_escape": DENIED,
+    # raised limits
+    "raise_memory_limit": ("error", "ValueError"),
+    "raise_cpu_limit": ("error", "ValueError"),
+    # raw syscalls and other programs
+    "ctypes_socket": DENIED,
+    "ctypes_io_uring": DENIED,
+    "ctypes_unshare": DENIED,
+    "ctypes_keyctl": DENIED,
+    "ctypes_ptrace_parent": DENIED,
+    "ctypes_bpf": DENIED,
+    "exec_shell": DENIED,
+    "subprocess_run": DENIED,
+    "connect_loopback": DENIED,
+    "connect_at_import": ("invalid_output", "got a NoneType"),
+    # crashes
+    "segfault_ctypes": ("crashed", "SIGSEGV"),
+    "stack_overflow": ("crashed", "SIGSEGV"),
+    # garbage output
+    "nan_output": ("invalid_output", "NaN"),
+    "inf_output": ("invalid_output", "infinite"),
+    "object_array": ("invalid_output", "Python objects"),
+    "ragged_lists": ("invalid_output", "nested lists that do not form an array"),
+    "generator_output": ("invalid_output", "got a generator"),
+}
+
+
+def test_every_hostile_submission_has_an_expected_verdict() -> None:
+    on_disk = {p.stem for p in REDTEAM.glob("*.py")}
+    assert on_disk == set(EXPECTED)
+    assert len(EXPECTED) >= 40
+
+
+class Listener:
+    """A loopback TCP server that counts every connection that reaches it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@dataclasses.dataclass
+class Arena:
+    runner: ForkServerRunner
+    exercise: Exercise
+    listener: Listener
+    outside: Path
+    secret_file: Path
+    zygote_pid: int
+
+    def watched(self) -> dict[Path, set[str]]:
+        places = [Path("/tmp"), Path("/dev/shm"), Path("/var/tmp"), self.outside, PROJECT_ROOT,
+                  PROJECT_ROOT / "reference", PROJECT_ROOT / "exercises"]
+        seen = {p: set(os.listdir(p)) for p in places if p.is_dir()}
+        seen[self.runner.scratch_root] = {
+            n for n in os.listdir(self.runner.scratch_root) if not n.startswith("run-")
+        }
+        return seen
+
+    def source(self, name: str) -> str:
+        text = (REDTEAM / f"{name}.py").read_text()
+        for key, value in {
+            "__PORT__": str(self.listener.port),
+            "__REFERENCE_DIR__": str(PROJECT_ROOT / "reference"),
+            "__EXERCISES_DIR__": str(PROJECT_ROOT / "exercises"),
+            "__SECRET_FILE__": str(self.secret_file),
+            "__OUTSIDE_DIR__": str(self.outside),
+            "__SECRET_A__": SECRET_A,
+            "__SECRET_B__": SECRET_B,
+        }.items():
+            text = text.replace(key, value)
+        return text
+
+
+def sandbox_processes(runner: ForkServerRunner) -> list[int]:
+    """Pids of every process running as one of the runner's sandbox uids."""
+    low, high = runner.base_uid, runner.base_uid + 3 * runner.slots
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        if low <= uid < high:
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.fixture(scope="module")
+def arena(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arena]:
+    data = tmp_path_factory.mktemp("data")
+    secret_file = data / "grader.db"
+    secret_file.write_text(f"submissions and a token: {SECRET}")
+    outside = tmp_path_factory.mktemp("outside")
+    os.chmod(outside, 0o777)  # only the sandbox's own walls may stop a write here
+    saved = os.environ.get("GRADER_PLATFORM_TOKENS")
+    os.environ["GRADER_PLATFORM_TOKENS"] = SECRET  # present in the grader's environment
+    runner = ForkServerRunner(slots=2)
+    conv2d = catalog.get("conv2d")
+    limits = Limits(case_seconds=0.5, submission_seconds=3.0, memory_mb=256)
+    exercise = dataclasses.replace(conv2d, spec=conv2d.spec.model_copy(update={"limits": limits}))
+    listener = Listener()
+    try:
+        yield Arena(runner, exercise, listener, outside, secret_file, runner.zygote_pid)
+    finally:
+        listener.close()
+        runner.close()
+        if saved is None:
+            del os.environ["GRADER_PLATFORM_TOKENS"]
+        else:
+            os.environ["GRADER_PLATFORM_TOKENS"] = saved
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_hostile_submission_is_contained(arena: Arena, name: str) -> None:
+    status, fragment = EXPECTED[name]
+    before = arena.watched()
+
+    report: Report = grade(arena.exercise, arena.source(name), arena.runner, seed=1)
+
+    assert [c.status for c in report.cases] == [status] * 4, report.cases[0].message
+    assert fragment in report.cases[0].message
+    assert report.score == 0
+    assert SECRET not in report.model_dump_json()
+    arena.runner.settle()
+    assert arena.watched() == before
+    assert arena.listener.connections == 0
+    assert len(sandbox_processes(arena.runner)) == arena.runner.warm_children
+    assert arena.runner.zygote_pid == arena.zygote_pid
+    assert not Path("/tmp/grader-pwned").exists()
+    honest = grade(arena.exercise, HONEST, arena.runner, seed=2)
+    assert honest.passed
+
+
+def test_huge_stdout_is_capped(arena: Arena) -> None:
+    report = grade(arena.exercise, arena.source("huge_stdout"), arena.runner, seed=1)
+    printed, note = report.stdout.rsplit("\n", 1)
+    assert len(printed) == 16 * 1024
+    assert note == WITHHELD
+
+
+def test_the_scratch_directory_is_writable(arena: Arena) -> None:
+    source = HONEST.replace("def conv(", "def _conv(") + (
+        "\ndef conv(image, kernel):\n"
+        "    with open('notes.txt', 'w') as f:\n"
+        "        f.write('scratch is mine')\n"
+        "    with open('notes.txt') as f:\n"
+        "        assert f.read() == 'scratch is mine'\n"
+        "    return _conv(image, kernel)\n"
+    )
+    assert grade(arena.exercise, source, arena.runner, seed=1).passed
