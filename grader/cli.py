@@ -37,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     which.add_parser("list", help="list the exercises")
     validate = which.add_parser("validate", help="prove specs right before learners see them")
     validate.add_argument("exercise_id", nargs="?")
+
+    sandbox = commands.add_parser("sandbox", help="show the sandbox's layers and self-test it")
+    sandbox.add_argument("action", choices=["check"])
+
+    bench = commands.add_parser("bench", help="measure grading speed (figures, not a test)")
+    bench.add_argument("--count", type=int, default=200, help="submissions per row")
+    bench.add_argument("--clients", type=int, default=None, help="concurrent clients")
+    bench.add_argument("--baseline-count", type=int, default=30)
+    bench.add_argument("--http", action="store_true", help="also measure over HTTP")
     return parser
 
 
@@ -135,6 +144,24 @@ def _exercises(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_PASSED
 
 
+def _sandbox_check() -> int:
+    import json
+
+    import grader
+    from grader.sandbox.selftest import self_test
+
+    runner = _runner()
+    try:
+        print("layers:", json.dumps(runner.layers.summary(), indent=2))
+        result = self_test(runner, grader.__file__)
+    finally:
+        runner.close()
+    print("self-test:", "passed" if result.passed else "FAILED")
+    for failure in result.failures:
+        print(f"  - {failure}")
+    return EXIT_PASSED if result.passed else EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -144,6 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "grade":
             return _grade(args)
+        if args.command == "sandbox":
+            return _sandbox_check()
+        if args.command == "bench":
+            from grader.bench import run_bench
+
+            clients = args.clients or get_settings().slots
+            print(run_bench(_catalog(), args.count, clients, args.baseline_count, args.http))
+            return EXIT_PASSED
         return _exercises(args)
     except SpecError as error:
         print(f"grader: {error}", file=sys.stderr)

@@ -26,7 +26,7 @@ class Plan:
     """What the zygote decided once, at start, about which layers it can apply."""
 
     landlock_abi: int
-    seccomp: bool
+    seccomp: seccomp.Filter | None
     drop_uid: bool
     read_only: tuple[str, ...]
 
@@ -79,8 +79,8 @@ def enter(
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     if ruleset is not None:
         landlock.enforce(ruleset)
-    if plan.seccomp:
-        seccomp.install(os.getpid())
+    if plan.seccomp is not None:
+        seccomp.install(plan.seccomp, os.getpid())
     _fresh_std_streams()
 
 

@@ -226,9 +226,14 @@ class ForkServerRunner:
         self.python = python or sys.executable
         self.start_timeout = start_timeout
         self._concurrency = threading.BoundedSemaphore(self.slots)
+        self.ahead = 2 * self.slots  # children kept forked and confined, ready for a job
+        self._spawning = 0
+        self._spawning_lock = threading.Lock()
+        # A uid for every child that can be alive at once: ready, running, being reaped.
+        self.uid_range = range(base_uid, base_uid + self.ahead + 3 * self.slots)
         self._uids: queue.Queue[int] = queue.Queue()
-        for offset in range(3 * self.slots):
-            self._uids.put(base_uid + offset)
+        for uid in self.uid_range:
+            self._uids.put(uid)
         self._warm: queue.Queue[_Child] = queue.Queue()
         self._background = ThreadPoolExecutor(max_workers=self.slots + 1,
                                               thread_name_prefix="sandbox")
@@ -240,7 +245,7 @@ class ForkServerRunner:
         self._kills_lock = threading.Lock()
         self.kills: dict[str, int] = {}
         self._ensure_zygote()
-        for _ in range(self.slots):
+        for _ in range(self.ahead):
             self._submit(self._refill)
 
     def _submit(self, task: Callable[..., None], *args: Any) -> None:
@@ -323,18 +328,26 @@ class ForkServerRunner:
             raise
 
     def _refill(self) -> None:
-        if self._closed or self._warm.qsize() >= self.slots:
-            return
+        with self._spawning_lock:
+            if self._closed or self._warm.qsize() + self._spawning >= self.ahead:
+                return
+            self._spawning += 1
         try:
             self._warm.put(self._spawn())
         except SandboxError as error:
             log.warning("could not fork a child ahead of need: %s", error)
+        finally:
+            with self._spawning_lock:
+                self._spawning -= 1
 
     def _take(self) -> _Child:
         while True:
             try:
-                child = self._warm.get_nowait()
+                # A child being forked ahead is usually nearer than a new one.
+                child = self._warm.get(timeout=0.05) if self._spawning else self._warm.get_nowait()
             except queue.Empty:
+                if self._spawning:
+                    continue
                 child = self._spawn()
             if child.zygote.alive:
                 return child

@@ -174,13 +174,15 @@ def main() -> None:
     abi = landlock.abi_version()
     if not abi:
         skipped["landlock"] = "the kernel has no Landlock, or it is disabled"
-    if not seccomp.available():
-        skipped["seccomp"] = "libseccomp is not installed"
+    syscall_filter = seccomp.build()
+    if syscall_filter is None:
+        skipped["seccomp"] = "libseccomp (to resolve syscall names) is not installed, " \
+            "or the architecture is not x86_64 or aarch64"
     drop_uid = os.geteuid() == 0
     if not drop_uid:
         skipped["uid_drop"] = "the service does not run as root, so children keep its uid"
     plan = confine.Plan(
-        landlock_abi=abi, seccomp=seccomp.available(), drop_uid=drop_uid,
+        landlock_abi=abi, seccomp=syscall_filter, drop_uid=drop_uid,
         read_only=_readable_roots(),
     )
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -193,7 +195,7 @@ def main() -> None:
         "layers": {
             "uid_drop": drop_uid,
             "landlock_abi": abi,
-            "seccomp": plan.seccomp,
+            "seccomp": plan.seccomp is not None,
             "namespaces": namespaces,
             "rlimits": True,
         },

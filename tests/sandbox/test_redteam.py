@@ -182,7 +182,6 @@ class Arena:
 
 def sandbox_processes(runner: ForkServerRunner) -> list[int]:
     """Pids of every process running as one of the runner's sandbox uids."""
-    low, high = runner.base_uid, runner.base_uid + 3 * runner.slots
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -192,7 +191,7 @@ def sandbox_processes(runner: ForkServerRunner) -> list[int]:
         except OSError:
             continue
         uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-        if low <= uid < high:
+        if uid in runner.uid_range:
             pids.append(int(entry))
     return pids
 

@@ -1,0 +1,178 @@
+"""The benchmark: figures, not a test. Everything is measured in one run, on this machine.
+
+    (a) the sandbox alone: the grading pipeline with the fork-server runner, 1 and N clients
+    (b) over HTTP: a real uvicorn server, 1 and N concurrent clients (when ``--http``)
+    (c) the baseline: a fresh interpreter per submission that imports numpy, runs the same four
+        cases and compares them, with no sandbox at all
+
+It prints submissions per second, p50 and p99 latency, the ratios to the baseline, and the
+memory of the zygote and of one child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.exercises import Catalog, Exercise
+from grader.grade import grade
+from grader.sandbox.forkserver import ForkServerRunner
+
+BASELINE = r"""
+import sys, json
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+source, seed, shapes = json.loads(sys.stdin.read())
+namespace = {}
+exec(compile(source, "submission.py", "exec"), namespace)
+results = []
+for index, shape in enumerate(shapes):
+    rng = np.random.default_rng([seed, index])
+    image, kernel = rng.normal(size=shape), rng.normal(size=(3, 3))
+    expected = np.einsum("ijkl,kl->ij", sliding_window_view(image, (3, 3)), kernel)
+    got = np.asarray(namespace["conv"](image.copy(), kernel.copy()), dtype=float)
+    results.append(got.shape == expected.shape and bool(np.allclose(got, expected)))
+print(json.dumps(results))
+"""
+
+
+@dataclass
+class Figures:
+    name: str
+    clients: int
+    count: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
+
+    def line(self, baseline: Figures | None = None) -> str:
+        ratio = f"  {self.rate / baseline.rate:6.1f}x baseline" if baseline else "  (latency only)"
+        return (f"{self.name:<34} clients {self.clients:>2}  {self.rate:8.1f} /s  "
+                f"p50 {self.percentile(0.5):7.2f} ms  p99 {self.percentile(0.99):7.2f} ms{ratio}")
+
+
+def measure(name: str, clients: int, count: int, one: Callable[[int], None],
+            pause: float = 0.0) -> Figures:
+    """``count`` calls of ``one(i)`` spread over ``clients`` threads, each timed; each client
+    waits ``pause`` seconds between calls (0: back to back, the machine saturated)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(count))
+
+    def client() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            started = time.perf_counter()
+            one(i)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+            time.sleep(pause)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Figures(name, clients, count, time.perf_counter() - started, latencies)
+
+
+def _rss_kb(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _private_kb(pid: int) -> int:
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def memory_lines(runner: ForkServerRunner) -> list[str]:
+    outer = runner.zygote_pid
+    inner = _children(outer)
+    zygote = inner[0] if inner else outer
+    kids = _children(zygote)
+    lines = [f"zygote: RSS {_rss_kb(zygote) / 1024:.1f} MiB"]
+    if kids:
+        kid = kids[0]
+        lines.append(f"one child (ready, confined): RSS {_rss_kb(kid) / 1024:.1f} MiB, "
+                     f"of which private {_private_kb(kid) / 1024:.1f} MiB")
+    return lines
+
+
+def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
+              http: bool) -> str:
+    exercise: Exercise = catalog.get("conv2d")
+    samples = exercise.samples_dir / "conv2d"
+    solutions = {name: (samples / f"{name}.py").read_text()
+                 for name in ("correct_numpy", "correct_loops")}
+    out = [f"grader bench: {os.cpu_count()} CPUs, python {sys.version.split()[0]}, "
+           f"{count} submissions per row, conv2d (4 cases)"]
+
+    shapes = [list(exercise.spec.shape_of(c, exercise.spec.arguments[0]))
+              for c in exercise.spec.cases]
+
+    def baseline_one(i: int) -> None:
+        payload = json.dumps([solutions["correct_numpy"], i, shapes])
+        done = subprocess.run([sys.executable, "-I", "-c", BASELINE], input=payload,
+                              capture_output=True, text=True, check=True)
+        assert json.loads(done.stdout) == [True] * 4, done.stdout
+
+    baseline = measure("(c) baseline: fresh interpreter", 1, baseline_count, baseline_one)
+    out.append(baseline.line())
+
+    runner = ForkServerRunner(slots=clients)
+    try:
+        for name, source in solutions.items():
+            def sandbox_one(i: int, source: str = source) -> None:
+                report = grade(exercise, source, runner, seed=i)
+                assert report.passed, report.cases
+            grade(exercise, source, runner, seed=0)  # warm
+            runner.settle()
+            paced = measure(f"(a) sandbox, {name}, paced 20 ms", 1, count // 2, sandbox_one,
+                            pause=0.02)
+            out.append(paced.line())
+            for n in sorted({1, clients}):
+                runner.settle()
+                out.append(measure(f"(a) sandbox, {name}", n, count, sandbox_one).line(baseline))
+        if http:
+            from grader.bench_http import http_rows
+
+            out.extend(http_rows(solutions["correct_numpy"], count, clients, baseline))
+        runner.settle()
+        out.extend(memory_lines(runner))
+        layers = runner.layers.summary()
+        out.append(f"sandbox layers: {json.dumps(layers)}")
+    finally:
+        runner.close()
+    out.append(f"baseline p50 {statistics.median(baseline.latencies) * 1000:.1f} ms")
+    return "\n".join(out)
