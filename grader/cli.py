@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     validate = which.add_parser("validate", help="prove specs right before learners see them")
     validate.add_argument("exercise_id", nargs="?")
 
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
     sandbox = commands.add_parser("sandbox", help="show the sandbox's layers and self-test it")
     sandbox.add_argument("action", choices=["check"])
 
@@ -144,6 +148,19 @@ def _exercises(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_PASSED
 
 
+def _serve(host: str, port: int) -> int:
+    import uvicorn
+
+    from grader.api import create_app
+
+    settings = get_settings()
+    logging.getLogger().setLevel(settings.log_level.upper())
+    logging.getLogger("grader").setLevel(settings.log_level.upper())
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
+                workers=1)
+    return EXIT_PASSED
+
+
 def _sandbox_check() -> int:
     import json
 
@@ -171,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "grade":
             return _grade(args)
+        if args.command == "serve":
+            return _serve(args.host, args.port)
         if args.command == "sandbox":
             return _sandbox_check()
         if args.command == "bench":

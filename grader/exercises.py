@@ -85,7 +85,11 @@ class Catalog:
         self.exercises_dir = exercises_dir
         self.library = ReferenceLibrary(reference_dir)
         self._exercises: dict[str, Exercise] = {}
-        for path in sorted(exercises_dir.glob("*.toml")):
+        self.load_dir(exercises_dir)
+
+    def load_dir(self, folder: Path) -> None:
+        """Add every ``*.toml`` spec of a folder (a later one replaces an earlier one's id)."""
+        for path in sorted(folder.glob("*.toml")):
             spec = load_spec(path)
             self._exercises[spec.id] = bind(spec, self.library, str(path), self.samples_dir)
 
@@ -104,7 +108,11 @@ class Catalog:
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._exercises.values())
 
+    def bind(self, spec: ExerciseSpec, source: str) -> Exercise:
+        """Resolve a spec's functions without adding it. Raises SpecError."""
+        return bind(spec, self.library, source, self.samples_dir)
+
     def add(self, spec: ExerciseSpec, source: str) -> Exercise:
-        exercise = bind(spec, self.library, source, self.samples_dir)
+        exercise = self.bind(spec, source)
         self._exercises[spec.id] = exercise
         return exercise

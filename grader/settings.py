@@ -5,25 +5,73 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Tokens = Annotated[list[SecretStr], NoDecode]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRADER_", extra="ignore")
 
-    exercises_dir: Path = PROJECT_ROOT / "exercises"
-    reference_dir: Path = PROJECT_ROOT / "reference"
-    data_dir: Path = PROJECT_ROOT / "data"
+    exercises_dir: Path = Field(default=PROJECT_ROOT / "exercises",
+                                description="Exercise specs shipped with the grader")
+    extra_exercises_dir: Path | None = Field(
+        default=None, description="More specs, e.g. a mounted folder; same format")
+    reference_dir: Path = Field(default=PROJECT_ROOT / "reference",
+                                description="Trusted reference functions")
+    data_dir: Path = Field(default=PROJECT_ROOT / "data",
+                           description="Where the SQLite database lives")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/grader.db")
     scratch_dir: Path | None = Field(
-        default=None,
-        description="Where children get their scratch folders; a new temp dir if unset",
-    )
-    slots: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
-    sandbox_base_uid: int = Field(default=61000, ge=1000, le=2**31 - 1024)
+        default=None, description="Where children get scratch folders; a new temp dir if unset")
+    slots: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256,
+                       description="Submissions graded at once")
+    backlog: int = Field(default=64, ge=1, le=100_000,
+                         description="Accepted submissions waiting or grading before 503")
+    max_source_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024,
+                                  description="Largest accepted source")
+    sandbox_base_uid: int = Field(default=61000, ge=1000, le=2**31 - 1024,
+                                  description="First uid of the sandbox children")
+    platform_tokens: Tokens = Field(default_factory=list,
+                                    description="Comma-separated; may submit and read")
+    instructor_tokens: Tokens = Field(default_factory=list,
+                                      description="Comma-separated; may do everything")
+    callback_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key that signs callbacks")
+    callback_attempts: int = Field(default=5, ge=1, le=20,
+                                   description="Deliveries tried per callback")
+    log_level: str = Field(default="INFO", description="Python logging level")
+
+    @field_validator("platform_tokens", "instructor_tokens", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [t.strip() for t in value.split(",") if t.strip()]
+        return value
+
+    @field_validator("platform_tokens", "instructor_tokens")
+    @classmethod
+    def _long_enough(cls, tokens: list[SecretStr]) -> list[SecretStr]:
+        for token in tokens:
+            if len(token.get_secret_value()) < 16:
+                raise ValueError("tokens must be at least 16 characters")
+        return tokens
+
+    @model_validator(mode="after")
+    def _secret_strength(self) -> Settings:
+        if self.callback_secret is not None and len(self.callback_secret.get_secret_value()) < 16:
+            raise ValueError("GRADER_CALLBACK_SECRET must be at least 16 characters")
+        return self
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'grader.db'}"
 
 
 @lru_cache

@@ -83,9 +83,18 @@ class Mistake(_Strict):
 class Sample(_Strict):
     """A solution shipped with the exercise and the verdict per case it must get."""
 
-    file: str = Field(min_length=1)
+    file: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.py$",
+                      description="A file under exercises/samples/")
     expect: list[str] = Field(min_length=1)
     mistake: str | None = Field(default=None, pattern=IDENT)
+
+
+    @field_validator("file")
+    @classmethod
+    def _inside_samples(cls, value: str) -> str:
+        if ".." in value.split("/"):
+            raise ValueError("a sample file must stay inside exercises/samples/")
+        return value
 
 
 class ExerciseSpec(_Strict):

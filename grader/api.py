@@ -1,0 +1,460 @@
+"""The HTTP API: submissions, exercises, health, readiness and metrics.
+
+Errors are RFC 9457 problem details (``application/problem+json``). Tokens: platform tokens
+may submit and read their own submissions; instructor tokens may do everything. With no
+platform token configured, submitting and reading are open (for local use); instructor routes
+are never open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import grader
+from grader.callbacks import CallbackSender
+from grader.exercises import Catalog, UnknownExercise
+from grader.inputs import new_seed
+from grader.metrics import Metrics
+from grader.report import Report
+from grader.sandbox.base import Runner
+from grader.schemas import (
+    ExerciseList,
+    ExerciseView,
+    Health,
+    Problem,
+    Readiness,
+    RegradeAccepted,
+    SubmissionCreate,
+    SubmissionPage,
+    SubmissionView,
+)
+from grader.service import Busy, GradingService
+from grader.settings import Settings, get_settings
+from grader.spec import ExerciseSpec, SpecError, parse_spec
+from grader.store import DONE, FAILED, Store, Submission
+from grader.validate import validate
+
+log = logging.getLogger("grader.api")
+PROBLEM = "application/problem+json"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, title: str, detail: str,
+                 headers: dict[str, str] | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+        self.headers = headers or {}
+        self.errors = errors
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+            errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body = Problem(title=title, status=status, detail=detail, errors=errors)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
+                        media_type=PROBLEM, headers=headers)
+
+
+@dataclass
+class State:
+    settings: Settings
+    store: Store
+    catalog: Catalog
+    runner: Runner
+    service: GradingService
+    metrics: Metrics
+    callbacks: CallbackSender
+    layers: dict[str, Any] = field(default_factory=dict)
+    self_test: str = "not run"
+    self_test_failures: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.service.close()
+        self.callbacks.close()
+        self.runner.close()
+        self.store.close()
+
+
+def build_state(settings: Settings, runner: Runner | None = None) -> State:
+    store = Store(settings.database)
+    catalog = Catalog(settings.exercises_dir, settings.reference_dir)
+    if settings.extra_exercises_dir is not None and settings.extra_exercises_dir.is_dir():
+        catalog.load_dir(settings.extra_exercises_dir)
+    for exercise_id, spec_json in store.exercises():
+        try:
+            catalog.add(parse_spec(json.loads(spec_json), f"stored exercise {exercise_id}"),
+                        f"stored exercise {exercise_id}")
+        except SpecError as error:
+            log.error("skipping a stored exercise: %s", error)
+    layers: dict[str, Any] = {}
+    self_test, failures = "not run (a test runner)", []
+    if runner is None:
+        from grader.sandbox.forkserver import ForkServerRunner
+        from grader.sandbox.selftest import self_test as run_self_test
+
+        forkserver = ForkServerRunner(slots=settings.slots, base_uid=settings.sandbox_base_uid,
+                                      scratch_root=settings.scratch_dir)
+        runner = forkserver
+        layers = forkserver.layers.summary()
+        if forkserver.layers.safe:
+            result = run_self_test(forkserver, grader.__file__)
+            self_test, failures = ("passed" if result.passed else "failed"), result.failures
+            for failure in failures:
+                log.error("sandbox self-test: %s", failure)
+        else:
+            self_test = "not run"
+            failures = ["neither a uid drop nor Landlock is available: grading is refused"]
+    callbacks = CallbackSender(
+        store,
+        settings.callback_secret.get_secret_value() if settings.callback_secret else None,
+        settings.callback_attempts)
+    holder: dict[str, GradingService] = {}
+    metrics = Metrics(backlog=lambda: holder["service"].backlog,
+                      kills=lambda: dict(getattr(runner, "kills", {})))
+    service = GradingService(catalog, store, runner, metrics, callbacks, settings.slots,
+                             settings.backlog)
+    holder["service"] = service
+    if not settings.platform_tokens:
+        log.warning("GRADER_PLATFORM_TOKENS is empty: anyone who reaches this server may "
+                    "submit and read submissions")
+    if not settings.instructor_tokens:
+        log.warning("GRADER_INSTRUCTOR_TOKENS is empty: instructor routes answer 403")
+    state = State(settings, store, catalog, runner, service, metrics, callbacks, layers,
+                  self_test, failures)
+    service.recover()
+    return state
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+Role = Literal["open", "platform", "instructor"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    scope: str
+
+
+def _matches(token: str, candidates: list[SecretStr]) -> bool:
+    found = False
+    for candidate in candidates:  # no early exit: the time does not say which one matched
+        found |= hmac.compare_digest(token.encode(), candidate.get_secret_value().encode())
+    return found
+
+
+_bearer = HTTPBearer(auto_error=False, description="A platform or instructor token")
+
+
+def get_state(request: Request) -> State:
+    state: State = request.app.state.grader
+    return state
+
+
+StateDep = Annotated[State, Depends(get_state)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def platform_principal(state: StateDep, credentials: Credentials) -> Principal:
+    settings = state.settings
+    if credentials is None:
+        if not settings.platform_tokens:
+            return Principal("open", "open")
+        raise _unauthorized("send 'Authorization: Bearer <token>' with a platform token")
+    token = credentials.credentials
+    if _matches(token, settings.instructor_tokens):
+        return Principal("instructor", "instructor")
+    if _matches(token, settings.platform_tokens):
+        return Principal("platform", hashlib.sha256(token.encode()).hexdigest()[:32])
+    raise _unauthorized("the token is not valid")
+
+
+def instructor_principal(state: StateDep, credentials: Credentials) -> Principal:
+    settings = state.settings
+    if not settings.instructor_tokens:
+        raise ApiError(403, "Forbidden", "instructor routes are disabled on this server: "
+                       "set GRADER_INSTRUCTOR_TOKENS")
+    if credentials is None:
+        raise _unauthorized("send 'Authorization: Bearer <token>' with an instructor token")
+    token = credentials.credentials
+    if _matches(token, settings.instructor_tokens):
+        return Principal("instructor", "instructor")
+    if _matches(token, settings.platform_tokens):
+        raise ApiError(403, "Forbidden", "this route needs an instructor token")
+    raise _unauthorized("the token is not valid")
+
+
+PlatformDep = Annotated[Principal, Depends(platform_principal)]
+InstructorDep = Annotated[Principal, Depends(instructor_principal)]
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def view(row: Submission) -> SubmissionView:
+    return SubmissionView(
+        id=row.id, exercise_id=row.exercise_id, learner_id=row.learner_id,
+        status=row.status,  # type: ignore[arg-type]
+        created_at=row.created_at, finished_at=row.finished_at, metadata=row.metadata_,
+        report=Report.model_validate_json(row.report) if row.report else None,
+        error=row.error if row.status == FAILED else None,
+    )
+
+
+def _exercise(state: State, exercise_id: str) -> ExerciseSpec:
+    try:
+        return state.catalog.get(exercise_id).spec
+    except UnknownExercise:
+        raise ApiError(404, "Not Found", f"no exercise {exercise_id!r}; see GET /v1/exercises") \
+            from None
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413, before they are parsed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "Content Too Large",
+                           f"the request body is over {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# -- the app ----------------------------------------------------------------------------------
+
+def create_app(settings: Settings | None = None, runner: Runner | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await run_in_threadpool(build_state, settings, runner)
+        app.state.grader = state
+        try:
+            yield
+        finally:
+            await run_in_threadpool(state.close)
+
+    app = FastAPI(
+        title="grader",
+        version="0.1.0",
+        summary="Grades learners' numerical Python exercises in a sandbox.",
+        lifespan=lifespan,
+        responses={
+            401: {"model": Problem, "description": "Missing or wrong token"},
+            422: {"model": Problem, "description": "The request is malformed"},
+        },
+    )
+    app.add_middleware(BodyLimit, limit=8 * settings.max_source_bytes + 64 * 1024)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, error: ApiError) -> JSONResponse:
+        return problem(error.status, error.title, error.detail, error.headers, error.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in error.errors()]
+        detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)[:2000]
+        return problem(422, "Unprocessable Content", detail or "the request is malformed",
+                       errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not Found", 405: "Method Not Allowed"}.get(error.status_code, "Error")
+        return problem(error.status_code, title, str(error.detail), dict(error.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _fault(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem(500, "Internal Server Error", "the grader failed; the error is logged")
+
+    @app.post("/v1/submissions", response_model=SubmissionView, tags=["submissions"],
+              responses={202: {"model": SubmissionView, "description": "Accepted, not graded yet"},
+                         404: {"model": Problem}, 413: {"model": Problem},
+                         503: {"model": Problem}})
+    async def submit(
+        body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
+        wait: Annotated[bool, Query(description="Grade before answering (default)")] = True,
+        idempotency_key: Annotated[str | None, Header(max_length=256)] = None,
+    ) -> SubmissionView:
+        """Store a submission and grade it: inline (200) or in the background (202)."""
+        size = len(body.source.encode("utf-8"))
+        if size > state.settings.max_source_bytes:
+            raise ApiError(413, "Content Too Large", f"the source is {size} bytes; the limit "
+                           f"is {state.settings.max_source_bytes}")
+        if body.callback_url is not None and state.settings.callback_secret is None:
+            raise ApiError(422, "Unprocessable Content", "callbacks are signed, and this server "
+                           "has no GRADER_CALLBACK_SECRET: leave out callback_url")
+        _exercise(state, body.exercise_id)
+        try:
+            row, _ = await run_in_threadpool(
+                state.service.accept, exercise_id=body.exercise_id, source=body.source,
+                seed=new_seed(), scope=principal.scope, learner_id=body.learner_id,
+                callback_url=str(body.callback_url) if body.callback_url else None,
+                metadata=body.metadata or {}, idempotency_key=idempotency_key)
+        except Busy as busy:
+            raise ApiError(503, "Service Unavailable", str(busy),
+                           headers={"Retry-After": str(busy.retry_after)}) from None
+        if wait and row.status not in (DONE, FAILED):
+            future = state.service.future(row.id)
+            limit = state.catalog.get(row.exercise_id).spec.limits.submission_seconds
+            if future is not None:
+                # past the limit, the answer says it is still in progress
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.wrap_future(future), timeout=limit + 30)
+            fresh: Submission | None = await run_in_threadpool(state.store.get, row.id)
+            row = fresh or row
+        if row.status not in (DONE, FAILED):
+            response.status_code = 202
+            response.headers["Location"] = f"/v1/submissions/{row.id}"
+        return view(row)
+
+    @app.get("/v1/submissions/{submission_id}", response_model=SubmissionView,
+             tags=["submissions"], responses={404: {"model": Problem}})
+    async def get_submission(submission_id: str, state: StateDep,
+                             principal: PlatformDep) -> SubmissionView:
+        """A submission's status, and its report once graded."""
+        row = await run_in_threadpool(state.store.get, submission_id[:64])
+        if row is None or (principal.role != "instructor" and row.scope != principal.scope):
+            raise ApiError(404, "Not Found", f"no submission {submission_id[:64]!r}")
+        return view(row)
+
+    @app.get("/v1/submissions", response_model=SubmissionPage, tags=["submissions"],
+             responses={403: {"model": Problem}})
+    async def list_submissions(
+        state: StateDep, _: InstructorDep,
+        exercise_id: Annotated[str | None, Query(max_length=64)] = None,
+        learner_id: Annotated[str | None, Query(max_length=256)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 50,
+        offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    ) -> SubmissionPage:
+        """Every stored submission (instructors), filtered, oldest first."""
+        rows, total = await run_in_threadpool(state.store.page, exercise_id, learner_id, limit,
+                                              offset)
+        after = offset + len(rows)
+        return SubmissionPage(items=[view(r) for r in rows], total=total, limit=limit,
+                              offset=offset, next_offset=after if after < total else None)
+
+    @app.get("/v1/exercises", response_model=ExerciseList, tags=["exercises"])
+    async def list_exercises(state: StateDep, _: PlatformDep) -> ExerciseList:
+        """The public view of every exercise."""
+        return ExerciseList(items=[ExerciseView.of(e.spec) for e in state.catalog])
+
+    @app.get("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
+             responses={404: {"model": Problem}})
+    async def get_exercise(exercise_id: str, state: StateDep, _: PlatformDep) -> ExerciseView:
+        """The statement and the visible cases of one exercise."""
+        return ExerciseView.of(_exercise(state, exercise_id))
+
+    @app.put("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
+             responses={403: {"model": Problem}})
+    async def put_exercise(exercise_id: str, spec: ExerciseSpec, state: StateDep,
+                           _: InstructorDep) -> ExerciseView:
+        """Add or replace a spec. It may only name functions already in ``reference/``, and it
+        must pass the same proof as ``grader exercises validate``."""
+        if spec.id != exercise_id:
+            raise ApiError(422, "Unprocessable Content",
+                           f"the spec's id {spec.id!r} does not match the URL's {exercise_id!r}")
+        source = f"exercise {exercise_id} (uploaded)"
+        try:
+            candidate = state.catalog.bind(spec, source)
+        except SpecError as error:
+            raise ApiError(422, "Unprocessable Content", str(error)) from None
+        problems = await run_in_threadpool(validate, candidate, state.runner)
+        if problems:
+            raise ApiError(422, "Unprocessable Content", "the spec does not prove out: "
+                           + "; ".join(problems)[:2000],
+                           errors=[{"msg": p} for p in problems])
+        await run_in_threadpool(state.store.put_exercise, exercise_id, spec.model_dump_json())
+        state.catalog.add(spec, source)
+        return ExerciseView.of(spec)
+
+    @app.post("/v1/exercises/{exercise_id}/regrade", response_model=RegradeAccepted,
+              status_code=202, tags=["exercises"],
+              responses={403: {"model": Problem}, 404: {"model": Problem}})
+    async def regrade(exercise_id: str, state: StateDep, _: InstructorDep) -> RegradeAccepted:
+        """Grade every stored submission of the exercise again, in the background."""
+        _exercise(state, exercise_id)
+        queued = await run_in_threadpool(state.service.regrade, exercise_id)
+        return RegradeAccepted(exercise_id=exercise_id, queued=queued)
+
+    @app.get("/healthz", response_model=Health, tags=["operations"])
+    async def healthz() -> Health:
+        """Liveness: the process answers."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Readiness, tags=["operations"],
+             responses={503: {"model": Readiness}})
+    async def readyz(state: StateDep, response: Response) -> Readiness:
+        """Ready when the sandbox self-test passed and the database answers."""
+        reasons = list(state.self_test_failures)
+        try:
+            database = "ok" if await run_in_threadpool(state.store.ping) else "no answer"
+        except Exception as error:  # noqa: BLE001 - any database failure means not ready
+            database = f"error: {type(error).__name__}"
+        if database != "ok":
+            reasons.append(f"database: {database}")
+        ready = not reasons
+        if not ready:
+            response.status_code = 503
+        return Readiness(ready=ready, database=database, sandbox=state.layers,
+                         self_test=state.self_test, reasons=reasons)
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
+    async def metrics(state: StateDep) -> PlainTextResponse:
+        """Prometheus metrics."""
+        return PlainTextResponse(state.metrics.render(),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return app
+

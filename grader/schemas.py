@@ -1,0 +1,155 @@
+"""What the API takes and gives: request bodies, stored views, and the public exercise view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from grader.report import Report
+from grader.spec import IDENT, ExerciseSpec
+
+MAX_METADATA_BYTES = 8 * 1024
+
+
+class SubmissionCreate(BaseModel):
+    """What a platform sends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exercise_id: str = Field(max_length=64, examples=["conv2d"])
+    source: str = Field(description="The learner's Python source")
+    learner_id: str | None = Field(default=None, min_length=1, max_length=256)
+    callback_url: AnyHttpUrl | None = Field(
+        default=None, description="Where the report is POSTed when grading is done")
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="Anything the platform wants back, up to 8 KiB of JSON")
+
+    @field_validator("source", "learner_id")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode (no lone surrogates)") from None
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _small(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value)) > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
+        return value
+
+    @field_validator("callback_url")
+    @classmethod
+    def _short_url(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if value is not None and len(str(value)) > 2048:
+            raise ValueError("callback_url must be at most 2048 characters")
+        return value
+
+
+SubmissionStatus = Literal["queued", "running", "done", "failed"]
+
+
+class SubmissionView(BaseModel):
+    """A stored submission as a platform sees it: its status, and the report once graded."""
+
+    id: str
+    exercise_id: str
+    learner_id: str | None
+    status: SubmissionStatus
+    created_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    report: Report | None = None
+    error: str | None = Field(default=None, description="Why grading failed, when it did")
+
+
+class SubmissionPage(BaseModel):
+    items: list[SubmissionView]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class ArgumentView(BaseModel):
+    name: str
+    dtype: str
+
+
+class CaseView(BaseModel):
+    name: str
+    points: float
+    shapes: dict[str, list[int]]
+
+
+class ExerciseView(BaseModel):
+    """The public view of a spec: nothing of the hidden cases but how many and their points."""
+
+    id: str
+    title: str
+    statement: str
+    entry_point: str
+    arguments: list[ArgumentView]
+    visible_cases: list[CaseView]
+    hidden_cases: int
+    hidden_points: float
+    max_score: float
+
+    @classmethod
+    def of(cls, spec: ExerciseSpec) -> ExerciseView:
+        visible = [c for c in spec.cases if c.visible]
+        hidden = [c for c in spec.cases if not c.visible]
+        return cls(
+            id=spec.id, title=spec.title, statement=spec.statement,
+            entry_point=spec.entry_point,
+            arguments=[ArgumentView(name=a.name, dtype=a.dtype) for a in spec.arguments],
+            visible_cases=[CaseView(name=c.name, points=c.points,
+                                    shapes={a.name: list(spec.shape_of(c, a))
+                                            for a in spec.arguments}) for c in visible],
+            hidden_cases=len(hidden),
+            hidden_points=sum(c.points for c in hidden),
+            max_score=spec.max_score,
+        )
+
+
+class ExerciseList(BaseModel):
+    items: list[ExerciseView]
+
+
+class RegradeAccepted(BaseModel):
+    exercise_id: str
+    queued: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    ready: bool
+    database: str
+    sandbox: dict[str, Any]
+    self_test: str
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+EXERCISE_ID_PATTERN = IDENT

@@ -1,0 +1,145 @@
+"""The grading service: stores, queues and grades submissions, a bounded number at a time.
+
+Every accepted submission is stored (queued) before grading starts. Grading runs on ``slots``
+threads; accepted submissions not yet graded make the backlog, and a full backlog refuses new
+ones (the API answers 503). At start, every stored submission that is not finished is queued
+again, so a crash loses none. A grader fault (the sandbox failing) leaves the submission
+queued for another try, and marks it failed after three.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from grader.callbacks import CallbackSender
+from grader.exercises import Catalog, UnknownExercise
+from grader.grade import grade
+from grader.metrics import Metrics
+from grader.sandbox.base import Runner, SandboxError
+from grader.store import Store, Submission
+
+log = logging.getLogger("grader.service")
+MAX_ATTEMPTS = 3
+
+
+class Busy(Exception):
+    """The backlog is full; try again later."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"the grader is busy; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class GradingService:
+    def __init__(self, catalog: Catalog, store: Store, runner: Runner, metrics: Metrics | None,
+                 callbacks: CallbackSender, slots: int, backlog: int) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.runner = runner
+        self.metrics = metrics
+        self.callbacks = callbacks
+        self.limit = backlog
+        self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="grade")
+        self._regrades = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regrade")
+        self._lock = threading.Lock()
+        self._futures: dict[str, Future[None]] = {}
+
+    @property
+    def backlog(self) -> int:
+        with self._lock:
+            return len(self._futures)
+
+    def future(self, submission_id: str) -> Future[None] | None:
+        with self._lock:
+            return self._futures.get(submission_id)
+
+    def accept(self, *, exercise_id: str, source: str, seed: int, scope: str,
+               learner_id: str | None, callback_url: str | None, metadata: dict[str, object],
+               idempotency_key: str | None) -> tuple[Submission, bool]:
+        """Store and queue a submission. Returns it and whether it is new (False for a retry
+        with a used idempotency key, which is neither stored nor graded again)."""
+        self.catalog.get(exercise_id)  # raises UnknownExercise
+        if idempotency_key is not None:
+            existing = self.store.by_key(scope, idempotency_key)
+            if existing is not None:
+                return existing, False
+        if self.backlog >= self.limit:
+            raise Busy(retry_after=max(1, self.backlog // 10))
+        row, created = self.store.create(
+            exercise_id=exercise_id, source=source, seed=seed, scope=scope,
+            learner_id=learner_id, callback_url=callback_url, metadata=metadata,
+            idempotency_key=idempotency_key)
+        if created:
+            self.enqueue(row.id)
+        return row, created
+
+    def enqueue(self, submission_id: str, pool: ThreadPoolExecutor | None = None) -> None:
+        with self._lock:
+            if submission_id in self._futures:
+                return
+            future = (pool or self._pool).submit(self._grade, submission_id)
+            self._futures[submission_id] = future
+        future.add_done_callback(lambda _: self._forget(submission_id))
+
+    def _forget(self, submission_id: str) -> None:
+        with self._lock:
+            self._futures.pop(submission_id, None)
+
+    def _grade(self, submission_id: str) -> None:
+        row = self.store.get(submission_id)
+        if row is None:
+            return
+        try:
+            exercise = self.catalog.get(row.exercise_id)
+        except UnknownExercise:
+            self.store.requeue(submission_id, f"exercise {row.exercise_id!r} is gone", True)
+            return
+        if row.attempts >= MAX_ATTEMPTS:
+            self.store.requeue(submission_id, "grading was interrupted too many times", True)
+            return
+        for attempt in range(row.attempts + 1, MAX_ATTEMPTS + 1):
+            self.store.mark_running(submission_id)
+            started = time.perf_counter()
+            try:
+                report = grade(exercise, row.source, self.runner, seed=row.seed)
+            except SandboxError as error:
+                log.error("grading %s failed (attempt %d): %s", submission_id, attempt, error)
+                self.store.requeue(submission_id, str(error), give_up=attempt >= MAX_ATTEMPTS)
+                if self.metrics is not None:
+                    self.metrics.graded("grader_error", time.perf_counter() - started)
+                continue
+            body = report.model_dump_json()
+            self.store.save_report(submission_id, body)
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.graded("passed" if report.passed else "failed", seconds)
+            log.info("graded %s (%s): %g/%g in %.0f ms", submission_id, row.exercise_id,
+                     report.score, report.max_score, seconds * 1000)
+            if row.callback_url:
+                self.callbacks.schedule(submission_id, row.callback_url, body.encode())
+            return
+
+    def recover(self) -> int:
+        """Queue every stored submission that is not finished; returns how many."""
+        ids = self.store.unfinished()
+        for submission_id in ids:
+            self.enqueue(submission_id)
+        if ids:
+            log.info("queued %d unfinished submissions from before the restart", len(ids))
+        return len(ids)
+
+    def regrade(self, exercise_id: str) -> int:
+        """Grade every stored submission of an exercise again with its current spec."""
+        self.catalog.get(exercise_id)
+        ids = self.store.ids_for_exercise(exercise_id)
+        self.store.set_queued(ids)
+        for submission_id in ids:
+            self.enqueue(submission_id, self._regrades)
+        return len(ids)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._regrades.shutdown(wait=False, cancel_futures=True)
