@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -34,6 +34,7 @@ class CallbackSender:
         self.first_delay = first_delay
         self.timeout = timeout
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="callback")
+        self._closed = threading.Event()
 
     def schedule(self, submission_id: str, url: str, body: bytes) -> None:
         self._pool.submit(self._deliver, submission_id, url, body)
@@ -60,8 +61,10 @@ class CallbackSender:
                 log.warning("callback for %s failed (attempt %d/%d): %s",
                             submission_id, attempt, self.attempts, error)
                 if attempt < self.attempts:
-                    time.sleep(delay)
+                    if self._closed.wait(delay):
+                        return  # shutting down: the attempts so far are recorded
                     delay *= 2
 
     def close(self) -> None:
+        self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
