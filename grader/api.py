@@ -36,6 +36,7 @@ from grader.metrics import Metrics
 from grader.report import Report
 from grader.sandbox.base import Runner
 from grader.schemas import (
+    CallbackAttemptView,
     ExerciseList,
     ExerciseView,
     Health,
@@ -367,7 +368,13 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
         row = await run_in_threadpool(state.store.get, submission_id[:64])
         if row is None or (principal.role != "instructor" and row.scope != principal.scope):
             raise ApiError(404, "Not Found", f"no submission {submission_id[:64]!r}")
-        return view(row)
+        result = view(row)
+        if row.callback_url:
+            attempts = await run_in_threadpool(state.store.callbacks, row.id)
+            result.callback_attempts = [
+                CallbackAttemptView(attempt=a.attempt, at=a.at, status_code=a.status_code,
+                                    error=a.error, delivered=a.delivered) for a in attempts]
+        return result
 
     @app.get("/v1/submissions", response_model=SubmissionPage, tags=["submissions"],
              responses={403: {"model": Problem}})

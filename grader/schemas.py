@@ -58,6 +58,14 @@ class SubmissionCreate(BaseModel):
 SubmissionStatus = Literal["queued", "running", "done", "failed"]
 
 
+class CallbackAttemptView(BaseModel):
+    attempt: int
+    at: dt.datetime
+    status_code: int | None
+    error: str | None
+    delivered: bool
+
+
 class SubmissionView(BaseModel):
     """A stored submission as a platform sees it: its status, and the report once graded."""
 
@@ -70,6 +78,8 @@ class SubmissionView(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     report: Report | None = None
     error: str | None = Field(default=None, description="Why grading failed, when it did")
+    callback_attempts: list[CallbackAttemptView] | None = Field(
+        default=None, description="Deliveries of the report to callback_url, when one was given")
 
 
 class SubmissionPage(BaseModel):

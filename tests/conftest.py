@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from grader.exercises import Catalog, Exercise
@@ -54,3 +59,56 @@ def grade_file(conv2d: Exercise, runner: ForkServerRunner) -> Callable[..., Repo
         return grade(exercise or conv2d, source_of(name), runner, seed=seed)
 
     return run
+
+
+class Server:
+    """``grader serve`` as a real process on a free loopback port."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GRADER_SLOTS": "2",
+                    "GRADER_DATA_DIR": str(data_dir), "GRADER_LOG_LEVEL": "WARNING",
+                    **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> Server:
+        self.log = open(self.data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.cli", "serve", "--port", str(self.port)],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.read_log()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the server was not ready in {timeout} s: {self.read_log()}")
+
+    def read_log(self) -> str:
+        return (self.data_dir / f"server-{self.port}.log").read_text(errors="replace")[-4000:]
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()  # SIGKILL: no shutdown code runs
+        self.process.wait()
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if hasattr(self, "log"):
+            self.log.close()

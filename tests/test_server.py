@@ -1,0 +1,210 @@
+"""End to end: a real ``grader serve`` process, real HTTP, the real sandbox."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SAMPLES, Server
+
+pytestmark = pytest.mark.processes
+
+PLATFORM = "platform-token-e2e-0123456789"
+INSTRUCTOR = "instructor-token-e2e-0123456789"
+SECRET = "callback-secret-e2e-0123456789"
+P = {"Authorization": f"Bearer {PLATFORM}"}
+I = {"Authorization": f"Bearer {INSTRUCTOR}"}  # noqa: E741
+CORRECT = (SAMPLES / "conv2d" / "correct_loops.py").read_text()
+FLIPPED = (SAMPLES / "conv2d" / "flipped_kernel.py").read_text()
+SLOW = CORRECT.replace("    return out", "    import time\n    time.sleep(0.25)\n    return out")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(tmp_path_factory.mktemp("server"), {
+        "GRADER_PLATFORM_TOKENS": PLATFORM, "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
+        "GRADER_CALLBACK_SECRET": SECRET}).start()
+    yield server
+    server.stop()
+
+
+def submit(server: Server, source: str, **extra: object) -> httpx.Response:
+    params = extra.pop("params", None)
+    return httpx.post(f"{server.url}/v1/submissions", headers=P, params=params, timeout=60,
+                      json={"exercise_id": "conv2d", "source": source, **extra})
+
+
+def test_a_correct_submission_is_graded_inline(server: Server) -> None:
+    response = submit(server, CORRECT, learner_id="ada")
+    assert response.status_code == 200
+    report = response.json()["report"]
+    assert report["passed"] is True and report["score"] == 4
+
+
+def test_a_flipped_kernel_is_diagnosed_over_http(server: Server) -> None:
+    report = submit(server, FLIPPED).json()["report"]
+    assert [d["code"] for d in report["diagnosis"]] == ["flipped_kernel"]
+
+
+def test_background_grading_and_reading_back(server: Server) -> None:
+    response = submit(server, CORRECT, params={"wait": "false"})
+    assert response.status_code == 202
+    location = response.headers["location"]
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        body = httpx.get(f"{server.url}{location}", headers=P).json()
+        if body["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert body["report"]["passed"] is True
+
+
+def test_routes_over_http(server: Server) -> None:
+    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{server.url}/readyz").json()
+    assert ready["ready"] and ready["self_test"] == "passed"
+    assert ready["sandbox"]["seccomp"] is True
+    assert ready["sandbox"]["uid_drop"] or ready["sandbox"]["landlock_abi"] > 0
+    exercises = httpx.get(f"{server.url}/v1/exercises", headers=P).json()["items"]
+    assert {e["id"] for e in exercises} >= {"conv2d", "maxpool2d"}
+    assert httpx.get(f"{server.url}/v1/exercises/conv2d", headers=P).json()["hidden_cases"] == 2
+    page = httpx.get(f"{server.url}/v1/submissions", headers=I,
+                     params={"exercise_id": "conv2d", "limit": 2}).json()
+    assert page["total"] >= 1 and len(page["items"]) <= 2
+    assert httpx.get(f"{server.url}/v1/submissions", headers=P).status_code == 403
+    assert httpx.post(f"{server.url}/v1/submissions", json={}).status_code == 401
+    regrade = httpx.post(f"{server.url}/v1/exercises/conv2d/regrade", headers=I)
+    assert regrade.status_code == 202 and regrade.json()["queued"] >= 1
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert "grader_submissions_total" in metrics and "grader_backlog" in metrics
+    assert httpx.get(f"{server.url}/docs").status_code == 200
+
+
+def _pool_spec(exercise_id: str, mistake: str = "maxpool2d:average_pooling") -> dict:
+    return {
+        "id": exercise_id, "title": "Bigger pooling", "statement": "Max-pool 2x2.",
+        "entry_point": "pool", "reference": "maxpool2d:pool",
+        "arguments": [{"name": "image", "distribution": "uniform", "low": -5, "high": 5}],
+        "cases": [{"name": "big", "shapes": {"image": [16, 16]}, "points": 2},
+                  {"name": "hidden odd", "shapes": {"image": [11, 9]}, "visible": False}],
+        "mistakes": [{"code": "average_pooling", "function": mistake, "hint": "use the max"}],
+    }
+
+
+def test_an_instructor_adds_an_exercise_that_survives_a_restart(tmp_path: Path) -> None:
+    server = Server(tmp_path, {"GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR}).start()
+    try:
+        response = httpx.put(f"{server.url}/v1/exercises/bigpool", headers=I, timeout=60,
+                             json=_pool_spec("bigpool"))
+        assert response.status_code == 200, response.text
+        assert response.json()["hidden_cases"] == 1
+        bad = httpx.put(f"{server.url}/v1/exercises/badpool", headers=I, timeout=60,
+                        json=_pool_spec("badpool", mistake="maxpool2d:pool"))
+        assert bad.status_code == 422
+        assert "passes every case" in bad.json()["detail"]
+        unknown = httpx.put(f"{server.url}/v1/exercises/nopool", headers=I, timeout=60,
+                            json={**_pool_spec("nopool"), "reference": "os:system"})
+        assert unknown.status_code == 422
+        assert httpx.put(f"{server.url}/v1/exercises/x", headers=I,
+                         json=_pool_spec("bigpool")).status_code == 422
+    finally:
+        server.stop()
+    server = Server(tmp_path, {"GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR}).start()
+    try:
+        source = (SAMPLES / "maxpool2d" / "correct.py").read_text()
+        graded = httpx.post(f"{server.url}/v1/submissions", timeout=60,
+                            json={"exercise_id": "bigpool", "source": source}).json()
+        assert graded["report"]["passed"] is True and graded["report"]["max_score"] == 3
+        assert httpx.get(f"{server.url}/v1/exercises/badpool").status_code == 404
+    finally:
+        server.stop()
+
+
+class Receiver:
+    """A loopback HTTP server that records callbacks; it fails the first one with 500."""
+
+    def __init__(self) -> None:
+        received: list[tuple[dict[str, str], bytes]] = []
+        self.received = received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(500 if len(received) == 1 else 204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.http = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_port}/hook"
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+def test_a_callback_is_signed_retried_and_recorded(server: Server) -> None:
+    receiver = Receiver()
+    try:
+        submission = submit(server, CORRECT, callback_url=receiver.url).json()
+        end = time.monotonic() + 20
+        while len(receiver.received) < 2 and time.monotonic() < end:
+            time.sleep(0.05)
+    finally:
+        receiver.close()
+    assert len(receiver.received) == 2
+    headers, body = receiver.received[-1]
+    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Grader-Signature"] == expected
+    assert json.loads(body)["passed"] is True
+    assert headers["X-Grader-Submission"] == submission["id"]
+    view = httpx.get(f"{server.url}/v1/submissions/{submission['id']}", headers=P).json()
+    attempts = [(a["attempt"], a["status_code"], a["delivered"])
+                for a in view["callback_attempts"]]
+    assert attempts == [(1, 500, False), (2, 204, True)]
+
+
+def test_kill_9_while_queued_loses_no_submission(tmp_path: Path) -> None:
+    env = {"GRADER_SLOTS": "1"}
+    server = Server(tmp_path, env).start()
+    ids = []
+    for i in range(6):
+        response = httpx.post(f"{server.url}/v1/submissions", params={"wait": "false"},
+                              json={"exercise_id": "conv2d", "source": SLOW,
+                                    "learner_id": f"l{i}"}, timeout=30)
+        assert response.status_code == 202
+        ids.append(response.json()["id"])
+    server.kill()
+    with sqlite3.connect(tmp_path / "grader.db") as db:
+        statuses = dict(db.execute("SELECT id, status FROM submissions").fetchall())
+    assert set(statuses) == set(ids)
+    assert any(s in ("queued", "running") for s in statuses.values())
+
+    server = Server(tmp_path, env).start()
+    try:
+        end = time.monotonic() + 60
+        done: dict[str, dict] = {}
+        while len(done) < len(ids) and time.monotonic() < end:
+            for submission_id in ids:
+                body = httpx.get(f"{server.url}/v1/submissions/{submission_id}").json()
+                if body["status"] == "done":
+                    done[submission_id] = body
+            time.sleep(0.2)
+    finally:
+        server.stop()
+    assert set(done) == set(ids)
+    assert all(body["report"]["passed"] for body in done.values())
