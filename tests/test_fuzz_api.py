@@ -18,7 +18,9 @@ pytestmark = pytest.mark.processes
 
 INSTRUCTOR = "instructor-token-fuzz-0123456789"
 SECRET = "callback-secret-fuzz-0123456789"
-schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=Path("/nonexistent"))).openapi())
+# The document comes from the app itself; building it starts nothing.
+schema = schemathesis.openapi.from_dict(
+    create_app(Settings(data_dir=Path("/nonexistent"))).openapi())
 
 
 @pytest.fixture(scope="module")
