@@ -207,7 +207,8 @@ def arena(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     os.environ["GRADER_PLATFORM_TOKENS"] = SECRET  # present in the grader's environment
     runner = ForkServerRunner(slots=2)
     conv2d = catalog.get("conv2d")
-    limits = Limits(case_seconds=0.5, submission_seconds=3.0, memory_mb=256)
+    # Short limits keep the suite quick: a memory bomb fills 64 MiB well within its 0.5 s.
+    limits = Limits(case_seconds=0.5, submission_seconds=3.0, memory_mb=64)
     exercise = dataclasses.replace(conv2d, spec=conv2d.spec.model_copy(update={"limits": limits}))
     listener = Listener()
     try:
