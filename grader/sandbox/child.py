@@ -28,7 +28,7 @@ RESULT_FD = 3
 MAX_TEXT = 500
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
@@ -136,12 +136,13 @@ def _warm_up() -> None:
     data = frames.encode({"type": "case", "index": 0, "args": metas},
                          b"".join(a.tobytes() for a in args))
     [(header, body)] = frames.Decoder(1 << 16).feed(data)
-    _answer(namespace["f"], header, body, [])
+    _answer(namespace["f"], header, body, [], 1 << 10)
     gc.collect()
 
 
-def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]) -> bytes:
-    """Run one case and return the frame that answers it."""
+def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str],
+            max_elements: int) -> list[bytes | memoryview]:
+    """Run one case and return the frame that answers it, in parts to write in order."""
     index = header["index"]
     args = []
     offset = 0
@@ -156,7 +157,8 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
     try:
         output = function(*args)
     except BaseException as error:  # noqa: BLE001 - any failure of learner code is reported
-        return frames.encode({"type": "error", "index": index, "error": describe(error, lines)})
+        return [frames.encode({"type": "error", "index": index,
+                               "error": describe(error, lines)})]
     mutated = any(
         not (a.shape == o.shape and np.array_equal(a, o, equal_nan=True))
         for a, o in zip(args, originals, strict=True)
@@ -164,11 +166,15 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
     try:
         kind, converted, why = _convert(output)
     except BaseException as error:  # noqa: BLE001 - conversion runs learner hooks
-        return frames.encode({"type": "error", "index": index, "error": describe(error, lines)})
+        return [frames.encode({"type": "error", "index": index,
+                               "error": describe(error, lines)})]
+    if converted is not None and converted.size > max_elements:
+        why = f"an array of {converted.size} elements, more than the {max_elements} allowed"
+        converted = None
     if converted is None:
-        return frames.encode({"type": "invalid", "index": index, "output_type": kind,
-                              "why": why, "mutated": mutated})
-    return frames.encode_array(
+        return [frames.encode({"type": "invalid", "index": index, "output_type": kind,
+                               "why": why, "mutated": mutated})]
+    return frames.encode_array_parts(
         {"type": "result", "index": index, "output_type": kind, "mutated": mutated}, converted)
 
 
@@ -186,6 +192,7 @@ def serve() -> NoReturn:
     reader = _Reader(IN_FD)
     header, body = reader.next()
     confine.lower_limits(int(header["cpu"]), int(header["memory"]))
+    max_elements = int(header["max_elements"])
     entry = str(header.get("entry"))
     source = body.decode("utf-8", errors="replace")
     lines = source.splitlines()
@@ -204,9 +211,10 @@ def serve() -> NoReturn:
         header, body = reader.next()
         if header.get("type") != "case":
             os._exit(0)
-        frame = _answer(function, header, body, lines)
+        parts = _answer(function, header, body, lines, max_elements)
         _flush_std()
-        _write_all(RESULT_FD, frame)
+        for part in parts:
+            _write_all(RESULT_FD, part)
 
 
 def main() -> NoReturn:

@@ -576,6 +576,7 @@ class _Conversation:
         """Drive the child through the cases. Returns the index of a case it died on."""
         job = self.job
         load = {"type": "load", "entry": job.entry_point,
+                "max_elements": job.max_output_elements,
                 "cpu": int(self.limits.submission_seconds) + 1,
                 "memory": self.limits.memory_mb << 20}
         first = len(self.result.cases)

@@ -39,9 +39,16 @@ def encode(header: dict[str, Any], body: bytes = b"") -> bytes:
 
 
 def encode_array(header: dict[str, Any], array: np.ndarray) -> bytes:
+    return b"".join(encode_array_parts(header, array))
+
+
+def encode_array_parts(header: dict[str, Any], array: np.ndarray) -> list[bytes | memoryview]:
+    """A frame as its prefix and header, then the array's own memory (no copy of the data)."""
     array = np.ascontiguousarray(array)
     meta = dict(header, dtype=array.dtype.str, shape=list(array.shape))
-    return encode(meta, array.tobytes())
+    head = json.dumps(meta, separators=(",", ":")).encode()
+    return [_PREFIX.pack(MAGIC, len(head), array.nbytes) + head,
+            array.data.cast("B") if array.nbytes else b""]
 
 
 class Decoder:

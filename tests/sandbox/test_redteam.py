@@ -71,7 +71,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "busy_loop_signals_ignored": ("timeout", "time limit of 0.5 s"),
     "sleeping_loop": ("timeout", "time limit of 0.5 s"),
     "huge_stdout": ("timeout", "time limit of 0.5 s"),
-    "huge_result": ("invalid_output", "over the limit"),
+    "huge_result": ("invalid_output", "4000000 elements, more than the 65536 allowed"),
     "deep_nested_lists": ("invalid_output", "nested lists that do not form an array"),
     # writes
     "write_tmp": DENIED,
