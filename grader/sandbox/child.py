@@ -14,6 +14,7 @@ import contextlib
 import gc
 import os
 import sys
+import time
 import traceback
 import types
 from typing import Any, NoReturn
@@ -154,11 +155,13 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
         args.append(array.copy())
         offset += size
     originals = [a.copy() for a in args]
+    started = time.perf_counter()
     try:
         output = function(*args)
     except BaseException as error:  # noqa: BLE001 - any failure of learner code is reported
         return [frames.encode({"type": "error", "index": index,
                                "error": describe(error, lines)})]
+    seconds = time.perf_counter() - started
     mutated = any(
         not (a.shape == o.shape and np.array_equal(a, o, equal_nan=True))
         for a, o in zip(args, originals, strict=True)
@@ -173,9 +176,10 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
         converted = None
     if converted is None:
         return [frames.encode({"type": "invalid", "index": index, "output_type": kind,
-                               "why": why, "mutated": mutated})]
+                               "why": why, "mutated": mutated, "seconds": seconds})]
     return frames.encode_array_parts(
-        {"type": "result", "index": index, "output_type": kind, "mutated": mutated}, converted)
+        {"type": "result", "index": index, "output_type": kind, "mutated": mutated,
+         "seconds": seconds}, converted)
 
 
 def _forget_grader_modules() -> None:

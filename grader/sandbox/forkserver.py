@@ -649,7 +649,10 @@ class _Conversation:
                 return index
             assert isinstance(answer, tuple)
             run = _case_run(answer, index, job.max_output_elements)
-            run.seconds = seconds
+            # The child's own timing of the call, shown to the learner; the limits use ours.
+            claimed, limit_s = answer[0].get("seconds"), self.limits.case_seconds
+            run.seconds = claimed if type(claimed) is float and 0 <= claimed <= limit_s \
+                else seconds
             self.result.cases.append(run)
             if run.kind == "crashed":
                 self._kill("protocol")
