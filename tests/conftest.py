@@ -15,16 +15,17 @@ from grader.exercises import Catalog, Exercise
 from grader.grade import grade
 from grader.report import Report
 from grader.sandbox.forkserver import ForkServerRunner
-from grader.settings import PROJECT_ROOT
 from grader.spec import Limits
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
-SAMPLES = PROJECT_ROOT / "exercises" / "samples"
+# The checkout's root (in the container, /srv/grader), wherever the package is installed.
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "exercises" / "samples"
 
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
-    return Catalog(PROJECT_ROOT / "exercises", PROJECT_ROOT / "reference")
+    return Catalog(ROOT / "exercises", ROOT / "reference")
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from grader.exercises import Catalog
-from grader.settings import PROJECT_ROOT
 from grader.spec import SpecError, load_spec
+from tests.conftest import ROOT
 
-CONV2D = (PROJECT_ROOT / "exercises" / "conv2d.toml").read_text()
+CONV2D = (ROOT / "exercises" / "conv2d.toml").read_text()
 
 
 def write(tmp_path: Path, text: str, name: str = "conv2d") -> Path:
@@ -20,7 +20,7 @@ def write(tmp_path: Path, text: str, name: str = "conv2d") -> Path:
 
 
 def test_conv2d_spec_declares_the_four_cases_in_order() -> None:
-    spec = load_spec(PROJECT_ROOT / "exercises" / "conv2d.toml")
+    spec = load_spec(ROOT / "exercises" / "conv2d.toml")
     image = spec.arguments[0]
     shapes = [spec.shape_of(case, image) for case in spec.cases]
     assert shapes == [(8, 8), (12, 10), (10, 10), (12, 8)]
@@ -82,14 +82,14 @@ def test_unknown_reference_function_names_the_field(tmp_path: Path) -> None:
     write(tmp_path / "ex", CONV2D.replace('function = "conv2d:same_padding"',
                                           'function = "conv2d:no_such_thing"'))
     with pytest.raises(SpecError, match=r"mistakes\[1\]\.function.*no_such_thing"):
-        Catalog(tmp_path / "ex", PROJECT_ROOT / "reference")
+        Catalog(tmp_path / "ex", ROOT / "reference")
 
 
 def test_unknown_reference_module_is_refused(tmp_path: Path) -> None:
     (tmp_path / "ex").mkdir()
     write(tmp_path / "ex", CONV2D.replace('reference = "conv2d:conv"', 'reference = "nope:conv"'))
     with pytest.raises(SpecError, match="no reference module"):
-        Catalog(tmp_path / "ex", PROJECT_ROOT / "reference")
+        Catalog(tmp_path / "ex", ROOT / "reference")
 
 
 def test_catalog_holds_a_second_exercise_with_no_code_of_its_own(catalog: Catalog) -> None:

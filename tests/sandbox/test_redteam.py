@@ -21,15 +21,15 @@ from grader.exercises import Catalog, Exercise
 from grader.grade import WITHHELD, grade
 from grader.report import Report
 from grader.sandbox.forkserver import ForkServerRunner
-from grader.settings import PROJECT_ROOT
 from grader.spec import Limits
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.processes
 
 REDTEAM = Path(__file__).resolve().parent.parent / "redteam"
 SECRET_A, SECRET_B = "tok-7f3a9c", "e1d5b2-not-for-learners"
 SECRET = SECRET_A + SECRET_B
-HONEST = (PROJECT_ROOT / "exercises" / "samples" / "conv2d" / "correct_numpy.py").read_text()
+HONEST = (ROOT / "exercises" / "samples" / "conv2d" / "correct_numpy.py").read_text()
 
 DENIED = ("error", "PermissionError")
 # name -> (status of every case, a fragment of the first case's message)
@@ -157,8 +157,8 @@ class Arena:
     zygote_pid: int
 
     def watched(self) -> dict[Path, set[str]]:
-        places = [Path("/tmp"), Path("/dev/shm"), Path("/var/tmp"), self.outside, PROJECT_ROOT,
-                  PROJECT_ROOT / "reference", PROJECT_ROOT / "exercises"]
+        places = [Path("/tmp"), Path("/dev/shm"), Path("/var/tmp"), self.outside, ROOT,
+                  ROOT / "reference", ROOT / "exercises"]
         seen = {p: set(os.listdir(p)) for p in places if p.is_dir()}
         seen[self.runner.scratch_root] = {
             n for n in os.listdir(self.runner.scratch_root) if not n.startswith("run-")
@@ -169,8 +169,8 @@ class Arena:
         text = (REDTEAM / f"{name}.py").read_text()
         for key, value in {
             "__PORT__": str(self.listener.port),
-            "__REFERENCE_DIR__": str(PROJECT_ROOT / "reference"),
-            "__EXERCISES_DIR__": str(PROJECT_ROOT / "exercises"),
+            "__REFERENCE_DIR__": str(ROOT / "reference"),
+            "__EXERCISES_DIR__": str(ROOT / "exercises"),
             "__SECRET_FILE__": str(self.secret_file),
             "__OUTSIDE_DIR__": str(self.outside),
             "__SECRET_A__": SECRET_A,
@@ -180,8 +180,27 @@ class Arena:
         return text
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
 def sandbox_processes(runner: ForkServerRunner) -> list[int]:
-    """Pids of every process running as one of the runner's sandbox uids."""
+    """Pids of the sandbox's children: every process of a sandbox uid when uids are dropped;
+    otherwise (not root) every process below the zygote but the serving zygote itself."""
+    if not runner.layers.uid_drop:
+        below = _descendants(runner.zygote_pid)
+        serving = [p for p in below if Path(f"/proc/{p}/status").exists()
+                   and f"PPid:\t{runner.zygote_pid}" in Path(f"/proc/{p}/status").read_text()]
+        return [p for p in below if p not in serving] if "pid" in runner.layers.namespaces \
+            else below
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():

@@ -1,0 +1,43 @@
+# The grader in one container. Builds on python:3.12-slim, or on any Debian-based image with
+# python3 and its venv module (BASE_IMAGE): only `python3` is called, and everything goes into a
+# virtual environment.
+ARG BASE_IMAGE=python:3.12-slim
+
+FROM ${BASE_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python3 -m venv /opt/grader
+COPY pyproject.toml README.md /src/
+COPY grader /src/grader
+RUN /opt/grader/bin/pip install --quiet /src && rm -rf /src
+
+FROM ${BASE_IMAGE} AS runtime
+# No compilers and no build caches here: the venv comes from the build stage, as built.
+RUN useradd --system --uid 10001 --user-group --home-dir /srv/grader --no-create-home grader \
+    && mkdir -p /data /srv/grader/extra && chown grader:grader /data
+COPY --from=build /opt/grader /opt/grader
+COPY exercises /srv/grader/exercises
+COPY reference /srv/grader/reference
+ENV PATH=/opt/grader/bin:$PATH \
+    GRADER_EXERCISES_DIR=/srv/grader/exercises \
+    GRADER_EXTRA_EXERCISES_DIR=/srv/grader/extra \
+    GRADER_REFERENCE_DIR=/srv/grader/reference \
+    GRADER_DATA_DIR=/data
+VOLUME /data
+WORKDIR /srv/grader
+USER grader
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+CMD ["grader", "serve", "--host", "0.0.0.0", "--port", "8000"]
+
+# The sandbox's own tests, run inside the container: docker build --target test .
+FROM runtime AS test
+USER root
+RUN /opt/grader/bin/pip install --quiet --no-cache-dir pytest hypothesis scipy httpx
+COPY pyproject.toml /srv/grader/pyproject.toml
+COPY tests /srv/grader/tests
+RUN chown -R grader:grader /srv/grader
+USER grader
+CMD ["python3", "-m", "pytest", "-p", "no:cacheprovider", "tests/sandbox", "tests/test_grading_processes.py"]
+
+FROM runtime
