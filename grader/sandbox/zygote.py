@@ -42,14 +42,24 @@ _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _readable_roots() -> tuple[str, ...]:
-    """The interpreter's stdlib and numpy: all a child may read."""
-    roots = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
+def _readable_roots(skipped: dict[str, str]) -> tuple[str, ...]:
+    """The base interpreter's stdlib and numpy: all a child may read.
+
+    The paths come from the base installation, not the virtual environment: in a venv,
+    ``platstdlib`` is the venv's own lib folder, which holds every installed package, the
+    grader's among them. A root that would contain the grader is dropped, and said so."""
+    base = sysconfig.get_paths(vars={
+        "base": sys.base_prefix, "platbase": sys.base_exec_prefix,
+        "installed_base": sys.base_prefix, "installed_platbase": sys.base_exec_prefix})
     numpy_dir = os.path.dirname(np.__file__)
-    roots.add(numpy_dir)
-    libs = numpy_dir + ".libs"
-    if os.path.isdir(libs):
-        roots.add(libs)
+    roots = {base["stdlib"], base["platstdlib"], numpy_dir}
+    if os.path.isdir(numpy_dir + ".libs"):
+        roots.add(numpy_dir + ".libs")
+    grader_dir = os.path.dirname(os.path.dirname(os.path.abspath(child.__file__)))
+    for root in sorted(roots):
+        if os.path.commonpath([root, grader_dir]) == root:
+            roots.discard(root)
+            skipped[f"read:{root}"] = "it contains the grader's own package"
     return tuple(sorted(roots))
 
 
@@ -183,7 +193,7 @@ def main() -> None:
         skipped["uid_drop"] = "the service does not run as root, so children keep its uid"
     plan = confine.Plan(
         landlock_abi=abi, seccomp=syscall_filter, drop_uid=drop_uid,
-        read_only=_readable_roots(),
+        read_only=_readable_roots(skipped),
     )
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import grader
 from grader.exercises import Catalog, Exercise
 from grader.grade import WITHHELD, grade
 from grader.report import Report
@@ -51,6 +52,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "import_grader": ("error", "Error"),
     "import_reference_by_path": ("error", "Error"),
     "importlib_reference_file": DENIED,
+    "read_grader_package": DENIED,
+    "import_other_package": ("error", "Error"),
     "read_reference_source": DENIED,
     "read_spec": DENIED,
     "list_exercises_dir": DENIED,
@@ -171,6 +174,7 @@ class Arena:
             "__PORT__": str(self.listener.port),
             "__REFERENCE_DIR__": str(ROOT / "reference"),
             "__EXERCISES_DIR__": str(ROOT / "exercises"),
+            "__GRADER_DIR__": str(Path(grader.__file__).parent),
             "__SECRET_FILE__": str(self.secret_file),
             "__OUTSIDE_DIR__": str(self.outside),
             "__SECRET_A__": SECRET_A,
