@@ -12,7 +12,7 @@ from grader.compare import compare, describe_error, matches
 from grader.exercises import Exercise
 from grader.inputs import case_arguments, new_seed
 from grader.report import CaseReport, Finding, Report
-from grader.sandbox.base import CaseInput, CaseRun, Job, RunLimits, Runner
+from grader.sandbox.base import CaseInput, CaseRun, Job, RunLimits, Runner, redact
 
 WITHHELD = "[output printed while hidden cases ran is not shown]"
 
@@ -67,7 +67,7 @@ def grade(
         )
         result = runner.run(job)
         runs = result.cases
-        stdout, stderr = result.stdout, result.stderr
+        stdout, stderr = redact(result.stdout), redact(result.stderr)
         if result.output_withheld:
             stdout = f"{stdout}\n{WITHHELD}" if stdout else WITHHELD
         if result.load_error is not None:

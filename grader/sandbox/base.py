@@ -8,13 +8,27 @@ case, what the code produced. It never judges: comparison is the grader's job.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
 CaseKind = Literal["output", "invalid", "error", "timeout", "memory_limit", "crashed"]
+
+
+# Where the grader is installed: never shown to learners, even in their own error messages.
+_PRIVATE_PATHS = sorted(
+    {str(Path(__file__).resolve().parents[2]), sys.prefix} - {sys.base_prefix}, key=len,
+    reverse=True)
+
+
+def redact(text: str) -> str:
+    for path in _PRIVATE_PATHS:
+        text = text.replace(path, "<grader>")
+    return text
 
 
 class SandboxError(Exception):
@@ -59,7 +73,7 @@ class LearnerError:
 
         def text(key: str, default: str | None) -> str | None:
             value = data.get(key)
-            return value[:500] if isinstance(value, str) else default
+            return redact(value[:500]) if isinstance(value, str) else default
 
         line = data.get("line")
         return cls(

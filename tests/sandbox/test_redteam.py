@@ -256,6 +256,7 @@ def test_hostile_submission_is_contained(arena: Arena, name: str) -> None:
     assert fragment in report.cases[0].message
     assert report.score == 0
     assert SECRET not in report.model_dump_json()
+    assert str(ROOT) not in report.model_dump_json()  # no path of the grader's, ever
     arena.runner.settle()
     assert arena.watched() == before
     assert arena.listener.connections == 0
