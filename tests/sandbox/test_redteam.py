@@ -160,13 +160,27 @@ class Arena:
     zygote_pid: int
 
     def watched(self) -> dict[Path, set[str]]:
-        places = [Path("/tmp"), Path("/dev/shm"), Path("/var/tmp"), self.outside, ROOT,
-                  ROOT / "reference", ROOT / "exercises"]
-        seen = {p: set(os.listdir(p)) for p in places if p.is_dir()}
+        """What is in the places a hostile child might write to. Folders only this test uses
+        are listed whole; in the machine's shared temp folders, where other programs come and
+        go, what counts is an entry owned by a sandbox uid, or named as an attack names it."""
+        own = [self.outside, ROOT, ROOT / "reference", ROOT / "exercises"]
+        seen = {p: set(os.listdir(p)) for p in own}
         seen[self.runner.scratch_root] = {
             n for n in os.listdir(self.runner.scratch_root) if not n.startswith("run-")
         }
+        for shared in (Path("/tmp"), Path("/dev/shm"), Path("/var/tmp")):
+            if shared.is_dir():
+                seen[shared] = {e.name for e in os.scandir(shared) if self._suspect(e)}
         return seen
+
+    def _suspect(self, entry: os.DirEntry[str]) -> bool:
+        if any(word in entry.name for word in ("pwned", "escape", "stolen", "self-test")):
+            return True
+        try:
+            owner = entry.stat(follow_symlinks=False).st_uid
+        except OSError:
+            return False
+        return self.runner.layers.uid_drop and owner in self.runner.uid_range
 
     def source(self, name: str) -> str:
         text = (REDTEAM / f"{name}.py").read_text()
