@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.sandbox.base import add_private_path
 from grader.spec import ExerciseSpec, SpecError, is_exercise_id, load_spec
 
 TrustedFunction = Callable[..., Any]
@@ -84,6 +85,8 @@ class Catalog:
     def __init__(self, exercises_dir: Path, reference_dir: Path) -> None:
         self.exercises_dir = exercises_dir
         self.library = ReferenceLibrary(reference_dir)
+        add_private_path(exercises_dir)
+        add_private_path(reference_dir)
         self._exercises: dict[str, Exercise] = {}
         self.load_dir(exercises_dir)
 

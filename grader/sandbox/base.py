@@ -25,6 +25,14 @@ _PRIVATE_PATHS = sorted(
     reverse=True)
 
 
+def add_private_path(path: Path) -> None:
+    """Also redact ``path`` (the exercise and reference folders) from what learners see."""
+    text = str(path.resolve())
+    if text not in _PRIVATE_PATHS and text != "/":
+        _PRIVATE_PATHS.append(text)
+        _PRIVATE_PATHS.sort(key=len, reverse=True)
+
+
 def redact(text: str) -> str:
     for path in _PRIVATE_PATHS:
         text = text.replace(path, "<grader>")
