@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SYSTEM_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
 
-.PHONY: install test check serve bench clean
+.PHONY: install test check serve bench docker-smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ serve: install
 	$(VENV)/bin/grader serve
 
 bench: install
-	$(VENV)/bin/grader bench
+	$(VENV)/bin/grader bench --http
+
+docker-smoke:
+	bash scripts/docker-smoke
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

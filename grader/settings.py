@@ -48,6 +48,12 @@ class Settings(BaseSettings):
                                    description="Deliveries tried per callback")
     log_level: str = Field(default="INFO", description="Python logging level")
 
+    @field_validator("callback_secret", "database_url", "extra_exercises_dir", "scratch_dir",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("platform_tokens", "instructor_tokens", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
