@@ -742,24 +742,26 @@ class _Conversation:
             return
         del self.pending[:written]
 
-    def _read_some(self, fd: int) -> None:
+    def _read_some(self, fd: int) -> bool:
+        """Read what is there; False when nothing was (for now, or for good)."""
         try:
             data = os.read(fd, 1 << 16)
         except BlockingIOError:
-            return
+            return False
         if not data:
             self.selector.unregister(fd)
             self.open_reads.discard(fd)
-            return
+            return False
         if fd == self.child.results:
             if self.frame_error is not None:
-                return
+                return True
             try:
                 self.frames.extend(self.decoder.feed(data))
             except frames.FrameError as error:
                 self.frame_error = f"the output could not be read: {error}"
         else:
             self._keep_output(fd, data)
+        return True
 
     def _keep_output(self, fd: int, data: bytes) -> None:
         if self.hidden_seen:
@@ -775,16 +777,8 @@ class _Conversation:
     def _drain_output(self) -> None:
         """Read what the child printed so far (before any hidden input reaches it)."""
         for fd in (self.child.stdout, self.child.stderr):
-            while fd in self.open_reads:
-                try:
-                    data = os.read(fd, 1 << 16)
-                except BlockingIOError:
-                    break
-                if not data:
-                    self.selector.unregister(fd)
-                    self.open_reads.discard(fd)
-                    break
-                self._keep_output(fd, data)
+            while fd in self.open_reads and self._read_some(fd):
+                pass
 
 
 def _capped(existing: str, text: str, cap: int) -> str:

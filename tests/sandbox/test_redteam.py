@@ -242,7 +242,7 @@ def arena(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     os.chmod(outside, 0o777)  # only the sandbox's own walls may stop a write here
     saved = os.environ.get("GRADER_PLATFORM_TOKENS")
     os.environ["GRADER_PLATFORM_TOKENS"] = SECRET  # present in the grader's environment
-    runner = ForkServerRunner(slots=2)
+    runner = ForkServerRunner(slots=2, base_uid=62000)  # uids of its own, apart from others'
     conv2d = catalog.get("conv2d")
     # Short limits keep the suite quick: a memory bomb fills 64 MiB well within its 0.5 s.
     limits = Limits(case_seconds=0.5, submission_seconds=3.0, memory_mb=64)
