@@ -127,12 +127,11 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
         store,
         settings.callback_secret.get_secret_value() if settings.callback_secret else None,
         settings.callback_attempts)
-    holder: dict[str, GradingService] = {}
-    metrics = Metrics(backlog=lambda: holder["service"].backlog,
+    # The backlog gauge reads the service, made just below; it is read only at scrape time.
+    metrics = Metrics(backlog=lambda: service.backlog,
                       kills=lambda: dict(getattr(runner, "kills", {})))
     service = GradingService(catalog, store, runner, metrics, callbacks, settings.slots,
                              settings.backlog)
-    holder["service"] = service
     if not settings.platform_tokens:
         log.warning("GRADER_PLATFORM_TOKENS is empty: anyone who reaches this server may "
                     "submit and read submissions")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -108,8 +108,8 @@ class Catalog:
             raise UnknownExercise(exercise_id)
         return self._exercises[exercise_id]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._exercises.values())
+    def __iter__(self) -> Iterator[Exercise]:
+        return iter(list(self._exercises.values()))
 
     def bind(self, spec: ExerciseSpec, source: str) -> Exercise:
         """Resolve a spec's functions without adding it. Raises SpecError."""
