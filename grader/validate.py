@@ -48,8 +48,13 @@ def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS)
     problems: list[str] = []
     for seed in seeds:
         for args, case in zip(case_arguments(spec, seed), spec.cases, strict=True):
-            first = np.asarray(exercise.reference(*(a.copy() for a in args)), dtype=float)
-            again = np.asarray(exercise.reference(*(a.copy() for a in args)), dtype=float)
+            try:
+                first = np.asarray(exercise.reference(*(a.copy() for a in args)), dtype=float)
+                again = np.asarray(exercise.reference(*(a.copy() for a in args)), dtype=float)
+            except Exception as error:  # noqa: BLE001 - a spec that breaks its reference is refused
+                problems.append(f"the reference raised {type(error).__name__} on case "
+                                f"{case.name!r}: {error}")
+                return problems
             if not np.isfinite(first).all():
                 problems.append(f"reference gives non-finite values on case {case.name!r}")
             elif not np.array_equal(first, again):

@@ -85,3 +85,19 @@ def test_validate_catches_a_mistake_model_that_is_really_the_reference(tmp_path:
     assert done.returncode == 1
     assert "mistake 'flipped_kernel' passes every case" in done.stdout
     assert "sample conv2d/flipped_kernel.py is not diagnosed as 'flipped_kernel'" in done.stdout
+
+
+def test_validate_reports_a_reference_that_fails_on_the_spec_s_shapes(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    spec = (root / "exercises" / "conv2d.toml").read_text().replace(
+        "shapes = { image = [8, 8] }", "shapes = { image = [8] }")
+    exercises = tmp_path / "exercises"
+    exercises.mkdir()
+    (exercises / "conv2d.toml").write_text(spec)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "exercises", "validate", "conv2d"],
+        capture_output=True, text=True, timeout=120,
+        env={"GRADER_EXERCISES_DIR": str(exercises), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 1
+    assert "the reference raised ValueError on case 'square 8x8'" in done.stdout
