@@ -18,6 +18,7 @@ a fresh child, while the submission's total time lasts.
 from __future__ import annotations
 
 import array
+import codecs
 import contextlib
 import json
 import logging
@@ -554,6 +555,9 @@ class _Conversation:
         self.open_reads: set[int] = set()
         self.frames: list[tuple[dict[str, Any], bytes]] = []
         self.frame_error: str | None = None
+        # per stream, so that a character split across two reads is still one character
+        self.text = {fd: codecs.getincrementaldecoder("utf-8")(errors="replace")
+                     for fd in (child.stdout, child.stderr)}
 
     def run(self) -> None:
         child = self.child
@@ -767,7 +771,7 @@ class _Conversation:
         if self.hidden_seen:
             self.result.output_withheld = True
             return
-        text = data.decode("utf-8", errors="replace")
+        text = self.text[fd].decode(data)
         cap = self.limits.output_bytes
         if fd == self.child.stdout:
             self.result.stdout = _capped(self.result.stdout, text, cap)
