@@ -69,35 +69,31 @@ def test_exercises_validate_proves_the_shipped_specs() -> None:
     assert done.stdout.splitlines() == ["conv2d: ok", "maxpool2d: ok"]
 
 
-def test_validate_catches_a_mistake_model_that_is_really_the_reference(tmp_path: Path) -> None:
+def validate_modified(tmp_path: Path, old: str, new: str) -> subprocess.CompletedProcess[str]:
+    """`exercises validate conv2d` on a copy of conv2d's spec with ``old`` replaced."""
     root = Path(__file__).resolve().parent.parent
-    spec = (root / "exercises" / "conv2d.toml").read_text().replace(
-        'function = "conv2d:flipped_kernel"', 'function = "conv2d:conv"')
+    spec = (root / "exercises" / "conv2d.toml").read_text()
+    assert old in spec
     exercises = tmp_path / "exercises"
     exercises.mkdir()
-    (exercises / "conv2d.toml").write_text(spec)
+    (exercises / "conv2d.toml").write_text(spec.replace(old, new))
     (exercises / "samples").symlink_to(root / "exercises" / "samples")
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "grader.cli", "exercises", "validate", "conv2d"],
         capture_output=True, text=True, timeout=120,
         env={"GRADER_EXERCISES_DIR": str(exercises), "PATH": "/usr/bin:/bin"},
     )
+
+
+def test_validate_catches_a_mistake_model_that_is_really_the_reference(tmp_path: Path) -> None:
+    done = validate_modified(tmp_path, 'function = "conv2d:flipped_kernel"',
+                             'function = "conv2d:conv"')
     assert done.returncode == 1
     assert "mistake 'flipped_kernel' passes every case" in done.stdout
     assert "sample conv2d/flipped_kernel.py is not diagnosed as 'flipped_kernel'" in done.stdout
 
 
 def test_validate_reports_a_reference_that_fails_on_the_spec_s_shapes(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parent.parent
-    spec = (root / "exercises" / "conv2d.toml").read_text().replace(
-        "shapes = { image = [8, 8] }", "shapes = { image = [8] }")
-    exercises = tmp_path / "exercises"
-    exercises.mkdir()
-    (exercises / "conv2d.toml").write_text(spec)
-    done = subprocess.run(
-        [sys.executable, "-m", "grader.cli", "exercises", "validate", "conv2d"],
-        capture_output=True, text=True, timeout=120,
-        env={"GRADER_EXERCISES_DIR": str(exercises), "PATH": "/usr/bin:/bin"},
-    )
+    done = validate_modified(tmp_path, "shapes = { image = [8, 8] }", "shapes = { image = [8] }")
     assert done.returncode == 1
     assert "the reference raised ValueError on case 'square 8x8'" in done.stdout
