@@ -44,6 +44,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "fake_stdout_verdict": ("wrong_values", "differ from the expected"),
     "sys_exit_zero": ("error", "SystemExit"),
     "os_exit_zero": ("crashed", "exited with status 0 before returning a result"),
+    "exit_status_71": ("crashed", "exited with status 71 before returning a result"),
     "keyboard_interrupt": ("error", "KeyboardInterrupt"),
     "frames_to_every_fd": ("invalid_output", "bad frame magic"),
     "pickle_payload_result": ("invalid_output", "bad frame magic"),
