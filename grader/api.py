@@ -222,6 +222,11 @@ def view(row: Submission, status: str | None = None) -> SubmissionView:
     )
 
 
+def _unavailable(busy: Busy) -> ApiError:
+    return ApiError(503, "Service Unavailable", str(busy),
+                    headers={"Retry-After": str(busy.retry_after)})
+
+
 def _json(model: SubmissionView) -> Response:
     """Serialised once, here: the route's declared model documents it."""
     return Response(model.model_dump_json(), media_type="application/json")
@@ -349,8 +354,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
             try:
                 inline = state.service.grade_now(**fields)  # type: ignore[arg-type]
             except Busy as busy:
-                raise ApiError(503, "Service Unavailable", str(busy),
-                               headers={"Retry-After": str(busy.retry_after)}) from None
+                raise _unavailable(busy) from None
             done = await asyncio.wrap_future(inline)
             if done is not None:
                 return _json(view(done))
@@ -361,8 +365,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None) -
                 callback_url=str(body.callback_url) if body.callback_url else None,
                 metadata=body.metadata or {}, idempotency_key=idempotency_key)
         except Busy as busy:
-            raise ApiError(503, "Service Unavailable", str(busy),
-                           headers={"Retry-After": str(busy.retry_after)}) from None
+            raise _unavailable(busy) from None
         if wait and row.status not in (DONE, FAILED):
             future = state.service.future(row.id)
             limit = state.catalog.get(row.exercise_id).spec.limits.submission_seconds

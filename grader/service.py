@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from grader.callbacks import CallbackSender
@@ -74,8 +75,7 @@ class GradingService:
             existing = self.store.by_key(scope, idempotency_key)
             if existing is not None:
                 return existing, False
-        if self.backlog >= self.limit:
-            raise Busy(retry_after=max(1, self.backlog // 10))
+        self._admit()
         row, created = self.store.create(
             exercise_id=exercise_id, source=source, seed=seed, scope=scope,
             learner_id=learner_id, callback_url=callback_url, metadata=metadata,
@@ -89,9 +89,8 @@ class GradingService:
                   metadata: dict[str, object]) -> Future[Submission | None]:
         """Store and grade in one step on a grading thread, for a caller that waits for the
         report anyway (and sent no idempotency key): one hand-over instead of two."""
-        self.catalog.get(exercise_id)
-        if self.backlog >= self.limit:
-            raise Busy(retry_after=max(1, self.backlog // 10))
+        self.catalog.get(exercise_id)  # raises UnknownExercise
+        self._admit()
         submission_id = uuid.uuid4().hex
 
         def store_and_grade() -> Submission | None:
@@ -101,20 +100,30 @@ class GradingService:
                 submission_id=submission_id)
             return self._grade(submission_id, row)
 
-        with self._lock:
-            future = self._pool.submit(store_and_grade)
-            self._futures[submission_id] = future
-        future.add_done_callback(lambda _: self._forget(submission_id))
+        future = self._track(submission_id, self._pool, store_and_grade)
+        assert future is not None  # the id is new
         return future
 
     def enqueue(self, submission_id: str, pool: ThreadPoolExecutor | None = None,
                 row: Submission | None = None) -> None:
+        self._track(submission_id, pool or self._pool, self._grade, submission_id, row)
+
+    def _admit(self) -> None:
+        if self.backlog >= self.limit:
+            raise Busy(retry_after=max(1, self.backlog // 10))
+
+    def _track(self, submission_id: str, pool: ThreadPoolExecutor,
+               task: Callable[..., Submission | None], *args: object,
+               ) -> Future[Submission | None] | None:
+        """Run ``task`` on ``pool``, counted in the backlog until done; None if that
+        submission is already being graded."""
         with self._lock:
             if submission_id in self._futures:
-                return
-            future = (pool or self._pool).submit(self._grade, submission_id, row)
+                return None
+            future = pool.submit(task, *args)
             self._futures[submission_id] = future
         future.add_done_callback(lambda _: self._forget(submission_id))
+        return future
 
     def _forget(self, submission_id: str) -> None:
         with self._lock:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -111,8 +111,6 @@ class RunResult:
     stdout: str = ""
     stderr: str = ""
     output_withheld: bool = False
-    kills: list[str] = field(default_factory=list)
-    max_rss_kb: int = 0
 
 
 class Runner(Protocol):

@@ -1,7 +1,7 @@
 """What runs inside the sandboxed child, after confinement: load the submission, run cases.
 
-The child only computes. It reads frames from fd 0 (the source, then one case at a time, sent
-by the parent only after the previous answer arrived), and writes one frame per step to fd 3.
+The child only computes. It reads frames from fd 0 (the source and the visible cases, then the
+hidden cases once every visible one is answered), and writes one frame per step to fd 3.
 It never decides a verdict: the parent compares what arrives, and treats every byte as a
 possible lie. Learner code runs in this process and may replace anything here; that can only
 change the bytes it sends, never what the parent concludes from them.

@@ -8,11 +8,12 @@ pipes per run through SCM_RIGHTS, and then talks to the child directly over thos
     fd 2  child -> grader   stderr, capped
     fd 3  child -> grader   one result frame per step, parsed as hostile input
 
-A case's inputs are sent only after the previous case was answered, so nothing printed before
-a hidden case's inputs existed in the child can carry them. Wall-clock limits are the grader's:
-on expiry it asks the zygote to SIGKILL the child's process group, and every child is reaped
-before its run returns. A case that times out or crashes is recorded and the next case runs in
-a fresh child, while the submission's total time lasts.
+The source and the visible cases' inputs go at once; hidden inputs only after every visible
+case was answered, so nothing printed before that can carry them, and what is printed after is
+withheld. Wall-clock limits are the grader's: on expiry it asks the zygote to SIGKILL the
+child's process group. Every child is reaped (in the background, once its run is over) before
+its uid and scratch folder are used again. A case that times out or crashes is recorded and the
+next case runs in a fresh child, while the submission's total time lasts.
 """
 
 from __future__ import annotations
@@ -85,7 +86,6 @@ class Layers:
     seccomp: bool
     namespaces: list[str]
     skipped: dict[str, str]
-    zygote_vm_kb: int
 
     @property
     def safe(self) -> bool:
@@ -137,7 +137,6 @@ class _Zygote:
             seccomp=bool(layers["seccomp"]),
             namespaces=list(layers["namespaces"]),
             skipped=dict(hello["skipped"]),
-            zygote_vm_kb=int(hello["vm_kb"]),
         )
         self._send_lock = threading.Lock()
         self._waiters: dict[str, queue.Queue[dict[str, Any]]] = {}
@@ -397,6 +396,15 @@ class ForkServerRunner:
         return result
 
 
+_GARBAGE = "the submission wrote garbage to the grader's channel"
+
+
+def _error_run(error: LearnerError) -> CaseRun:
+    """An exception of learner code; running out of memory has a status of its own."""
+    return CaseRun(kind="memory_limit" if error.type.endswith("MemoryError") else "error",
+                   error=error)
+
+
 def _fill(result: RunResult, job: Job, outcome: CaseRun) -> None:
     while len(result.cases) < len(job.cases):
         result.cases.append(CaseRun(kind=outcome.kind, detail=outcome.detail,
@@ -417,7 +425,6 @@ class _Child:
         self.uid = uid
         self.run_id = uuid.uuid4().hex
         self.exit_code: int | None = None
-        self.max_rss_kb = 0
         self.killed: str | None = None
         self._finish_lock = threading.Lock()
         self._finished = False
@@ -507,7 +514,6 @@ class _Child:
                 self.exit_code = -9
                 raise
             self.exit_code = int(message.get("code", -9))
-            self.max_rss_kb = int(message.get("maxrss_kb", 0))
         return self.exit_code
 
     def finish(self) -> None:
@@ -571,11 +577,6 @@ class _Conversation:
                 self._record_crash(crashed_at)
         finally:
             self.selector.close()
-        self.result.max_rss_kb = max(self.result.max_rss_kb, child.max_rss_kb)
-
-    def _kill(self, reason: str) -> None:
-        self.child.kill(reason)
-        self.result.kills.append(reason)
 
     def _converse(self) -> int | None:
         """Drive the child through the cases. Returns the index of a case it died on."""
@@ -594,7 +595,7 @@ class _Conversation:
                     + b"".join(_case_frame(i, job.cases[i].args) for i in range(first, sent)))
         answer = self._next_frame(self._phase_deadline())
         if answer is TIMEOUT:
-            self._kill("timeout")
+            self.child.kill("timeout")
             _fill(self.result, job, CaseRun(
                 kind="timeout",
                 detail=f"the module did not finish loading within {self.limits.case_seconds:g} s",
@@ -611,9 +612,7 @@ class _Conversation:
         if kind == "load_error":
             error = LearnerError.from_header(header.get("error"))
             self.result.load_error = error
-            _fill(self.result, job, CaseRun(
-                kind="memory_limit" if error.type.endswith("MemoryError") else "error",
-                error=error))
+            _fill(self.result, job, _error_run(error))
             return None
         if kind == "missing":
             found = header.get("found")
@@ -636,7 +635,7 @@ class _Conversation:
             answer = self._next_frame(self._phase_deadline())
             seconds = time.monotonic() - started
             if answer is TIMEOUT:
-                self._kill("timeout")
+                self.child.kill("timeout")
                 total_left = self.deadline - time.monotonic()
                 limit = (f"the submission's total time limit of "
                          f"{self.limits.submission_seconds:g} s" if total_left <= 0
@@ -647,7 +646,7 @@ class _Conversation:
                 return None
             if answer is EOF:
                 if self.frame_error is not None:
-                    self._kill("output_limit")
+                    self.child.kill("output_limit")
                     self.result.cases.append(CaseRun(
                         kind="invalid", detail=self.frame_error, seconds=seconds))
                     return None
@@ -660,15 +659,15 @@ class _Conversation:
                 else seconds
             self.result.cases.append(run)
             if run.kind == "crashed":
-                self._kill("protocol")
+                self.child.kill("protocol")
                 return None
         self._drain_output()
         return None
 
     def _garbage(self) -> None:
-        self._kill("protocol")
+        self.child.kill("protocol")
         _fill(self.result, self.job, CaseRun(
-            kind="crashed", detail="the submission wrote garbage to the grader's channel"))
+            kind="crashed", detail=_GARBAGE))
 
     def _record_crash(self, index: int) -> None:
         """The child died before answering: its exit status says how."""
@@ -808,14 +807,12 @@ def _case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int
     kind = header.get("type")
     if header.get("index") != index:
         return CaseRun(kind="crashed",
-                       detail="the submission wrote garbage to the grader's channel")
+                       detail=_GARBAGE)
     mutated = header.get("mutated") is True
     output_type = header.get("output_type")
     output_type = output_type[:60] if isinstance(output_type, str) else None
     if kind == "error":
-        error = LearnerError.from_header(header.get("error"))
-        run_kind = "memory_limit" if error.type.endswith("MemoryError") else "error"
-        return CaseRun(kind=run_kind, error=error)  # type: ignore[arg-type]
+        return _error_run(LearnerError.from_header(header.get("error")))
     if kind == "invalid":
         why = header.get("why")
         return CaseRun(kind="invalid", output_type=output_type, mutated=mutated,
@@ -826,4 +823,4 @@ def _case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int
         except frames.FrameError as error:
             return CaseRun(kind="invalid", detail=f"the output could not be read: {error}")
         return CaseRun(kind="output", array=output, output_type=output_type, mutated=mutated)
-    return CaseRun(kind="crashed", detail="the submission wrote garbage to the grader's channel")
+    return CaseRun(kind="crashed", detail=_GARBAGE)

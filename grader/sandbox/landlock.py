@@ -121,9 +121,6 @@ def enforce(ruleset: int) -> None:
         os.close(ruleset)
 
 
-def restrict(read_only: Iterable[str], writable: Iterable[str], abi: int) -> None:
-    enforce(prepare(read_only, writable, abi))
-
 
 def _add_path(ruleset: int, path: str, access: int) -> None:
     try:

@@ -8,7 +8,7 @@ Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
     -> {"op": "run", "id", "scratch", "uid", "gid", "cpu", "memory"} + fds [in, out, err, result]
     <- {"op": "started", "id"}         once the child is forked
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
-    <- {"op": "exited", "id", "code", "maxrss_kb"}  once the child is reaped
+    <- {"op": "exited", "id", "code"}  once the child is reaped
 At start it sends {"op": "hello", "layers": {...}, "skipped": {...}}.
 """
 
@@ -164,9 +164,8 @@ class Zygote:
         self.selector.unregister(pidfd)
         os.close(pidfd)
         del self.by_id[run_id]
-        _, status, usage = os.wait4(pid, 0)
-        self.send({"op": "exited", "id": run_id, "code": os.waitstatus_to_exitcode(status),
-                   "maxrss_kb": usage.ru_maxrss})
+        _, status = os.waitpid(pid, 0)
+        self.send({"op": "exited", "id": run_id, "code": os.waitstatus_to_exitcode(status)})
 
     def _shutdown(self) -> None:
         for _, pid in self.runs.values():
@@ -221,8 +220,6 @@ def main() -> None:
             "rlimits": True,
         },
         "skipped": skipped,
-        "vm_kb": confine.vm_size_bytes() // 1024,
-        "readable": list(plan.read_only),
     })
     zygote.serve()
 
