@@ -3,10 +3,12 @@
     (a) the sandbox alone: the grading pipeline with the fork-server runner, 1 and N clients
     (b) over HTTP: a real uvicorn server, 1 and N concurrent clients (when ``--http``)
     (c) the baseline: a fresh interpreter per submission that imports numpy, runs the same four
-        cases and compares them, with no sandbox at all
+        cases and compares them, with no sandbox at all, with 1 client and with one client per
+        CPU (more clients than CPUs cannot make a CPU-bound baseline faster)
 
-It prints submissions per second, p50 and p99 latency, the ratios to the baseline, and the
-memory of the zygote and of one child.
+It prints submissions per second, p50 and p99 latency, the ratio of each row's throughput to the
+baseline's with as many clients (at most one per CPU), and the memory of the zygote and of one
+child.
 """
 
 from __future__ import annotations
@@ -60,10 +62,26 @@ class Figures:
         ordered = sorted(self.latencies)
         return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
 
-    def line(self, baseline: Figures | None = None) -> str:
-        ratio = f"  {self.rate / baseline.rate:6.1f}x baseline" if baseline else "  (latency only)"
+    def line(self, baselines: Baselines | None = None) -> str:
+        if baselines is None:
+            ratio = "  (latency only)"
+        else:
+            baseline = baselines.like(self.clients)
+            ratio = f"  {self.rate / baseline.rate:6.1f}x baseline@{baseline.clients}"
         return (f"{self.name:<34} clients {self.clients:>2}  {self.rate:8.1f} /s  "
                 f"p50 {self.percentile(0.5):7.2f} ms  p99 {self.percentile(0.99):7.2f} ms{ratio}")
+
+
+class Baselines:
+    """The baseline measured with several client counts; a row is compared with the baseline
+    that had as many clients, or the most it had."""
+
+    def __init__(self, rows: list[Figures]) -> None:
+        self.rows = sorted(rows, key=lambda row: row.clients)
+
+    def like(self, clients: int) -> Figures:
+        fitting = [row for row in self.rows if row.clients <= clients]
+        return fitting[-1] if fitting else self.rows[0]
 
 
 def measure(name: str, clients: int, count: int, one: Callable[[int], None],
@@ -147,8 +165,10 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
                               capture_output=True, text=True, check=True)
         assert json.loads(done.stdout) == [True] * 4, done.stdout
 
-    baseline = measure("(c) baseline: fresh interpreter", 1, baseline_count, baseline_one)
-    out.append(baseline.line())
+    cpus = os.cpu_count() or 1
+    baselines = Baselines([measure("(c) baseline: fresh interpreter", n, baseline_count,
+                                   baseline_one) for n in sorted({1, cpus})])
+    out.extend(row.line() for row in baselines.rows)
 
     runner = ForkServerRunner(slots=clients)
     try:
@@ -163,16 +183,16 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
             out.append(paced.line())
             for n in sorted({1, clients}):
                 runner.settle()
-                out.append(measure(f"(a) sandbox, {name}", n, count, sandbox_one).line(baseline))
+                out.append(measure(f"(a) sandbox, {name}", n, count, sandbox_one).line(baselines))
         if http:
             from grader.bench_http import http_rows
 
-            out.extend(http_rows(solutions["correct_numpy"], count, clients, baseline))
+            out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines))
         runner.settle()
         out.extend(memory_lines(runner))
         layers = runner.layers.summary()
         out.append(f"sandbox layers: {json.dumps(layers)}")
     finally:
         runner.close()
-    out.append(f"baseline p50 {statistics.median(baseline.latencies) * 1000:.1f} ms")
+    out.append(f"baseline p50 {statistics.median(baselines.rows[0].latencies) * 1000:.1f} ms")
     return "\n".join(out)

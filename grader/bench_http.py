@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from grader.bench import Figures, measure
+from grader.bench import Baselines, measure
 
 
 def _free_port() -> int:
@@ -23,7 +23,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def http_rows(source: str, count: int, clients: int, baseline: Figures) -> list[str]:
+def http_rows(source: str, count: int, clients: int, baselines: Baselines) -> list[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as data:
@@ -57,7 +57,7 @@ def http_rows(source: str, count: int, clients: int, baseline: Figures) -> list[
 
             for _ in range(10):
                 one(0)  # warm
-            return [measure("(b) HTTP, correct_numpy", n, count, one).line(baseline)
+            return [measure("(b) HTTP, correct_numpy", n, count, one).line(baselines)
                     for n in sorted({1, 8, clients})]
         finally:
             server.terminate()

@@ -156,8 +156,8 @@ def _serve(host: str, port: int) -> int:
     settings = get_settings()
     logging.getLogger().setLevel(settings.log_level.upper())
     logging.getLogger("grader").setLevel(settings.log_level.upper())
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
-                workers=1)
+    uvicorn.run(create_app(settings, freeze_heap=True), host=host, port=port,
+                log_level=settings.log_level.lower(), workers=1)
     return EXIT_PASSED
 
 

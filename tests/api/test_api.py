@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 from scipy.signal import convolve2d
 
@@ -223,3 +226,28 @@ def test_callback_url_is_accepted_when_a_secret_is_set(make_client) -> None:
     response = client.post("/v1/submissions", json={
         **SUBMISSION, "callback_url": "http://127.0.0.1:9/hook"})
     assert response.status_code == 200
+
+
+FREEZE_PROBE = """
+import gc, sys, tempfile
+from fastapi.testclient import TestClient
+from grader.api import create_app
+from grader.sandbox.fake import FakeRunner
+from grader.settings import Settings
+settings = Settings(data_dir=tempfile.mkdtemp())
+app = create_app(settings, FakeRunner(lambda i, k: i), freeze_heap=sys.argv[1] == "1")
+with TestClient(app) as client:
+    assert client.get("/readyz").status_code == 200
+    print(gc.get_freeze_count())
+"""
+
+
+def test_a_serving_process_moves_its_startup_heap_out_of_the_collectors_reach() -> None:
+    def frozen(freeze: bool) -> int:
+        probe = [sys.executable, "-W", "ignore", "-c", FREEZE_PROBE, str(int(freeze))]
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.split()[-1])
+
+    assert frozen(False) == 0
+    assert frozen(True) > 10_000

@@ -1,0 +1,50 @@
+"""The benchmark command: it runs end to end and prints every row. Its figures are not checked:
+speed is shown by the benchmark's output, never by a test that fails on a slow machine."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from grader.bench import Baselines, Figures
+
+pytestmark = pytest.mark.processes
+
+
+def figures(clients: int, rate: float) -> Figures:
+    return Figures("row", clients, count=int(rate), seconds=1.0, latencies=[0.01] * int(rate))
+
+
+def test_a_row_is_compared_with_the_baseline_that_had_as_many_clients_or_the_most_it_had() -> None:
+    one, two = figures(1, 10), figures(2, 16)
+    baselines = Baselines([two, one])
+    assert baselines.like(1) is one
+    assert baselines.like(2) is two
+    assert baselines.like(8) is two
+    assert "x baseline@2" in figures(8, 160).line(baselines)
+    assert "10.0x baseline@2" in figures(8, 160).line(baselines)
+
+
+def test_bench_prints_every_row_with_its_figures() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "bench", "--count", "6", "--baseline-count", "2",
+         "--clients", "2"],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    number = r"\d+\.\d+"
+    row = re.compile(rf"clients +(\d+) +{number} /s +p50 +{number} ms +p99 +{number} ms")
+    baseline_rows = [line for line in lines if line.startswith("(c) baseline")]
+    assert [int(row.search(line)[1]) for line in baseline_rows] == sorted({1, 2})
+    sandbox_rows = [line for line in lines if line.startswith("(a) sandbox")]
+    # per solution: a paced row, then 1 and 2 clients back to back
+    assert len(sandbox_rows) == 6
+    for line in sandbox_rows:
+        assert row.search(line), line
+        assert "paced" in line or re.search(rf"{number}x baseline@[12]$", line), line
+    assert re.search(r"^zygote: RSS \d+\.\d MiB$", done.stdout, re.M)
+    assert re.search(r"^one child \(ready, confined\): RSS \d+\.\d MiB", done.stdout, re.M)
+    assert '"seccomp": true' in done.stdout
