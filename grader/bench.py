@@ -68,7 +68,7 @@ class Figures:
         else:
             baseline = baselines.like(self.clients)
             ratio = f"  {self.rate / baseline.rate:6.1f}x baseline@{baseline.clients}"
-        return (f"{self.name:<34} clients {self.clients:>2}  {self.rate:8.1f} /s  "
+        return (f"{self.name:<40} clients {self.clients:>2}  {self.rate:8.1f} /s  "
                 f"p50 {self.percentile(0.5):7.2f} ms  p99 {self.percentile(0.99):7.2f} ms{ratio}")
 
 
