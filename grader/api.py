@@ -113,7 +113,7 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
         from grader.sandbox.selftest import self_test as run_self_test
 
         forkserver = ForkServerRunner(slots=settings.slots, base_uid=settings.sandbox_base_uid,
-                                      scratch_root=settings.scratch_dir)
+                                      scratch_dir=settings.scratch_dir)
         runner = forkserver
         layers = forkserver.layers.summary()
         if forkserver.layers.safe:

@@ -63,7 +63,7 @@ def _runner():  # type: ignore[no-untyped-def]
 
     settings = get_settings()
     return ForkServerRunner(slots=1, base_uid=settings.sandbox_base_uid,
-                            scratch_root=settings.scratch_dir)
+                            scratch_dir=settings.scratch_dir)
 
 
 def format_report(report: Report, title: str) -> str:

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/grader.db")
     scratch_dir: Path | None = Field(
-        default=None, description="Where children get scratch folders; a new temp dir if unset")
+        default=None,
+        description="Folder in which the sandbox makes its scratch folder; the temp dir if unset")
     slots: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256,
                        description="Submissions graded at once")
     backlog: int = Field(default=64, ge=1, le=100_000,

@@ -179,7 +179,8 @@ def test_a_callback_is_signed_retried_and_recorded(server: Server) -> None:
 
 
 def test_kill_9_while_queued_loses_no_submission(tmp_path: Path) -> None:
-    env = {"GRADER_SLOTS": "1"}
+    scratch = tmp_path / "scratch"
+    env = {"GRADER_SLOTS": "1", "GRADER_SCRATCH_DIR": str(scratch)}
     server = Server(tmp_path, env).start()
     ids = []
     for i in range(6):
@@ -193,9 +194,11 @@ def test_kill_9_while_queued_loses_no_submission(tmp_path: Path) -> None:
         statuses = dict(db.execute("SELECT id, status FROM submissions").fetchall())
     assert set(statuses) == set(ids)
     assert any(s in ("queued", "running") for s in statuses.values())
+    [left_behind] = scratch.iterdir()  # the killed server could not remove its scratch
 
     server = Server(tmp_path, env).start()
     try:
+        assert not left_behind.exists() and len(list(scratch.iterdir())) == 1
         end = time.monotonic() + 60
         done: dict[str, dict] = {}
         while len(done) < len(ids) and time.monotonic() < end:

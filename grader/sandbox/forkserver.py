@@ -48,6 +48,42 @@ from grader.sandbox.base import CaseRun, Job, LearnerError, RunResult, SandboxEr
 
 log = logging.getLogger("grader.sandbox")
 
+SCRATCH_PREFIX = "grader-scratch-"
+
+
+def _process_start(pid: int) -> str | None:
+    """When a live process started (clock ticks since boot), or None if there is no such
+    process. With the pid, it names one process even across pid reuse."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+    return fields[19].decode()
+
+
+def scratch_name(pid: int) -> str:
+    """The prefix of the scratch folder of a runner in process ``pid``."""
+    return f"{SCRATCH_PREFIX}{pid}-{_process_start(pid)}-"
+
+
+def sweep_stale_scratch(parent: Path) -> list[Path]:
+    """Remove from ``parent`` the scratch folders of runners whose process is gone.
+
+    A grader killed with SIGKILL cannot remove its own; a folder is kept while the process
+    that made it (the same pid, started at the same time) is alive."""
+    removed = []
+    for entry in parent.glob(f"{SCRATCH_PREFIX}*-*-*"):
+        pid, _, rest = entry.name[len(SCRATCH_PREFIX):].partition("-")
+        started = rest.partition("-")[0]
+        if not pid.isdigit() or entry.is_symlink() or not entry.is_dir():
+            continue
+        if _process_start(int(pid)) == started:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
 _SCRUBBED_ENV = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -205,6 +241,9 @@ class ForkServerRunner:
     A few children are kept forked and confined ahead of need, each waiting for its source on
     fd 0; a child that is done is reaped in the background. Each live child has a uid of its
     own (when the grader runs as root), drawn from a pool and returned once it is reaped.
+    Children's scratch folders live in one folder of the runner's own, made in ``scratch_dir``
+    (the temp dir by default) and removed on close, or by the next runner there if this
+    process is killed.
     """
 
     def __init__(
@@ -212,15 +251,19 @@ class ForkServerRunner:
         *,
         slots: int | None = None,
         base_uid: int = 61000,
-        scratch_root: Path | None = None,
+        scratch_dir: Path | None = None,
         python: str | None = None,
         start_timeout: float = 30.0,
     ) -> None:
         self.slots = slots or os.cpu_count() or 1
         self.base_uid = base_uid
-        self._own_scratch = scratch_root is None
-        self.scratch_root = Path(scratch_root or tempfile.mkdtemp(prefix="grader-scratch-"))
-        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        parent = Path(scratch_dir or tempfile.gettempdir())
+        parent.mkdir(parents=True, exist_ok=True)
+        stale = sweep_stale_scratch(parent)
+        if stale:
+            log.warning("removed %d scratch folder(s) left in %s by graders that are gone",
+                        len(stale), parent)
+        self.scratch_root = Path(tempfile.mkdtemp(prefix=scratch_name(os.getpid()), dir=parent))
         os.chmod(self.scratch_root, 0o711)
         self.python = python or sys.executable
         self.start_timeout = start_timeout
@@ -309,8 +352,7 @@ class ForkServerRunner:
             if self._zygote is not None:
                 self._zygote.stop()
                 self._zygote = None
-        if self._own_scratch:
-            shutil.rmtree(self.scratch_root, ignore_errors=True)
+        shutil.rmtree(self.scratch_root, ignore_errors=True)
 
     # -- children ahead of need -------------------------------------------------------------
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from grader.exercises import Exercise
 from grader.grade import grade
-from grader.sandbox.forkserver import ForkServerRunner
+from grader.sandbox.forkserver import SCRATCH_PREFIX, ForkServerRunner, scratch_name
 from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.processes
@@ -31,3 +34,30 @@ def test_a_dead_zygote_is_replaced_and_its_ready_children_dropped(conv2d: Exerci
         assert runner.zygote_pid != old
     finally:
         runner.close()
+
+
+def test_scratch_left_by_a_killed_grader_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    # a grader process killed with SIGKILL, after making its scratch folder in tmp_path
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    stale = tmp_path / f"{scratch_name(killed.pid)}abc"
+    killed.kill()
+    killed.wait()
+    (stale / "run-1").mkdir(parents=True)
+    (stale / "run-1" / "out.txt").write_text("left behind")
+    # a live grader's folder, and one of an earlier process that had this pid
+    alive = tmp_path / f"{scratch_name(os.getpid())}def"
+    alive.mkdir()
+    reused_pid = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-1-ghi"
+    reused_pid.mkdir()
+    unrelated = tmp_path / "grader-scratch-notes"
+    unrelated.mkdir()
+
+    runner = ForkServerRunner(slots=1, base_uid=63000, scratch_dir=tmp_path)
+    try:
+        assert not stale.exists() and not reused_pid.exists()
+        assert alive.is_dir() and unrelated.is_dir()
+        assert runner.scratch_root.parent == tmp_path and runner.scratch_root.is_dir()
+    finally:
+        runner.close()
+    assert not runner.scratch_root.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, unrelated.name])
