@@ -180,6 +180,21 @@ class _Zygote:
         self.alive = True
         self._reader = threading.Thread(target=self._read_loop, name="zygote-reader", daemon=True)
         self._reader.start()
+        self._stderr_reader = threading.Thread(target=self._log_stderr, name="zygote-stderr",
+                                               daemon=True)
+        self._stderr_reader.start()
+
+    def _log_stderr(self) -> None:
+        """What the zygote writes once running (a traceback if it dies) goes to the log, a
+        line at a time; the pipe is kept drained, so the zygote never blocks on it."""
+        stream = self.process.stderr
+        if stream is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            for line in stream:
+                text = line.decode(errors="replace").rstrip()
+                if text:
+                    log.warning("sandbox zygote (pid %d): %s", self.process.pid, text[:2000])
 
     def _read_loop(self) -> None:
         while True:
@@ -231,6 +246,11 @@ class _Zygote:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        reader = getattr(self, "_stderr_reader", None)
+        if reader is not None:
+            reader.join(timeout=1.0)  # ends at EOF, once no process holds the pipe
+            if reader.is_alive():
+                return  # still held open: the reader keeps the pipe until then
         if self.process.stderr:
             self.process.stderr.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -61,3 +62,22 @@ def test_scratch_left_by_a_killed_grader_is_removed_by_the_next_one(tmp_path: Pa
         runner.close()
     assert not runner.scratch_root.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, unrelated.name])
+
+
+def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    runner = ForkServerRunner(slots=1, base_uid=63000)
+    try:
+        runner.settle()
+        zygote = runner._ensure_zygote()
+        with caplog.at_level(logging.WARNING, logger="grader.sandbox"):
+            zygote.send({"op": "kill"})  # no id: the zygote fails on it
+            zygote.process.wait(timeout=10)
+            zygote._stderr_reader.join(timeout=10)
+        lines = [r.getMessage() for r in caplog.records if "sandbox zygote (pid" in r.getMessage()]
+        assert any("KeyError: 'id'" in line for line in lines), lines
+        source = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
+        assert grade(conv2d, source, runner, seed=2).passed  # a new zygote took over
+        assert runner.zygote_pid != zygote.pid
+    finally:
+        runner.close()
