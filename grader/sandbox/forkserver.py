@@ -56,10 +56,9 @@ def _process_start(pid: int) -> str | None:
     process. With the pid, it names one process even across pid reuse."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return None
-    return fields[19].decode()
 
 
 def scratch_name(pid: int) -> str:
@@ -142,6 +141,7 @@ class _Zygote:
     """The zygote process and the thread that routes its messages to waiting runs."""
 
     def __init__(self, python: str, cwd: str, start_timeout: float) -> None:
+        self._stderr_reader: threading.Thread | None = None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = ours
         self.process = subprocess.Popen(
@@ -246,10 +246,9 @@ class _Zygote:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        reader = getattr(self, "_stderr_reader", None)
-        if reader is not None:
-            reader.join(timeout=1.0)  # ends at EOF, once no process holds the pipe
-            if reader.is_alive():
+        if self._stderr_reader is not None:
+            self._stderr_reader.join(timeout=1.0)  # ends at EOF, once no process holds the pipe
+            if self._stderr_reader.is_alive():
                 return  # still held open: the reader keeps the pipe until then
         if self.process.stderr:
             self.process.stderr.close()
