@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from grader.compare import compare, matches
 from grader.sandbox.base import CaseRun, LearnerError
@@ -110,3 +113,26 @@ def test_matches_needs_same_shape_and_close_values() -> None:
     nan = EXPECTED.copy()
     nan[0, 0] = np.nan
     assert not matches(nan, EXPECTED, RULES)
+
+
+SPECIAL = st.sampled_from([0.0, -0.0, 1e-300, 1e300, np.inf, -np.inf, np.nan])
+VALUES = st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=64), SPECIAL)
+
+
+@settings(max_examples=300)
+@given(expected=arrays(np.float64, (3, 4), elements=VALUES),
+       noise=arrays(np.float64, (3, 4), elements=st.floats(-1e-5, 1e-5)),
+       rtol=st.sampled_from([0.0, 1e-9, 1e-6, 1e-2]), atol=st.sampled_from([0.0, 1e-12, 1e-6]))
+def test_a_case_passes_exactly_when_numpy_isclose_says_every_value_is_close(
+        expected: np.ndarray, noise: np.ndarray, rtol: float, atol: float) -> None:
+    with np.errstate(over="ignore"):
+        got = np.where(np.isfinite(expected), expected, 1.0) * (1 + noise) + noise
+    rules = Comparison(rtol=rtol, atol=atol)
+    verdict = compare(output(got), expected, rules, visible=True)
+    if not np.isfinite(got).all():
+        assert verdict.status == "invalid_output"
+        return
+    close = np.isclose(got, expected, rtol=rtol, atol=atol)
+    assert (verdict.status == "passed") == bool(close.all())
+    if not close.all():
+        assert verdict.message.startswith(f"{int((~close).sum())} of 12 values")
