@@ -29,7 +29,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import grader
 from grader.callbacks import CallbackSender
 from grader.exercises import Catalog, UnknownExercise
 from grader.inputs import new_seed
@@ -48,7 +47,7 @@ from grader.schemas import (
     SubmissionPage,
     SubmissionView,
 )
-from grader.service import Busy, GradingService
+from grader.service import GradingService, Unavailable
 from grader.settings import Settings, get_settings
 from grader.spec import ExerciseSpec, SpecError, parse_spec
 from grader.store import DONE, FAILED, Store, Submission
@@ -110,20 +109,16 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
     self_test, failures = "not run (a test runner)", []
     if runner is None:
         from grader.sandbox.forkserver import ForkServerRunner
-        from grader.sandbox.selftest import self_test as run_self_test
 
         forkserver = ForkServerRunner(slots=settings.slots, base_uid=settings.sandbox_base_uid,
-                                      scratch_dir=settings.scratch_dir)
+                                      without=tuple(settings.sandbox_without))
         runner = forkserver
         layers = forkserver.layers.summary()
-        if forkserver.layers.safe:
-            result = run_self_test(forkserver, grader.__file__)
-            self_test, failures = ("passed" if result.passed else "failed"), result.failures
-            for failure in failures:
-                log.error("sandbox self-test: %s", failure)
-        else:
-            self_test = "not run"
-            failures = ["neither a uid drop nor Landlock is available: grading is refused"]
+        failures = list(forkserver.self_test_failures)
+        self_test = "passed" if forkserver.refusal is None else \
+            "failed" if failures else "not run"
+        if forkserver.refusal is not None and not failures:
+            failures = [forkserver.refusal]
     callbacks = CallbackSender(
         store,
         settings.callback_secret.get_secret_value() if settings.callback_secret else None,
@@ -223,7 +218,7 @@ def view(row: Submission, status: str | None = None) -> SubmissionView:
     )
 
 
-def _unavailable(busy: Busy) -> ApiError:
+def _unavailable(busy: Unavailable) -> ApiError:
     return ApiError(503, "Service Unavailable", str(busy),
                     headers={"Retry-After": str(busy.retry_after)})
 
@@ -361,7 +356,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         if wait and idempotency_key is None:
             try:
                 inline = state.service.grade_now(**fields)  # type: ignore[arg-type]
-            except Busy as busy:
+            except Unavailable as busy:
                 raise _unavailable(busy) from None
             done = await asyncio.wrap_future(inline)
             if done is not None:
@@ -372,7 +367,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                 seed=new_seed(), scope=principal.scope, learner_id=body.learner_id,
                 callback_url=str(body.callback_url) if body.callback_url else None,
                 metadata=body.metadata or {}, idempotency_key=idempotency_key)
-        except Busy as busy:
+        except Unavailable as busy:
             raise _unavailable(busy) from None
         if wait and row.status not in (DONE, FAILED):
             future = state.service.future(row.id)
@@ -460,11 +455,15 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
 
     @app.post("/v1/exercises/{exercise_id}/regrade", response_model=RegradeAccepted,
               status_code=202, tags=["exercises"],
-              responses={403: {"model": Problem}, 404: {"model": Problem}})
+              responses={403: {"model": Problem}, 404: {"model": Problem},
+                         503: {"model": Problem}})
     async def regrade(exercise_id: str, state: StateDep, _: InstructorDep) -> RegradeAccepted:
         """Grade every stored submission of the exercise again, in the background."""
         _exercise(state, exercise_id)
-        queued = await run_in_threadpool(state.service.regrade, exercise_id)
+        try:
+            queued = await run_in_threadpool(state.service.regrade, exercise_id)
+        except Unavailable as refused:
+            raise _unavailable(refused) from None
         return RegradeAccepted(exercise_id=exercise_id, queued=queued)
 
     @app.get("/healthz", response_model=Health, tags=["operations"])

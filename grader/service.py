@@ -20,19 +20,26 @@ from grader.callbacks import CallbackSender
 from grader.exercises import Catalog, UnknownExercise
 from grader.grade import grade
 from grader.metrics import Metrics
-from grader.sandbox.base import Runner, SandboxError
+from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
 from grader.store import Store, Submission
 
 log = logging.getLogger("grader.service")
 MAX_ATTEMPTS = 3
 
 
-class Busy(Exception):
-    """The backlog is full; try again later."""
+class Unavailable(Exception):
+    """The service takes no submissions now; try again later."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Busy(Unavailable):
+    """The backlog is full."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"the grader is busy; retry after {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(f"the grader is busy; retry after {retry_after} s", retry_after)
 
 
 class GradingService:
@@ -109,6 +116,9 @@ class GradingService:
         self._track(submission_id, pool or self._pool, self._grade, submission_id, row)
 
     def _admit(self) -> None:
+        refusal = self.runner.refusal
+        if refusal is not None:
+            raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
         if self.backlog >= self.limit:
             raise Busy(retry_after=max(1, self.backlog // 10))
 
@@ -154,6 +164,11 @@ class GradingService:
                 self._running.add(submission_id)
             try:
                 report = grade(exercise, row.source, self.runner, seed=row.seed)
+            except SandboxUnavailable as error:
+                # not this submission's fault, nor a fault a retry mends: it stays queued
+                log.error("grading %s is refused: %s", submission_id, error)
+                self.store.requeue(submission_id, str(error), give_up=False)
+                return None
             except SandboxError as error:
                 log.error("grading %s failed (attempt %d): %s", submission_id, attempt, error)
                 self.store.requeue(submission_id, str(error), give_up=attempt >= MAX_ATTEMPTS)
@@ -188,6 +203,9 @@ class GradingService:
     def regrade(self, exercise_id: str) -> int:
         """Grade every stored submission of an exercise again with its current spec."""
         self.catalog.get(exercise_id)
+        refusal = self.runner.refusal
+        if refusal is not None:
+            raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
         ids = self.store.ids_for_exercise(exercise_id)
         self.store.set_queued(ids)
         for submission_id in ids:

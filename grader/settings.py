@@ -28,17 +28,20 @@ class Settings(BaseSettings):
                            description="Where the SQLite database lives")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/grader.db")
-    scratch_dir: Path | None = Field(
-        default=None,
-        description="Folder in which the sandbox makes its scratch folder; the temp dir if unset")
     slots: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256,
                        description="Submissions graded at once")
     backlog: int = Field(default=64, ge=1, le=100_000,
                          description="Accepted submissions waiting or grading before 503")
     max_source_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024,
                                   description="Largest accepted source")
-    sandbox_base_uid: int = Field(default=61000, ge=1000, le=2**31 - 1024,
-                                  description="First uid of the sandbox children")
+    sandbox_base_uid: int = Field(
+        default=61000, ge=1000, le=2**31 - 1024,
+        description="Lowest uid the sandbox children may use (as root); each grader claims "
+        "free blocks of 64 from here on")
+    sandbox_without: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated sandbox layers to leave out (seccomp, landlock); the "
+        "sandbox then refuses to grade. For proving that it fails closed")
     platform_tokens: Tokens = Field(default_factory=list,
                                     description="Comma-separated; may submit and read")
     instructor_tokens: Tokens = Field(default_factory=list,
@@ -49,13 +52,12 @@ class Settings(BaseSettings):
                                    description="Deliveries tried per callback")
     log_level: str = Field(default="INFO", description="Python logging level")
 
-    @field_validator("callback_secret", "database_url", "extra_exercises_dir", "scratch_dir",
-                     mode="before")
+    @field_validator("callback_secret", "database_url", "extra_exercises_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("platform_tokens", "instructor_tokens", mode="before")
+    @field_validator("platform_tokens", "instructor_tokens", "sandbox_without", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -74,7 +74,7 @@ def test_routes_over_http(server: Server) -> None:
     ready = httpx.get(f"{server.url}/readyz").json()
     assert ready["ready"] and ready["self_test"] == "passed"
     assert ready["sandbox"]["seccomp"] is True
-    assert ready["sandbox"]["uid_drop"] or ready["sandbox"]["landlock_abi"] > 0
+    assert ready["sandbox"]["landlock_abi"] > 0
     exercises = httpx.get(f"{server.url}/v1/exercises", headers=P).json()["items"]
     assert {e["id"] for e in exercises} >= {"conv2d", "maxpool2d"}
     assert httpx.get(f"{server.url}/v1/exercises/conv2d", headers=P).json()["hidden_cases"] == 2
@@ -179,8 +179,7 @@ def test_a_callback_is_signed_retried_and_recorded(server: Server) -> None:
 
 
 def test_kill_9_while_queued_loses_no_submission(tmp_path: Path) -> None:
-    scratch = tmp_path / "scratch"
-    env = {"GRADER_SLOTS": "1", "GRADER_SCRATCH_DIR": str(scratch)}
+    env = {"GRADER_SLOTS": "1"}
     server = Server(tmp_path, env).start()
     ids = []
     for i in range(6):
@@ -194,11 +193,9 @@ def test_kill_9_while_queued_loses_no_submission(tmp_path: Path) -> None:
         statuses = dict(db.execute("SELECT id, status FROM submissions").fetchall())
     assert set(statuses) == set(ids)
     assert any(s in ("queued", "running") for s in statuses.values())
-    [left_behind] = scratch.iterdir()  # the killed server could not remove its scratch
 
     server = Server(tmp_path, env).start()
     try:
-        assert not left_behind.exists() and len(list(scratch.iterdir())) == 1
         end = time.monotonic() + 60
         done: dict[str, dict] = {}
         while len(done) < len(ids) and time.monotonic() < end:

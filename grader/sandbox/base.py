@@ -4,6 +4,7 @@ A runner executes learner code somewhere other than the grader's process and rep
 case, what the code produced. It never judges: comparison is the grader's job.
 
     SandboxError            the runner itself failed (a grader fault, never a learner's)
+     +-- SandboxUnavailable  it refuses to grade at all (a layer is missing, self-test failed)
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def redact(text: str) -> str:
 
 class SandboxError(Exception):
     """The sandbox could not run the submission; the grader's fault, not the learner's."""
+
+
+class SandboxUnavailable(SandboxError):
+    """The sandbox refuses to grade at all: a required layer is missing or its self-test
+    failed. Retrying does not help; the reason says what an operator must fix."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,9 @@ class RunResult:
 
 
 class Runner(Protocol):
+    # why this runner refuses to grade (a missing layer, a failed self-test), or None
+    refusal: str | None
+
     def run(self, job: Job) -> RunResult: ...
 
     def close(self) -> None: ...

@@ -109,6 +109,8 @@ def _convert(output: object) -> tuple[str, np.ndarray | None, str]:
             return kind, None, f"nested lists that do not form an array ({type(error).__name__})"
     else:
         return type(output).__name__[:60], None, f"a {type(output).__name__[:60]}"
+    if array.dtype.kind in "iuf" and not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
     if array.dtype.kind not in "iuf":
         what = {"b": "booleans", "c": "complex numbers", "O": "Python objects",
                 "U": "strings", "S": "bytes"}.get(array.dtype.kind, f"dtype {array.dtype}")

@@ -16,7 +16,9 @@ from grader.sandbox.base import CaseRun, Job, LearnerError, RunResult
 
 
 class FakeRunner:
-    def __init__(self, function: Callable[..., Any], stdout: str = "") -> None:
+    def __init__(self, function: Callable[..., Any], stdout: str = "",
+                 refusal: str | None = None) -> None:
+        self.refusal = refusal
         self.function = function
         self.stdout = stdout
         self.jobs: list[Job] = []

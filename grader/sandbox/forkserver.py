@@ -10,10 +10,14 @@ pipes per run through SCM_RIGHTS, and then talks to the child directly over thos
 
 The source and the visible cases' inputs go at once; hidden inputs only after every visible
 case was answered, so nothing printed before that can carry them, and what is printed after is
-withheld. Wall-clock limits are the grader's: on expiry it asks the zygote to SIGKILL the
+withheld. A run has one deadline and one byte budget for everything the child writes, draining
+included. Wall-clock limits are the grader's: on expiry it asks the zygote to SIGKILL the
 child's process group. Every child is reaped (in the background, once its run is over) before
-its uid and scratch folder are used again. A case that times out or crashes is recorded and the
-next case runs in a fresh child, while the submission's total time lasts.
+its uid is used again. A case that times out or crashes is recorded and the next case runs in a
+fresh child, while the submission's total time lasts.
+
+The runner refuses to grade (``SandboxUnavailable``) when a required layer cannot be built or
+its start-up self-test fails; it never runs learner code with less.
 """
 
 from __future__ import annotations
@@ -27,61 +31,31 @@ import os
 import queue
 import select
 import selectors
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from grader.sandbox import frames
-from grader.sandbox.base import CaseRun, Job, LearnerError, RunResult, SandboxError
+from grader.sandbox.base import (
+    CaseRun,
+    Job,
+    LearnerError,
+    RunResult,
+    SandboxError,
+    SandboxUnavailable,
+)
+from grader.sandbox.uids import UidClaim
 
 log = logging.getLogger("grader.sandbox")
-
-SCRATCH_PREFIX = "grader-scratch-"
-
-
-def _process_start(pid: int) -> str | None:
-    """When a live process started (clock ticks since boot), or None if there is no such
-    process. With the pid, it names one process even across pid reuse."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return None
-
-
-def scratch_name(pid: int) -> str:
-    """The prefix of the scratch folder of a runner in process ``pid``."""
-    return f"{SCRATCH_PREFIX}{pid}-{_process_start(pid)}-"
-
-
-def sweep_stale_scratch(parent: Path) -> list[Path]:
-    """Remove from ``parent`` the scratch folders of runners whose process is gone.
-
-    A grader killed with SIGKILL cannot remove its own; a folder is kept while the process
-    that made it (the same pid, started at the same time) is alive."""
-    removed = []
-    for entry in parent.glob(f"{SCRATCH_PREFIX}*-*-*"):
-        pid, _, rest = entry.name[len(SCRATCH_PREFIX):].partition("-")
-        started = rest.partition("-")[0]
-        if not pid.isdigit() or entry.is_symlink() or not entry.is_dir():
-            continue
-        if _process_start(int(pid)) == started:
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
-    return removed
 
 _SCRUBBED_ENV = {
     "PATH": "/usr/bin:/bin",
@@ -112,6 +86,10 @@ TIMEOUT = _Timeout()
 EOF = _Eof()
 
 
+# Layers without which no learner code runs, in any mode.
+REQUIRED_LAYERS = ("seccomp", "landlock")
+
+
 @dataclass
 class Layers:
     """What the zygote reported it can apply, and why anything is skipped."""
@@ -119,20 +97,29 @@ class Layers:
     uid_drop: bool
     landlock_abi: int
     seccomp: bool
+    seccomp_instructions: int
     namespaces: list[str]
     skipped: dict[str, str]
 
     @property
-    def safe(self) -> bool:
-        return self.uid_drop or self.landlock_abi > 0
+    def refusal(self) -> str | None:
+        """Why the sandbox must not grade with these layers, or None."""
+        have = {"seccomp": self.seccomp, "landlock": self.landlock_abi > 0}
+        missing = [f"{name} ({self.skipped.get(name, 'not available')})"
+                   for name in REQUIRED_LAYERS if not have[name]]
+        if missing:
+            return "a required sandbox layer cannot be built: " + "; ".join(missing)
+        return None
 
     def summary(self) -> dict[str, Any]:
         return {
             "uid_drop": self.uid_drop,
             "landlock_abi": self.landlock_abi,
             "seccomp": self.seccomp,
+            "seccomp_instructions": self.seccomp_instructions,
             "namespaces": self.namespaces,
             "rlimits": True,
+            "filesystem": "none",
             "skipped": self.skipped,
         }
 
@@ -140,15 +127,17 @@ class Layers:
 class _Zygote:
     """The zygote process and the thread that routes its messages to waiting runs."""
 
-    def __init__(self, python: str, cwd: str, start_timeout: float) -> None:
+    def __init__(self, python: str, start_timeout: float, without: tuple[str, ...] = ()) -> None:
         self._stderr_reader: threading.Thread | None = None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = ours
+        flags = [arg for layer in without for arg in ("--without", layer)]
         self.process = subprocess.Popen(
-            [python, "-I", "-m", "grader.sandbox.zygote", "--ctrl-fd", str(theirs.fileno())],
+            [python, "-I", "-m", "grader.sandbox.zygote", "--ctrl-fd", str(theirs.fileno()),
+             *flags],
             pass_fds=[theirs.fileno()],
             env=_SCRUBBED_ENV,
-            cwd=cwd,
+            cwd="/",
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -171,9 +160,11 @@ class _Zygote:
             uid_drop=bool(layers["uid_drop"]),
             landlock_abi=int(layers["landlock_abi"]),
             seccomp=bool(layers["seccomp"]),
+            seccomp_instructions=int(layers["seccomp_instructions"]),
             namespaces=list(layers["namespaces"]),
             skipped=dict(hello["skipped"]),
         )
+        self.orphaned_uids: list[int] = []
         self._send_lock = threading.Lock()
         self._waiters: dict[str, queue.Queue[dict[str, Any]]] = {}
         self._waiters_lock = threading.Lock()
@@ -259,10 +250,12 @@ class ForkServerRunner:
 
     A few children are kept forked and confined ahead of need, each waiting for its source on
     fd 0; a child that is done is reaped in the background. Each live child has a uid of its
-    own (when the grader runs as root), drawn from a pool and returned once it is reaped.
-    Children's scratch folders live in one folder of the runner's own, made in ``scratch_dir``
-    (the temp dir by default) and removed on close, or by the next runner there if this
-    process is killed.
+    own (when the grader runs as root), drawn from a block of uids this runner claimed for
+    itself (see ``uids``) and returned once it is reaped.
+
+    At start the runner checks the zygote's layers and runs a self-test of hostile probes;
+    if either fails, ``refusal`` says why and every ``run`` raises ``SandboxUnavailable``.
+    ``without`` names layers to leave out on purpose, which makes the runner refuse.
     """
 
     def __init__(
@@ -270,31 +263,19 @@ class ForkServerRunner:
         *,
         slots: int | None = None,
         base_uid: int = 61000,
-        scratch_dir: Path | None = None,
         python: str | None = None,
         start_timeout: float = 30.0,
+        without: tuple[str, ...] = (),
+        self_test: bool = True,
     ) -> None:
         self.slots = slots or os.cpu_count() or 1
-        self.base_uid = base_uid
-        parent = Path(scratch_dir or tempfile.gettempdir())
-        parent.mkdir(parents=True, exist_ok=True)
-        stale = sweep_stale_scratch(parent)
-        if stale:
-            log.warning("removed %d scratch folder(s) left in %s by graders that are gone",
-                        len(stale), parent)
-        self.scratch_root = Path(tempfile.mkdtemp(prefix=scratch_name(os.getpid()), dir=parent))
-        os.chmod(self.scratch_root, 0o711)
         self.python = python or sys.executable
         self.start_timeout = start_timeout
+        self.without = without
         self._concurrency = threading.BoundedSemaphore(self.slots)
         self.ahead = 2 * self.slots  # children kept forked and confined, ready for a job
         self._spawning = 0
         self._spawning_lock = threading.Lock()
-        # A uid for every child that can be alive at once: ready, running, being reaped.
-        self.uid_range = range(base_uid, base_uid + self.ahead + 3 * self.slots)
-        self._uids: queue.Queue[int] = queue.Queue()
-        for uid in self.uid_range:
-            self._uids.put(uid)
         self._warm: queue.Queue[_Child] = queue.Queue()
         self._background = ThreadPoolExecutor(max_workers=self.slots + 1,
                                               thread_name_prefix="sandbox")
@@ -305,9 +286,47 @@ class ForkServerRunner:
         self._zygote: _Zygote | None = None
         self._kills_lock = threading.Lock()
         self.kills: dict[str, int] = {}
-        self._ensure_zygote()
+        self.refusal: str | None = None
+        self.self_test_failures: list[str] = []
+        # A uid for every child that can be alive at once: ready, running, being reaped.
+        self._claim: UidClaim | None = None
+        self._uids: queue.Queue[int] = queue.Queue()
+        self.uid_range: tuple[int, ...] = ()
+        try:
+            layers = self._ensure_zygote().layers
+            if layers.uid_drop:
+                self._claim = UidClaim(base_uid, self.ahead + 3 * self.slots)
+                self.uid_range = tuple(self._claim.uids)
+            else:
+                self.uid_range = tuple(range(self.ahead + 3 * self.slots))  # never a real uid
+            for uid in self.uid_range:
+                self._uids.put(uid)
+            self.refusal = layers.refusal
+            if self.refusal is None and self_test:
+                self._self_test()
+        except BaseException:
+            self.close()
+            raise
+        if self.refusal is not None:
+            log.error("the sandbox refuses to grade: %s", self.refusal)
+            return
         for _ in range(self.ahead):
             self._submit(self._refill)
+
+    def _stop_zygote(self, zygote: _Zygote) -> None:
+        zygote.stop()
+        if "pid" in zygote.layers.namespaces:  # its children died with it
+            for uid in zygote.orphaned_uids:
+                self._uids.put(uid)
+            zygote.orphaned_uids.clear()
+
+    def _self_test(self) -> None:
+        from grader.sandbox.selftest import self_test
+
+        result = self_test(self._run)
+        self.self_test_failures = result.failures
+        if not result.passed:
+            self.refusal = "the sandbox self-test failed: " + "; ".join(result.failures)
 
     def _submit(self, task: Callable[..., None], *args: Any) -> None:
         future = self._background.submit(task, *args)
@@ -348,14 +367,13 @@ class ForkServerRunner:
                 raise SandboxError("the sandbox is closed")
             if self._zygote is None or not self._zygote.alive:
                 if self._zygote is not None:
-                    self._zygote.stop()
+                    self._stop_zygote(self._zygote)
                     log.warning("sandbox zygote died; starting a new one")
-                self._zygote = _Zygote(self.python, str(self.scratch_root), self.start_timeout)
+                self._zygote = _Zygote(self.python, self.start_timeout, self.without)
                 layers = self._zygote.layers
                 log.info("sandbox layers: %s", json.dumps(layers.summary()))
-                if not layers.safe:
-                    log.error("sandbox refuses to grade: "
-                              "neither a uid drop nor Landlock is available")
+                if layers.refusal is not None:
+                    self.refusal = layers.refusal
             return self._zygote
 
     def close(self) -> None:
@@ -367,11 +385,14 @@ class ForkServerRunner:
                 self._warm.get_nowait().finish()
             except queue.Empty:
                 break
+            except SandboxError as error:
+                log.warning("closing the sandbox: %s", error)
         with self._zygote_lock:
             if self._zygote is not None:
-                self._zygote.stop()
+                self._stop_zygote(self._zygote)
                 self._zygote = None
-        shutil.rmtree(self.scratch_root, ignore_errors=True)
+        if self._claim is not None:
+            self._claim.release()
 
     # -- children ahead of need -------------------------------------------------------------
 
@@ -381,11 +402,7 @@ class ForkServerRunner:
             uid = self._uids.get(timeout=30)
         except queue.Empty:
             raise SandboxError("no sandbox uid came free in 30 s") from None
-        try:
-            return _Child(self, zygote, uid)
-        except BaseException:
-            self._uids.put(uid)
-            raise
+        return _Child(self, zygote, uid)  # gives the uid back itself if it fails
 
     def _refill(self) -> None:
         with self._spawning_lock:
@@ -423,8 +440,14 @@ class ForkServerRunner:
             log.warning("reaping a child: %s", error)
         self._refill()
 
-    def _release(self, uid: int) -> None:
-        self._uids.put(uid)
+    def _release(self, uid: int, zygote: _Zygote, reaped: bool) -> None:
+        """A child's uid is free again once it is reaped; one whose end is unknown is held
+        until its zygote is gone (its pid namespace takes every child with it)."""
+        if reaped:
+            self._uids.put(uid)
+        else:
+            zygote.orphaned_uids.append(uid)
+            log.warning("sandbox uid %d is held until its zygote is gone", uid)
 
     def _count_kill(self, reason: str) -> None:
         with self._kills_lock:
@@ -433,11 +456,14 @@ class ForkServerRunner:
     # -- running a job ----------------------------------------------------------------------
 
     def run(self, job: Job) -> RunResult:
-        zygote = self._ensure_zygote()
-        if not zygote.layers.safe:
-            raise SandboxError(
-                "refusing to grade: neither a uid drop (run as root) nor Landlock is available"
-            )
+        if self.refusal is not None:
+            raise SandboxUnavailable(self.refusal)
+        return self._run(job)
+
+    def _run(self, job: Job) -> RunResult:
+        self._ensure_zygote()
+        if self.refusal is not None:  # a new zygote that cannot build a required layer
+            raise SandboxUnavailable(self.refusal)
         result = RunResult(cases=[])
         deadline = time.monotonic() + job.limits.submission_seconds
         with self._concurrency:
@@ -458,6 +484,8 @@ class ForkServerRunner:
 
 
 _GARBAGE = "the submission wrote garbage to the grader's channel"
+# How much a run's stdout and stderr may write in all, as a multiple of what is kept of them.
+_OUTPUT_BUDGET_FACTOR = 64
 
 
 def _error_run(error: LearnerError) -> CaseRun:
@@ -478,7 +506,11 @@ _MAX_MEMORY_MB = 4096
 
 
 class _Child:
-    """One confined child: forked ahead, then given one job's source and its cases in turn."""
+    """One confined child: forked ahead, then given one job's source and its cases in turn.
+
+    Whatever fails on the way, the child is killed, its pipes are closed and its uid goes back
+    to the pool once the zygote has reaped it (or, when that cannot be known, once the zygote
+    itself is gone and took the child with it)."""
 
     def __init__(self, runner: ForkServerRunner, zygote: _Zygote, uid: int) -> None:
         self.runner = runner
@@ -489,40 +521,39 @@ class _Child:
         self.killed: str | None = None
         self._finish_lock = threading.Lock()
         self._finished = False
-        self.scratch = tempfile.mkdtemp(prefix="run-", dir=runner.scratch_root)
-        if os.geteuid() == 0:
-            os.chown(self.scratch, uid, uid)
-        pipes = [os.pipe() for _ in range(4)]
-        child_ends = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
-        self.to_child = pipes[0][1]
-        self.stdout, self.stderr, self.results = pipes[1][0], pipes[2][0], pipes[3][0]
+        self.to_child = self.stdout = self.stderr = self.results = -1
         self.events = zygote.open(self.run_id)
         try:
-            zygote.send(
-                {"op": "run", "id": self.run_id, "scratch": self.scratch, "uid": uid,
-                 "gid": uid, "cpu": _MAX_CPU_SECONDS, "memory": _MAX_MEMORY_MB << 20},
-                child_ends,
-            )
-        except OSError as error:
-            self._close_fds()
-            raise SandboxError(f"the sandbox zygote did not take a run: {error}") from None
+            self._start()
+        except BaseException:
+            self.kill("unconfined")
+            with contextlib.suppress(SandboxError):
+                self.finish()
+            raise
+
+    def _start(self) -> None:
+        child_ends: list[int] = []
+        try:
+            read_end, self.to_child = os.pipe()
+            child_ends.append(read_end)
+            for name in ("stdout", "stderr", "results"):
+                read_end, write_end = os.pipe()
+                setattr(self, name, read_end)
+                child_ends.append(write_end)
+            try:
+                self.zygote.send(
+                    {"op": "run", "id": self.run_id, "uid": self.uid, "gid": self.uid,
+                     "cpu": _MAX_CPU_SECONDS, "memory": _MAX_MEMORY_MB << 20},
+                    child_ends,
+                )
+            except OSError as error:
+                raise SandboxError(f"the sandbox zygote did not take a run: {error}") from None
         finally:
             for fd in child_ends:
                 os.close(fd)
-        try:
-            message = self._event(10.0)
-        except SandboxError:
-            self._close_fds()
-            raise
-        if message.get("op") != "started":
-            self._close_fds()
+        if self._event(10.0).get("op") != "started":
             raise SandboxError("the sandbox zygote did not start a child")
-        try:
-            self._await_warm()
-        except SandboxError:
-            self.kill("unconfined")
-            self.finish()
-            raise
+        self._await_warm()
         for fd in (self.stdout, self.stderr, self.results, self.to_child):
             os.set_blocking(fd, False)
 
@@ -531,9 +562,11 @@ class _Child:
         expected = frames.encode({"type": "warm"})
         got = b""
         end = time.monotonic() + 10.0
+        poller = select.poll()  # any descriptor number, unlike select()
+        poller.register(self.results, select.POLLIN)
         while len(got) < len(expected):
             left = end - time.monotonic()
-            if left <= 0 or not select.select([self.results], [], [], left)[0]:
+            if left <= 0 or not poller.poll(left * 1000):
                 raise SandboxError("a sandbox child did not get ready in 10 s")
             data = os.read(self.results, len(expected) - len(got))
             if not data:
@@ -564,32 +597,30 @@ class _Child:
         if self.exit_code is None:
             self._close_input()
             try:
-                try:
-                    message = self.events.get(timeout=1.0)
-                except queue.Empty:
-                    self.kill("lingering")
-                    message = self._event(10.0)
-                if message.get("op") == "zygote_died":
-                    raise SandboxError("the sandbox zygote died")
-            except SandboxError:
-                self.exit_code = -9
-                raise
-            self.exit_code = int(message.get("code", -9))
+                message = self.events.get(timeout=1.0)
+            except queue.Empty:
+                self.kill("lingering")
+                message = self._event(10.0)
+            if message.get("op") != "exited":
+                raise SandboxError("the sandbox zygote died")
+            code = message.get("code")
+            self.exit_code = code if type(code) is int else -9
         return self.exit_code
 
     def finish(self) -> None:
-        """Make sure the child is gone and reaped; free its fds, scratch and uid."""
+        """Make sure the child is gone and reaped; free its fds and uid."""
         with self._finish_lock:
             if self._finished:
                 return
             self._finished = True
+            reaped = False
             try:
                 self.wait_exit()
+                reaped = True
             finally:
                 self.zygote.forget(self.run_id)
                 self._close_fds()
-                shutil.rmtree(self.scratch, ignore_errors=True)
-                self.runner._release(self.uid)
+                self.runner._release(self.uid, self.zygote, reaped)
 
     def _close_input(self) -> None:
         if self.to_child >= 0:
@@ -598,9 +629,12 @@ class _Child:
 
     def _close_fds(self) -> None:
         self._close_input()
-        for fd in (self.stdout, self.stderr, self.results):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        for name in ("stdout", "stderr", "results"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                setattr(self, name, -1)
 
     def converse(self, job: Job, deadline: float, result: RunResult) -> None:
         """Run cases from the first unanswered one, until done, killed or crashed."""
@@ -623,6 +657,10 @@ class _Conversation:
         self.open_reads: set[int] = set()
         self.frames: list[tuple[dict[str, Any], bytes]] = []
         self.frame_error: str | None = None
+        # Everything read from stdout and stderr in this run; past the budget the pipes are no
+        # longer read, so a child that keeps writing blocks until its time is up.
+        self.output_read = 0
+        self.output_budget = _OUTPUT_BUDGET_FACTOR * self.limits.output_bytes
         # per stream, so that a character split across two reads is still one character
         self.text = {fd: codecs.getincrementaldecoder("utf-8")(errors="replace")
                      for fd in (child.stdout, child.stderr)}
@@ -687,7 +725,7 @@ class _Conversation:
             return None
         for index in range(first, len(job.cases)):
             if index == sent:
-                self._drain_output()
+                self._drain_output(self._phase_deadline())
                 self.hidden_seen = True
                 self._queue(b"".join(_case_frame(i, job.cases[i].args)
                                      for i in range(sent, len(job.cases))))
@@ -722,7 +760,7 @@ class _Conversation:
             if run.kind == "crashed":
                 self.child.kill("protocol")
                 return None
-        self._drain_output()
+        self._drain_output(self._phase_deadline())
         return None
 
     def _garbage(self) -> None:
@@ -735,7 +773,7 @@ class _Conversation:
         # A child that could not be confined never greeted, so never got here: whatever status
         # this one exited with, learner code chose or caused it.
         exit_code = self.child.wait_exit()
-        self._drain_output()
+        self._drain_output(time.monotonic() + 1.0)  # the child is gone: only what is in the pipes
         if exit_code == -9:
             kind, detail = "memory_limit", "the process was killed, most likely for its memory use"
         elif exit_code == -24:
@@ -825,24 +863,38 @@ class _Conversation:
             except frames.FrameError as error:
                 self.frame_error = f"the output could not be read: {error}"
         else:
+            self.output_read += len(data)
+            if self.output_read >= self.output_budget:
+                self._stop_reading(self.child.stdout)
+                self._stop_reading(self.child.stderr)
             self._keep_output(fd, data)
         return True
+
+    def _stop_reading(self, fd: int) -> None:
+        if fd in self.open_reads:
+            self.selector.unregister(fd)
+            self.open_reads.discard(fd)
 
     def _keep_output(self, fd: int, data: bytes) -> None:
         if self.hidden_seen:
             self.result.output_withheld = True
             return
-        text = self.text[fd].decode(data)
         cap = self.limits.output_bytes
+        kept = self.result.stdout if fd == self.child.stdout else self.result.stderr
+        if len(kept) >= cap:
+            return
+        text = self.text[fd].decode(data)
         if fd == self.child.stdout:
             self.result.stdout = _capped(self.result.stdout, text, cap)
         else:
             self.result.stderr = _capped(self.result.stderr, text, cap)
 
-    def _drain_output(self) -> None:
-        """Read what the child printed so far (before any hidden input reaches it)."""
+    def _drain_output(self, deadline: float) -> None:
+        """Read what the child printed so far (before any hidden input reaches it), within
+        the run's deadline and its output budget."""
         for fd in (self.child.stdout, self.child.stderr):
-            while fd in self.open_reads and self._read_some(fd):
+            while (fd in self.open_reads and time.monotonic() < deadline
+                   and self._read_some(fd)):
                 pass
 
 
@@ -881,7 +933,7 @@ def _case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int
     if kind == "result":
         try:
             output = frames.decode_array(header, body, max_elements)
-        except frames.FrameError as error:
+        except (frames.FrameError, ValueError, TypeError, OverflowError) as error:
             return CaseRun(kind="invalid", detail=f"the output could not be read: {error}")
         return CaseRun(kind="output", array=output, output_type=output_type, mutated=mutated)
     return CaseRun(kind="crashed", detail=_GARBAGE)

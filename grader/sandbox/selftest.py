@@ -1,26 +1,30 @@
-"""A start-up self-test: a few hostile probes that the sandbox must stop, and one honest run.
+"""A start-up self-test: hostile probes that the sandbox must stop, and one honest run.
 
 Each probe tries one escape and returns a value only if the escape worked. The sandbox passes
-when the honest probe returns its value and every hostile probe fails with an exception.
+when the honest probe returns its value and every hostile probe fails with an exception. The
+runner runs it once at start and refuses to grade if it fails.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.sandbox.base import CaseInput, Job, RunLimits, Runner, SandboxError
+from grader.sandbox.base import CaseInput, Job, RunLimits, RunResult, SandboxError
 
 _PROBES = {
     "honest": "def probe(x):\n    return x + 1\n",
-    "read_grader": (
+    "read_a_file": (
         "def probe(x):\n"
-        "    return open({path!r}, 'rb').read(1)\n"
+        "    open('/etc/passwd', 'rb').read(1)\n"
+        "    return x\n"
     ),
-    "write_outside_scratch": (
+    "stat_a_path": (
+        "import os\n"
         "def probe(x):\n"
-        "    open('/tmp/grader-self-test', 'w').write('escaped')\n"
+        "    os.stat('/')\n"
         "    return x\n"
     ),
     "network": (
@@ -37,10 +41,16 @@ _PROBES = {
         "        os._exit(0)\n"
         "    return x\n"
     ),
-    "kill_parent": (
+    "signal_parent": (
         "import os\n"
         "def probe(x):\n"
         "    os.kill(os.getppid(), 0)\n"
+        "    return x\n"
+    ),
+    "limits_of_parent": (
+        "import os, resource\n"
+        "def probe(x):\n"
+        "    resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE)\n"
         "    return x\n"
     ),
 }
@@ -52,23 +62,22 @@ class SelfTest:
     failures: list[str] = field(default_factory=list)
 
 
-def self_test(runner: Runner, grader_file: str) -> SelfTest:
-    """Run the probes; ``grader_file`` is a file of the grader that children must not read."""
+def self_test(run: Callable[[Job], RunResult]) -> SelfTest:
+    """Run the probes through ``run`` (a runner's own, unchecked run)."""
     failures = []
     limits = RunLimits(case_seconds=5.0, submission_seconds=10.0, memory_mb=64)
     case = CaseInput((np.zeros(2),), hidden=False)
-    for name, template in _PROBES.items():
-        source = template.format(path=grader_file)
+    for name, source in _PROBES.items():
         try:
-            result = runner.run(Job(source, "probe", [case], limits))
+            result = run(Job(source, "probe", [case], limits))
         except SandboxError as error:
             failures.append(f"{name}: the sandbox failed: {error}")
             continue
-        run = result.cases[0]
+        outcome = result.cases[0]
         if name == "honest":
-            if run.kind != "output" or run.array is None or not np.array_equal(run.array,
-                                                                               np.ones(2)):
-                failures.append(f"honest: expected [1, 1], got {run.kind} {run.detail}")
-        elif run.kind != "error":
-            failures.append(f"{name}: the probe was not stopped ({run.kind} {run.detail})")
+            if outcome.kind != "output" or outcome.array is None \
+                    or not np.array_equal(outcome.array, np.ones(2)):
+                failures.append(f"honest: expected [1, 1], got {outcome.kind} {outcome.detail}")
+        elif outcome.kind != "error":
+            failures.append(f"{name}: the probe was not stopped ({outcome.kind} {outcome.detail})")
     return SelfTest(passed=not failures, failures=failures)

@@ -5,11 +5,16 @@ scrubbed environment, so it holds no secrets, database handles, specs or referen
 It imports numpy once, then forks one confined child per run on request.
 
 Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
-    -> {"op": "run", "id", "scratch", "uid", "gid", "cpu", "memory"} + fds [in, out, err, result]
+    -> {"op": "run", "id", "uid", "gid", "cpu", "memory"} + fds [in, out, err, result]
     <- {"op": "started", "id"}         once the child is forked
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
     <- {"op": "exited", "id", "code"}  once the child is reaped
-At start it sends {"op": "hello", "layers": {...}, "skipped": {...}}.
+At start it sends {"op": "hello", "layers": {...}, "skipped": {...}}. A layer it cannot build
+is reported as skipped with the reason; the grader refuses to grade without a required one.
+``--without LAYER`` (repeatable) makes it skip a layer on purpose, to prove that refusal.
+
+Learner code can import only what is already loaded: the child has no file system. The zygote
+loads numpy and the stdlib modules in ``LEARNER_MODULES`` once, for every child to share.
 """
 
 from __future__ import annotations
@@ -18,49 +23,31 @@ import array
 import contextlib
 import ctypes
 import gc
+import importlib
 import json
 import os
 import selectors
 import signal
 import socket
 import sys
-import sysconfig
 from typing import Any
 
-import numpy as np  # noqa: F401 - warmed once, shared by every child
-import numpy.fft  # noqa: F401 - modules numpy loads lazily
-import numpy.lib.stride_tricks  # noqa: F401
-import numpy.linalg  # noqa: F401
-import numpy.random  # noqa: F401
-
 from grader.sandbox import child, confine, landlock, seccomp
+
+# What learner code may import (a child cannot read any file, so nothing else loads).
+LEARNER_MODULES = (
+    "numpy", "numpy.fft", "numpy.linalg", "numpy.random", "numpy.lib.stride_tricks",
+    "numpy.polynomial", "numpy.testing", "encodings.idna", "math", "cmath", "itertools", "functools", "operator", "collections",
+    "collections.abc", "heapq", "bisect", "array", "copy", "numbers", "fractions", "decimal",
+    "statistics", "random", "string", "re", "typing", "dataclasses", "enum", "time",
+    "warnings", "abc", "contextlib", "types", "resource", "sys", "os",
+)
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWPID = 0x20000000
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _readable_roots(skipped: dict[str, str]) -> tuple[str, ...]:
-    """The base interpreter's stdlib and numpy: all a child may read.
-
-    The paths come from the base installation, not the virtual environment: in a venv,
-    ``platstdlib`` is the venv's own lib folder, which holds every installed package, the
-    grader's among them. A root that would contain the grader is dropped, and said so."""
-    base = sysconfig.get_paths(vars={
-        "base": sys.base_prefix, "platbase": sys.base_exec_prefix,
-        "installed_base": sys.base_prefix, "installed_platbase": sys.base_exec_prefix})
-    numpy_dir = os.path.dirname(np.__file__)
-    roots = {base["stdlib"], base["platstdlib"], numpy_dir}
-    if os.path.isdir(numpy_dir + ".libs"):
-        roots.add(numpy_dir + ".libs")
-    grader_dir = os.path.dirname(os.path.dirname(os.path.abspath(child.__file__)))
-    for root in sorted(roots):
-        if os.path.commonpath([root, grader_dir]) == root:
-            roots.discard(root)
-            skipped[f"read:{root}"] = "it contains the grader's own package"
-    return tuple(sorted(roots))
 
 
 def _write(path: str, text: str) -> None:
@@ -145,7 +132,7 @@ class Zygote:
             try:
                 base_vm = confine.vm_size_bytes()
                 confine.enter(
-                    self.plan, fds, request["scratch"], request["uid"], request["gid"],
+                    self.plan, fds, request["uid"], request["gid"],
                     request["cpu"], request["memory"], base_vm,
                 )
             except BaseException:  # noqa: BLE001 - a child that cannot be confined never runs code
@@ -176,11 +163,34 @@ class Zygote:
 def _warm(plan: confine.Plan) -> None:
     """Run, once here, the code every child runs. CPython rewrites bytecode as it first runs
     it; done here, that memory stays shared instead of being copied into every child."""
+    for name in LEARNER_MODULES:
+        importlib.import_module(name)
     child._warm_up()
-    if plan.seccomp is not None:
-        plan.seccomp.program(os.getpid())
-    if plan.landlock_abi:
-        os.close(landlock.prepare(plan.read_only, [], plan.landlock_abi))
+    plan.seccomp.program(os.getpid())
+
+
+def _build_layers(without: set[str], skipped: dict[str, str]) -> tuple[int, int,
+                                                                        seccomp.Filter | None]:
+    """(Landlock ABI, ruleset fd, seccomp filter); what cannot be built is said in skipped."""
+    abi, ruleset = landlock.abi_version(), -1
+    if "landlock" in without:
+        abi, skipped["landlock"] = 0, "turned off with --without landlock"
+    elif not abi:
+        skipped["landlock"] = "the kernel has no Landlock, or it is disabled"
+    else:
+        try:
+            ruleset = landlock.prepare((), (), abi)  # no path at all, no TCP, scoped signals
+        except landlock.LandlockError as error:
+            abi, skipped["landlock"] = 0, f"a ruleset could not be made: {error}"
+    syscall_filter: seccomp.Filter | None = None
+    if "seccomp" in without:
+        skipped["seccomp"] = "turned off with --without seccomp"
+    else:
+        try:
+            syscall_filter = seccomp.build()
+        except seccomp.SeccompError as error:
+            skipped["seccomp"] = str(error)
+    return abi, ruleset, syscall_filter
 
 
 def main() -> None:
@@ -190,37 +200,32 @@ def main() -> None:
     namespaces = _enter_namespaces(skipped)
     if "pid" in namespaces:
         _become_pid_one()
-    abi = landlock.abi_version()
-    if not abi:
-        skipped["landlock"] = "the kernel has no Landlock, or it is disabled"
-    syscall_filter = seccomp.build()
-    if syscall_filter is None:
-        skipped["seccomp"] = "libseccomp (to resolve syscall names) is not installed, " \
-            "or the architecture is not x86_64 or aarch64"
+    without = {sys.argv[i + 1] for i, arg in enumerate(sys.argv[:-1]) if arg == "--without"}
+    abi, ruleset, syscall_filter = _build_layers(without, skipped)
     drop_uid = os.geteuid() == 0
     if not drop_uid:
         skipped["uid_drop"] = "the service does not run as root, so children keep its uid"
-    plan = confine.Plan(
-        landlock_abi=abi, seccomp=syscall_filter, drop_uid=drop_uid,
-        read_only=_readable_roots(skipped),
-    )
+    layers = {
+        "uid_drop": drop_uid,
+        "landlock_abi": abi,
+        "seccomp": syscall_filter is not None,
+        "seccomp_instructions": syscall_filter.instructions if syscall_filter else 0,
+        "namespaces": namespaces,
+        "rlimits": True,
+    }
+    if syscall_filter is None or ruleset < 0:
+        # Report and serve nothing: the grader refuses to grade without these layers.
+        ctrl.send(json.dumps({"op": "hello", "layers": layers, "skipped": skipped}).encode())
+        ctrl.recv(1)
+        return
+    plan = confine.Plan(landlock_ruleset=ruleset, seccomp=syscall_filter, drop_uid=drop_uid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     zygote = Zygote(ctrl, plan)
     _warm(plan)
     gc.collect()
     gc.freeze()  # children's collections leave the shared heap alone
-    zygote.send({
-        "op": "hello",
-        "layers": {
-            "uid_drop": drop_uid,
-            "landlock_abi": abi,
-            "seccomp": plan.seccomp is not None,
-            "namespaces": namespaces,
-            "rlimits": True,
-        },
-        "skipped": skipped,
-    })
+    zygote.send({"op": "hello", "layers": layers, "skipped": skipped})
     zygote.serve()
 
 

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.exercises import Exercise
 from grader.grade import grade
-from grader.sandbox.forkserver import SCRATCH_PREFIX, ForkServerRunner, scratch_name
+from grader.sandbox.base import CaseInput, Job, RunLimits, SandboxUnavailable
+from grader.sandbox.forkserver import ForkServerRunner
+from grader.sandbox.uids import UidClaim
 from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.processes
 
 
 def test_a_dead_zygote_is_replaced_and_its_ready_children_dropped(conv2d: Exercise) -> None:
-    runner = ForkServerRunner(slots=1, base_uid=63000)
+    runner = ForkServerRunner(slots=1)
     try:
         runner.settle()
         assert runner.warm_children > 0
@@ -37,36 +39,9 @@ def test_a_dead_zygote_is_replaced_and_its_ready_children_dropped(conv2d: Exerci
         runner.close()
 
 
-def test_scratch_left_by_a_killed_grader_is_removed_by_the_next_one(tmp_path: Path) -> None:
-    # a grader process killed with SIGKILL, after making its scratch folder in tmp_path
-    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    stale = tmp_path / f"{scratch_name(killed.pid)}abc"
-    killed.kill()
-    killed.wait()
-    (stale / "run-1").mkdir(parents=True)
-    (stale / "run-1" / "out.txt").write_text("left behind")
-    # a live grader's folder, and one of an earlier process that had this pid
-    alive = tmp_path / f"{scratch_name(os.getpid())}def"
-    alive.mkdir()
-    reused_pid = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-1-ghi"
-    reused_pid.mkdir()
-    unrelated = tmp_path / "grader-scratch-notes"
-    unrelated.mkdir()
-
-    runner = ForkServerRunner(slots=1, base_uid=63000, scratch_dir=tmp_path)
-    try:
-        assert not stale.exists() and not reused_pid.exists()
-        assert alive.is_dir() and unrelated.is_dir()
-        assert runner.scratch_root.parent == tmp_path and runner.scratch_root.is_dir()
-    finally:
-        runner.close()
-    assert not runner.scratch_root.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, unrelated.name])
-
-
 def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
                                                caplog: pytest.LogCaptureFixture) -> None:
-    runner = ForkServerRunner(slots=1, base_uid=63000)
+    runner = ForkServerRunner(slots=1)
     try:
         runner.settle()
         zygote = runner._ensure_zygote()
@@ -79,5 +54,99 @@ def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
         source = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
         assert grade(conv2d, source, runner, seed=2).passed  # a new zygote took over
         assert runner.zygote_pid != zygote.pid
+    finally:
+        runner.close()
+
+
+HONEST = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
+
+
+@pytest.mark.parametrize("layer", ["seccomp", "landlock"])
+def test_a_runner_without_a_required_layer_refuses_to_grade(layer: str, conv2d: Exercise) -> None:
+    runner = ForkServerRunner(slots=1, without=(layer,))
+    try:
+        assert runner.refusal is not None and layer in runner.refusal
+        with pytest.raises(SandboxUnavailable, match=layer):
+            grade(conv2d, HONEST, runner, seed=1)
+        runner.settle()
+        assert runner.warm_children == 0  # no child was ever forked
+    finally:
+        runner.close()
+
+
+def test_two_runners_at_once_claim_different_uids() -> None:
+    first, second = ForkServerRunner(slots=1), ForkServerRunner(slots=1)
+    try:
+        assert first.refusal is None and second.refusal is None
+        if first.layers.uid_drop:
+            assert not set(first.uid_range) & set(second.uid_range)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_uid_claims_exclude_each_other_and_are_given_back(tmp_path: Path) -> None:
+    one = UidClaim(70000, 10, folder=tmp_path)
+    two = UidClaim(70000, 100, folder=tmp_path)
+    assert len(one.uids) == 10 and len(two.uids) == 100
+    assert not set(one.uids) & set(two.uids)
+    one.release()
+    three = UidClaim(70000, 10, folder=tmp_path)
+    assert three.uids == one.uids  # the released block is the first free one again
+    two.release()
+    three.release()
+
+
+def test_uids_of_running_processes_are_not_claimed(tmp_path: Path) -> None:
+    claim = UidClaim(os.getuid() - os.getuid() % 64, 1, folder=tmp_path)
+    try:
+        assert os.getuid() not in claim.uids
+    finally:
+        claim.release()
+
+
+def test_descriptors_past_1024_are_handled(conv2d: Exercise) -> None:
+    """A server with many open connections has high descriptor numbers for its pipes."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"the hard limit of open files is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))
+    held = []
+    try:
+        while not held or held[-1] < 1100:
+            held.append(os.open("/dev/null", os.O_RDONLY))
+        before = len(os.listdir("/proc/self/fd"))
+        runner = ForkServerRunner(slots=1)
+        try:
+            assert runner.refusal is None
+            for seed in range(3):
+                assert grade(conv2d, HONEST, runner, seed=seed).passed
+        finally:
+            runner.close()
+        assert len(os.listdir("/proc/self/fd")) == before  # no pipe left open
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_every_byte_a_child_writes_counts_against_one_deadline(conv2d: Exercise) -> None:
+    """Output that never ends, undecodable, cannot hold a slot past the time limit."""
+    source = (
+        "import os\n"
+        "def conv(image, kernel):\n"
+        "    while True:\n"
+        "        os.write(1, b'\\xff\\xfe' * 30000)\n"
+        "        os.write(2, b'\\x80' * 30000)\n"
+    )
+    runner = ForkServerRunner(slots=1)
+    try:
+        started = time.monotonic()
+        job = Job(source, "conv", [CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=False)],
+                  RunLimits(case_seconds=0.5, submission_seconds=1.0, memory_mb=64))
+        result = runner.run(job)
+        assert time.monotonic() - started < 3.0
+        assert [c.kind for c in result.cases] == ["timeout"]
+        assert len(result.stdout) <= job.limits.output_bytes
     finally:
         runner.close()

@@ -166,9 +166,6 @@ class Arena:
         go, what counts is an entry owned by a sandbox uid, or named as an attack names it."""
         own = [self.outside, ROOT, ROOT / "reference", ROOT / "exercises"]
         seen = {p: set(os.listdir(p)) for p in own}
-        seen[self.runner.scratch_root] = {
-            n for n in os.listdir(self.runner.scratch_root) if not n.startswith("run-")
-        }
         for shared in (Path("/tmp"), Path("/dev/shm"), Path("/var/tmp")):
             if shared.is_dir():
                 seen[shared] = {e.name for e in os.scandir(shared) if self._suspect(e)}
@@ -243,7 +240,7 @@ def arena(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     os.chmod(outside, 0o777)  # only the sandbox's own walls may stop a write here
     saved = os.environ.get("GRADER_PLATFORM_TOKENS")
     os.environ["GRADER_PLATFORM_TOKENS"] = SECRET  # present in the grader's environment
-    runner = ForkServerRunner(slots=2, base_uid=62000)  # uids of its own, apart from others'
+    runner = ForkServerRunner(slots=2)  # claims uids of its own, apart from others'
     conv2d = catalog.get("conv2d")
     # Short limits keep the suite quick: a memory bomb fills 64 MiB well within its 0.5 s.
     limits = Limits(case_seconds=0.5, submission_seconds=3.0, memory_mb=64)
@@ -289,13 +286,22 @@ def test_huge_stdout_is_capped(arena: Arena) -> None:
     assert note == WITHHELD
 
 
-def test_the_scratch_directory_is_writable(arena: Arena) -> None:
+def test_the_child_has_no_file_system(arena: Arena) -> None:
+    """Not even its working folder: no file is opened, listed, stat'ed or made."""
     source = HONEST.replace("def conv(", "def _conv(") + (
-        "\ndef conv(image, kernel):\n"
-        "    with open('notes.txt', 'w') as f:\n"
-        "        f.write('scratch is mine')\n"
-        "    with open('notes.txt') as f:\n"
-        "        assert f.read() == 'scratch is mine'\n"
+        "\nimport os\n"
+        "def conv(image, kernel):\n"
+        "    tried = []\n"
+        "    for attempt in (lambda: open('notes.txt', 'w'), lambda: os.listdir('.'),\n"
+        "                    lambda: os.stat('/'), lambda: os.getcwd(),\n"
+        "                    lambda: open('/dev/null'), lambda: os.mkdir('d')):\n"
+        "        try:\n"
+        "            attempt()\n"
+        "            tried.append('worked')\n"
+        "        except PermissionError:\n"
+        "            tried.append('refused')\n"
+        "    assert tried == ['refused'] * 6, tried\n"
         "    return _conv(image, kernel)\n"
     )
-    assert grade(arena.exercise, source, arena.runner, seed=1).passed
+    report = grade(arena.exercise, source, arena.runner, seed=1)
+    assert report.passed, report.cases[0].message
