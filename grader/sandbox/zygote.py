@@ -37,10 +37,11 @@ from grader.sandbox import child, confine, landlock, seccomp
 # What learner code may import (a child cannot read any file, so nothing else loads).
 LEARNER_MODULES = (
     "numpy", "numpy.fft", "numpy.linalg", "numpy.random", "numpy.lib.stride_tricks",
-    "numpy.polynomial", "numpy.testing", "encodings.idna", "math", "cmath", "itertools", "functools", "operator", "collections",
-    "collections.abc", "heapq", "bisect", "array", "copy", "numbers", "fractions", "decimal",
-    "statistics", "random", "string", "re", "typing", "dataclasses", "enum", "time",
-    "warnings", "abc", "contextlib", "types", "resource", "sys", "os",
+    "numpy.polynomial", "numpy.testing", "encodings.idna", "math", "cmath", "itertools",
+    "functools", "operator", "collections", "collections.abc", "heapq", "bisect", "array",
+    "copy", "numbers", "fractions", "decimal", "statistics", "random", "string", "re", "typing",
+    "dataclasses", "enum", "time", "warnings", "abc", "contextlib", "types", "resource", "sys",
+    "os",
 )
 
 _CLONE_NEWUSER = 0x10000000
