@@ -476,6 +476,9 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
     async def readyz(state: StateDep, response: Response) -> Readiness:
         """Ready when the sandbox self-test passed and the database answers."""
         reasons = list(state.self_test_failures)
+        refusal = state.runner.refusal  # also a zygote started again without a layer
+        if refusal is not None and refusal not in reasons:
+            reasons.append(refusal)
         try:
             database = "ok" if await run_in_threadpool(state.store.ping) else "no answer"
         except Exception as error:  # noqa: BLE001 - any database failure means not ready

@@ -169,8 +169,11 @@ class GradingService:
                 log.error("grading %s is refused: %s", submission_id, error)
                 self.store.requeue(submission_id, str(error), give_up=False)
                 return None
-            except SandboxError as error:
-                log.error("grading %s failed (attempt %d): %s", submission_id, attempt, error)
+            except Exception as error:  # noqa: BLE001 - any fault of ours: the row is kept, retried
+                if not isinstance(error, SandboxError):
+                    log.exception("grading %s failed (attempt %d)", submission_id, attempt)
+                else:
+                    log.error("grading %s failed (attempt %d): %s", submission_id, attempt, error)
                 self.store.requeue(submission_id, str(error), give_up=attempt >= MAX_ATTEMPTS)
                 if self.metrics is not None:
                     self.metrics.graded("grader_error", time.perf_counter() - started)

@@ -78,7 +78,7 @@ class Server:
                     **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> Server:
+    def start(self, timeout: float = 60.0, probe: str = "/readyz") -> Server:
         self.log = open(self.data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.cli", "serve", "--port", str(self.port)],
@@ -88,7 +88,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited: {self.read_log()}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{probe}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

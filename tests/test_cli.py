@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,15 @@ def test_validate_reports_a_reference_that_fails_on_the_spec_s_shapes(tmp_path: 
     done = validate_modified(tmp_path, "shapes = { image = [8, 8] }", "shapes = { image = [8] }")
     assert done.returncode == 1
     assert "the reference raised ValueError on case 'square 8x8'" in done.stdout
+
+
+@pytest.mark.parametrize("layer", ["seccomp", "landlock"])
+def test_without_a_required_layer_grade_and_check_exit_3_with_the_reason(layer: str) -> None:
+    env = {**os.environ, "GRADER_SANDBOX_WITHOUT": layer}
+    for args in (("grade", "conv2d", str(SAMPLES / "conv2d" / "correct_loops.py")),
+                 ("sandbox", "check")):
+        done = subprocess.run([sys.executable, "-m", "grader.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 3, done.stdout + done.stderr
+        assert layer in done.stderr
+        assert "passed" not in done.stdout.lower()

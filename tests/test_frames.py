@@ -45,8 +45,11 @@ def test_a_header_that_is_not_a_json_object_is_refused() -> None:
         decode_all(struct.pack("<4sIQ", b"GRF1", 3, 0) + b"[1]")
 
 
-@pytest.mark.parametrize("dtype", ["|O", "<c16", "<U4", "|S3", "<M8", "V8", "", "<f16"])
-def test_non_numeric_dtypes_are_refused(dtype: str) -> None:
+@pytest.mark.parametrize("dtype", ["|O", "<c16", "<U4", "|S3", "<M8", "V8", "", "<f16",
+                                   "<f1", "|f1", ">f8", "=f8", "<b1", "f8", "float64"])
+def test_dtypes_off_the_allow_list_are_refused(dtype: str) -> None:
+    """Only numpy's exact spelling of a numeric dtype in native order; numpy refuses some of
+    the others itself (``<f1``), which must be a FrameError too, not numpy's TypeError."""
     with pytest.raises(frames.FrameError, match="dtype"):
         frames.decode_array({"dtype": dtype, "shape": [1]}, bytes(16), 10)
 
@@ -93,3 +96,48 @@ def test_arbitrary_headers_give_an_array_or_frame_error(header: dict, body: byte
         return
     assert isinstance(array, np.ndarray) and array.dtype.kind in "biuf"
     assert array.nbytes == len(body)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=20)
+DTYPE_TEXT = st.text(max_size=12) | st.sampled_from(
+    ["<f1", ">f8", "=f8", "|b1", "<c16", "O", "|V8", "<U4", "<M8[s]", "f8", "float64", "<f8",
+     "<i8", "S10", "(2,)<f8", "<f16", "|O", "<m8"]) | JSON
+
+
+@settings(max_examples=400, deadline=None)
+@given(kind=st.sampled_from(["result", "error", "invalid", "other"]) | JSON,
+       index=st.integers(-2, 2) | JSON, dtype=DTYPE_TEXT,
+       shape=st.lists(st.integers(-2**63, 2**63), max_size=10) | JSON,
+       body=st.binary(max_size=256), extra=st.dictionaries(st.text(max_size=8), JSON,
+                                                          max_size=4))
+def test_any_header_and_body_from_a_child_becomes_a_case_run(
+        kind: object, index: object, dtype: object, shape: object, body: bytes,
+        extra: dict) -> None:
+    """What a child claims is a verdict or an output; never an exception in the grader."""
+    from grader.sandbox.forkserver import _case_run
+
+    header = {**extra, "type": kind, "index": index, "dtype": dtype, "shape": shape}
+    run = _case_run((header, body), 0, max_elements=64)
+    assert run.kind in ("output", "invalid", "error", "memory_limit", "crashed")
+    if run.kind == "output":
+        assert run.array is not None and run.array.dtype in frames.DTYPES.values()
+        assert run.array.size <= 64
+
+
+@settings(max_examples=300, deadline=None)
+@given(chunks=st.lists(st.binary(max_size=64), max_size=12),
+       head=st.binary(max_size=64), body_len=st.integers(0, 2**64 - 1))
+def test_any_byte_stream_is_frames_or_a_frame_error(chunks: list[bytes], head: bytes,
+                                                     body_len: int) -> None:
+    decoder = frames.Decoder(max_body=1024)
+    stream = [struct.pack("<4sIQ", frames.MAGIC, len(head), body_len) + head, *chunks]
+    try:
+        for chunk in stream:
+            for header, _ in decoder.feed(chunk):
+                assert isinstance(header, dict)
+    except frames.FrameError:
+        pass

@@ -208,3 +208,21 @@ def test_kill_9_while_queued_loses_no_submission(tmp_path: Path) -> None:
         server.stop()
     assert set(done) == set(ids)
     assert all(body["report"]["passed"] for body in done.values())
+
+
+def test_a_server_that_cannot_build_seccomp_refuses_to_grade(tmp_path: Path) -> None:
+    server = Server(tmp_path, {"GRADER_PLATFORM_TOKENS": PLATFORM,
+                               "GRADER_SANDBOX_WITHOUT": "seccomp"}).start(probe="/healthz")
+    try:
+        ready = httpx.get(f"{server.url}/readyz")
+        assert ready.status_code == 503
+        assert any("seccomp" in reason for reason in ready.json()["reasons"])
+        for params in ({}, {"wait": "false"}):
+            response = submit(server, CORRECT, params=params)
+            assert response.status_code == 503, response.text
+            assert "seccomp" in response.json()["detail"]
+            assert "retry-after" in response.headers
+        with sqlite3.connect(tmp_path / "grader.db") as db:
+            assert db.execute("SELECT count(*) FROM submissions").fetchone() == (0,)
+    finally:
+        server.stop()

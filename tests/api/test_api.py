@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 
 import numpy as np
+from fastapi.testclient import TestClient
 from scipy.signal import convolve2d
 
 from grader.sandbox.fake import FakeRunner
@@ -16,6 +18,7 @@ from tests.api.conftest import (
     SECRET,
     SlowRunner,
     auth,
+    correct,
     wait_done,
 )
 
@@ -251,3 +254,35 @@ def test_a_serving_process_moves_its_startup_heap_out_of_the_collectors_reach() 
 
     assert frozen(False) == 0
     assert frozen(True) > 10_000
+
+
+class BrokenRunner(FakeRunner):
+    """A runner with a bug of the grader's own: it raises what nobody expected."""
+
+    def run(self, job):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in the grader")
+
+
+def test_a_fault_of_the_grader_keeps_the_submission_and_marks_it_failed(
+        make_client: Callable[..., TestClient]) -> None:
+    client = make_client(BrokenRunner(correct))
+    response = client.post("/v1/submissions", params={"wait": "false"},
+                           json={"exercise_id": "conv2d", "source": "def conv(a, b): pass"})
+    assert response.status_code == 202
+    body = wait_done(client, response.json()["id"])
+    assert body["status"] == "failed"
+    assert "a bug in the grader" in body["error"]
+
+
+def test_a_refusing_runner_gives_503_with_the_reason_and_stores_nothing(
+        make_client: Callable[..., TestClient]) -> None:
+    client = make_client(FakeRunner(correct, refusal="seccomp cannot be built"),
+                         instructor_tokens=INSTRUCTOR)
+    for params in ({}, {"wait": "false"}):
+        response = client.post("/v1/submissions", params=params,
+                               json={"exercise_id": "conv2d", "source": "def conv(a, b): pass"})
+        assert response.status_code == 503
+        assert "seccomp cannot be built" in response.json()["detail"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "seccomp cannot be built" in ready.json()["reasons"]
+    assert client.get("/v1/submissions", headers=auth(INSTRUCTOR)).json()["total"] == 0
