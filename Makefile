@@ -21,6 +21,7 @@ check: install
 
 test: check
 	$(PY) -m pytest
+	VENV=$(VENV) bash scripts/test-unprivileged
 
 serve: install
 	$(VENV)/bin/grader serve
