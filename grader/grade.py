@@ -62,7 +62,9 @@ def grade(
             entry_point=spec.entry_point,
             cases=[CaseInput(args, hidden=not case.visible)
                    for args, case in zip(arguments, spec.cases, strict=True)],
-            limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb),
+            limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb,
+                             scratch_bytes=limits.scratch_kb * 1024,
+                             scratch_files=limits.scratch_files),
             max_output_elements=max(16 * max(e.size for e in expected), 1 << 16),
         )
         result = runner.run(job)

@@ -66,11 +66,18 @@ class Limits(_Strict):
     case_seconds: float = Field(default=2.0, gt=0, le=60)
     submission_seconds: float = Field(default=10.0, gt=0, le=300)
     memory_mb: int = Field(default=256, ge=16, le=4096)
+    # A writable scratch folder, off by default: learner code then has no file system at all.
+    scratch_kb: int = Field(default=0, ge=0, le=64 * 1024,
+                            description="Bytes (KiB) learner code may write; 0: no file system")
+    scratch_files: int = Field(default=0, ge=0, le=10_000,
+                               description="Files and folders learner code may make")
 
     @model_validator(mode="after")
     def _order(self) -> Limits:
         if self.submission_seconds < self.case_seconds:
             raise ValueError("submission_seconds must be at least case_seconds")
+        if (self.scratch_kb == 0) != (self.scratch_files == 0):
+            raise ValueError("scratch_kb and scratch_files go together: both 0, or both set")
         return self
 
 

@@ -58,6 +58,16 @@ def test_zero_time_limit_is_refused(tmp_path: Path) -> None:
         load_spec(path)
 
 
+def test_a_scratch_needs_both_budgets(tmp_path: Path) -> None:
+    path = write(tmp_path, CONV2D.replace("case_seconds = 2.0",
+                                          "case_seconds = 2.0\nscratch_kb = 64"))
+    with pytest.raises(SpecError, match="scratch_kb and scratch_files go together"):
+        load_spec(path)
+    both = write(tmp_path, CONV2D.replace(
+        "case_seconds = 2.0", "case_seconds = 2.0\nscratch_kb = 64\nscratch_files = 10"))
+    assert load_spec(both).limits.scratch_files == 10
+
+
 def test_not_toml_is_reported_with_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "id = ")
     with pytest.raises(SpecError, match="not valid TOML"):

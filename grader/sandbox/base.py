@@ -55,6 +55,9 @@ class RunLimits:
     submission_seconds: float
     memory_mb: int
     output_bytes: int = 16 * 1024
+    # a private, writable file system of this many bytes and files; 0: none at all
+    scratch_bytes: int = 0
+    scratch_files: int = 0
 
 
 @dataclass(frozen=True)

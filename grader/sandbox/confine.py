@@ -3,7 +3,9 @@
 Order matters: fds and session first, then limits, then the uid drop (which loses the power
 to raise limits), then Landlock and last seccomp (which forbids most of the calls above).
 The child has no file system: its working folder is ``/``, it may create no file of any size,
-and the seccomp allow-list has no call that names a path.
+and the seccomp allow-list has no call that names a path. A job that opts in to a scratch gets
+a private tmpfs as its whole file system instead (its root, in a mount namespace of its own,
+with a byte and an inode budget the kernel enforces); it vanishes with the child.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 from dataclasses import dataclass
 
 from grader.sandbox import landlock, seccomp
+from grader.sandbox.seccomp import Filter
 
 _PR_SET_DUMPABLE = 4
 _RULESET_FD = 4  # where the Landlock ruleset waits, after the four pipes, until enforced
@@ -30,9 +33,17 @@ _libc = ctypes.CDLL(None, use_errno=True)
 class Plan:
     """What the zygote built once, at start: every child applies the same layers."""
 
-    landlock_ruleset: int  # an fd of the zygote's, shared by every child
-    seccomp: seccomp.Filter
+    landlock_ruleset: int  # an fd of the zygote's, shared by every child without a scratch
+    landlock_abi: int
+    seccomp: Filter
+    scratch_seccomp: Filter
     drop_uid: bool
+
+
+@dataclass(frozen=True)
+class Scratch:
+    bytes: int
+    files: int
 
 
 def vm_size_bytes() -> int:
@@ -48,6 +59,7 @@ def enter(
     cpu_seconds: int,
     memory_bytes: int,
     base_vm: int,
+    scratch: Scratch | None = None,
 ) -> None:
     """Become the confined child: fds 0-3 are the run's pipes, nothing else stays open."""
     # Copied above the target numbers first, so that no dup2 below overwrites a source.
@@ -60,13 +72,16 @@ def enter(
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     os.chdir("/")
+    if scratch is not None:
+        private_tmpfs_root(scratch, uid if plan.drop_uid else os.getuid(),
+                           gid if plan.drop_uid else os.getgid())
 
     def limit(which: int, value: int) -> None:
         resource.setrlimit(which, (value, value))
 
     limit(resource.RLIMIT_CORE, 0)
-    limit(resource.RLIMIT_FSIZE, 0)
-    limit(resource.RLIMIT_NOFILE, 16)
+    limit(resource.RLIMIT_FSIZE, scratch.bytes if scratch else 0)
+    limit(resource.RLIMIT_NOFILE, 32 if scratch else 16)
     limit(resource.RLIMIT_MEMLOCK, 0)
     limit(resource.RLIMIT_MSGQUEUE, 0)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
@@ -82,9 +97,36 @@ def enter(
         _drop_capabilities()
     os.umask(0o077)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    landlock.enforce(_RULESET_FD)
+    if scratch is not None:  # read and write beneath the new root, the tmpfs, only
+        os.close(_RULESET_FD)
+        landlock.enforce(landlock.prepare((), ("/",), plan.landlock_abi))
+    else:
+        landlock.enforce(_RULESET_FD)
     _fresh_std_streams()
-    seccomp.install(plan.seccomp, os.getpid())
+    seccomp.install(plan.scratch_seccomp if scratch else plan.seccomp, os.getpid())
+
+
+_CLONE_NEWNS = 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+
+
+def private_tmpfs_root(scratch: Scratch, uid: int, gid: int) -> None:
+    """Make a tmpfs of the scratch's budget this process's root, in a mount namespace of its
+    own: nothing of the machine's file system is reachable by path any more."""
+
+    def check(result: int, what: str) -> None:
+        if result != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"{what}: {os.strerror(err)}")
+
+    check(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    check(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+    options = (f"size={scratch.bytes},nr_inodes={scratch.files + 1},mode=0700,"
+               f"uid={uid},gid={gid}").encode()
+    check(_libc.mount(b"grader-scratch", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+                      options), "mount tmpfs")
+    os.chroot("/tmp")
+    os.chdir("/")
 
 
 def lower_limits(cpu_seconds: int, memory_bytes: int) -> None:

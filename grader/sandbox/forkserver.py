@@ -99,6 +99,7 @@ class Layers:
     seccomp: bool
     seccomp_instructions: int
     namespaces: list[str]
+    scratch: bool
     skipped: dict[str, str]
 
     @property
@@ -119,7 +120,8 @@ class Layers:
             "seccomp_instructions": self.seccomp_instructions,
             "namespaces": self.namespaces,
             "rlimits": True,
-            "filesystem": "none",
+            "filesystem": "none; a private tmpfs for exercises that ask for a scratch"
+            if self.scratch else "none",
             "skipped": self.skipped,
         }
 
@@ -162,6 +164,7 @@ class _Zygote:
             seccomp=bool(layers["seccomp"]),
             seccomp_instructions=int(layers["seccomp_instructions"]),
             namespaces=list(layers["namespaces"]),
+            scratch=bool(layers["scratch"]),
             skipped=dict(hello["skipped"]),
         )
         self.orphaned_uids: list[int] = []
@@ -396,13 +399,13 @@ class ForkServerRunner:
 
     # -- children ahead of need -------------------------------------------------------------
 
-    def _spawn(self) -> _Child:
+    def _spawn(self, scratch: tuple[int, int] | None = None) -> _Child:
         zygote = self._ensure_zygote()
         try:
             uid = self._uids.get(timeout=30)
         except queue.Empty:
             raise SandboxError("no sandbox uid came free in 30 s") from None
-        return _Child(self, zygote, uid)  # gives the uid back itself if it fails
+        return _Child(self, zygote, uid, scratch)  # gives the uid back itself if it fails
 
     def _refill(self) -> None:
         with self._spawning_lock:
@@ -417,7 +420,14 @@ class ForkServerRunner:
             with self._spawning_lock:
                 self._spawning -= 1
 
-    def _take(self) -> _Child:
+    def _take(self, job: Job) -> _Child:
+        limits = job.limits
+        if limits.scratch_bytes:  # such a child is made for the job, not ahead of need
+            layers = self._ensure_zygote().layers
+            if not layers.scratch:
+                raise SandboxError("this exercise asks for a writable scratch, which this "
+                                   f"sandbox cannot give: {layers.skipped.get('scratch')}")
+            return self._spawn((limits.scratch_bytes, limits.scratch_files))
         while True:
             try:
                 # A child being forked ahead is usually nearer than a new one.
@@ -475,7 +485,7 @@ class ForkServerRunner:
                         f"{job.limits.submission_seconds:g} s was used up",
                     ))
                     break
-                child = self._take()
+                child = self._take(job)
                 try:
                     child.converse(job, deadline, result)
                 finally:
@@ -512,8 +522,10 @@ class _Child:
     to the pool once the zygote has reaped it (or, when that cannot be known, once the zygote
     itself is gone and took the child with it)."""
 
-    def __init__(self, runner: ForkServerRunner, zygote: _Zygote, uid: int) -> None:
+    def __init__(self, runner: ForkServerRunner, zygote: _Zygote, uid: int,
+                 scratch: tuple[int, int] | None = None) -> None:
         self.runner = runner
+        self.scratch = scratch
         self.zygote = zygote
         self.uid = uid
         self.run_id = uuid.uuid4().hex
@@ -543,7 +555,8 @@ class _Child:
             try:
                 self.zygote.send(
                     {"op": "run", "id": self.run_id, "uid": self.uid, "gid": self.uid,
-                     "cpu": _MAX_CPU_SECONDS, "memory": _MAX_MEMORY_MB << 20},
+                     "cpu": _MAX_CPU_SECONDS, "memory": _MAX_MEMORY_MB << 20,
+                     "scratch": self.scratch},
                     child_ends,
                 )
             except OSError as error:

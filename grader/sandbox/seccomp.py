@@ -87,6 +87,19 @@ POLICY: dict[str, tuple[int, tuple[int | str, ...]] | None] = {
     "exit": None,
     "exit_group": None,
 }
+# Added only for an exercise that opts in to a scratch folder. The child's whole file system
+# is then a private tmpfs of that budget (its root, in a mount namespace of its own), so a
+# path names nothing of the machine's; links, devices, owners, modes and times stay refused.
+SCRATCH_POLICY: dict[str, tuple[int, tuple[int | str, ...]] | None] = {
+    "openat": None, "newfstatat": None, "fstat": None, "statx": None, "getdents64": None,
+    "mkdirat": None, "unlinkat": None, "renameat": None, "renameat2": None,
+    "ftruncate": None, "fsync": None, "fdatasync": None, "faccessat": None,
+    "faccessat2": None, "getcwd": None, "chdir": None, "fchdir": None, "pread64": None,
+    "pwrite64": None, "fadvise64": None, "readlinkat": None, "dup": None,
+    # the same, through x86_64's older entry points, which its libc still calls
+    "open": None, "stat": None, "lstat": None, "access": None, "mkdir": None, "rmdir": None,
+    "unlink": None, "rename": None, "readlink": None,
+}
 # Refused with another errno than EPERM, for libc's sake.
 ERRNO: dict[str, int] = {"clone3": errno.ENOSYS}
 
@@ -106,6 +119,15 @@ NUMBERS: dict[str, tuple[int | None, int | None]] = {
     "getuid": (102, 174), "geteuid": (107, 175), "getgid": (104, 176), "getegid": (108, 177),
     "fcntl": (72, 25), "ioctl": (16, 29), "restart_syscall": (219, 128), "exit": (60, 93),
     "exit_group": (231, 94), "clone3": (435, 435),
+    "openat": (257, 56), "newfstatat": (262, 79), "fstat": (5, 80), "statx": (332, 291),
+    "getdents64": (217, 61), "mkdirat": (258, 34), "unlinkat": (263, 35),
+    "renameat": (264, None), "renameat2": (316, 276), "ftruncate": (77, 46), "fsync": (74, 82),
+    "fdatasync": (75, 83), "faccessat": (269, 48), "faccessat2": (439, 439),
+    "getcwd": (79, 17), "chdir": (80, 49), "fchdir": (81, 50), "pread64": (17, 67),
+    "pwrite64": (18, 68), "fadvise64": (221, 223), "readlinkat": (267, 78), "dup": (32, 23),
+    "open": (2, None), "stat": (4, None), "lstat": (6, None), "access": (21, None),
+    "mkdir": (83, None), "rmdir": (84, None), "unlink": (87, None), "rename": (82, None),
+    "readlink": (89, None),
 }
 
 _ARCH = {"x86_64": (0xC000003E, 0), "aarch64": (0xC00000B7, 1)}  # audit arch, NUMBERS column
@@ -163,8 +185,9 @@ class UnsupportedArchitecture(SeccompError):
     pass
 
 
-def build(machine: str | None = None) -> Filter:
-    """The filter for this machine's architecture. Raises UnsupportedArchitecture."""
+def build(machine: str | None = None, scratch: bool = False) -> Filter:
+    """The filter for this machine's architecture, with the scratch calls when ``scratch``.
+    Raises UnsupportedArchitecture."""
     machine = machine or platform.machine()
     if machine not in _ARCH:
         raise UnsupportedArchitecture(0, f"no syscall table for the {machine} architecture")
@@ -183,7 +206,7 @@ def build(machine: str | None = None) -> Filter:
     if machine == "x86_64":
         emit(_JGE_K, _X32_SYSCALL_BIT, 0, 1)
         emit(_RET_K, _RET_KILL_PROCESS)
-    for name, rule in POLICY.items():
+    for name, rule in policy(scratch).items():
         number = NUMBERS[name][column]
         if number is None:
             continue
@@ -214,10 +237,14 @@ def build(machine: str | None = None) -> Filter:
     return Filter(template=b"".join(ops), self_slots=tuple(self_slots))
 
 
-def allowed_names(machine: str | None = None) -> list[str]:
+def policy(scratch: bool) -> dict[str, tuple[int, tuple[int | str, ...]] | None]:
+    return {**POLICY, **SCRATCH_POLICY} if scratch else POLICY
+
+
+def allowed_names(machine: str | None = None, scratch: bool = False) -> list[str]:
     """The calls this architecture's filter lets through (some only with given arguments)."""
     column = _ARCH[machine or platform.machine()][1]
-    return [name for name in POLICY if NUMBERS[name][column] is not None]
+    return [name for name in policy(scratch) if NUMBERS[name][column] is not None]
 
 
 class _Fprog(ctypes.Structure):

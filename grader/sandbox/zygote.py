@@ -5,7 +5,8 @@ scrubbed environment, so it holds no secrets, database handles, specs or referen
 It imports numpy once, then forks one confined child per run on request.
 
 Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
-    -> {"op": "run", "id", "uid", "gid", "cpu", "memory"} + fds [in, out, err, result]
+    -> {"op": "run", "id", "uid", "gid", "cpu", "memory", "scratch": null or [bytes, files]}
+       + fds [in, out, err, result]
     <- {"op": "started", "id"}         once the child is forked
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
     <- {"op": "exited", "id", "code"}  once the child is reaped
@@ -132,9 +133,11 @@ class Zygote:
         if pid == 0:
             try:
                 base_vm = confine.vm_size_bytes()
+                scratch = request.get("scratch")
                 confine.enter(
                     self.plan, fds, request["uid"], request["gid"],
                     request["cpu"], request["memory"], base_vm,
+                    confine.Scratch(*scratch) if scratch else None,
                 )
             except BaseException:  # noqa: BLE001 - a child that cannot be confined never runs code
                 os._exit(71)
@@ -168,6 +171,23 @@ def _warm(plan: confine.Plan) -> None:
         importlib.import_module(name)
     child._warm_up()
     plan.seccomp.program(os.getpid())
+
+
+def _scratch_possible(skipped: dict[str, str]) -> bool:
+    """Whether a child could make a private tmpfs its root (a mount namespace is needed)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            confine.private_tmpfs_root(confine.Scratch(4096, 1), os.getuid(), os.getgid())
+        except BaseException:  # noqa: BLE001 - only the exit status is reported
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        skipped["scratch"] = "no mount namespace for a private tmpfs (exercises that ask " \
+            "for a writable scratch cannot be graded here)"
+        return False
+    return True
 
 
 def _build_layers(without: set[str], skipped: dict[str, str]) -> tuple[int, int,
@@ -206,7 +226,9 @@ def main() -> None:
     drop_uid = os.geteuid() == 0
     if not drop_uid:
         skipped["uid_drop"] = "the service does not run as root, so children keep its uid"
+    scratch = _scratch_possible(skipped)
     layers = {
+        "scratch": scratch,
         "uid_drop": drop_uid,
         "landlock_abi": abi,
         "seccomp": syscall_filter is not None,
@@ -219,7 +241,8 @@ def main() -> None:
         ctrl.send(json.dumps({"op": "hello", "layers": layers, "skipped": skipped}).encode())
         ctrl.recv(1)
         return
-    plan = confine.Plan(landlock_ruleset=ruleset, seccomp=syscall_filter, drop_uid=drop_uid)
+    plan = confine.Plan(landlock_ruleset=ruleset, landlock_abi=abi, seccomp=syscall_filter,
+                        scratch_seccomp=seccomp.build(scratch=True), drop_uid=drop_uid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     zygote = Zygote(ctrl, plan)
