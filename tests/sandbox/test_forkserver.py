@@ -15,7 +15,7 @@ import pytest
 from grader.exercises import Exercise
 from grader.grade import grade
 from grader.sandbox.forkserver import SCRATCH_PREFIX, ForkServerRunner, scratch_name
-from tests.conftest import SAMPLES
+from tests.conftest import HIDDEN_SECRET, SAMPLES
 
 pytestmark = pytest.mark.processes
 
@@ -31,7 +31,7 @@ def test_a_dead_zygote_is_replaced_and_its_ready_children_dropped(conv2d: Exerci
         while runner._zygote is not None and runner._zygote.alive and time.monotonic() < end:
             time.sleep(0.01)
         source = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
-        assert grade(conv2d, source, runner, seed=1).passed
+        assert grade(conv2d, source, runner, seed=1, hidden_secret=HIDDEN_SECRET).passed
         assert runner.zygote_pid != old
     finally:
         runner.close()
@@ -77,7 +77,8 @@ def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
         lines = [r.getMessage() for r in caplog.records if "sandbox zygote (pid" in r.getMessage()]
         assert any("KeyError: 'id'" in line for line in lines), lines
         source = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
-        assert grade(conv2d, source, runner, seed=2).passed  # a new zygote took over
+        # a new zygote took over
+        assert grade(conv2d, source, runner, seed=2, hidden_secret=HIDDEN_SECRET).passed
         assert runner.zygote_pid != zygote.pid
     finally:
         runner.close()
