@@ -47,6 +47,7 @@ from grader.schemas import (
     SubmissionPage,
     SubmissionView,
 )
+from grader.secret import hidden_secret
 from grader.service import GradingService, Unavailable
 from grader.settings import Settings, get_settings
 from grader.spec import ExerciseSpec, SpecError, parse_spec
@@ -127,7 +128,7 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
     metrics = Metrics(backlog=lambda: service.backlog,
                       kills=lambda: dict(getattr(runner, "kills", {})))
     service = GradingService(catalog, store, runner, metrics, callbacks, settings.slots,
-                             settings.backlog)
+                             settings.backlog, hidden_secret=hidden_secret(settings))
     if not settings.platform_tokens:
         log.warning("GRADER_PLATFORM_TOKENS is empty: anyone who reaches this server may "
                     "submit and read submissions")
@@ -444,7 +445,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             candidate = state.catalog.bind(spec, source)
         except SpecError as error:
             raise ApiError(422, "Unprocessable Content", str(error)) from None
-        problems = await run_in_threadpool(validate, candidate, state.runner)
+        problems = await run_in_threadpool(validate, candidate, state.runner,
+                                            hidden_secret=state.service.hidden_secret)
         if problems:
             raise ApiError(422, "Unprocessable Content", "the spec does not prove out: "
                            + "; ".join(problems)[:2000],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -171,12 +172,13 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
     out.extend(row.line() for row in baselines.rows)
 
     runner = ForkServerRunner(slots=clients)
+    secret = secrets.token_bytes(32)  # any secret: the figures do not depend on the inputs
     try:
         for name, source in solutions.items():
             def sandbox_one(i: int, source: str = source) -> None:
-                report = grade(exercise, source, runner, seed=i)
+                report = grade(exercise, source, runner, seed=i, hidden_secret=secret)
                 assert report.passed, report.cases
-            grade(exercise, source, runner, seed=0)  # warm
+            grade(exercise, source, runner, seed=0, hidden_secret=secret)  # warm
             runner.settle()
             paced = measure(f"(a) sandbox, {name}, paced 20 ms", 1, count // 2, sandbox_one,
                             pause=0.02)

@@ -4,11 +4,15 @@
     grader exercises list
     grader exercises validate [ID]                      exit 0 proven, 1 not
 Exit status 3 means the grader itself failed (for example, no safe sandbox).
+
+Learner text (messages, printed output) is made inert before it is printed or logged: no
+control character of a learner's reaches the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,6 +22,7 @@ from grader.exercises import Catalog, UnknownExercise
 from grader.report import Report
 from grader.settings import get_settings
 from grader.spec import SpecError
+from grader.text import InertFormatter, inert
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_FAULT = 0, 1, 2, 3
 
@@ -67,6 +72,8 @@ def _runner():  # type: ignore[no-untyped-def]
 
 
 def format_report(report: Report, title: str) -> str:
+    """The report as text for a terminal, inert: learner text cannot move the cursor, rewrite
+    a line or reach the clipboard, and what the submission printed is indented."""
     lines = [f"{report.exercise_id}: {title}    (seed {report.seed})", ""]
     header = f"  {'case':<16} {'status':<15} {'points':>7}  {'output / expected':<22} max error"
     lines += [header, "  " + "-" * (len(header) - 2)]
@@ -91,31 +98,35 @@ def format_report(report: Report, title: str) -> str:
             body = finding.message.replace("\n", "\n    ")
             lines.append(f"- [{finding.severity}] {finding.code}: {body}")
     if report.stdout:
-        lines += ["", "printed output:", report.stdout.rstrip()]
-    return "\n".join(lines)
+        printed = report.stdout.rstrip().replace("\n", "\n    ")
+        lines += ["", "printed output:", f"    {printed}"]
+    return inert("\n".join(lines))
 
 
 def _grade(args: argparse.Namespace) -> int:
     try:
         source = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        print(f"grader: cannot read {args.file}: {error}", file=sys.stderr)
+        print(inert(f"grader: cannot read {args.file}: {error}"), file=sys.stderr)
         return EXIT_USAGE
     catalog = _catalog()
     try:
         exercise = catalog.get(args.exercise_id)
     except UnknownExercise:
-        print(f"grader: no exercise {args.exercise_id!r}; known: {', '.join(catalog.ids())}",
-              file=sys.stderr)
+        print(inert(f"grader: no exercise {args.exercise_id!r}; known: "
+                    f"{', '.join(catalog.ids())}"), file=sys.stderr)
         return EXIT_USAGE
     from grader.grade import grade
+    from grader.secret import hidden_secret
 
+    secret = hidden_secret(get_settings())
     runner = _runner()
     try:
-        report = grade(exercise, source, runner, seed=args.seed)
+        report = grade(exercise, source, runner, seed=args.seed, hidden_secret=secret)
     finally:
         runner.close()
-    print(report.model_dump_json(indent=2) if args.json
+    # JSON escapes every character but printable ASCII, which keeps it JSON and inert.
+    print(json.dumps(report.model_dump(mode="json"), indent=2) if args.json
           else format_report(report, exercise.spec.title))
     return EXIT_PASSED if report.passed else EXIT_FAILED
 
@@ -132,17 +143,20 @@ def _exercises(args: argparse.Namespace) -> int:
     try:
         chosen = [catalog.get(args.exercise_id)] if args.exercise_id else list(catalog)
     except UnknownExercise:
-        print(f"grader: no exercise {args.exercise_id!r}", file=sys.stderr)
+        print(inert(f"grader: no exercise {args.exercise_id!r}"), file=sys.stderr)
         return EXIT_USAGE
+    from grader.secret import hidden_secret
+
+    secret = hidden_secret(get_settings())
     runner = _runner()
     failed = False
     try:
         for exercise in chosen:
-            problems = validate(exercise, runner)
+            problems = validate(exercise, runner, hidden_secret=secret)
             failed |= bool(problems)
             print(f"{exercise.id}: {'ok' if not problems else 'FAILED'}")
             for problem in problems:
-                print(f"  - {problem}")
+                print(inert(f"  - {problem}"))
     finally:
         runner.close()
     return EXIT_FAILED if failed else EXIT_PASSED
@@ -156,8 +170,9 @@ def _serve(host: str, port: int) -> int:
     settings = get_settings()
     logging.getLogger().setLevel(settings.log_level.upper())
     logging.getLogger("grader").setLevel(settings.log_level.upper())
+    # log_config=None: uvicorn's loggers go to the root handler, whose output is inert.
     uvicorn.run(create_app(settings, freeze_heap=True), host=host, port=port,
-                log_level=settings.log_level.lower(), workers=1)
+                log_level=settings.log_level.lower(), log_config=None, workers=1)
     return EXIT_PASSED
 
 
@@ -172,15 +187,22 @@ def _sandbox_check() -> int:
         runner.close()
     print("self-test:", "passed" if refusal is None else "FAILED" if failures else "not run")
     for failure in failures:
-        print(f"  - {failure}")
+        print(inert(f"  - {failure}"))
     if refusal is not None:
         print(f"grader: the sandbox refuses to grade: {refusal}", file=sys.stderr)
         return EXIT_FAULT
     return EXIT_PASSED
 
 
+def configure_logging() -> None:
+    """Log to stderr through an inert formatter: log records may quote learner text."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(InertFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:
@@ -200,13 +222,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_PASSED
         return _exercises(args)
     except SpecError as error:
-        print(f"grader: {error}", file=sys.stderr)
+        print(inert(f"grader: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except Exception as error:  # noqa: BLE001 - the last line of defence prints, not a traceback
         from grader.sandbox.base import SandboxError
+        from grader.secret import SecretFileError
 
         if isinstance(error, SandboxError):
-            print(f"grader: sandbox failure: {error}", file=sys.stderr)
+            print(inert(f"grader: sandbox failure: {error}"), file=sys.stderr)
+            return EXIT_FAULT
+        if isinstance(error, SecretFileError):
+            print(inert(f"grader: {error}"), file=sys.stderr)
             return EXIT_FAULT
         raise
 

@@ -2,11 +2,16 @@
 
 Each step has its own message, in the form "expected ... got ...": accepted type, numeric
 kind, shape, finiteness, then values within the spec's tolerances, with how far off, where,
-and how much of the output is wrong. Hidden cases never show values.
+and how much of the output is wrong.
+
+A hidden case's verdict says only its status, in a fixed sentence: learner code that has seen a
+hidden input could encode it in anything else (an exception's message or type name, an exit
+status, the output's shape or values, where and how far they are off).
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -42,7 +47,38 @@ def describe_error(error: LearnerError) -> str:
     return text
 
 
+HIDDEN_MESSAGES: dict[Status, str] = {
+    "passed": "hidden case: passed",
+    "wrong_shape": "hidden case: your output does not have the expected shape",
+    "wrong_values": "hidden case: some values of your output differ from the expected ones",
+    "invalid_output": "hidden case: your output is not an accepted array of finite numbers",
+    "error": "hidden case: your code raised an exception",
+    "timeout": "hidden case: your code took too long",
+    "memory_limit": "hidden case: your code ran out of memory",
+    "crashed": "hidden case: the process running your code died",
+}
+
+
+def builtin_exception(name: str) -> bool:
+    """Whether ``name`` is one of Python's own exception classes (a closed list)."""
+    candidate = getattr(builtins, name, None)
+    return isinstance(candidate, type) and issubclass(candidate, BaseException)
+
+
+def hidden_verdict(status: Status, error: LearnerError | None) -> Verdict:
+    """A hidden case's verdict: its status, and a fixed sentence that names at most a builtin
+    exception class."""
+    if status == "error" and error is not None and builtin_exception(error.type):
+        return Verdict(status, f"hidden case: your code raised {error.type}")
+    return Verdict(status, HIDDEN_MESSAGES[status])
+
+
 def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool) -> Verdict:
+    verdict = _compare(run, expected, rules)
+    return verdict if visible else hidden_verdict(verdict.status, run.error)
+
+
+def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison) -> Verdict:
     if run.kind == "error":
         if run.error is None:
             return Verdict("error", run.detail or "the code raised an exception")
@@ -99,13 +135,10 @@ def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool
     count = int(wrong.sum())
     message = (
         f"{count} of {got.size} values ({100 * count / got.size:.0f}%) differ from the expected "
-        f"ones; the largest error is {max_error:.4g}, at {_index(worst)}"
+        f"ones; the largest error is {max_error:.4g}, at {_index(worst)}: "
+        f"expected {float(expected[worst]):.4g}, got {float(got[worst]):.4g}\n"
+        + excerpt(expected, got, worst)
     )
-    if visible:
-        message += (
-            f": expected {float(expected[worst]):.4g}, got {float(got[worst]):.4g}\n"
-            + excerpt(expected, got, worst)
-        )
     return Verdict("wrong_values", message, shape, max_error)
 
 

@@ -13,6 +13,7 @@ from grader.exercises import Exercise
 from grader.inputs import case_arguments, new_seed
 from grader.report import CaseReport, Finding, Report
 from grader.sandbox.base import CaseInput, CaseRun, Job, RunLimits, Runner, redact
+from grader.spec import ExerciseSpec
 
 WITHHELD = "[output printed while hidden cases ran is not shown]"
 
@@ -40,13 +41,23 @@ def _call_trusted(function: Callable[..., object], args: tuple[np.ndarray, ...])
     return np.asarray(function(*(a.copy() for a in args)), dtype=np.float64)
 
 
+def _visible_first(spec: ExerciseSpec) -> list[int]:
+    """The order in which cases are run: every visible case before any hidden one, so that no
+    visible case runs in a process that has seen a hidden input."""
+    return sorted(range(len(spec.cases)), key=lambda i: not spec.cases[i].visible)
+
+
 def grade(
-    exercise: Exercise, source: str, runner: Runner, seed: int | None = None
+    exercise: Exercise, source: str, runner: Runner, seed: int | None = None, *,
+    hidden_secret: bytes,
 ) -> Report:
+    """Grade ``source``. Inputs come from ``seed`` (drawn when None) and, for hidden cases,
+    ``hidden_secret`` too. A hidden case reports its status, points and the spec's shapes,
+    nothing else, and gives no finding of its own."""
     started = time.perf_counter()
     spec = exercise.spec
     seed = new_seed() if seed is None else seed
-    arguments = case_arguments(spec, seed)
+    arguments = case_arguments(spec, seed, hidden_secret)
     expected = [_call_trusted(exercise.reference, args) for args in arguments]
     findings: list[Finding] = []
 
@@ -57,18 +68,19 @@ def grade(
         stdout = stderr = ""
     else:
         limits = spec.limits
+        order = _visible_first(spec)
         job = Job(
             source=source,
             entry_point=spec.entry_point,
-            cases=[CaseInput(args, hidden=not case.visible)
-                   for args, case in zip(arguments, spec.cases, strict=True)],
+            cases=[CaseInput(arguments[i], hidden=not spec.cases[i].visible) for i in order],
             limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb,
                              scratch_bytes=limits.scratch_kb * 1024,
                              scratch_files=limits.scratch_files),
             max_output_elements=max(16 * max(e.size for e in expected), 1 << 16),
         )
         result = runner.run(job)
-        runs = result.cases
+        by_case = dict(zip(order, result.cases, strict=True))
+        runs = [by_case[i] for i in range(len(spec.cases))]
         stdout, stderr = redact(result.stdout), redact(result.stderr)
         if result.output_withheld:
             stdout = f"{stdout}\n{WITHHELD}" if stdout else WITHHELD
@@ -90,6 +102,21 @@ def grade(
     mutated: list[str] = []
     for case, args, want, run in zip(spec.cases, arguments, expected, runs, strict=True):
         verdict = compare(run, want, spec.compare, case.visible)
+        passed = verdict.status == "passed"
+        if not case.visible:
+            # Only what the spec and the status say: the rest of the run is the learner's.
+            cases.append(CaseReport(
+                name=case.name,
+                passed=passed,
+                status=verdict.status,
+                message=verdict.message,
+                points=case.points if passed else 0.0,
+                max_points=case.points,
+                visible=False,
+                input_shape=list(args[0].shape),
+                expected_shape=list(want.shape),
+            ))
+            continue
         mistake = None
         message = verdict.message
         if verdict.status != "passed" and run.array is not None:
@@ -99,7 +126,6 @@ def grade(
                 message += f"\nThis output matches the known mistake {mistake!r} (see diagnosis)."
         if run.mutated:
             mutated.append(case.name)
-        passed = verdict.status == "passed"
         cases.append(CaseReport(
             name=case.name,
             passed=passed,
@@ -107,7 +133,7 @@ def grade(
             message=message,
             points=case.points if passed else 0.0,
             max_points=case.points,
-            visible=case.visible,
+            visible=True,
             input_shape=list(args[0].shape),
             expected_shape=list(want.shape),
             output_shape=verdict.output_shape,

@@ -44,12 +44,14 @@ class Busy(Unavailable):
 
 class GradingService:
     def __init__(self, catalog: Catalog, store: Store, runner: Runner, metrics: Metrics | None,
-                 callbacks: CallbackSender, slots: int, backlog: int) -> None:
+                 callbacks: CallbackSender, slots: int, backlog: int, *,
+                 hidden_secret: bytes) -> None:
         self.catalog = catalog
         self.store = store
         self.runner = runner
         self.metrics = metrics
         self.callbacks = callbacks
+        self.hidden_secret = hidden_secret
         self.limit = backlog
         self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="grade")
         self._regrades = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regrade")
@@ -163,7 +165,8 @@ class GradingService:
             with self._lock:
                 self._running.add(submission_id)
             try:
-                report = grade(exercise, row.source, self.runner, seed=row.seed)
+                report = grade(exercise, row.source, self.runner, seed=row.seed,
+                               hidden_secret=self.hidden_secret)
             except SandboxUnavailable as error:
                 # not this submission's fault, nor a fault a retry mends: it stays queued
                 log.error("grading %s is refused: %s", submission_id, error)

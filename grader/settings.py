@@ -48,11 +48,15 @@ class Settings(BaseSettings):
                                       description="Comma-separated; may do everything")
     callback_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key that signs callbacks")
+    hidden_secret: SecretStr | None = Field(
+        default=None,
+        description="Key from which hidden inputs are derived; default <data_dir>/hidden-secret")
     callback_attempts: int = Field(default=5, ge=1, le=20,
                                    description="Deliveries tried per callback")
     log_level: str = Field(default="INFO", description="Python logging level")
 
-    @field_validator("callback_secret", "database_url", "extra_exercises_dir", mode="before")
+    @field_validator("callback_secret", "hidden_secret", "database_url", "extra_exercises_dir",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -76,6 +80,8 @@ class Settings(BaseSettings):
     def _secret_strength(self) -> Settings:
         if self.callback_secret is not None and len(self.callback_secret.get_secret_value()) < 16:
             raise ValueError("GRADER_CALLBACK_SECRET must be at least 16 characters")
+        if self.hidden_secret is not None and len(self.hidden_secret.get_secret_value()) < 16:
+            raise ValueError("GRADER_HIDDEN_SECRET must be at least 16 characters")
         return self
 
     @property

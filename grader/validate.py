@@ -2,8 +2,9 @@
 
 The reference and every mistake model are graded through the real sandbox, as if a learner had
 submitted their module: the reference must pass every case, each mistake model must fail at
-least one case and be diagnosed as itself, and each shipped sample must get exactly the
-verdicts it declares. Several seeds are tried, since inputs are random.
+least one case and be diagnosed as itself on a visible case (hidden cases diagnose nothing),
+and each shipped sample must get exactly the verdicts it declares. Several seeds are tried,
+since inputs are random.
 """
 
 from __future__ import annotations
@@ -42,12 +43,14 @@ def _statuses(report: Report) -> list[str]:
     return [c.status for c in report.cases]
 
 
-def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS) -> list[str]:
-    """Every problem found, as sentences; an empty list means the spec is proven."""
+def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS, *,
+             hidden_secret: bytes) -> list[str]:
+    """Every problem found, as sentences; an empty list means the spec is proven. Hidden
+    cases draw their inputs with ``hidden_secret``, as in grading."""
     spec = exercise.spec
     problems: list[str] = []
     for seed in seeds:
-        for args, case in zip(case_arguments(spec, seed), spec.cases, strict=True):
+        for args, case in zip(case_arguments(spec, seed, hidden_secret), spec.cases, strict=True):
             try:
                 first = np.asarray(exercise.reference(*(a.copy() for a in args)), dtype=float)
                 again = np.asarray(exercise.reference(*(a.copy() for a in args)), dtype=float)
@@ -59,18 +62,20 @@ def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS)
                 problems.append(f"reference gives non-finite values on case {case.name!r}")
             elif not np.array_equal(first, again):
                 problems.append(f"reference is not deterministic on case {case.name!r}")
-        report = grade(exercise, _as_submission(exercise, spec.reference), runner, seed)
+        report = grade(exercise, _as_submission(exercise, spec.reference), runner, seed,
+                       hidden_secret=hidden_secret)
         if not report.passed:
             problems.append(f"seed {seed}: the reference does not pass: {_statuses(report)}")
         for mistake in spec.mistakes:
-            report = grade(exercise, _as_submission(exercise, mistake.function), runner, seed)
+            report = grade(exercise, _as_submission(exercise, mistake.function), runner, seed,
+                           hidden_secret=hidden_secret)
             if report.passed:
                 problems.append(f"seed {seed}: mistake {mistake.code!r} passes every case")
             diagnosed = {c.mistake for c in report.cases}
             if mistake.code not in diagnosed:
                 problems.append(
-                    f"seed {seed}: mistake {mistake.code!r} is not diagnosed as itself "
-                    f"(diagnosed: {sorted(d for d in diagnosed if d)})"
+                    f"seed {seed}: mistake {mistake.code!r} is not diagnosed as itself on any "
+                    f"visible case (diagnosed: {sorted(d for d in diagnosed if d)})"
                 )
         for sample in spec.samples:
             path = exercise.samples_dir / sample.file
@@ -79,7 +84,7 @@ def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS)
             except OSError as error:
                 problems.append(f"sample {sample.file}: cannot read: {error}")
                 continue
-            report = grade(exercise, source, runner, seed)
+            report = grade(exercise, source, runner, seed, hidden_secret=hidden_secret)
             if _statuses(report) != sample.expect:
                 problems.append(
                     f"seed {seed}: sample {sample.file} got {_statuses(report)}, "

@@ -21,6 +21,8 @@ SUBMISSIONS = Path(__file__).parent / "submissions"
 # The checkout's root (in the container, /srv/grader), wherever the package is installed.
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "exercises" / "samples"
+# The server's secret for hidden inputs, in tests that grade directly.
+HIDDEN_SECRET = b"hidden-inputs-secret-for-tests-0123"
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +59,8 @@ def source_of(name: str) -> str:
 @pytest.fixture
 def grade_file(conv2d: Exercise, runner: ForkServerRunner) -> Callable[..., Report]:
     def run(name: str, exercise: Exercise | None = None, seed: int = 7) -> Report:
-        return grade(exercise or conv2d, source_of(name), runner, seed=seed)
+        return grade(exercise or conv2d, source_of(name), runner, seed=seed,
+                     hidden_secret=HIDDEN_SECRET)
 
     return run
 

@@ -14,10 +14,14 @@ from tests.conftest import SAMPLES, SUBMISSIONS
 
 pytestmark = pytest.mark.processes
 
+# Set, so that no test writes a secret file into the checkout's data dir.
+HIDDEN_SECRET = {"GRADER_HIDDEN_SECRET": "cli-tests-hidden-secret-0123"}
+
 
 def grader(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "grader.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **HIDDEN_SECRET})
 
 
 def test_grade_json_for_a_correct_loop_solution_passes_4_of_4() -> None:
@@ -82,7 +86,7 @@ def validate_modified(tmp_path: Path, old: str, new: str) -> subprocess.Complete
     return subprocess.run(
         [sys.executable, "-m", "grader.cli", "exercises", "validate", "conv2d"],
         capture_output=True, text=True, timeout=120,
-        env={"GRADER_EXERCISES_DIR": str(exercises), "PATH": "/usr/bin:/bin"},
+        env={"GRADER_EXERCISES_DIR": str(exercises), "PATH": "/usr/bin:/bin", **HIDDEN_SECRET},
     )
 
 
@@ -110,3 +114,41 @@ def test_without_a_required_layer_grade_and_check_exit_3_with_the_reason(layer: 
         assert done.returncode == 3, done.stdout + done.stderr
         assert layer in done.stderr
         assert "passed" not in done.stdout.lower()
+
+
+# -- learner text is inert on the instructor's terminal ----------------------------------------
+
+FORGED = "\\x1b]52;c;aGVsbG8=\\x07\\x0dSCORE 4/4\\x1b[2K"  # as the grader shows it
+
+
+def grade_bytes(*args: str | Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "grader.cli", "grade", "conv2d", *map(str, args)],
+                          capture_output=True, timeout=120, env={**os.environ, **HIDDEN_SECRET})
+
+
+def test_grade_prints_learner_control_characters_as_escapes() -> None:
+    done = grade_bytes(SUBMISSIONS / "terminal_escapes.py")
+    assert done.returncode == 1, done.stderr
+    for stream in (done.stdout, done.stderr):
+        assert b"\x1b" not in stream and b"\x07" not in stream and b"\r" not in stream
+        assert "\u202e".encode() not in stream
+    text = done.stdout.decode()
+    assert f"- tall 12x10: your code raised ValueError: {FORGED}\\u202e" in text
+    assert f"printed output:\n    {FORGED}\n    {FORGED}\n    {FORGED}" in text
+    assert "score 3/4  NOT PASSED" in text
+
+
+def test_grade_json_escapes_learner_control_characters_and_stays_json() -> None:
+    done = grade_bytes(SUBMISSIONS / "terminal_escapes.py", "--json")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.isascii()
+    assert not any(byte < 0x20 and byte != 0x0A for byte in done.stdout)
+    report = json.loads(done.stdout)
+    assert "\x1b]52;c;aGVsbG8=\x07\rSCORE 4/4\x1b[2K\u202e" in report["cases"][1]["message"]
+
+
+def test_log_records_are_inert_on_the_terminal() -> None:
+    program = ("import logging; from grader.cli import configure_logging; configure_logging(); "
+               "logging.getLogger('grader.service').error('failed: %s', '\\x1b[2K\\rforged')")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60)
+    assert done.stderr == b"ERROR grader.service: failed: \\x1b[2K\\x0dforged\n"

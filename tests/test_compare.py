@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from grader.compare import compare, matches
+from grader.compare import HIDDEN_MESSAGES, Verdict, compare, matches
 from grader.sandbox.base import CaseRun, LearnerError
 from grader.spec import Comparison
 
@@ -60,14 +61,32 @@ def test_wrong_values_say_how_far_where_and_how_many() -> None:
     assert "expected, from [1, 3]:" in verdict.message
 
 
-def test_hidden_case_shows_no_values() -> None:
+def test_hidden_case_says_only_its_status() -> None:
     got = EXPECTED.copy()
     got[2, 4] += 5.0
     verdict = compare(output(got), EXPECTED, RULES, visible=False)
-    assert verdict.status == "wrong_values"
-    assert "at [2, 4]" in verdict.message
-    assert f"{EXPECTED[2, 4]:.4g}" not in verdict.message
-    assert "expected, from" not in verdict.message
+    assert verdict == Verdict("wrong_values", HIDDEN_MESSAGES["wrong_values"])
+
+
+def test_hidden_wrong_shape_shows_no_shape() -> None:
+    verdict = compare(output(np.zeros((8, 8))), EXPECTED, RULES, visible=False)
+    assert verdict == Verdict("wrong_shape", HIDDEN_MESSAGES["wrong_shape"])
+
+
+@pytest.mark.parametrize("name", ["ValueError", "ZeroDivisionError", "KeyboardInterrupt",
+                                  "MemoryError", "BaseException"])
+def test_a_hidden_exception_of_a_builtin_class_is_named(name: str) -> None:
+    run = CaseRun(kind="error", error=LearnerError(name, "the input was 0.7316", 3, "x = 1"))
+    verdict = compare(run, EXPECTED, RULES, visible=False)
+    assert verdict == Verdict("error", f"hidden case: your code raised {name}")
+
+
+@pytest.mark.parametrize("name", ["Saw0_7316", "print", "object", "__loader__", "int",
+                                  "builtins.ValueError", "", "ValueError\x1b[2K"])
+def test_any_other_hidden_exception_is_just_an_exception(name: str) -> None:
+    run = CaseRun(kind="error", error=LearnerError(name, "the input was 0.7316"))
+    verdict = compare(run, EXPECTED, RULES, visible=False)
+    assert verdict == Verdict("error", "hidden case: your code raised an exception")
 
 
 def test_nan_and_inf_are_invalid_output() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
 
 from grader.exercises import Exercise
+from grader.inputs import case_arguments
+from tests.conftest import HIDDEN_SECRET
 
 pytestmark = pytest.mark.processes
 
@@ -33,14 +36,14 @@ def test_nested_lists_pass(grade_file) -> None:
 def test_known_mistakes_are_diagnosed(grade_file, sample, mistake, status) -> None:
     report = grade_file(f"conv2d/{sample}")
     assert statuses(report) == [status] * 4
-    assert [c.mistake for c in report.cases] == [mistake] * 4
+    assert [c.mistake for c in report.cases] == [mistake] * 2 + [None] * 2  # hidden: none
     assert [f.code for f in report.diagnosis] == [mistake]
 
 
 def test_transposed_output_is_diagnosed_for_square_and_tall_images(grade_file) -> None:
     report = grade_file("conv2d/transposed")
     assert statuses(report) == ["wrong_values", "wrong_shape", "wrong_values", "wrong_shape"]
-    assert {c.mistake for c in report.cases} == {"transposed_output"}
+    assert [c.mistake for c in report.cases] == ["transposed_output"] * 2 + [None] * 2
 
 
 def test_infinite_loop_times_out_on_each_case_within_the_submission_limit(grade_file) -> None:
@@ -59,11 +62,12 @@ def test_a_loop_on_one_case_leaves_verdicts_for_the_other_three(grade_file) -> N
 
 
 def test_the_submission_limit_cuts_off_what_is_left(quick_conv2d: Exercise, grade_file) -> None:
-    report = grade_file("infinite_loop", exercise=quick_conv2d.__class__(
-        **{**quick_conv2d.__dict__,
-           "spec": quick_conv2d.spec.model_copy(update={"limits": quick_conv2d.spec.limits
-                                                       .model_copy(update={
-                                                           "submission_seconds": 1.2})})}))
+    spec = quick_conv2d.spec
+    report = grade_file("infinite_loop", exercise=dataclasses.replace(quick_conv2d, spec=(
+        spec.model_copy(update={
+            "limits": spec.limits.model_copy(update={"submission_seconds": 1.2}),
+            # all visible, so that the last case's message is shown
+            "cases": [c.model_copy(update={"visible": True}) for c in spec.cases]}))))
     assert statuses(report) == ["timeout"] * 4
     assert "total time limit of 1.2 s" in report.cases[-1].message
 
@@ -133,7 +137,7 @@ def test_modifying_inputs_is_a_warning_not_a_failure(grade_file) -> None:
     assert report.passed
     [finding] = report.diagnosis
     assert finding.code == "modifies_input" and finding.severity == "warning"
-    assert len(finding.cases) == 4
+    assert finding.cases == ["square 8x8", "tall 12x10"]  # the visible cases only
 
 
 def test_output_printed_in_hidden_cases_is_withheld(grade_file) -> None:
@@ -143,6 +147,21 @@ def test_output_printed_in_hidden_cases_is_withheld(grade_file) -> None:
     assert "case (12, 10)" in report.stdout
     assert "(10, 10)" not in report.stdout and "(12, 8)" not in report.stdout
     assert "hidden cases ran is not shown" in report.stdout
+
+
+def test_what_learner_code_makes_of_a_hidden_input_stays_out_of_the_report(conv2d,
+                                                                          grade_file) -> None:
+    report = grade_file("leaks_hidden_input", seed=13)
+    assert statuses(report) == ["error", "error", "error", "crashed"]
+    text = report.model_dump_json()
+    for (image, _), case in zip(case_arguments(conv2d.spec, 13, HIDDEN_SECRET), report.cases,
+                                strict=True):
+        assert (repr(float(image[0, 0])) in text) is case.visible
+    status = int(abs(case_arguments(conv2d.spec, 13, HIDDEN_SECRET)[3][0][0, 0]) * 1000) % 200 + 50
+    assert f"status {status}" not in text
+    assert [c.message for c in report.cases[2:]] == [
+        "hidden case: your code raised an exception",
+        "hidden case: the process running your code died"]
 
 
 def test_the_second_exercise_grades_in_the_sandbox(catalog, grade_file) -> None:

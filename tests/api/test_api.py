@@ -10,7 +10,9 @@ import numpy as np
 from fastapi.testclient import TestClient
 from scipy.signal import convolve2d
 
+from grader.inputs import case_arguments
 from grader.sandbox.fake import FakeRunner
+from grader.spec import ExerciseSpec
 from tests.api.conftest import (
     INSTRUCTOR,
     OTHER_PLATFORM,
@@ -24,6 +26,10 @@ from tests.api.conftest import (
 
 SUBMISSION = {"exercise_id": "conv2d", "source": "def conv(image, kernel): ...",
               "learner_id": "ada", "metadata": {"course": "dl-101"}}
+
+
+def conv2d_spec(client) -> ExerciseSpec:
+    return client.app.state.grader.catalog.get("conv2d").spec
 
 
 def test_inline_grading_returns_the_report_and_an_id(make_client) -> None:
@@ -138,6 +144,29 @@ def test_exercises_show_the_statement_and_nothing_hidden(make_client) -> None:
     assert conv["visible_cases"][1]["shapes"] == {"image": [12, 10], "kernel": [3, 3]}
     assert conv["hidden_cases"] == 2 and conv["max_score"] == 4
     assert "10x10" not in str(conv) and "mistakes" not in conv and "reference" not in conv
+
+
+def hidden_inputs_sent(runner: FakeRunner) -> list[np.ndarray]:
+    return [case.args[0] for case in runner.jobs[-1].cases if case.hidden]
+
+
+def test_hidden_inputs_are_drawn_with_the_configured_secret(make_client) -> None:
+    runner = FakeRunner(correct)
+    client = make_client(runner=runner, hidden_secret="configured-hidden-secret-01")
+    seed = client.post("/v1/submissions", json=SUBMISSION).json()["report"]["seed"]
+    inputs = case_arguments(conv2d_spec(client), seed, b"configured-hidden-secret-01")
+    assert all(np.array_equal(sent, want[0]) for sent, want in
+               zip(hidden_inputs_sent(runner), inputs[2:], strict=True))
+
+
+def test_without_a_setting_the_secret_is_kept_in_the_data_dir(make_client, tmp_path) -> None:
+    runner = FakeRunner(correct)
+    client = make_client(runner=runner)
+    seed = client.post("/v1/submissions", json=SUBMISSION).json()["report"]["seed"]
+    secret = (tmp_path / "hidden-secret").read_bytes()
+    inputs = case_arguments(conv2d_spec(client), seed, secret)
+    assert all(np.array_equal(sent, want[0]) for sent, want in
+               zip(hidden_inputs_sent(runner), inputs[2:], strict=True))
 
 
 # -- tokens -----------------------------------------------------------------------------------

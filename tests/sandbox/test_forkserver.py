@@ -17,7 +17,7 @@ from grader.grade import grade
 from grader.sandbox.base import CaseInput, Job, RunLimits, SandboxUnavailable
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim
-from tests.conftest import SAMPLES
+from tests.conftest import HIDDEN_SECRET, SAMPLES
 
 pytestmark = pytest.mark.processes
 
@@ -33,7 +33,7 @@ def test_a_dead_zygote_is_replaced_and_its_ready_children_dropped(conv2d: Exerci
         while runner._zygote is not None and runner._zygote.alive and time.monotonic() < end:
             time.sleep(0.01)
         source = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
-        assert grade(conv2d, source, runner, seed=1).passed
+        assert grade(conv2d, source, runner, seed=1, hidden_secret=HIDDEN_SECRET).passed
         assert runner.zygote_pid != old
     finally:
         runner.close()
@@ -52,7 +52,8 @@ def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
         lines = [r.getMessage() for r in caplog.records if "sandbox zygote (pid" in r.getMessage()]
         assert any("KeyError: 'id'" in line for line in lines), lines
         source = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
-        assert grade(conv2d, source, runner, seed=2).passed  # a new zygote took over
+        # a new zygote took over
+        assert grade(conv2d, source, runner, seed=2, hidden_secret=HIDDEN_SECRET).passed
         assert runner.zygote_pid != zygote.pid
     finally:
         runner.close()
@@ -67,7 +68,7 @@ def test_a_runner_without_a_required_layer_refuses_to_grade(layer: str, conv2d: 
     try:
         assert runner.refusal is not None and layer in runner.refusal
         with pytest.raises(SandboxUnavailable, match=layer):
-            grade(conv2d, HONEST, runner, seed=1)
+            grade(conv2d, HONEST, runner, seed=1, hidden_secret=HIDDEN_SECRET)
         runner.settle()
         assert runner.warm_children == 0  # no child was ever forked
     finally:
@@ -120,7 +121,7 @@ def test_descriptors_past_1024_are_handled(conv2d: Exercise) -> None:
         try:
             assert runner.refusal is None
             for seed in range(3):
-                assert grade(conv2d, HONEST, runner, seed=seed).passed
+                assert grade(conv2d, HONEST, runner, seed=seed, hidden_secret=HIDDEN_SECRET).passed
         finally:
             runner.close()
         assert len(os.listdir("/proc/self/fd")) == before  # no pipe left open

@@ -23,7 +23,7 @@ from grader.grade import WITHHELD, grade
 from grader.report import Report
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.spec import Limits
-from tests.conftest import ROOT
+from tests.conftest import HIDDEN_SECRET, ROOT
 
 pytestmark = pytest.mark.processes
 
@@ -262,7 +262,8 @@ def test_hostile_submission_is_contained(arena: Arena, name: str) -> None:
     status, fragment = EXPECTED[name]
     before = arena.watched()
 
-    report: Report = grade(arena.exercise, arena.source(name), arena.runner, seed=1)
+    report: Report = grade(arena.exercise, arena.source(name), arena.runner, seed=1,
+                           hidden_secret=HIDDEN_SECRET)
 
     assert [c.status for c in report.cases] == [status] * 4, report.cases[0].message
     assert fragment in report.cases[0].message
@@ -275,12 +276,13 @@ def test_hostile_submission_is_contained(arena: Arena, name: str) -> None:
     assert len(sandbox_processes(arena.runner)) == arena.runner.warm_children
     assert arena.runner.zygote_pid == arena.zygote_pid
     assert not Path("/tmp/grader-pwned").exists()
-    honest = grade(arena.exercise, HONEST, arena.runner, seed=2)
+    honest = grade(arena.exercise, HONEST, arena.runner, seed=2, hidden_secret=HIDDEN_SECRET)
     assert honest.passed
 
 
 def test_huge_stdout_is_capped(arena: Arena) -> None:
-    report = grade(arena.exercise, arena.source("huge_stdout"), arena.runner, seed=1)
+    report = grade(arena.exercise, arena.source("huge_stdout"), arena.runner, seed=1,
+                   hidden_secret=HIDDEN_SECRET)
     printed, note = report.stdout.rsplit("\n", 1)
     assert len(printed) == 16 * 1024
     assert note == WITHHELD
@@ -303,5 +305,5 @@ def test_the_child_has_no_file_system(arena: Arena) -> None:
         "    assert tried == ['refused'] * 6, tried\n"
         "    return _conv(image, kernel)\n"
     )
-    report = grade(arena.exercise, source, arena.runner, seed=1)
+    report = grade(arena.exercise, source, arena.runner, seed=1, hidden_secret=HIDDEN_SECRET)
     assert report.passed, report.cases[0].message
