@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from grader.sandbox.base import CaseInput, Job, RunLimits, RunResult
+from grader.sandbox.base import CaseInput, Job, RunLimits, RunResult, SandboxError
 from grader.sandbox.forkserver import ForkServerRunner
 
 pytestmark = pytest.mark.processes
@@ -18,13 +18,25 @@ BUDGET_BYTES, BUDGET_FILES = 64 * 1024, 20
 
 
 @pytest.fixture(scope="module")
-def runner() -> Iterator[ForkServerRunner]:
+def any_runner() -> Iterator[ForkServerRunner]:
     runner = ForkServerRunner(slots=1)
-    if not runner.layers.scratch:
-        runner.close()
-        pytest.skip(f"no private tmpfs here: {runner.layers.skipped.get('scratch')}")
     yield runner
     runner.close()
+
+
+@pytest.fixture
+def runner(any_runner: ForkServerRunner) -> ForkServerRunner:
+    if not any_runner.layers.scratch:
+        pytest.skip(f"no private tmpfs here: {any_runner.layers.skipped.get('scratch')}")
+    return any_runner
+
+
+def test_where_no_private_tmpfs_can_be_made_a_scratch_job_is_a_grader_fault(
+        any_runner: ForkServerRunner) -> None:
+    if any_runner.layers.scratch:
+        pytest.skip("this sandbox can make a private tmpfs")
+    with pytest.raises(SandboxError, match="asks for a writable scratch"):
+        run(any_runner, "return x")
 
 
 def run(runner: ForkServerRunner, body: str, scratch: bool = True) -> RunResult:
