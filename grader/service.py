@@ -53,7 +53,10 @@ class GradingService:
         self.callbacks = callbacks
         self.hidden_secret = hidden_secret
         self.limit = backlog
-        self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="grade")
+        # Enough threads for the runner's fast lane, its slow lane (past a short budget,
+        # a submission frees its fast place and goes on there) and as many parked again.
+        threads = 2 * slots + getattr(runner, "slow_slots", 0)
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grade")
         self._regrades = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regrade")
         self._lock = threading.Lock()
         self._futures: dict[str, Future[Submission | None]] = {}

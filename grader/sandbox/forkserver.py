@@ -53,6 +53,7 @@ from grader.sandbox.base import (
     SandboxError,
     SandboxUnavailable,
 )
+from grader.sandbox.lanes import Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
 
 log = logging.getLogger("grader.sandbox")
@@ -82,8 +83,13 @@ class _Eof:
     pass
 
 
+class _Parked:
+    pass
+
+
 TIMEOUT = _Timeout()
 EOF = _Eof()
+PARKED = _Parked()
 
 
 # Layers without which no learner code runs, in any mode.
@@ -256,6 +262,9 @@ class ForkServerRunner:
     own (when the grader runs as root), drawn from a block of uids this runner claimed for
     itself (see ``uids``) and returned once it is reaped.
 
+    Jobs run in two lanes (see ``lanes``): ``slots`` at a time in the fast lane, and those past
+    ``fast_seconds`` in a slow lane of ``slow_slots`` at the lowest CPU priority.
+
     At start the runner checks the zygote's layers and runs a self-test of hostile probes;
     if either fails, ``refusal`` says why and every ``run`` raises ``SandboxUnavailable``.
     ``without`` names layers to leave out on purpose, which makes the runner refuse.
@@ -270,12 +279,15 @@ class ForkServerRunner:
         start_timeout: float = 30.0,
         without: tuple[str, ...] = (),
         self_test: bool = True,
+        slow_slots: int | None = None,
+        fast_seconds: float = 0.25,
     ) -> None:
         self.slots = slots or os.cpu_count() or 1
+        self.slow_slots = slow_slots or 16 * self.slots
+        self.lanes = Lanes(self.slots, self.slow_slots, fast_seconds)
         self.python = python or sys.executable
         self.start_timeout = start_timeout
         self.without = without
-        self._concurrency = threading.BoundedSemaphore(self.slots)
         self.ahead = 2 * self.slots  # children kept forked and confined, ready for a job
         self._spawning = 0
         self._spawning_lock = threading.Lock()
@@ -291,17 +303,19 @@ class ForkServerRunner:
         self.kills: dict[str, int] = {}
         self.refusal: str | None = None
         self.self_test_failures: list[str] = []
-        # A uid for every child that can be alive at once: ready, running, being reaped.
+        # A uid for every child that can be alive at once: ready, running (fast or slow),
+        # being reaped.
         self._claim: UidClaim | None = None
+        uid_count = self.ahead + 3 * self.slots + 2 * self.slow_slots
         self._uids: queue.Queue[int] = queue.Queue()
         self.uid_range: tuple[int, ...] = ()
         try:
             layers = self._ensure_zygote().layers
             if layers.uid_drop:
-                self._claim = UidClaim(base_uid, self.ahead + 3 * self.slots)
+                self._claim = UidClaim(base_uid, uid_count)
                 self.uid_range = tuple(self._claim.uids)
             else:
-                self.uid_range = tuple(range(self.ahead + 3 * self.slots))  # never a real uid
+                self.uid_range = tuple(range(uid_count))  # tokens only: never a real uid
             for uid in self.uid_range:
                 self._uids.put(uid)
             self.refusal = layers.refusal
@@ -475,21 +489,31 @@ class ForkServerRunner:
         if self.refusal is not None:  # a new zygote that cannot build a required layer
             raise SandboxUnavailable(self.refusal)
         result = RunResult(cases=[])
-        deadline = time.monotonic() + job.limits.submission_seconds
-        with self._concurrency:
+        time_left = job.limits.submission_seconds  # time parked waiting is not counted
+        ticket = self.lanes.ticket()
+        ticket.enter()
+        try:
             while len(result.cases) < len(job.cases):
-                if time.monotonic() >= deadline:
+                if time_left <= 0:
                     _fill(result, job, CaseRun(
                         kind="timeout",
                         detail=f"not run: the submission's total time limit of "
                         f"{job.limits.submission_seconds:g} s was used up",
                     ))
                     break
+                started = time.monotonic()
                 child = self._take(job)
+                if ticket.lane is Lane.SLOW:
+                    child.demote()
                 try:
-                    child.converse(job, deadline, result)
+                    parked = child.converse(job, started + time_left, result, ticket)
                 finally:
                     self._submit(self._retire, child)
+                time_left -= time.monotonic() - started
+                if parked:
+                    ticket.park()
+        finally:
+            ticket.leave()
         return result
 
 
@@ -649,16 +673,29 @@ class _Child:
                     os.close(fd)
                 setattr(self, name, -1)
 
-    def converse(self, job: Job, deadline: float, result: RunResult) -> None:
-        """Run cases from the first unanswered one, until done, killed or crashed."""
-        _Conversation(self, job, deadline, result).run()
+    def demote(self) -> None:
+        """Lowest CPU priority from now on (the zygote does it: the child may not)."""
+        with contextlib.suppress(OSError):
+            self.zygote.send({"op": "demote", "id": self.run_id})
+
+    def converse(self, job: Job, deadline: float, result: RunResult, ticket: Ticket) -> bool:
+        """Run cases from the first unanswered one, until done, killed or crashed. True when
+        the job must be parked (the child is killed; its unanswered case runs again)."""
+        conversation = _Conversation(self, job, deadline, result, ticket)
+        conversation.run()
+        return conversation.parked
 
 
 class _Conversation:
     """The exchange with one child over its pipes, for one job."""
 
-    def __init__(self, child: _Child, job: Job, deadline: float, result: RunResult) -> None:
+    def __init__(self, child: _Child, job: Job, deadline: float, result: RunResult,
+                 ticket: Ticket) -> None:
         self.child = child
+        self.ticket = ticket
+        self.parked = False
+        # what was printed before; a parked job's unanswered cases run again, printing again
+        self.printed = (result.stdout, result.stderr, result.output_withheld)
         self.job = job
         self.limits = job.limits
         self.deadline = deadline
@@ -706,6 +743,8 @@ class _Conversation:
         self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
                     + b"".join(_case_frame(i, job.cases[i].args) for i in range(first, sent)))
         answer = self._next_frame(self._phase_deadline())
+        if answer is PARKED:
+            return None
         if answer is TIMEOUT:
             self.child.kill("timeout")
             _fill(self.result, job, CaseRun(
@@ -746,6 +785,8 @@ class _Conversation:
             started = time.monotonic()
             answer = self._next_frame(self._phase_deadline())
             seconds = time.monotonic() - started
+            if answer is PARKED:
+                return None
             if answer is TIMEOUT:
                 self.child.kill("timeout")
                 total_left = self.deadline - time.monotonic()
@@ -812,13 +853,27 @@ class _Conversation:
         self.pending += data
         self._write_some()
 
-    def _next_frame(self, deadline: float) -> tuple[dict[str, Any], bytes] | _Timeout | _Eof:
+    def _next_frame(self, deadline: float
+                    ) -> tuple[dict[str, Any], bytes] | _Timeout | _Eof | _Parked:
         while not self.frames:
             if self.frame_error is not None or self.child.results not in self.open_reads:
                 return EOF
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 return TIMEOUT
+            if self.ticket.lane is Lane.FAST:
+                if now >= self.ticket.fast_until:
+                    if self.ticket.move_to_slow():
+                        self.child.demote()
+                    else:  # the slow lane is full: give the place back, try again later
+                        self.child.kill("parked")
+                        self.parked = True
+                        result = self.result
+                        result.stdout, result.stderr, result.output_withheld = self.printed
+                        return PARKED
+                    continue
+                left = min(left, self.ticket.fast_until - now)
             self._pump(left)
         return self.frames.pop(0)
 

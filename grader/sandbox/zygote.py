@@ -9,6 +9,7 @@ Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
        + fds [in, out, err, result]
     <- {"op": "started", "id"}         once the child is forked
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
+    -> {"op": "demote", "id"}          the child to the lowest CPU priority (SCHED_IDLE)
     <- {"op": "exited", "id", "code"}  once the child is reaped
 At start it sends {"op": "hello", "layers": {...}, "skipped": {...}}. A layer it cannot build
 is reported as skipped with the reason; the grader refuses to grade without a required one.
@@ -126,6 +127,13 @@ class Zygote:
                     os.killpg(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     os.kill(pid, signal.SIGKILL)
+        elif request["op"] == "demote":
+            pid = self.by_id.get(request["id"])
+            if pid is not None:
+                with contextlib.suppress(OSError):  # gone already
+                    os.setpriority(os.PRIO_PROCESS, pid, 19)
+                with contextlib.suppress(OSError):
+                    os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         return True
 
     def _start(self, request: dict[str, Any], fds: list[int]) -> None:

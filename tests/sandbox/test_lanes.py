@@ -1,0 +1,69 @@
+"""No submission waits behind a runaway one: the fast and slow lanes, with real processes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from grader.sandbox.base import CaseInput, Job, RunLimits, RunResult
+from grader.sandbox.forkserver import ForkServerRunner
+from grader.sandbox.lanes import Lane, Lanes
+
+HONEST = "def f(x):\n    return x + 1\n"
+RUNAWAY = "def f(x):\n    while True:\n        pass\n"
+PRINTS_THEN_RUNS_AWAY = "def f(x):\n    print('once', flush=True)\n    while True:\n        pass\n"
+
+
+def job(source: str, cases: int = 1) -> Job:
+    return Job(source, "f", [CaseInput((np.zeros(2),), hidden=False)] * cases,
+               RunLimits(case_seconds=2.0, submission_seconds=4.0, memory_mb=64))
+
+
+def test_moving_to_the_slow_lane_frees_the_fast_place() -> None:
+    lanes = Lanes(fast=1, slow=1, fast_seconds=0.0)
+    first, second, third = lanes.ticket(), lanes.ticket(), lanes.ticket()
+    first.enter()
+    assert first.move_to_slow() and first.lane is Lane.SLOW
+    second.enter()  # would block if the first still held the only fast place
+    assert not second.move_to_slow()  # the slow lane is full
+    parked = threading.Thread(target=second.park)
+    parked.start()
+    third.enter()  # the parked job gave its fast place back while it waits
+    first.leave()
+    parked.join(timeout=5)
+    assert not parked.is_alive() and second.lane is Lane.SLOW
+    assert (lanes.moved_to_slow, lanes.parked) == (1, 1)
+    for ticket in (second, third):
+        ticket.leave()
+
+
+@pytest.mark.processes
+def test_an_honest_job_is_not_held_up_by_runaways() -> None:
+    runner = ForkServerRunner(slots=1, slow_slots=1)
+    finished: dict[str, float] = {}
+    results: dict[str, RunResult] = {}
+
+    def run(name: str, source: str) -> None:
+        results[name] = runner.run(job(source))
+        finished[name] = time.monotonic()
+
+    try:
+        runaways = [threading.Thread(target=run, args=(f"runaway{i}", src))
+                    for i, src in enumerate((RUNAWAY, PRINTS_THEN_RUNS_AWAY))]
+        for thread in runaways:
+            thread.start()
+            time.sleep(0.4)  # the first goes slow, the second finds the slow lane full
+        run("honest", HONEST)
+        for thread in runaways:
+            thread.join(timeout=30)
+        assert finished["honest"] < min(finished["runaway0"], finished["runaway1"])
+        assert [c.kind for c in results["honest"].cases] == ["output"]
+        for name in ("runaway0", "runaway1"):
+            assert [c.kind for c in results[name].cases] == ["timeout"]
+        assert results["runaway1"].stdout == "once\n"  # printed once, though it ran twice
+        assert (runner.lanes.moved_to_slow, runner.lanes.parked) == (1, 1)
+    finally:
+        runner.close()
