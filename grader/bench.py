@@ -2,6 +2,10 @@
 
     (a) the sandbox alone: the grading pipeline with the fork-server runner, 1 and N clients
     (b) over HTTP: a real uvicorn server, 1 and N concurrent clients (when ``--http``)
+    (d) a course at a deadline: 32 clients, with and without 5% infinite loops among the
+        submissions (a loop is handed over without waiting, as a platform posting with
+        ``wait=false`` would; the honest ones are waited for): the honest submissions' latency
+        and throughput in both runs
     (c) the baseline: a fresh interpreter per submission that imports numpy, runs the same four
         cases and compares them, with no sandbox at all, with 1 client and with one client per
         CPU (more clients than CPUs cannot make a CPU-bound baseline faster)
@@ -22,6 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +140,45 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
+RUNAWAY = "def conv(image, kernel):\n    while True:\n        pass\n"
+MIX_CLIENTS = 32
+
+
+def mix_rows(exercise: Exercise, runner: ForkServerRunner, honest: str, count: int,
+             secret: bytes) -> list[str]:
+    """Honest submissions from 32 clients, alone and then with every 20th an infinite loop."""
+    rows = []
+    loops = ThreadPoolExecutor(max_workers=count // 20 + 1, thread_name_prefix="runaway")
+    try:
+        for share in (0, 20):
+            runner.settle()
+            honest_count = count - (count // share if share else 0)
+            dispatched: list[int] = []
+
+            def one(i: int, share: int = share, dispatched: list[int] = dispatched) -> None:
+                if share and i % share == share - 1:
+                    dispatched.append(i)
+                    loops.submit(grade, exercise, RUNAWAY, runner, seed=i, hidden_secret=secret)
+                    return
+                report = grade(exercise, honest, runner, seed=i, hidden_secret=secret)
+                assert report.passed, report.cases
+
+            row = measure(f"(d) {'5% infinite loops' if share else 'honest only'}, honest rows",
+                          MIX_CLIENTS, count, one)
+            # only the honest submissions count: a loop's row is the moment it took to hand it
+            # over, shorter than any grading, so the shortest rows are the loops'
+            honest_latencies = sorted(row.latencies)[len(dispatched):]
+            rows.append(Figures(row.name, MIX_CLIENTS, honest_count, row.seconds,
+                                honest_latencies))
+    finally:
+        loops.shutdown(wait=True)
+    alone, mixed = rows
+    return [alone.line(), mixed.line(),
+            f"(d) with loops: honest p50 {mixed.percentile(0.5) / alone.percentile(0.5):.2f}x "
+            f"the run without, honest throughput {mixed.rate / alone.rate:.0%} of it; "
+            f"{runner.lanes.moved_to_slow} moved to the slow lane, {runner.lanes.parked} parked"]
+
+
 def memory_lines(runner: ForkServerRunner) -> list[str]:
     outer = runner.zygote_pid
     inner = _children(outer)
@@ -186,6 +230,7 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
             for n in sorted({1, clients}):
                 runner.settle()
                 out.append(measure(f"(a) sandbox, {name}", n, count, sandbox_one).line(baselines))
+        out.extend(mix_rows(exercise, runner, solutions["correct_numpy"], count, secret))
         if http:
             from grader.bench_http import http_rows
 

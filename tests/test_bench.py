@@ -45,6 +45,10 @@ def test_bench_prints_every_row_with_its_figures() -> None:
     for line in sandbox_rows:
         assert row.search(line), line
         assert "paced" in line or re.search(rf"{number}x baseline@[12]$", line), line
+    mix_rows = [line for line in lines if line.startswith("(d)")]
+    assert len(mix_rows) == 3 and all(row.search(line) for line in mix_rows[:2]), mix_rows
+    assert re.search(r"honest p50 \d+\.\d\dx the run without, honest throughput \d+%",
+                     mix_rows[2])
     assert re.search(r"^zygote: RSS \d+\.\d MiB$", done.stdout, re.M)
     assert re.search(r"^one child \(ready, confined\): RSS \d+\.\d MiB", done.stdout, re.M)
     assert '"seccomp": true' in done.stdout

@@ -280,7 +280,7 @@ class ForkServerRunner:
         without: tuple[str, ...] = (),
         self_test: bool = True,
         slow_slots: int | None = None,
-        fast_seconds: float = 0.25,
+        fast_seconds: float = 0.05,
     ) -> None:
         self.slots = slots or os.cpu_count() or 1
         self.slow_slots = slow_slots or 16 * self.slots
