@@ -40,6 +40,13 @@ def test_an_oversized_body_is_refused_before_it_is_read() -> None:
         decode_all(struct.pack("<4sIQ", b"GRF1", 2, 1 << 40) + b"{}")
 
 
+def test_lone_surrogates_in_a_header_become_question_marks() -> None:
+    """JSON may spell halves of a character that no UTF-8 text holds; a pair stays whole."""
+    head = rb'{"why": "\ud800 and \udfff", "\udc80": ["\ud83d\ude00"]}'
+    [(header, _)] = decode_all(struct.pack("<4sIQ", b"GRF1", len(head), 0) + head)
+    assert header == {"why": "? and ?", "?": ["\U0001f600"]}
+
+
 def test_a_header_that_is_not_a_json_object_is_refused() -> None:
     with pytest.raises(frames.FrameError, match="not a JSON object"):
         decode_all(struct.pack("<4sIQ", b"GRF1", 3, 0) + b"[1]")

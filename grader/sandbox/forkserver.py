@@ -52,6 +52,7 @@ from grader.sandbox.base import (
     RunResult,
     SandboxError,
     SandboxUnavailable,
+    redact,
 )
 from grader.sandbox.lanes import Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
@@ -768,7 +769,7 @@ class _Conversation:
         if kind == "missing":
             found = header.get("found")
             found = found if isinstance(found, list) else []
-            self.result.missing_entry = [n[:60] for n in found if isinstance(n, str)][:20]
+            self.result.missing_entry = [redact(n)[:60] for n in found if isinstance(n, str)][:20]
             _fill(self.result, job, CaseRun(
                 kind="error", detail=f"no function named {job.entry_point!r}"))
             return None
@@ -997,11 +998,12 @@ def _case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int
     if kind == "invalid":
         why = header.get("why")
         return CaseRun(kind="invalid", output_type=output_type, mutated=mutated,
-                       detail=why[:200] if isinstance(why, str) else "unusable output")
+                       detail=redact(why)[:200] if isinstance(why, str) else "unusable output")
     if kind == "result":
         try:
             output = frames.decode_array(header, body, max_elements)
         except (frames.FrameError, ValueError, TypeError, OverflowError) as error:
-            return CaseRun(kind="invalid", detail=f"the output could not be read: {error}")
+            return CaseRun(kind="invalid",
+                           detail=redact(f"the output could not be read: {error}"))
         return CaseRun(kind="output", array=output, output_type=output_type, mutated=mutated)
     return CaseRun(kind="crashed", detail=_GARBAGE)

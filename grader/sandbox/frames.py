@@ -94,7 +94,13 @@ class Decoder:
 
 def _parse_header(head: bytes) -> dict[str, Any]:
     try:
-        header = json.loads(head.decode("utf-8"))
+        text = head.decode("utf-8")
+        header = json.loads(text)
+        if "\\u" in text:
+            # An escape may spell a lone surrogate ("\\ud800"), which no UTF-8 text can hold:
+            # a report quoting it could not be written. Each such character becomes "?".
+            clean = json.dumps(header, ensure_ascii=False).encode("utf-8", errors="replace")
+            header = json.loads(clean)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise FrameError("frame header is not JSON") from None
     if not isinstance(header, dict):

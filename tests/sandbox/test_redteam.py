@@ -49,6 +49,38 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "frames_to_every_fd": ("invalid_output", "bad frame magic"),
     "pickle_payload_result": ("invalid_output", "bad frame magic"),
     "returns_pickle_bytes": ("invalid_output", "got a bytes"),
+    # hand-written frames on the result channel: the harness's own answer is dropped, so each
+    # case gets the forged frame alone
+    "frame_dtype_f1": ("invalid_output", "unsupported dtype '<f1'"),
+    "frame_dtype_big_endian": ("invalid_output", "unsupported dtype '>f8'"),
+    "frame_dtype_object": ("invalid_output", "unsupported dtype '|O'"),
+    "frame_dtype_complex": ("invalid_output", "unsupported dtype '<c16'"),
+    "frame_dtype_void": ("invalid_output", "unsupported dtype '|V8'"),
+    "frame_dtype_unicode": ("invalid_output", "unsupported dtype '<U4'"),
+    "frame_huge_shape": ("invalid_output", "shape is not a short list of non-negative integers"),
+    "frame_negative_dims": ("invalid_output", "shape is not a short list of non-negative integers"),
+    "frame_shape_overflow": ("invalid_output", "array of 18446744073709551616 elements is over"),
+    "frame_body_too_short": ("invalid_output", "body is 8 bytes but dtype <f8 and shape [6, 6]"),
+    # the grader waits for a body that never comes, until the case's time is up
+    "frame_body_never_arrives": ("timeout", "time limit of 0.5 s"),
+    "frame_body_over_limit": ("invalid_output", "bytes is over the limit"),
+    "frame_json_array": ("invalid_output", "frame header is not a JSON object"),
+    "frame_json_deep_nesting": ("invalid_output", "frame header is not JSON"),
+    "frame_json_nan": ("wrong_values", "differ from the expected"),  # NaN seconds are ignored
+    "frame_json_nan_index": ("crashed", "wrote garbage to the grader's channel"),
+    "frame_other_case_index": ("crashed", "wrote garbage to the grader's channel"),
+    "frame_result_then_exit": ("crashed", "wrote garbage to the grader's channel"),
+    # answers for hidden cases written before their inputs were sent are taken as answers:
+    # guesses, since the child never saw those inputs
+    "frame_answers_every_case": ("wrong_shape", "expected an array of shape (6, 6), got (1,)"),
+    # text a child chooses, quoted in the report: lone surrogates (no UTF-8 text can hold
+    # them, so no report could be written) and the grader's install path
+    "surrogate_in_exception": ("error", "ValueError: half a character: ?"),
+    "surrogate_in_function_name": ("error", "no function named 'conv'"),
+    "surrogate_in_frame_text": ("invalid_output", "got ?? a lone half"),
+    "path_in_frame_text": ("invalid_output", "got installed in <grader>"),
+    "path_in_frame_dtype": ("invalid_output", "unsupported dtype '<grader>'"),
+    "path_in_function_name": ("error", "no function named 'conv'"),
     # reading the grader, its data and its secrets
     "import_grader": ("error", "Error"),
     "import_reference_by_path": ("error", "Error"),
@@ -77,6 +109,18 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "huge_stdout": ("timeout", "time limit of 0.5 s"),
     "huge_result": ("invalid_output", "4000000 elements, more than the 65536 allowed"),
     "deep_nested_lists": ("invalid_output", "nested lists that do not form an array"),
+    # output that never ends, and is not UTF-8: one budget for the run, then a timeout
+    "flood_stdout_undecodable": ("timeout", "time limit of 0.5 s"),
+    "flood_stdout_undecodable_lines": ("timeout", "time limit of 0.5 s"),
+    "flood_stderr_undecodable": ("timeout", "time limit of 0.5 s"),
+    "flood_stderr_undecodable_lines": ("timeout", "time limit of 0.5 s"),
+    # memory past the limit, by other ways than allocating: mmap and mremap fail with ENOMEM
+    # (an OSError), memfds cannot be made, and poisoning a page fails (EPERM without
+    # CAP_SYS_ADMIN, EINVAL on kernels without memory-failure support)
+    "mmap_shared_beyond_limit": ("error", "OSError: [Errno 12] Cannot allocate memory"),
+    "mremap_beyond_limit": ("error", "OSError: [Errno 12] Cannot allocate memory"),
+    "memfd_beyond_memory_limit": DENIED,
+    "madvise_hwpoison": ("error", "madvise refused both"),
     # writes
     "write_tmp": DENIED,
     "write_dev_shm": DENIED,
@@ -86,12 +130,37 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "chmod_scratch": DENIED,
     "mkfifo": DENIED,
     "rename_out_of_scratch": DENIED,
+    "dev_shm_raw_open": DENIED,
+    # files that would break cleanup
+    "deep_directory_chain": DENIED,
+    "unlistable_directories": DENIED,
+    "fill_disk": DENIED,
+    "many_small_files": DENIED,
+    # metadata outside, without opening a file
+    "xattr_outside": DENIED,
+    "utime_outside": DENIED,
+    "chown_outside": DENIED,
+    "chmod_outside": DENIED,
+    "stat_secret_file": DENIED,
+    "listmount_statmount": DENIED,
+    "sysv_ipc": DENIED,
     # kills and escapes
     "kill_parent": DENIED,
     "kill_process_group": DENIED,
     "kill_everyone": DENIED,
     "kill_init": DENIED,
     "setsid_escape": DENIED,
+    # other processes, of the same uid or not: limits, priorities, CPUs, I/O classes, handles
+    "prlimit_parent": DENIED,
+    "prlimit_pid_one": DENIED,
+    "prlimit_other_pids": DENIED,
+    "setpriority_others": DENIED,
+    "sched_setaffinity_others": DENIED,
+    "sched_setscheduler_others": DENIED,
+    "ioprio_others": DENIED,
+    "ctypes_clone_vfork": DENIED,
+    "ctypes_other_process_handles": DENIED,
+    "ctypes_perf_userfaultfd": DENIED,
     # raised limits
     "raise_memory_limit": ("error", "ValueError"),
     "raise_cpu_limit": ("error", "ValueError"),
@@ -109,6 +178,29 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # crashes
     "segfault_ctypes": ("crashed", "SIGSEGV"),
     "stack_overflow": ("crashed", "SIGSEGV"),
+    "rt_sigreturn_garbage": ("crashed", "SIGSEGV"),
+    "alarm_default_action": ("crashed", "signal 14"),
+    # another architecture's entry points: the filter kills the process (SIGSYS)
+    "x32_syscall": ("crashed", "signal 31"),
+    "int80_syscall": ("crashed", "signal 31"),
+    # a SIGKILL of its own is told as the grader's memory kill: contained, but the wording is
+    # a guess the learner chose
+    "sigkill_self": ("memory_limit", "killed, most likely for its memory use"),
+    # descriptors and signals of its own
+    "dup2_over_fds": DENIED,
+    # with fd 3 closed the harness cannot answer, and exits with status 70
+    "close_result_fd": ("crashed", "exited with status 70 before returning a result"),
+    "write_to_case_input": ("error", "OSError: [Errno 9] Bad file descriptor"),
+    "nonblocking_stdout": ("error", "BlockingIOError"),
+    "pipe_flags": ("wrong_values", "differ from the expected"),  # zeros, answered despite them
+    "sigstop_self": ("timeout", "time limit of 0.5 s"),
+    # handlers that re-raise SIGSEGV nest until Python's recursion limit
+    "sigsegv_handler_loop": ("error", "RecursionError"),
+    # a real fault with a Python handler repeats forever, in C, until the time limit
+    "sigsegv_handled_fault": ("timeout", "time limit of 0.5 s"),
+    "itimer_storm": ("timeout", "time limit of 0.5 s"),
+    "exception_str_recursion": ("error", "<the exception's message could not be shown>"),
+    "array_hook_sleeps": ("timeout", "time limit of 0.5 s"),
     # garbage output
     "nan_output": ("invalid_output", "NaN"),
     "inf_output": ("invalid_output", "infinite"),

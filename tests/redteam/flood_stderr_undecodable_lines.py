@@ -1,0 +1,8 @@
+# Floods stderr with short lines of bytes that are not UTF-8 (b"\xff"), never stopping.
+import os
+
+
+def conv(image, kernel):
+    junk = (b"\xff" * 31 + b"\n") * 2048
+    while True:
+        os.write(2, junk)
