@@ -68,7 +68,11 @@ def enter(
     for target, fd in enumerate(sources):
         os.dup2(fd, target, inheritable=target < _RULESET_FD)
     os.closerange(_RULESET_FD + 1, 1 << 16)
-    os.setsid()
+    # A process group of its own, for the SIGKILL that ends it; not a session of its own: with
+    # the kernel's autogroup scheduling every session is given an equal share of the CPU, which
+    # would let each runaway child take as much as all honest work together, whatever its
+    # priority. It has no terminal to detach from (its fds are pipes; terminal ioctls fail).
+    os.setpgid(0, 0)
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     os.chdir("/")

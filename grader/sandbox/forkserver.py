@@ -76,6 +76,23 @@ _SIGNALS = {
 }
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used, from the scheduler's nanoseconds; None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class _Timeout:
     pass
 
@@ -238,6 +255,24 @@ class _Zygote:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    def host_pid(self, pid: int) -> int | None:
+        """The pid, as this process sees it, of the zygote's child ``pid`` (as the zygote sees
+        it, in its pid namespace), or None when there is no such child."""
+        serving = self.process.pid
+        if "pid" in self.layers.namespaces:  # the zygote forked itself into the namespace
+            serving = next(iter(_children(serving)), serving)
+        for candidate in _children(serving):
+            try:
+                with open(f"/proc/{candidate}/status") as status:
+                    for line in status:
+                        if line.startswith("NSpid:"):
+                            if int(line.split()[-1]) == pid:
+                                return candidate
+                            break
+            except (OSError, ValueError):
+                continue
+        return None
 
     def stop(self) -> None:
         self.alive = False
@@ -559,6 +594,8 @@ class _Child:
         self._finish_lock = threading.Lock()
         self._finished = False
         self.to_child = self.stdout = self.stderr = self.results = -1
+        self.pid: int | None = None  # in the zygote's pid namespace
+        self._host_pid: int | None = None
         self.events = zygote.open(self.run_id)
         try:
             self._start()
@@ -589,8 +626,11 @@ class _Child:
         finally:
             for fd in child_ends:
                 os.close(fd)
-        if self._event(10.0).get("op") != "started":
+        started = self._event(10.0)
+        if started.get("op") != "started":
             raise SandboxError("the sandbox zygote did not start a child")
+        pid = started.get("pid")
+        self.pid = pid if type(pid) is int else None
         self._await_warm()
         for fd in (self.stdout, self.stderr, self.results, self.to_child):
             os.set_blocking(fd, False)
@@ -673,6 +713,12 @@ class _Child:
                 with contextlib.suppress(OSError):
                     os.close(fd)
                 setattr(self, name, -1)
+
+    def cpu_seconds(self) -> float | None:
+        """The CPU time this child has used so far, or None when it cannot be read."""
+        if self._host_pid is None and self.pid is not None:
+            self._host_pid = self.zygote.host_pid(self.pid)
+        return _cpu_seconds(self._host_pid) if self._host_pid is not None else None
 
     def demote(self) -> None:
         """Lowest CPU priority from now on (the zygote does it: the child may not)."""
@@ -865,6 +911,11 @@ class _Conversation:
                 return TIMEOUT
             if self.ticket.lane is Lane.FAST:
                 if now >= self.ticket.fast_until:
+                    budget = self.ticket.lanes.fast_seconds
+                    used = self.child.cpu_seconds()
+                    if used is not None and used < budget:  # slow to get the CPU, not a runaway
+                        self.ticket.fast_until = now + max(budget - used, 0.005)
+                        continue
                     if self.ticket.move_to_slow():
                         self.child.demote()
                     else:  # the slow lane is full: give the place back, try again later

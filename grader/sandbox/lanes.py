@@ -1,7 +1,9 @@
 """Two lanes of running jobs, so that no submission waits behind a runaway one.
 
-Every job starts in the fast lane, which has one place per slot (the CPUs). A job still running
-after ``fast_seconds`` leaves it: its place goes to the next job at once, and the job goes on in
+Every job starts in the fast lane, which has one place per slot (the CPUs). A job whose child
+has used ``fast_seconds`` of CPU time leaves it (CPU time, not wall time: on a busy machine an
+honest job waits for the CPU and must not be taken for a runaway); its place goes to the next
+job at once, and the job goes on in
 the slow lane, at the lowest CPU priority, until its own time limit. The slow lane has a cap of
 its own; when it is full, the job is parked: its child is killed, and the job waits, holding no
 place, for a place in the slow lane, where its unanswered cases run again from the start (the

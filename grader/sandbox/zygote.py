@@ -7,7 +7,7 @@ It imports numpy once, then forks one confined child per run on request.
 Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
     -> {"op": "run", "id", "uid", "gid", "cpu", "memory", "scratch": null or [bytes, files]}
        + fds [in, out, err, result]
-    <- {"op": "started", "id"}         once the child is forked
+    <- {"op": "started", "id", "pid"}  once the child is forked (pid: in the zygote's namespace)
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
     -> {"op": "demote", "id"}          the child to the lowest CPU priority (SCHED_IDLE)
     <- {"op": "exited", "id", "code"}  once the child is reaped
@@ -156,7 +156,7 @@ class Zygote:
         self.runs[pidfd] = (request["id"], pid)
         self.by_id[request["id"]] = pid
         self.selector.register(pidfd, selectors.EVENT_READ)
-        self.send({"op": "started", "id": request["id"]})
+        self.send({"op": "started", "id": request["id"], "pid": pid})
 
     def _reap(self, pidfd: int) -> None:
         run_id, pid = self.runs.pop(pidfd)
