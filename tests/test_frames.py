@@ -125,10 +125,10 @@ def test_any_header_and_body_from_a_child_becomes_a_case_run(
         kind: object, index: object, dtype: object, shape: object, body: bytes,
         extra: dict) -> None:
     """What a child claims is a verdict or an output; never an exception in the grader."""
-    from grader.sandbox.forkserver import _case_run
+    from grader.sandbox.conversation import case_run
 
     header = {**extra, "type": kind, "index": index, "dtype": dtype, "shape": shape}
-    run = _case_run((header, body), 0, max_elements=64)
+    run = case_run((header, body), 0, max_elements=64)
     assert run.kind in ("output", "invalid", "error", "memory_limit", "crashed")
     if run.kind == "output":
         assert run.array is not None and run.array.dtype in frames.DTYPES.values()

@@ -1,0 +1,405 @@
+"""The conversation with one child over its pipes, for one job:
+
+    fd 0  grader -> child   the source, then each case's inputs, one at a time
+    fd 1  child -> grader   stdout, capped
+    fd 2  child -> grader   stderr, capped
+    fd 3  child -> grader   one result frame per step, parsed as hostile input
+
+The source and the visible cases' inputs go at once; hidden inputs only after every visible
+case was answered, so nothing printed before that can carry them, and what is printed after is
+withheld. A run has one deadline and one byte budget for everything the child writes, draining
+included. Every frame is parsed as a lie until proven otherwise: what cannot be read is a
+verdict, never an exception in the grader.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import selectors
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from grader.sandbox import frames
+from grader.sandbox.base import (
+    CaseRun,
+    Job,
+    LearnerError,
+    RunResult,
+    redact,
+)
+from grader.sandbox.lanes import Lane, Ticket
+
+if TYPE_CHECKING:
+    from grader.sandbox.child_process import Child
+
+
+_SIGNALS = {
+    6: "it aborted (SIGABRT)",
+    7: "a bus error (SIGBUS)",
+    8: "an arithmetic fault (SIGFPE)",
+    11: "a segmentation fault (SIGSEGV), often from unbounded recursion",
+}
+
+
+class _Timeout:
+    pass
+
+
+class _Eof:
+    pass
+
+
+class _Parked:
+    pass
+
+
+TIMEOUT = _Timeout()
+EOF = _Eof()
+PARKED = _Parked()
+
+
+_GARBAGE = "the submission wrote garbage to the grader's channel"
+# How much a run's stdout and stderr may write in all, as a multiple of what is kept of them.
+_OUTPUT_BUDGET_FACTOR = 64
+
+
+def _error_run(error: LearnerError) -> CaseRun:
+    """An exception of learner code; running out of memory has a status of its own."""
+    return CaseRun(kind="memory_limit" if error.type.endswith("MemoryError") else "error",
+                   error=error)
+
+
+def fill(result: RunResult, job: Job, outcome: CaseRun) -> None:
+    while len(result.cases) < len(job.cases):
+        result.cases.append(CaseRun(kind=outcome.kind, detail=outcome.detail,
+                                    error=outcome.error))
+
+
+class Conversation:
+    """The exchange with one child over its pipes, for one job."""
+
+    def __init__(self, child: Child, job: Job, deadline: float, result: RunResult,
+                 ticket: Ticket) -> None:
+        self.child = child
+        self.ticket = ticket
+        self.parked = False
+        # what was printed before; a parked job's unanswered cases run again, printing again
+        self.printed = (result.stdout, result.stderr, result.output_withheld)
+        self.job = job
+        self.limits = job.limits
+        self.deadline = deadline
+        self.result = result
+        self.decoder = frames.Decoder(max_body=job.max_output_elements * 8 + 4096)
+        self.selector = selectors.DefaultSelector()
+        self.pending = bytearray()
+        self.hidden_seen = False
+        self.open_reads: set[int] = set()
+        self.frames: list[tuple[dict[str, Any], bytes]] = []
+        self.frame_error: str | None = None
+        # Everything read from stdout and stderr in this run; past the budget the pipes are no
+        # longer read, so a child that keeps writing blocks until its time is up.
+        self.output_read = 0
+        self.output_budget = _OUTPUT_BUDGET_FACTOR * self.limits.output_bytes
+        # per stream, so that a character split across two reads is still one character
+        self.text = {fd: codecs.getincrementaldecoder("utf-8")(errors="replace")
+                     for fd in (child.stdout, child.stderr)}
+
+    def run(self) -> None:
+        child = self.child
+        for fd in (child.stdout, child.stderr, child.results):
+            self.selector.register(fd, selectors.EVENT_READ)
+            self.open_reads.add(fd)
+        try:
+            crashed_at = self._converse()
+            if crashed_at is not None:
+                self._record_crash(crashed_at)
+        finally:
+            self.selector.close()
+
+    def _converse(self) -> int | None:
+        """Drive the child through the cases. Returns the index of a case it died on."""
+        job = self.job
+        load = {"type": "load", "entry": job.entry_point,
+                "max_elements": job.max_output_elements,
+                "cpu": int(self.limits.submission_seconds) + 1,
+                "memory": self.limits.memory_mb << 20}
+        first = len(self.result.cases)
+        # The source and the visible cases go at once; hidden inputs only after every visible
+        # answer (and everything printed before it) is in.
+        sent = first
+        while sent < len(job.cases) and not job.cases[sent].hidden:
+            sent += 1
+        self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
+                    + b"".join(_case_frame(i, job.cases[i].args) for i in range(first, sent)))
+        answer = self._next_frame(self._phase_deadline())
+        if answer is PARKED:
+            return None
+        if answer is TIMEOUT:
+            self.child.kill("timeout")
+            fill(self.result, job, CaseRun(
+                kind="timeout",
+                detail=f"the module did not finish loading within {self.limits.case_seconds:g} s",
+            ))
+            return None
+        if answer is EOF:
+            if self.frame_error is None:
+                return -1
+            self._garbage()
+            return None
+        assert isinstance(answer, tuple)
+        header, _ = answer
+        kind = header.get("type")
+        if kind == "load_error":
+            error = LearnerError.from_header(header.get("error"))
+            self.result.load_error = error
+            fill(self.result, job, _error_run(error))
+            return None
+        if kind == "missing":
+            found = header.get("found")
+            found = found if isinstance(found, list) else []
+            self.result.missing_entry = [redact(n)[:60] for n in found if isinstance(n, str)][:20]
+            fill(self.result, job, CaseRun(
+                kind="error", detail=f"no function named {job.entry_point!r}"))
+            return None
+        if kind != "ready":
+            self._garbage()
+            return None
+        for index in range(first, len(job.cases)):
+            if index == sent:
+                self._drain_output(self._phase_deadline())
+                self.hidden_seen = True
+                self._queue(b"".join(_case_frame(i, job.cases[i].args)
+                                     for i in range(sent, len(job.cases))))
+                sent = len(job.cases)
+            started = time.monotonic()
+            answer = self._next_frame(self._phase_deadline())
+            seconds = time.monotonic() - started
+            if answer is PARKED:
+                return None
+            if answer is TIMEOUT:
+                self.child.kill("timeout")
+                total_left = self.deadline - time.monotonic()
+                limit = (f"the submission's total time limit of "
+                         f"{self.limits.submission_seconds:g} s" if total_left <= 0
+                         else f"the time limit of {self.limits.case_seconds:g} s")
+                self.result.cases.append(CaseRun(
+                    kind="timeout", detail=f"stopped after {seconds:.1f} s: {limit}",
+                    seconds=seconds))
+                return None
+            if answer is EOF:
+                if self.frame_error is not None:
+                    self.child.kill("output_limit")
+                    self.result.cases.append(CaseRun(
+                        kind="invalid", detail=self.frame_error, seconds=seconds))
+                    return None
+                return index
+            assert isinstance(answer, tuple)
+            run = case_run(answer, index, job.max_output_elements)
+            # The child's own timing of the call, shown to the learner; the limits use ours.
+            claimed, limit_s = answer[0].get("seconds"), self.limits.case_seconds
+            run.seconds = claimed if type(claimed) is float and 0 <= claimed <= limit_s \
+                else seconds
+            self.result.cases.append(run)
+            if run.kind == "crashed":
+                self.child.kill("protocol")
+                return None
+        self._drain_output(self._phase_deadline())
+        return None
+
+    def _garbage(self) -> None:
+        self.child.kill("protocol")
+        fill(self.result, self.job, CaseRun(
+            kind="crashed", detail=_GARBAGE))
+
+    def _record_crash(self, index: int) -> None:
+        """The child died before answering: its exit status says how."""
+        # A child that could not be confined never greeted, so never got here: whatever status
+        # this one exited with, learner code chose or caused it.
+        exit_code = self.child.wait_exit()
+        self._drain_output(time.monotonic() + 1.0)  # the child is gone: only what is in the pipes
+        if exit_code == -9:
+            kind, detail = "memory_limit", "the process was killed, most likely for its memory use"
+        elif exit_code == -24:
+            kind, detail = "timeout", "the process used up its CPU time limit"
+        elif exit_code < 0:
+            kind = "crashed"
+            detail = f"the process died of {_SIGNALS.get(-exit_code, f'signal {-exit_code}')}"
+        else:
+            kind = "crashed"
+            detail = f"the process exited with status {exit_code} before returning a result"
+        if index < 0:
+            detail = f"while loading the module, {detail}"
+            fill(self.result, self.job, CaseRun(kind=kind, detail=detail))  # type: ignore[arg-type]
+        else:
+            self.result.cases.append(CaseRun(kind=kind, detail=detail))  # type: ignore[arg-type]
+
+    # -- moving bytes -----------------------------------------------------------------------
+
+    def _phase_deadline(self) -> float:
+        return min(time.monotonic() + self.limits.case_seconds, self.deadline)
+
+    def _queue(self, data: bytes) -> None:
+        self.pending += data
+        self._write_some()
+
+    def _next_frame(self, deadline: float
+                    ) -> tuple[dict[str, Any], bytes] | _Timeout | _Eof | _Parked:
+        while not self.frames:
+            if self.frame_error is not None or self.child.results not in self.open_reads:
+                return EOF
+            now = time.monotonic()
+            left = deadline - now
+            if left <= 0:
+                return TIMEOUT
+            if self.ticket.lane is Lane.FAST:
+                if now >= self.ticket.fast_until:
+                    budget = self.ticket.lanes.fast_seconds
+                    used = self.child.cpu_seconds()
+                    if used is not None and used < budget:  # slow to get the CPU, not a runaway
+                        self.ticket.fast_until = now + max(budget - used, 0.005)
+                        continue
+                    if self.ticket.move_to_slow():
+                        self.child.demote()
+                    else:  # the slow lane is full: give the place back, try again later
+                        self.child.kill("parked")
+                        self.parked = True
+                        result = self.result
+                        result.stdout, result.stderr, result.output_withheld = self.printed
+                        return PARKED
+                    continue
+                left = min(left, self.ticket.fast_until - now)
+            self._pump(left)
+        return self.frames.pop(0)
+
+    def _pump(self, timeout: float) -> None:
+        to_child = self.child.to_child
+        wants_write = bool(self.pending) and to_child >= 0
+        registered = self._registered(to_child)
+        if wants_write and not registered:
+            self.selector.register(to_child, selectors.EVENT_WRITE)
+        elif registered and not wants_write:
+            self.selector.unregister(to_child)
+        for key, _ in self.selector.select(timeout):
+            fd = int(key.fd)
+            if fd == to_child:
+                self._write_some()
+            else:
+                self._read_some(fd)
+
+    def _registered(self, fd: int) -> bool:
+        if fd < 0:
+            return False
+        try:
+            self.selector.get_key(fd)
+            return True
+        except KeyError:
+            return False
+
+    def _write_some(self) -> None:
+        if not self.pending or self.child.to_child < 0:
+            return
+        try:
+            written = os.write(self.child.to_child, self.pending)
+        except BlockingIOError:
+            return
+        except OSError:  # the child closed its end: it will not read the rest
+            self.pending.clear()
+            return
+        del self.pending[:written]
+
+    def _read_some(self, fd: int) -> bool:
+        """Read what is there; False when nothing was (for now, or for good)."""
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        if not data:
+            self.selector.unregister(fd)
+            self.open_reads.discard(fd)
+            return False
+        if fd == self.child.results:
+            if self.frame_error is not None:
+                return True
+            try:
+                self.frames.extend(self.decoder.feed(data))
+            except frames.FrameError as error:
+                self.frame_error = f"the output could not be read: {error}"
+        else:
+            self.output_read += len(data)
+            if self.output_read >= self.output_budget:
+                self._stop_reading(self.child.stdout)
+                self._stop_reading(self.child.stderr)
+            self._keep_output(fd, data)
+        return True
+
+    def _stop_reading(self, fd: int) -> None:
+        if fd in self.open_reads:
+            self.selector.unregister(fd)
+            self.open_reads.discard(fd)
+
+    def _keep_output(self, fd: int, data: bytes) -> None:
+        if self.hidden_seen:
+            self.result.output_withheld = True
+            return
+        cap = self.limits.output_bytes
+        kept = self.result.stdout if fd == self.child.stdout else self.result.stderr
+        if len(kept) >= cap:
+            return
+        text = self.text[fd].decode(data)
+        if fd == self.child.stdout:
+            self.result.stdout = _capped(self.result.stdout, text, cap)
+        else:
+            self.result.stderr = _capped(self.result.stderr, text, cap)
+
+    def _drain_output(self, deadline: float) -> None:
+        """Read what the child printed so far (before any hidden input reaches it), within
+        the run's deadline and its output budget."""
+        for fd in (self.child.stdout, self.child.stderr):
+            while (fd in self.open_reads and time.monotonic() < deadline
+                   and self._read_some(fd)):
+                pass
+
+
+def _capped(existing: str, text: str, cap: int) -> str:
+    if len(existing) >= cap:
+        return existing
+    return (existing + text)[:cap]
+
+
+def _case_frame(index: int, args: tuple[np.ndarray, ...]) -> bytes:
+    metas = []
+    bodies = []
+    for arg in args:
+        arg = np.ascontiguousarray(arg)
+        metas.append({"dtype": arg.dtype.str, "shape": list(arg.shape)})
+        bodies.append(arg.tobytes())
+    return frames.encode({"type": "case", "index": index, "args": metas}, b"".join(bodies))
+
+
+def case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int) -> CaseRun:
+    """Turn a child's answer for case ``index`` into a CaseRun, trusting none of it."""
+    header, body = frame
+    kind = header.get("type")
+    if header.get("index") != index:
+        return CaseRun(kind="crashed",
+                       detail=_GARBAGE)
+    mutated = header.get("mutated") is True
+    output_type = header.get("output_type")
+    output_type = output_type[:60] if isinstance(output_type, str) else None
+    if kind == "error":
+        return _error_run(LearnerError.from_header(header.get("error")))
+    if kind == "invalid":
+        why = header.get("why")
+        return CaseRun(kind="invalid", output_type=output_type, mutated=mutated,
+                       detail=redact(why)[:200] if isinstance(why, str) else "unusable output")
+    if kind == "result":
+        try:
+            output = frames.decode_array(header, body, max_elements)
+        except (frames.FrameError, ValueError, TypeError, OverflowError) as error:
+            return CaseRun(kind="invalid",
+                           detail=redact(f"the output could not be read: {error}"))
+        return CaseRun(kind="output", array=output, output_type=output_type, mutated=mutated)
+    return CaseRun(kind="crashed", detail=_GARBAGE)

@@ -1,0 +1,220 @@
+"""The grader's link to the zygote: the process, its layers, and the thread that routes its
+messages to the runs waiting for them. The zygote's side is ``zygote``; the protocol is
+described there.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import json
+import logging
+import queue
+import socket
+import subprocess
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from grader.sandbox.base import (
+    SandboxError,
+)
+
+log = logging.getLogger("grader.sandbox")
+
+_SCRUBBED_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+}
+def children_of(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+# Layers without which no learner code runs, in any mode.
+REQUIRED_LAYERS = ("seccomp", "landlock")
+
+
+@dataclass
+class Layers:
+    """What the zygote reported it can apply, and why anything is skipped."""
+
+    uid_drop: bool
+    landlock_abi: int
+    seccomp: bool
+    seccomp_instructions: int
+    namespaces: list[str]
+    scratch: bool
+    skipped: dict[str, str]
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the sandbox must not grade with these layers, or None."""
+        have = {"seccomp": self.seccomp, "landlock": self.landlock_abi > 0}
+        missing = [f"{name} ({self.skipped.get(name, 'not available')})"
+                   for name in REQUIRED_LAYERS if not have[name]]
+        if missing:
+            return "a required sandbox layer cannot be built: " + "; ".join(missing)
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "uid_drop": self.uid_drop,
+            "landlock_abi": self.landlock_abi,
+            "seccomp": self.seccomp,
+            "seccomp_instructions": self.seccomp_instructions,
+            "namespaces": self.namespaces,
+            "rlimits": True,
+            "filesystem": "none; a private tmpfs for exercises that ask for a scratch"
+            if self.scratch else "none",
+            "skipped": self.skipped,
+        }
+
+
+class ZygoteLink:
+    """The zygote process and the thread that routes its messages to waiting runs."""
+
+    def __init__(self, python: str, start_timeout: float, without: tuple[str, ...] = ()) -> None:
+        self._stderr_reader: threading.Thread | None = None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = ours
+        flags = [arg for layer in without for arg in ("--without", layer)]
+        self.process = subprocess.Popen(
+            [python, "-I", "-m", "grader.sandbox.zygote", "--ctrl-fd", str(theirs.fileno()),
+             *flags],
+            pass_fds=[theirs.fileno()],
+            env=_SCRUBBED_ENV,
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        theirs.close()
+        self.sock.settimeout(start_timeout)
+        try:
+            hello = json.loads(self.sock.recv(65536) or b"null")
+        except (TimeoutError, ValueError) as error:
+            self.stop()
+            raise SandboxError(f"the sandbox zygote did not start: {error}") from None
+        if not isinstance(hello, dict) or hello.get("op") != "hello":
+            stderr = self.process.stderr
+            err = stderr.read().decode(errors="replace")[-2000:] if stderr else ""
+            self.stop()
+            raise SandboxError(f"the sandbox zygote did not start:\n{err}")
+        self.sock.settimeout(None)
+        layers = hello["layers"]
+        self.layers = Layers(
+            uid_drop=bool(layers["uid_drop"]),
+            landlock_abi=int(layers["landlock_abi"]),
+            seccomp=bool(layers["seccomp"]),
+            seccomp_instructions=int(layers["seccomp_instructions"]),
+            namespaces=list(layers["namespaces"]),
+            scratch=bool(layers["scratch"]),
+            skipped=dict(hello["skipped"]),
+        )
+        self.orphaned_uids: list[int] = []
+        self._send_lock = threading.Lock()
+        self._waiters: dict[str, queue.Queue[dict[str, Any]]] = {}
+        self._waiters_lock = threading.Lock()
+        self.alive = True
+        self._reader = threading.Thread(target=self._read_loop, name="zygote-reader", daemon=True)
+        self._reader.start()
+        self._stderr_reader = threading.Thread(target=self._log_stderr, name="zygote-stderr",
+                                               daemon=True)
+        self._stderr_reader.start()
+
+    def _log_stderr(self) -> None:
+        """What the zygote writes once running (a traceback if it dies) goes to the log, a
+        line at a time; the pipe is kept drained, so the zygote never blocks on it."""
+        stream = self.process.stderr
+        if stream is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            for line in stream:
+                text = line.decode(errors="replace").rstrip()
+                if text:
+                    log.warning("sandbox zygote (pid %d): %s", self.process.pid, text[:2000])
+
+    def _read_loop(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            message = json.loads(data)
+            with self._waiters_lock:
+                waiter = self._waiters.get(message.get("id"))
+            if waiter is not None:
+                waiter.put(message)
+        self.alive = False
+        with self._waiters_lock:
+            for waiter in self._waiters.values():
+                waiter.put({"op": "zygote_died"})
+
+    def open(self, run_id: str) -> queue.Queue[dict[str, Any]]:
+        events: queue.Queue[dict[str, Any]] = queue.Queue()
+        with self._waiters_lock:
+            self._waiters[run_id] = events
+        return events
+
+    def forget(self, run_id: str) -> None:
+        with self._waiters_lock:
+            self._waiters.pop(run_id, None)
+
+    def send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
+        data = json.dumps(message).encode()
+        with self._send_lock:
+            if fds:
+                self.sock.sendmsg(
+                    [data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+                )
+            else:
+                self.sock.send(data)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def host_pid(self, pid: int) -> int | None:
+        """The pid, as this process sees it, of the zygote's child ``pid`` (as the zygote sees
+        it, in its pid namespace), or None when there is no such child."""
+        serving = self.process.pid
+        if "pid" in self.layers.namespaces:  # the zygote forked itself into the namespace
+            serving = next(iter(children_of(serving)), serving)
+        for candidate in children_of(serving):
+            try:
+                with open(f"/proc/{candidate}/status") as status:
+                    for line in status:
+                        if line.startswith("NSpid:"):
+                            if int(line.split()[-1]) == pid:
+                                return candidate
+                            break
+            except (OSError, ValueError):
+                continue
+        return None
+
+    def stop(self) -> None:
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self._stderr_reader is not None:
+            self._stderr_reader.join(timeout=1.0)  # ends at EOF, once no process holds the pipe
+            if self._stderr_reader.is_alive():
+                return  # still held open: the reader keeps the pipe until then
+        if self.process.stderr:
+            self.process.stderr.close()
+
