@@ -77,6 +77,8 @@ def _document(title: str, body: str, refresh: bool = False) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f'<meta name="referrer" content="no-referrer">{again}'
+        # no icon: a browser would otherwise ask the server for /favicon.ico
+        '<link rel="icon" href="data:,">'
         f"<title>{_text(title)}</title><style>{STYLE}</style></head>"
         f"<body><main>{body}</main></body></html>\n"
     )
