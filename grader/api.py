@@ -18,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
@@ -32,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from grader.callbacks import CallbackSender
 from grader.exercises import Catalog, UnknownExercise
 from grader.inputs import new_seed
+from grader.links import ReportLinks
 from grader.metrics import Metrics
 from grader.report import Report
 from grader.sandbox.base import Runner
@@ -87,6 +89,10 @@ class State:
     layers: dict[str, Any] = field(default_factory=dict)
     self_test: str = "not run"
     self_test_failures: list[str] = field(default_factory=list)
+
+    @cached_property
+    def links(self) -> ReportLinks:
+        return ReportLinks(self.service.hidden_secret, self.settings.report_link_seconds)
 
     def close(self) -> None:
         self.service.close()
@@ -209,13 +215,15 @@ InstructorDep = Annotated[Principal, Depends(instructor_principal)]
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def view(row: Submission, status: str | None = None) -> SubmissionView:
+def view(row: Submission, status: str | None = None,
+         links: ReportLinks | None = None) -> SubmissionView:
     return SubmissionView(
         id=row.id, exercise_id=row.exercise_id, learner_id=row.learner_id,
         status=status or row.status,  # type: ignore[arg-type]
         created_at=row.created_at, finished_at=row.finished_at, metadata=row.metadata_,
         report=Report.model_validate_json(row.report) if row.report else None,
         error=row.error if row.status == FAILED else None,
+        report_url=links.url(row.id) if links is not None else None,
     )
 
 
@@ -303,6 +311,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         version="0.1.0",
         summary="Grades learners' numerical Python exercises in a sandbox.",
         lifespan=lifespan,
+        docs_url=None,  # served by grader.routes.docs, with its assets
         responses={
             401: {"model": Problem, "description": "Missing or wrong token"},
             422: {"model": Problem, "description": "The request is malformed"},
@@ -361,7 +370,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                 raise _unavailable(busy) from None
             done = await asyncio.wrap_future(inline)
             if done is not None:
-                return _json(view(done))
+                return _json(view(done, links=state.links))
         try:
             row, _ = await run_in_threadpool(
                 state.service.accept, exercise_id=body.exercise_id, source=body.source,
@@ -385,7 +394,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         if row.status not in (DONE, FAILED):
             response.status_code = 202
             response.headers["Location"] = f"/v1/submissions/{row.id}"
-        return view(row, state.service.status(row))
+        return view(row, state.service.status(row), state.links)
 
     @app.get("/v1/submissions/{submission_id}", response_model=SubmissionView,
              tags=["submissions"], responses={404: {"model": Problem}})
@@ -395,7 +404,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         row = await run_in_threadpool(state.store.get, submission_id[:64])
         if row is None or (principal.role != "instructor" and row.scope != principal.scope):
             raise ApiError(404, "Not Found", f"no submission {submission_id[:64]!r}")
-        result = view(row, state.service.status(row))
+        result = view(row, state.service.status(row), state.links)
         if row.callback_url:
             attempts = await run_in_threadpool(state.store.callbacks, row.id)
             result.callback_attempts = [
@@ -416,7 +425,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         rows, total = await run_in_threadpool(state.store.page, exercise_id, learner_id, limit,
                                               offset)
         after = offset + len(rows)
-        items = [view(r, state.service.status(r)) for r in rows]
+        items = [view(r, state.service.status(r), state.links) for r in rows]
         return SubmissionPage(items=items, total=total, limit=limit, offset=offset,
                               next_offset=after if after < total else None)
 
@@ -499,5 +508,10 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return PlainTextResponse(state.metrics.render(),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    # Imported here: the routers use this module's dependencies.
+    from grader.routes import docs, report
+
+    app.include_router(report.router)
+    app.include_router(docs.router)
     return app
 

@@ -1,6 +1,7 @@
 """The ``grader`` command.
 
-    grader grade EXERCISE_ID FILE [--json] [--seed N]   exit 0 all passed, 1 not, 2 usage
+    grader grade EXERCISE_ID FILE [--json] [--seed N] [--html FILE]
+                                                        exit 0 all passed, 1 not, 2 usage
     grader exercises list
     grader exercises validate [ID]                      exit 0 proven, 1 not
 Exit status 3 means the grader itself failed (for example, no safe sandbox).
@@ -18,8 +19,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.exercises import Catalog, UnknownExercise
+from grader.exercises import Catalog, Exercise, UnknownExercise
 from grader.report import Report
+from grader.sandbox.base import Runner
 from grader.settings import get_settings
 from grader.spec import SpecError
 from grader.text import InertFormatter, inert
@@ -27,34 +29,76 @@ from grader.text import InertFormatter, inert
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_FAULT = 0, 1, 2, 3
 
 
+EXIT_CODES = f"""exit status:
+  {EXIT_PASSED}  success; for grade, every case passed; for validate, every spec proved out
+  {EXIT_FAILED}  grade: a case failed; validate: a spec did not prove out
+  {EXIT_USAGE}  a usage error: unknown command, exercise or option, an unreadable file
+  {EXIT_FAULT}  the grader itself failed (no safe sandbox here, an unusable secret file)"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("grader")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grader", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="grader", description="Grades learners' numerical Python exercises in a sandbox.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"grader {_version()}",
+                        help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     title="commands")
 
-    grade = commands.add_parser("grade", help="grade a file against an exercise")
-    grade.add_argument("exercise_id")
-    grade.add_argument("file", type=Path)
-    grade.add_argument("--json", action="store_true", help="print the JSON report")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help, epilog=EXIT_CODES,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    grade = command("grade", "grade a file against an exercise, in the sandbox")
+    grade.add_argument("exercise_id", help="the exercise's id (see: grader exercises list)")
+    grade.add_argument("file", type=Path, help="the learner's Python source file")
+    grade.add_argument("--json", action="store_true",
+                       help="print the report as JSON instead of a table")
     grade.add_argument("--seed", type=int, help="seed for the case inputs (default: random)")
+    grade.add_argument("--html", type=Path, metavar="FILE",
+                       help="also write the report as a self-contained HTML page, with "
+                       "heatmaps of the visible cases' outputs, to FILE")
 
-    exercises = commands.add_parser("exercises", help="list or validate exercise specs")
-    which = exercises.add_subparsers(dest="action", required=True)
-    which.add_parser("list", help="list the exercises")
-    validate = which.add_parser("validate", help="prove specs right before learners see them")
-    validate.add_argument("exercise_id", nargs="?")
+    exercises = command("exercises", "list or validate exercise specs")
+    which = exercises.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                     title="actions")
+    which.add_parser("list", help="list the exercises", description="list the exercises")
+    validate = which.add_parser(
+        "validate", help="prove specs right before learners see them",
+        description="grade the reference, every mistake model and every sample of a spec "
+        "through the real sandbox, with several seeds")
+    validate.add_argument("exercise_id", nargs="?",
+                          help="the exercise to validate (default: every one)")
 
-    serve = commands.add_parser("serve", help="serve the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = command("serve", "serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000,
+                       help="port to listen on (default: %(default)s)")
 
-    sandbox = commands.add_parser("sandbox", help="show the sandbox's layers and self-test it")
-    sandbox.add_argument("action", choices=["check"])
+    sandbox = command("sandbox", "show the sandbox's layers and self-test it")
+    sandbox.add_argument("action", choices=["check"],
+                         help="check: print the layers and run the self-test")
 
-    bench = commands.add_parser("bench", help="measure grading speed (figures, not a test)")
-    bench.add_argument("--count", type=int, default=200, help="submissions per row")
-    bench.add_argument("--clients", type=int, default=None, help="concurrent clients")
-    bench.add_argument("--baseline-count", type=int, default=30)
-    bench.add_argument("--http", action="store_true", help="also measure over HTTP")
+    bench = command("bench", "measure grading speed (figures, not a test)")
+    bench.add_argument("--count", type=int, default=200,
+                       help="submissions per row (default: %(default)s)")
+    bench.add_argument("--clients", type=int, default=None,
+                       help="concurrent clients (default: GRADER_SLOTS)")
+    bench.add_argument("--baseline-count", type=int, default=30,
+                       help="runs of the no-sandbox baseline (default: %(default)s)")
+    bench.add_argument("--http", action="store_true",
+                       help="also measure over HTTP, through a real server process")
     return parser
 
 
@@ -123,12 +167,30 @@ def _grade(args: argparse.Namespace) -> int:
     runner = _runner()
     try:
         report = grade(exercise, source, runner, seed=args.seed, hidden_secret=secret)
+        if args.html is not None:
+            page = _page(exercise, source, report, runner, secret)
     finally:
         runner.close()
+    if args.html is not None:
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as error:
+            print(inert(f"grader: cannot write {args.html}: {error}"), file=sys.stderr)
+            return EXIT_USAGE
     # JSON escapes every character but printable ASCII, which keeps it JSON and inert.
     print(json.dumps(report.model_dump(mode="json"), indent=2) if args.json
           else format_report(report, exercise.spec.title))
     return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def _page(exercise: Exercise, source: str, report: Report, runner: Runner,
+          secret: bytes) -> str:
+    """The report page, as the server shows it: the visible cases drawn again."""
+    from grader.case_outputs import visible_outputs
+    from grader.report_page import render_report
+
+    outputs = visible_outputs(exercise, source, report.seed, runner, hidden_secret=secret)
+    return render_report(report, exercise.spec.title, outputs)
 
 
 def _exercises(args: argparse.Namespace) -> int:

@@ -80,6 +80,9 @@ class SubmissionView(BaseModel):
     error: str | None = Field(default=None, description="Why grading failed, when it did")
     callback_attempts: list[CallbackAttemptView] | None = Field(
         default=None, description="Deliveries of the report to callback_url, when one was given")
+    report_url: str | None = Field(
+        default=None, description="The report as an HTML page, by a signed link that expires: "
+        "relative to this server's root, needs no token (e.g. for an iframe)")
 
 
 class SubmissionPage(BaseModel):

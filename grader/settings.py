@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         description="Key from which hidden inputs are derived; default <data_dir>/hidden-secret")
     callback_attempts: int = Field(default=5, ge=1, le=20,
                                    description="Deliveries tried per callback")
+    report_link_seconds: int = Field(
+        default=24 * 3600, ge=60, le=30 * 24 * 3600,
+        description="How long a report_url (a signed link to the report page) stays valid")
     log_level: str = Field(default="INFO", description="Python logging level")
 
     @field_validator("callback_secret", "hidden_secret", "database_url", "extra_exercises_dir",

@@ -1,0 +1,156 @@
+"""Arrays as heatmaps: inline SVG, drawn in Python, with a text alternative.
+
+A heatmap is a grid of rects, one per value (blocks of values past ``MAX_CELLS`` a side), in a
+colour-blind-safe palette: viridis for values, a blue-white-red diverging palette for
+differences (blue where the learner's value is below the expected one, red where above). The
+palettes are data, below. Every picture carries a ``<title>`` and an ``aria-label`` that say
+its shape, its range and, for a difference, where the largest one is.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+
+# Colour stops, evenly spaced from the low end to the high end.
+VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+           "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
+# ColorBrewer's RdBu, reversed: blue for negative, white for zero, red for positive.
+BLUE_WHITE_RED = ("#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7",
+                  "#fddbc7", "#f4a582", "#d6604d", "#b2182b")
+NOT_FINITE = "#7f7f7f"  # NaN and infinities: a grey that neither palette uses
+MAX_CELLS = 48  # per side; a larger array is shown in blocks
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def colour_at(stops: tuple[str, ...], t: float) -> str:
+    """The colour at ``t`` in [0, 1] along ``stops``, interpolated in RGB."""
+    t = min(max(t, 0.0), 1.0) * (len(stops) - 1)
+    low = min(int(t), len(stops) - 2)
+    frac = t - low
+    a, b = _rgb(stops[low]), _rgb(stops[low + 1])
+    r, g, bl = (round(x + (y - x) * frac) for x, y in zip(a, b, strict=True))
+    return f"#{r:02x}{g:02x}{bl:02x}"
+
+
+def as_grid(values: np.ndarray) -> np.ndarray:
+    """A 2D float view of any array: a scalar is 1x1, a vector one row, and leading axes of a
+    higher-dimensional array are stacked as rows."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        return array.reshape(1, 1)
+    if array.ndim == 1:
+        return array.reshape(1, -1)
+    return array.reshape(-1, array.shape[-1])
+
+
+def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
+    """At most MAX_CELLS a side: each block shows its mean, or for a difference its value of
+    largest magnitude, so that no large difference is averaged away."""
+    rows, cols = grid.shape
+    step_r, step_c = -(-rows // MAX_CELLS), -(-cols // MAX_CELLS)
+    if step_r == 1 and step_c == 1:
+        return grid
+    out_r, out_c = -(-rows // step_r), -(-cols // step_c)
+    shown = np.full((out_r, out_c), np.nan)
+    for i in range(out_r):
+        for j in range(out_c):
+            block = grid[i * step_r:(i + 1) * step_r, j * step_c:(j + 1) * step_c]
+            finite = block[np.isfinite(block)]
+            if finite.size == 0:
+                continue
+            shown[i, j] = finite[np.argmax(np.abs(finite))] if signed else finite.mean()
+    return shown
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return " by ".join(map(str, shape)) if shape else "a single value"
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    svg: str
+    summary: str
+
+
+def heatmap(values: np.ndarray, label: str, *, low: float | None = None,
+            high: float | None = None, diverging: bool = False) -> Heatmap:
+    """``values`` as an SVG heatmap, with a summary for its text alternative. ``low`` and
+    ``high`` fix the colour range (to share one between two pictures); a diverging map is
+    centred on zero and marks its largest magnitude with an outline."""
+    original = np.asarray(values, dtype=np.float64)
+    grid = as_grid(original)
+    finite = grid[np.isfinite(grid)]
+    bad = grid.size - finite.size
+    summary = f"{label}: {_shape(original.shape)}"
+    largest: tuple[int, int] | None = None
+    if finite.size == 0:
+        summary += ", no finite value" if grid.size else ", empty"
+        low = high = 0.0
+    elif diverging:
+        flat = int(np.nanargmax(np.where(np.isfinite(grid), np.abs(grid), -1.0)))
+        largest = (flat // grid.shape[1], flat % grid.shape[1])
+        peak = float(np.abs(finite).max())
+        high = peak if high is None else high
+        low = -high
+        where = np.unravel_index(flat, original.shape) if original.ndim else ()
+        index = ", ".join(str(int(i)) for i in where)
+        summary += (f", from {_number(float(finite.min()))} to {_number(float(finite.max()))}"
+                    + (f"; the largest difference, {_number(float(grid[largest]))}, is at "
+                       f"[{index}]" if peak > 0 else "; no difference at all"))
+    else:
+        low = float(finite.min()) if low is None else low
+        high = float(finite.max()) if high is None else high
+        summary += f", values from {_number(float(finite.min()))} to " \
+                   f"{_number(float(finite.max()))}"
+    if bad:
+        summary += f"; {bad} value{'s are' if bad > 1 else ' is'} not finite (grey)"
+    assert low is not None and high is not None
+    shown = _blocks(grid, diverging)
+    rows, cols = shown.shape
+    if (rows, cols) != grid.shape:
+        summary += f"; drawn as {rows} by {cols} blocks"
+    stops = BLUE_WHITE_RED if diverging else VIRIDIS
+    span = high - low
+    cells = []
+    for i in range(rows):
+        for j in range(cols):
+            value = shown[i, j]
+            if not np.isfinite(value):
+                fill = NOT_FINITE
+            else:
+                fill = colour_at(stops, 0.5 if span <= 0 else (float(value) - low) / span)
+            cells.append(f'<rect x="{j}" y="{i}" width="1" height="1" fill="{fill}"/>')
+    if largest is not None and (rows, cols) == grid.shape:
+        i, j = largest
+        cells.append(f'<rect class="peak" x="{j + 0.06}" y="{i + 0.06}" width="0.88" '
+                     'height="0.88" fill="none" stroke="#000" stroke-width="0.12"/>')
+    text = html.escape(summary)
+    svg = (f'<svg class="heatmap" role="img" aria-label="{text}" viewBox="0 0 {cols} {rows}" '
+           f'preserveAspectRatio="xMidYMid meet" shape-rendering="crispEdges" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>{text}</title>{"".join(cells)}</svg>')
+    return Heatmap(svg=svg, summary=summary)
+
+
+def colour_bar(low: float, high: float, diverging: bool = False) -> str:
+    """A legend: the palette from ``low`` to ``high`` as a strip of rects, with its ends."""
+    stops = BLUE_WHITE_RED if diverging else VIRIDIS
+    steps = 32
+    rects = "".join(
+        f'<rect x="{k}" y="0" width="1" height="1" fill="{colour_at(stops, k / (steps - 1))}"/>'
+        for k in range(steps))
+    label = html.escape(f"colour scale from {_number(low)} to {_number(high)}")
+    return (f'<div class="bar"><span>{html.escape(_number(low))}</span>'
+            f'<svg role="img" aria-label="{label}" viewBox="0 0 {steps} 1" '
+            f'preserveAspectRatio="none" shape-rendering="crispEdges" '
+            f'xmlns="http://www.w3.org/2000/svg"><title>{label}</title>{rects}</svg>'
+            f'<span>{html.escape(_number(high))}</span></div>')

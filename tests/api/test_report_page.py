@@ -1,0 +1,161 @@
+"""The report page over HTTP, in-process with a fake runner: who may open it, what it shows."""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from scipy.signal import convolve2d
+
+from grader.sandbox.fake import FakeRunner
+from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, SlowRunner, auth
+
+SUBMISSION = {"exercise_id": "conv2d", "source": "def conv(image, kernel): ..."}
+TOKENS = {"platform_tokens": f"{PLATFORM},{OTHER_PLATFORM}", "instructor_tokens": INSTRUCTOR}
+
+
+def flipped(image, kernel):
+    return convolve2d(image, kernel, mode="valid")
+
+
+def submit(client, headers=None) -> dict:
+    response = client.post("/v1/submissions", json=SUBMISSION, headers=headers or {})
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_a_submission_carries_a_signed_report_url_that_expires(make_client) -> None:
+    body = submit(make_client())
+    url = urlsplit(body["report_url"])
+    assert url.path == f"/v1/submissions/{body['id']}/report"
+    query = parse_qs(url.query)
+    assert abs(int(query["expires"][0]) - (time.time() + 24 * 3600)) < 60
+    assert re.fullmatch(r"[0-9a-f]{64}", query["signature"][0])
+
+
+def test_the_signed_link_opens_the_page_without_a_token(make_client) -> None:
+    client = make_client(**TOKENS)
+    body = submit(client, auth(PLATFORM))
+    response = client.get(body["report_url"])
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.text.startswith("<!DOCTYPE html>")
+
+
+def test_a_tampered_signature_is_403(make_client) -> None:
+    client = make_client(**TOKENS)
+    body = submit(client, auth(PLATFORM))
+    url = body["report_url"]
+    last = url[-1]
+    tampered = url[:-1] + ("0" if last != "0" else "1")
+    assert client.get(tampered).status_code == 403
+    # nor does a valid token make a wrong signature pass
+    assert client.get(tampered, headers=auth(PLATFORM)).status_code == 403
+
+
+def test_a_link_for_another_submission_is_403(make_client) -> None:
+    client = make_client(**TOKENS)
+    first, second = submit(client, auth(PLATFORM)), submit(client, auth(PLATFORM))
+    query = urlsplit(first["report_url"]).query
+    assert client.get(f"/v1/submissions/{second['id']}/report?{query}").status_code == 403
+
+
+def test_an_expired_link_is_403(make_client) -> None:
+    client = make_client(**TOKENS)
+    body = submit(client, auth(PLATFORM))
+    links = client.app.state.grader.links
+    old = links.url(body["id"], now=time.time() - links.lifetime - 1)
+    assert client.get(old).status_code == 403
+    assert client.get(links.url(body["id"])).status_code == 200
+
+
+def test_a_link_with_half_a_signature_is_403(make_client) -> None:
+    client = make_client(**TOKENS)
+    body = submit(client, auth(PLATFORM))
+    expires = parse_qs(urlsplit(body["report_url"]).query)["expires"][0]
+    page = f"/v1/submissions/{body['id']}/report"
+    assert client.get(f"{page}?expires={expires}", headers=auth(PLATFORM)).status_code == 403
+
+
+def test_without_a_signature_the_owner_and_instructors_may_open_it(make_client) -> None:
+    client = make_client(**TOKENS)
+    body = submit(client, auth(PLATFORM))
+    page = f"/v1/submissions/{body['id']}/report"
+    assert client.get(page, headers=auth(PLATFORM)).status_code == 200
+    assert client.get(page, headers=auth(INSTRUCTOR)).status_code == 200
+    assert client.get(page, headers=auth(OTHER_PLATFORM)).status_code == 404
+    assert client.get(page).status_code == 401
+
+
+def test_an_unknown_submission_is_404(make_client) -> None:
+    client = make_client(**TOKENS)
+    assert client.get("/v1/submissions/nope/report", headers=auth(PLATFORM)).status_code == 404
+
+
+def test_a_failing_visible_case_shows_three_heatmaps_and_the_hint(make_client) -> None:
+    client = make_client(runner=FakeRunner(flipped))
+    page = client.get(submit(client)["report_url"]).text
+    sections = re.findall(r'<section class="case">.*?</section>', page, re.S)
+    square = next(s for s in sections if "square 8x8" in s)
+    assert square.count('<svg class="heatmap"') == 3
+    assert "Expected output: 6 by 6" in square and "Your output: 6 by 6" in square
+    assert "the largest difference" in square
+    assert "flipped kernel</strong>: you flipped the kernel" in square
+    assert "wrong values" in square
+
+
+def test_hidden_cases_show_their_status_only(make_client) -> None:
+    client = make_client(runner=FakeRunner(flipped))
+    page = client.get(submit(client)["report_url"]).text
+    hidden = re.findall(r'<section class="case hidden">.*?</section>', page, re.S)
+    assert len(hidden) == 2
+    for section in hidden:
+        assert "<svg" not in section and "<pre>" not in section
+        assert "wrong values" in section
+
+
+def test_the_learner_is_run_on_visible_inputs_only(make_client) -> None:
+    runner = FakeRunner(flipped)
+    client = make_client(runner=runner)
+    client.get(submit(client)["report_url"])
+    page_job = runner.jobs[-1]
+    assert len(page_job.cases) == 2 and not any(c.hidden for c in page_job.cases)
+
+
+def test_a_page_seen_again_runs_nothing(make_client) -> None:
+    runner = FakeRunner(flipped)
+    client = make_client(runner=runner)
+    url = submit(client)["report_url"]
+    first = client.get(url).text
+    jobs = len(runner.jobs)
+    assert client.get(url).text == first and len(runner.jobs) == jobs
+
+
+def test_learner_text_is_escaped(make_client) -> None:
+    def hostile(image, kernel):
+        raise ValueError('<img src=x onerror="alert(1)"></pre><script>alert(2)</script>')
+
+    client = make_client(runner=FakeRunner(hostile, stdout="<b>bold</b>\x1b[2J"))
+    page = client.get(submit(client)["report_url"]).text
+    assert "<script" not in page and "<img" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "&lt;b&gt;bold&lt;/b&gt;\\x1b[2J" in page
+
+
+def test_a_submission_not_graded_yet_gets_a_page_that_reloads(make_client) -> None:
+    runner = SlowRunner()
+    client = make_client(runner=runner)
+    body = client.post("/v1/submissions?wait=false", json=SUBMISSION).json()
+    page = client.get(body["report_url"]).text
+    assert "not graded yet" in page and 'http-equiv="refresh"' in page
+    runner.release.set()
+
+
+def test_an_output_equal_to_the_reference_shows_no_difference(make_client, conv2d) -> None:
+    client = make_client(runner=FakeRunner(conv2d.reference))
+    page = client.get(submit(client)["report_url"]).text
+    differences = re.findall(r"<title>Difference[^<]*</title>", page)
+    assert len(differences) == 2 and all("no difference at all" in d for d in differences)
+    assert "Score 4 of 4" in page

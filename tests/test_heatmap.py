@@ -1,0 +1,49 @@
+"""Heatmaps: palettes as data, one rect per value, and a summary for the text alternative."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.heatmap import BLUE_WHITE_RED, MAX_CELLS, VIRIDIS, colour_at, heatmap
+
+
+def test_the_palettes_ends_and_middle_are_their_stops() -> None:
+    assert colour_at(VIRIDIS, 0.0) == VIRIDIS[0] and colour_at(VIRIDIS, 1.0) == VIRIDIS[-1]
+    assert colour_at(BLUE_WHITE_RED, 0.5) == "#f7f7f7"
+
+
+def test_one_rect_per_value_in_the_arrays_shape() -> None:
+    drawn = heatmap(np.arange(12.0).reshape(3, 4), "Expected output")
+    assert drawn.svg.count("<rect ") == 12 and 'viewBox="0 0 4 3"' in drawn.svg
+    assert drawn.summary == "Expected output: 3 by 4, values from 0 to 11"
+    assert f"<title>{drawn.summary}</title>" in drawn.svg
+    assert f'aria-label="{drawn.summary}"' in drawn.svg
+
+
+def test_a_difference_says_where_its_largest_value_is_and_outlines_it() -> None:
+    difference = np.zeros((4, 5))
+    difference[2, 3] = -7.5
+    drawn = heatmap(difference, "Difference", diverging=True)
+    assert "the largest difference, -7.5, is at [2, 3]" in drawn.summary
+    assert '<rect class="peak" x="3.06" y="2.06"' in drawn.svg
+    assert f'fill="{BLUE_WHITE_RED[0]}"' in drawn.svg  # the most negative value, deepest blue
+
+
+def test_values_that_are_not_finite_are_grey_and_counted() -> None:
+    drawn = heatmap(np.array([[1.0, np.nan], [np.inf, 2.0]]), "Your output")
+    assert "2 values are not finite (grey)" in drawn.summary
+    assert drawn.svg.count('fill="#7f7f7f"') == 2
+
+
+def test_a_large_array_is_drawn_in_blocks_that_keep_the_largest_difference() -> None:
+    difference = np.zeros((200, 100))
+    difference[123, 45] = 9.0
+    drawn = heatmap(difference, "Difference", diverging=True)
+    assert drawn.svg.count("<rect ") <= MAX_CELLS * MAX_CELLS
+    assert "drawn as" in drawn.summary and "is at [123, 45]" in drawn.summary
+    assert f'fill="{BLUE_WHITE_RED[-1]}"' in drawn.svg
+
+
+def test_vectors_and_scalars_are_drawn_as_one_row() -> None:
+    assert 'viewBox="0 0 5 1"' in heatmap(np.arange(5.0), "v").svg
+    assert 'viewBox="0 0 1 1"' in heatmap(np.float64(3.0), "s").svg
