@@ -293,9 +293,11 @@ class ForkServerRunner:
                     child.demote()
                 try:
                     parked = child.converse(job, started + time_left, result, ticket)
+                    # in the slow lane the child's CPU time counts (see the conversation)
+                    used = child.cpu_seconds() if ticket.lane is Lane.SLOW else None
                 finally:
                     self._submit(self._retire, child)
-                time_left -= time.monotonic() - started
+                time_left -= used if used is not None else time.monotonic() - started
                 if parked:
                     ticket.park()
         finally:

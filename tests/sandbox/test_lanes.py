@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -66,4 +69,29 @@ def test_an_honest_job_is_not_held_up_by_runaways() -> None:
         assert results["runaway1"].stdout == "once\n"  # printed once, though it ran twice
         assert (runner.lanes.moved_to_slow, runner.lanes.parked) == (1, 1)
     finally:
+        runner.close()
+
+
+@pytest.mark.processes
+def test_in_the_slow_lane_a_case_is_timed_in_cpu_time_within_a_wall_clock_cap() -> None:
+    """A finite job moved to the slow lane is not failed for waiting for the CPU: its case
+    limit counts its own CPU time, up to five times the limit on the wall clock."""
+    burns = ("import time\ndef f(x):\n    end = time.process_time() + 0.3\n"
+             "    while time.process_time() < end:\n        pass\n    return x + 1\n")
+    runner = ForkServerRunner(slots=1, fast_seconds=0.01)
+    hogs = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 1.0\n"
+                              "while time.time() < end:\n    pass\n"])
+            for _ in range(os.cpu_count() or 1)]  # every CPU busy at normal priority, 1 s
+    try:
+        started = time.monotonic()
+        limits = RunLimits(case_seconds=0.5, submission_seconds=1.0, memory_mb=64)
+        result = runner.run(Job(burns, "f", [CaseInput((np.zeros(2),), hidden=False)], limits))
+        waited = time.monotonic() - started
+        assert [c.kind for c in result.cases] == ["output"], result.cases[0].detail
+        assert runner.lanes.moved_to_slow == 1
+        print(f"0.3 s of CPU took {waited:.2f} s on the wall clock")
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
         runner.close()
