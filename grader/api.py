@@ -118,6 +118,8 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
         from grader.sandbox.forkserver import ForkServerRunner
 
         forkserver = ForkServerRunner(slots=settings.slots, base_uid=settings.sandbox_base_uid,
+                                      fast_seconds=settings.fast_lane_cpu_ms / 1000,
+                                      slow_slots=settings.slow_lane_slots,
                                       without=tuple(settings.sandbox_without))
         runner = forkserver
         layers = forkserver.layers.summary()

@@ -112,6 +112,8 @@ def _runner():  # type: ignore[no-untyped-def]
 
     settings = get_settings()
     return ForkServerRunner(slots=1, base_uid=settings.sandbox_base_uid,
+                            fast_seconds=settings.fast_lane_cpu_ms / 1000,
+                            slow_slots=settings.slow_lane_slots,
                             without=tuple(settings.sandbox_without))
 
 

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         default=61000, ge=1000, le=2**31 - 1024,
         description="Lowest uid the sandbox children may use (as root); each grader claims "
         "free blocks of 64 from here on")
+    fast_lane_cpu_ms: int = Field(
+        default=50, ge=5, le=60_000,
+        description="CPU time a submission may use before it leaves the fast lane for the slow "
+        "one, at the lowest priority")
+    slow_lane_slots: int | None = Field(
+        default=None, ge=1, le=4096,
+        description="Submissions in the slow lane at once; 16 x slots if unset")
     sandbox_without: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated sandbox layers to leave out (seccomp, landlock); the "
