@@ -11,11 +11,12 @@ import numpy as np
 from grader.compare import compare, describe_error, matches
 from grader.exercises import Exercise
 from grader.inputs import case_arguments, new_seed
+from grader.messages import Msg, say
 from grader.report import CaseReport, Finding, Report
-from grader.sandbox.base import CaseInput, CaseRun, Job, RunLimits, Runner, redact
+from grader.sandbox.base import CaseInput, CaseRun, Cause, Job, RunLimits, Runner, redact
 from grader.spec import ExerciseSpec
 
-WITHHELD = "[output printed while hidden cases ran is not shown]"
+WITHHELD = say(Msg.WITHHELD)
 
 
 def syntax_finding(source: str) -> Finding | None:
@@ -24,16 +25,16 @@ def syntax_finding(source: str) -> Finding | None:
         ast.parse(source, filename="submission.py")
     except SyntaxError as error:
         line = error.lineno or 0
-        message = f"SyntaxError: {error.msg}"
+        message = say(Msg.SYNTAX_ERROR, msg=error.msg)
         if line:
-            message += f" (line {line})"
+            message = say(Msg.SYNTAX_ERROR_LINE, msg=error.msg, line=line)
             text = (error.text or "").rstrip("\n")
             if text:
                 caret = " " * max((error.offset or 1) - 1, 0) + "^"
                 message += f"\n    {text}\n    {caret}"
         return Finding(code="syntax_error", message=message)
     except (ValueError, RecursionError, MemoryError) as error:
-        return Finding(code="syntax_error", message=f"the source cannot be parsed: {error}")
+        return Finding(code="syntax_error", message=say(Msg.UNPARSABLE, error=error))
     return None
 
 
@@ -64,7 +65,7 @@ def grade(
     syntax = syntax_finding(source)
     if syntax is not None:
         findings.append(syntax)
-        runs = [CaseRun(kind="error", detail="the submission has a syntax error")] * len(arguments)
+        runs = [CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in arguments]
         stdout = stderr = ""
     else:
         limits = spec.limits
@@ -87,21 +88,20 @@ def grade(
         if result.load_error is not None:
             findings.append(Finding(
                 code="load_error",
-                message=f"loading your file raised {describe_error(result.load_error)}",
+                message=say(Msg.LOAD_ERROR, error=describe_error(result.load_error)),
             ))
         if result.missing_entry is not None:
-            found = ", ".join(result.missing_entry) or "none"
+            found = ", ".join(result.missing_entry) or say(Msg.NONE_FOUND)
             findings.append(Finding(
                 code="missing_entry_point",
-                message=f"no function named {spec.entry_point!r} was defined; "
-                f"functions found: {found}",
+                message=say(Msg.MISSING_ENTRY, entry=spec.entry_point, found=found),
             ))
 
     cases: list[CaseReport] = []
     mistakes: dict[str, list[str]] = {}
     mutated: list[str] = []
     for case, args, want, run in zip(spec.cases, arguments, expected, runs, strict=True):
-        verdict = compare(run, want, spec.compare, case.visible)
+        verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
         passed = verdict.status == "passed"
         if not case.visible:
             # Only what the spec and the status say: the rest of the run is the learner's.
@@ -123,7 +123,7 @@ def grade(
             mistake = _diagnose(exercise, run.array, args)
             if mistake is not None:
                 mistakes.setdefault(mistake, []).append(case.name)
-                message += f"\nThis output matches the known mistake {mistake!r} (see diagnosis)."
+                message += "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
         if run.mutated:
             mutated.append(case.name)
         cases.append(CaseReport(
@@ -147,8 +147,7 @@ def grade(
     if mutated:
         findings.append(Finding(
             code="modifies_input",
-            message="your function changes its input arrays in place; callers will not "
-            "expect that (work on a copy)",
+            message=say(Msg.MODIFIES_INPUT),
             cases=mutated,
             severity="warning",
         ))

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from grader.compare import HIDDEN_MESSAGES, Verdict, compare, matches
-from grader.sandbox.base import CaseRun, LearnerError
+from grader.messages import say
+from grader.sandbox.base import CaseRun, Invalid, LearnerError, Limit
 from grader.spec import Comparison
 
 RULES = Comparison(rtol=1e-6, atol=1e-9)
@@ -65,12 +66,12 @@ def test_hidden_case_says_only_its_status() -> None:
     got = EXPECTED.copy()
     got[2, 4] += 5.0
     verdict = compare(output(got), EXPECTED, RULES, visible=False)
-    assert verdict == Verdict("wrong_values", HIDDEN_MESSAGES["wrong_values"])
+    assert verdict == Verdict("wrong_values", say(HIDDEN_MESSAGES["wrong_values"]))
 
 
 def test_hidden_wrong_shape_shows_no_shape() -> None:
     verdict = compare(output(np.zeros((8, 8))), EXPECTED, RULES, visible=False)
-    assert verdict == Verdict("wrong_shape", HIDDEN_MESSAGES["wrong_shape"])
+    assert verdict == Verdict("wrong_shape", say(HIDDEN_MESSAGES["wrong_shape"]))
 
 
 @pytest.mark.parametrize("name", ["ValueError", "ZeroDivisionError", "KeyboardInterrupt",
@@ -114,10 +115,11 @@ def test_child_reported_failures_map_to_their_status() -> None:
     error = LearnerError("ValueError", "bad shape", line=4, text="out[0] = image[0]")
     cases = {
         "error": CaseRun(kind="error", error=error),
-        "timeout": CaseRun(kind="timeout", detail="stopped after 2.0 s"),
-        "memory_limit": CaseRun(kind="memory_limit", detail="killed"),
-        "crashed": CaseRun(kind="crashed", detail="segfault"),
-        "invalid_output": CaseRun(kind="invalid", detail="a NoneType"),
+        "timeout": CaseRun(kind="timeout", limit=Limit.CASE_TIME, limit_value=2.0, seconds=2.0),
+        "memory_limit": CaseRun(kind="memory_limit", limit=Limit.MEMORY, signal=9),
+        "crashed": CaseRun(kind="crashed", signal=11),
+        "invalid_output": CaseRun(kind="invalid", invalid=Invalid.TYPE,
+                                  params={"type": "NoneType"}),
     }
     for status, run in cases.items():
         assert compare(run, EXPECTED, RULES, visible=True).status == status
