@@ -4,6 +4,15 @@ Each step has its own message, in the form "expected ... got ...": accepted type
 kind, shape, finiteness, then values within the spec's tolerances, with how far off, where,
 and how much of the output is wrong.
 
+Tolerances follow the output's precision. A value is right when
+``|got - expected| <= atol + rtol * |expected| + floor``, with the spec's ``atol`` and
+``rtol``, and a ``floor`` that is 0 for float64 and ``PRECISION_ULPS * eps * max|expected|``
+for an output computed in a shorter float (float32: eps = 1.2e-7). A sum of products in
+float32 is off by a few eps times the size of its terms, not of its result: a value near zero
+that came from large terms is as far off as the largest values, hence the floor relative to
+the largest expected value rather than to each one. Values stored as float64 but all exactly
+representable in float32 count as computed in float32.
+
 A hidden case's verdict says only its status, in a fixed sentence: learner code that has seen a
 hidden input could encode it in anything else (an exception's message or type name, an exit
 status, the output's shape or values, where and how far they are off).
@@ -30,6 +39,35 @@ class Verdict:
     message: str
     output_shape: list[int] | None = None
     max_abs_error: float | None = None
+
+
+# How many units of the output's precision, relative to the largest expected value, an output
+# in a float shorter than float64 may be off (on top of the spec's own tolerances).
+PRECISION_ULPS = 64
+
+
+def precision(got: np.ndarray) -> np.dtype:
+    """The float type ``got`` was computed in, as far as its values tell: its own dtype, or
+    float32 for float64 values that all fit float32 exactly. Integers: their own dtype."""
+    if got.dtype.kind != "f":
+        return got.dtype
+    if got.dtype.itemsize >= 8 and got.size:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.array_equal(got.astype(np.float32).astype(got.dtype), got):
+                return np.dtype(np.float32)
+    return got.dtype
+
+
+def allowed_error(got: np.ndarray, expected: np.ndarray, rules: Comparison) -> np.ndarray:
+    """How far off each value of ``got`` may be (see the module's docstring)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an infinite expected value: no bound
+        allowed = rules.atol + rules.rtol * np.abs(expected)
+    kind = precision(got)
+    if kind.kind == "f" and kind.itemsize < 8:
+        finite = np.abs(expected[np.isfinite(expected)])
+        scale = float(finite.max()) if finite.size else 0.0
+        allowed = allowed + PRECISION_ULPS * float(np.finfo(kind).eps) * scale
+    return allowed
 
 
 def describe_error(error: LearnerError) -> str:
@@ -61,7 +99,16 @@ def builtin_exception(name: str) -> bool:
 
 
 def hidden_verdict(status: Status, error: LearnerError | None) -> Verdict:
-    """A hidden case's verdict: its status, and a fixed sentence that names at most a builtin
+    """Tolerances follow the output's precision. A value is right when
+``|got - expected| <= atol + rtol * |expected| + floor``, with the spec's ``atol`` and
+``rtol``, and a ``floor`` that is 0 for float64 and ``PRECISION_ULPS * eps * max|expected|``
+for an output computed in a shorter float (float32: eps = 1.2e-7). A sum of products in
+float32 is off by a few eps times the size of its terms, not of its result: a value near zero
+that came from large terms is as far off as the largest values, hence the floor relative to
+the largest expected value rather than to each one. Values stored as float64 but all exactly
+representable in float32 count as computed in float32.
+
+A hidden case's verdict: its status, and a fixed sentence that names at most a builtin
     exception class."""
     if status == "error" and error is not None and builtin_exception(error.type):
         return Verdict(status, say(Msg.HIDDEN_RAISED, type=error.type))
@@ -146,6 +193,7 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
         if got.ndim != expected.ndim:
             message += say(Msg.WRONG_NDIM, got=got.ndim, expected=expected.ndim)
         return Verdict("wrong_shape", message, shape)
+    allowed = allowed_error(got, expected, rules)
     got = got.astype(np.float64)
     finite = np.isfinite(got)
     if not finite.all():
@@ -163,7 +211,7 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
     with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN are what they mean here
         error = np.abs(got - expected)
         # np.isclose's rule, for a finite ``got``: an infinite or NaN expected value is never met
-        wrong = ~((error <= rules.atol + rules.rtol * np.abs(expected)) & np.isfinite(expected))
+        wrong = ~((error <= allowed) & np.isfinite(expected))
     max_error = float(error.max()) if error.size else 0.0
     if not wrong.any():
         return Verdict("passed", say(Msg.PASSED, count=got.size), shape, max_error)
@@ -197,8 +245,9 @@ def matches(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> bool:
     """Whether an output equals a mistake model's output within tolerance."""
     if got.shape != candidate.shape or got.dtype.kind not in "iuf":
         return False
+    allowed = allowed_error(got, candidate, rules)
     got = got.astype(np.float64)
-    return bool(
-        np.isfinite(got).all()
-        and np.allclose(got, candidate, rtol=rules.rtol, atol=rules.atol)
-    )
+    if not np.isfinite(got).all():
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.all((np.abs(got - candidate) <= allowed) & np.isfinite(candidate)))

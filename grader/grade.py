@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from grader.compare import compare, describe_error, matches
+from grader.compare import compare, describe_error, matches, precision
 from grader.exercises import Exercise
 from grader.inputs import case_arguments, new_seed
 from grader.messages import Msg, say
@@ -100,6 +101,7 @@ def grade(
     cases: list[CaseReport] = []
     mistakes: dict[str, list[str]] = {}
     mutated: list[str] = []
+    low_precision: dict[str, list[str]] = {}  # dtype name -> visible cases computed in it
     for case, args, want, run in zip(spec.cases, arguments, expected, runs, strict=True):
         verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
         passed = verdict.status == "passed"
@@ -126,6 +128,10 @@ def grade(
                 message += "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
         if run.mutated:
             mutated.append(case.name)
+        if run.array is not None and verdict.status == "passed":
+            kind = precision(run.array)
+            if kind.kind == "f" and kind.itemsize < 8:
+                low_precision.setdefault(kind.name, []).append(case.name)
         cases.append(CaseReport(
             name=case.name,
             passed=passed,
@@ -151,6 +157,8 @@ def grade(
             cases=mutated,
             severity="warning",
         ))
+    for name, names in low_precision.items():
+        findings.append(precision_finding(np.dtype(name), names))
     score = sum(c.points for c in cases)
     return Report(
         exercise_id=spec.id,
@@ -164,6 +172,16 @@ def grade(
         stdout=stdout,
         stderr=stderr,
     )
+
+
+def precision_finding(kind: np.dtype, cases: list[str]) -> Finding:
+    """That the output was computed in a float shorter than float64, and what it costs."""
+    eps = float(np.finfo(kind).eps)
+    digits = round(-math.log10(eps))
+    message = say(Msg.FLOAT32, digits=digits, eps=eps) if kind == np.float32 \
+        else say(Msg.LOW_PRECISION, dtype=kind.name, digits=digits, eps=eps)
+    return Finding(code=f"computed_in_{kind.name}", message=message, cases=cases,
+                   severity="info")
 
 
 def _diagnose(

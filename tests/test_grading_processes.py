@@ -169,3 +169,17 @@ def test_the_second_exercise_grades_in_the_sandbox(catalog, grade_file) -> None:
     assert grade_file("maxpool2d/correct", exercise=pool).passed
     report = grade_file("maxpool2d/stride_one", exercise=pool)
     assert [f.code for f in report.diagnosis] == ["stride_one"]
+
+
+@pytest.mark.parametrize("name", ["float32_correct", "float32_in_float64"])
+def test_a_correct_float32_solution_passes_with_a_note_on_precision(grade_file, name) -> None:
+    report = grade_file(name)
+    assert report.passed and statuses(report) == ["passed"] * 4
+    [finding] = report.diagnosis
+    assert (finding.code, finding.severity) == ("computed_in_float32", "info")
+    assert "about 7 significant digits" in finding.message
+    assert finding.cases == ["square 8x8", "tall 12x10"]  # the visible cases only
+
+
+def test_a_float64_solution_gets_no_note_on_precision(grade_file) -> None:
+    assert grade_file("conv2d/correct_numpy").diagnosis == []
