@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from grader.compare import compare, describe_error, matches, precision
+from grader.diagnose import CaseOutcome, diagnose, square_only
 from grader.exercises import Exercise
 from grader.inputs import case_arguments, new_seed
 from grader.messages import Msg, say
@@ -100,6 +101,8 @@ def grade(
 
     cases: list[CaseReport] = []
     mistakes: dict[str, list[str]] = {}
+    structural: dict[str, tuple[str, list[str]]] = {}  # code -> (message, visible cases)
+    outcomes: list[CaseOutcome] = []  # of the visible cases
     mutated: list[str] = []
     low_precision: dict[str, list[str]] = {}  # dtype name -> visible cases computed in it
     for case, args, want, run in zip(spec.cases, arguments, expected, runs, strict=True):
@@ -126,6 +129,16 @@ def grade(
             if mistake is not None:
                 mistakes.setdefault(mistake, []).append(case.name)
                 message += "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
+            else:
+                shape_of = diagnose(run.array, want, args)
+                if shape_of is not None:
+                    mistake = shape_of.code
+                    structural.setdefault(shape_of.code, (shape_of.message, []))[1].append(
+                        case.name)
+                    message += "\n" + shape_of.message
+        outcomes.append(CaseOutcome(
+            case.name, tuple(args[0].shape), tuple(want.shape),
+            tuple(run.array.shape) if run.array is not None else None, passed))
         if run.mutated:
             mutated.append(case.name)
         if run.array is not None and verdict.status == "passed":
@@ -148,8 +161,14 @@ def grade(
             duration_ms=round(run.seconds * 1000, 3),
         ))
     for code, names in mistakes.items():
-        hint = next(m.hint for m in spec.mistakes if m.code == code)
-        findings.append(Finding(code=code, message=hint, cases=names, severity="mistake"))
+        findings.append(Finding(code=code, message=mistake_hint(spec, code), cases=names,
+                                severity="mistake"))
+    for code, (message, names) in structural.items():
+        findings.append(Finding(code=code, message=message, cases=names, severity="mistake"))
+    square = square_only(outcomes)
+    if square is not None:
+        findings.append(Finding(code=square.code, message=square.message,
+                                cases=[c.name for c in outcomes], severity="mistake"))
     if mutated:
         findings.append(Finding(
             code="modifies_input",
@@ -184,12 +203,46 @@ def precision_finding(kind: np.dtype, cases: list[str]) -> Finding:
                    severity="info")
 
 
+def mistake_models(exercise: Exercise) -> list[tuple[str, Callable[..., np.ndarray]]]:
+    """Every known mistake, and every pair of mistakes of different stages, as a function of
+    the arguments: (code, model). Single mistakes come first, in the spec's order."""
+    stages = {m.code: m.stage for m in exercise.spec.mistakes}
+    functions = exercise.mistakes
+
+    def composed(codes: tuple[str, ...]) -> Callable[..., np.ndarray]:
+        def run(*args: np.ndarray) -> np.ndarray:
+            by_stage = {stages[c]: functions[c] for c in codes}
+            if "input" in by_stage:
+                args = tuple(by_stage["input"](*args))
+            output = by_stage.get("model", exercise.reference)(*args)
+            if "output" in by_stage:
+                output = by_stage["output"](np.asarray(output, dtype=np.float64))
+            return np.asarray(output, dtype=np.float64)
+        return run
+
+    codes = list(functions)
+    singles: list[tuple[str, ...]] = [(code,) for code in codes]
+    pairs: list[tuple[str, ...]] = [(a, b) for i, a in enumerate(codes) for b in codes[i + 1:]
+             if stages[a] != stages[b]]
+    order = {"input": 0, "model": 1, "output": 2}
+    pairs = [tuple(sorted(p, key=lambda c: order[stages[c]])) for p in pairs]
+    return [("+".join(c), composed(c)) for c in singles + pairs]
+
+
+def mistake_hint(spec: ExerciseSpec, code: str) -> str:
+    hints = {m.code: m.hint for m in spec.mistakes}
+    parts = code.split("+")
+    if len(parts) == 1:
+        return hints[code]
+    return say(Msg.COMBINED_MISTAKES, first=hints[parts[0]], second=hints[parts[1]])
+
+
 def _diagnose(
     exercise: Exercise, got: np.ndarray, args: tuple[np.ndarray, ...]
 ) -> str | None:
-    for code, function in exercise.mistakes.items():
+    for code, model in mistake_models(exercise):
         try:
-            candidate = _call_trusted(function, args)
+            candidate = _call_trusted(model, args)
         except ValueError:
             continue  # a mistake model that does not apply to these inputs
         if matches(got, candidate, exercise.spec.compare):
