@@ -4,6 +4,15 @@ Each step has its own message, in the form "expected ... got ...": accepted type
 kind, shape, finiteness, then values within the spec's tolerances, with how far off, where,
 and how much of the output is wrong.
 
+Tolerances follow the output's precision. A value is right when
+``|got - expected| <= atol + rtol * |expected| + floor``, with the spec's ``atol`` and
+``rtol``, and a ``floor`` that is 0 for float64 and ``PRECISION_ULPS * eps * max|expected|``
+for an output computed in a shorter float (float32: eps = 1.2e-7). A sum of products in
+float32 is off by a few eps times the size of its terms, not of its result: a value near zero
+that came from large terms is as far off as the largest values, hence the floor relative to
+the largest expected value rather than to each one. Values stored as float64 but all exactly
+representable in float32 count as computed in float32.
+
 A hidden case's verdict says only its status, in a fixed sentence: learner code that has seen a
 hidden input could encode it in anything else (an exception's message or type name, an exit
 status, the output's shape or values, where and how far they are off).
@@ -12,13 +21,15 @@ status, the output's shape or values, where and how far they are off).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from grader.messages import Msg, elements, join, pair, say, signal_name
+from grader.messages import index as show_index
+from grader.messages import shape as show_shape
 from grader.report import Status
-from grader.sandbox.base import CaseRun, LearnerError
+from grader.sandbox.base import CaseRun, Cause, Invalid, LearnerError, Limit
 from grader.spec import Comparison
 
 
@@ -30,32 +41,54 @@ class Verdict:
     max_abs_error: float | None = None
 
 
-def _shape(shape: Iterable[int]) -> str:
-    dims = list(shape)
-    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+# How many units of the output's precision, relative to the largest expected value, an output
+# in a float shorter than float64 may be off (on top of the spec's own tolerances).
+PRECISION_ULPS = 64
 
 
-def _index(index: Iterable[int]) -> str:
-    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+def precision(got: np.ndarray) -> np.dtype:
+    """The float type ``got`` was computed in, as far as its values tell: its own dtype, or
+    float32 for float64 values that all fit float32 exactly. Integers: their own dtype."""
+    if got.dtype.kind != "f":
+        return got.dtype
+    if got.dtype.itemsize >= 8 and got.size:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.array_equal(got.astype(np.float32).astype(got.dtype), got):
+                return np.dtype(np.float32)
+    return got.dtype
+
+
+def allowed_error(got: np.ndarray, expected: np.ndarray, rules: Comparison) -> np.ndarray:
+    """How far off each value of ``got`` may be (see the module's docstring)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an infinite expected value: no bound
+        allowed = rules.atol + rules.rtol * np.abs(expected)
+    kind = precision(got)
+    if kind.kind == "f" and kind.itemsize < 8:
+        finite = np.abs(expected[np.isfinite(expected)])
+        scale = float(finite.max()) if finite.size else 0.0
+        allowed = allowed + PRECISION_ULPS * float(np.finfo(kind).eps) * scale
+    return allowed
 
 
 def describe_error(error: LearnerError) -> str:
-    text = f"{error.type}: {error.message}" if error.message else error.type
-    if error.line is not None:
-        text += f" (line {error.line}"
-        text += f": {error.text})" if error.text else ")"
-    return text
+    text = say(Msg.ERROR_TEXT, type=error.type, message=error.message) if error.message \
+        else error.type
+    if error.line is None:
+        return text
+    if error.text:
+        return say(Msg.ERROR_LINE_TEXT, error=text, line=error.line, text=error.text)
+    return say(Msg.ERROR_LINE, error=text, line=error.line)
 
 
-HIDDEN_MESSAGES: dict[Status, str] = {
-    "passed": "hidden case: passed",
-    "wrong_shape": "hidden case: your output does not have the expected shape",
-    "wrong_values": "hidden case: some values of your output differ from the expected ones",
-    "invalid_output": "hidden case: your output is not an accepted array of finite numbers",
-    "error": "hidden case: your code raised an exception",
-    "timeout": "hidden case: your code took too long",
-    "memory_limit": "hidden case: your code ran out of memory",
-    "crashed": "hidden case: the process running your code died",
+HIDDEN_MESSAGES: dict[Status, Msg] = {
+    "passed": Msg.HIDDEN_PASSED,
+    "wrong_shape": Msg.HIDDEN_WRONG_SHAPE,
+    "wrong_values": Msg.HIDDEN_WRONG_VALUES,
+    "invalid_output": Msg.HIDDEN_INVALID_OUTPUT,
+    "error": Msg.HIDDEN_ERROR,
+    "timeout": Msg.HIDDEN_TIMEOUT,
+    "memory_limit": Msg.HIDDEN_MEMORY_LIMIT,
+    "crashed": Msg.HIDDEN_CRASHED,
 }
 
 
@@ -66,78 +99,130 @@ def builtin_exception(name: str) -> bool:
 
 
 def hidden_verdict(status: Status, error: LearnerError | None) -> Verdict:
-    """A hidden case's verdict: its status, and a fixed sentence that names at most a builtin
+    """Tolerances follow the output's precision. A value is right when
+``|got - expected| <= atol + rtol * |expected| + floor``, with the spec's ``atol`` and
+``rtol``, and a ``floor`` that is 0 for float64 and ``PRECISION_ULPS * eps * max|expected|``
+for an output computed in a shorter float (float32: eps = 1.2e-7). A sum of products in
+float32 is off by a few eps times the size of its terms, not of its result: a value near zero
+that came from large terms is as far off as the largest values, hence the floor relative to
+the largest expected value rather than to each one. Values stored as float64 but all exactly
+representable in float32 count as computed in float32.
+
+A hidden case's verdict: its status, and a fixed sentence that names at most a builtin
     exception class."""
     if status == "error" and error is not None and builtin_exception(error.type):
-        return Verdict(status, f"hidden case: your code raised {error.type}")
-    return Verdict(status, HIDDEN_MESSAGES[status])
+        return Verdict(status, say(Msg.HIDDEN_RAISED, type=error.type))
+    return Verdict(status, say(HIDDEN_MESSAGES[status]))
 
 
-def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool) -> Verdict:
-    verdict = _compare(run, expected, rules)
+def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool,
+            entry_point: str = "") -> Verdict:
+    verdict = _compare(run, expected, rules, entry_point)
     return verdict if visible else hidden_verdict(verdict.status, run.error)
 
 
-def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison) -> Verdict:
-    if run.kind == "error":
-        if run.error is None:
-            return Verdict("error", run.detail or "the code raised an exception")
-        return Verdict("error", f"your code raised {describe_error(run.error)}")
-    if run.kind == "timeout":
-        return Verdict("timeout", run.detail or "the case took too long")
-    if run.kind == "memory_limit":
-        if run.error is not None:
-            return Verdict("memory_limit", f"ran out of memory: {describe_error(run.error)}")
-        return Verdict("memory_limit", run.detail or "ran out of memory")
-    if run.kind == "crashed":
-        return Verdict("crashed", run.detail or "the process died")
+def stopped(run: CaseRun, entry_point: str = "") -> str:
+    """Why a case gave no output, in words, from the run's facts."""
+    if run.error is not None:
+        error = describe_error(run.error)
+        return say(Msg.MEMORY_ERROR if run.kind == "memory_limit" else Msg.RAISED, error=error)
+    if run.cause is Cause.MISSING_ENTRY:
+        return say(Msg.MISSING_ENTRY_CASE, entry=entry_point)
+    if run.cause is Cause.SYNTAX_ERROR:
+        return say(Msg.SYNTAX_ERROR_CASE)
+    if run.cause is Cause.PROTOCOL:
+        return say(Msg.PROTOCOL)
+    if run.cause is Cause.NOT_RUN:
+        return say(Msg.NOT_RUN, limit=run.limit_value or 0.0)
+    if run.limit is Limit.CASE_TIME and run.loading:
+        return say(Msg.LOAD_TIME, limit=run.limit_value or 0.0)
+    if run.limit in (Limit.CASE_TIME, Limit.TOTAL_TIME):
+        msg = Msg.CASE_TIME if run.limit is Limit.CASE_TIME else Msg.TOTAL_TIME
+        return say(msg, seconds=run.seconds, limit=run.limit_value or 0.0)
+    if run.limit is Limit.CPU:
+        text = say(Msg.CPU_TIME)
+    elif run.limit is Limit.MEMORY:
+        text = say(Msg.KILLED_FOR_MEMORY)
+    elif run.signal is not None:
+        text = say(Msg.SIGNAL, signal=signal_name(run.signal))
+    elif run.exit_status is not None:
+        text = say(Msg.EXITED, status=run.exit_status)
+    else:
+        text = say({"error": Msg.RAISED_UNKNOWN, "timeout": Msg.TOOK_TOO_LONG,
+                    "memory_limit": Msg.OUT_OF_MEMORY}.get(run.kind, Msg.DIED))
+    return say(Msg.WHILE_LOADING, what=text) if run.loading else text
+
+
+def unusable(run: CaseRun) -> str:
+    """What an invalid output was, in words, from the reason code and its parameters."""
+    params = run.params
+    if run.invalid is Invalid.TYPE:
+        what = say(Msg.INVALID_TYPE, type=params["type"])
+    elif run.invalid is Invalid.NOT_AN_ARRAY:
+        what = say(Msg.INVALID_NOT_AN_ARRAY, error=params["error"])
+    elif run.invalid is Invalid.ELEMENTS:
+        what = say(Msg.INVALID_ELEMENTS,
+                   elements=elements(str(params["kind"]), str(params["dtype"])))
+    elif run.invalid is Invalid.TOO_LARGE:
+        what = say(Msg.INVALID_TOO_LARGE, count=params["count"], limit=params["limit"])
+    elif run.invalid is Invalid.UNREADABLE:
+        what = say(Msg.INVALID_UNREADABLE, reason=params["reason"])
+    else:
+        what = say(Msg.INVALID_UNUSABLE)
+    return say(Msg.INVALID, what=what)
+
+
+def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point: str) -> Verdict:
+    if run.kind in ("error", "timeout", "memory_limit", "crashed"):
+        return Verdict(run.kind, stopped(run, entry_point))
     if run.kind == "invalid":
-        return Verdict("invalid_output",
-                       f"expected a numpy array of numbers, got {run.detail or 'something else'}")
+        return Verdict("invalid_output", unusable(run))
     assert run.array is not None
     got = run.array
     shape = list(got.shape)
     if run.output_type not in rules.accept:
-        wanted = " or ".join("a numpy array" if a == "ndarray" else "nested lists"
-                             for a in rules.accept)
-        given = "nested lists" if run.output_type == "list" else "a numpy array"
-        return Verdict("invalid_output", f"expected {wanted}, got {given}", shape)
+        wanted = join((say(Msg.A_NUMPY_ARRAY if a == "ndarray" else Msg.NESTED_LISTS)
+                       for a in rules.accept), Msg.OR)
+        given = say(Msg.NESTED_LISTS if run.output_type == "list" else Msg.A_NUMPY_ARRAY)
+        return Verdict("invalid_output", say(Msg.NOT_ACCEPTED, wanted=wanted, given=given), shape)
     if got.dtype.kind not in "iuf":
-        return Verdict("invalid_output", f"expected numbers, got an array of dtype {got.dtype}",
-                       shape)
+        return Verdict("invalid_output", say(Msg.NOT_NUMBERS, dtype=got.dtype), shape)
     if got.shape != expected.shape:
-        message = f"expected an array of shape {_shape(expected.shape)}, got {_shape(got.shape)}"
+        message = say(Msg.WRONG_SHAPE, expected=show_shape(expected.shape),
+                      got=show_shape(got.shape))
         if got.ndim != expected.ndim:
-            message += f" ({got.ndim}-D instead of {expected.ndim}-D)"
+            message += say(Msg.WRONG_NDIM, got=got.ndim, expected=expected.ndim)
         return Verdict("wrong_shape", message, shape)
+    allowed = allowed_error(got, expected, rules)
     got = got.astype(np.float64)
     finite = np.isfinite(got)
     if not finite.all():
         nan = int(np.isnan(got).sum())
         inf = int((~finite).sum()) - nan
         first = np.argwhere(~finite)[0]
-        parts = [f"{nan} NaN" if nan else "", f"{inf} infinite" if inf else ""]
+        counts = join(([say(Msg.NAN_COUNT, count=nan)] if nan else [])
+                      + ([say(Msg.INF_COUNT, count=inf)] if inf else []), Msg.AND)
         return Verdict(
             "invalid_output",
-            f"expected finite numbers, got {' and '.join(p for p in parts if p)} "
-            f"value{'s' if nan + inf > 1 else ''}, the first at {_index(first)}",
+            say(Msg.NOT_FINITE_MANY if nan + inf > 1 else Msg.NOT_FINITE_ONE,
+                counts=counts, index=show_index(first)),
             shape,
         )
     with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN are what they mean here
         error = np.abs(got - expected)
         # np.isclose's rule, for a finite ``got``: an infinite or NaN expected value is never met
-        wrong = ~((error <= rules.atol + rules.rtol * np.abs(expected)) & np.isfinite(expected))
+        wrong = ~((error <= allowed) & np.isfinite(expected))
     max_error = float(error.max()) if error.size else 0.0
     if not wrong.any():
-        return Verdict("passed", f"all {got.size} values match", shape, max_error)
+        return Verdict("passed", say(Msg.PASSED, count=got.size), shape, max_error)
     flat = int(np.argmax(np.where(wrong, error, -1.0)))
     worst = tuple(int(i) for i in np.unravel_index(flat, got.shape))
     count = int(wrong.sum())
+    want_text, got_text = pair(float(expected[worst]), float(got[worst]))
     message = (
-        f"{count} of {got.size} values ({100 * count / got.size:.0f}%) differ from the expected "
-        f"ones; the largest error is {max_error:.4g}, at {_index(worst)}: "
-        f"expected {float(expected[worst]):.4g}, got {float(got[worst]):.4g}\n"
-        + excerpt(expected, got, worst)
+        say(Msg.WRONG_VALUES, count=count, size=got.size, percent=100 * count / got.size,
+            max_error=max_error, index=show_index(worst), expected=want_text, got=got_text)
+        + "\n" + excerpt(expected, got, worst)
     )
     return Verdict("wrong_values", message, shape, max_error)
 
@@ -148,20 +233,21 @@ def excerpt(expected: np.ndarray, got: np.ndarray, center: tuple[int, ...], radi
         slice(max(0, int(c) - radius), min(n, int(c) + radius + 1))
         for c, n in zip(center, expected.shape, strict=True)
     )
-    start = _index(s.start for s in window)
+    start = show_index(s.start for s in window)
 
     def show(a: np.ndarray) -> str:
         return np.array2string(a[window], precision=3, suppress_small=True, floatmode="fixed")
 
-    return f"expected, from {start}:\n{show(expected)}\ngot:\n{show(got)}"
+    return say(Msg.EXCERPT, start=start, expected=show(expected), got=show(got))
 
 
 def matches(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> bool:
     """Whether an output equals a mistake model's output within tolerance."""
     if got.shape != candidate.shape or got.dtype.kind not in "iuf":
         return False
+    allowed = allowed_error(got, candidate, rules)
     got = got.astype(np.float64)
-    return bool(
-        np.isfinite(got).all()
-        and np.allclose(got, candidate, rtol=rules.rtol, atol=rules.atol)
-    )
+    if not np.isfinite(got).all():
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.all((np.abs(got - candidate) <= allowed) & np.isfinite(candidate)))

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import ast
+import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from grader.compare import compare, describe_error, matches
+from grader.compare import compare, describe_error, matches, precision
+from grader.diagnose import CaseOutcome, diagnose, square_only
 from grader.exercises import Exercise
 from grader.inputs import case_arguments, new_seed
+from grader.messages import Msg, say
 from grader.report import CaseReport, Finding, Report
-from grader.sandbox.base import CaseInput, CaseRun, Job, RunLimits, Runner, redact
+from grader.sandbox.base import CaseInput, CaseRun, Cause, Job, RunLimits, Runner, redact
 from grader.spec import ExerciseSpec
 
-WITHHELD = "[output printed while hidden cases ran is not shown]"
+WITHHELD = say(Msg.WITHHELD)
 
 
 def syntax_finding(source: str) -> Finding | None:
@@ -24,16 +27,16 @@ def syntax_finding(source: str) -> Finding | None:
         ast.parse(source, filename="submission.py")
     except SyntaxError as error:
         line = error.lineno or 0
-        message = f"SyntaxError: {error.msg}"
+        message = say(Msg.SYNTAX_ERROR, msg=error.msg)
         if line:
-            message += f" (line {line})"
+            message = say(Msg.SYNTAX_ERROR_LINE, msg=error.msg, line=line)
             text = (error.text or "").rstrip("\n")
             if text:
                 caret = " " * max((error.offset or 1) - 1, 0) + "^"
                 message += f"\n    {text}\n    {caret}"
         return Finding(code="syntax_error", message=message)
     except (ValueError, RecursionError, MemoryError) as error:
-        return Finding(code="syntax_error", message=f"the source cannot be parsed: {error}")
+        return Finding(code="syntax_error", message=say(Msg.UNPARSABLE, error=error))
     return None
 
 
@@ -64,7 +67,7 @@ def grade(
     syntax = syntax_finding(source)
     if syntax is not None:
         findings.append(syntax)
-        runs = [CaseRun(kind="error", detail="the submission has a syntax error")] * len(arguments)
+        runs = [CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in arguments]
         stdout = stderr = ""
     else:
         limits = spec.limits
@@ -87,21 +90,23 @@ def grade(
         if result.load_error is not None:
             findings.append(Finding(
                 code="load_error",
-                message=f"loading your file raised {describe_error(result.load_error)}",
+                message=say(Msg.LOAD_ERROR, error=describe_error(result.load_error)),
             ))
         if result.missing_entry is not None:
-            found = ", ".join(result.missing_entry) or "none"
+            found = ", ".join(result.missing_entry) or say(Msg.NONE_FOUND)
             findings.append(Finding(
                 code="missing_entry_point",
-                message=f"no function named {spec.entry_point!r} was defined; "
-                f"functions found: {found}",
+                message=say(Msg.MISSING_ENTRY, entry=spec.entry_point, found=found),
             ))
 
     cases: list[CaseReport] = []
     mistakes: dict[str, list[str]] = {}
+    structural: dict[str, tuple[str, list[str]]] = {}  # code -> (message, visible cases)
+    outcomes: list[CaseOutcome] = []  # of the visible cases
     mutated: list[str] = []
+    low_precision: dict[str, list[str]] = {}  # dtype name -> visible cases computed in it
     for case, args, want, run in zip(spec.cases, arguments, expected, runs, strict=True):
-        verdict = compare(run, want, spec.compare, case.visible)
+        verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
         passed = verdict.status == "passed"
         if not case.visible:
             # Only what the spec and the status say: the rest of the run is the learner's.
@@ -123,9 +128,23 @@ def grade(
             mistake = _diagnose(exercise, run.array, args)
             if mistake is not None:
                 mistakes.setdefault(mistake, []).append(case.name)
-                message += f"\nThis output matches the known mistake {mistake!r} (see diagnosis)."
+                message += "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
+            else:
+                shape_of = diagnose(run.array, want, args)
+                if shape_of is not None:
+                    mistake = shape_of.code
+                    structural.setdefault(shape_of.code, (shape_of.message, []))[1].append(
+                        case.name)
+                    message += "\n" + shape_of.message
+        outcomes.append(CaseOutcome(
+            case.name, tuple(args[0].shape), tuple(want.shape),
+            tuple(run.array.shape) if run.array is not None else None, passed))
         if run.mutated:
             mutated.append(case.name)
+        if run.array is not None and verdict.status == "passed":
+            kind = precision(run.array)
+            if kind.kind == "f" and kind.itemsize < 8:
+                low_precision.setdefault(kind.name, []).append(case.name)
         cases.append(CaseReport(
             name=case.name,
             passed=passed,
@@ -142,16 +161,23 @@ def grade(
             duration_ms=round(run.seconds * 1000, 3),
         ))
     for code, names in mistakes.items():
-        hint = next(m.hint for m in spec.mistakes if m.code == code)
-        findings.append(Finding(code=code, message=hint, cases=names, severity="mistake"))
+        findings.append(Finding(code=code, message=mistake_hint(spec, code), cases=names,
+                                severity="mistake"))
+    for code, (message, names) in structural.items():
+        findings.append(Finding(code=code, message=message, cases=names, severity="mistake"))
+    square = square_only(outcomes)
+    if square is not None:
+        findings.append(Finding(code=square.code, message=square.message,
+                                cases=[c.name for c in outcomes], severity="mistake"))
     if mutated:
         findings.append(Finding(
             code="modifies_input",
-            message="your function changes its input arrays in place; callers will not "
-            "expect that (work on a copy)",
+            message=say(Msg.MODIFIES_INPUT),
             cases=mutated,
             severity="warning",
         ))
+    for name, names in low_precision.items():
+        findings.append(precision_finding(np.dtype(name), names))
     score = sum(c.points for c in cases)
     return Report(
         exercise_id=spec.id,
@@ -167,12 +193,56 @@ def grade(
     )
 
 
+def precision_finding(kind: np.dtype, cases: list[str]) -> Finding:
+    """That the output was computed in a float shorter than float64, and what it costs."""
+    eps = float(np.finfo(kind).eps)
+    digits = round(-math.log10(eps))
+    message = say(Msg.FLOAT32, digits=digits, eps=eps) if kind == np.float32 \
+        else say(Msg.LOW_PRECISION, dtype=kind.name, digits=digits, eps=eps)
+    return Finding(code=f"computed_in_{kind.name}", message=message, cases=cases,
+                   severity="info")
+
+
+def mistake_models(exercise: Exercise) -> list[tuple[str, Callable[..., np.ndarray]]]:
+    """Every known mistake, and every pair of mistakes of different stages, as a function of
+    the arguments: (code, model). Single mistakes come first, in the spec's order."""
+    stages = {m.code: m.stage for m in exercise.spec.mistakes}
+    functions = exercise.mistakes
+
+    def composed(codes: tuple[str, ...]) -> Callable[..., np.ndarray]:
+        def run(*args: np.ndarray) -> np.ndarray:
+            by_stage = {stages[c]: functions[c] for c in codes}
+            if "input" in by_stage:
+                args = tuple(by_stage["input"](*args))
+            output = by_stage.get("model", exercise.reference)(*args)
+            if "output" in by_stage:
+                output = by_stage["output"](np.asarray(output, dtype=np.float64))
+            return np.asarray(output, dtype=np.float64)
+        return run
+
+    codes = list(functions)
+    singles: list[tuple[str, ...]] = [(code,) for code in codes]
+    pairs: list[tuple[str, ...]] = [(a, b) for i, a in enumerate(codes) for b in codes[i + 1:]
+             if stages[a] != stages[b]]
+    order = {"input": 0, "model": 1, "output": 2}
+    pairs = [tuple(sorted(p, key=lambda c: order[stages[c]])) for p in pairs]
+    return [("+".join(c), composed(c)) for c in singles + pairs]
+
+
+def mistake_hint(spec: ExerciseSpec, code: str) -> str:
+    hints = {m.code: m.hint for m in spec.mistakes}
+    parts = code.split("+")
+    if len(parts) == 1:
+        return hints[code]
+    return say(Msg.COMBINED_MISTAKES, first=hints[parts[0]], second=hints[parts[1]])
+
+
 def _diagnose(
     exercise: Exercise, got: np.ndarray, args: tuple[np.ndarray, ...]
 ) -> str | None:
-    for code, function in exercise.mistakes.items():
+    for code, model in mistake_models(exercise):
         try:
-            candidate = _call_trusted(function, args)
+            candidate = _call_trusted(model, args)
         except ValueError:
             continue  # a mistake model that does not apply to these inputs
         if matches(got, candidate, exercise.spec.compare):

@@ -24,7 +24,7 @@ class Finding(BaseModel):
     code: str
     message: str
     cases: list[str] = Field(default_factory=list)
-    severity: Literal["error", "warning", "mistake"] = "error"
+    severity: Literal["error", "warning", "mistake", "info"] = "error"
 
 
 class CaseReport(BaseModel):

@@ -82,9 +82,16 @@ class Limits(_Strict):
 
 
 class Mistake(_Strict):
+    """A known mistake, as a trusted model of it. By ``stage``, ``function`` is: a whole wrong
+    solution (``model``: the arguments -> an output); a change to the arguments before a
+    solution runs (``input``: the arguments -> a tuple of arguments); or a change to a
+    solution's output (``output``: an output -> an output). Mistakes of different stages are
+    also tried in pairs, input then model then output, with the reference as the model."""
+
     code: str = Field(pattern=IDENT)
     function: str = Field(pattern=FUNCTION_REF)
     hint: str = Field(min_length=1)
+    stage: Literal["input", "model", "output"] = "model"
 
 
 class Sample(_Strict):

@@ -41,3 +41,41 @@ def full_padding(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 def transposed_output(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """The right values, with rows and columns swapped."""
     return conv(image, kernel).T
+
+
+# Stages of mistakes that combine (see the spec's ``stage``): a change to the arguments, a
+# change to the output.
+
+
+def flip_kernel(image: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True convolution's kernel, flipped on both axes."""
+    return image, np.asarray(kernel)[::-1, ::-1]
+
+
+def truncate(output: np.ndarray) -> np.ndarray:
+    """Every value's fraction dropped, as an integer array does."""
+    return np.trunc(output)
+
+
+def transpose(output: np.ndarray) -> np.ndarray:
+    return np.asarray(output).T
+
+
+def circular(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """The FFT route left uncropped: a circular cross-correlation of the image's shape, where
+    windows past the last row or column wrap to the first ones."""
+    image = np.asarray(image, dtype=np.float64)
+    kh, kw = np.shape(kernel)
+    wrapped = np.pad(image, [(0, kh - 1), (0, kw - 1)], mode="wrap")
+    return conv(wrapped, kernel)
+
+
+def wrapped_indices(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Windows centred on each output index, image[i - 1 + a, j - 1 + b]: index -1 wraps to
+    the last row or column (Python's negative indices, or an FFT result cropped at the
+    centre). The valid shape, its first row and column wrong, the rest moved by one."""
+    image = np.asarray(image, dtype=np.float64)
+    kh, kw = np.shape(kernel)
+    h, w = image.shape
+    rolled = np.roll(image, (kh // 2, kw // 2), axis=(0, 1))
+    return conv(rolled, kernel)[: h - kh + 1, : w - kw + 1]

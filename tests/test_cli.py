@@ -91,11 +91,11 @@ def validate_modified(tmp_path: Path, old: str, new: str) -> subprocess.Complete
 
 
 def test_validate_catches_a_mistake_model_that_is_really_the_reference(tmp_path: Path) -> None:
-    done = validate_modified(tmp_path, 'function = "conv2d:flipped_kernel"',
+    done = validate_modified(tmp_path, 'function = "conv2d:same_padding"',
                              'function = "conv2d:conv"')
     assert done.returncode == 1
-    assert "mistake 'flipped_kernel' passes every case" in done.stdout
-    assert "sample conv2d/flipped_kernel.py is not diagnosed as 'flipped_kernel'" in done.stdout
+    assert "mistake 'same_padding' passes every case" in done.stdout
+    assert "sample conv2d/same_padding.py is not diagnosed as 'same_padding'" in done.stdout
 
 
 def test_validate_reports_a_reference_that_fails_on_the_spec_s_shapes(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from grader.compare import HIDDEN_MESSAGES, Verdict, compare, matches
-from grader.sandbox.base import CaseRun, LearnerError
+from grader.compare import HIDDEN_MESSAGES, Verdict, compare, matches, precision
+from grader.messages import say
+from grader.sandbox.base import CaseRun, Invalid, LearnerError, Limit
 from grader.spec import Comparison
 
 RULES = Comparison(rtol=1e-6, atol=1e-9)
@@ -65,12 +66,12 @@ def test_hidden_case_says_only_its_status() -> None:
     got = EXPECTED.copy()
     got[2, 4] += 5.0
     verdict = compare(output(got), EXPECTED, RULES, visible=False)
-    assert verdict == Verdict("wrong_values", HIDDEN_MESSAGES["wrong_values"])
+    assert verdict == Verdict("wrong_values", say(HIDDEN_MESSAGES["wrong_values"]))
 
 
 def test_hidden_wrong_shape_shows_no_shape() -> None:
     verdict = compare(output(np.zeros((8, 8))), EXPECTED, RULES, visible=False)
-    assert verdict == Verdict("wrong_shape", HIDDEN_MESSAGES["wrong_shape"])
+    assert verdict == Verdict("wrong_shape", say(HIDDEN_MESSAGES["wrong_shape"]))
 
 
 @pytest.mark.parametrize("name", ["ValueError", "ZeroDivisionError", "KeyboardInterrupt",
@@ -114,10 +115,11 @@ def test_child_reported_failures_map_to_their_status() -> None:
     error = LearnerError("ValueError", "bad shape", line=4, text="out[0] = image[0]")
     cases = {
         "error": CaseRun(kind="error", error=error),
-        "timeout": CaseRun(kind="timeout", detail="stopped after 2.0 s"),
-        "memory_limit": CaseRun(kind="memory_limit", detail="killed"),
-        "crashed": CaseRun(kind="crashed", detail="segfault"),
-        "invalid_output": CaseRun(kind="invalid", detail="a NoneType"),
+        "timeout": CaseRun(kind="timeout", limit=Limit.CASE_TIME, limit_value=2.0, seconds=2.0),
+        "memory_limit": CaseRun(kind="memory_limit", limit=Limit.MEMORY, signal=9),
+        "crashed": CaseRun(kind="crashed", signal=11),
+        "invalid_output": CaseRun(kind="invalid", invalid=Invalid.TYPE,
+                                  params={"type": "NoneType"}),
     }
     for status, run in cases.items():
         assert compare(run, EXPECTED, RULES, visible=True).status == status
@@ -155,3 +157,54 @@ def test_a_case_passes_exactly_when_numpy_isclose_says_every_value_is_close(
     assert (verdict.status == "passed") == bool(close.all())
     if not close.all():
         assert verdict.message.startswith(f"{int((~close).sum())} of 12 values")
+
+
+def float32_conv(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    windows = sliding_window_view(image.astype(np.float32), (3, 3))
+    return np.einsum("ijkl,kl->ij", windows, kernel.astype(np.float32))
+
+
+def test_a_correct_float32_output_passes_under_the_spec_s_float64_tolerances() -> None:
+    rng = np.random.default_rng(3)
+    for shape in [(8, 8), (12, 10), (40, 40)]:
+        image, kernel = rng.normal(size=shape), rng.normal(size=(3, 3))
+        got = float32_conv(image, kernel)
+        want = np.einsum("ijkl,kl->ij",
+                         np.lib.stride_tricks.sliding_window_view(image, (3, 3)), kernel)
+        assert not np.allclose(got, want, rtol=RULES.rtol, atol=RULES.atol)  # float64's rule
+        assert compare(output(got), want, RULES, visible=True).status == "passed"
+        as_float64 = output(got.astype(np.float64))  # float32 values in a float64 array
+        assert compare(as_float64, want, RULES, visible=True).status == "passed"
+
+
+def test_a_float32_output_that_is_wrong_still_fails() -> None:
+    got = (EXPECTED + 1e-3).astype(np.float32)
+    verdict = compare(output(got), EXPECTED, RULES, visible=True)
+    assert verdict.status == "wrong_values"
+
+
+def test_float32_tolerance_follows_the_largest_expected_value() -> None:
+    """Near zero, a float32 sum is as far off as its largest terms: 1e-3 off at 1e-3 passes
+    next to a 1000, not next to a 1."""
+    got = np.array([1000.0, 2e-3], dtype=np.float32)
+    assert compare(output(got), np.array([1000.0, 1e-3]), RULES, True).status == "passed"
+    assert compare(output(got / 1000), np.array([1.0, 1e-6]), RULES, True).status == "passed"
+    small = np.array([1.0, 2e-3], dtype=np.float32)
+    assert compare(output(small), np.array([1.0, 1e-3]), RULES, True).status == "wrong_values"
+    assert precision(small.astype(np.float64)) == np.float32
+
+
+def test_float64_output_keeps_the_spec_s_tolerances() -> None:
+    got = EXPECTED * (1 + 1e-5) + np.pi * 1e-9  # not float32 values
+    assert precision(got) == np.float64
+    assert compare(output(got), EXPECTED, RULES, visible=True).status == "wrong_values"
+
+
+def test_expected_and_got_values_are_shown_with_enough_digits_to_differ() -> None:
+    got = EXPECTED.copy()
+    got[1, 1] *= 1 + 1e-5  # the same to 4 significant digits
+    message = compare(output(got), EXPECTED, RULES, visible=True).message
+    first = message.splitlines()[0]
+    assert "expected 1, got 1.00001" in first

@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.sandbox import frames
+from grader.sandbox.base import CHILD_INVALID, INVALID_PARAMS, Invalid
+from tests.conftest import ROOT
 
 
 def decode_all(data: bytes, max_body: int = 1 << 20) -> list[tuple[dict, bytes]]:
@@ -148,3 +150,47 @@ def test_any_byte_stream_is_frames_or_a_frame_error(chunks: list[bytes], head: b
                 assert isinstance(header, dict)
     except frames.FrameError:
         pass
+
+
+@settings(max_examples=400, deadline=None)
+@given(why=st.sampled_from([*CHILD_INVALID, "unreadable", "unusable", "nonsense"]) | JSON,
+       params=st.dictionaries(st.sampled_from(["type", "error", "kind", "dtype", "count",
+                                               "limit", "reason"]), JSON, max_size=4) | JSON)
+def test_a_child_s_reason_for_an_unusable_output_is_a_known_code_with_typed_parameters(
+        why: object, params: object) -> None:
+    from grader.compare import unusable
+    from grader.sandbox.conversation import case_run
+
+    run = case_run(({"type": "invalid", "index": 0, "why": why, "params": params}, b""), 0, 64)
+    assert run.kind == "invalid" and run.invalid is not None
+    assert run.invalid in CHILD_INVALID or run.invalid is Invalid.UNUSABLE
+    expected = INVALID_PARAMS[run.invalid]
+    assert set(run.params) == set(expected)
+    assert all(type(run.params[name]) is kind for name, kind in expected.items())
+    assert unusable(run).startswith("expected a numpy array of numbers, got ")
+
+
+@pytest.mark.parametrize(("output", "why", "params"), [
+    (None, "type", {"type": "NoneType"}),
+    ([[1.0], [1.0, 2.0]], "not_an_array", {"error": "ValueError"}),
+    (np.array(["a"]), "elements", {"kind": "U", "dtype": "<U1"}),
+])
+def test_the_child_reports_why_an_output_is_unusable_as_a_code_and_parameters(
+        output: object, why: str, params: dict) -> None:
+    from grader.sandbox.child import _convert
+
+    _, array, code, facts = _convert(output)
+    assert array is None and (code, facts) == (why, params)
+    assert Invalid(code) in CHILD_INVALID and set(facts) == set(INVALID_PARAMS[Invalid(code)])
+
+
+def test_a_child_s_text_in_a_parameter_is_redacted_and_cut_short() -> None:
+    from grader.sandbox.conversation import case_run
+
+    secret_path = str(ROOT)
+    header = {"type": "invalid", "index": 0, "why": "type",
+              "params": {"type": f"{secret_path}/x" + "y" * 100}}
+    run = case_run((header, b""), 0, 64)
+    assert run.invalid is Invalid.TYPE
+    assert secret_path not in str(run.params["type"])
+    assert len(str(run.params["type"])) <= 60

@@ -14,8 +14,9 @@ from grader.compare import HIDDEN_MESSAGES
 from grader.exercises import Exercise
 from grader.grade import grade, syntax_finding
 from grader.inputs import case_arguments
+from grader.messages import say
 from grader.report import Report
-from grader.sandbox.base import CaseRun, Job, LearnerError, Runner, RunResult
+from grader.sandbox.base import CaseRun, Invalid, Job, LearnerError, Limit, Runner, RunResult
 from grader.sandbox.fake import FakeRunner
 from tests.conftest import HIDDEN_SECRET
 
@@ -157,7 +158,8 @@ class ScriptedRunner:
         pass
 
 
-FIXED_MESSAGES = {*HIDDEN_MESSAGES.values(), "hidden case: your code raised ValueError"}
+FIXED_MESSAGES = {*(say(m) for m in HIDDEN_MESSAGES.values()),
+                  "hidden case: your code raised ValueError"}
 
 
 def leaky_error(type_name: str) -> LearnerError:
@@ -173,22 +175,28 @@ def wrong_values(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 # Each as the sandbox could report it, with the learner's text and numbers in every field.
 HOSTILE_RUNS: dict[str, Callable[..., CaseRun]] = {
     "an exception of the learner's own class": lambda i, k: CaseRun(
-        kind="error", error=leaky_error(SECRET), detail=SECRET, seconds=NUMBER / 1000),
+        kind="error", error=leaky_error(SECRET), seconds=NUMBER / 1000),
     "a builtin exception with a message": lambda i, k: CaseRun(
         kind="error", error=leaky_error("ValueError"), seconds=NUMBER / 1000),
     "a MemoryError of the learner's own": lambda i, k: CaseRun(
         kind="memory_limit", error=leaky_error(f"{SECRET}MemoryError")),
-    "a memory kill": lambda i, k: CaseRun(kind="memory_limit", detail=SECRET),
+    "a memory kill": lambda i, k: CaseRun(kind="memory_limit", limit=Limit.MEMORY, signal=9,
+                                          seconds=NUMBER / 1000),
     "a timeout": lambda i, k: CaseRun(
-        kind="timeout", detail=f"stopped after {NUMBER} s: {SECRET}", seconds=NUMBER / 1000),
-    "an exit status": lambda i, k: CaseRun(
-        kind="crashed",
-        detail=f"the process exited with status {NUMBER} before returning a result"),
-    "a signal": lambda i, k: CaseRun(kind="crashed", detail=f"the process died of {SECRET}"),
+        kind="timeout", limit=Limit.CASE_TIME, limit_value=NUMBER, seconds=NUMBER / 1000),
+    "an exit status": lambda i, k: CaseRun(kind="crashed", exit_status=NUMBER),
+    "a signal": lambda i, k: CaseRun(kind="crashed", signal=NUMBER),
     "an output type name": lambda i, k: CaseRun(
-        kind="invalid", detail=f"got a {SECRET}", output_type=SECRET, mutated=True),
+        kind="invalid", invalid=Invalid.TYPE, params={"type": SECRET}, output_type=SECRET,
+        mutated=True),
+    "nested lists that are not an array": lambda i, k: CaseRun(
+        kind="invalid", invalid=Invalid.NOT_AN_ARRAY, params={"error": SECRET}),
+    "an array of odd elements": lambda i, k: CaseRun(
+        kind="invalid", invalid=Invalid.ELEMENTS, params={"kind": SECRET, "dtype": SECRET}),
+    "a too large output": lambda i, k: CaseRun(
+        kind="invalid", invalid=Invalid.TOO_LARGE, params={"count": NUMBER, "limit": NUMBER}),
     "an unreadable output": lambda i, k: CaseRun(
-        kind="invalid", detail=f"the output could not be read: {SECRET}"),
+        kind="invalid", invalid=Invalid.UNREADABLE, params={"reason": SECRET}),
     "an output shape": lambda i, k: CaseRun(
         kind="output", array=np.zeros((3, NUMBER)), output_type="ndarray", mutated=True),
     "the values of an output": lambda i, k: CaseRun(
@@ -249,7 +257,7 @@ def test_a_hidden_case_reports_its_status_points_and_the_spec_s_shapes_only(
 def test_a_hidden_case_s_message_is_fixed_by_its_status(conv2d: Exercise, status: str,
                                                          hostile: str) -> None:
     case = graded(conv2d, ScriptedRunner(HOSTILE_RUNS[hostile])).cases[3]
-    assert (case.status, case.message) == (status, HIDDEN_MESSAGES[status])
+    assert (case.status, case.message) == (status, say(HIDDEN_MESSAGES[status]))
 
 
 def test_a_hidden_case_names_a_builtin_exception_and_nothing_of_what_it_said(
@@ -274,7 +282,7 @@ def test_a_hidden_input_put_in_an_exception_stays_out_of_the_report(conv2d: Exer
         corner = repr(float(image[0, 0]))
         assert (f"image starts with {corner}" in case.message) is case.visible
         assert (corner in text) is case.visible
-    assert [c.message for c in report.cases[2:]] == [HIDDEN_MESSAGES["error"]] * 2
+    assert [c.message for c in report.cases[2:]] == [say(HIDDEN_MESSAGES["error"])] * 2
 
 
 def test_visible_cases_keep_their_full_feedback(conv2d: Exercise) -> None:

@@ -169,3 +169,56 @@ def test_the_second_exercise_grades_in_the_sandbox(catalog, grade_file) -> None:
     assert grade_file("maxpool2d/correct", exercise=pool).passed
     report = grade_file("maxpool2d/stride_one", exercise=pool)
     assert [f.code for f in report.diagnosis] == ["stride_one"]
+
+
+@pytest.mark.parametrize("name", ["float32_correct", "float32_in_float64"])
+def test_a_correct_float32_solution_passes_with_a_note_on_precision(grade_file, name) -> None:
+    report = grade_file(name)
+    assert report.passed and statuses(report) == ["passed"] * 4
+    [finding] = report.diagnosis
+    assert (finding.code, finding.severity) == ("computed_in_float32", "info")
+    assert "about 7 significant digits" in finding.message
+    assert finding.cases == ["square 8x8", "tall 12x10"]  # the visible cases only
+
+
+def test_a_float64_solution_gets_no_note_on_precision(grade_file) -> None:
+    assert grade_file("conv2d/correct_numpy").diagnosis == []
+
+
+# name -> (the diagnosis on the visible cases, a fragment of its message)
+DIAGNOSES = {
+    "zero_ring": ("valid_in_zero_ring", "inside a border of zeros 1 wide"),
+    "top_left_corner": ("valid_in_corner", "top-left (6, 6) corner of an array of shape (8, 8)"),
+    "flipped_same_padding": ("flipped_kernel+same_padding", "two mistakes at once"),
+    "same_padding_int": ("same_padding+integer_truncation", "lost its fraction"),
+    "int_truncation": ("integer_truncation", "lost its fraction"),
+    "last_row_missing": ("missing_edge", "misses its last row and column"),
+    "normalised_kernel": ("scaled_output", "times 0.111111 = 1/9"),
+    "shifted_rows": ("shifted_by_one", "moved by one row"),
+    "fft_circular": ("circular", "wrap around"),
+    "negative_indices": ("wrapped_indices", "index -1 wraps"),
+}
+
+
+@pytest.mark.parametrize("name", DIAGNOSES)
+def test_a_learner_s_bug_is_diagnosed_on_the_visible_cases(grade_file, name) -> None:
+    code, fragment = DIAGNOSES[name]
+    report = grade_file(name)
+    assert report.score == 0
+    assert [c.mistake for c in report.cases] == [code, code, None, None]
+    [finding] = report.diagnosis
+    assert (finding.code, finding.cases) == (code, ["square 8x8", "tall 12x10"])
+    assert fragment in finding.message
+
+
+def test_a_solution_right_on_square_images_only_is_told_so(grade_file) -> None:
+    report = grade_file("square_only")
+    assert statuses(report) == ["passed", "wrong_shape", "passed", "wrong_shape"]
+    # the tall case's output also holds the right values, in its left part
+    assert [f.code for f in report.diagnosis] == ["valid_in_corner", "square_inputs_only"]
+    finding = report.diagnosis[1]
+    assert "right on square inputs (square 8x8) but not on the others (tall 12x10)" in \
+        finding.message
+    assert "in tall 12x10, your output has shape (10, 10) where (10, 8) was expected: one " \
+        "dimension used for both" in finding.message
+    assert "10x10" not in finding.message and "12x8" not in finding.message  # hidden cases

@@ -24,14 +24,23 @@ def test_conv2d_mistake_models_are_what_they_say(catalog: Catalog) -> None:
     rng = np.random.default_rng(2)
     image, kernel = rng.normal(size=(12, 10)), rng.normal(size=(3, 3))
     m = catalog.get("conv2d").mistakes
-    np.testing.assert_allclose(m["flipped_kernel"](image, kernel),
+    np.testing.assert_allclose(correlate2d(*m["flipped_kernel"](image, kernel), mode="valid"),
                                convolve2d(image, kernel, mode="valid"))
     np.testing.assert_allclose(m["same_padding"](image, kernel),
                                correlate2d(image, kernel, mode="same"))
     np.testing.assert_allclose(m["full_padding"](image, kernel),
                                correlate2d(image, kernel, mode="full"))
-    np.testing.assert_allclose(m["transposed_output"](image, kernel),
-                               correlate2d(image, kernel, mode="valid").T)
+    valid = correlate2d(image, kernel, mode="valid")
+    np.testing.assert_allclose(m["transposed_output"](valid), valid.T)
+    np.testing.assert_array_equal(m["integer_truncation"](np.array([1.7, -1.7])), [1.0, -1.0])
+    np.testing.assert_allclose(m["circular"](image, kernel),
+                               correlate2d(np.pad(image, [(0, 2), (0, 2)], mode="wrap"), kernel,
+                                           mode="valid"))
+    wrapped = m["wrapped_indices"](image, kernel)
+    np.testing.assert_allclose(wrapped[1:, 1:], valid[:-1, :-1])
+    h, w = image.shape
+    np.testing.assert_allclose(wrapped[0, 0], sum(
+        image[(a - 1) % h, (b - 1) % w] * kernel[a, b] for a in range(3) for b in range(3)))
 
 
 @pytest.mark.parametrize("shape", [(6, 6), (8, 12), (9, 7)])

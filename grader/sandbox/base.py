@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -101,15 +102,67 @@ class LearnerError:
         )
 
 
+class Limit(StrEnum):
+    """The limit that stopped a run."""
+
+    CASE_TIME = "case_time"  # the case's wall-clock time
+    TOTAL_TIME = "total_time"  # the submission's wall-clock time, all cases together
+    CPU = "cpu"  # the process's CPU time (SIGXCPU)
+    MEMORY = "memory"  # the process's memory (SIGKILL, or a MemoryError)
+
+
+class Invalid(StrEnum):
+    """Why an output cannot be compared; each code has the parameters in INVALID_PARAMS."""
+
+    TYPE = "type"  # not an array or nested lists: {type}
+    NOT_AN_ARRAY = "not_an_array"  # nested lists that do not form an array: {error}
+    ELEMENTS = "elements"  # an array of other things than numbers: {kind, dtype}
+    TOO_LARGE = "too_large"  # more elements than allowed: {count, limit}
+    UNREADABLE = "unreadable"  # the result frame could not be parsed: {reason}
+    UNUSABLE = "unusable"  # the child's reason was not one of these
+
+
+# Parameters of each reason, with their types; codes the child may send are the keys of
+# CHILD_INVALID (the parent decides UNREADABLE and UNUSABLE itself).
+INVALID_PARAMS: dict[Invalid, dict[str, type]] = {
+    Invalid.TYPE: {"type": str},
+    Invalid.NOT_AN_ARRAY: {"error": str},
+    Invalid.ELEMENTS: {"kind": str, "dtype": str},
+    Invalid.TOO_LARGE: {"count": int, "limit": int},
+    Invalid.UNREADABLE: {"reason": str},
+    Invalid.UNUSABLE: {},
+}
+CHILD_INVALID = frozenset({Invalid.TYPE, Invalid.NOT_AN_ARRAY, Invalid.ELEMENTS,
+                           Invalid.TOO_LARGE})
+
+
+class Cause(StrEnum):
+    """What ended a case that gave no output, where the kind and the other facts do not say."""
+
+    MISSING_ENTRY = "missing_entry"  # the entry point was not defined
+    SYNTAX_ERROR = "syntax_error"  # the source does not parse (found by the grader)
+    PROTOCOL = "protocol"  # the child wrote what is not an answer to the grader's channel
+    NOT_RUN = "not_run"  # the total time was used up before the case started
+
+
 @dataclass
 class CaseRun:
+    """What happened in one case, as facts; the grader chooses the words."""
+
     kind: CaseKind
     array: np.ndarray | None = None
     output_type: str | None = None
-    detail: str = ""
     error: LearnerError | None = None
     mutated: bool = False
     seconds: float = 0.0
+    limit: Limit | None = None  # timeout, memory_limit: the limit that stopped it
+    limit_value: float | None = None  # that limit, in seconds (time limits)
+    signal: int | None = None  # the signal that ended the process
+    exit_status: int | None = None  # the status the process exited with, unasked
+    loading: bool = False  # it happened while the module was loading
+    cause: Cause | None = None
+    invalid: Invalid | None = None  # invalid: why the output cannot be used
+    params: dict[str, str | int] = field(default_factory=dict)  # the reason's parameters
 
 
 @dataclass

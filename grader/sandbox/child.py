@@ -96,8 +96,10 @@ def _defined_callables(namespace: dict[str, Any]) -> list[str]:
     )[:20]
 
 
-def _convert(output: object) -> tuple[str, np.ndarray | None, str]:
-    """(accepted type, array, description). The array is None when the output is unusable."""
+def _convert(output: object) -> tuple[str, np.ndarray | None, str, dict[str, Any]]:
+    """(accepted type, array, why, parameters). The array is None when the output is unusable;
+    then ``why`` is a reason code of ``grader.sandbox.base.Invalid`` (this module imports none
+    of the grader but frames, so the codes are spelled here) with its parameters."""
     if isinstance(output, np.ndarray):
         kind = "ndarray"
         array = np.asarray(output).view(np.ndarray)
@@ -106,16 +108,14 @@ def _convert(output: object) -> tuple[str, np.ndarray | None, str]:
         try:
             array = np.array(output)
         except (ValueError, TypeError, RecursionError, MemoryError) as error:
-            return kind, None, f"nested lists that do not form an array ({type(error).__name__})"
+            return kind, None, "not_an_array", {"error": type(error).__name__}
     else:
-        return type(output).__name__[:60], None, f"a {type(output).__name__[:60]}"
+        return type(output).__name__[:60], None, "type", {"type": type(output).__name__[:60]}
     if array.dtype.kind in "iuf" and not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
     if array.dtype.kind not in "iuf":
-        what = {"b": "booleans", "c": "complex numbers", "O": "Python objects",
-                "U": "strings", "S": "bytes"}.get(array.dtype.kind, f"dtype {array.dtype}")
-        return kind, None, f"an array of {what}"
-    return kind, array, ""
+        return kind, None, "elements", {"kind": array.dtype.kind, "dtype": str(array.dtype)[:60]}
+    return kind, array, "", {}
 
 
 _WARM_UP = """
@@ -169,16 +169,17 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
         for a, o in zip(args, originals, strict=True)
     )
     try:
-        kind, converted, why = _convert(output)
+        kind, converted, why, params = _convert(output)
     except BaseException as error:  # noqa: BLE001 - conversion runs learner hooks
         return [frames.encode({"type": "error", "index": index,
                                "error": describe(error, lines)})]
     if converted is not None and converted.size > max_elements:
-        why = f"an array of {converted.size} elements, more than the {max_elements} allowed"
+        why, params = "too_large", {"count": int(converted.size), "limit": max_elements}
         converted = None
     if converted is None:
         return [frames.encode({"type": "invalid", "index": index, "output_type": kind,
-                               "why": why, "mutated": mutated, "seconds": seconds})]
+                               "why": why, "params": params, "mutated": mutated,
+                               "seconds": seconds})]
     return frames.encode_array_parts(
         {"type": "result", "index": index, "output_type": kind, "mutated": mutated,
          "seconds": seconds}, converted)

@@ -15,6 +15,7 @@ verdict, never an exception in the grader.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import os
 import selectors
 import time
@@ -24,9 +25,14 @@ import numpy as np
 
 from grader.sandbox import frames
 from grader.sandbox.base import (
+    CHILD_INVALID,
+    INVALID_PARAMS,
     CaseRun,
+    Cause,
+    Invalid,
     Job,
     LearnerError,
+    Limit,
     RunResult,
     redact,
 )
@@ -34,14 +40,6 @@ from grader.sandbox.lanes import Lane, Ticket
 
 if TYPE_CHECKING:
     from grader.sandbox.child_process import Child
-
-
-_SIGNALS = {
-    6: "it aborted (SIGABRT)",
-    7: "a bus error (SIGBUS)",
-    8: "an arithmetic fault (SIGFPE)",
-    11: "a segmentation fault (SIGSEGV), often from unbounded recursion",
-}
 
 
 class _Timeout:
@@ -61,7 +59,6 @@ EOF = _Eof()
 PARKED = _Parked()
 
 
-_GARBAGE = "the submission wrote garbage to the grader's channel"
 SLOW_WALL_FACTOR = 5.0
 # How much a run's stdout and stderr may write in all, as a multiple of what is kept of them.
 _OUTPUT_BUDGET_FACTOR = 64
@@ -75,8 +72,7 @@ def _error_run(error: LearnerError) -> CaseRun:
 
 def fill(result: RunResult, job: Job, outcome: CaseRun) -> None:
     while len(result.cases) < len(job.cases):
-        result.cases.append(CaseRun(kind=outcome.kind, detail=outcome.detail,
-                                    error=outcome.error))
+        result.cases.append(dataclasses.replace(outcome, params=dict(outcome.params)))
 
 
 class Conversation:
@@ -146,8 +142,8 @@ class Conversation:
         if answer is TIMEOUT:
             self.child.kill("timeout")
             fill(self.result, job, CaseRun(
-                kind="timeout",
-                detail=f"the module did not finish loading within {self.limits.case_seconds:g} s",
+                kind="timeout", limit=Limit.CASE_TIME, limit_value=self.limits.case_seconds,
+                loading=True,
             ))
             return None
         if answer is EOF:
@@ -167,8 +163,7 @@ class Conversation:
             found = header.get("found")
             found = found if isinstance(found, list) else []
             self.result.missing_entry = [redact(n)[:60] for n in found if isinstance(n, str)][:20]
-            fill(self.result, job, CaseRun(
-                kind="error", detail=f"no function named {job.entry_point!r}"))
+            fill(self.result, job, CaseRun(kind="error", cause=Cause.MISSING_ENTRY))
             return None
         if kind != "ready":
             self._garbage()
@@ -188,18 +183,18 @@ class Conversation:
             if answer is TIMEOUT:
                 self.child.kill("timeout")
                 total_left = self.deadline - time.monotonic()
-                limit = (f"the submission's total time limit of "
-                         f"{self.limits.submission_seconds:g} s" if total_left <= 0
-                         else f"the time limit of {self.limits.case_seconds:g} s")
+                limit, limit_value = (
+                    (Limit.TOTAL_TIME, self.limits.submission_seconds) if total_left <= 0
+                    else (Limit.CASE_TIME, self.limits.case_seconds))
                 self.result.cases.append(CaseRun(
-                    kind="timeout", detail=f"stopped after {seconds:.1f} s: {limit}",
-                    seconds=seconds))
+                    kind="timeout", limit=limit, limit_value=limit_value, seconds=seconds))
                 return None
             if answer is EOF:
                 if self.frame_error is not None:
                     self.child.kill("output_limit")
                     self.result.cases.append(CaseRun(
-                        kind="invalid", detail=self.frame_error, seconds=seconds))
+                        kind="invalid", invalid=Invalid.UNREADABLE,
+                        params={"reason": self.frame_error}, seconds=seconds))
                     return None
                 return index
             assert isinstance(answer, tuple)
@@ -217,8 +212,7 @@ class Conversation:
 
     def _garbage(self) -> None:
         self.child.kill("protocol")
-        fill(self.result, self.job, CaseRun(
-            kind="crashed", detail=_GARBAGE))
+        fill(self.result, self.job, CaseRun(kind="crashed", cause=Cause.PROTOCOL))
 
     def _record_crash(self, index: int) -> None:
         """The child died before answering: its exit status says how."""
@@ -227,20 +221,18 @@ class Conversation:
         exit_code = self.child.wait_exit()
         self._drain_output(time.monotonic() + 1.0)  # the child is gone: only what is in the pipes
         if exit_code == -9:
-            kind, detail = "memory_limit", "the process was killed, most likely for its memory use"
+            run = CaseRun(kind="memory_limit", limit=Limit.MEMORY, signal=9)
         elif exit_code == -24:
-            kind, detail = "timeout", "the process used up its CPU time limit"
+            run = CaseRun(kind="timeout", limit=Limit.CPU, signal=24)
         elif exit_code < 0:
-            kind = "crashed"
-            detail = f"the process died of {_SIGNALS.get(-exit_code, f'signal {-exit_code}')}"
+            run = CaseRun(kind="crashed", signal=-exit_code)
         else:
-            kind = "crashed"
-            detail = f"the process exited with status {exit_code} before returning a result"
+            run = CaseRun(kind="crashed", exit_status=exit_code)
         if index < 0:
-            detail = f"while loading the module, {detail}"
-            fill(self.result, self.job, CaseRun(kind=kind, detail=detail))  # type: ignore[arg-type]
+            run.loading = True
+            fill(self.result, self.job, run)
         else:
-            self.result.cases.append(CaseRun(kind=kind, detail=detail))  # type: ignore[arg-type]
+            self.result.cases.append(run)
 
     # -- moving bytes -----------------------------------------------------------------------
 
@@ -351,7 +343,7 @@ class Conversation:
             try:
                 self.frames.extend(self.decoder.feed(data))
             except frames.FrameError as error:
-                self.frame_error = f"the output could not be read: {error}"
+                self.frame_error = redact(str(error))[:200]
         else:
             self.output_read += len(data)
             if self.output_read >= self.output_budget:
@@ -409,22 +401,39 @@ def case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int)
     header, body = frame
     kind = header.get("type")
     if header.get("index") != index:
-        return CaseRun(kind="crashed",
-                       detail=_GARBAGE)
+        return CaseRun(kind="crashed", cause=Cause.PROTOCOL)
     mutated = header.get("mutated") is True
     output_type = header.get("output_type")
     output_type = output_type[:60] if isinstance(output_type, str) else None
     if kind == "error":
         return _error_run(LearnerError.from_header(header.get("error")))
     if kind == "invalid":
-        why = header.get("why")
+        invalid, params = _invalid_reason(header.get("why"), header.get("params"))
         return CaseRun(kind="invalid", output_type=output_type, mutated=mutated,
-                       detail=redact(why)[:200] if isinstance(why, str) else "unusable output")
+                       invalid=invalid, params=params)
     if kind == "result":
         try:
             output = frames.decode_array(header, body, max_elements)
         except (frames.FrameError, ValueError, TypeError, OverflowError) as error:
-            return CaseRun(kind="invalid",
-                           detail=redact(f"the output could not be read: {error}"))
+            return CaseRun(kind="invalid", invalid=Invalid.UNREADABLE,
+                           params={"reason": redact(str(error))[:200]})
         return CaseRun(kind="output", array=output, output_type=output_type, mutated=mutated)
-    return CaseRun(kind="crashed", detail=_GARBAGE)
+    return CaseRun(kind="crashed", cause=Cause.PROTOCOL)
+
+
+def _invalid_reason(why: object, params: object) -> tuple[Invalid, dict[str, str | int]]:
+    """A child's reason for an unusable output: a known code with exactly its parameters, each
+    of its declared type (texts redacted and cut short), or UNUSABLE."""
+    if not isinstance(why, str) or why not in CHILD_INVALID or not isinstance(params, dict):
+        return Invalid.UNUSABLE, {}
+    invalid = Invalid(why)
+    kept: dict[str, str | int] = {}
+    for name, kind in INVALID_PARAMS[invalid].items():
+        value = params.get(name)
+        if kind is str and isinstance(value, str):
+            kept[name] = redact(value)[:60]
+        elif kind is int and type(value) is int and 0 <= value < 1 << 63:
+            kept[name] = value
+        else:
+            return Invalid.UNUSABLE, {}
+    return invalid, kept

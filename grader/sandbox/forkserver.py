@@ -27,7 +27,9 @@ from typing import Any
 
 from grader.sandbox.base import (
     CaseRun,
+    Cause,
     Job,
+    Limit,
     RunResult,
     SandboxError,
     SandboxUnavailable,
@@ -282,9 +284,8 @@ class ForkServerRunner:
             while len(result.cases) < len(job.cases):
                 if time_left <= 0:
                     fill(result, job, CaseRun(
-                        kind="timeout",
-                        detail=f"not run: the submission's total time limit of "
-                        f"{job.limits.submission_seconds:g} s was used up",
+                        kind="timeout", limit=Limit.TOTAL_TIME, cause=Cause.NOT_RUN,
+                        limit_value=job.limits.submission_seconds,
                     ))
                     break
                 started = time.monotonic()

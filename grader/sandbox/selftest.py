@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.sandbox.base import CaseInput, Job, RunLimits, RunResult, SandboxError
+from grader.sandbox.base import CaseInput, CaseRun, Job, RunLimits, RunResult, SandboxError
 
 _PROBES = {
     "honest": "def probe(x):\n    return x + 1\n",
@@ -62,6 +62,14 @@ class SelfTest:
     failures: list[str] = field(default_factory=list)
 
 
+def _facts(run: CaseRun) -> str:
+    """A run's kind and whichever facts it has, for an operator's log."""
+    facts = {"limit": run.limit, "signal": run.signal, "exit_status": run.exit_status,
+             "cause": run.cause, "invalid": run.invalid,
+             "error": run.error.type if run.error else None}
+    return " ".join([run.kind, *(f"{k}={v}" for k, v in facts.items() if v is not None)])
+
+
 def self_test(run: Callable[[Job], RunResult]) -> SelfTest:
     """Run the probes through ``run`` (a runner's own, unchecked run)."""
     failures = []
@@ -77,7 +85,7 @@ def self_test(run: Callable[[Job], RunResult]) -> SelfTest:
         if name == "honest":
             if outcome.kind != "output" or outcome.array is None \
                     or not np.array_equal(outcome.array, np.ones(2)):
-                failures.append(f"honest: expected [1, 1], got {outcome.kind} {outcome.detail}")
+                failures.append(f"honest: expected [1, 1], got {_facts(outcome)}")
         elif outcome.kind != "error":
-            failures.append(f"{name}: the probe was not stopped ({outcome.kind} {outcome.detail})")
+            failures.append(f"{name}: the probe was not stopped ({_facts(outcome)})")
     return SelfTest(passed=not failures, failures=failures)

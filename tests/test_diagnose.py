@@ -1,0 +1,101 @@
+"""Structural diagnoses on plain arrays: no exercise, only output, expected and inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.diagnose import CaseOutcome, diagnose, square_only
+
+RNG = np.random.default_rng(5)
+EXPECTED = RNG.normal(size=(6, 8))
+KERNEL = RNG.normal(size=(3, 3))
+INPUTS = (RNG.normal(size=(8, 10)), KERNEL)
+
+
+def code_of(got: np.ndarray, expected: np.ndarray = EXPECTED) -> str | None:
+    found = diagnose(got, expected, INPUTS)
+    return None if found is None else found.code
+
+
+def test_the_right_values_in_a_ring_of_zeros() -> None:
+    got = np.pad(EXPECTED, 1)
+    found = diagnose(got, EXPECTED, INPUTS)
+    assert found is not None and found.code == "valid_in_zero_ring"
+    assert "1 wide" in found.message and "(8, 10)" in found.message
+
+
+def test_the_right_values_in_the_top_left_corner() -> None:
+    got = np.zeros((8, 10))
+    got[:6, :8] = EXPECTED
+    assert code_of(got) == "valid_in_corner"
+
+
+def test_the_right_values_elsewhere_inside() -> None:
+    got = np.ones((8, 10))
+    got[2:, 1:9] = EXPECTED
+    assert code_of(got) == "valid_inside"
+
+
+def test_a_larger_array_without_the_right_values_is_not_diagnosed() -> None:
+    assert code_of(np.pad(EXPECTED + 1, 1)) is None
+
+
+def test_a_missing_last_row() -> None:
+    found = diagnose(EXPECTED[:-1], EXPECTED, INPUTS)
+    assert found is not None and found.code == "missing_edge"
+    assert "last row" in found.message and "column" not in found.message.split(":")[0]
+
+
+def test_values_moved_by_one_column() -> None:
+    got = np.zeros_like(EXPECTED)
+    got[:, :-1] = EXPECTED[:, 1:]
+    found = diagnose(got, EXPECTED, INPUTS)
+    assert found is not None and found.code == "shifted_by_one"
+    assert "column" in found.message and "[0, 0] is the expected value at [0, 1]" in \
+        found.message
+
+
+def test_a_constant_factor_is_reported() -> None:
+    found = diagnose(EXPECTED * 2.5, EXPECTED, INPUTS)
+    assert found is not None and found.code == "scaled_output" and "2.5" in found.message
+
+
+def test_a_factor_of_one_over_an_input_s_size_is_a_mean() -> None:
+    found = diagnose(EXPECTED / 9, EXPECTED, INPUTS)
+    assert found is not None and "1/9" in found.message and "mean" in found.message
+
+
+def test_a_factor_of_one_over_an_input_s_sum_is_a_normalisation() -> None:
+    found = diagnose(EXPECTED / KERNEL.sum(), EXPECTED, INPUTS)
+    assert found is not None and "divided by the sum of the argument 2" in found.message
+
+
+def test_an_integer_array_of_truncated_values() -> None:
+    found = diagnose(np.trunc(EXPECTED).astype(int), EXPECTED, INPUTS)
+    assert found is not None and found.code == "integer_truncated"
+    assert code_of(np.round(EXPECTED).astype(int)) == "integer_rounded"
+    assert code_of(np.zeros((6, 8), dtype=int)) == "integer_output"
+
+
+def test_an_unrelated_wrong_output_has_no_diagnosis() -> None:
+    assert code_of(RNG.normal(size=(6, 8))) is None
+    assert code_of(np.full((6, 8), np.nan)) is None
+
+
+def outcome(name: str, shape: tuple[int, int], got: tuple[int, int] | None,
+            passed: bool) -> CaseOutcome:
+    return CaseOutcome(name, shape, (shape[0] - 2, shape[1] - 2), got, passed)
+
+
+def test_right_on_square_inputs_only() -> None:
+    found = square_only([outcome("a", (8, 8), (6, 6), True),
+                         outcome("b", (12, 10), (8, 10), False)])
+    assert found is not None and "height and width swapped" in found.message
+
+
+def test_not_square_only_when_a_square_case_fails_or_a_shape_is_unexplained() -> None:
+    assert square_only([outcome("a", (8, 8), (6, 6), False),
+                        outcome("b", (12, 10), (8, 10), False)]) is None
+    assert square_only([outcome("a", (8, 8), (6, 6), True),
+                        outcome("b", (12, 10), (6, 6), False)]) is None
+    assert square_only([outcome("a", (8, 8), (6, 6), True)]) is None

@@ -1,0 +1,43 @@
+"""The learner's words: one table of templates, filled from facts."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader.messages import TEMPLATES, Msg, pair, say, signal_name
+
+
+def test_every_message_id_has_a_template() -> None:
+    assert set(TEMPLATES) == set(Msg)
+
+
+def test_a_template_names_its_fields() -> None:
+    fields = {name for _, name, _, _ in string.Formatter().parse(TEMPLATES[Msg.EXITED]) if name}
+    assert fields == {"status"}
+    assert say(Msg.EXITED, status=3) == \
+        "the process exited with status 3 before returning a result"
+
+
+def test_a_known_signal_is_named_and_another_is_given_by_number() -> None:
+    assert "SIGSEGV" in signal_name(11)
+    assert signal_name(14) == "signal 14"
+
+
+@pytest.mark.parametrize(("expected", "got", "shown"), [
+    (1.5, 2.25, ("1.5", "2.25")),
+    (0.004497, 0.0044970001, ("0.004497", "0.0044970001")),
+    (1.0, 1.0000000000000002, ("1", "1.0000000000000002")),
+])
+def test_two_numbers_are_printed_with_enough_digits_to_differ(
+        expected: float, got: float, shown: tuple[str, str]) -> None:
+    assert pair(expected, got) == shown
+
+
+@given(st.floats(allow_nan=False), st.floats(allow_nan=False))
+def test_two_different_numbers_never_print_the_same(expected: float, got: float) -> None:
+    a, b = pair(expected, got)
+    assert a != b or expected == got
