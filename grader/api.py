@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
@@ -229,6 +230,26 @@ def _json(model: SubmissionView) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
+def _same_request(row: Submission, fields: dict[str, Any]) -> bool:
+    """Whether a stored submission is what these request fields would store."""
+    return (row.exercise_id, row.source, row.learner_id, row.callback_url, row.metadata_) == (
+        fields["exercise_id"], fields["source"], fields["learner_id"], fields["callback_url"],
+        fields["metadata"])
+
+
+async def _graded(state: State, row: Submission) -> Submission:
+    """The row once graded; past the exercise's limit (and some), as it then stands."""
+    future = state.service.future(row.id)
+    limit = state.catalog.get(row.exercise_id).spec.limits.submission_seconds
+    graded: Submission | None = None
+    if future is not None:
+        with contextlib.suppress(TimeoutError):
+            graded = await asyncio.wait_for(asyncio.wrap_future(future), timeout=limit + 30)
+    if graded is None:
+        graded = await run_in_threadpool(state.store.get, row.id)
+    return graded or row
+
+
 def _exercise(state: State, exercise_id: str) -> ExerciseSpec:
     try:
         return state.catalog.get(exercise_id).spec
@@ -238,11 +259,15 @@ def _exercise(state: State, exercise_id: str) -> ExerciseSpec:
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, before they are parsed."""
+    """Reads the whole request body before the app does, so that a body over ``limit`` bytes
+    is 413 however it arrives (with a Content-Length, or chunked without one), and a body that
+    takes longer than ``seconds`` to arrive is 408. Both close the connection. The app then
+    reads the body from memory."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, seconds: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -250,31 +275,80 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+            await self._refuse(413, scope, receive, send)
             return
+        chunks: list[bytes] = []
         seen = 0
+        try:
+            async with asyncio.timeout(self.seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return  # nobody to answer
+                    chunk = message.get("body", b"")
+                    seen += len(chunk)
+                    if seen > self.limit:
+                        await self._refuse(413, scope, receive, send)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await self._refuse(408, scope, receive, send)
+            return
+        body: bytes | None = b"".join(chunks)
 
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
+        async def replay() -> Message:
+            nonlocal body
+            if body is None:
+                return await receive()  # what comes after the body: a disconnect
+            message: Message = {"type": "http.request", "body": body, "more_body": False}
+            body = None
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "Content Too Large",
-                           f"the request body is over {self.limit} bytes")
+    async def _refuse(self, status: int, scope: Scope, receive: Receive, send: Send) -> None:
+        if status == 413:
+            response = problem(413, "Content Too Large",
+                               f"the request body is over {self.limit} bytes",
+                               headers={"Connection": "close"})
+        else:
+            response = problem(408, "Request Timeout", f"the request body did not arrive "
+                               f"within {self.seconds:g} s", headers={"Connection": "close"})
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class StrictJSONRequest(Request):
+    """A request whose JSON body is parsed as RFC 8259 has it: NaN, Infinity and -Infinity
+    are refused, and so is a body that is not UTF-8 or is nested past what the parser takes.
+    Each is a JSON decode error, which the app answers with 422."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = json.loads(body, parse_constant=_not_json)
+            except UnicodeDecodeError as error:
+                raise json.JSONDecodeError("the body is not UTF-8", repr(body[:64]),
+                                           error.start) from None
+            except RecursionError:
+                raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
+        return self._json
+
+
+def _not_json(constant: str) -> Any:
+    raise json.JSONDecodeError(f"{constant} is not JSON", constant, 0)
+
+
+class StrictJSONRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict
 
 
 # -- the app ----------------------------------------------------------------------------------
@@ -308,7 +382,9 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             422: {"model": Problem, "description": "The request is malformed"},
         },
     )
-    app.add_middleware(BodyLimit, limit=8 * settings.max_source_bytes + 64 * 1024)
+    app.router.route_class = StrictJSONRoute
+    app.add_middleware(BodyLimit, limit=8 * settings.max_source_bytes + 64 * 1024,
+                       seconds=settings.body_seconds)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -318,6 +394,10 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
                    "type": str(e.get("type", ""))} for e in error.errors()]
+        for e, raw in zip(errors, error.errors(), strict=True):
+            reason = (raw.get("ctx") or {}).get("error")
+            if e["type"] == "json_invalid" and reason:
+                e["msg"] = f"{e['msg']}: {reason}"
         detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)[:2000]
         return problem(422, "Unprocessable Content", detail or "the request is malformed",
                        errors=errors)
@@ -350,38 +430,31 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             raise ApiError(422, "Unprocessable Content", "callbacks are signed, and this server "
                            "has no GRADER_CALLBACK_SECRET: leave out callback_url")
         _exercise(state, body.exercise_id)
-        fields = {"exercise_id": body.exercise_id, "source": body.source, "seed": new_seed(),
-                  "scope": principal.scope, "learner_id": body.learner_id,
-                  "callback_url": str(body.callback_url) if body.callback_url else None,
-                  "metadata": body.metadata or {}}
+        fields: dict[str, Any] = {
+            "exercise_id": body.exercise_id, "source": body.source, "seed": new_seed(),
+            "scope": principal.scope, "learner_id": body.learner_id,
+            "callback_url": str(body.callback_url) if body.callback_url else None,
+            "metadata": body.metadata or {}}
         if wait and idempotency_key is None:
             try:
-                inline = state.service.grade_now(**fields)  # type: ignore[arg-type]
+                inline = state.service.grade_now(**fields)
             except Unavailable as busy:
                 raise _unavailable(busy) from None
-            done = await asyncio.wrap_future(inline)
-            if done is not None:
-                return _json(view(done))
-        try:
-            row, _ = await run_in_threadpool(
-                state.service.accept, exercise_id=body.exercise_id, source=body.source,
-                seed=new_seed(), scope=principal.scope, learner_id=body.learner_id,
-                callback_url=str(body.callback_url) if body.callback_url else None,
-                metadata=body.metadata or {}, idempotency_key=idempotency_key)
-        except Unavailable as busy:
-            raise _unavailable(busy) from None
-        if wait and row.status not in (DONE, FAILED):
-            future = state.service.future(row.id)
-            limit = state.catalog.get(row.exercise_id).spec.limits.submission_seconds
-            graded: Submission | None = None
-            if future is not None:
-                # past the limit, the answer says it is still in progress
-                with contextlib.suppress(TimeoutError):
-                    graded = await asyncio.wait_for(asyncio.wrap_future(future),
-                                                    timeout=limit + 30)
-            if graded is None:
-                graded = await run_in_threadpool(state.store.get, row.id)
-            row = graded or row
+            # graded, or as a fault of the grader's left it: failed, or queued for another try
+            row = await asyncio.wrap_future(inline)
+            if row.status in (DONE, FAILED):
+                return _json(view(row))
+        else:
+            try:
+                row, created = await run_in_threadpool(
+                    state.service.accept, **fields, idempotency_key=idempotency_key)
+            except Unavailable as busy:
+                raise _unavailable(busy) from None
+            if not created and not _same_request(row, fields):
+                raise ApiError(422, "Unprocessable Content", "this Idempotency-Key was used "
+                               "with another request; send a new key for a new submission")
+            if wait and row.status not in (DONE, FAILED):
+                row = await _graded(state, row)
         if row.status not in (DONE, FAILED):
             response.status_code = 202
             response.headers["Location"] = f"/v1/submissions/{row.id}"
