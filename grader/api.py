@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
@@ -321,8 +322,8 @@ class BodyLimit:
 
 class StrictJSONRequest(Request):
     """A request whose JSON body is parsed as RFC 8259 has it: NaN, Infinity and -Infinity
-    are refused, and so is a body that is not UTF-8 or is nested past what the parser takes.
-    Each is a JSON decode error, which the app answers with 422."""
+    are refused, and so is a body that is not UTF-8, is nested past what the parser takes or
+    has a number it cannot read. Each is a JSON decode error, which the app answers with 422."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -334,6 +335,10 @@ class StrictJSONRequest(Request):
                                            error.start) from None
             except RecursionError:
                 raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
+            except json.JSONDecodeError:
+                raise
+            except ValueError as error:  # e.g. an integer of more digits than Python reads
+                raise json.JSONDecodeError(str(error), "", 0) from None
         return self._json
 
 
@@ -341,14 +346,91 @@ def _not_json(constant: str) -> Any:
     raise json.JSONDecodeError(f"{constant} is not JSON", constant, 0)
 
 
-class StrictJSONRoute(APIRoute):
+class StrictRoute(APIRoute):
+    """A route that takes its input as strictly as its models do: JSON as RFC 8259 has it,
+    and no query parameter it does not know (422, as for a body's unknown field)."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        known = _query_names(self.dependant)
 
         async def strict(request: Request) -> Response:
+            unknown = sorted(set(request.query_params) - known)
+            if unknown:
+                raise RequestValidationError([
+                    {"type": "extra_forbidden", "loc": ("query", name),
+                     "msg": "Extra inputs are not permitted"} for name in unknown])
             return await handler(StrictJSONRequest(request.scope, request.receive))
 
         return strict
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names
+
+
+def _allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method some route takes at ``path``: the Allow header of a 405."""
+    methods: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+# -- what the document says of errors --------------------------------------------------------
+
+_ERRORS = {
+    400: ("The body could not be read", {}),
+    401: ("Missing or wrong token", {"WWW-Authenticate": "Bearer"}),
+    403: ("A token of the wrong role, or instructor routes are disabled", {}),
+    404: ("No such exercise or submission", {}),
+    408: ("The body did not arrive in time; the connection is closed", {}),
+    413: ("The body or the source is over its limit", {}),
+    422: ("The request is malformed: the field paths say where", {}),
+    503: ("The grader takes no submissions now", {"Retry-After": "Seconds to wait"}),
+}
+_BODY = (400, 408, 413, 422)
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers: problem details (moved to ``application/problem+json``
+    when the document is built, see ``_document``)."""
+    answers: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        description, headers = _ERRORS[status]
+        answers[status] = {"model": Problem, "description": description, "headers": {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()}}
+    return answers
+
+
+def _document(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document as the service behaves: error answers as problem details under
+    their own media type, and the limits that come from settings."""
+    build = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        built = build()
+        problem_ref = "#/components/schemas/Problem"
+        for path in built["paths"].values():
+            for operation in path.values():
+                for answer in operation.get("responses", {}).values():
+                    content = answer.get("content", {})
+                    if content.get("application/json", {}).get("schema") == {"$ref": problem_ref}:
+                        content[PROBLEM] = content.pop("application/json")
+        source = built["components"]["schemas"]["SubmissionCreate"]["properties"]["source"]
+        source["description"] += (f"; at most {settings.max_source_bytes} bytes as UTF-8 "
+                                  "(larger is 413)")
+        app.openapi_schema = built
+        return built
+
+    return document
 
 
 # -- the app ----------------------------------------------------------------------------------
@@ -377,12 +459,9 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         version="0.1.0",
         summary="Grades learners' numerical Python exercises in a sandbox.",
         lifespan=lifespan,
-        responses={
-            401: {"model": Problem, "description": "Missing or wrong token"},
-            422: {"model": Problem, "description": "The request is malformed"},
-        },
     )
-    app.router.route_class = StrictJSONRoute
+    app.openapi = _document(app, settings)  # type: ignore[method-assign]
+    app.router.route_class = StrictRoute
     app.add_middleware(BodyLimit, limit=8 * settings.max_source_bytes + 64 * 1024,
                        seconds=settings.body_seconds)
 
@@ -403,9 +482,13 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                        errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not Found", 405: "Method Not Allowed"}.get(error.status_code, "Error")
-        return problem(error.status_code, title, str(error.detail), dict(error.headers or {}))
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        title = {400: "Bad Request", 404: "Not Found",
+                 405: "Method Not Allowed"}.get(error.status_code, "Error")
+        headers = dict(error.headers or {})
+        if error.status_code == 405:  # Starlette names the methods of one route of the path
+            headers["Allow"] = _allowed_methods(app, request.url.path)
+        return problem(error.status_code, title, str(error.detail), headers)
 
     @app.exception_handler(Exception)
     async def _fault(_: Request, error: Exception) -> JSONResponse:
@@ -413,13 +496,16 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return problem(500, "Internal Server Error", "the grader failed; the error is logged")
 
     @app.post("/v1/submissions", response_model=SubmissionView, tags=["submissions"],
-              responses={202: {"model": SubmissionView, "description": "Accepted, not graded yet"},
-                         404: {"model": Problem}, 413: {"model": Problem},
-                         503: {"model": Problem}})
+              responses={200: {"description": "Graded (done), or failed by the grader"},
+                         202: {"model": SubmissionView, "description": "Accepted, not graded yet",
+                               "headers": {"Location": {
+                                   "description": "Where to read the submission",
+                                   "schema": {"type": "string"}}}},
+                         **errors(401, 404, 503, *_BODY)})
     async def submit(
         body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
         wait: Annotated[bool, Query(description="Grade before answering (default)")] = True,
-        idempotency_key: Annotated[str | None, Header(max_length=256)] = None,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=256)] = None,
     ) -> SubmissionView | Response:
         """Store a submission and grade it: inline (200) or in the background (202)."""
         size = len(body.source.encode("utf-8"))
@@ -461,7 +547,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return view(row, state.service.status(row))
 
     @app.get("/v1/submissions/{submission_id}", response_model=SubmissionView,
-             tags=["submissions"], responses={404: {"model": Problem}})
+             tags=["submissions"], responses=errors(401, 404, 422))
     async def get_submission(submission_id: str, state: StateDep,
                              principal: PlatformDep) -> SubmissionView:
         """A submission's status, and its report once graded."""
@@ -477,7 +563,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return result
 
     @app.get("/v1/submissions", response_model=SubmissionPage, tags=["submissions"],
-             responses={403: {"model": Problem}})
+             responses=errors(401, 403, 422))
     async def list_submissions(
         state: StateDep, _: InstructorDep,
         exercise_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -493,19 +579,20 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return SubmissionPage(items=items, total=total, limit=limit, offset=offset,
                               next_offset=after if after < total else None)
 
-    @app.get("/v1/exercises", response_model=ExerciseList, tags=["exercises"])
+    @app.get("/v1/exercises", response_model=ExerciseList, tags=["exercises"],
+             responses=errors(401))
     async def list_exercises(state: StateDep, _: PlatformDep) -> ExerciseList:
         """The public view of every exercise."""
         return ExerciseList(items=[ExerciseView.of(e.spec) for e in state.catalog])
 
     @app.get("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
-             responses={404: {"model": Problem}})
+             responses=errors(401, 404, 422))
     async def get_exercise(exercise_id: str, state: StateDep, _: PlatformDep) -> ExerciseView:
         """The statement and the visible cases of one exercise."""
         return ExerciseView.of(_exercise(state, exercise_id))
 
     @app.put("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
-             responses={403: {"model": Problem}})
+             responses=errors(401, 403, *_BODY))
     async def put_exercise(exercise_id: str, spec: ExerciseSpec, state: StateDep,
                            _: InstructorDep) -> ExerciseView:
         """Add or replace a spec. It may only name functions already in ``reference/``, and it
@@ -530,8 +617,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
 
     @app.post("/v1/exercises/{exercise_id}/regrade", response_model=RegradeAccepted,
               status_code=202, tags=["exercises"],
-              responses={403: {"model": Problem}, 404: {"model": Problem},
-                         503: {"model": Problem}})
+              responses=errors(401, 403, 404, 422, 503))
     async def regrade(exercise_id: str, state: StateDep, _: InstructorDep) -> RegradeAccepted:
         """Grade every stored submission of the exercise again, in the background."""
         _exercise(state, exercise_id)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    UrlConstraints,
+    field_validator,
+)
 
 from grader.report import Report
 from grader.spec import IDENT, ExerciseSpec
@@ -34,16 +42,25 @@ def _metadata_problem(value: Any, depth: int = 1) -> str | None:
     return None
 
 
+# What the validators below refuse, said in the schema too (the validators say it in words).
+NO_NUL: dict[str, Any] = {"pattern": "^[^\\u0000]*$"}
+
+
 class SubmissionCreate(BaseModel):
     """What a platform sends."""
 
     model_config = ConfigDict(extra="forbid")
 
     exercise_id: str = Field(max_length=64, examples=["conv2d"])
-    source: str = Field(description="The learner's Python source")
-    learner_id: str | None = Field(default=None, min_length=1, max_length=256)
-    callback_url: AnyHttpUrl | None = Field(
-        default=None, description="Where the report is POSTed when grading is done")
+    source: str = Field(description="The learner's Python source, without NUL characters",
+                        json_schema_extra=NO_NUL)
+    learner_id: Annotated[str, Field(min_length=1, max_length=256,
+                                     json_schema_extra=NO_NUL)] | None = None
+    callback_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000),
+                            Field(json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"})
+                            ] | None = Field(
+        default=None, description="Where the report is POSTed when grading is done (http or "
+        "https); needs GRADER_CALLBACK_SECRET on the server")
     metadata: dict[str, Any] | None = Field(
         default=None, max_length=MAX_METADATA_MEMBERS,
         description=f"Anything the platform wants back: JSON nested at most "
@@ -83,6 +100,7 @@ class SubmissionCreate(BaseModel):
     @field_validator("callback_url")
     @classmethod
     def _short_url(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # as stored, in a column of 2048: normalising may have lengthened it
         if value is not None and len(str(value)) > 2048:
             raise ValueError("callback_url must be at most 2048 characters")
         return value
