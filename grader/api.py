@@ -396,7 +396,7 @@ _ERRORS = {
 _BODY = (400, 408, 413, 422)
 
 
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def error_answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The documented error answers: problem details (moved to ``application/problem+json``
     when the document is built, see ``_document``)."""
     answers: dict[int | str, dict[str, Any]] = {}
@@ -501,7 +501,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                                "headers": {"Location": {
                                    "description": "Where to read the submission",
                                    "schema": {"type": "string"}}}},
-                         **errors(401, 404, 503, *_BODY)})
+                         **error_answers(401, 404, 503, *_BODY)})
     async def submit(
         body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
         wait: Annotated[bool, Query(description="Grade before answering (default)")] = True,
@@ -547,7 +547,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return view(row, state.service.status(row))
 
     @app.get("/v1/submissions/{submission_id}", response_model=SubmissionView,
-             tags=["submissions"], responses=errors(401, 404, 422))
+             tags=["submissions"], responses=error_answers(401, 404, 422))
     async def get_submission(submission_id: str, state: StateDep,
                              principal: PlatformDep) -> SubmissionView:
         """A submission's status, and its report once graded."""
@@ -563,7 +563,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return result
 
     @app.get("/v1/submissions", response_model=SubmissionPage, tags=["submissions"],
-             responses=errors(401, 403, 422))
+             responses=error_answers(401, 403, 422))
     async def list_submissions(
         state: StateDep, _: InstructorDep,
         exercise_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -580,19 +580,19 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                               next_offset=after if after < total else None)
 
     @app.get("/v1/exercises", response_model=ExerciseList, tags=["exercises"],
-             responses=errors(401))
+             responses=error_answers(401))
     async def list_exercises(state: StateDep, _: PlatformDep) -> ExerciseList:
         """The public view of every exercise."""
         return ExerciseList(items=[ExerciseView.of(e.spec) for e in state.catalog])
 
     @app.get("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
-             responses=errors(401, 404, 422))
+             responses=error_answers(401, 404, 422))
     async def get_exercise(exercise_id: str, state: StateDep, _: PlatformDep) -> ExerciseView:
         """The statement and the visible cases of one exercise."""
         return ExerciseView.of(_exercise(state, exercise_id))
 
     @app.put("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
-             responses=errors(401, 403, *_BODY))
+             responses=error_answers(401, 403, *_BODY))
     async def put_exercise(exercise_id: str, spec: ExerciseSpec, state: StateDep,
                            _: InstructorDep) -> ExerciseView:
         """Add or replace a spec. It may only name functions already in ``reference/``, and it
@@ -617,7 +617,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
 
     @app.post("/v1/exercises/{exercise_id}/regrade", response_model=RegradeAccepted,
               status_code=202, tags=["exercises"],
-              responses=errors(401, 403, 404, 422, 503))
+              responses=error_answers(401, 403, 404, 422, 503))
     async def regrade(exercise_id: str, state: StateDep, _: InstructorDep) -> RegradeAccepted:
         """Grade every stored submission of the exercise again, in the background."""
         _exercise(state, exercise_id)
