@@ -15,15 +15,17 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
@@ -239,6 +241,26 @@ def _json(model: SubmissionView) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
+def _same_request(row: Submission, fields: dict[str, Any]) -> bool:
+    """Whether a stored submission is what these request fields would store."""
+    return (row.exercise_id, row.source, row.learner_id, row.callback_url, row.metadata_) == (
+        fields["exercise_id"], fields["source"], fields["learner_id"], fields["callback_url"],
+        fields["metadata"])
+
+
+async def _graded(state: State, row: Submission) -> Submission:
+    """The row once graded; past the exercise's limit (and some), as it then stands."""
+    future = state.service.future(row.id)
+    limit = state.catalog.get(row.exercise_id).spec.limits.submission_seconds
+    graded: Submission | None = None
+    if future is not None:
+        with contextlib.suppress(TimeoutError):
+            graded = await asyncio.wait_for(asyncio.wrap_future(future), timeout=limit + 30)
+    if graded is None:
+        graded = await run_in_threadpool(state.store.get, row.id)
+    return graded or row
+
+
 def _exercise(state: State, exercise_id: str) -> ExerciseSpec:
     try:
         return state.catalog.get(exercise_id).spec
@@ -248,11 +270,15 @@ def _exercise(state: State, exercise_id: str) -> ExerciseSpec:
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, before they are parsed."""
+    """Reads the whole request body before the app does, so that a body over ``limit`` bytes
+    is 413 however it arrives (with a Content-Length, or chunked without one), and a body that
+    takes longer than ``seconds`` to arrive is 408. Both close the connection. The app then
+    reads the body from memory."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, seconds: float = 30.0) -> None:
         self.app = app
         self.limit = limit
+        self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -260,31 +286,161 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+            await self._refuse(413, scope, receive, send)
             return
+        chunks: list[bytes] = []
         seen = 0
+        try:
+            async with asyncio.timeout(self.seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return  # nobody to answer
+                    chunk = message.get("body", b"")
+                    seen += len(chunk)
+                    if seen > self.limit:
+                        await self._refuse(413, scope, receive, send)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await self._refuse(408, scope, receive, send)
+            return
+        body: bytes | None = b"".join(chunks)
 
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
+        async def replay() -> Message:
+            nonlocal body
+            if body is None:
+                return await receive()  # what comes after the body: a disconnect
+            message: Message = {"type": "http.request", "body": body, "more_body": False}
+            body = None
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "Content Too Large",
-                           f"the request body is over {self.limit} bytes")
+    async def _refuse(self, status: int, scope: Scope, receive: Receive, send: Send) -> None:
+        if status == 413:
+            response = problem(413, "Content Too Large",
+                               f"the request body is over {self.limit} bytes",
+                               headers={"Connection": "close"})
+        else:
+            response = problem(408, "Request Timeout", f"the request body did not arrive "
+                               f"within {self.seconds:g} s", headers={"Connection": "close"})
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class StrictJSONRequest(Request):
+    """A request whose JSON body is parsed as RFC 8259 has it: NaN, Infinity and -Infinity
+    are refused, and so is a body that is not UTF-8, is nested past what the parser takes or
+    has a number it cannot read. Each is a JSON decode error, which the app answers with 422."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = json.loads(body, parse_constant=_not_json)
+            except UnicodeDecodeError as error:
+                raise json.JSONDecodeError("the body is not UTF-8", repr(body[:64]),
+                                           error.start) from None
+            except RecursionError:
+                raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
+            except json.JSONDecodeError:
+                raise
+            except ValueError as error:  # e.g. an integer of more digits than Python reads
+                raise json.JSONDecodeError(str(error), "", 0) from None
+        return self._json
+
+
+def _not_json(constant: str) -> Any:
+    raise json.JSONDecodeError(f"{constant} is not JSON", constant, 0)
+
+
+class StrictRoute(APIRoute):
+    """A route that takes its input as strictly as its models do: JSON as RFC 8259 has it,
+    and no query parameter it does not know (422, as for a body's unknown field)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        known = _query_names(self.dependant)
+
+        async def strict(request: Request) -> Response:
+            unknown = sorted(set(request.query_params) - known)
+            if unknown:
+                raise RequestValidationError([
+                    {"type": "extra_forbidden", "loc": ("query", name),
+                     "msg": "Extra inputs are not permitted"} for name in unknown])
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names
+
+
+def _allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method some route takes at ``path``: the Allow header of a 405."""
+    methods: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+# -- what the document says of errors --------------------------------------------------------
+
+_ERRORS = {
+    400: ("The body could not be read", {}),
+    401: ("Missing or wrong token", {"WWW-Authenticate": "Bearer"}),
+    403: ("A token of the wrong role, or instructor routes are disabled", {}),
+    404: ("No such exercise or submission", {}),
+    408: ("The body did not arrive in time; the connection is closed", {}),
+    413: ("The body or the source is over its limit", {}),
+    422: ("The request is malformed: the field paths say where", {}),
+    503: ("The grader takes no submissions now", {"Retry-After": "Seconds to wait"}),
+}
+_BODY = (400, 408, 413, 422)
+
+
+def error_answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers: problem details (moved to ``application/problem+json``
+    when the document is built, see ``_document``)."""
+    answers: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        description, headers = _ERRORS[status]
+        answers[status] = {"model": Problem, "description": description, "headers": {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()}}
+    return answers
+
+
+def _document(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document as the service behaves: error answers as problem details under
+    their own media type, and the limits that come from settings."""
+    build = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        built = build()
+        problem_ref = "#/components/schemas/Problem"
+        for path in built["paths"].values():
+            for operation in path.values():
+                for answer in operation.get("responses", {}).values():
+                    content = answer.get("content", {})
+                    if content.get("application/json", {}).get("schema") == {"$ref": problem_ref}:
+                        content[PROBLEM] = content.pop("application/json")
+        source = built["components"]["schemas"]["SubmissionCreate"]["properties"]["source"]
+        source["description"] += (f"; at most {settings.max_source_bytes} bytes as UTF-8 "
+                                  "(larger is 413)")
+        app.openapi_schema = built
+        return built
+
+    return document
 
 
 # -- the app ----------------------------------------------------------------------------------
@@ -314,12 +470,11 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         summary="Grades learners' numerical Python exercises in a sandbox.",
         lifespan=lifespan,
         docs_url=None,  # served by grader.routes.docs, with its assets
-        responses={
-            401: {"model": Problem, "description": "Missing or wrong token"},
-            422: {"model": Problem, "description": "The request is malformed"},
-        },
     )
-    app.add_middleware(BodyLimit, limit=8 * settings.max_source_bytes + 64 * 1024)
+    app.openapi = _document(app, settings)  # type: ignore[method-assign]
+    app.router.route_class = StrictRoute
+    app.add_middleware(BodyLimit, limit=8 * settings.max_source_bytes + 64 * 1024,
+                       seconds=settings.body_seconds)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -329,14 +484,22 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
                    "type": str(e.get("type", ""))} for e in error.errors()]
+        for e, raw in zip(errors, error.errors(), strict=True):
+            reason = (raw.get("ctx") or {}).get("error")
+            if e["type"] == "json_invalid" and reason:
+                e["msg"] = f"{e['msg']}: {reason}"
         detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)[:2000]
         return problem(422, "Unprocessable Content", detail or "the request is malformed",
                        errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not Found", 405: "Method Not Allowed"}.get(error.status_code, "Error")
-        return problem(error.status_code, title, str(error.detail), dict(error.headers or {}))
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        title = {400: "Bad Request", 404: "Not Found",
+                 405: "Method Not Allowed"}.get(error.status_code, "Error")
+        headers = dict(error.headers or {})
+        if error.status_code == 405:  # Starlette names the methods of one route of the path
+            headers["Allow"] = _allowed_methods(app, request.url.path)
+        return problem(error.status_code, title, str(error.detail), headers)
 
     @app.exception_handler(Exception)
     async def _fault(_: Request, error: Exception) -> JSONResponse:
@@ -344,13 +507,16 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return problem(500, "Internal Server Error", "the grader failed; the error is logged")
 
     @app.post("/v1/submissions", response_model=SubmissionView, tags=["submissions"],
-              responses={202: {"model": SubmissionView, "description": "Accepted, not graded yet"},
-                         404: {"model": Problem}, 413: {"model": Problem},
-                         503: {"model": Problem}})
+              responses={200: {"description": "Graded (done), or failed by the grader"},
+                         202: {"model": SubmissionView, "description": "Accepted, not graded yet",
+                               "headers": {"Location": {
+                                   "description": "Where to read the submission",
+                                   "schema": {"type": "string"}}}},
+                         **error_answers(401, 404, 503, *_BODY)})
     async def submit(
         body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
         wait: Annotated[bool, Query(description="Grade before answering (default)")] = True,
-        idempotency_key: Annotated[str | None, Header(max_length=256)] = None,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=256)] = None,
     ) -> SubmissionView | Response:
         """Store a submission and grade it: inline (200) or in the background (202)."""
         size = len(body.source.encode("utf-8"))
@@ -361,45 +527,38 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             raise ApiError(422, "Unprocessable Content", "callbacks are signed, and this server "
                            "has no GRADER_CALLBACK_SECRET: leave out callback_url")
         _exercise(state, body.exercise_id)
-        fields = {"exercise_id": body.exercise_id, "source": body.source, "seed": new_seed(),
-                  "scope": principal.scope, "learner_id": body.learner_id,
-                  "callback_url": str(body.callback_url) if body.callback_url else None,
-                  "metadata": body.metadata or {}}
+        fields: dict[str, Any] = {
+            "exercise_id": body.exercise_id, "source": body.source, "seed": new_seed(),
+            "scope": principal.scope, "learner_id": body.learner_id,
+            "callback_url": str(body.callback_url) if body.callback_url else None,
+            "metadata": body.metadata or {}}
         if wait and idempotency_key is None:
             try:
-                inline = state.service.grade_now(**fields)  # type: ignore[arg-type]
+                inline = state.service.grade_now(**fields)
             except Unavailable as busy:
                 raise _unavailable(busy) from None
-            done = await asyncio.wrap_future(inline)
-            if done is not None:
-                return _json(view(done, links=state.links))
-        try:
-            row, _ = await run_in_threadpool(
-                state.service.accept, exercise_id=body.exercise_id, source=body.source,
-                seed=new_seed(), scope=principal.scope, learner_id=body.learner_id,
-                callback_url=str(body.callback_url) if body.callback_url else None,
-                metadata=body.metadata or {}, idempotency_key=idempotency_key)
-        except Unavailable as busy:
-            raise _unavailable(busy) from None
-        if wait and row.status not in (DONE, FAILED):
-            future = state.service.future(row.id)
-            limit = state.catalog.get(row.exercise_id).spec.limits.submission_seconds
-            graded: Submission | None = None
-            if future is not None:
-                # past the limit, the answer says it is still in progress
-                with contextlib.suppress(TimeoutError):
-                    graded = await asyncio.wait_for(asyncio.wrap_future(future),
-                                                    timeout=limit + 30)
-            if graded is None:
-                graded = await run_in_threadpool(state.store.get, row.id)
-            row = graded or row
+            # graded, or as a fault of the grader's left it: failed, or queued for another try
+            row = await asyncio.wrap_future(inline)
+            if row.status in (DONE, FAILED):
+                return _json(view(row, links=state.links))
+        else:
+            try:
+                row, created = await run_in_threadpool(
+                    state.service.accept, **fields, idempotency_key=idempotency_key)
+            except Unavailable as busy:
+                raise _unavailable(busy) from None
+            if not created and not _same_request(row, fields):
+                raise ApiError(422, "Unprocessable Content", "this Idempotency-Key was used "
+                               "with another request; send a new key for a new submission")
+            if wait and row.status not in (DONE, FAILED):
+                row = await _graded(state, row)
         if row.status not in (DONE, FAILED):
             response.status_code = 202
             response.headers["Location"] = f"/v1/submissions/{row.id}"
         return view(row, state.service.status(row), state.links)
 
     @app.get("/v1/submissions/{submission_id}", response_model=SubmissionView,
-             tags=["submissions"], responses={404: {"model": Problem}})
+             tags=["submissions"], responses=error_answers(401, 404, 422))
     async def get_submission(submission_id: str, state: StateDep,
                              principal: PlatformDep) -> SubmissionView:
         """A submission's status, and its report once graded."""
@@ -415,7 +574,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return result
 
     @app.get("/v1/submissions", response_model=SubmissionPage, tags=["submissions"],
-             responses={403: {"model": Problem}})
+             responses=error_answers(401, 403, 422))
     async def list_submissions(
         state: StateDep, _: InstructorDep,
         exercise_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -431,19 +590,20 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return SubmissionPage(items=items, total=total, limit=limit, offset=offset,
                               next_offset=after if after < total else None)
 
-    @app.get("/v1/exercises", response_model=ExerciseList, tags=["exercises"])
+    @app.get("/v1/exercises", response_model=ExerciseList, tags=["exercises"],
+             responses=error_answers(401))
     async def list_exercises(state: StateDep, _: PlatformDep) -> ExerciseList:
         """The public view of every exercise."""
         return ExerciseList(items=[ExerciseView.of(e.spec) for e in state.catalog])
 
     @app.get("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
-             responses={404: {"model": Problem}})
+             responses=error_answers(401, 404, 422))
     async def get_exercise(exercise_id: str, state: StateDep, _: PlatformDep) -> ExerciseView:
         """The statement and the visible cases of one exercise."""
         return ExerciseView.of(_exercise(state, exercise_id))
 
     @app.put("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
-             responses={403: {"model": Problem}})
+             responses=error_answers(401, 403, *_BODY))
     async def put_exercise(exercise_id: str, spec: ExerciseSpec, state: StateDep,
                            _: InstructorDep) -> ExerciseView:
         """Add or replace a spec. It may only name functions already in ``reference/``, and it
@@ -468,8 +628,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
 
     @app.post("/v1/exercises/{exercise_id}/regrade", response_model=RegradeAccepted,
               status_code=202, tags=["exercises"],
-              responses={403: {"model": Problem}, 404: {"model": Problem},
-                         503: {"model": Problem}})
+              responses=error_answers(401, 403, 404, 422, 503))
     async def regrade(exercise_id: str, state: StateDep, _: InstructorDep) -> RegradeAccepted:
         """Grade every stored submission of the exercise again, in the background."""
         _exercise(state, exercise_id)

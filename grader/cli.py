@@ -227,16 +227,13 @@ def _exercises(args: argparse.Namespace) -> int:
 
 
 def _serve(host: str, port: int) -> int:
-    import uvicorn
-
     from grader.api import create_app
+    from grader.server import serve
 
     settings = get_settings()
     logging.getLogger().setLevel(settings.log_level.upper())
     logging.getLogger("grader").setLevel(settings.log_level.upper())
-    # log_config=None: uvicorn's loggers go to the root handler, whose output is inert.
-    uvicorn.run(create_app(settings, freeze_heap=True), host=host, port=port,
-                log_level=settings.log_level.lower(), log_config=None, workers=1)
+    serve(create_app(settings, freeze_heap=True), settings, host, port)
     return EXIT_PASSED
 
 

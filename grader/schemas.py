@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    UrlConstraints,
+    field_validator,
+)
 
 from grader.report import Report
 from grader.spec import IDENT, ExerciseSpec
 
-MAX_METADATA_BYTES = 8 * 1024
+# Bounds on what a platform may store with a submission: deep or wide JSON costs every reader.
+MAX_METADATA_BYTES = 8 * 1024  # compact UTF-8 JSON
+MAX_METADATA_DEPTH = 8  # {"a": 1} is 1 deep
+MAX_METADATA_MEMBERS = 64  # keys of one object, items of one array
+
+
+def _metadata_problem(value: Any, depth: int = 1) -> str | None:
+    """Why ``value`` is out of bounds, or None. Walks no deeper than the bound."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "numbers must be finite"
+    if not isinstance(value, dict | list):
+        return None
+    if depth > MAX_METADATA_DEPTH:
+        return f"must be nested at most {MAX_METADATA_DEPTH} deep"
+    if len(value) > MAX_METADATA_MEMBERS:
+        return f"objects and arrays must have at most {MAX_METADATA_MEMBERS} members"
+    for member in value.values() if isinstance(value, dict) else value:
+        problem = _metadata_problem(member, depth + 1)
+        if problem is not None:
+            return problem
+    return None
+
+
+# What the validators below refuse, said in the schema too (the validators say it in words).
+NO_NUL: dict[str, Any] = {"pattern": "^[^\\u0000]*$"}
 
 
 class SubmissionCreate(BaseModel):
@@ -20,12 +52,20 @@ class SubmissionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     exercise_id: str = Field(max_length=64, examples=["conv2d"])
-    source: str = Field(description="The learner's Python source")
-    learner_id: str | None = Field(default=None, min_length=1, max_length=256)
-    callback_url: AnyHttpUrl | None = Field(
-        default=None, description="Where the report is POSTed when grading is done")
+    source: str = Field(description="The learner's Python source, without NUL characters",
+                        json_schema_extra=NO_NUL)
+    learner_id: Annotated[str, Field(min_length=1, max_length=256,
+                                     json_schema_extra=NO_NUL)] | None = None
+    callback_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000),
+                            Field(json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"})
+                            ] | None = Field(
+        default=None, description="Where the report is POSTed when grading is done (http or "
+        "https); needs GRADER_CALLBACK_SECRET on the server")
     metadata: dict[str, Any] | None = Field(
-        default=None, description="Anything the platform wants back, up to 8 KiB of JSON")
+        default=None, max_length=MAX_METADATA_MEMBERS,
+        description=f"Anything the platform wants back: JSON nested at most "
+        f"{MAX_METADATA_DEPTH} deep, at most {MAX_METADATA_MEMBERS} members in an object or "
+        f"array, at most {MAX_METADATA_BYTES} bytes as compact UTF-8 JSON")
 
     @field_validator("source", "learner_id")
     @classmethod
@@ -42,14 +82,25 @@ class SubmissionCreate(BaseModel):
 
     @field_validator("metadata")
     @classmethod
-    def _small(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value)) > MAX_METADATA_BYTES:
-            raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
+    def _bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return value
+        problem = _metadata_problem(value)
+        if problem is not None:
+            raise ValueError(f"metadata {problem}")
+        try:
+            size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        except UnicodeEncodeError:
+            raise ValueError("metadata must be valid Unicode (no lone surrogates)") from None
+        if size > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON; "
+                             f"it is {size}")
         return value
 
     @field_validator("callback_url")
     @classmethod
     def _short_url(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # as stored, in a column of 2048: normalising may have lengthened it
         if value is not None and len(str(value)) > 2048:
             raise ValueError("callback_url must be at most 2048 characters")
         return value
@@ -60,7 +111,7 @@ SubmissionStatus = Literal["queued", "running", "done", "failed"]
 
 class CallbackAttemptView(BaseModel):
     attempt: int
-    at: dt.datetime
+    at: AwareDatetime
     status_code: int | None
     error: str | None
     delivered: bool
@@ -73,8 +124,8 @@ class SubmissionView(BaseModel):
     exercise_id: str
     learner_id: str | None
     status: SubmissionStatus
-    created_at: dt.datetime
-    finished_at: dt.datetime | None = None
+    created_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     report: Report | None = None
     error: str | None = Field(default=None, description="Why grading failed, when it did")

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import cast
 
 from grader.callbacks import CallbackSender
 from grader.exercises import Catalog, UnknownExercise
@@ -61,11 +62,12 @@ class GradingService:
         self._lock = threading.Lock()
         self._futures: dict[str, Future[Submission | None]] = {}
         self._running: set[str] = set()
+        self._reserved = 0  # places in the backlog taken for submissions being stored
 
     @property
     def backlog(self) -> int:
         with self._lock:
-            return len(self._futures)
+            return len(self._futures) + self._reserved
 
     def status(self, row: Submission) -> str:
         """The stored status, or "running" while this process grades it."""
@@ -88,19 +90,26 @@ class GradingService:
             if existing is not None:
                 return existing, False
         self._admit()
-        row, created = self.store.create(
-            exercise_id=exercise_id, source=source, seed=seed, scope=scope,
-            learner_id=learner_id, callback_url=callback_url, metadata=metadata,
-            idempotency_key=idempotency_key)
+        try:
+            row, created = self.store.create(
+                exercise_id=exercise_id, source=source, seed=seed, scope=scope,
+                learner_id=learner_id, callback_url=callback_url, metadata=metadata,
+                idempotency_key=idempotency_key)
+        except BaseException:
+            self._release()
+            raise
         if created:
-            self.enqueue(row.id, row=row)
+            self._track(row.id, self._pool, self._grade, row.id, row, admitted=True)
+        else:
+            self._release()
         return row, created
 
     def grade_now(self, *, exercise_id: str, source: str, seed: int, scope: str,
                   learner_id: str | None, callback_url: str | None,
-                  metadata: dict[str, object]) -> Future[Submission | None]:
+                  metadata: dict[str, object]) -> Future[Submission]:
         """Store and grade in one step on a grading thread, for a caller that waits for the
-        report anyway (and sent no idempotency key): one hand-over instead of two."""
+        report anyway (and sent no idempotency key): one hand-over instead of two. The
+        future's row is graded, or as a fault of the grader's left it (failed, or queued)."""
         self.catalog.get(exercise_id)  # raises UnknownExercise
         self._admit()
         submission_id = uuid.uuid4().hex
@@ -110,29 +119,42 @@ class GradingService:
                 exercise_id=exercise_id, source=source, seed=seed, scope=scope,
                 learner_id=learner_id, callback_url=callback_url, metadata=metadata,
                 submission_id=submission_id)
-            return self._grade(submission_id, row)
+            return self._grade(submission_id, row) or self.store.get(submission_id) or row
 
-        future = self._track(submission_id, self._pool, store_and_grade)
+        future = self._track(submission_id, self._pool, store_and_grade, admitted=True)
         assert future is not None  # the id is new
-        return future
+        return cast("Future[Submission]", future)
 
     def enqueue(self, submission_id: str, pool: ThreadPoolExecutor | None = None,
                 row: Submission | None = None) -> None:
         self._track(submission_id, pool or self._pool, self._grade, submission_id, row)
 
     def _admit(self) -> None:
+        """Take a place in the backlog, or refuse. Check and take are one step under the lock,
+        so concurrent requests cannot all see the last free place. The place is handed to
+        the submission by ``_track(..., admitted=True)``, or given back by ``_release``."""
         refusal = self.runner.refusal
         if refusal is not None:
             raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
-        if self.backlog >= self.limit:
-            raise Busy(retry_after=max(1, self.backlog // 10))
+        with self._lock:
+            taken = len(self._futures) + self._reserved
+            if taken >= self.limit:
+                raise Busy(retry_after=max(1, taken // 10))
+            self._reserved += 1
+
+    def _release(self) -> None:
+        with self._lock:
+            self._reserved -= 1
 
     def _track(self, submission_id: str, pool: ThreadPoolExecutor,
-               task: Callable[..., Submission | None], *args: object,
+               task: Callable[..., Submission | None], *args: object, admitted: bool = False,
                ) -> Future[Submission | None] | None:
         """Run ``task`` on ``pool``, counted in the backlog until done; None if that
-        submission is already being graded."""
+        submission is already being graded. ``admitted``: it holds a place from ``_admit``,
+        which its future now takes over."""
         with self._lock:
+            if admitted:
+                self._reserved -= 1
             if submission_id in self._futures:
                 return None
             future = pool.submit(task, *args)

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
                          description="Accepted submissions waiting or grading before 503")
     max_source_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024,
                                   description="Largest accepted source")
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, le=300,
+        description="How long a connection may wait for its next request (or its first) and "
+        "take to send that request's head before it is closed")
+    body_seconds: int = Field(default=30, ge=1, le=600,
+                              description="How long a request's body may take to arrive; "
+                              "longer is 408 and the connection is closed")
     sandbox_base_uid: int = Field(
         default=61000, ge=1000, le=2**31 - 1024,
         description="Lowest uid the sandbox children may use (as root); each grader claims "

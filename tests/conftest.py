@@ -5,11 +5,13 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from grader.exercises import Catalog, Exercise
 from grader.grade import grade
@@ -23,6 +25,39 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "exercises" / "samples"
 # The server's secret for hidden inputs, in tests that grade directly.
 HIDDEN_SECRET = b"hidden-inputs-secret-for-tests-0123"
+
+# Storage tests run on SQLite always, and on PostgreSQL where one answers (always in CI).
+POSTGRES = os.environ.get("GRADER_TEST_POSTGRES",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_schema() -> Iterator[str]:
+    engine = sa.create_engine(POSTGRES)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the storage tests on PostgreSQL, which is not reachable "
+                        f"at {POSTGRES}: {error}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES}")
+    schema = f"grader_test_{uuid.uuid4().hex[:12]}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'grader.db'}"
+    else:
+        yield from _postgres_schema()
 
 
 @pytest.fixture(scope="session")

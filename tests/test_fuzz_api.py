@@ -1,14 +1,16 @@
-"""Fuzzing the API from its own OpenAPI document: no input may yield a server error."""
+"""The API against its own OpenAPI document: a real server, real HTTP, every schemathesis check,
+with a platform token and with an instructor token."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from grader.api import create_app
 from grader.settings import Settings
@@ -16,26 +18,60 @@ from tests.conftest import Server
 
 pytestmark = pytest.mark.processes
 
+PLATFORM = "platform-token-fuzz-0123456789"
 INSTRUCTOR = "instructor-token-fuzz-0123456789"
 SECRET = "callback-secret-fuzz-0123456789"
-# The document comes from the app itself; building it starts nothing.
-schema = schemathesis.openapi.from_dict(
-    create_app(Settings(data_dir=Path("/nonexistent"))).openapi())
+ENVIRONMENT = {"GRADER_PLATFORM_TOKENS": PLATFORM, "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
+               "GRADER_CALLBACK_SECRET": SECRET, "GRADER_MAX_SOURCE_BYTES": "4096"}
+# The document of an app with the server's settings; building it starts nothing. That the server
+# serves this very document is a test of its own, below.
+DOCUMENT = create_app(Settings(
+    data_dir=Path("/nonexistent"),
+    **{name.removeprefix("GRADER_").lower(): value for name, value in ENVIRONMENT.items()},
+)).openapi()
+schema = schemathesis.openapi.from_dict(DOCUMENT)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("fuzz"), {
-        "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR, "GRADER_CALLBACK_SECRET": SECRET,
-        "GRADER_MAX_SOURCE_BYTES": "4096"}).start()
+    server = Server(tmp_path_factory.mktemp("fuzz"), ENVIRONMENT).start()
     yield server
     server.stop()
 
 
+def test_the_server_serves_the_document_fuzzed_here(server: Server) -> None:
+    assert httpx.get(f"{server.url}/openapi.json").json() == DOCUMENT
+
+
+FUZZ = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                       HealthCheck.function_scoped_fixture])
+
+
+def check(case: schemathesis.Case, server: Server, token: str) -> None:
+    """Every check schemathesis has, but one where the document cannot say what is valid."""
+    excluded = []
+    # positive_data_acceptance expects a request that fits the schema to be taken. Two that do
+    # are rightly refused (422), for reasons no JSON Schema can state:
+    # - an exercise spec must also prove out: its cases fit its arguments, its reference and
+    #   mistakes exist, each mistake fails a case (the same proof as `grader exercises
+    #   validate`);
+    # - an Idempotency-Key is bound to the first request that used it, and generated keys
+    #   repeat ("0") with other bodies.
+    if case.path == "/v1/exercises/{exercise_id}" and case.method == "PUT" \
+            or "idempotency-key" in {name.lower() for name in case.headers or {}}:
+        excluded.append(positive_data_acceptance)
+    case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {token}"},
+                           timeout=60, excluded_checks=excluded)
+
+
 @schema.parametrize()
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
-def test_no_input_yields_a_server_error(case: schemathesis.Case, server: Server) -> None:
-    case.call_and_validate(base_url=server.url, checks=[not_a_server_error],
-                           headers={"Authorization": f"Bearer {INSTRUCTOR}"}, timeout=60)
+@FUZZ
+def test_with_a_platform_token(case: schemathesis.Case, server: Server) -> None:
+    check(case, server, PLATFORM)
+
+
+@schema.parametrize()
+@FUZZ
+def test_with_an_instructor_token(case: schemathesis.Case, server: Server) -> None:
+    check(case, server, INSTRUCTOR)

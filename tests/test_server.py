@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import select
+import socket
 import sqlite3
 import threading
 import time
@@ -33,7 +36,8 @@ SLOW = CORRECT.replace("    return out", "    import time\n    time.sleep(0.25)\
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(tmp_path_factory.mktemp("server"), {
         "GRADER_PLATFORM_TOKENS": PLATFORM, "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
-        "GRADER_CALLBACK_SECRET": SECRET}).start()
+        "GRADER_CALLBACK_SECRET": SECRET, "GRADER_MAX_SOURCE_BYTES": "4096",
+        "GRADER_KEEP_ALIVE_SECONDS": "2", "GRADER_BODY_SECONDS": "2"}).start()
     yield server
     server.stop()
 
@@ -226,3 +230,93 @@ def test_a_server_that_cannot_build_seccomp_refuses_to_grade(tmp_path: Path) -> 
             assert db.execute("SELECT count(*) FROM submissions").fetchone() == (0,)
     finally:
         server.stop()
+
+
+# -- what arrives over the wire ---------------------------------------------------------------
+
+LIMIT = 8 * 4096 + 64 * 1024  # the server's body limit with GRADER_MAX_SOURCE_BYTES=4096
+
+
+def test_a_chunked_body_over_the_limit_is_413(server: Server) -> None:
+    def body() -> Iterator[bytes]:
+        yield b'{"exercise_id": "conv2d", "source": "'
+        for _ in range(LIMIT // 1024 + 1):
+            yield b"#" * 1024
+        yield b'"}'
+
+    response = httpx.post(f"{server.url}/v1/submissions", content=body(), timeout=30,
+                          headers={**P, "Content-Type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert f"over {LIMIT} bytes" in response.json()["detail"]
+
+
+def test_a_chunked_body_within_the_limit_is_graded(server: Server) -> None:
+    def body() -> Iterator[bytes]:
+        text = json.dumps({"exercise_id": "conv2d", "source": CORRECT}).encode()
+        for start in range(0, len(text), 100):
+            yield text[start:start + 100]
+
+    response = httpx.post(f"{server.url}/v1/submissions", content=body(), timeout=60,
+                          headers={**P, "Content-Type": "application/json"})
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 200 and response.json()["report"]["passed"] is True
+
+
+def connect(server: Server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
+
+
+def closed_after(connection: socket.socket, trickle: bytes = b"") -> tuple[float, bytes]:
+    """Seconds until the server closes the connection, and what it answered before; meanwhile
+    ``trickle`` is sent a byte every 0.1 s."""
+    start = time.monotonic()
+    connection.setblocking(False)
+    answer = b""
+    sent = 0
+    with connection:
+        while time.monotonic() - start < 15:
+            if sent < len(trickle):
+                with contextlib.suppress(OSError):
+                    sent += connection.send(trickle[sent:sent + 1])
+            ready, _, _ = select.select([connection], [], [], 0.1)
+            if ready:
+                try:
+                    data = connection.recv(65536)
+                except ConnectionResetError:
+                    data = b""
+                if not data:
+                    return time.monotonic() - start, answer
+                answer += data
+    raise AssertionError(f"the server kept the connection open for 15 s; it answered {answer!r}")
+
+
+def test_a_connection_that_sends_nothing_is_closed(server: Server) -> None:
+    seconds, answer = closed_after(connect(server))
+    assert seconds < 4 and answer == b""
+
+
+def test_an_idle_connection_after_a_response_is_closed(server: Server) -> None:
+    connection = connect(server)
+    connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: grader\r\n\r\n")
+    seconds, answer = closed_after(connection)
+    assert seconds < 4 and answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_request_head_sent_a_byte_at_a_time_is_closed(server: Server) -> None:
+    head = b"GET /healthz HTTP/1.1\r\nHost: grader\r\nX-Padding: " + b"x" * 200 + b"\r\n\r\n"
+    seconds, answer = closed_after(connect(server), trickle=head)
+    assert seconds < 4 and answer == b""
+
+
+def test_a_body_sent_a_byte_at_a_time_is_408(server: Server) -> None:
+    connection = connect(server)
+    connection.sendall(b"POST /v1/submissions HTTP/1.1\r\nHost: grader\r\n"
+                       b"Authorization: Bearer " + PLATFORM.encode() + b"\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+    seconds, answer = closed_after(connection, trickle=b"{" + b" " * 998 + b"}")
+    assert seconds < 5
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b"did not arrive within 2 s" in answer

@@ -39,9 +39,11 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
 def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
     opened: list[TestClient] = []
 
-    def make(runner: Any = None, **overrides: Any) -> TestClient:
+    def make(runner: Any = None, raise_server_exceptions: bool = True,
+             **overrides: Any) -> TestClient:
         client = TestClient(create_app(settings_for(tmp_path, **overrides),
-                                       runner=runner or FakeRunner(correct)))
+                                       runner=runner or FakeRunner(correct)),
+                            raise_server_exceptions=raise_server_exceptions)
         client.__enter__()
         opened.append(client)
         return client
@@ -61,6 +63,18 @@ class SlowRunner(FakeRunner):
     def run(self, job):  # type: ignore[no-untyped-def]
         self.release.wait(10)
         return super().run(job)
+
+
+class BrokenRunner(FakeRunner):
+    """A runner with a bug of the grader's own: it raises what nobody expected."""
+
+    def __init__(self) -> None:
+        super().__init__(correct)
+        self.calls = 0
+
+    def run(self, job):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        raise RuntimeError("a bug in the grader")
 
 
 def wait_done(client: TestClient, submission_id: str, headers: dict[str, str] | None = None,

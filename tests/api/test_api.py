@@ -18,6 +18,7 @@ from tests.api.conftest import (
     OTHER_PLATFORM,
     PLATFORM,
     SECRET,
+    BrokenRunner,
     SlowRunner,
     auth,
     correct,
@@ -285,16 +286,9 @@ def test_a_serving_process_moves_its_startup_heap_out_of_the_collectors_reach() 
     assert frozen(True) > 10_000
 
 
-class BrokenRunner(FakeRunner):
-    """A runner with a bug of the grader's own: it raises what nobody expected."""
-
-    def run(self, job):  # type: ignore[no-untyped-def]
-        raise RuntimeError("a bug in the grader")
-
-
 def test_a_fault_of_the_grader_keeps_the_submission_and_marks_it_failed(
         make_client: Callable[..., TestClient]) -> None:
-    client = make_client(BrokenRunner(correct))
+    client = make_client(BrokenRunner())
     response = client.post("/v1/submissions", params={"wait": "false"},
                            json={"exercise_id": "conv2d", "source": "def conv(a, b): pass"})
     assert response.status_code == 202

@@ -1,0 +1,64 @@
+"""Serving the app over HTTP: uvicorn, with a deadline it lacks for the request head.
+
+uvicorn closes a keep-alive connection that stays idle after a response, but not one that
+sends nothing at all after connecting, nor one that sends its request head a byte at a time:
+each would hold a connection open for as long as the client likes. Here one timer covers both:
+a connection that waits for a request has ``keep_alive_seconds`` to send that request's whole
+head. The body has its own deadline, in the app (``BodyLimit``, 408).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from grader.settings import Settings
+
+
+class HeadDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol; a connection waiting for a request head is closed when
+    the head is not complete within the keep-alive timeout."""
+
+    _head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_deadline()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        idle = not self.pipeline  # a pipelined request's head is already here
+        super().on_response_complete()
+        if idle and not self.transport.is_closing():
+            self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        self._cancel_deadline()
+        self._head_deadline = self.loop.call_later(self.timeout_keep_alive, self._too_slow)
+
+    def _cancel_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _too_slow(self) -> None:
+        self._head_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def serve(app: Any, settings: Settings, host: str, port: int) -> None:
+    # log_config=None: uvicorn's loggers go to the root handler, whose output is inert.
+    uvicorn.run(app, host=host, port=port, http=HeadDeadlineProtocol,
+                timeout_keep_alive=settings.keep_alive_seconds,
+                log_level=settings.log_level.lower(), log_config=None, workers=1)
