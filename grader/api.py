@@ -432,8 +432,9 @@ def _document(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
             for operation in path.values():
                 for answer in operation.get("responses", {}).values():
                     content = answer.get("content", {})
-                    if content.get("application/json", {}).get("schema") == {"$ref": problem_ref}:
-                        content[PROBLEM] = content.pop("application/json")
+                    for media in list(content):  # JSON, or HTML on a route that answers a page
+                        if content[media].get("schema") == {"$ref": problem_ref}:
+                            content[PROBLEM] = content.pop(media)
         source = built["components"]["schemas"]["SubmissionCreate"]["properties"]["source"]
         source["description"] += (f"; at most {settings.max_source_bytes} bytes as UTF-8 "
                                   "(larger is 413)")

@@ -91,8 +91,12 @@ def _page(state: State, row: Submission) -> tuple[str, bool]:
 @router.get("/v1/submissions/{submission_id}/report", response_class=HTMLResponse,
             responses={200: {"content": {"text/html": {}},
                              "description": "The report as a self-contained HTML page"},
+                       401: {"model": Problem, "description": "No signature and no token"},
                        403: {"model": Problem, "description": "A wrong or expired signature"},
-                       404: {"model": Problem}})
+                       404: {"model": Problem, "description": "No such submission"},
+                       422: {"model": Problem, "description": "A malformed query"}},
+            # a token, or none at all with the signature of report_url
+            openapi_extra={"security": [{"HTTPBearer": []}, {}]})
 async def report_page(
     submission_id: str, request: Request, state: StateDep, credentials: Credentials,
     expires: Annotated[int | None, Query(ge=0, le=2**53,
