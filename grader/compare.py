@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.messages import Msg, elements, join, pair, say, signal_name
+from grader.messages import Msg, elements, frame_fault, join, pair, say, signal_name
 from grader.messages import index as show_index
 from grader.messages import shape as show_shape
 from grader.report import Status
@@ -166,7 +166,7 @@ def unusable(run: CaseRun) -> str:
     elif run.invalid is Invalid.TOO_LARGE:
         what = say(Msg.INVALID_TOO_LARGE, count=params["count"], limit=params["limit"])
     elif run.invalid is Invalid.UNREADABLE:
-        what = say(Msg.INVALID_UNREADABLE, reason=params["reason"])
+        what = say(Msg.INVALID_UNREADABLE, fault=frame_fault(params))
     else:
         what = say(Msg.INVALID_UNUSABLE)
     return say(Msg.INVALID, what=what)

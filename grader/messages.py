@@ -11,7 +11,7 @@ prints them with as many digits as it takes for two different numbers to read di
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 
@@ -134,7 +134,7 @@ TEMPLATES: dict[Msg, str] = {
     Msg.INVALID_NOT_AN_ARRAY: "nested lists that do not form an array ({error})",
     Msg.INVALID_ELEMENTS: "an array of {elements}",
     Msg.INVALID_TOO_LARGE: "an array of {count} elements, more than the {limit} allowed",
-    Msg.INVALID_UNREADABLE: "an output that could not be read: {reason}",
+    Msg.INVALID_UNREADABLE: "an output that could not be read: {fault}",
     Msg.INVALID_UNUSABLE: "something the grader cannot use",
     Msg.NOT_ACCEPTED: "expected {wanted}, got {given}",
     Msg.A_NUMPY_ARRAY: "a numpy array",
@@ -235,6 +235,20 @@ ELEMENT_KINDS: dict[str, str] = {
 }
 OTHER_ELEMENTS = "dtype {dtype}"
 
+# Why the bytes of a result could not be read, by frames.Fault, with that fault's facts
+FRAME_FAULTS: dict[str, str] = {
+    "bad_magic": "bad frame magic",
+    "header_too_long": "frame header of {size} bytes is over the limit",
+    "body_too_long": "frame body of {size} bytes is over the limit",
+    "header_not_json": "frame header is not JSON",
+    "header_not_object": "frame header is not a JSON object",
+    "dtype": "unsupported dtype '{dtype}'",
+    "shape": "shape is not a short list of non-negative integers",
+    "too_many": "array of {count} elements is over the limit of {limit}",
+    "body_size": "body is {size} bytes but dtype {dtype} and shape {shape} need {need}",
+    "malformed": "the frame is malformed",
+}
+
 
 def say(message: Msg, /, **fields: object) -> str:
     """The sentence ``message`` with its fields filled in."""
@@ -243,6 +257,15 @@ def say(message: Msg, /, **fields: object) -> str:
 
 def join(parts: Iterable[str], separator: Msg) -> str:
     return TEMPLATES[separator].join(parts)
+
+
+def frame_fault(params: Mapping[str, object]) -> str:
+    """A frame fault in words; a fault or a fact that is missing reads as malformed."""
+    template = FRAME_FAULTS.get(str(params.get("fault")), FRAME_FAULTS["malformed"])
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return FRAME_FAULTS["malformed"]
 
 
 def signal_name(number: int) -> str:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from grader.sandbox import frames
 from grader.sandbox.base import CHILD_INVALID, INVALID_PARAMS, Invalid
+from grader.sandbox.frames import Fault
 from tests.conftest import ROOT
 
 
@@ -33,13 +34,15 @@ def test_frames_split_at_any_byte_are_reassembled() -> None:
 
 
 def test_bad_magic_is_refused() -> None:
-    with pytest.raises(frames.FrameError, match="magic"):
+    with pytest.raises(frames.FrameError) as refused:
         decode_all(b"XXXX" + bytes(12))
+    assert refused.value.fault is Fault.BAD_MAGIC
 
 
 def test_an_oversized_body_is_refused_before_it_is_read() -> None:
-    with pytest.raises(frames.FrameError, match="over the limit"):
+    with pytest.raises(frames.FrameError) as refused:
         decode_all(struct.pack("<4sIQ", b"GRF1", 2, 1 << 40) + b"{}")
+    assert (refused.value.fault, refused.value.params) == (Fault.BODY_TOO_LONG, {"size": 1 << 40})
 
 
 def test_lone_surrogates_in_a_header_become_question_marks() -> None:
@@ -50,8 +53,9 @@ def test_lone_surrogates_in_a_header_become_question_marks() -> None:
 
 
 def test_a_header_that_is_not_a_json_object_is_refused() -> None:
-    with pytest.raises(frames.FrameError, match="not a JSON object"):
+    with pytest.raises(frames.FrameError) as refused:
         decode_all(struct.pack("<4sIQ", b"GRF1", 3, 0) + b"[1]")
+    assert refused.value.fault is Fault.HEADER_NOT_OBJECT
 
 
 @pytest.mark.parametrize("dtype", ["|O", "<c16", "<U4", "|S3", "<M8", "V8", "", "<f16",
@@ -59,8 +63,9 @@ def test_a_header_that_is_not_a_json_object_is_refused() -> None:
 def test_dtypes_off_the_allow_list_are_refused(dtype: str) -> None:
     """Only numpy's exact spelling of a numeric dtype in native order; numpy refuses some of
     the others itself (``<f1``), which must be a FrameError too, not numpy's TypeError."""
-    with pytest.raises(frames.FrameError, match="dtype"):
+    with pytest.raises(frames.FrameError) as refused:
         frames.decode_array({"dtype": dtype, "shape": [1]}, bytes(16), 10)
+    assert (refused.value.fault, refused.value.params) == (Fault.DTYPE, {"dtype": dtype})
 
 
 @pytest.mark.parametrize("shape", [[-1], [2.0], "[2]", [True], [1] * 9, None])
@@ -70,13 +75,16 @@ def test_malformed_shapes_are_refused(shape: object) -> None:
 
 
 def test_a_body_that_disagrees_with_the_shape_is_refused() -> None:
-    with pytest.raises(frames.FrameError, match="need 32"):
+    with pytest.raises(frames.FrameError) as refused:
         frames.decode_array({"dtype": "<f8", "shape": [2, 2]}, bytes(24), 10)
+    assert refused.value.fault is Fault.BODY_SIZE
+    assert (refused.value.params["size"], refused.value.params["need"]) == (24, 32)
 
 
 def test_too_many_elements_are_refused() -> None:
-    with pytest.raises(frames.FrameError, match="over the limit"):
+    with pytest.raises(frames.FrameError) as refused:
         frames.decode_array({"dtype": "|u1", "shape": [1000, 1000]}, bytes(10**6), 1000)
+    assert refused.value.fault is Fault.TOO_MANY
 
 
 @settings(max_examples=300, deadline=None)

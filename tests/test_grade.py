@@ -196,7 +196,7 @@ HOSTILE_RUNS: dict[str, Callable[..., CaseRun]] = {
     "a too large output": lambda i, k: CaseRun(
         kind="invalid", invalid=Invalid.TOO_LARGE, params={"count": NUMBER, "limit": NUMBER}),
     "an unreadable output": lambda i, k: CaseRun(
-        kind="invalid", invalid=Invalid.UNREADABLE, params={"reason": SECRET}),
+        kind="invalid", invalid=Invalid.UNREADABLE, params={"fault": "dtype", "dtype": SECRET}),
     "an output shape": lambda i, k: CaseRun(
         kind="output", array=np.zeros((3, NUMBER)), output_type="ndarray", mutated=True),
     "the values of an output": lambda i, k: CaseRun(

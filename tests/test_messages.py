@@ -41,3 +41,13 @@ def test_two_numbers_are_printed_with_enough_digits_to_differ(
 def test_two_different_numbers_never_print_the_same(expected: float, got: float) -> None:
     a, b = pair(expected, got)
     assert a != b or expected == got
+
+
+def test_every_frame_fault_has_words_and_missing_facts_read_as_malformed() -> None:
+    from grader.messages import FRAME_FAULTS, frame_fault
+    from grader.sandbox.frames import Fault
+
+    assert set(FRAME_FAULTS) == {str(fault) for fault in Fault}
+    assert frame_fault({"fault": "dtype", "dtype": "<f1"}) == "unsupported dtype '<f1'"
+    assert frame_fault({"fault": "dtype"}) == FRAME_FAULTS["malformed"]
+    assert frame_fault({"fault": "no such fault"}) == FRAME_FAULTS["malformed"]

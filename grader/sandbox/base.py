@@ -118,7 +118,7 @@ class Invalid(StrEnum):
     NOT_AN_ARRAY = "not_an_array"  # nested lists that do not form an array: {error}
     ELEMENTS = "elements"  # an array of other things than numbers: {kind, dtype}
     TOO_LARGE = "too_large"  # more elements than allowed: {count, limit}
-    UNREADABLE = "unreadable"  # the result frame could not be parsed: {reason}
+    UNREADABLE = "unreadable"  # the result frame could not be parsed: {fault, its facts}
     UNUSABLE = "unusable"  # the child's reason was not one of these
 
 
@@ -129,7 +129,7 @@ INVALID_PARAMS: dict[Invalid, dict[str, type]] = {
     Invalid.NOT_AN_ARRAY: {"error": str},
     Invalid.ELEMENTS: {"kind": str, "dtype": str},
     Invalid.TOO_LARGE: {"count": int, "limit": int},
-    Invalid.UNREADABLE: {"reason": str},
+    Invalid.UNREADABLE: {"fault": str},  # and the fault's own facts (frames.Fault)
     Invalid.UNUSABLE: {},
 }
 CHILD_INVALID = frozenset({Invalid.TYPE, Invalid.NOT_AN_ARRAY, Invalid.ELEMENTS,

@@ -95,7 +95,7 @@ class Conversation:
         self.hidden_seen = False
         self.open_reads: set[int] = set()
         self.frames: list[tuple[dict[str, Any], bytes]] = []
-        self.frame_error: str | None = None
+        self.frame_error: dict[str, str | int] | None = None  # an UNREADABLE output's facts
         # Everything read from stdout and stderr in this run; past the budget the pipes are no
         # longer read, so a child that keeps writing blocks until its time is up.
         self.output_read = 0
@@ -194,7 +194,7 @@ class Conversation:
                     self.child.kill("output_limit")
                     self.result.cases.append(CaseRun(
                         kind="invalid", invalid=Invalid.UNREADABLE,
-                        params={"reason": self.frame_error}, seconds=seconds))
+                        params=self.frame_error, seconds=seconds))
                     return None
                 return index
             assert isinstance(answer, tuple)
@@ -343,7 +343,7 @@ class Conversation:
             try:
                 self.frames.extend(self.decoder.feed(data))
             except frames.FrameError as error:
-                self.frame_error = redact(str(error))[:200]
+                self.frame_error = _unreadable(error)
         else:
             self.output_read += len(data)
             if self.output_read >= self.output_budget:
@@ -415,10 +415,18 @@ def case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int)
         try:
             output = frames.decode_array(header, body, max_elements)
         except (frames.FrameError, ValueError, TypeError, OverflowError) as error:
-            return CaseRun(kind="invalid", invalid=Invalid.UNREADABLE,
-                           params={"reason": redact(str(error))[:200]})
+            return CaseRun(kind="invalid", invalid=Invalid.UNREADABLE, params=_unreadable(error))
         return CaseRun(kind="output", array=output, output_type=output_type, mutated=mutated)
     return CaseRun(kind="crashed", cause=Cause.PROTOCOL)
+
+
+def _unreadable(error: Exception) -> dict[str, str | int]:
+    """The facts of a frame that could not be read; what the child chose is redacted, cut."""
+    if isinstance(error, frames.FrameError):
+        params = {key: redact(value)[:80] if isinstance(value, str) else value
+                  for key, value in error.params.items()}
+        return {"fault": str(error.fault), **params}
+    return {"fault": str(frames.Fault.MALFORMED)}
 
 
 def _invalid_reason(why: object, params: object) -> tuple[Invalid, dict[str, str | int]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -33,8 +34,28 @@ DTYPES: dict[str, np.dtype] = {
 }
 
 
+class Fault(StrEnum):
+    """Why bytes are not a well-formed frame; the words are the grader's (``messages``)."""
+
+    BAD_MAGIC = "bad_magic"
+    HEADER_TOO_LONG = "header_too_long"  # {size}
+    BODY_TOO_LONG = "body_too_long"  # {size}
+    HEADER_NOT_JSON = "header_not_json"
+    HEADER_NOT_OBJECT = "header_not_object"
+    DTYPE = "dtype"  # {dtype}: the name it gave, cut short
+    SHAPE = "shape"
+    TOO_MANY = "too_many"  # {count, limit}
+    BODY_SIZE = "body_size"  # {size, dtype, shape, need}
+    MALFORMED = "malformed"  # anything else numpy refused
+
+
 class FrameError(Exception):
-    """The byte stream is not a well-formed frame sequence."""
+    """The byte stream is not a well-formed frame sequence: a fault and its facts."""
+
+    def __init__(self, fault: Fault, **params: str | int) -> None:
+        super().__init__(f"{fault}: {params}" if params else str(fault))
+        self.fault = fault
+        self.params = params
 
 
 def encode(header: dict[str, Any], body: bytes = b"") -> bytes:
@@ -75,11 +96,11 @@ class Decoder:
                     return
                 magic, head_len, body_len = _PREFIX.unpack_from(self._buffer)
                 if magic != MAGIC:
-                    raise FrameError("bad frame magic")
+                    raise FrameError(Fault.BAD_MAGIC)
                 if head_len > MAX_HEADER:
-                    raise FrameError(f"frame header of {head_len} bytes is over the limit")
+                    raise FrameError(Fault.HEADER_TOO_LONG, size=head_len)
                 if body_len > self.max_body:
-                    raise FrameError(f"frame body of {body_len} bytes is over the limit")
+                    raise FrameError(Fault.BODY_TOO_LONG, size=body_len)
                 self._need = (head_len, body_len)
             head_len, body_len = self._need
             total = PREFIX_SIZE + head_len + body_len
@@ -102,9 +123,9 @@ def _parse_header(head: bytes) -> dict[str, Any]:
             clean = json.dumps(header, ensure_ascii=False).encode("utf-8", errors="replace")
             header = json.loads(clean)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise FrameError("frame header is not JSON") from None
+        raise FrameError(Fault.HEADER_NOT_JSON) from None
     if not isinstance(header, dict):
-        raise FrameError("frame header is not a JSON object")
+        raise FrameError(Fault.HEADER_NOT_OBJECT)
     return header
 
 
@@ -114,21 +135,19 @@ def decode_array(header: dict[str, Any], body: bytes, max_elements: int) -> np.n
     shape = header.get("shape")
     dtype = DTYPES.get(dtype_text) if isinstance(dtype_text, str) else None
     if dtype is None:
-        raise FrameError(f"unsupported dtype {str(dtype_text)[:40]!r}")
+        raise FrameError(Fault.DTYPE, dtype=str(dtype_text)[:40])
     if (
         not isinstance(shape, list)
         or len(shape) > MAX_NDIM
         or not all(type(d) is int and 0 <= d <= max_elements for d in shape)
     ):
-        raise FrameError("shape is not a short list of non-negative integers")
+        raise FrameError(Fault.SHAPE)
     count = 1
     for d in shape:
         count *= d
     if count > max_elements:
-        raise FrameError(f"array of {count} elements is over the limit of {max_elements}")
+        raise FrameError(Fault.TOO_MANY, count=count, limit=max_elements)
     if len(body) != count * dtype.itemsize:
-        raise FrameError(
-            f"body is {len(body)} bytes but dtype {dtype_text} and shape {shape} "
-            f"need {count * dtype.itemsize}"
-        )
+        raise FrameError(Fault.BODY_SIZE, size=len(body), dtype=str(dtype_text),
+                         shape=str(shape)[:80], need=count * dtype.itemsize)
     return np.frombuffer(body, dtype=dtype).reshape(shape).copy()
