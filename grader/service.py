@@ -9,6 +9,7 @@ queued for another try, and marks it failed after three.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -157,10 +158,19 @@ class GradingService:
                 self._reserved -= 1
             if submission_id in self._futures:
                 return None
-            future = pool.submit(task, *args)
+            future = pool.submit(self._in_fast_place, task, *args)
             self._futures[submission_id] = future
         future.add_done_callback(lambda _: self._forget(submission_id))
         return future
+
+    def _in_fast_place(self, task: Callable[..., Submission | None],
+                       *args: object) -> Submission | None:
+        """Run a grading task holding a place in the runner's fast lane (when it has lanes):
+        no more submissions than slots are worked on at once, storing and comparing included;
+        one that runs long moves its place to the slow lane and frees a fast one."""
+        place = getattr(self.runner, "fast_place", contextlib.nullcontext)
+        with place():
+            return task(*args)
 
     def _forget(self, submission_id: str) -> None:
         with self._lock:

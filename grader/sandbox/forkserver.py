@@ -21,7 +21,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -36,7 +36,7 @@ from grader.sandbox.base import (
 )
 from grader.sandbox.child_process import Child
 from grader.sandbox.conversation import fill
-from grader.sandbox.lanes import Lane, Lanes
+from grader.sandbox.lanes import Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import Layers, ZygoteLink
 
@@ -73,6 +73,7 @@ class ForkServerRunner:
         self.slots = slots or os.cpu_count() or 1
         self.slow_slots = slow_slots or 16 * self.slots
         self.lanes = Lanes(self.slots, self.slow_slots, fast_seconds)
+        self._local = threading.local()  # the ticket of a fast_place held by this thread
         self.python = python or sys.executable
         self.start_timeout = start_timeout
         self.without = without
@@ -117,6 +118,21 @@ class ForkServerRunner:
             return
         for _ in range(self.ahead):
             self._submit(self._refill)
+
+    @contextlib.contextmanager
+    def fast_place(self) -> Iterator[None]:
+        """Hold a place in the fast lane around more than the run (the whole grading of a
+        submission: its reference outputs, the run, the comparison), so that no more
+        submissions than slots are worked on at once; a run in this thread uses it, and may
+        still move it to the slow lane."""
+        ticket = self.lanes.ticket()
+        ticket.enter()
+        self._local.ticket = ticket
+        try:
+            yield
+        finally:
+            del self._local.ticket
+            ticket.leave()
 
     def _stop_zygote(self, zygote: ZygoteLink) -> None:
         zygote.stop()
@@ -278,8 +294,10 @@ class ForkServerRunner:
             raise SandboxUnavailable(self.refusal)
         result = RunResult(cases=[])
         time_left = job.limits.submission_seconds  # time parked waiting is not counted
-        ticket = self.lanes.ticket()
-        ticket.enter()
+        held: Ticket | None = getattr(self._local, "ticket", None)
+        ticket = held or self.lanes.ticket()
+        if held is None:
+            ticket.enter()
         try:
             while len(result.cases) < len(job.cases):
                 if time_left <= 0:
@@ -302,6 +320,7 @@ class ForkServerRunner:
                 if parked:
                     ticket.park()
         finally:
-            ticket.leave()
+            if held is None:
+                ticket.leave()
         return result
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from enum import StrEnum
 
 
@@ -23,13 +24,43 @@ class Lane(StrEnum):
     NONE = "none"  # parked, or not started
 
 
+class Places:
+    """A semaphore that serves its waiters in order: a place given back goes straight to the
+    one who has waited longest (Python's own may let a newcomer take it, which leaves some
+    waiters waiting far longer than the rest)."""
+
+    def __init__(self, count: int) -> None:
+        self._lock = threading.Lock()
+        self._free = count
+        self._waiting: deque[threading.Event] = deque()
+
+    def acquire(self, blocking: bool = True) -> bool:
+        with self._lock:
+            if self._free > 0 and not self._waiting:
+                self._free -= 1
+                return True
+            if not blocking:
+                return False
+            handed = threading.Event()
+            self._waiting.append(handed)
+        handed.wait()
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()  # the place passes on without being free
+            else:
+                self._free += 1
+
+
 class Lanes:
     def __init__(self, fast: int, slow: int, fast_seconds: float) -> None:
         self.fast_places = fast
         self.slow_places = slow
         self.fast_seconds = fast_seconds
-        self._fast = threading.BoundedSemaphore(fast)
-        self._slow = threading.BoundedSemaphore(slow)
+        self._fast = Places(fast)
+        self._slow = Places(slow)
         self._lock = threading.Lock()
         self.moved_to_slow = 0
         self.parked = 0

@@ -13,7 +13,7 @@ import pytest
 
 from grader.sandbox.base import CaseInput, Job, RunLimits, RunResult
 from grader.sandbox.forkserver import ForkServerRunner
-from grader.sandbox.lanes import Lane, Lanes
+from grader.sandbox.lanes import Lane, Lanes, Places
 
 HONEST = "def f(x):\n    return x + 1\n"
 RUNAWAY = "def f(x):\n    while True:\n        pass\n"
@@ -95,3 +95,22 @@ def test_in_the_slow_lane_a_case_is_timed_in_cpu_time_within_a_wall_clock_cap() 
             hog.kill()
             hog.wait()
         runner.close()
+
+
+def test_places_go_to_waiters_in_the_order_they_came() -> None:
+    places = Places(1)
+    places.acquire()
+    served: list[int] = []
+    waiters = []
+    for number in range(5):
+        waiter = threading.Thread(target=lambda n=number: (places.acquire(), served.append(n)))
+        waiter.start()
+        waiters.append(waiter)
+        time.sleep(0.05)  # each is waiting before the next comes
+    for _ in range(5):
+        places.release()
+        time.sleep(0.05)
+    for waiter in waiters:
+        waiter.join(timeout=5)
+    assert served == [0, 1, 2, 3, 4]
+    assert not places.acquire(blocking=False)  # the last one still holds it
