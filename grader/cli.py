@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.exercises import Catalog, Exercise, UnknownExercise
+from grader.messages import Msg, say
 from grader.report import Report
 from grader.sandbox.base import Runner
 from grader.settings import get_settings
@@ -129,23 +130,24 @@ def format_report(report: Report, title: str) -> str:
         error = "-" if case.max_abs_error is None else f"{case.max_abs_error:.2g}"
         points = f"{case.points:g}/{case.max_points:g}"
         lines.append(f"  {case.name:<16} {case.status:<15} {points:>7}  {shapes:<22} {error}")
-    verdict = "PASSED" if report.passed else "NOT PASSED"
-    lines += ["", f"score {report.score:g}/{report.max_score:g}  {verdict}  "
-              f"({report.duration_ms:.0f} ms)"]
+    verdict = say(Msg.VERDICT_PASSED if report.passed else Msg.VERDICT_NOT_PASSED).upper()
+    lines += ["", say(Msg.TEXT_SCORE, score=report.score, max_score=report.max_score,
+                      verdict=verdict, ms=report.duration_ms)]
     failing = [c for c in report.cases if not c.passed]
     if failing:
         lines.append("")
         for case in failing:
             body = case.message.replace("\n", "\n    ")
-            lines.append(f"- {case.name}{'' if case.visible else ' (hidden)'}: {body}")
+            hidden = "" if case.visible else say(Msg.TEXT_HIDDEN)
+            lines.append(f"- {case.name}{hidden}: {body}")
     if report.diagnosis:
-        lines += ["", "diagnosis:"]
+        lines += ["", say(Msg.TEXT_DIAGNOSIS)]
         for finding in report.diagnosis:
             body = finding.message.replace("\n", "\n    ")
             lines.append(f"- [{finding.severity}] {finding.code}: {body}")
     if report.stdout:
         printed = report.stdout.rstrip().replace("\n", "\n    ")
-        lines += ["", "printed output:", f"    {printed}"]
+        lines += ["", say(Msg.TEXT_PRINTED), f"    {printed}"]
     return inert("\n".join(lines))
 
 

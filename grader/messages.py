@@ -104,9 +104,58 @@ class Msg(StrEnum):
     AXIS_N = "axis_n"
     DIRECTION_DOWN = "direction_down"
     DIRECTION_UP = "direction_up"
+    # the report page
+    PAGE_TITLE = "page_title"
+    PAGE_SCORE = "page_score"
+    PAGE_POINTS = "page_points"
+    PAGE_HIDDEN = "page_hidden"
+    PAGE_EXPECTED = "page_expected"
+    PAGE_YOURS = "page_yours"
+    PAGE_DIFFERENCE = "page_difference"
+    PAGE_DIFFERENCE_KEY = "page_difference_key"
+    PAGE_NO_ARRAY = "page_no_array"
+    PAGE_NO_DIFFERENCE = "page_no_difference"
+    PAGE_RAN_OTHERWISE = "page_ran_otherwise"
+    PAGE_DIAGNOSIS = "page_diagnosis"
+    PAGE_PRINTED = "page_printed"
+    PAGE_NOTHING = "page_nothing"
+    PAGE_NOT_GRADED = "page_not_graded"
+    PAGE_PENDING = "page_pending"
+    VERDICT_PASSED = "verdict_passed"
+    VERDICT_NOT_PASSED = "verdict_not_passed"
+    # the text report of `grader grade`
+    TEXT_SCORE = "text_score"
+    TEXT_HIDDEN = "text_hidden"
+    TEXT_DIAGNOSIS = "text_diagnosis"
+    TEXT_PRINTED = "text_printed"
 
 
 TEMPLATES: dict[Msg, str] = {
+    Msg.PAGE_TITLE: "{exercise}: report",
+    Msg.PAGE_SCORE: "Score {score:g} of {max_score:g}:",
+    Msg.PAGE_POINTS: "{points:g} of {max_points:g} points",
+    Msg.PAGE_HIDDEN: "hidden case",
+    Msg.PAGE_EXPECTED: "Expected output",
+    Msg.PAGE_YOURS: "Your output",
+    Msg.PAGE_DIFFERENCE: "Difference, yours minus expected",
+    Msg.PAGE_DIFFERENCE_KEY: "Difference, yours minus expected (blue: yours is lower, red: "
+                             "higher)",
+    Msg.PAGE_NO_ARRAY: "Your code gave no array to draw for this case.",
+    Msg.PAGE_NO_DIFFERENCE: "No difference to draw: your output has shape {got}, the "
+                            "expected one {expected}.",
+    Msg.PAGE_RAN_OTHERWISE: "Your code gave another result when it ran again for this page "
+                            "({status}); the pictures show that run.",
+    Msg.PAGE_DIAGNOSIS: "Diagnosis",
+    Msg.PAGE_PRINTED: "What your code printed",
+    Msg.PAGE_NOTHING: "nothing",
+    Msg.PAGE_NOT_GRADED: "The grader could not grade this submission.",
+    Msg.PAGE_PENDING: "This submission is {status}, not graded yet. This page reloads itself.",
+    Msg.VERDICT_PASSED: "passed",
+    Msg.VERDICT_NOT_PASSED: "not passed",
+    Msg.TEXT_SCORE: "score {score:g}/{max_score:g}  {verdict}  ({ms:.0f} ms)",
+    Msg.TEXT_HIDDEN: " (hidden)",
+    Msg.TEXT_DIAGNOSIS: "diagnosis:",
+    Msg.TEXT_PRINTED: "printed output:",
     Msg.RAISED: "your code raised {error}",
     Msg.RAISED_UNKNOWN: "your code raised an exception",
     Msg.ERROR_TEXT: "{type}: {message}",

@@ -20,6 +20,7 @@ import numpy as np
 
 from grader.case_outputs import CaseOutputs
 from grader.heatmap import colour_bar, heatmap
+from grader.messages import Msg, say
 from grader.report import CaseReport, Finding, Report
 from grader.text import inert
 
@@ -95,28 +96,26 @@ def _pictures(case: CaseReport, outputs: CaseOutputs) -> str:
     low = float(finite.min()) if finite.size else 0.0
     high = float(finite.max()) if finite.size else 0.0
     shared = colour_bar(low, high)
-    figures = [_figure("Expected output", heatmap(expected, "Expected output", low=low,
-                                                  high=high).svg, shared)]
+    expected_title, yours = say(Msg.PAGE_EXPECTED), say(Msg.PAGE_YOURS)
+    figures = [_figure(expected_title, heatmap(expected, expected_title, low=low,
+                                               high=high).svg, shared)]
     notes = []
     if got is None:
-        notes.append("Your code gave no array to draw for this case.")
+        notes.append(say(Msg.PAGE_NO_ARRAY))
     else:
-        figures.append(_figure("Your output", heatmap(got, "Your output", low=low,
-                                                      high=high).svg, shared))
+        figures.append(_figure(yours, heatmap(got, yours, low=low, high=high).svg, shared))
         if got.shape == expected.shape:
             difference = got - expected
-            drawn = heatmap(difference, "Difference, yours minus expected", diverging=True)
+            drawn = heatmap(difference, say(Msg.PAGE_DIFFERENCE), diverging=True)
             finite_diff = np.abs(difference[np.isfinite(difference)])
             peak = float(finite_diff.max()) if finite_diff.size else 0.0
-            figures.append(_figure(
-                "Difference, yours minus expected (blue: yours is lower, red: higher)",
-                drawn.svg, colour_bar(-peak, peak, diverging=True)))
+            figures.append(_figure(say(Msg.PAGE_DIFFERENCE_KEY), drawn.svg,
+                                   colour_bar(-peak, peak, diverging=True)))
         else:
-            notes.append(f"No difference to draw: your output has shape "
-                         f"{tuple(got.shape)}, the expected one {tuple(expected.shape)}.")
+            notes.append(say(Msg.PAGE_NO_DIFFERENCE, got=tuple(got.shape),
+                             expected=tuple(expected.shape)))
     if outputs.status != case.status:
-        notes.append(f"Your code gave another result when it ran again for this page "
-                     f"({outputs.status.replace('_', ' ')}); the pictures show that run.")
+        notes.append(say(Msg.PAGE_RAN_OTHERWISE, status=outputs.status.replace("_", " ")))
     return (f'<div class="maps">{"".join(figures)}</div>'
             + "".join(f'<p class="note">{_text(n)}</p>' for n in notes))
 
@@ -130,9 +129,11 @@ def _hint(case: CaseReport, diagnosis: list[Finding]) -> str:
 
 def _case(case: CaseReport, outputs: CaseOutputs | None, diagnosis: list[Finding]) -> str:
     head = (f"<h2>{_text(case.name)} {_status(case.status)}</h2>"
-            f"<p>{case.points:g} of {case.max_points:g} points</p>")
+            f"<p>{_text(say(Msg.PAGE_POINTS, points=case.points, max_points=case.max_points))}"
+            "</p>")
     if not case.visible:
-        return f'<section class="case hidden">{head}<p class="note">hidden case</p></section>'
+        hidden = _text(say(Msg.PAGE_HIDDEN))
+        return f'<section class="case hidden">{head}<p class="note">{hidden}</p></section>'
     body = f"<pre>{_text(case.message)}</pre>" + _hint(case, diagnosis)
     if outputs is not None:
         body += _pictures(case, outputs)
@@ -143,9 +144,10 @@ def render_report(report: Report, title: str,
                   outputs: Mapping[str, CaseOutputs] | None = None) -> str:
     """The page of a graded submission. ``outputs``, by visible case name, give the pictures;
     a case without them shows its words only."""
-    verdict = "passed" if report.passed else "not passed"
+    verdict = say(Msg.VERDICT_PASSED if report.passed else Msg.VERDICT_NOT_PASSED)
+    score = say(Msg.PAGE_SCORE, score=report.score, max_score=report.max_score)
     body = [f"<h1>{_text(report.exercise_id)}: {_text(title)}</h1>",
-            f'<p class="score">Score {report.score:g} of {report.max_score:g}: '
+            f'<p class="score">{_text(score)} '
             f"{_status(verdict)} <span class=\"note\">(seed {report.seed})</span></p>"]
     body += [_case(c, (outputs or {}).get(c.name), report.diagnosis) for c in report.cases]
     if report.diagnosis:
@@ -153,20 +155,21 @@ def render_report(report: Report, title: str,
             f"<li><strong>{_text(f.code.replace('_', ' '))}</strong> ({_text(f.severity)})"
             f"{': ' + _text(', '.join(f.cases)) if f.cases else ''}"
             f"<pre>{_text(f.message)}</pre></li>" for f in report.diagnosis)
-        body.append(f'<section class="case"><h2>Diagnosis</h2><ul>{items}</ul></section>')
+        body.append(f'<section class="case"><h2>{_text(say(Msg.PAGE_DIAGNOSIS))}</h2>'
+                    f"<ul>{items}</ul></section>")
     printed = report.stdout.rstrip()
-    body.append('<section class="case"><h2>What your code printed</h2>'
+    body.append(f'<section class="case"><h2>{_text(say(Msg.PAGE_PRINTED))}</h2>'
                 + (f"<pre>{_text(printed)}</pre>" if printed
-                   else '<p class="note">nothing</p>') + "</section>")
-    return _document(f"{report.exercise_id}: report", "".join(body))
+                   else f'<p class="note">{_text(say(Msg.PAGE_NOTHING))}</p>') + "</section>")
+    return _document(say(Msg.PAGE_TITLE, exercise=report.exercise_id), "".join(body))
 
 
 def render_pending(exercise_id: str, status: str, error: str | None = None) -> str:
     """The page of a submission that is not graded yet (it reloads itself), or failed."""
+    title = say(Msg.PAGE_TITLE, exercise=exercise_id)
     if status == "failed":
-        body = (f"<h1>{_text(exercise_id)}</h1><p>The grader could not grade this "
-                f"submission.</p><pre>{_text(error or '')}</pre>")
-        return _document(f"{exercise_id}: report", body)
-    body = (f"<h1>{_text(exercise_id)}</h1><p>This submission is {_text(status)}, not graded "
-            "yet. This page reloads itself.</p>")
-    return _document(f"{exercise_id}: report", body, refresh=True)
+        body = (f"<h1>{_text(exercise_id)}</h1><p>{_text(say(Msg.PAGE_NOT_GRADED))}</p>"
+                f"<pre>{_text(error or '')}</pre>")
+        return _document(title, body)
+    body = f"<h1>{_text(exercise_id)}</h1><p>{_text(say(Msg.PAGE_PENDING, status=status))}</p>"
+    return _document(title, body, refresh=True)

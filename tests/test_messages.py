@@ -51,3 +51,20 @@ def test_every_frame_fault_has_words_and_missing_facts_read_as_malformed() -> No
     assert frame_fault({"fault": "dtype", "dtype": "<f1"}) == "unsupported dtype '<f1'"
     assert frame_fault({"fault": "dtype"}) == FRAME_FAULTS["malformed"]
     assert frame_fault({"fault": "no such fault"}) == FRAME_FAULTS["malformed"]
+
+
+def test_a_course_can_change_the_words_of_the_page_and_the_cli(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Words are data: replacing a template changes what the page and the CLI say."""
+    from grader import messages
+    from grader.cli import format_report
+    from grader.report import Report
+    from grader.report_page import render_report
+
+    monkeypatch.setitem(messages.TEMPLATES, messages.Msg.PAGE_PRINTED,
+                        "Ce que votre code a affiché")
+    monkeypatch.setitem(messages.TEMPLATES, messages.Msg.TEXT_PRINTED, "sortie :")
+    report = Report(exercise_id="conv2d", passed=True, score=0, max_score=0, seed=1,
+                    duration_ms=1.0, cases=[], stdout="bonjour\n")
+    assert "Ce que votre code a affiché" in render_report(report, "conv2d")
+    assert "sortie :" in format_report(report, "conv2d")
