@@ -99,16 +99,7 @@ def builtin_exception(name: str) -> bool:
 
 
 def hidden_verdict(status: Status, error: LearnerError | None) -> Verdict:
-    """Tolerances follow the output's precision. A value is right when
-``|got - expected| <= atol + rtol * |expected| + floor``, with the spec's ``atol`` and
-``rtol``, and a ``floor`` that is 0 for float64 and ``PRECISION_ULPS * eps * max|expected|``
-for an output computed in a shorter float (float32: eps = 1.2e-7). A sum of products in
-float32 is off by a few eps times the size of its terms, not of its result: a value near zero
-that came from large terms is as far off as the largest values, hence the floor relative to
-the largest expected value rather than to each one. Values stored as float64 but all exactly
-representable in float32 count as computed in float32.
-
-A hidden case's verdict: its status, and a fixed sentence that names at most a builtin
+    """A hidden case's verdict: its status, and a fixed sentence that names at most a builtin
     exception class."""
     if status == "error" and error is not None and builtin_exception(error.type):
         return Verdict(status, say(Msg.HIDDEN_RAISED, type=error.type))
