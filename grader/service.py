@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
@@ -27,6 +29,9 @@ from grader.store import Store, Submission
 
 log = logging.getLogger("grader.service")
 MAX_ATTEMPTS = 3
+DRAIN_SAMPLE = 256  # how many recent departures from the backlog give its drain rate
+DRAIN_WINDOW = 30.0  # seconds: older departures do not count
+MAX_RETRY_AFTER = 600
 
 
 class Unavailable(Exception):
@@ -64,6 +69,8 @@ class GradingService:
         self._futures: dict[str, Future[Submission | None]] = {}
         self._running: set[str] = set()
         self._reserved = 0  # places in the backlog taken for submissions being stored
+        # when recent submissions left the backlog, for the drain rate behind Retry-After
+        self._drained: deque[float] = deque(maxlen=DRAIN_SAMPLE)
 
     @property
     def backlog(self) -> int:
@@ -140,8 +147,17 @@ class GradingService:
         with self._lock:
             taken = len(self._futures) + self._reserved
             if taken >= self.limit:
-                raise Busy(retry_after=max(1, taken // 10))
+                raise Busy(retry_after=self._retry_after(taken))
             self._reserved += 1
+
+    def _retry_after(self, waiting: int) -> int:
+        """Seconds until the backlog has drained enough for one more, from the rate at which
+        it drained lately (called under the lock); a guess of 10 a second before any."""
+        now = time.monotonic()
+        recent = [t for t in self._drained if now - t <= DRAIN_WINDOW]
+        measured = len(recent) >= 2 and now > recent[0]
+        rate = len(recent) / (now - recent[0]) if measured else 10.0
+        return max(1, min(MAX_RETRY_AFTER, math.ceil((waiting - self.limit + 1) / rate)))
 
     def _release(self) -> None:
         with self._lock:
@@ -174,7 +190,8 @@ class GradingService:
 
     def _forget(self, submission_id: str) -> None:
         with self._lock:
-            self._futures.pop(submission_id, None)
+            if self._futures.pop(submission_id, None) is not None:
+                self._drained.append(time.monotonic())
 
     def _grade(self, submission_id: str, row: Submission | None = None) -> Submission | None:
         """Grade one stored submission; returns it as stored, once graded.

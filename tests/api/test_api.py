@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -309,3 +310,22 @@ def test_a_refusing_runner_gives_503_with_the_reason_and_stores_nothing(
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "seccomp cannot be built" in ready.json()["reasons"]
     assert client.get("/v1/submissions", headers=auth(INSTRUCTOR)).json()["total"] == 0
+
+
+def test_retry_after_follows_the_rate_at_which_the_backlog_drained(make_client) -> None:
+    runner = SlowRunner()
+    client = make_client(runner=runner, slots=1, backlog=1)
+    service = client.app.state.grader.service
+    now = time.monotonic()
+    # one submission left the backlog every 4 s lately: room for one more in about 4 s
+    service._drained.extend(now - 4.0 * i for i in range(6, 0, -1))
+    assert client.post("/v1/submissions?wait=false", json=SUBMISSION).status_code == 202
+    slow = client.post("/v1/submissions?wait=false", json=SUBMISSION)
+    # ten a second lately: about a tenth of a second, shown as the least, 1 s
+    service._drained.clear()
+    service._drained.extend(time.monotonic() - 0.1 * i for i in range(20, 0, -1))
+    fast = client.post("/v1/submissions?wait=false", json=SUBMISSION)
+    runner.release.set()
+    assert slow.status_code == fast.status_code == 503
+    assert 4 <= int(slow.headers["retry-after"]) <= 6
+    assert int(fast.headers["retry-after"]) == 1
