@@ -69,13 +69,16 @@ class GradingService:
         self._futures: dict[str, Future[Submission | None]] = {}
         self._running: set[str] = set()
         self._reserved = 0  # places in the backlog taken for submissions being stored
+        self._regrading: set[str] = set()  # in _futures, but not in the backlog
         # when recent submissions left the backlog, for the drain rate behind Retry-After
         self._drained: deque[float] = deque(maxlen=DRAIN_SAMPLE)
 
     @property
     def backlog(self) -> int:
+        """New submissions waiting or grading; regrades are not counted: they never shut out
+        new work."""
         with self._lock:
-            return len(self._futures) + self._reserved
+            return len(self._futures) - len(self._regrading) + self._reserved
 
     def status(self, row: Submission) -> str:
         """The stored status, or "running" while this process grades it."""
@@ -145,7 +148,7 @@ class GradingService:
         if refusal is not None:
             raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
         with self._lock:
-            taken = len(self._futures) + self._reserved
+            taken = len(self._futures) - len(self._regrading) + self._reserved
             if taken >= self.limit:
                 raise Busy(retry_after=self._retry_after(taken))
             self._reserved += 1
@@ -174,24 +177,31 @@ class GradingService:
                 self._reserved -= 1
             if submission_id in self._futures:
                 return None
-            future = pool.submit(self._in_fast_place, task, *args)
+            low = pool is self._regrades
+            future = pool.submit(self._in_fast_place, low, task, *args)
             self._futures[submission_id] = future
+            if low:
+                self._regrading.add(submission_id)
         future.add_done_callback(lambda _: self._forget(submission_id))
         return future
 
-    def _in_fast_place(self, task: Callable[..., Submission | None],
+    def _in_fast_place(self, low: bool, task: Callable[..., Submission | None],
                        *args: object) -> Submission | None:
         """Run a grading task holding a place in the runner's fast lane (when it has lanes):
         no more submissions than slots are worked on at once, storing and comparing included;
-        one that runs long moves its place to the slow lane and frees a fast one."""
-        place = getattr(self.runner, "fast_place", contextlib.nullcontext)
-        with place():
+        one that runs long moves its place to the slow lane and frees a fast one. ``low`` (a
+        regrade): the place is taken only when no new submission waits for one."""
+        place = getattr(self.runner, "fast_place", None)
+        with place(low) if place is not None else contextlib.nullcontext():
             return task(*args)
 
     def _forget(self, submission_id: str) -> None:
         with self._lock:
             if self._futures.pop(submission_id, None) is not None:
-                self._drained.append(time.monotonic())
+                if submission_id in self._regrading:
+                    self._regrading.discard(submission_id)
+                else:
+                    self._drained.append(time.monotonic())
 
     def _grade(self, submission_id: str, row: Submission | None = None) -> Submission | None:
         """Grade one stored submission; returns it as stored, once graded.
@@ -250,13 +260,17 @@ class GradingService:
         return None
 
     def recover(self) -> int:
-        """Queue every stored submission that is not finished; returns how many."""
-        ids = self.store.unfinished()
-        for submission_id in ids:
+        """Queue every stored submission that is not finished; returns how many. A regrade
+        that was under way goes on where it was, as a regrade: only its unfinished ones."""
+        fresh, regrades = self.store.unfinished(), self.store.unfinished(regrades=True)
+        for submission_id in fresh:
             self.enqueue(submission_id)
-        if ids:
-            log.info("queued %d unfinished submissions from before the restart", len(ids))
-        return len(ids)
+        for submission_id in regrades:
+            self.enqueue(submission_id, self._regrades)
+        if fresh or regrades:
+            log.info("queued %d unfinished submissions and %d regrades from before the "
+                     "restart", len(fresh), len(regrades))
+        return len(fresh) + len(regrades)
 
     def regrade(self, exercise_id: str) -> int:
         """Grade every stored submission of an exercise again with its current spec."""

@@ -257,10 +257,13 @@ class Store:
             session.execute(update(Submission).where(Submission.id == submission_id).values(
                 status=FAILED if give_up else QUEUED, error=error[:2000]))
 
-    def unfinished(self) -> list[str]:
+    def unfinished(self, regrades: bool = False) -> list[str]:
+        """Submissions not graded yet, oldest first: new ones, or (``regrades``) those that
+        had a report and were queued again by a regrade."""
+        has_report = Submission.report.is_not(None) if regrades else Submission.report.is_(None)
         with self._session() as session:
             return list(session.scalars(
-                select(Submission.id).where(Submission.status.in_([QUEUED, RUNNING]))
+                select(Submission.id).where(Submission.status.in_([QUEUED, RUNNING]), has_report)
                 .order_by(Submission.created_at)).all())
 
     def ids_for_exercise(self, exercise_id: str) -> list[str]:

@@ -120,13 +120,13 @@ class ForkServerRunner:
             self._submit(self._refill)
 
     @contextlib.contextmanager
-    def fast_place(self) -> Iterator[None]:
+    def fast_place(self, low: bool = False) -> Iterator[None]:
         """Hold a place in the fast lane around more than the run (the whole grading of a
         submission: its reference outputs, the run, the comparison), so that no more
         submissions than slots are worked on at once; a run in this thread uses it, and may
-        still move it to the slow lane."""
+        still move it to the slow lane. ``low``: served only when nothing else waits."""
         ticket = self.lanes.ticket()
-        ticket.enter()
+        ticket.enter(low)
         self._local.ticket = ticket
         try:
             yield

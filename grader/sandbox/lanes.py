@@ -27,22 +27,24 @@ class Lane(StrEnum):
 class Places:
     """A semaphore that serves its waiters in order: a place given back goes straight to the
     one who has waited longest (Python's own may let a newcomer take it, which leaves some
-    waiters waiting far longer than the rest)."""
+    waiters waiting far longer than the rest). Waiters of low priority (regrades) are served
+    only when no other waits."""
 
     def __init__(self, count: int) -> None:
         self._lock = threading.Lock()
         self._free = count
         self._waiting: deque[threading.Event] = deque()
+        self._waiting_low: deque[threading.Event] = deque()
 
-    def acquire(self, blocking: bool = True) -> bool:
+    def acquire(self, blocking: bool = True, low: bool = False) -> bool:
         with self._lock:
-            if self._free > 0 and not self._waiting:
+            if self._free > 0 and not self._waiting and not (low and self._waiting_low):
                 self._free -= 1
                 return True
             if not blocking:
                 return False
             handed = threading.Event()
-            self._waiting.append(handed)
+            (self._waiting_low if low else self._waiting).append(handed)
         handed.wait()
         return True
 
@@ -50,6 +52,8 @@ class Places:
         with self._lock:
             if self._waiting:
                 self._waiting.popleft().set()  # the place passes on without being free
+            elif self._waiting_low:
+                self._waiting_low.popleft().set()
             else:
                 self._free += 1
 
@@ -81,8 +85,9 @@ class Ticket:
         self.lane = Lane.NONE
         self.fast_until = 0.0
 
-    def enter(self) -> None:
-        self.lanes._fast.acquire()
+    def enter(self, low: bool = False) -> None:
+        """Wait for a place in the fast lane; ``low``: only when no one else waits."""
+        self.lanes._fast.acquire(low=low)
         self.lane = Lane.FAST
         self.fast_until = time.monotonic() + self.lanes.fast_seconds
 

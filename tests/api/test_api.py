@@ -329,3 +329,34 @@ def test_retry_after_follows_the_rate_at_which_the_backlog_drained(make_client) 
     assert slow.status_code == fast.status_code == 503
     assert 4 <= int(slow.headers["retry-after"]) <= 6
     assert int(fast.headers["retry-after"]) == 1
+
+
+def test_a_regrade_never_shuts_out_new_submissions(make_client) -> None:
+    runner = SlowRunner()
+    runner.release.set()  # grading goes through while the stored ones are made
+    client = make_client(runner=runner, instructor_tokens=INSTRUCTOR, backlog=2)
+    stored = [client.post("/v1/submissions", json=SUBMISSION).json()["id"] for _ in range(5)]
+    runner.release.clear()  # from now on every grading waits
+    regrade = client.post("/v1/exercises/conv2d/regrade", headers=auth(INSTRUCTOR))
+    assert regrade.json()["queued"] == 5
+    new = client.post("/v1/submissions?wait=false", json=SUBMISSION)
+    assert new.status_code == 202  # 5 regrades waiting, and still room in a backlog of 2
+    runner.release.set()
+    assert wait_done(client, new.json()["id"])["status"] == "done"
+    assert all(wait_done(client, i)["status"] == "done" for i in stored)
+
+
+def test_a_regrade_under_way_at_a_restart_goes_on_as_a_regrade(make_client) -> None:
+    client = make_client()
+    stored = [client.post("/v1/submissions", json=SUBMISSION).json()["id"] for _ in range(3)]
+    service = client.app.state.grader.service
+    service.store.set_queued(stored[1:])  # a regrade that had done the first one when stopped
+    client.__exit__(None, None, None)
+    runner = SlowRunner()
+    restarted = make_client(runner=runner, backlog=1)
+    restarted_service = restarted.app.state.grader.service
+    assert restarted_service.backlog == 0  # the two regrades are not in the backlog
+    assert restarted.post("/v1/submissions?wait=false", json=SUBMISSION).status_code == 202
+    runner.release.set()
+    assert all(wait_done(restarted, i)["status"] == "done" for i in stored)
+    assert len(runner.jobs) == 3  # the two unfinished regrades and the new one, nothing else

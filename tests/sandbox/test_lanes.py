@@ -114,3 +114,20 @@ def test_places_go_to_waiters_in_the_order_they_came() -> None:
         waiter.join(timeout=5)
     assert served == [0, 1, 2, 3, 4]
     assert not places.acquire(blocking=False)  # the last one still holds it
+
+
+def test_a_low_place_waits_until_no_one_else_does() -> None:
+    places = Places(1)
+    places.acquire()
+    served: list[str] = []
+    low = threading.Thread(target=lambda: (places.acquire(low=True), served.append("low")))
+    low.start()
+    time.sleep(0.05)
+    normal = threading.Thread(target=lambda: (places.acquire(), served.append("normal")))
+    normal.start()
+    time.sleep(0.05)
+    places.release()  # to the normal waiter, though the low one came first
+    normal.join(timeout=5)
+    places.release()
+    low.join(timeout=5)
+    assert served == ["normal", "low"]
