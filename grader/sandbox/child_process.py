@@ -191,10 +191,11 @@ class Child:
         with contextlib.suppress(OSError):
             self.zygote.send({"op": "demote", "id": self.run_id})
 
-    def converse(self, job: Job, deadline: float, result: RunResult, ticket: Ticket) -> bool:
+    def converse(self, job: Job, deadline: float, result: RunResult, ticket: Ticket,
+                 hard_deadline: float) -> bool:
         """Run cases from the first unanswered one, until done, killed or crashed. True when
         the job must be parked (the child is killed; its unanswered case runs again)."""
-        conversation = Conversation(self, job, deadline, result, ticket)
+        conversation = Conversation(self, job, deadline, result, ticket, hard_deadline)
         conversation.run()
         return conversation.parked
 

@@ -36,7 +36,7 @@ from grader.sandbox.base import (
     RunResult,
     redact,
 )
-from grader.sandbox.lanes import Lane, Ticket
+from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Ticket
 
 if TYPE_CHECKING:
     from grader.sandbox.child_process import Child
@@ -59,7 +59,6 @@ EOF = _Eof()
 PARKED = _Parked()
 
 
-SLOW_WALL_FACTOR = 5.0
 # How much a run's stdout and stderr may write in all, as a multiple of what is kept of them.
 _OUTPUT_BUDGET_FACTOR = 64
 
@@ -79,9 +78,10 @@ class Conversation:
     """The exchange with one child over its pipes, for one job."""
 
     def __init__(self, child: Child, job: Job, deadline: float, result: RunResult,
-                 ticket: Ticket) -> None:
+                 ticket: Ticket, hard_deadline: float) -> None:
         self.child = child
         self.ticket = ticket
+        self.hard_deadline = hard_deadline  # what no extension in the slow lane goes past
         self.parked = False
         # what was printed before; a parked job's unanswered cases run again, printing again
         self.printed = (result.stdout, result.stderr, result.output_withheld)
@@ -247,7 +247,8 @@ class Conversation:
         still use (0 when none, or when the wall-clock cap is reached)."""
         if self.ticket.lane is not Lane.SLOW:
             return 0.0
-        cap = self.phase_started + SLOW_WALL_FACTOR * self.limits.case_seconds
+        cap = min(self.phase_started + SLOW_WALL_FACTOR * self.limits.case_seconds,
+                  self.hard_deadline)
         used = self.child.cpu_seconds()
         if used is None or now >= cap:
             return 0.0
@@ -268,7 +269,7 @@ class Conversation:
                 more = self._cpu_time_left(now)
                 if more <= 0:
                     return TIMEOUT
-                deadline = now + max(more, 0.01)
+                deadline = min(now + max(more, 0.01), self.hard_deadline)
                 self.deadline = max(self.deadline, deadline)
                 continue
             if self.ticket.lane is Lane.FAST:

@@ -36,7 +36,7 @@ from grader.sandbox.base import (
 )
 from grader.sandbox.child_process import Child
 from grader.sandbox.conversation import fill
-from grader.sandbox.lanes import Lane, Lanes, Ticket
+from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import Layers, ZygoteLink
 
@@ -294,6 +294,7 @@ class ForkServerRunner:
             raise SandboxUnavailable(self.refusal)
         result = RunResult(cases=[])
         time_left = job.limits.submission_seconds  # time parked waiting is not counted
+        wall_left = SLOW_WALL_FACTOR * job.limits.submission_seconds  # the slow lane's cap
         held: Ticket | None = getattr(self._local, "ticket", None)
         ticket = held or self.lanes.ticket()
         if held is None:
@@ -311,14 +312,18 @@ class ForkServerRunner:
                 if ticket.lane is Lane.SLOW:
                     child.demote()
                 try:
-                    parked = child.converse(job, started + time_left, result, ticket)
+                    parked = child.converse(job, started + time_left, result, ticket,
+                                            started + wall_left)
                     # in the slow lane the child's CPU time counts (see the conversation)
                     used = child.cpu_seconds() if ticket.lane is Lane.SLOW else None
                 finally:
                     self._submit(self._retire, child)
-                time_left -= used if used is not None else time.monotonic() - started
-                if parked:
-                    ticket.park()
+                wall = time.monotonic() - started
+                wall_left -= wall
+                time_left -= wall if used is None else max(used, wall / SLOW_WALL_FACTOR)
+                if parked and not ticket.park(timeout=wall_left):
+                    raise SandboxError("the slow lane stayed full: a submission waited "
+                                       f"{wall_left:.0f} s for a place in it")
         finally:
             if held is None:
                 ticket.leave()

@@ -17,6 +17,11 @@ import time
 from collections import deque
 from enum import StrEnum
 
+# In the slow lane a job's limits count its CPU time, not the wall clock's, within this many
+# times its limits on the wall clock (per case, and for the whole submission); a job is charged
+# at least its wall-clock time divided by this, so sleeping does not make it last longer.
+SLOW_WALL_FACTOR = 5.0
+
 
 class Lane(StrEnum):
     FAST = "fast"
@@ -36,7 +41,8 @@ class Places:
         self._waiting: deque[threading.Event] = deque()
         self._waiting_low: deque[threading.Event] = deque()
 
-    def acquire(self, blocking: bool = True, low: bool = False) -> bool:
+    def acquire(self, blocking: bool = True, low: bool = False,
+                timeout: float | None = None) -> bool:
         with self._lock:
             if self._free > 0 and not self._waiting and not (low and self._waiting_low):
                 self._free -= 1
@@ -44,9 +50,15 @@ class Places:
             if not blocking:
                 return False
             handed = threading.Event()
-            (self._waiting_low if low else self._waiting).append(handed)
-        handed.wait()
-        return True
+            queue = self._waiting_low if low else self._waiting
+            queue.append(handed)
+        if handed.wait(timeout):
+            return True
+        with self._lock:  # given up; unless the place came just now
+            if handed.is_set():
+                return True
+            queue.remove(handed)
+            return False
 
     def release(self) -> None:
         with self._lock:
@@ -100,14 +112,17 @@ class Ticket:
         self.lanes._count("moved_to_slow")
         return True
 
-    def park(self) -> None:
-        """Give the fast place back and wait, holding none, for a place in the slow lane."""
+    def park(self, timeout: float) -> bool:
+        """Give the fast place back and wait, holding none, for a place in the slow lane;
+        False when none came in ``timeout`` seconds."""
         assert self.lane is Lane.FAST
         self.lanes._fast.release()
         self.lane = Lane.NONE
         self.lanes._count("parked")
-        self.lanes._slow.acquire()
+        if not self.lanes._slow.acquire(timeout=timeout):
+            return False
         self.lane = Lane.SLOW
+        return True
 
     def leave(self) -> None:
         if self.lane is Lane.FAST:

@@ -32,7 +32,7 @@ def test_moving_to_the_slow_lane_frees_the_fast_place() -> None:
     assert first.move_to_slow() and first.lane is Lane.SLOW
     second.enter()  # would block if the first still held the only fast place
     assert not second.move_to_slow()  # the slow lane is full
-    parked = threading.Thread(target=second.park)
+    parked = threading.Thread(target=second.park, args=(5.0,))
     parked.start()
     third.enter()  # the parked job gave its fast place back while it waits
     first.leave()
@@ -131,3 +131,38 @@ def test_a_low_place_waits_until_no_one_else_does() -> None:
     places.release()
     low.join(timeout=5)
     assert served == ["normal", "low"]
+
+
+@pytest.mark.processes
+def test_sleeping_in_the_slow_lane_does_not_stretch_a_submission_past_its_wall_clock_cap(
+) -> None:
+    """Sleep costs no CPU, so a job in the slow lane that sleeps in every case would last as
+    long as it likes if only CPU time counted: the whole submission has a wall-clock cap of
+    five times its limit."""
+    sleeper = ("import time\nend = time.process_time() + 0.1\n"
+               "while time.process_time() < end:\n    pass\n"
+               "def f(x):\n    time.sleep(0.9)\n    return x + 1\n")
+    runner = ForkServerRunner(slots=1, fast_seconds=0.01)
+    try:
+        limits = RunLimits(case_seconds=0.2, submission_seconds=0.5, memory_mb=64)
+        started = time.monotonic()
+        result = runner.run(Job(sleeper, "f", [CaseInput((np.zeros(2),), hidden=False)] * 6,
+                                limits))
+        took = time.monotonic() - started
+        assert took < 2.5 + 1.0, took  # five times 0.5 s, and some room to end the child
+        assert "timeout" in [c.kind for c in result.cases]
+    finally:
+        runner.close()
+
+
+def test_a_parked_job_gives_up_when_no_slow_place_comes_in_time() -> None:
+    lanes = Lanes(fast=1, slow=1, fast_seconds=0.0)
+    holder, parked = lanes.ticket(), lanes.ticket()
+    holder.enter()
+    assert holder.move_to_slow()
+    parked.enter()
+    assert not parked.park(timeout=0.1)
+    assert parked.lane is Lane.NONE
+    lanes.ticket().enter()  # the fast place it gave back is free
+    holder.leave()
+    assert lanes._slow.acquire(blocking=False)  # and the gave-up waiter is not in the queue
