@@ -123,6 +123,8 @@ def stopped(run: CaseRun, entry_point: str = "") -> str:
         return say(Msg.SYNTAX_ERROR_CASE)
     if run.cause is Cause.PROTOCOL:
         return say(Msg.PROTOCOL)
+    if run.cause is Cause.SILENT:
+        return say(Msg.SILENT)
     if run.cause is Cause.NOT_RUN:
         return say(Msg.NOT_RUN, limit=run.limit_value or 0.0)
     if run.limit is Limit.CASE_TIME and run.loading:

@@ -37,6 +37,7 @@ class Msg(StrEnum):
     EXITED = "exited"
     DIED = "died"
     PROTOCOL = "protocol"
+    SILENT = "silent"
     WHILE_LOADING = "while_loading"
     # a case's verdict: what is wrong with the output
     INVALID = "invalid"
@@ -177,6 +178,7 @@ TEMPLATES: dict[Msg, str] = {
     Msg.EXITED: "the process exited with status {status} before returning a result",
     Msg.DIED: "the process died",
     Msg.PROTOCOL: "the submission wrote garbage to the grader's channel",
+    Msg.SILENT: "the process closed the grader's channel and stopped answering",
     Msg.WHILE_LOADING: "while loading the module, {what}",
     Msg.INVALID: "expected a numpy array of numbers, got {what}",
     Msg.INVALID_TYPE: "a {type}",

@@ -142,6 +142,7 @@ class Cause(StrEnum):
     MISSING_ENTRY = "missing_entry"  # the entry point was not defined
     SYNTAX_ERROR = "syntax_error"  # the source does not parse (found by the grader)
     PROTOCOL = "protocol"  # the child wrote what is not an answer to the grader's channel
+    SILENT = "silent"  # it closed its channel and went on, until the grader killed it
     NOT_RUN = "not_run"  # the total time was used up before the case started
 
 

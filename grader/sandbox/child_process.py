@@ -136,12 +136,12 @@ class Child:
             with contextlib.suppress(OSError):
                 self.zygote.send({"op": "kill", "id": self.run_id})
 
-    def wait_exit(self) -> int:
-        """Wait until the zygote has reaped the child (killing it after a short grace)."""
+    def wait_exit(self, grace: float = 1.0) -> int:
+        """Wait until the zygote has reaped the child (killing it after ``grace`` seconds)."""
         if self.exit_code is None:
             self._close_input()
             try:
-                message = self.events.get(timeout=1.0)
+                message = self.events.get(timeout=grace)
             except queue.Empty:
                 self.kill("lingering")
                 message = self._event(10.0)

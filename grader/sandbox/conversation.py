@@ -218,9 +218,13 @@ class Conversation:
         """The child died before answering: its exit status says how."""
         # A child that could not be confined never greeted, so never got here: whatever status
         # this one exited with, learner code chose or caused it.
-        exit_code = self.child.wait_exit()
+        # On the clock: its channel is closed, so it is ending or lingering; a short grace.
+        exit_code = self.child.wait_exit(grace=0.25)
         self._drain_output(time.monotonic() + 1.0)  # the child is gone: only what is in the pipes
-        if exit_code == -9:
+        if exit_code == -9 and self.child.killed == "lingering":
+            # it closed its channel and went on, until the grader killed it: not its memory
+            run = CaseRun(kind="crashed", cause=Cause.SILENT)
+        elif exit_code == -9:
             run = CaseRun(kind="memory_limit", limit=Limit.MEMORY, signal=9)
         elif exit_code == -24:
             run = CaseRun(kind="timeout", limit=Limit.CPU, signal=24)

@@ -217,12 +217,14 @@ class ForkServerRunner:
 
     # -- children ahead of need -------------------------------------------------------------
 
-    def _spawn(self, scratch: tuple[int, int] | None = None) -> Child:
+    def _spawn(self, scratch: tuple[int, int] | None = None, wait: float = 30.0) -> Child:
+        """Fork a confined child; ``wait``: how long to wait for a free uid (uids come back
+        when children are reaped, on the background threads)."""
         zygote = self._ensure_zygote()
         try:
-            uid = self._uids.get(timeout=30)
+            uid = self._uids.get(timeout=wait) if wait > 0 else self._uids.get_nowait()
         except queue.Empty:
-            raise SandboxError("no sandbox uid came free in 30 s") from None
+            raise SandboxError(f"no sandbox uid came free in {wait:g} s") from None
         return Child(self, zygote, uid, scratch)  # gives the uid back itself if it fails
 
     def _refill(self) -> None:
@@ -231,7 +233,9 @@ class ForkServerRunner:
                 return
             self._spawning += 1
         try:
-            self._warm.put(self._spawn())
+            # Never wait for a uid here: this runs on the threads that reap children and give
+            # uids back; a job forks its own child when none is ready.
+            self._warm.put(self._spawn(wait=0))
         except SandboxError as error:
             log.warning("could not fork a child ahead of need: %s", error)
         finally:

@@ -191,6 +191,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "dup2_over_fds": DENIED,
     # with fd 3 closed the harness cannot answer, and exits with status 70
     "close_result_fd": ("crashed", "exited with status 70 before returning a result"),
+    "close_result_fd_and_linger": ("crashed", "closed the grader's channel and stopped answering"),
     "write_to_case_input": ("error", "OSError: [Errno 9] Bad file descriptor"),
     "nonblocking_stdout": ("error", "BlockingIOError"),
     "pipe_flags": ("wrong_values", "differ from the expected"),  # zeros, answered despite them
