@@ -358,7 +358,8 @@ def _not_json(constant: str) -> Any:
 
 class StrictRoute(APIRoute):
     """A route that takes its input as strictly as its models do: JSON as RFC 8259 has it,
-    and no query parameter it does not know (422, as for a body's unknown field)."""
+    no query parameter it does not know (422, as for a body's unknown field), and none given
+    twice (every one takes a single value)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -370,6 +371,12 @@ class StrictRoute(APIRoute):
                 raise RequestValidationError([
                     {"type": "extra_forbidden", "loc": ("query", name),
                      "msg": "Extra inputs are not permitted"} for name in unknown])
+            names = [name for name, _ in request.query_params.multi_items()]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise RequestValidationError([
+                    {"type": "repeated", "loc": ("query", name),
+                     "msg": "Given more than once; it takes one value"} for name in repeated])
             return await handler(StrictJSONRequest(request.scope, request.receive))
 
         return strict

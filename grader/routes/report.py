@@ -11,9 +11,12 @@ iframe runs nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -31,6 +34,7 @@ from grader.store import DONE, Submission
 
 log = logging.getLogger("grader.report_page")
 PAGES_KEPT = 64
+DRAWN_AT_ONCE = 2  # pages whose learner code runs again at the same time
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -64,6 +68,44 @@ class PageCache:
                 self._pages.popitem(last=False)
 
 
+class Renders:
+    """Pages being drawn: each runs the learner's code again, so a page is drawn once at a
+    time (other requests for it wait for that drawing), and at most ``limit`` at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._drawing: dict[tuple[str, str], Future[str]] = {}
+
+    def start(self, key: tuple[str, str]) -> tuple[Future[str], bool] | None:
+        """The drawing of ``key`` and whether it is the caller's to do; None when too many
+        pages are being drawn."""
+        with self._lock:
+            drawing = self._drawing.get(key)
+            if drawing is not None:
+                return drawing, False
+            if len(self._drawing) >= self.limit:
+                return None
+            drawing = self._drawing[key] = Future()
+            return drawing, True
+
+    def finish(self, key: tuple[str, str], page: str | None,
+               error: BaseException | None = None) -> None:
+        with self._lock:
+            drawing = self._drawing.pop(key)
+        if error is not None:
+            drawing.set_exception(error)
+        else:
+            drawing.set_result(page or "")
+
+
+def _renders(request: Request) -> Renders:
+    renders: Renders | None = getattr(request.app.state, "report_renders", None)
+    if renders is None:
+        renders = request.app.state.report_renders = Renders(DRAWN_AT_ONCE)
+    return renders
+
+
 def _cache(request: Request) -> PageCache:
     cache: PageCache | None = getattr(request.app.state, "report_pages", None)
     if cache is None:
@@ -79,11 +121,17 @@ def _page(state: State, row: Submission) -> tuple[str, bool]:
     except UnknownExercise:
         return render_report(report, row.exercise_id), True
     outputs: dict[str, CaseOutputs] | None
+    # the learner's code runs again at low priority: only when no submission waits to be graded
+    place = getattr(state.runner, "fast_place", None)
     try:
-        outputs = visible_outputs(exercise, row.source, row.seed, state.runner,
-                                  hidden_secret=state.service.hidden_secret)
+        with place(True) if place is not None else contextlib.nullcontext():
+            outputs = visible_outputs(exercise, row.source, row.seed, state.runner,
+                                      hidden_secret=state.service.hidden_secret)
     except SandboxError as error:
         log.error("the report page of %s has no pictures: %s", row.id, error)
+        outputs = None
+    except Exception:  # noqa: BLE001 - the reference failed on these inputs: a page without
+        log.exception("the report page of %s has no pictures", row.id)  # pictures, not a 500
         outputs = None
     return render_report(report, exercise.spec.title, outputs), outputs is not None
 
@@ -94,7 +142,10 @@ def _page(state: State, row: Submission) -> tuple[str, bool]:
                        401: {"model": Problem, "description": "No signature and no token"},
                        403: {"model": Problem, "description": "A wrong or expired signature"},
                        404: {"model": Problem, "description": "No such submission"},
-                       422: {"model": Problem, "description": "A malformed query"}},
+                       422: {"model": Problem, "description": "A malformed query"},
+                       503: {"model": Problem, "description": "Too many pages being drawn",
+                             "headers": {"Retry-After": {"description": "Seconds to wait",
+                                                         "schema": {"type": "string"}}}}},
             # a token, or none at all with the signature of report_url
             openapi_extra={"security": [{"HTTPBearer": []}, {}]})
 async def report_page(
@@ -125,7 +176,20 @@ async def report_page(
     kept = cache.get(key)
     if kept is not None:
         return HTMLResponse(kept, headers=HEADERS)
-    page, complete = await run_in_threadpool(_page, state, row)
+    renders = _renders(request)
+    started = renders.start(key)
+    if started is None:
+        raise ApiError(503, "Service Unavailable", "too many report pages are being drawn; "
+                       "try again in a few seconds", headers={"Retry-After": "2"})
+    drawing, mine = started
+    if not mine:
+        return HTMLResponse(await asyncio.wrap_future(drawing), headers=HEADERS)
+    try:
+        page, complete = await run_in_threadpool(_page, state, row)
+    except BaseException as error:
+        renders.finish(key, None, error)
+        raise
     if complete:
         cache.put(key, page)
+    renders.finish(key, page)
     return HTMLResponse(page, headers=HEADERS)

@@ -159,3 +159,18 @@ def test_an_output_equal_to_the_reference_shows_no_difference(make_client, conv2
     differences = re.findall(r"<title>Difference[^<]*</title>", page)
     assert len(differences) == 2 and all("no difference at all" in d for d in differences)
     assert "Score 4 of 4" in page
+
+
+def test_a_page_is_drawn_once_at_a_time_and_only_a_few_pages_at_once() -> None:
+    from grader.routes.report import Renders
+
+    renders = Renders(limit=2)
+    first = renders.start(("a", "t"))
+    again = renders.start(("a", "t"))
+    assert first is not None and again is not None
+    assert first[1] and not again[1] and again[0] is first[0]  # the second waits for the first
+    assert renders.start(("b", "t")) is not None
+    assert renders.start(("c", "t")) is None  # two pages are being drawn: no third
+    renders.finish(("a", "t"), "<html>a</html>")
+    assert again[0].result(timeout=1) == "<html>a</html>"
+    assert renders.start(("c", "t")) is not None  # room again

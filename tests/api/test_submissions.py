@@ -277,3 +277,11 @@ def test_every_timestamp_is_rfc3339_with_a_zone(make_client, database_url: str) 
               read["finished_at"], listed["created_at"], listed["finished_at"],
               read["callback_attempts"][0]["at"]]
     assert all(RFC3339.fullmatch(stamp) for stamp in stamps), stamps
+
+
+def test_a_query_parameter_given_twice_is_422(make_client) -> None:
+    client = make_client(instructor_tokens=INSTRUCTOR)
+    response = client.get("/v1/submissions?exercise_id=conv2d&exercise_id=maxpool2d",
+                          headers=auth(INSTRUCTOR))
+    assert response.status_code == 422
+    assert "exercise_id" in response.json()["detail"]
