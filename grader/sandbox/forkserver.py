@@ -38,7 +38,7 @@ from grader.sandbox.child_process import Child
 from grader.sandbox.conversation import fill
 from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
-from grader.sandbox.zygote_link import Layers, ZygoteLink
+from grader.sandbox.zygote_link import Layers, ZygoteLink, cpu_time_readable
 
 log = logging.getLogger("grader.sandbox")
 
@@ -110,6 +110,9 @@ class ForkServerRunner:
             self.refusal = layers.refusal
             if self.refusal is None and self_test:
                 self._self_test()
+            if not cpu_time_readable(self._ensure_zygote()):
+                log.warning("the CPU time of sandbox children cannot be read here: the fast "
+                            "lane's budget is measured in wall-clock time instead")
         except BaseException:
             self.close()
             raise
@@ -144,7 +147,7 @@ class ForkServerRunner:
     def _self_test(self) -> None:
         from grader.sandbox.selftest import self_test
 
-        result = self_test(self._run)
+        result = self_test(self._run, scratch=self.layers.scratch)
         self.self_test_failures = result.failures
         if not result.passed:
             self.refusal = "the sandbox self-test failed: " + "; ".join(result.failures)

@@ -56,6 +56,36 @@ _PROBES = {
 }
 
 
+# Run with a writable scratch (when the sandbox can give one): the child's file system is then a
+# private tmpfs, and nothing of the machine's may show through it.
+_SCRATCH_PROBES = {
+    "scratch_honest": (
+        "def probe(x):\n"
+        "    open('notes', 'w').write('mine')\n"
+        "    assert open('notes').read() == 'mine'\n"
+        "    return x + 1\n"
+    ),
+    "scratch_read_a_file": (
+        "def probe(x):\n"
+        "    open('/etc/passwd', 'rb').read(1)\n"
+        "    return x\n"
+    ),
+    "scratch_see_the_machine": (
+        "import os\n"
+        "def probe(x):\n"
+        "    os.chdir('..')\n"
+        "    if not os.listdir('/'):\n"
+        "        raise LookupError('nothing there')\n"
+        "    return x\n"
+    ),
+    "scratch_past_its_budget": (
+        "def probe(x):\n"
+        "    open('big', 'wb').write(bytes(1 << 20))\n"
+        "    return x\n"
+    ),
+}
+
+
 @dataclass
 class SelfTest:
     passed: bool
@@ -70,22 +100,28 @@ def _facts(run: CaseRun) -> str:
     return " ".join([run.kind, *(f"{k}={v}" for k, v in facts.items() if v is not None)])
 
 
-def self_test(run: Callable[[Job], RunResult]) -> SelfTest:
-    """Run the probes through ``run`` (a runner's own, unchecked run)."""
+def self_test(run: Callable[[Job], RunResult], scratch: bool = False) -> SelfTest:
+    """Run the probes through ``run`` (a runner's own, unchecked run); with ``scratch``, the
+    scratch probes too, in children with a writable scratch."""
     failures = []
     limits = RunLimits(case_seconds=5.0, submission_seconds=10.0, memory_mb=64)
+    with_scratch = RunLimits(case_seconds=5.0, submission_seconds=10.0, memory_mb=64,
+                             scratch_bytes=64 * 1024, scratch_files=8)
     case = CaseInput((np.zeros(2),), hidden=False)
-    for name, source in _PROBES.items():
+    probes = [(name, source, limits) for name, source in _PROBES.items()]
+    if scratch:
+        probes += [(name, source, with_scratch) for name, source in _SCRATCH_PROBES.items()]
+    for name, source, probe_limits in probes:
         try:
-            result = run(Job(source, "probe", [case], limits))
+            result = run(Job(source, "probe", [case], probe_limits))
         except SandboxError as error:
             failures.append(f"{name}: the sandbox failed: {error}")
             continue
         outcome = result.cases[0]
-        if name == "honest":
+        if name in ("honest", "scratch_honest"):
             if outcome.kind != "output" or outcome.array is None \
                     or not np.array_equal(outcome.array, np.ones(2)):
-                failures.append(f"honest: expected [1, 1], got {_facts(outcome)}")
+                failures.append(f"{name}: expected [1, 1], got {_facts(outcome)}")
         elif outcome.kind != "error":
             failures.append(f"{name}: the probe was not stopped ({_facts(outcome)})")
     return SelfTest(passed=not failures, failures=failures)

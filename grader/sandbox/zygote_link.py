@@ -9,6 +9,7 @@ import array
 import contextlib
 import json
 import logging
+import os
 import queue
 import socket
 import subprocess
@@ -31,6 +32,16 @@ _SCRUBBED_ENV = {
     "NUMEXPR_NUM_THREADS": "1",
     "VECLIB_MAXIMUM_THREADS": "1",
 }
+
+
+def cpu_time_readable(zygote: ZygoteLink) -> bool:
+    """Whether this kernel lets the grader find a child (its children files) and read its CPU
+    time (its schedstat file); the lanes measure CPU time where it can."""
+    pid = zygote.pid
+    return (os.path.exists(f"/proc/{pid}/task/{pid}/children")
+            and os.path.exists(f"/proc/{pid}/schedstat"))
+
+
 def children_of(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
