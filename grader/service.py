@@ -9,7 +9,6 @@ queued for another try, and marks it failed after three.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import threading
@@ -62,7 +61,7 @@ class GradingService:
         self.limit = backlog
         # Enough threads for the runner's fast lane, its slow lane (past a short budget,
         # a submission frees its fast place and goes on there) and as many parked again.
-        threads = 2 * slots + getattr(runner, "slow_slots", 0)
+        threads = 2 * slots + runner.slow_slots
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grade")
         self._regrades = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regrade")
         self._lock = threading.Lock()
@@ -187,12 +186,11 @@ class GradingService:
 
     def _in_fast_place(self, low: bool, task: Callable[..., Submission | None],
                        *args: object) -> Submission | None:
-        """Run a grading task holding a place in the runner's fast lane (when it has lanes):
-        no more submissions than slots are worked on at once, storing and comparing included;
-        one that runs long moves its place to the slow lane and frees a fast one. ``low`` (a
-        regrade): the place is taken only when no new submission waits for one."""
-        place = getattr(self.runner, "fast_place", None)
-        with place(low) if place is not None else contextlib.nullcontext():
+        """Run a grading task holding a place in the runner's fast lane: no more submissions
+        than slots are worked on at once, storing and comparing included; one that runs long
+        moves its place to the slow lane and frees a fast one. ``low`` (a regrade): the place
+        is taken only when no new submission waits for one."""
+        with self.runner.fast_place(low):
             return task(*args)
 
     def _forget(self, submission_id: str) -> None:

@@ -12,7 +12,6 @@ iframe runs nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections import OrderedDict
@@ -122,9 +121,8 @@ def _page(state: State, row: Submission) -> tuple[str, bool]:
         return render_report(report, row.exercise_id), True
     outputs: dict[str, CaseOutputs] | None
     # the learner's code runs again at low priority: only when no submission waits to be graded
-    place = getattr(state.runner, "fast_place", None)
     try:
-        with place(True) if place is not None else contextlib.nullcontext():
+        with state.runner.fast_place(low=True):
             outputs = visible_outputs(exercise, row.source, row.seed, state.runner,
                                       hidden_secret=state.service.hidden_secret)
     except SandboxError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -179,6 +180,13 @@ class RunResult:
 class Runner(Protocol):
     # why this runner refuses to grade (a missing layer, a failed self-test), or None
     refusal: str | None
+    # submissions that may go on at the lowest priority beside the ``slots`` at full speed
+    slow_slots: int
+
+    def fast_place(self, low: bool = False) -> AbstractContextManager[None]:
+        """Hold one of the places of submissions graded at full speed around a whole grading
+        (``low``: only when nothing else waits for one)."""
+        ...
 
     def run(self, job: Job) -> RunResult: ...
 

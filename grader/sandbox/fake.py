@@ -7,7 +7,9 @@ the end-to-end ones use the real ``ForkServerRunner``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -16,12 +18,17 @@ from grader.sandbox.base import CaseRun, Job, LearnerError, RunResult
 
 
 class FakeRunner:
+    slow_slots = 0  # no lanes: every job runs at once, in this process
+
     def __init__(self, function: Callable[..., Any], stdout: str = "",
                  refusal: str | None = None) -> None:
         self.refusal = refusal
         self.function = function
         self.stdout = stdout
         self.jobs: list[Job] = []
+
+    def fast_place(self, low: bool = False) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def run(self, job: Job) -> RunResult:
         self.jobs.append(job)
