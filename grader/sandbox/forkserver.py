@@ -42,6 +42,7 @@ from grader.sandbox.zygote_link import Layers, ZygoteLink, cpu_time_readable
 
 log = logging.getLogger("grader.sandbox")
 
+
 class ForkServerRunner:
     """Runs jobs in children forked from a warm zygote, ``slots`` at a time.
 
@@ -299,40 +300,36 @@ class ForkServerRunner:
         self._ensure_zygote()
         if self.refusal is not None:  # a new zygote that cannot build a required layer
             raise SandboxUnavailable(self.refusal)
+        ticket: Ticket | None = getattr(self._local, "ticket", None)
+        if ticket is None:  # a place of its own, for this run only
+            with self.fast_place():
+                return self._run(job)
         result = RunResult(cases=[])
         time_left = job.limits.submission_seconds  # time parked waiting is not counted
         wall_left = SLOW_WALL_FACTOR * job.limits.submission_seconds  # the slow lane's cap
-        held: Ticket | None = getattr(self._local, "ticket", None)
-        ticket = held or self.lanes.ticket()
-        if held is None:
-            ticket.enter()
-        try:
-            while len(result.cases) < len(job.cases):
-                if time_left <= 0:
-                    fill(result, job, CaseRun(
-                        kind="timeout", limit=Limit.TOTAL_TIME, cause=Cause.NOT_RUN,
-                        limit_value=job.limits.submission_seconds,
-                    ))
-                    break
-                started = time.monotonic()
-                child = self._take(job)
-                if ticket.lane is Lane.SLOW:
-                    child.demote()
-                try:
-                    parked = child.converse(job, started + time_left, result, ticket,
-                                            started + wall_left)
-                    # in the slow lane the child's CPU time counts (see the conversation)
-                    used = child.cpu_seconds() if ticket.lane is Lane.SLOW else None
-                finally:
-                    self._submit(self._retire, child)
-                wall = time.monotonic() - started
-                wall_left -= wall
-                time_left -= wall if used is None else max(used, wall / SLOW_WALL_FACTOR)
-                if parked and not ticket.park(timeout=wall_left):
-                    raise SandboxError("the slow lane stayed full: a submission waited "
-                                       f"{wall_left:.0f} s for a place in it")
-        finally:
-            if held is None:
-                ticket.leave()
+        while len(result.cases) < len(job.cases):
+            if time_left <= 0:
+                fill(result, job, CaseRun(
+                    kind="timeout", limit=Limit.TOTAL_TIME, cause=Cause.NOT_RUN,
+                    limit_value=job.limits.submission_seconds,
+                ))
+                break
+            started = time.monotonic()
+            child = self._take(job)
+            if ticket.lane is Lane.SLOW:
+                child.demote()
+            try:
+                parked = child.converse(job, started + time_left, result, ticket,
+                                        started + wall_left)
+                # in the slow lane the child's CPU time counts (see the conversation)
+                used = child.cpu_seconds() if ticket.lane is Lane.SLOW else None
+            finally:
+                self._submit(self._retire, child)
+            wall = time.monotonic() - started
+            wall_left -= wall
+            time_left -= wall if used is None else max(used, wall / SLOW_WALL_FACTOR)
+            if parked and not ticket.park(timeout=wall_left):
+                raise SandboxError("the slow lane stayed full: a submission waited "
+                                   f"{wall_left:.0f} s for a place in it")
         return result
 
