@@ -136,7 +136,7 @@ class Conversation:
             sent += 1
         self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
                     + b"".join(_case_frame(i, job.cases[i].args) for i in range(first, sent)))
-        answer = self._next_frame(self._phase_deadline())
+        answer = self._next_frame(self._begin_phase())
         if answer is PARKED:
             return None
         if answer is TIMEOUT:
@@ -170,13 +170,13 @@ class Conversation:
             return None
         for index in range(first, len(job.cases)):
             if index == sent:
-                self._drain_output(self._phase_deadline())
+                self._drain_output(self._time_limit())
                 self.hidden_seen = True
                 self._queue(b"".join(_case_frame(i, job.cases[i].args)
                                      for i in range(sent, len(job.cases))))
                 sent = len(job.cases)
             started = time.monotonic()
-            answer = self._next_frame(self._phase_deadline())
+            answer = self._next_frame(self._begin_phase())
             seconds = time.monotonic() - started
             if answer is PARKED:
                 return None
@@ -207,7 +207,7 @@ class Conversation:
             if run.kind == "crashed":
                 self.child.kill("protocol")
                 return None
-        self._drain_output(self._phase_deadline())
+        self._drain_output(self._time_limit())
         return None
 
     def _garbage(self) -> None:
@@ -240,11 +240,16 @@ class Conversation:
 
     # -- moving bytes -----------------------------------------------------------------------
 
-    def _phase_deadline(self) -> float:
+    def _time_limit(self) -> float:
+        """When a step that starts now must be over: a case's time, within the run's."""
+        return min(time.monotonic() + self.limits.case_seconds, self.deadline)
+
+    def _begin_phase(self) -> float:
+        """A case (or the loading) starts: its clocks start too; returns its time limit."""
         self.phase_started = time.monotonic()
         self.phase_cpu = (self.child.cpu_seconds() or 0.0) if self.ticket.lane is Lane.SLOW \
             else 0.0
-        return min(self.phase_started + self.limits.case_seconds, self.deadline)
+        return self._time_limit()
 
     def _cpu_time_left(self, now: float) -> float:
         """For a job in the slow lane past its wall-clock deadline: the CPU time its case may
