@@ -119,10 +119,7 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
     if runner is None:
         from grader.sandbox.forkserver import ForkServerRunner
 
-        forkserver = ForkServerRunner(slots=settings.slots, base_uid=settings.sandbox_base_uid,
-                                      fast_seconds=settings.fast_lane_cpu_ms / 1000,
-                                      slow_slots=settings.slow_lane_slots,
-                                      without=tuple(settings.sandbox_without))
+        forkserver = ForkServerRunner.from_settings(settings, slots=settings.slots)
         runner = forkserver
         layers = forkserver.layers.summary()
         failures = list(forkserver.self_test_failures)

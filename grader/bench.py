@@ -34,6 +34,7 @@ from grader.exercises import Catalog, Exercise
 from grader.grade import grade
 from grader.report import Report
 from grader.sandbox.forkserver import ForkServerRunner
+from grader.sandbox.zygote_link import children_of
 
 BASELINE = r"""
 import sys, json
@@ -136,11 +137,6 @@ def _private_kb(pid: int) -> int:
     return total
 
 
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
 RUNAWAY = "def conv(image, kernel):\n    while True:\n        pass\n"
 MIX_CLIENTS = 32
 
@@ -187,9 +183,9 @@ def mix_rows(exercise: Exercise, runner: ForkServerRunner, honest: str, count: i
 
 def memory_lines(runner: ForkServerRunner) -> list[str]:
     outer = runner.zygote_pid
-    inner = _children(outer)
+    inner = children_of(outer)
     zygote = inner[0] if inner else outer
-    kids = _children(zygote)
+    kids = children_of(zygote)
     lines = [f"zygote: RSS {_rss_kb(zygote) / 1024:.1f} MiB"]
     if kids:
         kid = kids[0]

@@ -111,11 +111,7 @@ def _catalog() -> Catalog:
 def _runner():  # type: ignore[no-untyped-def]
     from grader.sandbox.forkserver import ForkServerRunner
 
-    settings = get_settings()
-    return ForkServerRunner(slots=1, base_uid=settings.sandbox_base_uid,
-                            fast_seconds=settings.fast_lane_cpu_ms / 1000,
-                            slow_slots=settings.slow_lane_slots,
-                            without=tuple(settings.sandbox_without))
+    return ForkServerRunner.from_settings(get_settings(), slots=1)
 
 
 def format_report(report: Report, title: str) -> str:

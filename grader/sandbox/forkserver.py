@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.sandbox.base import (
     CaseRun,
@@ -39,6 +39,9 @@ from grader.sandbox.conversation import fill
 from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import Layers, ZygoteLink, cpu_time_readable
+
+if TYPE_CHECKING:
+    from grader.settings import Settings
 
 log = logging.getLogger("grader.sandbox")
 
@@ -122,6 +125,13 @@ class ForkServerRunner:
             return
         for _ in range(self.ahead):
             self._submit(self._refill)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, slots: int) -> ForkServerRunner:
+        """The runner the operator's settings ask for (the server's and the CLI's)."""
+        return cls(slots=slots, base_uid=settings.sandbox_base_uid,
+                   fast_seconds=settings.fast_lane_cpu_ms / 1000,
+                   slow_slots=settings.slow_lane_slots, without=tuple(settings.sandbox_without))
 
     @contextlib.contextmanager
     def fast_place(self, low: bool = False) -> Iterator[None]:
