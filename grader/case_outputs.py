@@ -16,10 +16,10 @@ import numpy as np
 
 from grader.compare import compare
 from grader.exercises import Exercise
-from grader.grade import syntax_finding
+from grader.grade import call_trusted, job_for, syntax_finding
 from grader.inputs import case_arguments
 from grader.report import Status
-from grader.sandbox.base import CaseInput, Job, RunLimits, Runner
+from grader.sandbox.base import CaseInput, Runner
 
 
 @dataclass(frozen=True)
@@ -42,23 +42,14 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
     spec = exercise.spec
     arguments = case_arguments(spec, seed, hidden_secret)
     visible = [i for i, case in enumerate(spec.cases) if case.visible]
-    expected = {i: np.asarray(exercise.reference(*(a.copy() for a in arguments[i])),
-                              dtype=np.float64) for i in visible}
+    expected = {i: call_trusted(exercise.reference, arguments[i]) for i in visible}
     if not visible:
         return {}
     if syntax_finding(source) is not None:
         return {spec.cases[i].name: CaseOutputs(expected[i], None, "error") for i in visible}
-    limits = spec.limits
-    job = Job(
-        source=source,
-        entry_point=spec.entry_point,
-        cases=[CaseInput(arguments[i], hidden=False) for i in visible],
-        limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb,
-                         scratch_bytes=limits.scratch_kb * 1024,
-                         scratch_files=limits.scratch_files),
-        max_output_elements=max(16 * max(e.size for e in expected.values()), 1 << 16),
-    )
-    result = runner.run(job)
+    result = runner.run(job_for(spec, source,
+                                [CaseInput(arguments[i], hidden=False) for i in visible],
+                                expected.values()))
     outputs = {}
     for i, run in zip(visible, result.cases, strict=True):
         verdict = compare(run, expected[i], spec.compare, True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -40,8 +40,24 @@ def syntax_finding(source: str) -> Finding | None:
     return None
 
 
-def _call_trusted(function: Callable[..., object], args: tuple[np.ndarray, ...]) -> np.ndarray:
+def call_trusted(function: Callable[..., object], args: tuple[np.ndarray, ...]) -> np.ndarray:
     return np.asarray(function(*(a.copy() for a in args)), dtype=np.float64)
+
+
+def job_for(spec: ExerciseSpec, source: str, cases: list[CaseInput],
+            expected: Iterable[np.ndarray]) -> Job:
+    """The sandbox's job for ``cases`` of ``spec``: its limits, and room for outputs of up to
+    16 times the largest expected one."""
+    limits = spec.limits
+    return Job(
+        source=source,
+        entry_point=spec.entry_point,
+        cases=cases,
+        limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb,
+                         scratch_bytes=limits.scratch_kb * 1024,
+                         scratch_files=limits.scratch_files),
+        max_output_elements=max(16 * max(e.size for e in expected), 1 << 16),
+    )
 
 
 def _visible_first(spec: ExerciseSpec) -> list[int]:
@@ -61,7 +77,7 @@ def grade(
     spec = exercise.spec
     seed = new_seed() if seed is None else seed
     arguments = case_arguments(spec, seed, hidden_secret)
-    expected = [_call_trusted(exercise.reference, args) for args in arguments]
+    expected = [call_trusted(exercise.reference, args) for args in arguments]
     findings: list[Finding] = []
 
     syntax = syntax_finding(source)
@@ -70,18 +86,11 @@ def grade(
         runs = [CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in arguments]
         stdout = stderr = ""
     else:
-        limits = spec.limits
         order = _visible_first(spec)
-        job = Job(
-            source=source,
-            entry_point=spec.entry_point,
-            cases=[CaseInput(arguments[i], hidden=not spec.cases[i].visible) for i in order],
-            limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb,
-                             scratch_bytes=limits.scratch_kb * 1024,
-                             scratch_files=limits.scratch_files),
-            max_output_elements=max(16 * max(e.size for e in expected), 1 << 16),
-        )
-        result = runner.run(job)
+        result = runner.run(job_for(
+            spec, source,
+            [CaseInput(arguments[i], hidden=not spec.cases[i].visible) for i in order],
+            expected))
         by_case = dict(zip(order, result.cases, strict=True))
         runs = [by_case[i] for i in range(len(spec.cases))]
         stdout, stderr = redact(result.stdout), redact(result.stderr)
@@ -242,7 +251,7 @@ def _diagnose(
 ) -> str | None:
     for code, model in mistake_models(exercise):
         try:
-            candidate = _call_trusted(model, args)
+            candidate = call_trusted(model, args)
         except ValueError:
             continue  # a mistake model that does not apply to these inputs
         if matches(got, candidate, exercise.spec.compare):
