@@ -77,7 +77,16 @@ class GradingService:
         """New submissions waiting or grading; regrades are not counted: they never shut out
         new work."""
         with self._lock:
-            return len(self._futures) - len(self._regrading) + self._reserved
+            return self._taken()
+
+    def _taken(self) -> int:
+        """Places taken in the backlog (under the lock)."""
+        return len(self._futures) - len(self._regrading) + self._reserved
+
+    def _refuse_if_the_sandbox_does(self) -> None:
+        refusal = self.runner.refusal
+        if refusal is not None:
+            raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
 
     def status(self, row: Submission) -> str:
         """The stored status, or "running" while this process grades it."""
@@ -143,11 +152,9 @@ class GradingService:
         """Take a place in the backlog, or refuse. Check and take are one step under the lock,
         so concurrent requests cannot all see the last free place. The place is handed to
         the submission by ``_track(..., admitted=True)``, or given back by ``_release``."""
-        refusal = self.runner.refusal
-        if refusal is not None:
-            raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
+        self._refuse_if_the_sandbox_does()
         with self._lock:
-            taken = len(self._futures) - len(self._regrading) + self._reserved
+            taken = self._taken()
             if taken >= self.limit:
                 raise Busy(retry_after=self._retry_after(taken))
             self._reserved += 1
@@ -273,9 +280,7 @@ class GradingService:
     def regrade(self, exercise_id: str) -> int:
         """Grade every stored submission of an exercise again with its current spec."""
         self.catalog.get(exercise_id)
-        refusal = self.runner.refusal
-        if refusal is not None:
-            raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
+        self._refuse_if_the_sandbox_does()
         ids = self.store.ids_for_exercise(exercise_id)
         self.store.set_queued(ids)
         for submission_id in ids:
