@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,11 +33,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from grader import jobs
 from grader.callbacks import CallbackSender
+from grader.distributed import QueueService
 from grader.exercises import Catalog, UnknownExercise
 from grader.inputs import new_seed
 from grader.links import ReportLinks
 from grader.metrics import Metrics
+from grader.published import Published
 from grader.report import Report
 from grader.sandbox.base import Runner
 from grader.schemas import (
@@ -52,13 +56,15 @@ from grader.schemas import (
     SubmissionView,
 )
 from grader.secret import hidden_secret
-from grader.service import GradingService, Unavailable
+from grader.service import GradingService, OverLimit, Unavailable
 from grader.settings import Settings, get_settings
-from grader.spec import ExerciseSpec, SpecError, parse_spec
+from grader.spec import ExerciseSpec, SpecError
 from grader.store import DONE, FAILED, Store, Submission
 from grader.validate import validate
 
 log = logging.getLogger("grader.api")
+# how much longer than an exercise's time limit a synchronous POST waits for its report
+WAIT_MARGIN = 30.0
 PROBLEM = "application/problem+json"
 
 
@@ -85,12 +91,19 @@ class State:
     store: Store
     catalog: Catalog
     runner: Runner
-    service: GradingService
+    service: GradingService | QueueService
     metrics: Metrics
     callbacks: CallbackSender
     layers: dict[str, Any] = field(default_factory=dict)
     self_test: str = "not run"
     self_test_failures: list[str] = field(default_factory=list)
+    published: Published | None = None
+    queue: QueueService | None = None  # the distributed mode's; None in embedded mode
+
+    @property
+    def embedded(self) -> GradingService:
+        assert isinstance(self.service, GradingService), "only in embedded mode"
+        return self.service
 
     @cached_property
     def links(self) -> ReportLinks:
@@ -104,22 +117,23 @@ class State:
 
 
 def build_state(settings: Settings, runner: Runner | None = None) -> State:
-    store = Store(settings.database)
+    distributed = settings.queue == "procrastinate"
+    # In the distributed mode the schema is migrated once, by `grader migrate`, not by each
+    # replica racing the others; an old schema is refused (OldSchema).
+    store = Store(settings.database, migrate=not distributed)
     catalog = Catalog(settings.exercises_dir, settings.reference_dir)
     if settings.extra_exercises_dir is not None and settings.extra_exercises_dir.is_dir():
         catalog.load_dir(settings.extra_exercises_dir)
-    for exercise_id, spec_json in store.exercises():
-        try:
-            catalog.add(parse_spec(json.loads(spec_json), f"stored exercise {exercise_id}"),
-                        f"stored exercise {exercise_id}")
-        except SpecError as error:
-            log.error("skipping a stored exercise: %s", error)
+    published = Published(catalog, store)
     layers: dict[str, Any] = {}
     self_test, failures = "not run (a test runner)", []
     if runner is None:
         from grader.sandbox.forkserver import ForkServerRunner
 
-        forkserver = ForkServerRunner.from_settings(settings, slots=settings.slots)
+        # The distributed mode's API grades nothing: its sandbox only proves uploaded specs
+        # and draws report pages.
+        forkserver = ForkServerRunner.from_settings(
+            settings, slots=1 if distributed else settings.slots)
         runner = forkserver
         layers = forkserver.layers.summary()
         failures = list(forkserver.self_test_failures)
@@ -134,15 +148,25 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
     # The backlog gauge reads the service, made just below; it is read only at scrape time.
     metrics = Metrics(backlog=lambda: service.backlog,
                       kills=lambda: dict(getattr(runner, "kills", {})))
-    service = GradingService(catalog, store, runner, metrics, callbacks, settings.slots,
-                             settings.backlog, hidden_secret=hidden_secret(settings))
+    service: GradingService | QueueService
+    queue = None
+    if distributed:
+        service = queue = QueueService(
+            published, store, settings.database, backlog=settings.backlog,
+            learner_limit=settings.learner_limit, token_limit=settings.per_token,
+            hidden_secret=hidden_secret(settings))
+    else:
+        service = GradingService(catalog, store, runner, metrics, callbacks, settings.slots,
+                                 settings.backlog, hidden_secret=hidden_secret(settings),
+                                 learner_limit=settings.learner_limit,
+                                 token_limit=settings.per_token)
     if not settings.platform_tokens:
         log.warning("GRADER_PLATFORM_TOKENS is empty: anyone who reaches this server may "
                     "submit and read submissions")
     if not settings.instructor_tokens:
         log.warning("GRADER_INSTRUCTOR_TOKENS is empty: instructor routes answer 403")
     state = State(settings, store, catalog, runner, service, metrics, callbacks, layers,
-                  self_test, failures)
+                  self_test, failures, published, queue)
     service.recover()
     return state
 
@@ -229,6 +253,9 @@ def view(row: Submission, status: str | None = None,
 
 
 def _unavailable(busy: Unavailable) -> ApiError:
+    if isinstance(busy, OverLimit):
+        return ApiError(429, "Too Many Requests", str(busy),
+                        headers={"Retry-After": str(busy.retry_after)})
     return ApiError(503, "Service Unavailable", str(busy),
                     headers={"Retry-After": str(busy.retry_after)})
 
@@ -247,7 +274,7 @@ def _same_request(row: Submission, fields: dict[str, Any]) -> bool:
 
 async def _graded(state: State, row: Submission) -> Submission:
     """The row once graded; past the exercise's limit (and some), as it then stands."""
-    future = state.service.future(row.id)
+    future = state.embedded.future(row.id)
     limit = state.catalog.get(row.exercise_id).spec.limits.submission_seconds
     graded: Submission | None = None
     if future is not None:
@@ -258,8 +285,46 @@ async def _graded(state: State, row: Submission) -> Submission:
     return graded or row
 
 
+def _key_reused() -> ApiError:
+    return ApiError(422, "Unprocessable Content", "this Idempotency-Key was used with another "
+                    "request; send a new key for a new submission")
+
+
+async def _queued(state: State, queue: QueueService, fields: dict[str, Any],
+                  idempotency_key: str | None, wait: bool) -> Submission:
+    """The distributed mode: store and defer; with ``wait``, wait for a worker's report (told
+    by a notification) up to the exercise's limit and a margin, then answer as it stands."""
+    submission_id = uuid.uuid4().hex
+    # listening before the row exists: the report may come before the insert returns
+    waiter = queue.listener.waiter(submission_id) if wait else None
+    try:
+        row, created = await run_in_threadpool(
+            queue.accept, **fields, idempotency_key=idempotency_key,
+            submission_id=submission_id)
+    except BaseException as error:
+        if waiter is not None:
+            queue.listener.forget(submission_id, waiter)
+        if isinstance(error, Unavailable):
+            raise _unavailable(error) from None
+        raise
+    if not created:  # a retry with a used key: the first submission's row
+        if waiter is not None:
+            queue.listener.forget(submission_id, waiter)
+            waiter = queue.listener.waiter(row.id)
+        if not _same_request(row, fields):
+            if waiter is not None:
+                queue.listener.forget(row.id, waiter)
+            raise _key_reused()
+    if waiter is None:
+        return row
+    limit = state.catalog.get(row.exercise_id).spec.limits.submission_seconds
+    return await queue.wait(row, limit + WAIT_MARGIN, waiter)
+
+
 def _exercise(state: State, exercise_id: str) -> ExerciseSpec:
     try:
+        if state.published is not None:  # also one published by another replica just now
+            return state.published.get(exercise_id).spec
         return state.catalog.get(exercise_id).spec
     except UnknownExercise:
         raise ApiError(404, "Not Found", f"no exercise {exercise_id!r}; see GET /v1/exercises") \
@@ -461,12 +526,16 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await run_in_threadpool(build_state, settings, runner)
         app.state.grader = state
+        if state.queue is not None:
+            state.queue.listener.start()
         if freeze_heap:
             gc.collect()
             gc.freeze()
         try:
             yield
         finally:
+            if state.queue is not None:
+                await state.queue.listener.stop()
             await run_in_threadpool(state.close)
 
     app = FastAPI(
@@ -537,9 +606,11 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             "scope": principal.scope, "learner_id": body.learner_id,
             "callback_url": str(body.callback_url) if body.callback_url else None,
             "metadata": body.metadata or {}}
-        if wait and idempotency_key is None:
+        if state.queue is not None:
+            row = await _queued(state, state.queue, fields, idempotency_key, wait)
+        elif wait and idempotency_key is None:
             try:
-                inline = state.service.grade_now(**fields)
+                inline = state.embedded.grade_now(**fields)
             except Unavailable as busy:
                 raise _unavailable(busy) from None
             # graded, or as a fault of the grader's left it: failed, or queued for another try
@@ -553,8 +624,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             except Unavailable as busy:
                 raise _unavailable(busy) from None
             if not created and not _same_request(row, fields):
-                raise ApiError(422, "Unprocessable Content", "this Idempotency-Key was used "
-                               "with another request; send a new key for a new submission")
+                raise _key_reused()
             if wait and row.status not in (DONE, FAILED):
                 row = await _graded(state, row)
         if row.status not in (DONE, FAILED):
@@ -627,8 +697,12 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             raise ApiError(422, "Unprocessable Content", "the spec does not prove out: "
                            + "; ".join(problems)[:2000],
                            errors=[{"msg": p} for p in problems])
-        await run_in_threadpool(state.store.put_exercise, exercise_id, spec.model_dump_json())
-        state.catalog.add(spec, source)
+        assert state.published is not None
+        after = None
+        if state.queue is not None:  # every replica takes the new version in
+            def after(connection: Any, version: int) -> None:
+                jobs.notify(connection, jobs.EXERCISE_CHANNEL, f"{exercise_id} {version}")
+        await run_in_threadpool(state.published.publish, spec, source, after)
         return ExerciseView.of(spec)
 
     @app.post("/v1/exercises/{exercise_id}/regrade", response_model=RegradeAccepted,

@@ -34,6 +34,32 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def headers_for(submission_id: str, secret: str | None, body: bytes) -> dict[str, str]:
+    headers = {"Content-Type": "application/json", "X-Grader-Submission": submission_id}
+    if secret is not None:
+        headers[SIGNATURE_HEADER] = sign(secret, body)
+    return headers
+
+
+async def post_once(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str],
+                    deadline: float) -> tuple[int | None, str | None]:
+    """One attempt: the answer's status, or why there is none. One deadline covers all of
+    it; at most ``ANSWER_BYTES`` of the answer are read."""
+    try:
+        async with asyncio.timeout(deadline), \
+                client.stream("POST", url, content=body, headers=headers) as answer:
+            read = 0
+            async for chunk in answer.aiter_raw():
+                read += len(chunk)
+                if read >= ANSWER_BYTES:
+                    break
+            return answer.status_code, None
+    except TimeoutError:
+        return None, f"no complete answer within {deadline:g} s"
+    except httpx.HTTPError as error:
+        return None, f"{type(error).__name__}: {error}"[:500]
+
+
 class CallbackSender:
     def __init__(self, store: Store, secret: str | None, attempts: int,
                  first_delay: float = 0.5, deadline: float = 10.0, per_host: int = 2,
@@ -60,9 +86,7 @@ class CallbackSender:
             asyncio.run_coroutine_threadsafe(self._deliver(submission_id, url, body), self._loop)
 
     async def _deliver(self, submission_id: str, url: str, body: bytes) -> None:
-        headers = {"Content-Type": "application/json", "X-Grader-Submission": submission_id}
-        if self.secret is not None:
-            headers[SIGNATURE_HEADER] = sign(self.secret, body)
+        headers = headers_for(submission_id, self.secret, body)
         delay = self.first_delay
         for attempt in range(1, self.attempts + 1):
             async with self._place(url):
@@ -82,20 +106,7 @@ class CallbackSender:
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]
                     ) -> tuple[int | None, str | None]:
-        """The answer's status, or why there is none."""
-        try:
-            async with asyncio.timeout(self.deadline), \
-                    self._client.stream("POST", url, content=body, headers=headers) as answer:
-                read = 0
-                async for chunk in answer.aiter_raw():
-                    read += len(chunk)
-                    if read >= ANSWER_BYTES:
-                        break
-                return answer.status_code, None
-        except TimeoutError:
-            return None, f"no complete answer within {self.deadline:g} s"
-        except httpx.HTTPError as error:
-            return None, f"{type(error).__name__}: {error}"[:500]
+        return await post_once(self._client, url, body, headers, self.deadline)
 
     @contextlib.asynccontextmanager
     async def _place(self, url: str) -> AsyncIterator[None]:

@@ -4,6 +4,9 @@
                                                         exit 0 all passed, 1 not, 2 usage
     grader exercises list
     grader exercises validate [ID]                      exit 0 proven, 1 not
+    grader serve [--host H] [--port P]
+    grader migrate                                      the database, to the current schema
+    grader worker [--concurrency N] [--health-port P]   grade the queue's jobs (distributed)
 Exit status 3 means the grader itself failed (for example, no safe sandbox).
 
 Learner text (messages, printed output) is made inert before it is printed or logged: no
@@ -86,6 +89,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000,
                        help="port to listen on (default: %(default)s)")
+
+    command("migrate", "bring the database (the grader's tables and, on PostgreSQL, the job "
+            "queue's) to the current schema; run once before servers and workers start")
+
+    worker = command("worker", "grade the jobs of the distributed mode's queue "
+                     "(GRADER_QUEUE=procrastinate, on PostgreSQL)")
+    worker.add_argument("--concurrency", type=int, default=None,
+                        help="submissions graded at once at full speed (default: "
+                        "GRADER_WORKER_CONCURRENCY, the number of CPUs)")
+    worker.add_argument("--health-port", type=int, default=None,
+                        help="answer GET /healthz on 127.0.0.1:PORT (200 when this worker's "
+                        "sandbox grades and its database answers)")
 
     sandbox = command("sandbox", "show the sandbox's layers and self-test it")
     sandbox.add_argument("action", choices=["check"],
@@ -229,10 +244,58 @@ def _serve(host: str, port: int) -> int:
     from grader.server import serve
 
     settings = get_settings()
-    logging.getLogger().setLevel(settings.log_level.upper())
-    logging.getLogger("grader").setLevel(settings.log_level.upper())
+    _log_level(settings.log_level)
+    if settings.queue == "procrastinate" and _old_schema(settings.database):
+        return EXIT_FAULT
     serve(create_app(settings, freeze_heap=True), settings, host, port)
     return EXIT_PASSED
+
+
+def _log_level(level: str) -> None:
+    logging.getLogger().setLevel(level.upper())
+    logging.getLogger("grader").setLevel(level.upper())
+
+
+def _old_schema(url: str) -> bool:
+    """Whether the database is not at the current schema (said on stderr)."""
+    from grader.store import make_engine, schema_problem
+
+    engine = make_engine(url)
+    try:
+        problem = schema_problem(engine)
+    finally:
+        engine.dispose()
+    if problem is not None:
+        print(f"grader: {problem}", file=sys.stderr)
+    return problem is not None
+
+
+def _migrate() -> int:
+    from grader.store import make_engine, schema_problem, upgrade
+
+    settings = get_settings()
+    engine = make_engine(settings.database)
+    try:
+        upgrade(engine)
+        assert schema_problem(engine) is None
+    finally:
+        engine.dispose()
+    print("grader: the database is at the current schema")
+    return EXIT_PASSED
+
+
+def _worker(concurrency: int | None, health_port: int | None) -> int:
+    from grader import worker
+
+    settings = get_settings()
+    _log_level(settings.log_level)
+    if settings.queue != "procrastinate":
+        print("grader: a worker grades the distributed mode's queue: set "
+              "GRADER_QUEUE=procrastinate and a PostgreSQL GRADER_DATABASE_URL", file=sys.stderr)
+        return EXIT_USAGE
+    if _old_schema(settings.database):
+        return EXIT_FAULT
+    return worker.run(settings, concurrency or settings.worker_concurrency, health_port)
 
 
 def _sandbox_check() -> int:
@@ -271,6 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _grade(args)
         if args.command == "serve":
             return _serve(args.host, args.port)
+        if args.command == "migrate":
+            return _migrate()
+        if args.command == "worker":
+            return _worker(args.concurrency, args.health_port)
         if args.command == "sandbox":
             return _sandbox_check()
         if args.command == "bench":

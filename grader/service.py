@@ -14,7 +14,7 @@ import math
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
@@ -41,6 +41,10 @@ class Unavailable(Exception):
         self.retry_after = retry_after
 
 
+class OverLimit(Unavailable):
+    """One learner or one platform token has as many submissions waiting as allowed (429)."""
+
+
 class Busy(Unavailable):
     """The backlog is full."""
 
@@ -51,7 +55,8 @@ class Busy(Unavailable):
 class GradingService:
     def __init__(self, catalog: Catalog, store: Store, runner: Runner, metrics: Metrics | None,
                  callbacks: CallbackSender, slots: int, backlog: int, *,
-                 hidden_secret: bytes) -> None:
+                 hidden_secret: bytes, learner_limit: int | None = None,
+                 token_limit: int | None = None) -> None:
         self.catalog = catalog
         self.store = store
         self.runner = runner
@@ -59,6 +64,8 @@ class GradingService:
         self.callbacks = callbacks
         self.hidden_secret = hidden_secret
         self.limit = backlog
+        self.learner_limit = learner_limit or backlog
+        self.token_limit = token_limit or backlog
         # Enough threads for the runner's fast lane, its slow lane (past a short budget,
         # a submission frees its fast place and goes on there) and as many parked again.
         threads = 2 * slots + runner.slow_slots
@@ -71,6 +78,10 @@ class GradingService:
         self._regrading: set[str] = set()  # in _futures, but not in the backlog
         # when recent submissions left the backlog, for the drain rate behind Retry-After
         self._drained: deque[float] = deque(maxlen=DRAIN_SAMPLE)
+        # new submissions waiting or grading, per platform token and per learner of a token
+        self._owners: dict[str, tuple[str, str | None]] = {}
+        self._of_token: Counter[str] = Counter()
+        self._of_learner: Counter[tuple[str, str]] = Counter()
 
     @property
     def backlog(self) -> int:
@@ -108,19 +119,21 @@ class GradingService:
             existing = self.store.by_key(scope, idempotency_key)
             if existing is not None:
                 return existing, False
-        self._admit()
+        submission_id = uuid.uuid4().hex
+        self._admit(submission_id, scope, learner_id)
         try:
             row, created = self.store.create(
                 exercise_id=exercise_id, source=source, seed=seed, scope=scope,
                 learner_id=learner_id, callback_url=callback_url, metadata=metadata,
-                idempotency_key=idempotency_key)
+                idempotency_key=idempotency_key, submission_id=submission_id,
+                exercise_version=-1)
         except BaseException:
-            self._release()
+            self._release(submission_id)
             raise
         if created:
             self._track(row.id, self._pool, self._grade, row.id, row, admitted=True)
         else:
-            self._release()
+            self._release(submission_id)
         return row, created
 
     def grade_now(self, *, exercise_id: str, source: str, seed: int, scope: str,
@@ -130,14 +143,14 @@ class GradingService:
         report anyway (and sent no idempotency key): one hand-over instead of two. The
         future's row is graded, or as a fault of the grader's left it (failed, or queued)."""
         self.catalog.get(exercise_id)  # raises UnknownExercise
-        self._admit()
         submission_id = uuid.uuid4().hex
+        self._admit(submission_id, scope, learner_id)
 
         def store_and_grade() -> Submission | None:
             row, _ = self.store.create(
                 exercise_id=exercise_id, source=source, seed=seed, scope=scope,
                 learner_id=learner_id, callback_url=callback_url, metadata=metadata,
-                submission_id=submission_id)
+                submission_id=submission_id, exercise_version=-1)
             return self._grade(submission_id, row) or self.store.get(submission_id) or row
 
         future = self._track(submission_id, self._pool, store_and_grade, admitted=True)
@@ -148,16 +161,44 @@ class GradingService:
                 row: Submission | None = None) -> None:
         self._track(submission_id, pool or self._pool, self._grade, submission_id, row)
 
-    def _admit(self) -> None:
-        """Take a place in the backlog, or refuse. Check and take are one step under the lock,
-        so concurrent requests cannot all see the last free place. The place is handed to
-        the submission by ``_track(..., admitted=True)``, or given back by ``_release``."""
+    def _admit(self, submission_id: str, scope: str, learner_id: str | None) -> None:
+        """Take a place in the backlog, or refuse: ``OverLimit`` when the learner or the
+        platform token has as many waiting as allowed, ``Busy`` when the backlog is full.
+        Check and take are one step under the lock, so concurrent requests cannot all see the
+        last free place. The place is handed to the submission by ``_track(...,
+        admitted=True)``, or given back by ``_release``."""
         self._refuse_if_the_sandbox_does()
         with self._lock:
+            if learner_id is not None and \
+                    self._of_learner[(scope, learner_id)] >= self.learner_limit:
+                raise OverLimit(f"this learner has {self.learner_limit} submissions waiting "
+                                "or being graded, the most allowed; send this one when one "
+                                "is graded", retry_after=5)
+            if self._of_token[scope] >= self.token_limit:
+                raise OverLimit(f"this platform token has {self.token_limit} submissions "
+                                "waiting or being graded, the most allowed", retry_after=5)
             taken = self._taken()
             if taken >= self.limit:
                 raise Busy(retry_after=self._retry_after(taken))
             self._reserved += 1
+            self._owners[submission_id] = (scope, learner_id)
+            self._of_token[scope] += 1
+            if learner_id is not None:
+                self._of_learner[(scope, learner_id)] += 1
+
+    def _disown(self, submission_id: str) -> None:
+        """(under the lock) The submission no longer counts against its token and learner."""
+        owner = self._owners.pop(submission_id, None)
+        if owner is None:
+            return
+        scope, learner_id = owner
+        self._of_token[scope] -= 1
+        if self._of_token[scope] <= 0:
+            del self._of_token[scope]
+        if learner_id is not None:
+            self._of_learner[(scope, learner_id)] -= 1
+            if self._of_learner[(scope, learner_id)] <= 0:
+                del self._of_learner[(scope, learner_id)]
 
     def _retry_after(self, waiting: int) -> int:
         """Seconds until the backlog has drained enough for one more, from the rate at which
@@ -168,9 +209,10 @@ class GradingService:
         rate = len(recent) / (now - recent[0]) if measured else 10.0
         return max(1, min(MAX_RETRY_AFTER, math.ceil((waiting - self.limit + 1) / rate)))
 
-    def _release(self) -> None:
+    def _release(self, submission_id: str) -> None:
         with self._lock:
             self._reserved -= 1
+            self._disown(submission_id)
 
     def _track(self, submission_id: str, pool: ThreadPoolExecutor,
                task: Callable[..., Submission | None], *args: object, admitted: bool = False,
@@ -202,6 +244,7 @@ class GradingService:
 
     def _forget(self, submission_id: str) -> None:
         with self._lock:
+            self._disown(submission_id)
             if self._futures.pop(submission_id, None) is not None:
                 if submission_id in self._regrading:
                     self._regrading.discard(submission_id)

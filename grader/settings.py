@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -32,6 +32,24 @@ class Settings(BaseSettings):
                        description="Submissions graded at once")
     backlog: int = Field(default=64, ge=1, le=100_000,
                          description="Accepted submissions waiting or grading before 503")
+    queue: Literal["embedded", "procrastinate"] = Field(
+        default="embedded",
+        description="embedded: this process stores, queues and grades (SQLite or PostgreSQL). "
+        "procrastinate: PostgreSQL only; `serve` stores and defers jobs, `grader worker` "
+        "processes grade them")
+    learner_limit: int = Field(
+        default=4, ge=1, le=10_000,
+        description="Submissions of one learner waiting or grading at once; more is 429")
+    token_limit: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="Submissions of one platform token waiting or grading at once; more is "
+        "429. Default: three quarters of the backlog")
+    worker_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, le=256,
+        description="`grader worker`: submissions graded at once in the fast lane")
+    stalled_seconds: int = Field(
+        default=30, ge=5, le=3600,
+        description="A worker silent this long is taken for dead; its jobs are retried")
     max_source_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024,
                                   description="Largest accepted source")
     keep_alive_seconds: int = Field(
@@ -100,6 +118,17 @@ class Settings(BaseSettings):
         if self.hidden_secret is not None and len(self.hidden_secret.get_secret_value()) < 16:
             raise ValueError("GRADER_HIDDEN_SECRET must be at least 16 characters")
         return self
+
+    @model_validator(mode="after")
+    def _queue_needs_postgresql(self) -> Settings:
+        if self.queue == "procrastinate" and not self.database.startswith("postgresql"):
+            raise ValueError("GRADER_QUEUE=procrastinate needs GRADER_DATABASE_URL to be a "
+                             "PostgreSQL URL (postgresql+psycopg://...)")
+        return self
+
+    @property
+    def per_token(self) -> int:
+        return self.token_limit or max(1, self.backlog * 3 // 4)
 
     @property
     def database(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -35,7 +35,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -92,6 +92,8 @@ class Submission(Base):
     scope: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(256))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    exercise_version: Mapped[int] = mapped_column(Integer, default=0)
+    round: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
@@ -102,12 +104,25 @@ class Submission(Base):
         return dict(json.loads(self.extra or "{}"))
 
 
-class StoredExercise(Base):
-    __tablename__ = "exercises"
+class ExerciseVersion(Base):
+    """One published spec of an exercise; never changed once written. Version 0 is the
+    built-in spec (files shipped with the grader), which is not stored here."""
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    __tablename__ = "exercise_versions"
+
+    exercise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
     spec: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+
+
+class EventCounter(Base):
+    """Events counted across every process on the database (stalled jobs recovered...)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class CallbackAttempt(Base):
@@ -141,22 +156,54 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
-    from alembic import command
+def _alembic() -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    from alembic import command
+
+    config = _alembic()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
+class OldSchema(RuntimeError):
+    """The database is not at the schema this grader needs: run ``grader migrate``."""
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database's schema is not the one this code needs; None when it is."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == head:
+        return None
+    return (f"the database's schema is at {current or 'nothing'}, and this grader needs "
+            f"{head}: run `grader migrate` once, before the servers and workers start")
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, migrate: bool = True) -> None:
+        """``migrate``: bring the schema up to date (one process alone on its database);
+        otherwise refuse a schema that is not up to date (``OldSchema``)."""
         self.engine = make_engine(url)
-        upgrade(self.engine)
+        if migrate:
+            upgrade(self.engine)
+        else:
+            problem = schema_problem(self.engine)
+            if problem is not None:
+                self.engine.dispose()
+                raise OldSchema(problem)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # The two statements on every submission's path, built once, on the table itself.
         table = cast(Table, Submission.__table__)
@@ -190,9 +237,16 @@ class Store:
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         submission_id: str | None = None,
+        exercise_version: int = 0,
+        before: Callable[[Connection], None] | None = None,
+        after: Callable[[Connection, dict[str, Any]], None] | None = None,
     ) -> tuple[Submission, bool]:
         """Store a new queued submission. With an idempotency key already used in this scope,
-        return the first submission instead, and False."""
+        return the first submission instead, and False.
+
+        ``before`` and ``after`` run in the insert's transaction, before and after it: to
+        admit it (raise to refuse), and to queue its grading. Either all of it is stored, or
+        none. ``exercise_version`` -1: the newest version stored, read in that transaction."""
         if idempotency_key is not None:
             existing = self.by_key(scope, idempotency_key)
             if existing is not None:
@@ -202,12 +256,19 @@ class Store:
             "learner_id": learner_id,
             "source": source, "seed": seed, "status": QUEUED, "extra": json.dumps(metadata or {}),
             "callback_url": callback_url, "scope": scope, "idempotency_key": idempotency_key,
-            "attempts": 0, "created_at": _now(),
+            "attempts": 0, "created_at": _now(), "exercise_version": exercise_version,
+            "round": 0,
         }
         try:
             # Core, not the ORM: this is on every submission's path.
             with self.engine.begin() as connection:
+                if before is not None:
+                    before(connection)
+                if exercise_version < 0:
+                    values["exercise_version"] = self.latest_version(connection, exercise_id)
                 connection.execute(self._insert, values)
+                if after is not None:
+                    after(connection, values)
         except IntegrityError:
             if idempotency_key is None:
                 raise
@@ -277,16 +338,168 @@ class Store:
             session.execute(update(Submission).where(Submission.id.in_(submission_ids))
                             .values(status=QUEUED, attempts=0))
 
+    # -- the distributed queue's steps, each fenced by the attempt it belongs to -------------
+
+    def claim(self, submission_id: str, round_: int) -> Submission | None:
+        """Start an attempt at grading a submission in its round: its ``attempts`` (the new
+        attempt's number) is counted up, and only that attempt may finish it. None when there
+        is nothing to do: graded already, given up, or its round is over (regraded)."""
+        table = cast(Table, Submission.__table__)
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                update(table).where(table.c.id == submission_id, table.c.round == round_,
+                                    table.c.status.in_([QUEUED, RUNNING]))
+                .values(status=RUNNING, started_at=_now(), attempts=table.c.attempts + 1)
+                .returning(*table.c)).mappings().first()
+        return None if row is None else Submission(**dict(row))
+
+    def finish(self, submission_id: str, attempt: int, report_json: str,
+               after: Callable[[Connection], None] | None = None) -> dt.datetime | None:
+        """Write the report of ``attempt``; None, and nothing written, when that attempt is
+        stale (another one has started since). ``after`` runs in the same transaction."""
+        table = cast(Table, Submission.__table__)
+        finished = _now()
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                update(table).where(table.c.id == submission_id, table.c.attempts == attempt,
+                                    table.c.status == RUNNING)
+                .values(status=DONE, report=report_json, error=None, finished_at=finished))
+            if done.rowcount != 1:
+                return None
+            if after is not None:
+                after(connection)
+        return finished
+
+    def fault(self, submission_id: str, attempt: int, error: str, give_up: bool,
+              after: Callable[[Connection], None] | None = None) -> bool:
+        """After a grader fault in ``attempt``: queued again, or failed when retries are used
+        up; False when that attempt is stale."""
+        table = cast(Table, Submission.__table__)
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                update(table).where(table.c.id == submission_id, table.c.attempts == attempt,
+                                    table.c.status == RUNNING)
+                .values(status=FAILED if give_up else QUEUED, error=error[:2000],
+                        finished_at=_now() if give_up else None))
+            if done.rowcount != 1:
+                return False
+            if after is not None:
+                after(connection)
+        return True
+
+    def new_round(self, exercise_id: str, version: int,
+                  after: Callable[[Connection, list[tuple[str, int]]], None]) -> int:
+        """A regrade: every submission of the exercise queued again in a new round, with
+        ``version`` of the spec, and ``after`` given (id, round) of each in the same
+        transaction, to queue them."""
+        table = cast(Table, Submission.__table__)
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                update(table).where(table.c.exercise_id == exercise_id)
+                .values(round=table.c.round + 1, status=QUEUED, attempts=0,
+                        exercise_version=version)
+                .returning(table.c.id, table.c.round)).all()
+            pairs = [(r[0], int(r[1])) for r in rows]
+            after(connection, pairs)
+        return len(pairs)
+
+    @staticmethod
+    def waiting(connection: Connection, scope: str, learner_id: str | None, cap: int
+                ) -> tuple[int, int]:
+        """How many of this scope's and of this learner's submissions wait or are graded now
+        (new ones, not regrades), each counted up to ``cap`` + 1."""
+        table = cast(Table, Submission.__table__)
+        unfinished = (table.c.status.in_([QUEUED, RUNNING]), table.c.report.is_(None))
+
+        def count(*where: Any) -> int:
+            inner = select(table.c.id).where(*where, *unfinished).limit(cap + 1).subquery()
+            return int(connection.execute(select(func.count()).select_from(inner)).scalar_one())
+
+        of_learner = 0 if learner_id is None else count(table.c.scope == scope,
+                                                          table.c.learner_id == learner_id)
+        return count(table.c.scope == scope), of_learner
+
+    def backlog(self, cap: int) -> int:
+        """New submissions waiting or being graded, counted up to ``cap`` + 1."""
+        with self.engine.connect() as connection:
+            return self.backlog_on(connection, cap)
+
+    @staticmethod
+    def backlog_on(connection: Connection, cap: int) -> int:
+        table = cast(Table, Submission.__table__)
+        inner = select(table.c.id).where(table.c.status.in_([QUEUED, RUNNING]),
+                                         table.c.report.is_(None)).limit(cap + 1).subquery()
+        return int(connection.execute(select(func.count()).select_from(inner)).scalar_one())
+
+    def finished_since(self, seconds: float) -> int:
+        """Submissions finished in the last ``seconds``: the rate the queue drains at."""
+        since = _now() - dt.timedelta(seconds=seconds)
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(Submission).where(
+                Submission.finished_at >= since)).scalar_one())
+
+    def count_event(self, name: str, count: int = 1) -> None:
+        table = cast(Table, EventCounter.__table__)
+        with self.engine.begin() as connection:
+            added = connection.execute(update(table).where(table.c.name == name)
+                                       .values(value=table.c.value + count))
+            if added.rowcount == 0:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(insert(table).values(name=name, value=count))
+                except IntegrityError:  # another process made it just now
+                    connection.execute(update(table).where(table.c.name == name)
+                                       .values(value=table.c.value + count))
+
+    def counters(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            return {r[0]: int(r[1]) for r in connection.execute(
+                select(EventCounter.name, EventCounter.value))}
+
     # -- exercises and callbacks ------------------------------------------------------------
 
-    def put_exercise(self, exercise_id: str, spec_json: str) -> None:
-        with self._session() as session:
-            session.merge(StoredExercise(id=exercise_id, spec=spec_json, updated_at=_now()))
+    def put_exercise(self, exercise_id: str, spec_json: str,
+                     after: Callable[[Connection, int], None] | None = None) -> int:
+        """Publish a spec as the exercise's next version; returns its number. ``after`` is
+        given it in the same transaction."""
+        with self.engine.begin() as connection:
+            version = self.latest_version(connection, exercise_id) + 1
+            connection.execute(insert(ExerciseVersion).values(
+                exercise_id=exercise_id, version=version, spec=spec_json, created_at=_now()))
+            if after is not None:
+                after(connection, version)
+        return version
 
-    def exercises(self) -> list[tuple[str, str]]:
+    @staticmethod
+    def latest_version(connection: Connection, exercise_id: str) -> int:
+        return int(connection.execute(
+            select(func.coalesce(func.max(ExerciseVersion.version), 0))
+            .where(ExerciseVersion.exercise_id == exercise_id)).scalar_one())
+
+    def exercises(self) -> list[tuple[str, int, str]]:
+        """The newest stored version of every stored exercise: (id, version, spec)."""
+        newest = (select(ExerciseVersion.exercise_id,
+                         func.max(ExerciseVersion.version).label("version"))
+                  .group_by(ExerciseVersion.exercise_id).subquery())
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(ExerciseVersion.exercise_id, ExerciseVersion.version,
+                       ExerciseVersion.spec)
+                .join(newest, (newest.c.exercise_id == ExerciseVersion.exercise_id)
+                      & (newest.c.version == ExerciseVersion.version))
+                .order_by(ExerciseVersion.exercise_id)).all()
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    def exercise_version(self, exercise_id: str, version: int) -> str | None:
         with self._session() as session:
-            return [(e.id, e.spec) for e in session.scalars(
-                select(StoredExercise).order_by(StoredExercise.id))]
+            row = session.get(ExerciseVersion, (exercise_id, version))
+            return None if row is None else row.spec
+
+    def versions(self, exercise_id: str) -> list[tuple[int, dt.datetime]]:
+        with self._session() as session:
+            return [(v.version, v.created_at) for v in session.scalars(
+                select(ExerciseVersion).where(ExerciseVersion.exercise_id == exercise_id)
+                .order_by(ExerciseVersion.version))]
 
     def record_callback(self, submission_id: str, attempt: int, status_code: int | None,
                         error: str | None, delivered: bool) -> None:

@@ -113,9 +113,11 @@ def test_pages_filter_and_count(store: Store) -> None:
 
 
 def test_exercises_and_callback_attempts_are_kept(store: Store) -> None:
-    store.put_exercise("pool", '{"id": "pool"}')
-    store.put_exercise("pool", '{"id": "pool", "v": 2}')
-    assert store.exercises() == [("pool", '{"id": "pool", "v": 2}')]
+    assert store.put_exercise("pool", '{"id": "pool"}') == 1
+    assert store.put_exercise("pool", '{"id": "pool", "v": 2}') == 2
+    assert store.exercises() == [("pool", 2, '{"id": "pool", "v": 2}')]
+    assert store.exercise_version("pool", 1) == '{"id": "pool"}'  # versions are kept
+    assert [v for v, _ in store.versions("pool")] == [1, 2]
     row, _ = new(store)
     store.record_callback(row.id, 1, 500, "HTTP 500", False)
     store.record_callback(row.id, 2, 200, None, True)
@@ -128,7 +130,7 @@ def test_migrations_run_again_without_change(store: Store) -> None:
     upgrade(store.engine)
     with store.engine.connect() as connection:
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ case, what the code produced. It never judges: comparison is the grader's job.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -183,9 +183,11 @@ class Runner(Protocol):
     # submissions that may go on at the lowest priority beside the ``slots`` at full speed
     slow_slots: int
 
-    def fast_place(self, low: bool = False) -> AbstractContextManager[None]:
+    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None
+                   ) -> AbstractContextManager[None]:
         """Hold one of the places of submissions graded at full speed around a whole grading
-        (``low``: only when nothing else waits for one)."""
+        (``low``: only when nothing else waits for one; ``freed``: called when the place is
+        given back, as the job moves to the slow lane or ends)."""
         ...
 
     def run(self, job: Job) -> RunResult: ...

@@ -8,8 +8,7 @@ the end-to-end ones use the real ``ForkServerRunner``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -27,8 +26,14 @@ class FakeRunner:
         self.stdout = stdout
         self.jobs: list[Job] = []
 
-    def fast_place(self, low: bool = False) -> AbstractContextManager[None]:
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None
+                   ) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            if freed is not None:
+                freed()
 
     def run(self, job: Job) -> RunResult:
         self.jobs.append(job)

@@ -134,12 +134,14 @@ class ForkServerRunner:
                    slow_slots=settings.slow_lane_slots, without=tuple(settings.sandbox_without))
 
     @contextlib.contextmanager
-    def fast_place(self, low: bool = False) -> Iterator[None]:
+    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None
+                   ) -> Iterator[None]:
         """Hold a place in the fast lane around more than the run (the whole grading of a
         submission: its reference outputs, the run, the comparison), so that no more
         submissions than slots are worked on at once; a run in this thread uses it, and may
-        still move it to the slow lane. ``low``: served only when nothing else waits."""
-        ticket = self.lanes.ticket()
+        still move it to the slow lane. ``low``: served only when nothing else waits.
+        ``freed``: called when the job gives its fast place back."""
+        ticket = self.lanes.ticket(freed)
         ticket.enter(low)
         self._local.ticket = ticket
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from enum import StrEnum
 
 # In the slow lane a job's limits count its CPU time, not the wall clock's, within this many
@@ -81,8 +82,8 @@ class Lanes:
         self.moved_to_slow = 0
         self.parked = 0
 
-    def ticket(self) -> Ticket:
-        return Ticket(self)
+    def ticket(self, freed: Callable[[], None] | None = None) -> Ticket:
+        return Ticket(self, freed)
 
     def _count(self, what: str) -> None:
         with self._lock:
@@ -92,10 +93,18 @@ class Lanes:
 class Ticket:
     """One job's place in the lanes: taken with ``enter``, given back with ``leave``."""
 
-    def __init__(self, lanes: Lanes) -> None:
+    def __init__(self, lanes: Lanes, freed: Callable[[], None] | None = None) -> None:
+        """``freed``: called when this job gives its fast place back (it moved on to the slow
+        lane, was parked, or is done), for one who hands out work to take more."""
         self.lanes = lanes
         self.lane = Lane.NONE
         self.fast_until = 0.0
+        self._freed = freed
+
+    def _give_back_fast(self) -> None:
+        self.lanes._fast.release()
+        if self._freed is not None:
+            self._freed()
 
     def enter(self, low: bool = False) -> None:
         """Wait for a place in the fast lane; ``low``: only when no one else waits."""
@@ -107,7 +116,7 @@ class Ticket:
         """Leave the fast lane for the slow one if it has room; False when it is full."""
         if self.lane is not Lane.FAST or not self.lanes._slow.acquire(blocking=False):
             return False
-        self.lanes._fast.release()
+        self._give_back_fast()
         self.lane = Lane.SLOW
         self.lanes._count("moved_to_slow")
         return True
@@ -116,7 +125,7 @@ class Ticket:
         """Give the fast place back and wait, holding none, for a place in the slow lane;
         False when none came in ``timeout`` seconds."""
         assert self.lane is Lane.FAST
-        self.lanes._fast.release()
+        self._give_back_fast()
         self.lane = Lane.NONE
         self.lanes._count("parked")
         if not self.lanes._slow.acquire(timeout=timeout):
@@ -126,7 +135,7 @@ class Ticket:
 
     def leave(self) -> None:
         if self.lane is Lane.FAST:
-            self.lanes._fast.release()
+            self._give_back_fast()
         elif self.lane is Lane.SLOW:
             self.lanes._slow.release()
         self.lane = Lane.NONE

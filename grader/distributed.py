@@ -1,0 +1,198 @@
+"""The API's side of the distributed mode: it stores submissions and defers their grading jobs,
+in one transaction each, and learns that they are graded from PostgreSQL's notifications.
+
+Nothing here grades. Any number of these processes may run against one database; whatever
+one of them accepts is graded once by some worker (``grader worker``), whichever dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import uuid
+from typing import Any
+
+import procrastinate
+import psycopg
+from sqlalchemy.engine import Connection
+
+from grader import jobs
+from grader.published import Published
+from grader.service import MAX_RETRY_AFTER, Busy, OverLimit
+from grader.store import DONE, FAILED, Store, Submission
+
+log = logging.getLogger("grader.distributed")
+DRAIN_WINDOW = 30.0
+POLL_SECONDS = 1.0  # a waiting request also reads its row this often, in case a notice is lost
+
+
+class DoneListener:
+    """One connection that LISTENs for graded submissions and wakes whoever waits for them.
+    It reconnects when the connection is lost; waiters poll meanwhile."""
+
+    def __init__(self, url: str) -> None:
+        self.conninfo = jobs.conninfo(url)
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+        self.exercise_changed: list[Any] = []  # callbacks given "<id> <version>"
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._listen(), name="listen")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def waiter(self, submission_id: str) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(submission_id, []).append(future)
+        return future
+
+    def forget(self, submission_id: str, future: asyncio.Future[None]) -> None:
+        waiting = self._waiters.get(submission_id, [])
+        if future in waiting:
+            waiting.remove(future)
+        if not waiting:
+            self._waiters.pop(submission_id, None)
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                        self.conninfo, autocommit=True) as connection:
+                    await connection.execute(f"LISTEN {jobs.DONE_CHANNEL}")
+                    await connection.execute(f"LISTEN {jobs.EXERCISE_CHANNEL}")
+                    self.connected.set()
+                    delay = 0.1
+                    async for notice in connection.notifies():
+                        if notice.channel == jobs.DONE_CHANNEL:
+                            for future in self._waiters.pop(notice.payload, []):
+                                if not future.done():
+                                    future.set_result(None)
+                        else:
+                            for changed in self.exercise_changed:
+                                changed(notice.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - any loss of the connection: again
+                self.connected.clear()
+                log.warning("listening for graded submissions failed (%s); again in %.1f s",
+                            error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+
+class QueueService:
+    """Accepts submissions into the job queue; ``grader worker`` processes grade them."""
+
+    def __init__(self, published: Published, store: Store, url: str, *, backlog: int,
+                 learner_limit: int, token_limit: int, hidden_secret: bytes) -> None:
+        self.published = published
+        self.catalog = published.catalog
+        self.store = store
+        self.limit = backlog
+        self.learner_limit = learner_limit
+        self.token_limit = token_limit
+        self.hidden_secret = hidden_secret
+        self.app: procrastinate.App = jobs.client_app(url)
+        self.listener = DoneListener(url)
+        self.listener.exercise_changed.append(lambda _: self.published.refresh())
+
+    @property
+    def backlog(self) -> int:
+        return self.store.backlog(self.limit)
+
+    def status(self, row: Submission) -> str:
+        return row.status
+
+    def accept(self, *, exercise_id: str, source: str, seed: int, scope: str,
+               learner_id: str | None, callback_url: str | None, metadata: dict[str, object],
+               idempotency_key: str | None, submission_id: str | None = None,
+               ) -> tuple[Submission, bool]:
+        """Store a submission and defer its grading job, in one transaction, or refuse it:
+        ``Busy`` when the queue is full, ``OverLimit`` when this learner or token already
+        has as many waiting as allowed. Returns the row and whether it is new; the database's
+        unique constraint decides between concurrent requests with one idempotency key."""
+        self.published.get(exercise_id)  # raises UnknownExercise
+        lock = jobs.learner_lock(scope, learner_id)
+        priority = 0
+
+        def admit(connection: Connection) -> None:
+            nonlocal priority
+            jobs.scope_lock(connection, scope)
+            waiting = Store.waiting(connection, scope, learner_id,
+                                    max(self.token_limit, self.learner_limit))
+            of_token, of_learner = waiting
+            if of_learner >= self.learner_limit:
+                raise OverLimit(f"this learner has {of_learner} submissions waiting or being "
+                                f"graded, the most allowed; send this one when one is graded",
+                                retry_after=5)
+            if of_token >= self.token_limit:
+                raise OverLimit(f"this platform token has {of_token} submissions waiting or "
+                                f"being graded, the most allowed", retry_after=5)
+            queued = self.store.backlog_on(connection, self.limit)
+            if queued >= self.limit:
+                raise Busy(retry_after=self._retry_after(queued))
+            priority = -of_token
+
+        def defer(connection: Connection, values: dict[str, Any]) -> None:
+            jobs.defer_grading(self.app, connection, [{
+                "submission_id": values["id"], "round": 0,
+                "version": values["exercise_version"]}], priority=priority, lock=lock)
+
+        return self.store.create(
+            exercise_id=exercise_id, source=source, seed=seed, scope=scope,
+            learner_id=learner_id, callback_url=callback_url, metadata=metadata,
+            idempotency_key=idempotency_key, submission_id=submission_id or uuid.uuid4().hex,
+            exercise_version=-1, before=admit, after=defer)
+
+    def _retry_after(self, queued: int) -> int:
+        finished = self.store.finished_since(DRAIN_WINDOW)
+        rate = finished / DRAIN_WINDOW if finished >= 2 else 10.0
+        return max(1, min(MAX_RETRY_AFTER, math.ceil((queued - self.limit + 1) / rate)))
+
+    async def wait(self, row: Submission, seconds: float,
+                   waiter: asyncio.Future[None] | None = None) -> Submission:
+        """The row once graded (or failed), or as it stands after ``seconds``."""
+        future = waiter or self.listener.waiter(row.id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        try:
+            while row.status not in (DONE, FAILED):
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(future), min(POLL_SECONDS, left))
+                fresh = await asyncio.to_thread(self.store.get, row.id)
+                if fresh is not None:
+                    row = fresh
+        finally:
+            self.listener.forget(row.id, future)
+        return row
+
+    def regrade(self, exercise_id: str) -> int:
+        """Every stored submission of the exercise, graded again with its newest version, in
+        a new round: jobs of the lowest priority, spread over the workers."""
+        self.published.get(exercise_id)
+        version = self.published.version(exercise_id)
+
+        def defer(connection: Connection, rounds: list[tuple[str, int]]) -> None:
+            jobs.defer_grading(self.app, connection, [
+                {"submission_id": sid, "round": round_, "version": version}
+                for sid, round_ in rounds], priority=jobs.REGRADE_PRIORITY)
+
+        return self.store.new_round(exercise_id, version, defer)
+
+    def recover(self) -> int:
+        return 0  # the queue keeps every job; the workers' sweep retries stalled ones
+
+    def close(self) -> None:
+        pass
+

@@ -1,0 +1,323 @@
+"""``grader worker``: grades the jobs of the distributed mode's queue in the sandbox.
+
+Any number of workers, on any number of machines, take jobs from one PostgreSQL database.
+
+- A worker takes a grading job only when it has a place in its fast lane to give it, so it
+  never holds jobs that another worker could start at once. A job that runs past the fast
+  lane's budget moves on to the slow lane and frees its place for the next job, as in
+  embedded mode.
+- Every attempt at a submission is counted in its row, and only the newest attempt may write
+  its report (fencing): a worker taken for dead that comes back cannot write over the attempt
+  that replaced it. The report, its callback job and the notice to waiting requests commit
+  together.
+- A grader fault (the sandbox failing) is retried, three attempts in all; a learner's verdict
+  never is.
+- Each worker sends a heartbeat; a sweep, every few seconds on some worker, puts the jobs of
+  workers silent for ``GRADER_STALLED_SECONDS`` back in the queue (freeing their learners'
+  locks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import procrastinate
+from procrastinate import manager
+
+from grader import jobs
+from grader.callbacks import headers_for, post_once
+from grader.exercises import Catalog, UnknownExercise
+from grader.grade import grade
+from grader.published import Published
+from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
+from grader.secret import hidden_secret
+from grader.service import MAX_ATTEMPTS
+from grader.settings import Settings
+from grader.store import Store
+
+log = logging.getLogger("grader.worker")
+CALLBACK_DEADLINE = 10.0
+
+
+class RetryLater(Exception):
+    """A grader fault: the job is tried again (procrastinate's retry)."""
+
+
+class GatedJobManager(manager.JobManager):
+    """Fetches a grading job only when the worker has a fast place to give it: ``gate``
+    counts the places not yet promised to a job."""
+
+    def __init__(self, connector: Any, gate: asyncio.Semaphore) -> None:
+        super().__init__(connector)
+        self.gate = gate
+
+    async def fetch_job(self, queues: Any, worker_id: int) -> Any:
+        await self.gate.acquire()
+        job = None
+        try:
+            job = await super().fetch_job(queues=queues, worker_id=worker_id)
+        finally:
+            if job is None or job.task_name != jobs.GRADE_TASK:
+                self.gate.release()
+        return job
+
+
+class Counters:
+    """What this worker did, for its health answer and its log."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.values: dict[str, int] = {}
+
+    def add(self, name: str, count: int = 1) -> None:
+        with self.lock:
+            self.values[name] = self.values.get(name, 0) + count
+
+
+class Worker:
+    def __init__(self, settings: Settings, runner: Runner, concurrency: int) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.concurrency = concurrency
+        self.store = Store(settings.database, migrate=False)  # raises OldSchema
+        catalog = Catalog(settings.exercises_dir, settings.reference_dir)
+        if settings.extra_exercises_dir is not None and settings.extra_exercises_dir.is_dir():
+            catalog.load_dir(settings.extra_exercises_dir)
+        self.published = Published(catalog, self.store)
+        self.hidden_secret = hidden_secret(settings)
+        self.secret = (settings.callback_secret.get_secret_value()
+                       if settings.callback_secret else None)
+        self.counters = Counters()
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+            conninfo=jobs.conninfo(settings.database), min_size=2, max_size=8))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._gate: asyncio.Semaphore | None = None
+        self.heartbeat = time.monotonic()
+        self._register()
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app, settings = self.app, self.settings
+        retry = procrastinate.RetryStrategy(max_attempts=2 * MAX_ATTEMPTS, wait=1,
+                                            retry_exceptions={RetryLater})
+        app.task(name=jobs.GRADE_TASK, queue=jobs.GRADING_QUEUE, retry=retry,
+                 pass_context=True)(self.grade_job)
+        callback_retry = procrastinate.RetryStrategy(
+            max_attempts=settings.callback_attempts - 1, exponential_wait=1)
+        app.task(name=jobs.CALLBACK_TASK, queue=jobs.CALLBACK_QUEUE, retry=callback_retry,
+                 pass_context=True)(self.callback_job)
+        sweep = app.task(name=jobs.SWEEP_TASK, queue=jobs.MAINTENANCE_QUEUE,
+                         queueing_lock=jobs.SWEEP_TASK)(self.sweep_job)
+        app.periodic(cron="*/5 * * * * *", periodic_id="stalled")(sweep)
+
+    def grade_job(self, context: procrastinate.JobContext, submission_id: str, round: int,
+                  version: int) -> str:
+        freed = self._freer()
+        try:
+            return self._grade(submission_id, round, version, freed)
+        finally:
+            freed()
+
+    def _freer(self) -> Any:
+        """Gives the job's promised fast place back to the fetching loop, once."""
+        given = threading.Event()
+        loop, gate = self._loop, self._gate
+
+        def free() -> None:
+            if not given.is_set():
+                given.set()
+                if loop is not None and gate is not None:
+                    loop.call_soon_threadsafe(gate.release)
+        return free
+
+    def _grade(self, submission_id: str, round_: int, version: int, freed: Any) -> str:
+        row = self.store.claim(submission_id, round_)
+        if row is None:
+            return "nothing to do"  # graded already, given up, or regraded since
+        attempt = row.attempts
+
+        def notify(connection: Any) -> None:
+            jobs.notify(connection, jobs.DONE_CHANNEL, submission_id)
+
+        try:
+            exercise = self.published.at(row.exercise_id, version)
+        except UnknownExercise:
+            self.store.fault(submission_id, attempt, f"exercise {row.exercise_id!r} version "
+                             f"{version} is gone", give_up=True, after=notify)
+            return "exercise gone"
+        if attempt > MAX_ATTEMPTS:
+            self.store.fault(submission_id, attempt, "grading was interrupted too many times",
+                             give_up=True, after=notify)
+            return "given up"
+        started = time.perf_counter()
+        try:
+            with self.runner.fast_place(low=round_ > 0, freed=freed):
+                report = grade(exercise, row.source, self.runner, seed=row.seed,
+                               hidden_secret=self.hidden_secret)
+        except Exception as error:  # noqa: BLE001 - any fault of ours: retried, then failed
+            unavailable = isinstance(error, SandboxUnavailable)
+            give_up = not unavailable and attempt >= MAX_ATTEMPTS
+            if isinstance(error, SandboxError):
+                log.error("grading %s failed (attempt %d): %s", submission_id, attempt, error)
+            else:
+                log.exception("grading %s failed (attempt %d)", submission_id, attempt)
+            self.counters.add("faults")
+            self.store.fault(submission_id, attempt, str(error),
+                             give_up=give_up, after=notify if give_up else None)
+            if give_up:
+                return "failed"
+            raise RetryLater(str(error)) from error
+        body = report.model_dump_json()
+
+        def publish(connection: Any) -> None:
+            notify(connection)
+            if row.callback_url:
+                host = (urlsplit(row.callback_url).hostname or "").lower()
+                jobs.defer_callback(self.app, connection, submission_id, host)
+
+        if self.store.finish(submission_id, attempt, body, after=publish) is None:
+            self.counters.add("fenced")
+            log.warning("dropped the report of %s from attempt %d: a newer attempt has "
+                        "started", submission_id, attempt)
+            return "fenced"
+        self.counters.add("graded")
+        log.info("graded %s (%s v%d, round %d): %g/%g in %.0f ms", submission_id,
+                 row.exercise_id, version, round_, report.score, report.max_score,
+                 (time.perf_counter() - started) * 1000)
+        return "graded"
+
+    async def callback_job(self, context: procrastinate.JobContext, submission_id: str) -> str:
+        row = await asyncio.to_thread(self.store.get, submission_id)
+        if row is None or row.report is None or not row.callback_url:
+            return "nothing to send"
+        body = row.report.encode()
+        attempt = context.job.attempts + 1
+        async with httpx.AsyncClient(timeout=CALLBACK_DEADLINE, follow_redirects=False) as client:
+            status, error = await post_once(client, row.callback_url, body,
+                                            headers_for(submission_id, self.secret, body),
+                                            CALLBACK_DEADLINE)
+        delivered = status is not None and 200 <= status < 300
+        if status is not None and not delivered:
+            error = f"HTTP {status}"
+        await asyncio.to_thread(self.store.record_callback, submission_id, attempt, status,
+                                error, delivered)
+        if not delivered:
+            log.warning("callback for %s failed (attempt %d/%d): %s", submission_id, attempt,
+                        self.settings.callback_attempts, error)
+            raise RetryLater(error or "not delivered")
+        return "delivered"
+
+    async def sweep_job(self, timestamp: int) -> int:
+        """Put the jobs of workers silent too long back in the queue."""
+        stalled = list(await self.app.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=self.settings.stalled_seconds))
+        for job in stalled:
+            log.warning("job %s (%s) was on a worker silent for over %d s: queued again",
+                        job.id, job.task_name, self.settings.stalled_seconds)
+            await self.app.job_manager.retry_job(job)
+        if stalled:
+            await asyncio.to_thread(self.store.count_event, "stalled_recovered", len(stalled))
+        return len(stalled)
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._gate = asyncio.Semaphore(self.concurrency)
+        total = self.concurrency + self.runner.slow_slots + 4
+        self._loop.set_default_executor(ThreadPoolExecutor(total + 4, "job"))
+        self.app.job_manager = GatedJobManager(self.app.connector, self._gate)
+        heartbeat = max(1.0, self.settings.stalled_seconds / 4)
+        async with self.app.open_async():
+            worker = asyncio.create_task(self.app.run_worker_async(
+                concurrency=total, name=f"grader-worker-{id(self):x}",
+                queues=[jobs.GRADING_QUEUE, jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE],
+                update_heartbeat_interval=heartbeat,
+                stalled_worker_timeout=self.settings.stalled_seconds,
+                delete_jobs="successful", install_signal_handlers=stop is None,
+                shutdown_graceful_timeout=30))
+            if stop is None:
+                await worker
+            else:
+                waiting = asyncio.create_task(stop.wait())
+                await asyncio.wait({worker, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                worker.cancel()
+                waiting.cancel()
+                await asyncio.gather(worker, waiting, return_exceptions=True)
+
+    def close(self) -> None:
+        self.runner.close()
+        self.store.close()
+
+
+async def serve_health(worker: Worker, port: int) -> asyncio.Server:
+    """A tiny /healthz for one worker: 200 when its sandbox grades and its database answers."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            refusal = worker.runner.refusal
+            try:
+                database = await asyncio.to_thread(worker.store.ping)
+            except Exception:  # noqa: BLE001 - any failure: not healthy
+                database = False
+            ok = refusal is None and database
+            with worker.counters.lock:
+                body = json.dumps({"ok": ok, "sandbox": refusal or "ok",
+                                   "database": "ok" if database else "no answer",
+                                   **worker.counters.values}).encode()
+            head = (f"HTTP/1.1 {'200 OK' if ok else '503 Service Unavailable'}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                    "Connection: close\r\n\r\n").encode()
+            writer.write(head + body)
+            await writer.drain()
+        except Exception:  # noqa: BLE001 - a bad request just closes
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", port)
+
+
+def run(settings: Settings, concurrency: int, health_port: int | None) -> int:
+    from grader.sandbox.forkserver import ForkServerRunner
+
+    runner = ForkServerRunner.from_settings(settings, slots=concurrency)
+    if runner.refusal is not None:
+        log.error("the sandbox refuses to grade: %s", runner.refusal)
+        runner.close()
+        return 3
+    try:
+        worker = Worker(settings, runner, concurrency)
+    except Exception:
+        runner.close()
+        raise
+
+    async def main() -> None:
+        server = None
+        if health_port is not None:
+            server = await serve_health(worker, health_port)
+        try:
+            await worker.run()
+        finally:
+            if server is not None:
+                server.close()
+
+    log.info("worker: %d fast places, %d slow, on %s", concurrency, runner.slow_slots,
+             jobs.conninfo(settings.database).split("@")[-1])
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.close()
+    return 0
