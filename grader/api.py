@@ -46,6 +46,8 @@ from grader.sandbox.base import Runner
 from grader.schemas import (
     CallbackAttemptView,
     ExerciseList,
+    ExerciseVersions,
+    ExerciseVersionView,
     ExerciseView,
     Health,
     Problem,
@@ -147,7 +149,8 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
         settings.callback_attempts)
     # The backlog gauge reads the service, made just below; it is read only at scrape time.
     metrics = Metrics(backlog=lambda: service.backlog,
-                      kills=lambda: dict(getattr(runner, "kills", {})))
+                      kills=lambda: dict(getattr(runner, "kills", {})),
+                      queue=store.queue_facts if distributed else None)
     service: GradingService | QueueService
     queue = None
     if distributed:
@@ -704,6 +707,17 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                 jobs.notify(connection, jobs.EXERCISE_CHANNEL, f"{exercise_id} {version}")
         await run_in_threadpool(state.published.publish, spec, source, after)
         return ExerciseView.of(spec)
+
+    @app.get("/v1/exercises/{exercise_id}/versions", response_model=ExerciseVersions,
+             tags=["exercises"], responses=error_answers(401, 403, 404, 422))
+    async def exercise_versions(exercise_id: str, state: StateDep,
+                                _: InstructorDep) -> ExerciseVersions:
+        """Every published version of an exercise, oldest first (none for a built-in one
+        never replaced). Submissions record the version they were graded with."""
+        _exercise(state, exercise_id)
+        versions = await run_in_threadpool(state.store.versions, exercise_id)
+        return ExerciseVersions(exercise_id=exercise_id, items=[
+            ExerciseVersionView(version=v, created_at=at) for v, at in versions])
 
     @app.post("/v1/exercises/{exercise_id}/regrade", response_model=RegradeAccepted,
               status_code=202, tags=["exercises"],

@@ -123,12 +123,12 @@ class QueueService:
         lock = jobs.learner_lock(scope, learner_id)
         priority = 0
 
-        def admit(connection: Connection) -> None:
+        def admit(connection: Connection) -> dict[str, Any]:
             nonlocal priority
             jobs.scope_lock(connection, scope)
-            waiting = Store.waiting(connection, scope, learner_id,
-                                    max(self.token_limit, self.learner_limit))
-            of_token, of_learner = waiting
+            of_token, of_learner, queued, version = Store.admission(
+                connection, scope=scope, learner_id=learner_id, exercise_id=exercise_id,
+                cap=max(self.token_limit, self.learner_limit), backlog_cap=self.limit)
             if of_learner >= self.learner_limit:
                 raise OverLimit(f"this learner has {of_learner} submissions waiting or being "
                                 f"graded, the most allowed; send this one when one is graded",
@@ -136,10 +136,10 @@ class QueueService:
             if of_token >= self.token_limit:
                 raise OverLimit(f"this platform token has {of_token} submissions waiting or "
                                 f"being graded, the most allowed", retry_after=5)
-            queued = self.store.backlog_on(connection, self.limit)
             if queued >= self.limit:
                 raise Busy(retry_after=self._retry_after(queued))
             priority = -of_token
+            return {"exercise_version": version}
 
         def defer(connection: Connection, values: dict[str, Any]) -> None:
             jobs.defer_grading(self.app, connection, [{
@@ -150,7 +150,7 @@ class QueueService:
             exercise_id=exercise_id, source=source, seed=seed, scope=scope,
             learner_id=learner_id, callback_url=callback_url, metadata=metadata,
             idempotency_key=idempotency_key, submission_id=submission_id or uuid.uuid4().hex,
-            exercise_version=-1, before=admit, after=defer)
+            before=admit, after=defer)
 
     def _retry_after(self, queued: int) -> int:
         finished = self.store.finished_since(DRAIN_WINDOW)

@@ -1,11 +1,13 @@
-"""Prometheus metrics: submissions by verdict, grading latency, sandbox kills, backlog."""
+"""Prometheus metrics: submissions by verdict, grading latency, sandbox kills, backlog, and
+in the distributed mode the shared queue's depth, age, states, workers and recoveries."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 
@@ -21,8 +23,40 @@ class _Kills(Collector):
         yield family
 
 
+class _Queue(Collector):
+    """The distributed mode's queue, read from the database at each scrape: what every
+    replica and worker shares."""
+
+    def __init__(self, read: Callable[[], dict[str, Any]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        facts = self.read()
+        jobs = GaugeMetricFamily("grader_queue_jobs", "Jobs in the queue, by queue and state",
+                                 labels=["queue", "state"])
+        for (queue, state), count in sorted(facts["jobs"].items()):
+            jobs.add_metric([queue, state], count)
+        yield jobs
+        yield GaugeMetricFamily("grader_queue_depth", "Grading jobs waiting for a worker",
+                                value=facts["depth"])
+        yield GaugeMetricFamily("grader_queue_oldest_seconds",
+                                "Age of the oldest grading job waiting for a worker",
+                                value=facts["oldest"])
+        yield GaugeMetricFamily("grader_queue_workers", "Workers with a recent heartbeat",
+                                value=facts["workers"])
+        yield GaugeMetricFamily("grader_queue_heartbeat_age_seconds",
+                                "Age of the oldest heartbeat among the workers",
+                                value=facts["heartbeat_age"])
+        for name, help_ in (("stalled_recovered", "Jobs of silent workers queued again"),
+                            ("retries", "Grading attempts retried after a grader fault"),
+                            ("fenced", "Reports of stale attempts refused")):
+            yield CounterMetricFamily(f"grader_queue_{name}", help_,
+                                      value=facts["counters"].get(name, 0))
+
+
 class Metrics:
-    def __init__(self, backlog: Callable[[], int], kills: Callable[[], dict[str, int]]) -> None:
+    def __init__(self, backlog: Callable[[], int], kills: Callable[[], dict[str, int]],
+                 queue: Callable[[], dict[str, Any]] | None = None) -> None:
         self.registry = CollectorRegistry()
         self.submissions = Counter(
             "grader_submissions", "Graded submissions, by verdict", ["verdict"],
@@ -35,6 +69,8 @@ class Metrics:
                               registry=self.registry)
         backlog_gauge.set_function(lambda: float(backlog()))
         self.registry.register(_Kills(kills))
+        if queue is not None:
+            self.registry.register(_Queue(queue))
 
     def graded(self, verdict: str, seconds: float) -> None:
         self.submissions.labels(verdict=verdict).inc()

@@ -189,6 +189,16 @@ class ExerciseList(BaseModel):
     items: list[ExerciseView]
 
 
+class ExerciseVersionView(BaseModel):
+    version: int = Field(description="1 for the first published spec; 0 is the built-in one")
+    created_at: AwareDatetime
+
+
+class ExerciseVersions(BaseModel):
+    exercise_id: str
+    items: list[ExerciseVersionView]
+
+
 class RegradeAccepted(BaseModel):
     exercise_id: str
     queued: int

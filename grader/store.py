@@ -44,6 +44,19 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
+_UNFINISHED = "status IN ('queued', 'running') AND report IS NULL"
+_ADMISSION = text(f"""
+SELECT
+  (SELECT count(*) FROM (SELECT 1 FROM submissions
+     WHERE scope = :scope AND {_UNFINISHED} LIMIT :cap) AS of_token),
+  (SELECT count(*) FROM (SELECT 1 FROM submissions
+     WHERE scope = :scope AND learner_id = :learner AND {_UNFINISHED} LIMIT :cap) AS of_learner),
+  (SELECT count(*) FROM (SELECT 1 FROM submissions
+     WHERE {_UNFINISHED} LIMIT :backlog) AS queued),
+  (SELECT coalesce(max(version), 0) FROM exercise_versions WHERE exercise_id = :exercise)
+""")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -238,20 +251,21 @@ class Store:
         idempotency_key: str | None = None,
         submission_id: str | None = None,
         exercise_version: int = 0,
-        before: Callable[[Connection], None] | None = None,
+        before: Callable[[Connection], dict[str, Any] | None] | None = None,
         after: Callable[[Connection, dict[str, Any]], None] | None = None,
     ) -> tuple[Submission, bool]:
         """Store a new queued submission. With an idempotency key already used in this scope,
         return the first submission instead, and False.
 
         ``before`` and ``after`` run in the insert's transaction, before and after it: to
-        admit it (raise to refuse), and to queue its grading. Either all of it is stored, or
-        none. ``exercise_version`` -1: the newest version stored, read in that transaction."""
+        admit it (raise to refuse; what it returns updates the row's values), and to queue
+        its grading. Either all of it is stored, or none. ``exercise_version`` -1: the newest
+        version stored, read in that transaction."""
         if idempotency_key is not None:
             existing = self.by_key(scope, idempotency_key)
             if existing is not None:
                 return existing, False
-        values = {
+        values: dict[str, Any] = {
             "id": submission_id or uuid.uuid4().hex, "exercise_id": exercise_id,
             "learner_id": learner_id,
             "source": source, "seed": seed, "status": QUEUED, "extra": json.dumps(metadata or {}),
@@ -263,8 +277,8 @@ class Store:
             # Core, not the ORM: this is on every submission's path.
             with self.engine.begin() as connection:
                 if before is not None:
-                    before(connection)
-                if exercise_version < 0:
+                    values.update(before(connection) or {})
+                if values["exercise_version"] < 0:
                     values["exercise_version"] = self.latest_version(connection, exercise_id)
                 connection.execute(self._insert, values)
                 if after is not None:
@@ -404,20 +418,16 @@ class Store:
         return len(pairs)
 
     @staticmethod
-    def waiting(connection: Connection, scope: str, learner_id: str | None, cap: int
-                ) -> tuple[int, int]:
-        """How many of this scope's and of this learner's submissions wait or are graded now
-        (new ones, not regrades), each counted up to ``cap`` + 1."""
-        table = cast(Table, Submission.__table__)
-        unfinished = (table.c.status.in_([QUEUED, RUNNING]), table.c.report.is_(None))
-
-        def count(*where: Any) -> int:
-            inner = select(table.c.id).where(*where, *unfinished).limit(cap + 1).subquery()
-            return int(connection.execute(select(func.count()).select_from(inner)).scalar_one())
-
-        of_learner = 0 if learner_id is None else count(table.c.scope == scope,
-                                                          table.c.learner_id == learner_id)
-        return count(table.c.scope == scope), of_learner
+    def admission(connection: Connection, *, scope: str, learner_id: str | None,
+                  exercise_id: str, cap: int, backlog_cap: int) -> tuple[int, int, int, int]:
+        """In one statement, what admitting a new submission depends on: how many new
+        submissions of this token, of this learner and in all wait or are being graded
+        (counted up to ``cap`` + 1, ``cap`` + 1 and ``backlog_cap`` + 1), and the exercise's
+        newest stored version."""
+        row = connection.execute(_ADMISSION, {
+            "scope": scope, "learner": learner_id, "exercise": exercise_id,
+            "cap": cap + 1, "backlog": backlog_cap + 1}).one()
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
     def backlog(self, cap: int) -> int:
         """New submissions waiting or being graded, counted up to ``cap`` + 1."""
@@ -450,6 +460,24 @@ class Store:
                 except IntegrityError:  # another process made it just now
                     connection.execute(update(table).where(table.c.name == name)
                                        .values(value=table.c.value + count))
+
+    def queue_facts(self) -> dict[str, Any]:
+        """The procrastinate queue as it stands, for the metrics (PostgreSQL only)."""
+        with self.engine.connect() as connection:
+            jobs = {(r[0], r[1]): int(r[2]) for r in connection.execute(text(
+                "SELECT queue_name, status, count(*) FROM procrastinate_jobs "
+                "GROUP BY queue_name, status"))}
+            depth, oldest = connection.execute(text(
+                "SELECT count(*), coalesce(extract(epoch FROM now() - min(e.at)), 0) "
+                "FROM procrastinate_jobs j LEFT JOIN LATERAL (SELECT min(at) AS at "
+                "FROM procrastinate_events WHERE job_id = j.id) e ON true "
+                "WHERE j.queue_name = 'grading' AND j.status = 'todo'")).one()
+            workers, age = connection.execute(text(
+                "SELECT count(*), coalesce(extract(epoch FROM now() - min(last_heartbeat)), 0) "
+                "FROM procrastinate_workers")).one()
+        return {"jobs": jobs, "depth": int(depth), "oldest": float(oldest),
+                "workers": int(workers), "heartbeat_age": float(age),
+                "counters": self.counters()}
 
     def counters(self) -> dict[str, int]:
         with self.engine.connect() as connection:

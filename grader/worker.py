@@ -175,6 +175,7 @@ class Worker:
                              give_up=give_up, after=notify if give_up else None)
             if give_up:
                 return "failed"
+            self.store.count_event("retries")
             raise RetryLater(str(error)) from error
         body = report.model_dump_json()
 
@@ -186,6 +187,7 @@ class Worker:
 
         if self.store.finish(submission_id, attempt, body, after=publish) is None:
             self.counters.add("fenced")
+            self.store.count_event("fenced")
             log.warning("dropped the report of %s from attempt %d: a newer attempt has "
                         "started", submission_id, attempt)
             return "fenced"

@@ -1,0 +1,205 @@
+"""A cluster on loopback: API replicas and workers as real processes, on a PostgreSQL database
+of their own (made for the test, dropped after)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import POSTGRES, SAMPLES, Server
+
+PLATFORM = "platform-token-cluster-0123456789"
+INSTRUCTOR = "instructor-token-cluster-0123456789"
+P = {"Authorization": f"Bearer {PLATFORM}"}
+I = {"Authorization": f"Bearer {INSTRUCTOR}"}  # noqa: E741
+CORRECT = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
+FLIPPED = (SAMPLES / "conv2d" / "flipped_kernel.py").read_text()
+# about two seconds of CPU before it answers (correct): long enough to kill a worker in it
+SLOW = CORRECT.replace("def conv(", "def _conv(") + (
+    "\n\ndef conv(image, kernel):\n"
+    "    import time\n"
+    "    end = time.process_time() + 0.7\n"
+    "    while time.process_time() < end:\n"
+    "        pass\n"
+    "    return _conv(image, kernel)\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Database:
+    """A fresh PostgreSQL database; ``url`` for the grader, ``sql`` to look inside."""
+
+    def __init__(self) -> None:
+        self.name = f"grader_cluster_{uuid.uuid4().hex[:12]}"
+        admin = sa.make_url(POSTGRES)
+        self.admin = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.url = admin.set(database=self.name).render_as_string(hide_password=False)
+        self.libpq = admin.set(drivername="postgresql", database=self.name).render_as_string(
+            hide_password=False)
+
+    def create(self) -> Database:
+        try:
+            with psycopg.connect(self.admin, autocommit=True, connect_timeout=5) as admin:
+                admin.execute(f'CREATE DATABASE "{self.name}"')
+        except psycopg.OperationalError as error:
+            if os.environ.get("CI"):
+                pytest.fail(f"CI must run the distributed tests on PostgreSQL: {error}")
+            pytest.skip(f"no PostgreSQL at {POSTGRES}")
+        return self
+
+    def drop(self) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def sql(self, query: str, *params: object) -> list[tuple]:
+        with psycopg.connect(self.libpq, autocommit=True) as connection:
+            cursor = connection.execute(query, params or None)
+            return cursor.fetchall() if cursor.description else []
+
+
+class Worker:
+    """``grader worker`` as a real process, with its health port."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], concurrency: int = 1) -> None:
+        self.port = _free_port()
+        self.data_dir = data_dir
+        self.env = env
+        self.concurrency = concurrency
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / f"worker-{self.port}.log"
+
+    def start(self, timeout: float = 60.0) -> Worker:
+        self.log = open(self.log_path, "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.cli", "worker", "--concurrency",
+             str(self.concurrency), "--health-port", str(self.port)],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited: {self.read_log()}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz",
+                             timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the worker was not ready in {timeout} s: {self.read_log()}")
+
+    def read_log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if hasattr(self, "log"):
+            self.log.close()
+
+
+class Cluster:
+    def __init__(self, database: Database, data_dir: Path, **env: str) -> None:
+        self.database = database
+        self.data_dir = data_dir
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GRADER_QUEUE": "procrastinate",
+            "GRADER_DATABASE_URL": database.url, "GRADER_DATA_DIR": str(data_dir),
+            "GRADER_HIDDEN_SECRET": "hidden-secret-of-the-cluster-0123",
+            "GRADER_PLATFORM_TOKENS": PLATFORM, "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
+            "GRADER_LOG_LEVEL": "INFO", "GRADER_STALLED_SECONDS": "5", "GRADER_SLOTS": "1",
+            "GRADER_BACKLOG": "2000", "GRADER_LEARNER_LIMIT": "50", **env}
+        self.apis: list[Server] = []
+        self.workers: list[Worker] = []
+
+    def migrate(self) -> subprocess.CompletedProcess[str]:
+        return self.command("migrate")
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "grader.cli", *args], env=self.env,
+                              capture_output=True, text=True, timeout=120)
+
+    def api(self) -> Server:
+        server = Server(self.data_dir, self.env).start()
+        self.apis.append(server)
+        return server
+
+    def worker(self, concurrency: int = 1) -> Worker:
+        worker = Worker(self.data_dir, self.env, concurrency).start()
+        self.workers.append(worker)
+        return worker
+
+    def worker_logs(self) -> str:
+        return "".join(w.read_log() for w in self.workers)
+
+    def stop(self) -> None:
+        for process in [*self.apis, *self.workers]:
+            process.stop()
+
+
+@pytest.fixture
+def make_cluster(tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
+    made: list[Cluster] = []
+
+    def make(**env: str) -> Cluster:
+        cluster = Cluster(Database().create(), tmp_path, **env)
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.stop()
+        cluster.database.drop()
+
+
+def submit(api: Server, source: str = CORRECT, *, wait: bool = True, key: str | None = None,
+           **extra: object) -> httpx.Response:
+    headers = dict(P)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return httpx.post(f"{api.url}/v1/submissions", headers=headers, timeout=90,
+                      params=None if wait else {"wait": "false"},
+                      json={"exercise_id": "conv2d", "source": source, **extra})
+
+
+def wait_done(api: Server, ids: list[str], seconds: float = 120) -> dict[str, dict]:
+    """Every submission's view once finished (done or failed), or fail the test."""
+    done: dict[str, dict] = {}
+    end = time.monotonic() + seconds
+    with httpx.Client(base_url=api.url, headers=P, timeout=30) as client:
+        while len(done) < len(ids) and time.monotonic() < end:
+            for submission_id in ids:
+                if submission_id in done:
+                    continue
+                body = client.get(f"/v1/submissions/{submission_id}").json()
+                if body["status"] in ("done", "failed"):
+                    done[submission_id] = body
+            time.sleep(0.2)
+    missing = set(ids) - set(done)
+    assert not missing, f"{len(missing)} not finished in {seconds} s, e.g. {sorted(missing)[:3]}"
+    return done
