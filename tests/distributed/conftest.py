@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from tests.conftest import POSTGRES, SAMPLES, Server
 
 PLATFORM = "platform-token-cluster-0123456789"
+OTHER = "platform-token-cluster-other-98765"
 INSTRUCTOR = "instructor-token-cluster-0123456789"
 P = {"Authorization": f"Bearer {PLATFORM}"}
 I = {"Authorization": f"Bearer {INSTRUCTOR}"}  # noqa: E741
@@ -131,7 +132,7 @@ class Cluster:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GRADER_QUEUE": "procrastinate",
             "GRADER_DATABASE_URL": database.url, "GRADER_DATA_DIR": str(data_dir),
             "GRADER_HIDDEN_SECRET": "hidden-secret-of-the-cluster-0123",
-            "GRADER_PLATFORM_TOKENS": PLATFORM, "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
+            "GRADER_PLATFORM_TOKENS": f"{PLATFORM},{OTHER}", "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
             "GRADER_LOG_LEVEL": "INFO", "GRADER_STALLED_SECONDS": "5", "GRADER_SLOTS": "1",
             "GRADER_BACKLOG": "2000", "GRADER_LEARNER_LIMIT": "50", **env}
         self.apis: list[Server] = []
@@ -178,8 +179,8 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
 
 
 def submit(api: Server, source: str = CORRECT, *, wait: bool = True, key: str | None = None,
-           **extra: object) -> httpx.Response:
-    headers = dict(P)
+           token: str = PLATFORM, **extra: object) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"}
     if key is not None:
         headers["Idempotency-Key"] = key
     return httpx.post(f"{api.url}/v1/submissions", headers=headers, timeout=90,
@@ -191,7 +192,7 @@ def wait_done(api: Server, ids: list[str], seconds: float = 120) -> dict[str, di
     """Every submission's view once finished (done or failed), or fail the test."""
     done: dict[str, dict] = {}
     end = time.monotonic() + seconds
-    with httpx.Client(base_url=api.url, headers=P, timeout=30) as client:
+    with httpx.Client(base_url=api.url, headers=I, timeout=30) as client:
         while len(done) < len(ids) and time.monotonic() < end:
             for submission_id in ids:
                 if submission_id in done:
