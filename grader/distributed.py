@@ -129,6 +129,8 @@ class QueueService:
             of_token, of_learner, queued, version = Store.admission(
                 connection, scope=scope, learner_id=learner_id, exercise_id=exercise_id,
                 cap=max(self.token_limit, self.learner_limit), backlog_cap=self.limit)
+            if queued >= self.limit:
+                raise Busy(retry_after=self._retry_after(queued))
             if of_learner >= self.learner_limit:
                 raise OverLimit(f"this learner has {of_learner} submissions waiting or being "
                                 f"graded, the most allowed; send this one when one is graded",
@@ -136,8 +138,6 @@ class QueueService:
             if of_token >= self.token_limit:
                 raise OverLimit(f"this platform token has {of_token} submissions waiting or "
                                 f"being graded, the most allowed", retry_after=5)
-            if queued >= self.limit:
-                raise Busy(retry_after=self._retry_after(queued))
             priority = -of_token
             return {"exercise_version": version}
 

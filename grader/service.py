@@ -169,6 +169,9 @@ class GradingService:
         admitted=True)``, or given back by ``_release``."""
         self._refuse_if_the_sandbox_does()
         with self._lock:
+            taken = self._taken()
+            if taken >= self.limit:
+                raise Busy(retry_after=self._retry_after(taken))
             if learner_id is not None and \
                     self._of_learner[(scope, learner_id)] >= self.learner_limit:
                 raise OverLimit(f"this learner has {self.learner_limit} submissions waiting "
@@ -177,9 +180,6 @@ class GradingService:
             if self._of_token[scope] >= self.token_limit:
                 raise OverLimit(f"this platform token has {self.token_limit} submissions "
                                 "waiting or being graded, the most allowed", retry_after=5)
-            taken = self._taken()
-            if taken >= self.limit:
-                raise Busy(retry_after=self._retry_after(taken))
             self._reserved += 1
             self._owners[submission_id] = (scope, learner_id)
             self._of_token[scope] += 1
@@ -295,6 +295,8 @@ class GradingService:
                 with self._lock:
                     self._running.discard(submission_id)
             body = report.model_dump_json()
+            with self._lock:  # graded: it no longer counts against its learner and token
+                self._disown(submission_id)
             finished = self.store.save_report(submission_id, body)
             seconds = time.perf_counter() - started
             if self.metrics is not None:

@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     token_limit: int | None = Field(
         default=None, ge=1, le=1_000_000,
         description="Submissions of one platform token waiting or grading at once; more is "
-        "429. Default: three quarters of the backlog")
+        "429. Default: three quarters of the backlog when several platform tokens are set, "
+        "so that one platform's burst leaves room for the others; else the backlog")
     worker_concurrency: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, le=256,
         description="`grader worker`: submissions graded at once in the fast lane")
@@ -128,7 +129,9 @@ class Settings(BaseSettings):
 
     @property
     def per_token(self) -> int:
-        return self.token_limit or max(1, self.backlog * 3 // 4)
+        if self.token_limit is not None:
+            return self.token_limit
+        return max(1, self.backlog * 3 // 4) if len(self.platform_tokens) > 1 else self.backlog
 
     @property
     def database(self) -> str:

@@ -138,3 +138,32 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     with store.engine.connect() as connection:
         assert connection.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
     store.close()
+
+
+def test_only_the_newest_attempt_may_write_the_report(store: Store) -> None:
+    """Fencing: an attempt taken for dead that comes back cannot write over its successor."""
+    row, _ = new(store)
+    first = store.claim(row.id, 0)
+    second = store.claim(row.id, 0)  # the job was retried: a new attempt
+    assert first is not None and second is not None
+    assert (first.attempts, second.attempts) == (1, 2)
+    assert store.finish(row.id, first.attempts, '{"from": "stale"}') is None
+    assert not store.fault(row.id, first.attempts, "late fault", give_up=True)
+    assert store.finish(row.id, second.attempts, '{"from": "newest"}') is not None
+    stored = store.get(row.id)
+    assert stored is not None and stored.report == '{"from": "newest"}'
+    assert store.claim(row.id, 0) is None  # graded: nothing left to do
+    assert store.finish(row.id, second.attempts, '{"again": true}') is None  # once only
+
+
+def test_a_regrade_starts_a_new_round_and_ends_the_old_one(store: Store) -> None:
+    row, _ = new(store)
+    stale = store.claim(row.id, 0)
+    assert stale is not None
+    deferred: list[tuple[str, int]] = []
+    assert store.new_round(row.exercise_id, 3, lambda _, pairs: deferred.extend(pairs)) >= 1
+    assert (row.id, 1) in deferred
+    assert store.claim(row.id, 0) is None  # the old round's job has nothing to do
+    assert store.finish(row.id, stale.attempts, "{}") is None
+    current = store.claim(row.id, 1)
+    assert current is not None and current.exercise_version == 3

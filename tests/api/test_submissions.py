@@ -16,6 +16,8 @@ from grader.sandbox.base import SandboxUnavailable
 from grader.sandbox.fake import FakeRunner
 from tests.api.conftest import (
     INSTRUCTOR,
+    OTHER_PLATFORM,
+    PLATFORM,
     SECRET,
     BrokenRunner,
     SlowRunner,
@@ -285,3 +287,32 @@ def test_a_query_parameter_given_twice_is_422(make_client) -> None:
                           headers=auth(INSTRUCTOR))
     assert response.status_code == 422
     assert "exercise_id" in response.json()["detail"]
+
+
+def test_one_learner_and_one_token_cannot_take_the_whole_backlog(make_client) -> None:
+    runner = SlowRunner()
+    client = make_client(runner, slots=1, backlog=10, learner_limit=2,
+                         platform_tokens=f"{PLATFORM},{OTHER_PLATFORM}",
+                         instructor_tokens=INSTRUCTOR)
+    mine, theirs = auth(PLATFORM), auth(OTHER_PLATFORM)
+
+    def submit(headers: dict[str, str], learner: str) -> Any:
+        return client.post("/v1/submissions?wait=false", headers=headers,
+                           json={**SUBMISSION, "learner_id": learner})
+
+    try:
+        assert [submit(mine, "ada").status_code for _ in range(3)] == [202, 202, 429]
+        refused = submit(mine, "ada")
+        assert refused.status_code == 429 and "this learner" in refused.json()["detail"]
+        assert int(refused.headers["retry-after"]) >= 1
+        # a platform token may hold three quarters of the backlog (7 of 10)
+        codes = [submit(mine, f"learner-{i}").status_code for i in range(6)]
+        assert codes == [202] * 5 + [429]
+        assert "this platform token" in submit(mine, "zoe").json()["detail"]
+        assert [submit(theirs, f"t{i}").status_code for i in range(4)] == [202, 202, 202, 503]
+    finally:
+        runner.release.set()
+    for row in stored(client):
+        wait_done(client, row["id"], headers=auth(INSTRUCTOR))
+    # graded ones no longer count: the learner may send again (graded at once, or not yet)
+    assert submit(mine, "ada").status_code in (200, 202)
