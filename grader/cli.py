@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _catalog() -> Catalog:
     settings = get_settings()
-    return Catalog(settings.exercises_dir, settings.reference_dir)
+    return Catalog(settings.exercises_dir)
 
 
 def _runner():  # type: ignore[no-untyped-def]

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, SUBMISSIONS
+from tests.conftest import EXERCISES, SUBMISSIONS
 
 pytestmark = pytest.mark.processes
+
+CONV2D_SAMPLES = EXERCISES / "conv2d" / "samples"
 
 # Set, so that no test writes a secret file into the checkout's data dir.
 HIDDEN_SECRET = {"GRADER_HIDDEN_SECRET": "cli-tests-hidden-secret-0123"}
@@ -25,7 +27,7 @@ def grader(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_grade_json_for_a_correct_loop_solution_passes_4_of_4() -> None:
-    done = grader("grade", "conv2d", SAMPLES / "conv2d" / "correct_loops.py", "--json",
+    done = grader("grade", "conv2d", CONV2D_SAMPLES / "correct_loops.py", "--json",
                   "--seed", "11")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -34,7 +36,7 @@ def test_grade_json_for_a_correct_loop_solution_passes_4_of_4() -> None:
 
 
 def test_grade_prints_a_table_and_exits_1_when_a_case_fails() -> None:
-    done = grader("grade", "conv2d", SAMPLES / "conv2d" / "flipped_kernel.py")
+    done = grader("grade", "conv2d", CONV2D_SAMPLES / "flipped_kernel.py")
     assert done.returncode == 1
     assert "square 8x8       wrong_values" in done.stdout
     assert "score 0/4  NOT PASSED" in done.stdout
@@ -49,10 +51,10 @@ def test_same_seed_gives_the_same_report() -> None:
 
 
 @pytest.mark.parametrize("args", [
-    ("grade", "no_such_exercise", SAMPLES / "conv2d" / "correct_loops.py"),
+    ("grade", "no_such_exercise", CONV2D_SAMPLES / "correct_loops.py"),
     ("grade", "conv2d", "/no/such/file.py"),
     ("grade", "conv2d"),
-    ("grade", "conv2d", SAMPLES / "conv2d" / "correct_loops.py", "--seed", "x"),
+    ("grade", "conv2d", CONV2D_SAMPLES / "correct_loops.py", "--seed", "x"),
     ("frobnicate",),
 ])
 def test_usage_errors_exit_2_with_a_message(args) -> None:
@@ -75,14 +77,16 @@ def test_exercises_validate_proves_the_shipped_specs() -> None:
 
 
 def validate_modified(tmp_path: Path, old: str, new: str) -> subprocess.CompletedProcess[str]:
-    """`exercises validate conv2d` on a copy of conv2d's spec with ``old`` replaced."""
-    root = Path(__file__).resolve().parent.parent
-    spec = (root / "exercises" / "conv2d.toml").read_text()
+    """`exercises validate conv2d` on a copy of conv2d's bundle with ``old`` replaced in its
+    spec."""
+    bundle = EXERCISES / "conv2d"
+    spec = (bundle / "exercise.toml").read_text()
     assert old in spec
     exercises = tmp_path / "exercises"
-    exercises.mkdir()
-    (exercises / "conv2d.toml").write_text(spec.replace(old, new))
-    (exercises / "samples").symlink_to(root / "exercises" / "samples")
+    (exercises / "conv2d").mkdir(parents=True)
+    (exercises / "conv2d" / "exercise.toml").write_text(spec.replace(old, new))
+    (exercises / "conv2d" / "reference.py").symlink_to(bundle / "reference.py")
+    (exercises / "conv2d" / "samples").symlink_to(bundle / "samples")
     return subprocess.run(
         [sys.executable, "-m", "grader.cli", "exercises", "validate", "conv2d"],
         capture_output=True, text=True, timeout=120,
@@ -91,11 +95,10 @@ def validate_modified(tmp_path: Path, old: str, new: str) -> subprocess.Complete
 
 
 def test_validate_catches_a_mistake_model_that_is_really_the_reference(tmp_path: Path) -> None:
-    done = validate_modified(tmp_path, 'function = "conv2d:same_padding"',
-                             'function = "conv2d:conv"')
+    done = validate_modified(tmp_path, 'function = "same_padding"', 'function = "conv"')
     assert done.returncode == 1
     assert "mistake 'same_padding' passes every case" in done.stdout
-    assert "sample conv2d/same_padding.py is not diagnosed as 'same_padding'" in done.stdout
+    assert "sample same_padding.py is not diagnosed as 'same_padding'" in done.stdout
 
 
 def test_validate_reports_a_reference_that_fails_on_the_spec_s_shapes(tmp_path: Path) -> None:
@@ -107,7 +110,7 @@ def test_validate_reports_a_reference_that_fails_on_the_spec_s_shapes(tmp_path: 
 @pytest.mark.parametrize("layer", ["seccomp", "landlock"])
 def test_without_a_required_layer_grade_and_check_exit_3_with_the_reason(layer: str) -> None:
     env = {**os.environ, "GRADER_SANDBOX_WITHOUT": layer}
-    for args in (("grade", "conv2d", str(SAMPLES / "conv2d" / "correct_loops.py")),
+    for args in (("grade", "conv2d", str(CONV2D_SAMPLES / "correct_loops.py")),
                  ("sandbox", "check")):
         done = subprocess.run([sys.executable, "-m", "grader.cli", *args], env=env,
                               capture_output=True, text=True, timeout=120)
