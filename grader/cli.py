@@ -140,7 +140,8 @@ def format_report(report: Report, title: str) -> str:
     a line or reach the clipboard, and what the submission printed is indented."""
     lines = [f"{report.exercise_id}: {title}    (seed {report.seed})", ""]
     width = max([16, *(len(case.name) for case in report.cases)])
-    header = f"  {'case':<{width}} {'status':<15} {'points':>7}  {'output / expected':<22} max error"
+    header = (f"  {'case':<{width}} {'status':<15} {'points':>7}  {'output / expected':<22} "
+              "max error")
     lines += [header, "  " + "-" * (len(header) - 2)]
     for case in report.cases:
         got = "-" if case.output_shape is None else str(tuple(case.output_shape))
