@@ -33,6 +33,7 @@ IDENT = r"^[a-z][a-z0-9_]{0,63}$"
 # A function of the bundle's own reference.py, or ``bundle:function`` for another bundle's.
 FUNCTION_REF = r"^([a-z][a-z0-9_]{0,63}:)?[A-Za-z_][A-Za-z0-9_]*$"
 PYTHON_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+MISTAKE_CODES = r"^[a-z][a-z0-9_]{0,63}(\+[a-z][a-z0-9_]{0,63})?$"  # a code, or a pair
 SPEC_FILE = "exercise.toml"
 
 MAX_ELEMENTS = 1 << 22
@@ -203,7 +204,9 @@ class Sample(_Strict):
     file: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.py$",
                       description="A file under the bundle's samples/")
     expect: list[str] = Field(min_length=1)
-    mistake: str | None = Field(default=None, pattern=IDENT)
+    mistake: str | None = Field(default=None, pattern=MISTAKE_CODES,
+                                description="The diagnosis it must get: a mistake's code, or "
+                                "two joined by + (a pair of different stages)")
 
     @field_validator("file")
     @classmethod
@@ -255,9 +258,9 @@ class ExerciseSpec(_Strict):
             if len(sample.expect) != len(self.cases):
                 raise _located(f"samples[{i}].expect",
                                f"has {len(sample.expect)} verdicts for {len(self.cases)} cases")
-            if sample.mistake is not None and sample.mistake not in codes:
-                raise _located(f"samples[{i}].mistake",
-                               f"{sample.mistake!r} is not a mistake code")
+            unknown = [c for c in (sample.mistake or "").split("+") if c and c not in codes]
+            if unknown:
+                raise _located(f"samples[{i}].mistake", f"{unknown[0]!r} is not a mistake code")
         return self
 
     def _check_argument(self, i: int, case: Case, arg: Argument) -> None:
