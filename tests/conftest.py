@@ -23,6 +23,9 @@ SUBMISSIONS = Path(__file__).parent / "submissions"
 # The checkout's root (in the container, /srv/grader), wherever the package is installed.
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
+# The exercise bundles shipped, in the catalog's order (by id).
+SHIPPED = ["conv1d", "conv2d", "conv2d_kernels", "conv2d_strided", "conv_layer", "maxpool2d",
+           "patch_dot"]
 # The server's secret for hidden inputs, in tests that grade directly.
 HIDDEN_SECRET = b"hidden-inputs-secret-for-tests-0123"
 
