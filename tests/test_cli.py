@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +156,50 @@ def test_log_records_are_inert_on_the_terminal() -> None:
                "logging.getLogger('grader.service').error('failed: %s', '\\x1b[2K\\rforged')")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60)
     assert done.stderr == b"ERROR grader.service: failed: \\x1b[2K\\x0dforged\n"
+
+
+# -- bundles: new, try, validate DIR ----------------------------------------------------------
+
+
+def test_a_new_bundle_validates_as_it_is(tmp_path: Path) -> None:
+    done = grader("exercises", "new", "my_first", "--dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "my_first"
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*.py")) == [
+        "reference.py", "samples/added_instead.py", "samples/correct.py"]
+    done = grader("exercises", "validate", folder)
+    assert (done.returncode, done.stdout) == (0, "my_first: ok\n"), done.stderr
+    done = grader("exercises", "try", folder, folder / "samples" / "added_instead.py")
+    assert done.returncode == 1
+    assert "[mistake] added_instead:" in done.stdout
+
+
+@pytest.mark.parametrize("args", [("new", "Bad-Id"), ("new", "conv2d", "--dir", EXERCISES)])
+def test_new_refuses_a_bad_id_or_an_existing_folder(args) -> None:
+    done = grader("exercises", *args)
+    assert done.returncode == 2
+    assert done.stderr.strip()
+
+
+def _without_timing(text: str) -> str:
+    return re.sub(r"\(\d+ ms\)", "(- ms)", text)
+
+
+@pytest.mark.parametrize(("sample", "status"), [("correct_loops", 0), ("transposed", 1)])
+def test_try_prints_what_grade_prints_and_exits_as_it_does(sample: str, status: int) -> None:
+    file = CONV2D_SAMPLES / f"{sample}.py"
+    graded = grader("grade", "conv2d", file, "--seed", "3")
+    tried = grader("exercises", "try", EXERCISES / "conv2d", file, "--seed", "3")
+    assert graded.returncode == tried.returncode == status
+    assert _without_timing(tried.stdout) == _without_timing(graded.stdout)
+
+
+def test_try_names_the_bundle_file_and_line_of_a_broken_spec(tmp_path: Path) -> None:
+    shutil.copytree(EXERCISES / "maxpool2d", tmp_path / "maxpool2d")
+    spec = tmp_path / "maxpool2d" / "exercise.toml"
+    spec.write_text(spec.read_text().replace("memory_mb = 128", "memory_mb = 0"))
+    done = grader("exercises", "try", tmp_path / "maxpool2d",
+                  CONV2D_SAMPLES / "correct_loops.py")
+    assert done.returncode == 2
+    line = spec.read_text().splitlines().index("memory_mb = 0") + 1
+    assert f"{spec}:{line}: limits.memory_mb:" in done.stderr
