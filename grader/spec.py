@@ -258,9 +258,9 @@ class ExerciseSpec(_Strict):
             if len(sample.expect) != len(self.cases):
                 raise _located(f"samples[{i}].expect",
                                f"has {len(sample.expect)} verdicts for {len(self.cases)} cases")
-            unknown = [c for c in (sample.mistake or "").split("+") if c and c not in codes]
-            if unknown:
-                raise _located(f"samples[{i}].mistake", f"{unknown[0]!r} is not a mistake code")
+            missing = [c for c in (sample.mistake or "").split("+") if c and c not in codes]
+            if missing:
+                raise _located(f"samples[{i}].mistake", f"{missing[0]!r} is not a mistake code")
         return self
 
     def _check_argument(self, i: int, case: Case, arg: Argument) -> None:
