@@ -16,11 +16,9 @@ RUN useradd --system --uid 10001 --user-group --home-dir /srv/grader --no-create
     && mkdir -p /data /srv/grader/extra && chown grader:grader /data
 COPY --from=build /opt/grader /opt/grader
 COPY exercises /srv/grader/exercises
-COPY reference /srv/grader/reference
 ENV PATH=/opt/grader/bin:$PATH \
     GRADER_EXERCISES_DIR=/srv/grader/exercises \
     GRADER_EXTRA_EXERCISES_DIR=/srv/grader/extra \
-    GRADER_REFERENCE_DIR=/srv/grader/reference \
     GRADER_DATA_DIR=/data
 VOLUME /data
 WORKDIR /srv/grader

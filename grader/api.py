@@ -123,7 +123,7 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
     # In the distributed mode the schema is migrated once, by `grader migrate`, not by each
     # replica racing the others; an old schema is refused (OldSchema).
     store = Store(settings.database, migrate=not distributed)
-    catalog = Catalog(settings.exercises_dir, settings.reference_dir)
+    catalog = Catalog(settings.exercises_dir)
     if settings.extra_exercises_dir is not None and settings.extra_exercises_dir.is_dir():
         catalog.load_dir(settings.extra_exercises_dir)
     published = Published(catalog, store)
@@ -684,8 +684,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
              responses=error_answers(401, 403, *_BODY))
     async def put_exercise(exercise_id: str, spec: ExerciseSpec, state: StateDep,
                            _: InstructorDep) -> ExerciseView:
-        """Add or replace a spec. It may only name functions already in ``reference/``, and it
-        must pass the same proof as ``grader exercises validate``."""
+        """Add or replace a spec. It may only name functions of a loaded bundle's reference.py,
+        and it must pass the same proof as ``grader exercises validate``."""
         if spec.id != exercise_id:
             raise ApiError(422, "Unprocessable Content",
                            f"the spec's id {spec.id!r} does not match the URL's {exercise_id!r}")

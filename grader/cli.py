@@ -3,7 +3,9 @@
     grader grade EXERCISE_ID FILE [--json] [--seed N] [--html FILE]
                                                         exit 0 all passed, 1 not, 2 usage
     grader exercises list
-    grader exercises validate [ID]                      exit 0 proven, 1 not
+    grader exercises validate [ID | DIR]                exit 0 proven, 1 not
+    grader exercises new ID [--dir DIR]                 a bundle that validates as it is
+    grader exercises try DIR FILE [--json] [--seed N]   as grade, against the bundle DIR
     grader serve [--host H] [--port P]
     grader migrate                                      the database, to the current schema
     grader worker [--concurrency N] [--health-port P]   grade the queue's jobs (distributed)
@@ -65,15 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
     grade = command("grade", "grade a file against an exercise, in the sandbox")
     grade.add_argument("exercise_id", help="the exercise's id (see: grader exercises list)")
-    grade.add_argument("file", type=Path, help="the learner's Python source file")
-    grade.add_argument("--json", action="store_true",
-                       help="print the report as JSON instead of a table")
-    grade.add_argument("--seed", type=int, help="seed for the case inputs (default: random)")
-    grade.add_argument("--html", type=Path, metavar="FILE",
-                       help="also write the report as a self-contained HTML page, with "
-                       "heatmaps of the visible cases' outputs, to FILE")
+    _grading_options(grade)
 
-    exercises = command("exercises", "list or validate exercise specs")
+    exercises = command("exercises", "list, validate, create or try exercise bundles")
     which = exercises.add_subparsers(dest="action", required=True, metavar="ACTION",
                                      title="actions")
     which.add_parser("list", help="list the exercises", description="list the exercises")
@@ -81,8 +77,23 @@ def _parser() -> argparse.ArgumentParser:
         "validate", help="prove specs right before learners see them",
         description="grade the reference, every mistake model and every sample of a spec "
         "through the real sandbox, with several seeds")
-    validate.add_argument("exercise_id", nargs="?",
-                          help="the exercise to validate (default: every one)")
+    validate.add_argument("exercise_id", nargs="?", metavar="ID | DIR",
+                          help="the exercise to validate, by id or as a bundle's folder "
+                          "(default: every one)")
+    new = which.add_parser(
+        "new", help="create a bundle that validates as it is",
+        description="create the folder ID with exercise.toml, reference.py and samples/: a "
+        "small exercise that validates as it is, to replace with yours")
+    new.add_argument("new_id", metavar="ID", help="the new exercise's id (its folder's name)")
+    new.add_argument("--dir", type=Path, default=None,
+                     help="where to create it (default: the exercises folder, "
+                     "GRADER_EXERCISES_DIR)")
+    try_ = which.add_parser(
+        "try", help="grade a file against a local bundle, in the sandbox",
+        description="grade FILE against the bundle in DIR, as `grader grade` does, with no "
+        "server", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    try_.add_argument("bundle", type=Path, metavar="DIR", help="the bundle's folder")
+    _grading_options(try_)
 
     serve = command("serve", "serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1",
@@ -118,9 +129,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="the learner's Python source file")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report as JSON instead of a table")
+    parser.add_argument("--seed", type=int, help="seed for the case inputs (default: random)")
+    parser.add_argument("--html", type=Path, metavar="FILE",
+                        help="also write the report as a self-contained HTML page, with "
+                        "heatmaps of the visible cases' outputs, to FILE")
+
+
 def _catalog() -> Catalog:
     settings = get_settings()
-    return Catalog(settings.exercises_dir, settings.reference_dir)
+    return Catalog(settings.exercises_dir)
 
 
 def _runner():  # type: ignore[no-untyped-def]
@@ -133,14 +154,17 @@ def format_report(report: Report, title: str) -> str:
     """The report as text for a terminal, inert: learner text cannot move the cursor, rewrite
     a line or reach the clipboard, and what the submission printed is indented."""
     lines = [f"{report.exercise_id}: {title}    (seed {report.seed})", ""]
-    header = f"  {'case':<16} {'status':<15} {'points':>7}  {'output / expected':<22} max error"
+    width = max([16, *(len(case.name) for case in report.cases)])
+    header = (f"  {'case':<{width}} {'status':<15} {'points':>7}  {'output / expected':<22} "
+              "max error")
     lines += [header, "  " + "-" * (len(header) - 2)]
     for case in report.cases:
         got = "-" if case.output_shape is None else str(tuple(case.output_shape))
         shapes = f"{got} / {tuple(case.expected_shape)}"
         error = "-" if case.max_abs_error is None else f"{case.max_abs_error:.2g}"
         points = f"{case.points:g}/{case.max_points:g}"
-        lines.append(f"  {case.name:<16} {case.status:<15} {points:>7}  {shapes:<22} {error}")
+        lines.append(f"  {case.name:<{width}} {case.status:<15} {points:>7}  {shapes:<22} "
+                     f"{error}")
     verdict = say(Msg.VERDICT_PASSED if report.passed else Msg.VERDICT_NOT_PASSED).upper()
     lines += ["", say(Msg.TEXT_SCORE, score=report.score, max_score=report.max_score,
                       verdict=verdict, ms=report.duration_ms)]
@@ -163,17 +187,22 @@ def format_report(report: Report, title: str) -> str:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    try:
-        source = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        print(inert(f"grader: cannot read {args.file}: {error}"), file=sys.stderr)
-        return EXIT_USAGE
     catalog = _catalog()
     try:
         exercise = catalog.get(args.exercise_id)
     except UnknownExercise:
         print(inert(f"grader: no exercise {args.exercise_id!r}; known: "
                     f"{', '.join(catalog.ids())}"), file=sys.stderr)
+        return EXIT_USAGE
+    return _grade_file(exercise, args)
+
+
+def _grade_file(exercise: Exercise, args: argparse.Namespace) -> int:
+    """Grade ``args.file`` against ``exercise`` and print the report (``grade``, ``try``)."""
+    try:
+        source = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(inert(f"grader: cannot read {args.file}: {error}"), file=sys.stderr)
         return EXIT_USAGE
     from grader.grade import grade
     from grader.secret import hidden_secret
@@ -208,8 +237,42 @@ def _page(exercise: Exercise, source: str, report: Report, runner: Runner,
     return render_report(report, exercise.spec.title, outputs)
 
 
+def _bundle(catalog: Catalog, folder: Path) -> Exercise | None:
+    """The bundle in ``folder``, added to the catalog (so that it may name other bundles'
+    functions); None, with the reason printed, when there is none."""
+    if not folder.is_dir():
+        print(inert(f"grader: no folder {folder}"), file=sys.stderr)
+        return None
+    return catalog.load_bundle(folder)
+
+
+def _new(args: argparse.Namespace) -> int:
+    from grader.scaffold import new_bundle
+    from grader.spec import is_exercise_id
+
+    if not is_exercise_id(args.new_id):
+        print(inert(f"grader: {args.new_id!r} is not an exercise id: lowercase letters, "
+                    "digits and _, starting with a letter, at most 64"), file=sys.stderr)
+        return EXIT_USAGE
+    folder = (args.dir if args.dir is not None else get_settings().exercises_dir) / args.new_id
+    try:
+        files = new_bundle(folder)
+    except OSError as error:
+        print(inert(f"grader: cannot create {folder}: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    for path in files:
+        print(f"created {path}")
+    print(f"prove it with: grader exercises validate {folder}")
+    return EXIT_PASSED
+
+
 def _exercises(args: argparse.Namespace) -> int:
+    if args.action == "new":
+        return _new(args)
     catalog = _catalog()
+    if args.action == "try":
+        exercise = _bundle(catalog, args.bundle)
+        return EXIT_USAGE if exercise is None else _grade_file(exercise, args)
     if args.action == "list":
         for exercise in catalog:
             spec = exercise.spec
@@ -217,11 +280,18 @@ def _exercises(args: argparse.Namespace) -> int:
         return EXIT_PASSED
     from grader.validate import validate
 
-    try:
-        chosen = [catalog.get(args.exercise_id)] if args.exercise_id else list(catalog)
-    except UnknownExercise:
-        print(inert(f"grader: no exercise {args.exercise_id!r}"), file=sys.stderr)
-        return EXIT_USAGE
+    chosen: list[Exercise] = list(catalog)
+    if args.exercise_id and ("/" in args.exercise_id or Path(args.exercise_id).is_dir()):
+        bundle = _bundle(catalog, Path(args.exercise_id))
+        if bundle is None:
+            return EXIT_USAGE
+        chosen = [bundle]
+    elif args.exercise_id:
+        try:
+            chosen = [catalog.get(args.exercise_id)]
+        except UnknownExercise:
+            print(inert(f"grader: no exercise {args.exercise_id!r}"), file=sys.stderr)
+            return EXIT_USAGE
     from grader.secret import hidden_secret
 
     secret = hidden_secret(get_settings())

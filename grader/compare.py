@@ -165,6 +165,9 @@ def unusable(run: CaseRun) -> str:
     return say(Msg.INVALID, what=what)
 
 
+_OUTPUT_KINDS = {"ndarray": Msg.A_NUMPY_ARRAY, "list": Msg.NESTED_LISTS, "number": Msg.A_NUMBER}
+
+
 def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point: str) -> Verdict:
     if run.kind in ("error", "timeout", "memory_limit", "crashed"):
         return Verdict(run.kind, stopped(run, entry_point))
@@ -174,9 +177,8 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
     got = run.array
     shape = list(got.shape)
     if run.output_type not in rules.accept:
-        wanted = join((say(Msg.A_NUMPY_ARRAY if a == "ndarray" else Msg.NESTED_LISTS)
-                       for a in rules.accept), Msg.OR)
-        given = say(Msg.NESTED_LISTS if run.output_type == "list" else Msg.A_NUMPY_ARRAY)
+        wanted = join((say(_OUTPUT_KINDS[a]) for a in rules.accept), Msg.OR)
+        given = say(_OUTPUT_KINDS.get(run.output_type or "", Msg.A_NUMPY_ARRAY))
         return Verdict("invalid_output", say(Msg.NOT_ACCEPTED, wanted=wanted, given=given), shape)
     if got.dtype.kind not in "iuf":
         return Verdict("invalid_output", say(Msg.NOT_NUMBERS, dtype=got.dtype), shape)

@@ -44,7 +44,8 @@ def close(got: np.ndarray, expected: np.ndarray) -> bool:
 def diagnose(got: np.ndarray, expected: np.ndarray,
              inputs: Sequence[np.ndarray]) -> Diagnosis | None:
     """The first structural diagnosis that fits a wrong output, or None."""
-    if got.dtype.kind not in "iuf" or not np.isfinite(got).all() or got.ndim != expected.ndim:
+    if got.dtype.kind not in "iuf" or not np.isfinite(got).all() or got.ndim != expected.ndim \
+            or got.ndim == 0:
         return None
     for check in (_integer, _inside, _missing_edge, _shifted, _scaled):
         found = check(got, expected, inputs)

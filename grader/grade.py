@@ -12,7 +12,7 @@ import numpy as np
 from grader.compare import compare, describe_error, matches, precision
 from grader.diagnose import CaseOutcome, diagnose, square_only
 from grader.exercises import Exercise
-from grader.inputs import case_arguments, new_seed
+from grader.inputs import call_args, case_arguments, new_seed
 from grader.messages import Msg, say
 from grader.report import CaseReport, Finding, Report
 from grader.sandbox.base import CaseInput, CaseRun, Cause, Job, RunLimits, Runner, redact
@@ -41,7 +41,7 @@ def syntax_finding(source: str) -> Finding | None:
 
 
 def call_trusted(function: Callable[..., object], args: tuple[np.ndarray, ...]) -> np.ndarray:
-    return np.asarray(function(*(a.copy() for a in args)), dtype=np.float64)
+    return np.asarray(function(*call_args(args)), dtype=np.float64)
 
 
 def job_for(spec: ExerciseSpec, source: str, cases: list[CaseInput],

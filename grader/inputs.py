@@ -3,6 +3,11 @@
 A visible case's inputs come from the seed alone, so anyone with a report can draw them again.
 A hidden case's come from the seed and the server's secret (``grader.secret``): the seed in a
 report, which the learner sees, does not give them away.
+
+A visible case may fix an array's values in its spec (the lesson's example), and a scalar
+argument (an int such as a stride) is always given by the spec; a scalar travels as a 0-d
+array and reaches the called function as a Python number (``call_args``). A hidden case's
+arrays are always drawn, never fixed.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import secrets
 
 import numpy as np
 
-from grader.spec import Argument, ExerciseSpec
+from grader.spec import INTEGER_DTYPES, Argument, ExerciseSpec
 
 MIN_SECRET_BYTES = 16
 
@@ -23,6 +28,10 @@ def new_seed() -> int:
 
 
 def _draw(rng: np.random.Generator, argument: Argument, shape: tuple[int, ...]) -> np.ndarray:
+    if argument.dtype in INTEGER_DTYPES and argument.dtype != "int64":
+        # whole numbers from low to high, both included (int64 keeps its older rounding)
+        whole = rng.integers(int(argument.low), int(argument.high), size=shape, endpoint=True)
+        return whole.astype(argument.dtype)
     if argument.distribution == "normal":
         values = rng.normal(argument.mean, argument.std, size=shape)
     else:
@@ -50,5 +59,16 @@ def case_arguments(
     for index, case in enumerate(spec.cases):
         entropy = [seed, index] if case.visible else hidden_entropy(secret, spec.id, seed, index)
         rng = np.random.default_rng(entropy)
-        cases.append(tuple(_draw(rng, a, spec.shape_of(case, a)) for a in spec.arguments))
+        args = []
+        for argument in spec.arguments:
+            fixed = spec.fixed_value(case, argument)
+            args.append(_draw(rng, argument, spec.shape_of(case, argument)) if fixed is None
+                        else fixed)
+        cases.append(tuple(args))
     return cases
+
+
+def call_args(args: tuple[np.ndarray, ...]) -> tuple[object, ...]:
+    """Arguments as a function is called with them: each array a fresh copy, and each
+    scalar (a 0-d array) a Python int or float."""
+    return tuple(a.item() if a.ndim == 0 else a.copy() for a in args)

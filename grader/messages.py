@@ -50,6 +50,7 @@ class Msg(StrEnum):
     NOT_ACCEPTED = "not_accepted"
     A_NUMPY_ARRAY = "a_numpy_array"
     NESTED_LISTS = "nested_lists"
+    A_NUMBER = "a_number"
     OR = "or"
     NOT_NUMBERS = "not_numbers"
     WRONG_SHAPE = "wrong_shape"
@@ -190,6 +191,7 @@ TEMPLATES: dict[Msg, str] = {
     Msg.NOT_ACCEPTED: "expected {wanted}, got {given}",
     Msg.A_NUMPY_ARRAY: "a numpy array",
     Msg.NESTED_LISTS: "nested lists",
+    Msg.A_NUMBER: "a number",
     Msg.OR: " or ",
     Msg.NOT_NUMBERS: "expected numbers, got an array of dtype {dtype}",
     Msg.WRONG_SHAPE: "expected an array of shape {expected}, got {got}",

@@ -19,11 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRADER_", extra="ignore")
 
     exercises_dir: Path = Field(default=PROJECT_ROOT / "exercises",
-                                description="Exercise specs shipped with the grader")
+                                description="Exercise bundles shipped with the grader")
     extra_exercises_dir: Path | None = Field(
-        default=None, description="More specs, e.g. a mounted folder; same format")
-    reference_dir: Path = Field(default=PROJECT_ROOT / "reference",
-                                description="Trusted reference functions")
+        default=None, description="More bundles, e.g. a mounted folder; same layout")
     data_dir: Path = Field(default=PROJECT_ROOT / "data",
                            description="Where the SQLite database lives")
     database_url: str | None = Field(

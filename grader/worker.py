@@ -88,7 +88,7 @@ class Worker:
         self.runner = runner
         self.concurrency = concurrency
         self.store = Store(settings.database, migrate=False)  # raises OldSchema
-        catalog = Catalog(settings.exercises_dir, settings.reference_dir)
+        catalog = Catalog(settings.exercises_dir)
         if settings.extra_exercises_dir is not None and settings.extra_exercises_dir.is_dir():
             catalog.load_dir(settings.extra_exercises_dir)
         self.published = Published(catalog, self.store)

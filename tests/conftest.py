@@ -22,7 +22,10 @@ from grader.spec import Limits
 SUBMISSIONS = Path(__file__).parent / "submissions"
 # The checkout's root (in the container, /srv/grader), wherever the package is installed.
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "exercises" / "samples"
+EXERCISES = ROOT / "exercises"
+# The exercise bundles shipped, in the catalog's order (by id).
+SHIPPED = ["conv1d", "conv2d", "conv2d_kernels", "conv2d_strided", "conv_layer", "maxpool2d",
+           "patch_dot"]
 # The server's secret for hidden inputs, in tests that grade directly.
 HIDDEN_SECRET = b"hidden-inputs-secret-for-tests-0123"
 
@@ -62,7 +65,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
-    return Catalog(ROOT / "exercises", ROOT / "reference")
+    return Catalog(EXERCISES)
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +88,11 @@ def runner() -> Iterator[ForkServerRunner]:
 
 
 def source_of(name: str) -> str:
+    """A file of tests/submissions/, or a bundle's sample as ``exercise/sample``."""
     path = SUBMISSIONS / f"{name}.py"
     if not path.exists():
-        path = SAMPLES / f"{name}.py"
+        exercise, _, sample = name.partition("/")
+        path = EXERCISES / exercise / "samples" / f"{sample}.py"
     return path.read_text()
 
 

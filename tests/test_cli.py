@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, SUBMISSIONS
+from tests.conftest import EXERCISES, SHIPPED, SUBMISSIONS
 
 pytestmark = pytest.mark.processes
+
+CONV2D_SAMPLES = EXERCISES / "conv2d" / "samples"
 
 # Set, so that no test writes a secret file into the checkout's data dir.
 HIDDEN_SECRET = {"GRADER_HIDDEN_SECRET": "cli-tests-hidden-secret-0123"}
@@ -25,7 +29,7 @@ def grader(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_grade_json_for_a_correct_loop_solution_passes_4_of_4() -> None:
-    done = grader("grade", "conv2d", SAMPLES / "conv2d" / "correct_loops.py", "--json",
+    done = grader("grade", "conv2d", CONV2D_SAMPLES / "correct_loops.py", "--json",
                   "--seed", "11")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -34,7 +38,7 @@ def test_grade_json_for_a_correct_loop_solution_passes_4_of_4() -> None:
 
 
 def test_grade_prints_a_table_and_exits_1_when_a_case_fails() -> None:
-    done = grader("grade", "conv2d", SAMPLES / "conv2d" / "flipped_kernel.py")
+    done = grader("grade", "conv2d", CONV2D_SAMPLES / "flipped_kernel.py")
     assert done.returncode == 1
     assert "square 8x8       wrong_values" in done.stdout
     assert "score 0/4  NOT PASSED" in done.stdout
@@ -49,10 +53,10 @@ def test_same_seed_gives_the_same_report() -> None:
 
 
 @pytest.mark.parametrize("args", [
-    ("grade", "no_such_exercise", SAMPLES / "conv2d" / "correct_loops.py"),
+    ("grade", "no_such_exercise", CONV2D_SAMPLES / "correct_loops.py"),
     ("grade", "conv2d", "/no/such/file.py"),
     ("grade", "conv2d"),
-    ("grade", "conv2d", SAMPLES / "conv2d" / "correct_loops.py", "--seed", "x"),
+    ("grade", "conv2d", CONV2D_SAMPLES / "correct_loops.py", "--seed", "x"),
     ("frobnicate",),
 ])
 def test_usage_errors_exit_2_with_a_message(args) -> None:
@@ -64,25 +68,26 @@ def test_usage_errors_exit_2_with_a_message(args) -> None:
 def test_exercises_list_names_each_exercise() -> None:
     done = grader("exercises", "list")
     assert done.returncode == 0
-    assert done.stdout.splitlines()[0].startswith("conv2d ")
-    assert "maxpool2d" in done.stdout
+    assert [line.split()[0] for line in done.stdout.splitlines()] == SHIPPED
 
 
 def test_exercises_validate_proves_the_shipped_specs() -> None:
     done = grader("exercises", "validate")
     assert done.returncode == 0, done.stdout
-    assert done.stdout.splitlines() == ["conv2d: ok", "maxpool2d: ok"]
+    assert done.stdout.splitlines() == [f"{exercise_id}: ok" for exercise_id in SHIPPED]
 
 
 def validate_modified(tmp_path: Path, old: str, new: str) -> subprocess.CompletedProcess[str]:
-    """`exercises validate conv2d` on a copy of conv2d's spec with ``old`` replaced."""
-    root = Path(__file__).resolve().parent.parent
-    spec = (root / "exercises" / "conv2d.toml").read_text()
+    """`exercises validate conv2d` on a copy of conv2d's bundle with ``old`` replaced in its
+    spec."""
+    bundle = EXERCISES / "conv2d"
+    spec = (bundle / "exercise.toml").read_text()
     assert old in spec
     exercises = tmp_path / "exercises"
-    exercises.mkdir()
-    (exercises / "conv2d.toml").write_text(spec.replace(old, new))
-    (exercises / "samples").symlink_to(root / "exercises" / "samples")
+    (exercises / "conv2d").mkdir(parents=True)
+    (exercises / "conv2d" / "exercise.toml").write_text(spec.replace(old, new))
+    (exercises / "conv2d" / "reference.py").symlink_to(bundle / "reference.py")
+    (exercises / "conv2d" / "samples").symlink_to(bundle / "samples")
     return subprocess.run(
         [sys.executable, "-m", "grader.cli", "exercises", "validate", "conv2d"],
         capture_output=True, text=True, timeout=120,
@@ -91,11 +96,10 @@ def validate_modified(tmp_path: Path, old: str, new: str) -> subprocess.Complete
 
 
 def test_validate_catches_a_mistake_model_that_is_really_the_reference(tmp_path: Path) -> None:
-    done = validate_modified(tmp_path, 'function = "conv2d:same_padding"',
-                             'function = "conv2d:conv"')
+    done = validate_modified(tmp_path, 'function = "same_padding"', 'function = "conv"')
     assert done.returncode == 1
     assert "mistake 'same_padding' passes every case" in done.stdout
-    assert "sample conv2d/same_padding.py is not diagnosed as 'same_padding'" in done.stdout
+    assert "sample same_padding.py is not diagnosed as 'same_padding'" in done.stdout
 
 
 def test_validate_reports_a_reference_that_fails_on_the_spec_s_shapes(tmp_path: Path) -> None:
@@ -107,7 +111,7 @@ def test_validate_reports_a_reference_that_fails_on_the_spec_s_shapes(tmp_path: 
 @pytest.mark.parametrize("layer", ["seccomp", "landlock"])
 def test_without_a_required_layer_grade_and_check_exit_3_with_the_reason(layer: str) -> None:
     env = {**os.environ, "GRADER_SANDBOX_WITHOUT": layer}
-    for args in (("grade", "conv2d", str(SAMPLES / "conv2d" / "correct_loops.py")),
+    for args in (("grade", "conv2d", str(CONV2D_SAMPLES / "correct_loops.py")),
                  ("sandbox", "check")):
         done = subprocess.run([sys.executable, "-m", "grader.cli", *args], env=env,
                               capture_output=True, text=True, timeout=120)
@@ -152,3 +156,50 @@ def test_log_records_are_inert_on_the_terminal() -> None:
                "logging.getLogger('grader.service').error('failed: %s', '\\x1b[2K\\rforged')")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60)
     assert done.stderr == b"ERROR grader.service: failed: \\x1b[2K\\x0dforged\n"
+
+
+# -- bundles: new, try, validate DIR ----------------------------------------------------------
+
+
+def test_a_new_bundle_validates_as_it_is(tmp_path: Path) -> None:
+    done = grader("exercises", "new", "my_first", "--dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "my_first"
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*.py")) == [
+        "reference.py", "samples/added_instead.py", "samples/correct.py"]
+    done = grader("exercises", "validate", folder)
+    assert (done.returncode, done.stdout) == (0, "my_first: ok\n"), done.stderr
+    done = grader("exercises", "try", folder, folder / "samples" / "added_instead.py")
+    assert done.returncode == 1
+    assert "[mistake] added_instead:" in done.stdout
+
+
+@pytest.mark.parametrize("args", [("new", "Bad-Id"), ("new", "conv2d", "--dir", EXERCISES)])
+def test_new_refuses_a_bad_id_or_an_existing_folder(args) -> None:
+    done = grader("exercises", *args)
+    assert done.returncode == 2
+    assert done.stderr.strip()
+
+
+def _without_timing(text: str) -> str:
+    return re.sub(r"\(\d+ ms\)", "(- ms)", text)
+
+
+@pytest.mark.parametrize(("sample", "status"), [("correct_loops", 0), ("transposed", 1)])
+def test_try_prints_what_grade_prints_and_exits_as_it_does(sample: str, status: int) -> None:
+    file = CONV2D_SAMPLES / f"{sample}.py"
+    graded = grader("grade", "conv2d", file, "--seed", "3")
+    tried = grader("exercises", "try", EXERCISES / "conv2d", file, "--seed", "3")
+    assert graded.returncode == tried.returncode == status
+    assert _without_timing(tried.stdout) == _without_timing(graded.stdout)
+
+
+def test_try_names_the_bundle_file_and_line_of_a_broken_spec(tmp_path: Path) -> None:
+    shutil.copytree(EXERCISES / "maxpool2d", tmp_path / "maxpool2d")
+    spec = tmp_path / "maxpool2d" / "exercise.toml"
+    spec.write_text(spec.read_text().replace("memory_mb = 128", "memory_mb = 0"))
+    done = grader("exercises", "try", tmp_path / "maxpool2d",
+                  CONV2D_SAMPLES / "correct_loops.py")
+    assert done.returncode == 2
+    line = spec.read_text().splitlines().index("memory_mb = 0") + 1
+    assert f"{spec}:{line}: limits.memory_mb:" in done.stderr

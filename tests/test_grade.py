@@ -126,7 +126,7 @@ def test_second_exercise_grades_through_the_same_pipeline(catalog) -> None:
         return image[: 2 * h, : 2 * w].reshape(h, 2, w, 2).mean(axis=(1, 3))
 
     report = graded(pool, FakeRunner(average))
-    assert report.max_score == 4
+    assert report.max_score == 5
     assert [f.code for f in report.diagnosis] == ["average_pooling"]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, SAMPLES, Server
+from tests.conftest import EXERCISES, ROOT, Server
 
 pytestmark = [
     pytest.mark.processes,
@@ -26,7 +26,7 @@ pytestmark = [
 
 PLATFORM = "platform-token-browser-0123"
 ARTIFACTS = ROOT / "test-artifacts"
-FLIPPED = (SAMPLES / "conv2d" / "flipped_kernel.py").read_text()
+FLIPPED = (EXERCISES / "conv2d" / "samples" / "flipped_kernel.py").read_text()
 
 
 def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import SAMPLES, Server
+from tests.conftest import EXERCISES, Server
 
 pytestmark = pytest.mark.processes
 
@@ -27,8 +27,8 @@ INSTRUCTOR = "instructor-token-e2e-0123456789"
 SECRET = "callback-secret-e2e-0123456789"
 P = {"Authorization": f"Bearer {PLATFORM}"}
 I = {"Authorization": f"Bearer {INSTRUCTOR}"}  # noqa: E741
-CORRECT = (SAMPLES / "conv2d" / "correct_loops.py").read_text()
-FLIPPED = (SAMPLES / "conv2d" / "flipped_kernel.py").read_text()
+CORRECT = (EXERCISES / "conv2d" / "samples" / "correct_loops.py").read_text()
+FLIPPED = (EXERCISES / "conv2d" / "samples" / "flipped_kernel.py").read_text()
 SLOW = CORRECT.replace("    return out", "    import time\n    time.sleep(0.25)\n    return out")
 
 
@@ -125,7 +125,7 @@ def test_an_instructor_adds_an_exercise_that_survives_a_restart(tmp_path: Path) 
         server.stop()
     server = Server(tmp_path, {"GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR}).start()
     try:
-        source = (SAMPLES / "maxpool2d" / "correct.py").read_text()
+        source = (EXERCISES / "maxpool2d" / "samples" / "correct.py").read_text()
         graded = httpx.post(f"{server.url}/v1/submissions", timeout=60,
                             json={"exercise_id": "bigpool", "source": source}).json()
         assert graded["report"]["passed"] is True and graded["report"]["max_score"] == 3

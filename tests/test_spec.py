@@ -8,19 +8,24 @@ import pytest
 
 from grader.exercises import Catalog
 from grader.spec import SpecError, load_spec
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHIPPED
 
-CONV2D = (ROOT / "exercises" / "conv2d.toml").read_text()
+BUNDLE = ROOT / "exercises" / "conv2d"
+CONV2D = (BUNDLE / "exercise.toml").read_text()
 
 
 def write(tmp_path: Path, text: str, name: str = "conv2d") -> Path:
-    path = tmp_path / f"{name}.toml"
+    """A bundle ``name`` under tmp_path with this spec and conv2d's reference.py."""
+    folder = tmp_path / name
+    folder.mkdir(exist_ok=True)
+    (folder / "reference.py").write_text((BUNDLE / "reference.py").read_text())
+    path = folder / "exercise.toml"
     path.write_text(text)
     return path
 
 
 def test_conv2d_spec_declares_the_four_cases_in_order() -> None:
-    spec = load_spec(ROOT / "exercises" / "conv2d.toml")
+    spec = load_spec(BUNDLE / "exercise.toml")
     image = spec.arguments[0]
     shapes = [spec.shape_of(case, image) for case in spec.cases]
     assert shapes == [(8, 8), (12, 10), (10, 10), (12, 8)]
@@ -76,7 +81,7 @@ def test_not_toml_is_reported_with_the_file(tmp_path: Path) -> None:
 
 def test_id_must_match_the_file_name(tmp_path: Path) -> None:
     path = write(tmp_path, CONV2D, name="other")
-    with pytest.raises(SpecError, match="must match the file name"):
+    with pytest.raises(SpecError, match="must match the folder name 'other'"):
         load_spec(path)
 
 
@@ -88,22 +93,19 @@ def test_sample_verdicts_must_cover_every_case(tmp_path: Path) -> None:
 
 
 def test_unknown_reference_function_names_the_field(tmp_path: Path) -> None:
-    (tmp_path / "ex").mkdir()
-    write(tmp_path / "ex", CONV2D.replace('function = "conv2d:same_padding"',
-                                          'function = "conv2d:no_such_thing"'))
+    write(tmp_path, CONV2D.replace('function = "same_padding"', 'function = "no_such_thing"'))
     with pytest.raises(SpecError, match=r"mistakes\[1\]\.function.*no_such_thing"):
-        Catalog(tmp_path / "ex", ROOT / "reference")
+        Catalog(tmp_path)
 
 
-def test_unknown_reference_module_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "ex").mkdir()
-    write(tmp_path / "ex", CONV2D.replace('reference = "conv2d:conv"', 'reference = "nope:conv"'))
-    with pytest.raises(SpecError, match="no reference module"):
-        Catalog(tmp_path / "ex", ROOT / "reference")
+def test_unknown_reference_bundle_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, CONV2D.replace('reference = "conv"', 'reference = "nope:conv"'))
+    with pytest.raises(SpecError, match="no exercise bundle 'nope'"):
+        Catalog(tmp_path)
 
 
 def test_catalog_holds_a_second_exercise_with_no_code_of_its_own(catalog: Catalog) -> None:
-    assert catalog.ids() == ["conv2d", "maxpool2d"]
+    assert catalog.ids() == SHIPPED
     pool = catalog.get("maxpool2d")
     assert pool.spec.entry_point == "pool"
-    assert set(pool.mistakes) == {"average_pooling", "stride_one"}
+    assert set(pool.mistakes) == {"average_pooling", "stride_one", "partial_windows"}

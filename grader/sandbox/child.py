@@ -109,6 +109,13 @@ def _convert(output: object) -> tuple[str, np.ndarray | None, str, dict[str, Any
             array = np.array(output)
         except (ValueError, TypeError, RecursionError, MemoryError) as error:
             return kind, None, "not_an_array", {"error": type(error).__name__}
+    elif isinstance(output, int | float | np.integer | np.floating) \
+            and not isinstance(output, bool):
+        kind = "number"
+        try:
+            array = np.asarray(output)
+        except (ValueError, TypeError, OverflowError) as error:
+            return kind, None, "not_an_array", {"error": type(error).__name__}
     else:
         return type(output).__name__[:60], None, "type", {"type": type(output).__name__[:60]}
     if array.dtype.kind in "iuf" and not array.dtype.isnative:
@@ -154,9 +161,10 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
         count = int(np.prod(meta["shape"], dtype=np.int64))
         size = count * dtype.itemsize
         array = np.frombuffer(body[offset : offset + size], dtype=dtype).reshape(meta["shape"])
-        args.append(array.copy())
+        # a 0-d array is a scalar argument (a stride, a padding): a Python number
+        args.append(array.item() if array.ndim == 0 else array.copy())
         offset += size
-    originals = [a.copy() for a in args]
+    originals = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     started = time.perf_counter()
     try:
         output = function(*args)
@@ -165,7 +173,8 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
                                "error": describe(error, lines)})]
     seconds = time.perf_counter() - started
     mutated = any(
-        not (a.shape == o.shape and np.array_equal(a, o, equal_nan=True))
+        isinstance(o, np.ndarray)
+        and not (a.shape == o.shape and np.array_equal(a, o, equal_nan=True))
         for a, o in zip(args, originals, strict=True)
     )
     try:

@@ -400,7 +400,7 @@ def _case_frame(index: int, args: tuple[np.ndarray, ...]) -> bytes:
     metas = []
     bodies = []
     for arg in args:
-        arg = np.ascontiguousarray(arg)
+        arg = np.asarray(arg, order="C")  # a 0-d array (a scalar argument) stays 0-d
         metas.append({"dtype": arg.dtype.str, "shape": list(arg.shape)})
         bodies.append(arg.tobytes())
     return frames.encode({"type": "case", "index": index, "args": metas}, b"".join(bodies))

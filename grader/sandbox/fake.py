@@ -40,7 +40,8 @@ class FakeRunner:
         cases = []
         for case in job.cases:
             try:
-                output = self.function(*(a.copy() for a in case.args))
+                output = self.function(*(a.item() if a.ndim == 0 else a.copy()
+                                         for a in case.args))
             except Exception as error:  # noqa: BLE001 - a fake learner's failure is a result
                 cases.append(CaseRun(kind="error",
                                      error=LearnerError(type(error).__name__, str(error))))

@@ -69,7 +69,7 @@ def encode_array(header: dict[str, Any], array: np.ndarray) -> bytes:
 
 def encode_array_parts(header: dict[str, Any], array: np.ndarray) -> list[bytes | memoryview]:
     """A frame as its prefix and header, then the array's own memory (no copy of the data)."""
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array, order="C")  # not ascontiguousarray: it makes a 0-d array 1-d
     meta = dict(header, dtype=array.dtype.str, shape=list(array.shape))
     head = json.dumps(meta, separators=(",", ":")).encode()
     return [_PREFIX.pack(MAGIC, len(head), array.nbytes) + head,

@@ -254,6 +254,6 @@ def _conv2d_spec(title: str) -> dict:
 
     from tests.conftest import ROOT
 
-    spec = tomllib.loads((ROOT / "exercises" / "conv2d.toml").read_text())
+    spec = tomllib.loads((ROOT / "exercises" / "conv2d" / "exercise.toml").read_text())
     spec["title"] = title
     return spec

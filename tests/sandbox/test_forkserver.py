@@ -17,7 +17,7 @@ from grader.grade import grade
 from grader.sandbox.base import CaseInput, Job, RunLimits, SandboxUnavailable
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim
-from tests.conftest import HIDDEN_SECRET, SAMPLES
+from tests.conftest import EXERCISES, HIDDEN_SECRET
 
 pytestmark = pytest.mark.processes
 
@@ -32,7 +32,7 @@ def test_a_dead_zygote_is_replaced_and_its_ready_children_dropped(conv2d: Exerci
         end = time.monotonic() + 10
         while runner._zygote is not None and runner._zygote.alive and time.monotonic() < end:
             time.sleep(0.01)
-        source = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
+        source = (EXERCISES / "conv2d" / "samples" / "correct_numpy.py").read_text()
         assert grade(conv2d, source, runner, seed=1, hidden_secret=HIDDEN_SECRET).passed
         assert runner.zygote_pid != old
     finally:
@@ -51,7 +51,7 @@ def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
             zygote._stderr_reader.join(timeout=10)
         lines = [r.getMessage() for r in caplog.records if "sandbox zygote (pid" in r.getMessage()]
         assert any("KeyError: 'id'" in line for line in lines), lines
-        source = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
+        source = (EXERCISES / "conv2d" / "samples" / "correct_numpy.py").read_text()
         # a new zygote took over
         assert grade(conv2d, source, runner, seed=2, hidden_secret=HIDDEN_SECRET).passed
         assert runner.zygote_pid != zygote.pid
@@ -59,7 +59,7 @@ def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
         runner.close()
 
 
-HONEST = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
+HONEST = (EXERCISES / "conv2d" / "samples" / "correct_numpy.py").read_text()
 
 
 @pytest.mark.parametrize("layer", ["seccomp", "landlock"])

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.processes
 REDTEAM = Path(__file__).resolve().parent.parent / "redteam"
 SECRET_A, SECRET_B = "tok-7f3a9c", "e1d5b2-not-for-learners"
 SECRET = SECRET_A + SECRET_B
-HONEST = (ROOT / "exercises" / "samples" / "conv2d" / "correct_numpy.py").read_text()
+HONEST = (ROOT / "exercises" / "conv2d" / "samples" / "correct_numpy.py").read_text()
 
 DENIED = ("error", "PermissionError")
 # name -> (status of every case, a fragment of the first case's message)
@@ -258,7 +258,7 @@ class Arena:
         """What is in the places a hostile child might write to. Folders only this test uses
         are listed whole; in the machine's shared temp folders, where other programs come and
         go, what counts is an entry owned by a sandbox uid, or named as an attack names it."""
-        own = [self.outside, ROOT, ROOT / "reference", ROOT / "exercises"]
+        own = [self.outside, ROOT, ROOT / "exercises" / "conv2d", ROOT / "exercises"]
         seen = {p: set(os.listdir(p)) for p in own}
         for shared in (Path("/tmp"), Path("/dev/shm"), Path("/var/tmp")):
             if shared.is_dir():
@@ -278,7 +278,7 @@ class Arena:
         text = (REDTEAM / f"{name}.py").read_text()
         for key, value in {
             "__PORT__": str(self.listener.port),
-            "__REFERENCE_DIR__": str(ROOT / "reference"),
+            "__REFERENCE_DIR__": str(ROOT / "exercises" / "conv2d"),
             "__EXERCISES_DIR__": str(ROOT / "exercises"),
             "__GRADER_DIR__": str(Path(grader.__file__).parent),
             "__SECRET_FILE__": str(self.secret_file),

@@ -24,3 +24,12 @@ def stride_one(image: np.ndarray) -> np.ndarray:
     from numpy.lib.stride_tricks import sliding_window_view
 
     return sliding_window_view(np.asarray(image, dtype=np.float64), (2, 2)).max(axis=(2, 3))
+
+
+def partial_windows(image: np.ndarray) -> np.ndarray:
+    """An odd last row or column kept, as a window of its own ('ceil mode'): (H+1)//2 x
+    (W+1)//2."""
+    image = np.asarray(image, dtype=np.float64)
+    h, w = image.shape
+    padded = np.pad(image, [(0, h % 2), (0, w % 2)], constant_values=-np.inf)
+    return _windows(padded).max(axis=(1, 3))

@@ -1,0 +1,11 @@
+import numpy as np
+
+
+def conv2d(image, kernel):
+    n, p = image.shape[0], kernel.shape[0]
+    flipped = kernel[::-1, ::-1]  # the textbook convolution
+    out = np.zeros((n - p + 1, n - p + 1))
+    for i in range(n - p + 1):
+        for j in range(n - p + 1):
+            out[i, j] = np.sum(image[i : i + p, j : j + p] * flipped)
+    return out

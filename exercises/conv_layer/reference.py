@@ -1,0 +1,41 @@
+"""Trusted reference and mistake models for the conv_layer exercise: several input channels
+summed into each of several output channels, plus a bias per output channel."""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def _maps(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each output channel's cross-correlation with each input channel: (C_out, C_in, H', W')."""
+    x = np.asarray(x, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    windows = sliding_window_view(x, weights.shape[2:], axis=(1, 2))
+    return np.einsum("chwkl,ockl->ochw", windows, weights)
+
+
+def conv_layer(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """out[o] = sum over c of xcorr(x[c], weights[o, c]) + bias[o]: (C_out, H-p+1, W-p+1)."""
+    return _maps(x, weights).sum(axis=1) + np.asarray(bias, dtype=np.float64)[:, None, None]
+
+
+def no_bias(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    return _maps(x, weights).sum(axis=1)
+
+
+def channels_not_summed(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """One map per output and input channel, (C_out, C_in, H', W'), never added up."""
+    return _maps(x, weights) + np.asarray(bias, dtype=np.float64)[:, None, None, None]
+
+
+def channel_axes_swapped(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """weights[c, o] instead of weights[o, c]: only possible when C_in == C_out (otherwise
+    an index error, which this model raises as a ValueError)."""
+    weights = np.asarray(weights)
+    if weights.shape[0] != weights.shape[1]:
+        raise ValueError("the channel counts differ")
+    return conv_layer(x, weights.transpose(1, 0, 2, 3), bias)
+
+
+def first_channel_only(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Only the first input channel, as if the input were a grey image."""
+    return conv_layer(np.asarray(x)[:1], np.asarray(weights)[:, :1], bias)

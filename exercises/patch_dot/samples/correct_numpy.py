@@ -1,0 +1,5 @@
+import numpy as np
+
+
+def patch_dot(patch, kernel):
+    return np.sum(patch * kernel)

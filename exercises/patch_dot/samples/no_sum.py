@@ -1,0 +1,2 @@
+def patch_dot(patch, kernel):
+    return patch * kernel
