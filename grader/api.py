@@ -473,6 +473,8 @@ _ERRORS = {
     408: ("The body did not arrive in time; the connection is closed", {}),
     413: ("The body or the source is over its limit", {}),
     422: ("The request is malformed: the field paths say where", {}),
+    429: ("This learner or this platform token already has as many submissions waiting or "
+          "being graded as allowed", {"Retry-After": "Seconds to wait"}),
     503: ("The grader takes no submissions now", {"Retry-After": "Seconds to wait"}),
 }
 _BODY = (400, 408, 413, 422)
@@ -589,13 +591,18 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                                "headers": {"Location": {
                                    "description": "Where to read the submission",
                                    "schema": {"type": "string"}}}},
-                         **error_answers(401, 404, 503, *_BODY)})
+                         **error_answers(401, 404, 429, 503, *_BODY)})
     async def submit(
         body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
         wait: Annotated[bool, Query(description="Grade before answering (default)")] = True,
         idempotency_key: Annotated[str | None, Header(min_length=1, max_length=256)] = None,
     ) -> SubmissionView | Response:
-        """Store a submission and grade it: inline (200) or in the background (202)."""
+        """Store a submission and grade it: inline (200) or in the background (202).
+
+        Synchronous (the default): the answer is the graded submission. In the distributed
+        mode a worker grades it; the request waits for its report, told by a notification,
+        up to the exercise's time limit plus 30 s, and then answers 202 with ``Location``.
+        With ``wait=false``: 202 at once (or 200 if it was graded already)."""
         size = len(body.source.encode("utf-8"))
         if size > state.settings.max_source_bytes:
             raise ApiError(413, "Content Too Large", f"the source is {size} bytes; the limit "

@@ -2,6 +2,8 @@
 
     (a) the sandbox alone: the grading pipeline with the fork-server runner, 1 and N clients
     (b) over HTTP: a real uvicorn server, 1 and N concurrent clients (when ``--http``)
+    (e) the distributed mode: one API process and two workers on PostgreSQL against embedded
+        mode, the same requests (when ``--distributed``)
     (d) a course at a deadline: 32 clients, with and without 5% infinite loops among the
         submissions (a loop is handed over without waiting, as a platform posting with
         ``wait=false`` would; the honest ones are waited for): the honest submissions' latency
@@ -195,7 +197,7 @@ def memory_lines(runner: ForkServerRunner) -> list[str]:
 
 
 def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
-              http: bool) -> str:
+              http: bool, distributed: str | None = None) -> str:
     exercise: Exercise = catalog.get("conv2d")
     samples = exercise.samples_dir
     assert samples is not None  # a shipped bundle
@@ -238,6 +240,10 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
             from grader.bench_http import http_rows
 
             out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines))
+        if distributed is not None:
+            from grader.bench_queue import queue_rows
+
+            out.extend(queue_rows(solutions["correct_numpy"], count, clients, distributed))
         runner.settle()
         out.extend(memory_lines(runner))
         layers = runner.layers.summary()

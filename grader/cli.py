@@ -113,6 +113,25 @@ def _parser() -> argparse.ArgumentParser:
                         help="answer GET /healthz on 127.0.0.1:PORT (200 when this worker's "
                         "sandbox grades and its database answers)")
 
+    simulate = command("simulate", "simulate a deadline burst from service times measured "
+                       "here: queue depth and waiting time against the number of workers")
+    simulate.add_argument("--submissions", type=int, default=50_000,
+                          help="submissions in the burst (default: %(default)s)")
+    simulate.add_argument("--minutes", type=float, default=10.0,
+                          help="length of the burst (default: %(default)s)")
+    simulate.add_argument("--workers", default="1,2,3,4,6,8",
+                          help="worker counts to simulate (default: %(default)s)")
+    simulate.add_argument("--cpus-per-worker", type=int, default=2,
+                          help="fast places per worker (default: %(default)s)")
+    simulate.add_argument("--runaways", type=float, default=0.05,
+                          help="share of infinite loops (default: %(default)s)")
+    simulate.add_argument("--overhead-ms", type=float, default=5.0,
+                          help="what the queue adds per submission, as measured by "
+                          "`grader bench --distributed` (default: %(default)s)")
+    simulate.add_argument("--samples", type=int, default=300,
+                          help="submissions graded here to measure service times "
+                          "(default: %(default)s)")
+
     sandbox = command("sandbox", "show the sandbox's layers and self-test it")
     sandbox.add_argument("action", choices=["check"],
                          help="check: print the layers and run the self-test")
@@ -126,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="runs of the no-sandbox baseline (default: %(default)s)")
     bench.add_argument("--http", action="store_true",
                        help="also measure over HTTP, through a real server process")
+    bench.add_argument("--distributed", metavar="POSTGRES_URL", nargs="?",
+                       const="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                       help="also measure the distributed mode (1 API + 2 workers) against "
+                       "embedded mode, on a scratch database made on this PostgreSQL server "
+                       "(default: %(const)s)")
     return parser
 
 
@@ -368,6 +392,39 @@ def _worker(concurrency: int | None, health_port: int | None) -> int:
     return worker.run(settings, concurrency or settings.worker_concurrency, health_port)
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    import os
+    import secrets
+
+    from grader.bench import measure
+    from grader.grade import grade
+    from grader.sandbox.forkserver import ForkServerRunner
+    from grader.simulate import table
+
+    exercise = _catalog().get("conv2d")
+    assert exercise.samples_dir is not None
+    source = (exercise.samples_dir / "correct_numpy.py").read_text()
+    cpus = os.cpu_count() or 1
+    runner = ForkServerRunner.from_settings(get_settings(), slots=cpus)
+    secret = secrets.token_bytes(32)
+    try:
+        def one(i: int) -> None:
+            with runner.fast_place():
+                assert grade(exercise, source, runner, seed=i, hidden_secret=secret).passed
+        for i in range(10):
+            one(i)
+        # every place busy, as in a burst: the time one submission holds a place
+        measured = measure("service", cpus, args.samples, one)
+    finally:
+        runner.close()
+    print(f"measured here: {measured.rate:.1f} graded/s with {cpus} places "
+          f"({measured.rate / cpus:.1f}/s per place)")
+    workers = [int(w) for w in args.workers.split(",") if w.strip()]
+    print("\n".join(table(args.submissions, args.minutes * 60, workers, args.cpus_per_worker,
+                          measured.latencies, args.runaways, args.overhead_ms / 1000)))
+    return EXIT_PASSED
+
+
 def _sandbox_check() -> int:
     import json
 
@@ -410,11 +467,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _worker(args.concurrency, args.health_port)
         if args.command == "sandbox":
             return _sandbox_check()
+        if args.command == "simulate":
+            return _simulate(args)
         if args.command == "bench":
             from grader.bench import run_bench
 
             clients = args.clients or get_settings().slots
-            print(run_bench(_catalog(), args.count, clients, args.baseline_count, args.http))
+            print(run_bench(_catalog(), args.count, clients, args.baseline_count, args.http,
+                            args.distributed))
             return EXIT_PASSED
         return _exercises(args)
     except SpecError as error:

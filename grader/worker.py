@@ -117,7 +117,8 @@ class Worker:
                  pass_context=True)(self.callback_job)
         sweep = app.task(name=jobs.SWEEP_TASK, queue=jobs.MAINTENANCE_QUEUE,
                          queueing_lock=jobs.SWEEP_TASK)(self.sweep_job)
-        app.periodic(cron="*/5 * * * * *", periodic_id="stalled")(sweep)
+        # cron with a sixth field, of seconds: every five seconds
+        app.periodic(cron="* * * * * */5", periodic_id="stalled")(sweep)
 
     def grade_job(self, context: procrastinate.JobContext, submission_id: str, round: int,
                   version: int) -> str:

@@ -94,7 +94,10 @@ def test_a_killed_worker_s_job_is_recovered_and_graded_once(make_cluster) -> Non
     doomed.kill()
     assert cluster.database.sql("SELECT status FROM procrastinate_jobs") == [("doing",)]
     cluster.worker()
-    done = wait_done(api, [submission_id], seconds=90)
+    try:
+        done = wait_done(api, [submission_id], seconds=90)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{cluster.explain()}") from None
     assert done[submission_id]["report"]["passed"] is True
     assert cluster.database.sql("SELECT attempts FROM submissions") == [(2,)]
     assert graded_lines(cluster.worker_logs()) == {submission_id: 1}
