@@ -24,6 +24,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,10 +42,11 @@ from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
 from grader.secret import hidden_secret
 from grader.service import MAX_ATTEMPTS
 from grader.settings import Settings
-from grader.store import Store
+from grader.store import Store, Submission
 
 log = logging.getLogger("grader.worker")
 CALLBACK_DEADLINE = 10.0
+CALLBACKS_IN_FLIGHT = 8  # per worker; one per receiving host at a time (a lock per host)
 
 
 class RetryLater(Exception):
@@ -60,6 +62,8 @@ class GatedJobManager(manager.JobManager):
         self.gate = gate
 
     async def fetch_job(self, queues: Any, worker_id: int) -> Any:
+        if jobs.GRADING_QUEUE not in (queues or ()):
+            return await super().fetch_job(queues=queues, worker_id=worker_id)
         await self.gate.acquire()
         job = None
         try:
@@ -98,6 +102,8 @@ class Worker:
         self.counters = Counters()
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(
             conninfo=jobs.conninfo(settings.database), min_size=2, max_size=8))
+        # defers on the connection of a transaction of ours (the worker's app is async)
+        self.deferrer = jobs.client_app(settings.database)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate: asyncio.Semaphore | None = None
         self.heartbeat = time.monotonic()
@@ -144,11 +150,39 @@ class Worker:
         row = self.store.claim(submission_id, round_)
         if row is None:
             return "nothing to do"  # graded already, given up, or regraded since
-        attempt = row.attempts
+        try:
+            return self._attempt(row, version, freed)
+        except RetryLater:
+            raise
+        except Exception as error:  # noqa: BLE001 - any fault of ours: retried, then failed
+            return self._fault(row, error)
 
+    def _notify(self, submission_id: str) -> Callable[[Any], None]:
         def notify(connection: Any) -> None:
             jobs.notify(connection, jobs.DONE_CHANNEL, submission_id)
+        return notify
 
+    def _fault(self, row: Submission, error: Exception) -> str:
+        """After a fault of the grader's in this attempt: retried (RetryLater), or, the third
+        time, the submission is failed and whoever waits for it is told."""
+        attempt = row.attempts
+        unavailable = isinstance(error, SandboxUnavailable)
+        give_up = not unavailable and attempt >= MAX_ATTEMPTS
+        if isinstance(error, SandboxError):
+            log.error("grading %s failed (attempt %d): %s", row.id, attempt, error)
+        else:
+            log.exception("grading %s failed (attempt %d)", row.id, attempt, exc_info=error)
+        self.counters.add("faults")
+        self.store.fault(row.id, attempt, str(error) or type(error).__name__, give_up=give_up,
+                         after=self._notify(row.id) if give_up else None)
+        if give_up:
+            return "failed"
+        self.store.count_event("retries")
+        raise RetryLater(str(error)) from error
+
+    def _attempt(self, row: Submission, version: int, freed: Any) -> str:
+        submission_id, attempt = row.id, row.attempts
+        notify = self._notify(submission_id)
         try:
             exercise = self.published.at(row.exercise_id, version)
         except UnknownExercise:
@@ -160,31 +194,16 @@ class Worker:
                              give_up=True, after=notify)
             return "given up"
         started = time.perf_counter()
-        try:
-            with self.runner.fast_place(low=round_ > 0, freed=freed):
-                report = grade(exercise, row.source, self.runner, seed=row.seed,
-                               hidden_secret=self.hidden_secret)
-        except Exception as error:  # noqa: BLE001 - any fault of ours: retried, then failed
-            unavailable = isinstance(error, SandboxUnavailable)
-            give_up = not unavailable and attempt >= MAX_ATTEMPTS
-            if isinstance(error, SandboxError):
-                log.error("grading %s failed (attempt %d): %s", submission_id, attempt, error)
-            else:
-                log.exception("grading %s failed (attempt %d)", submission_id, attempt)
-            self.counters.add("faults")
-            self.store.fault(submission_id, attempt, str(error),
-                             give_up=give_up, after=notify if give_up else None)
-            if give_up:
-                return "failed"
-            self.store.count_event("retries")
-            raise RetryLater(str(error)) from error
+        with self.runner.fast_place(low=row.round > 0, freed=freed):
+            report = grade(exercise, row.source, self.runner, seed=row.seed,
+                           hidden_secret=self.hidden_secret)
         body = report.model_dump_json()
 
         def publish(connection: Any) -> None:
             notify(connection)
             if row.callback_url:
                 host = (urlsplit(row.callback_url).hostname or "").lower()
-                jobs.defer_callback(self.app, connection, submission_id, host)
+                jobs.defer_callback(self.deferrer, connection, submission_id, host)
 
         if self.store.finish(submission_id, attempt, body, after=publish) is None:
             self.counters.add("fenced")
@@ -194,7 +213,7 @@ class Worker:
             return "fenced"
         self.counters.add("graded")
         log.info("graded %s (%s v%d, round %d): %g/%g in %.0f ms", submission_id,
-                 row.exercise_id, version, round_, report.score, report.max_score,
+                 row.exercise_id, version, row.round, report.score, report.max_score,
                  (time.perf_counter() - started) * 1000)
         return "graded"
 
@@ -236,26 +255,31 @@ class Worker:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         self._gate = asyncio.Semaphore(self.concurrency)
-        total = self.concurrency + self.runner.slow_slots + 4
-        self._loop.set_default_executor(ThreadPoolExecutor(total + 4, "job"))
+        total = self.concurrency + self.runner.slow_slots + 2
+        self._loop.set_default_executor(ThreadPoolExecutor(total + CALLBACKS_IN_FLIGHT + 4,
+                                                           "job"))
         self.app.job_manager = GatedJobManager(self.app.connector, self._gate)
         heartbeat = max(1.0, self.settings.stalled_seconds / 4)
+        common: dict[str, Any] = {
+            "update_heartbeat_interval": heartbeat,
+            "stalled_worker_timeout": self.settings.stalled_seconds,
+            "delete_jobs": "successful", "install_signal_handlers": stop is None,
+            "shutdown_graceful_timeout": 30}
         async with self.app.open_async():
-            worker = asyncio.create_task(self.app.run_worker_async(
-                concurrency=total, name=f"grader-worker-{id(self):x}",
-                queues=[jobs.GRADING_QUEUE, jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE],
-                update_heartbeat_interval=heartbeat,
-                stalled_worker_timeout=self.settings.stalled_seconds,
-                delete_jobs="successful", install_signal_handlers=stop is None,
-                shutdown_graceful_timeout=30))
-            if stop is None:
-                await worker
-            else:
-                waiting = asyncio.create_task(stop.wait())
-                await asyncio.wait({worker, waiting}, return_when=asyncio.FIRST_COMPLETED)
-                worker.cancel()
-                waiting.cancel()
-                await asyncio.gather(worker, waiting, return_exceptions=True)
+            # Grading (and the sweep), and callbacks apart: receivers that are slow to answer
+            # take places of the callbacks' own, never a grading one.
+            workers = [
+                asyncio.create_task(self.app.run_worker_async(
+                    concurrency=total, name=f"grader-worker-{id(self):x}",
+                    queues=[jobs.GRADING_QUEUE, jobs.MAINTENANCE_QUEUE], **common)),
+                asyncio.create_task(self.app.run_worker_async(
+                    concurrency=CALLBACKS_IN_FLIGHT, name=f"grader-callbacks-{id(self):x}",
+                    queues=[jobs.CALLBACK_QUEUE], **common))]
+            waiting = asyncio.create_task((stop or asyncio.Event()).wait())
+            await asyncio.wait({*workers, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (*workers, waiting):
+                task.cancel()
+            await asyncio.gather(*workers, waiting, return_exceptions=True)
 
     def close(self) -> None:
         self.runner.close()

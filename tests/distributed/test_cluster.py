@@ -3,6 +3,8 @@ store and defer, workers that grade, and what happens when any of them dies."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 import re
 import threading
@@ -260,3 +262,32 @@ def _conv2d_spec(title: str) -> dict:
     spec = tomllib.loads((ROOT / "exercises" / "conv2d" / "exercise.toml").read_text())
     spec["title"] = title
     return spec
+
+
+def test_callbacks_are_jobs_that_survive_a_worker_restart(make_cluster) -> None:
+    from tests.test_server import Receiver
+
+    secret = "callback-secret-cluster-0123456789"
+    cluster = make_cluster(GRADER_CALLBACK_SECRET=secret)
+    assert cluster.migrate().returncode == 0
+    api = cluster.api()
+    receiver = Receiver()  # fails the first delivery with 500
+    try:
+        worker = cluster.worker()
+        submission = submit(api, callback_url=receiver.url).json()
+        assert submission["status"] == "done", cluster.explain()
+        worker.stop()  # the retry, due a second later, is a job: the next worker sends it
+        cluster.worker()
+        end = time.monotonic() + 30
+        while len(receiver.received) < 2 and time.monotonic() < end:
+            time.sleep(0.05)
+    finally:
+        receiver.close()
+    assert len(receiver.received) == 2
+    headers, body = receiver.received[-1]
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Grader-Signature"] == expected
+    assert headers["X-Grader-Submission"] == submission["id"]
+    view = httpx.get(f"{api.url}/v1/submissions/{submission['id']}", headers=P).json()
+    assert [(a["attempt"], a["status_code"], a["delivered"])
+            for a in view["callback_attempts"]] == [(1, 500, False), (2, 204, True)]
