@@ -7,13 +7,15 @@ is graded, so a restart finds every one that is not finished.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -36,10 +38,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -166,7 +169,37 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_after_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 1.0  # seconds
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """A pooled connection idle for over a second is pinged before it is handed out, and
+    replaced if the database has dropped it (a restart, ``pg_terminate_backend``). One busy
+    back to back is not: a ping on every checkout would cost a round trip per transaction."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE:
+            return
+        autocommit = connection.autocommit
+        try:
+            connection.autocommit = True
+            connection.execute("SELECT 1")
+        except Exception as error:
+            raise DisconnectionError(f"a pooled connection was dropped: {error}") from error
+        finally:
+            with contextlib.suppress(Exception):
+                connection.autocommit = autocommit
 
 
 def _alembic() -> Any:
@@ -185,6 +218,18 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _again_if_dropped(work: Callable[[], T]) -> T:
+    """Run ``work`` (a transaction, or one statement), once more if the database dropped the
+    connection under it (a restart, ``pg_terminate_backend``): the pool has thrown away the
+    dropped connections by then. ``work`` must be safe to run twice."""
+    try:
+        return work()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return work()
 
 
 class OldSchema(RuntimeError):
@@ -218,6 +263,8 @@ class Store:
                 self.engine.dispose()
                 raise OldSchema(problem)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # One statement, one round trip: no BEGIN and COMMIT around it.
+        self._single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # The two statements on every submission's path, built once, on the table itself.
         table = cast(Table, Submission.__table__)
         self._insert = insert(table)
@@ -273,17 +320,25 @@ class Store:
             "attempts": 0, "created_at": _now(), "exercise_version": exercise_version,
             "round": 0,
         }
-        try:
+        version = values["exercise_version"]
+
+        def store() -> None:
             # Core, not the ORM: this is on every submission's path.
             with self.engine.begin() as connection:
                 if before is not None:
                     values.update(before(connection) or {})
-                if values["exercise_version"] < 0:
+                if version < 0:
                     values["exercise_version"] = self.latest_version(connection, exercise_id)
                 connection.execute(self._insert, values)
                 if after is not None:
                     after(connection, values)
+
+        try:
+            _again_if_dropped(store)
         except IntegrityError:
+            stored = self.get(values["id"])
+            if stored is not None and stored.created_at == values["created_at"]:
+                return stored, True  # the connection dropped as it committed: it did
             if idempotency_key is None:
                 raise
             existing = self.by_key(scope, idempotency_key)  # a concurrent retry won the race
@@ -297,8 +352,15 @@ class Store:
                 Submission.scope == scope, Submission.idempotency_key == key)).first()
 
     def get(self, submission_id: str) -> Submission | None:
-        with self._session() as session:
-            return session.get(Submission, submission_id)
+        table = cast(Table, Submission.__table__)
+
+        def read() -> Any:
+            with self._single.connect() as connection:
+                return connection.execute(select(table).where(table.c.id == submission_id)
+                                          ).mappings().first()
+
+        row = _again_if_dropped(read)
+        return None if row is None else Submission(**dict(row))
 
     def page(self, exercise_id: str | None, learner_id: str | None, limit: int,
              offset: int) -> tuple[list[Submission], int]:
@@ -359,27 +421,41 @@ class Store:
         attempt's number) is counted up, and only that attempt may finish it. None when there
         is nothing to do: graded already, given up, or its round is over (regraded)."""
         table = cast(Table, Submission.__table__)
-        with self.engine.begin() as connection:
-            row = connection.execute(
-                update(table).where(table.c.id == submission_id, table.c.round == round_,
-                                    table.c.status.in_([QUEUED, RUNNING]))
-                .values(status=RUNNING, started_at=_now(), attempts=table.c.attempts + 1)
-                .returning(*table.c)).mappings().first()
+
+        def start() -> Any:  # twice at worst: the attempt after is the one that counts
+            with self._single.connect() as connection:
+                return connection.execute(
+                    update(table).where(table.c.id == submission_id, table.c.round == round_,
+                                        table.c.status.in_([QUEUED, RUNNING]))
+                    .values(status=RUNNING, started_at=_now(), attempts=table.c.attempts + 1)
+                    .returning(*table.c)).mappings().first()
+
+        row = _again_if_dropped(start)
         return None if row is None else Submission(**dict(row))
 
     def finish(self, submission_id: str, attempt: int, report_json: str,
-               after: Callable[[Connection], None] | None = None) -> dt.datetime | None:
+               after: Callable[[Connection], None] | None = None,
+               notify: str | None = None) -> dt.datetime | None:
         """Write the report of ``attempt``; None, and nothing written, when that attempt is
-        stale (another one has started since). ``after`` runs in the same transaction."""
+        stale (another one has started since). ``after`` runs in the same transaction;
+        ``notify`` (PostgreSQL) names a channel told the submission's id when it commits."""
         table = cast(Table, Submission.__table__)
         finished = _now()
+        write = (update(table).where(table.c.id == submission_id, table.c.attempts == attempt,
+                                     table.c.status == RUNNING)
+                 .values(status=DONE, report=report_json, error=None, finished_at=finished))
+        if after is None and notify is not None:
+            # the write and the notice in one statement, which commits alone: one round trip
+            done = write.returning(table.c.id).cte("done")
+            with self._single.connect() as connection:
+                told = connection.execute(select(func.pg_notify(notify, done.c.id))).all()
+            return finished if told else None
         with self.engine.begin() as connection:
-            done = connection.execute(
-                update(table).where(table.c.id == submission_id, table.c.attempts == attempt,
-                                    table.c.status == RUNNING)
-                .values(status=DONE, report=report_json, error=None, finished_at=finished))
-            if done.rowcount != 1:
+            written = connection.execute(write)
+            if written.rowcount != 1:
                 return None
+            if notify is not None:
+                connection.execute(select(func.pg_notify(notify, submission_id)))
             if after is not None:
                 after(connection)
         return finished

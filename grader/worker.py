@@ -113,7 +113,8 @@ class Worker:
 
     def _register(self) -> None:
         app, settings = self.app, self.settings
-        retry = procrastinate.RetryStrategy(max_attempts=2 * MAX_ATTEMPTS, wait=1,
+        # MAX_ATTEMPTS attempts at grading, counted in the row; the rest for the database
+        retry = procrastinate.RetryStrategy(max_attempts=10, exponential_wait=1,
                                             retry_exceptions={RetryLater})
         app.task(name=jobs.GRADE_TASK, queue=jobs.GRADING_QUEUE, retry=retry,
                  pass_context=True)(self.grade_job)
@@ -131,6 +132,11 @@ class Worker:
         freed = self._freer()
         try:
             return self._grade(submission_id, round, version, freed)
+        except RetryLater:
+            raise
+        except Exception as error:  # the database, before the claim or in a fault's write
+            log.exception("grading %s: the job is tried again", submission_id)
+            raise RetryLater(str(error)) from error
         finally:
             freed()
 
@@ -199,13 +205,13 @@ class Worker:
                            hidden_secret=self.hidden_secret)
         body = report.model_dump_json()
 
-        def publish(connection: Any) -> None:
-            notify(connection)
-            if row.callback_url:
-                host = (urlsplit(row.callback_url).hostname or "").lower()
-                jobs.defer_callback(self.deferrer, connection, submission_id, host)
+        def callback(connection: Any) -> None:
+            host = (urlsplit(row.callback_url or "").hostname or "").lower()
+            jobs.defer_callback(self.deferrer, connection, submission_id, host)
 
-        if self.store.finish(submission_id, attempt, body, after=publish) is None:
+        written = self.store.finish(submission_id, attempt, body, notify=jobs.DONE_CHANNEL,
+                                    after=callback if row.callback_url else None)
+        if written is None:
             self.counters.add("fenced")
             self.store.count_event("fenced")
             log.warning("dropped the report of %s from attempt %d: a newer attempt has "

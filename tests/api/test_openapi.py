@@ -37,7 +37,7 @@ def test_each_operation_documents_the_errors_it_answers(make_client) -> None:
     documented = {name: set(operation["responses"])
                   for name, operation in operations(document(make_client)).items()}
     assert documented["POST /v1/submissions"] == {
-        "200", "202", "400", "401", "404", "408", "413", "422", "503"}
+        "200", "202", "400", "401", "404", "408", "413", "422", "429", "503"}
     assert documented["PUT /v1/exercises/{exercise_id}"] == {
         "200", "400", "401", "403", "408", "413", "422"}
     assert documented["GET /v1/submissions"] == {"200", "401", "403", "422"}
@@ -51,6 +51,7 @@ def test_documented_headers_of_answers(make_client) -> None:
     submit = operations(document(make_client))["POST /v1/submissions"]["responses"]
     assert set(submit["202"]["headers"]) == {"Location"}
     assert set(submit["503"]["headers"]) == {"Retry-After"}
+    assert set(submit["429"]["headers"]) == {"Retry-After"}
     assert set(submit["401"]["headers"]) == {"WWW-Authenticate"}
 
 
