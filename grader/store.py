@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import select as selectors_
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -177,10 +178,23 @@ def make_engine(url: str) -> Engine:
 PING_AFTER_IDLE = 1.0  # seconds
 
 
+def suspect(connection: Any, idle: float) -> bool:
+    """Whether a pooled connection (psycopg's) must be pinged before use: it has been idle
+    for over a second, or the server has sent it something while idle, which is how a
+    dropped connection shows (an idle connection of a pool is sent nothing else)."""
+    if idle > PING_AFTER_IDLE or connection.closed:
+        return True
+    try:
+        readable, _, _ = selectors_.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
 def _ping_after_idle(engine: Engine) -> None:
-    """A pooled connection idle for over a second is pinged before it is handed out, and
-    replaced if the database has dropped it (a restart, ``pg_terminate_backend``). One busy
-    back to back is not: a ping on every checkout would cost a round trip per transaction."""
+    """A pooled connection that is ``suspect`` is pinged before it is handed out, and replaced
+    if the database has dropped it (a restart, ``pg_terminate_backend``). One in steady use is
+    not: a ping on every checkout would cost a round trip per transaction."""
 
     @event.listens_for(engine, "checkin")
     def _idle_from(_connection: Any, record: Any) -> None:
@@ -189,7 +203,7 @@ def _ping_after_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _alive(connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get("idle_since")
-        if since is None or time.monotonic() - since <= PING_AFTER_IDLE:
+        if since is None or not suspect(connection, time.monotonic() - since):
             return
         autocommit = connection.autocommit
         try:

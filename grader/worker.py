@@ -24,6 +24,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 import procrastinate
 from procrastinate import manager
+from psycopg_pool import AsyncConnectionPool
 
 from grader import jobs
 from grader.callbacks import headers_for, post_once
@@ -42,7 +44,7 @@ from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
 from grader.secret import hidden_secret
 from grader.service import MAX_ATTEMPTS
 from grader.settings import Settings
-from grader.store import Store, Submission
+from grader.store import Store, Submission, suspect
 
 log = logging.getLogger("grader.worker")
 CALLBACK_DEADLINE = 10.0
@@ -74,6 +76,23 @@ class GatedJobManager(manager.JobManager):
         return job
 
 
+def queue_pool(conninfo: str) -> AsyncConnectionPool:
+    """The queue's connections. One that is ``suspect`` is checked before it is handed out
+    (and replaced if the database dropped it); one in steady use is not: a check on every
+    query would double the queue's round trips."""
+    returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    async def check(connection: Any) -> None:
+        if suspect(connection, time.monotonic() - returned.get(connection, 0.0)):
+            await AsyncConnectionPool.check_connection(connection)
+
+    async def reset(connection: Any) -> None:
+        returned[connection] = time.monotonic()
+
+    return AsyncConnectionPool(conninfo, min_size=2, max_size=8, open=False, check=check,
+                               reset=reset)
+
+
 class Counters:
     """What this worker did, for its health answer and its log."""
 
@@ -100,13 +119,13 @@ class Worker:
         self.secret = (settings.callback_secret.get_secret_value()
                        if settings.callback_secret else None)
         self.counters = Counters()
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-            conninfo=jobs.conninfo(settings.database), min_size=2, max_size=8))
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector())
         # defers on the connection of a transaction of ours (the worker's app is async)
         self.deferrer = jobs.client_app(settings.database)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate: asyncio.Semaphore | None = None
         self.heartbeat = time.monotonic()
+        self.failure: BaseException | None = None
         self._register()
 
     # -- tasks ------------------------------------------------------------------------------
@@ -271,7 +290,9 @@ class Worker:
             "stalled_worker_timeout": self.settings.stalled_seconds,
             "delete_jobs": "successful", "install_signal_handlers": stop is None,
             "shutdown_graceful_timeout": 30}
-        async with self.app.open_async():
+        pool = queue_pool(jobs.conninfo(self.settings.database))
+        await pool.open(wait=True)
+        async with pool, self.app.open_async(pool):
             # Grading (and the sweep), and callbacks apart: receivers that are slow to answer
             # take places of the callbacks' own, never a grading one.
             workers = [
@@ -282,7 +303,14 @@ class Worker:
                     concurrency=CALLBACKS_IN_FLIGHT, name=f"grader-callbacks-{id(self):x}",
                     queues=[jobs.CALLBACK_QUEUE], **common))]
             waiting = asyncio.create_task((stop or asyncio.Event()).wait())
-            await asyncio.wait({*workers, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({*workers, waiting},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not waiting and not task.cancelled() and task.exception():
+                    # e.g. the database was gone for longer than a query: exit, and let the
+                    # supervisor start a fresh worker (its jobs are swept back to the queue)
+                    self.failure = task.exception()
+                    log.error("the queue's worker stopped: %r", self.failure)
             for task in (*workers, waiting):
                 task.cancel()
             await asyncio.gather(*workers, waiting, return_exceptions=True)
@@ -353,4 +381,4 @@ def run(settings: Settings, concurrency: int, health_port: int | None) -> int:
         pass
     finally:
         worker.close()
-    return 0
+    return 0 if worker.failure is None else 3
