@@ -146,27 +146,32 @@ def _signal_name(number: int) -> str:
     return name
 
 
-def _failure(run: CaseRun, reference_lines: int) -> str:
-    """What went wrong in one case of a bundle's function, for the instructor."""
+_LIMITS = {"case_time": "the case's time limit", "total_time": "the time left for its runs",
+           "cpu": "its CPU time", "memory": "its memory limit"}
+
+
+def _failure(run: CaseRun, reference_lines: int) -> tuple[str, str]:
+    """Where (``reference.py:LINE: ``, or nothing) and what went wrong in one case of a
+    bundle's function, for the instructor."""
     if run.kind == "error" and run.error is not None:
         error = run.error
         inside = error.line is not None and error.line <= reference_lines
         where = f"{REFERENCE_FILE}:{error.line}: " if inside else ""
-        return f"{where}raised {error.type}: {error.message}"
+        return where, f"raised {error.type}: {error.message}"
     if run.kind == "timeout":
-        limit = f" ({run.limit_value:g} s)" if run.limit_value else ""
-        return f"ran past its time limit{limit}: {run.limit or 'time'}"
+        limit = _LIMITS.get(str(run.limit), "its time limit")
+        return "", f"ran past {limit}" + (f" ({run.limit_value:g} s)" if run.limit_value else "")
     if run.kind == "memory_limit":
-        return "went over the memory limit"
+        return "", "went over the memory limit"
     if run.kind == "crashed":
         if run.signal is not None:
-            return f"was killed by {_signal_name(run.signal)}"
+            return "", f"was killed by {_signal_name(run.signal)}"
         if run.exit_status is not None:
-            return f"exited with status {run.exit_status}"
-        return f"stopped answering ({run.cause or 'crashed'})"
+            return "", f"exited with status {run.exit_status}"
+        return "", f"stopped answering ({run.cause or 'crashed'})"
     if run.kind == "invalid":
-        return f"gave an output that is not an array of numbers ({run.invalid}: {run.params})"
-    return "gave no output"
+        return "", f"gave an output that is not an array of numbers ({run.invalid}: {run.params})"
+    return "", "gave no output"
 
 
 def _load_problem(error: LearnerError, reference_lines: int) -> str:
@@ -226,8 +231,8 @@ class _Runner:
                 outputs[(seed, i)] = None
                 continue
             if run.kind != "output" or run.array is None:
-                raise PoolRefused([f"{what} {_failure(run, self.lines)}, on case {case!r} "
-                                   f"(seed {seed})"])
+                where, failure = _failure(run, self.lines)
+                raise PoolRefused([f"{where}{what} {failure}, on case {case!r} (seed {seed})"])
             array = np.asarray(run.array, dtype=np.float64)
             if not np.isfinite(array).all():
                 raise PoolRefused([f"{what} gives non-finite values on case {case!r} "
@@ -246,7 +251,9 @@ def compute_pool(spec: ExerciseSpec, reference: str, runner: Runner, secret: byt
     visible = [i for i in every if spec.cases[i].visible]
     run = _Runner(spec, reference, runner, secret, deadline)
     reference_name = f"the reference {function_name(spec.reference)!r}"
-    first = run.run((), seeds[:1], every, reference_name, errors_apply=False)
+    first: dict[Key, np.ndarray | None] = {}
+    for i in every:  # a case at a time: a reference that hangs costs one case's time limit
+        first.update(run.run((), seeds[:1], [i], reference_name, errors_apply=False))
     largest = max(a.size for a in first.values() if a is not None)
     run.max_elements = min(max(16 * largest, 1 << 16), MAX_ELEMENTS)
     models = model_codes(spec)
