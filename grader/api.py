@@ -517,6 +517,9 @@ def _document(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
         source = built["components"]["schemas"]["SubmissionCreate"]["properties"]["source"]
         source["description"] += (f"; at most {settings.max_source_bytes} bytes as UTF-8 "
                                   "(larger is 413)")
+        files = built["components"]["schemas"]["BundleUpload"]["properties"]["files"]
+        files["description"] += (f"; each at most {settings.max_source_bytes} bytes as UTF-8 "
+                                 "(larger is 413)")
         app.openapi_schema = built
         return built
 
@@ -706,6 +709,11 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         graded with, and the bundle must pass the same proof as ``grader exercises validate``
         (within a time limit), or the answer is 422 with the reasons, each naming the
         bundle's file and line."""
+        for name, text in body.files.items():
+            size = len(text.encode("utf-8"))
+            if size > state.settings.max_source_bytes:
+                raise ApiError(413, "Content Too Large", f"{name} is {size} bytes; the limit "
+                               f"for a file is {state.settings.max_source_bytes}")
         try:
             bundle = BundleFiles.of(body.files)
             spec = parse_bundle(exercise_id, bundle)

@@ -24,7 +24,6 @@ from grader.spec import SPEC_FILE, ExerciseSpec, SpecError, spec_from_toml, toml
 FILE_NAME = (r"^(exercise\.toml|reference\.py|samples/[A-Za-z0-9_][A-Za-z0-9_-]*"
              r"(/[A-Za-z0-9_][A-Za-z0-9_-]*)*\.py)$")
 MAX_FILES = 64
-MAX_FILE_CHARS = 256 * 1024
 
 
 @dataclass(frozen=True)

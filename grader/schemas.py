@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from grader.bundle import FILE_NAME, MAX_FILE_CHARS, MAX_FILES
+from grader.bundle import FILE_NAME, MAX_FILES
 from grader.report import Report
 from grader.spec import IDENT, ExerciseSpec
 
@@ -190,7 +190,7 @@ class ExerciseList(BaseModel):
     items: list[ExerciseView]
 
 
-BundleFileText = Annotated[str, Field(max_length=MAX_FILE_CHARS, json_schema_extra=NO_NUL)]
+BundleFileText = Annotated[str, Field(json_schema_extra=NO_NUL)]
 BundleFileName = Annotated[str, Field(pattern=FILE_NAME, max_length=256)]
 
 
@@ -201,9 +201,9 @@ class BundleUpload(BaseModel):
 
     files: dict[BundleFileName, BundleFileText] = Field(
         min_length=2, max_length=MAX_FILES,
-        description="exercise.toml, reference.py and samples/<name>.py, each as text (at most "
-        f"{MAX_FILE_CHARS} characters, no NUL), by path in the bundle; at most {MAX_FILES} "
-        "files. reference.py runs only in the sandbox.",
+        description="exercise.toml, reference.py and samples/<name>.py, each as text (no NUL), "
+        f"by path in the bundle; at most {MAX_FILES} files. reference.py runs only in the "
+        "sandbox",
         examples=[{"exercise.toml": 'id = "scale"\n...', "reference.py": "def scale(x): ...",
                    "samples/correct.py": "def scale(x): ..."}])
 

@@ -21,7 +21,7 @@ from tests.conftest import EXERCISES, Server
 pytestmark = pytest.mark.processes
 
 INSTRUCTOR = "instructor-token-pushed-0123456789"
-I = {"Authorization": f"Bearer {INSTRUCTOR}"}
+AUTH = {"Authorization": f"Bearer {INSTRUCTOR}"}
 HOSTILE_SECONDS = 20  # a refusal of a hostile reference comes within this
 # lines of conv2d's reference.py: code appended to it starts after them
 BASE = len((EXERCISES / "conv2d" / "reference.py").read_text().splitlines())
@@ -117,7 +117,7 @@ def test_a_hostile_reference_is_refused_in_bounded_time(
     folder = bundle(tmp_path, f"hostile_{name}", tail, case_seconds=0.5)
     files = BundleFiles.read(folder).files()
     started = time.monotonic()
-    response = httpx.put(f"{server.url}/v1/exercises/hostile_{name}", headers=I, timeout=120,
+    response = httpx.put(f"{server.url}/v1/exercises/hostile_{name}", headers=AUTH, timeout=120,
                          json={"files": files})
     assert time.monotonic() - started < HOSTILE_SECONDS
     assert response.status_code == 422, response.text
@@ -150,17 +150,17 @@ def test_versions_rollback_and_a_regrade_with_the_newest(server: Server, tmp_pat
     assert httpx.get(f"{server.url}/v1/exercises/versioned_conv").json()["title"].startswith(
         "Second:")
     restored = httpx.post(f"{server.url}/v1/exercises/versioned_conv/versions/1/restore",
-                          headers=I)
+                          headers=AUTH)
     assert restored.status_code == 201, restored.text
     assert restored.json()["version"] == 3 and restored.json()["title"].startswith("First:")
-    versions = httpx.get(f"{server.url}/v1/exercises/versioned_conv/versions", headers=I).json()
+    versions = httpx.get(f"{server.url}/v1/exercises/versioned_conv/versions", headers=AUTH).json()
     assert [(v["version"], v["bundle"], v["restored_from"]) for v in versions["items"]] == [
         (1, True, None), (2, True, None), (3, True, 1)]
     again = submit(server, "versioned_conv", "same_padding")
     assert versions_of(server, [graded["id"], again["id"]]) == [1, 3]
     assert [f["code"] for f in again["report"]["diagnosis"]] == ["same_padding"]
 
-    regrade = httpx.post(f"{server.url}/v1/exercises/versioned_conv/regrade", headers=I)
+    regrade = httpx.post(f"{server.url}/v1/exercises/versioned_conv/regrade", headers=AUTH)
     assert regrade.status_code == 202 and regrade.json()["queued"] == 2
     end = time.monotonic() + 60
     while versions_of(server, [graded["id"], again["id"]]) != [3, 3] or any(
@@ -169,5 +169,5 @@ def test_versions_rollback_and_a_regrade_with_the_newest(server: Server, tmp_pat
         assert time.monotonic() < end
         time.sleep(0.2)
     missing = httpx.post(f"{server.url}/v1/exercises/versioned_conv/versions/9/restore",
-                         headers=I)
+                         headers=AUTH)
     assert missing.status_code == 404

@@ -18,15 +18,15 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES, SAMPLES, Server
+from tests.conftest import EXERCISES, POSTGRES, Server
 
 PLATFORM = "platform-token-cluster-0123456789"
 OTHER = "platform-token-cluster-other-98765"
 INSTRUCTOR = "instructor-token-cluster-0123456789"
 P = {"Authorization": f"Bearer {PLATFORM}"}
 I = {"Authorization": f"Bearer {INSTRUCTOR}"}  # noqa: E741
-CORRECT = (SAMPLES / "conv2d" / "correct_numpy.py").read_text()
-FLIPPED = (SAMPLES / "conv2d" / "flipped_kernel.py").read_text()
+CORRECT = (EXERCISES / "conv2d" / "samples" / "correct_numpy.py").read_text()
+FLIPPED = (EXERCISES / "conv2d" / "samples" / "flipped_kernel.py").read_text()
 # about two seconds of CPU before it answers (correct): long enough to kill a worker in it
 SLOW = CORRECT.replace("def conv(", "def _conv(") + (
     "\n\ndef conv(image, kernel):\n"
