@@ -180,7 +180,7 @@ def _load_problem(error: LearnerError, reference_lines: int) -> str:
     return f"{where}: {REFERENCE_FILE} does not load in the sandbox: {error.type}: {error.message}"
 
 
-class _Runner:
+class _Functions:
     """Runs one bundle's functions on cases of the pool's seeds, within one deadline."""
 
     def __init__(self, spec: ExerciseSpec, reference: str, runner: Runner, secret: bytes,
@@ -249,7 +249,7 @@ def compute_pool(spec: ExerciseSpec, reference: str, runner: Runner, secret: byt
     the outputs would not fit ``POOL_BYTES``. Raises PoolRefused with the reasons."""
     every = range(len(spec.cases))
     visible = [i for i in every if spec.cases[i].visible]
-    run = _Runner(spec, reference, runner, secret, deadline)
+    run = _Functions(spec, reference, runner, secret, deadline)
     reference_name = f"the reference {function_name(spec.reference)!r}"
     first: dict[Key, np.ndarray | None] = {}
     for i in every:  # a case at a time: a reference that hangs costs one case's time limit
