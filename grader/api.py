@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Path as FastPath
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -34,16 +35,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grader import jobs
+from grader.bundle import BundleFiles, parse_bundle
 from grader.callbacks import CallbackSender
 from grader.distributed import QueueService
 from grader.exercises import Catalog, UnknownExercise
 from grader.inputs import new_seed
 from grader.links import ReportLinks
 from grader.metrics import Metrics
+from grader.pool import fingerprint
 from grader.published import Published
 from grader.report import Report
 from grader.sandbox.base import Runner
 from grader.schemas import (
+    BundleUpload,
+    BundleView,
     CallbackAttemptView,
     ExerciseList,
     ExerciseVersions,
@@ -51,6 +56,7 @@ from grader.schemas import (
     ExerciseView,
     Health,
     Problem,
+    PublishedExercise,
     Readiness,
     RegradeAccepted,
     SubmissionCreate,
@@ -60,9 +66,9 @@ from grader.schemas import (
 from grader.secret import hidden_secret
 from grader.service import GradingService, OverLimit, Unavailable
 from grader.settings import Settings, get_settings
-from grader.spec import ExerciseSpec, SpecError
+from grader.spec import IDENT, ExerciseSpec, SpecError
 from grader.store import DONE, FAILED, Store, Submission
-from grader.validate import validate
+from grader.validate import prove_bundle
 
 log = logging.getLogger("grader.api")
 # how much longer than an exercise's time limit a synchronous POST waits for its report
@@ -162,7 +168,7 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
         service = GradingService(catalog, store, runner, metrics, callbacks, settings.slots,
                                  settings.backlog, hidden_secret=hidden_secret(settings),
                                  learner_limit=settings.learner_limit,
-                                 token_limit=settings.per_token)
+                                 token_limit=settings.per_token, published=published)
     if not settings.platform_tokens:
         log.warning("GRADER_PLATFORM_TOKENS is empty: anyone who reaches this server may "
                     "submit and read submissions")
@@ -470,6 +476,7 @@ _ERRORS = {
     401: ("Missing or wrong token", {"WWW-Authenticate": "Bearer"}),
     403: ("A token of the wrong role, or instructor routes are disabled", {}),
     404: ("No such exercise or submission", {}),
+    409: ("The exercise's version has no such thing", {}),
     408: ("The body did not arrive in time; the connection is closed", {}),
     413: ("The body or the source is over its limit", {}),
     422: ("The request is malformed: the field paths say where", {}),
@@ -512,6 +519,9 @@ def _document(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
         source = built["components"]["schemas"]["SubmissionCreate"]["properties"]["source"]
         source["description"] += (f"; at most {settings.max_source_bytes} bytes as UTF-8 "
                                   "(larger is 413)")
+        files = built["components"]["schemas"]["BundleUpload"]["properties"]["files"]
+        files["description"] += (f"; each at most {settings.max_source_bytes} bytes as UTF-8 "
+                                 "(larger is 413)")
         app.openapi_schema = built
         return built
 
@@ -687,33 +697,74 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         """The statement and the visible cases of one exercise."""
         return ExerciseView.of(_exercise(state, exercise_id))
 
-    @app.put("/v1/exercises/{exercise_id}", response_model=ExerciseView, tags=["exercises"],
-             responses=error_answers(401, 403, *_BODY))
-    async def put_exercise(exercise_id: str, spec: ExerciseSpec, state: StateDep,
-                           _: InstructorDep) -> ExerciseView:
-        """Add or replace a spec. It may only name functions of a loaded bundle's reference.py,
-        and it must pass the same proof as ``grader exercises validate``."""
-        if spec.id != exercise_id:
-            raise ApiError(422, "Unprocessable Content",
-                           f"the spec's id {spec.id!r} does not match the URL's {exercise_id!r}")
-        source = f"exercise {exercise_id} (uploaded)"
+    def _announce(exercise_id: str, state: State) -> Callable[[Any, int], None] | None:
+        """In the distributed mode, what tells every replica of a new version, in the
+        transaction that stores it."""
+        if state.queue is None:
+            return None
+
+        def after(connection: Any, version: int) -> None:
+            jobs.notify(connection, jobs.EXERCISE_CHANNEL, f"{exercise_id} {version}")
+        return after
+
+    @app.put("/v1/exercises/{exercise_id}", response_model=PublishedExercise,
+             tags=["exercises"], responses=error_answers(401, 403, *_BODY))
+    async def put_exercise(exercise_id: Annotated[str, FastPath(pattern=IDENT)], body: BundleUpload,
+                           state: StateDep, _: InstructorDep) -> PublishedExercise:
+        """Publish a bundle as the exercise's next version. Its reference.py runs only in the
+        sandbox: there, its reference and mistake models compute the outputs the version is
+        graded with, and the bundle must pass the same proof as ``grader exercises validate``
+        (within a time limit), or the answer is 422 with the reasons, each naming the
+        bundle's file and line."""
+        for name, text in body.files.items():
+            size = len(text.encode("utf-8"))
+            if size > state.settings.max_source_bytes:
+                raise ApiError(413, "Content Too Large", f"{name} is {size} bytes; the limit "
+                               f"for a file is {state.settings.max_source_bytes}")
         try:
-            candidate = state.catalog.bind(spec, source)
+            bundle = BundleFiles.of(body.files)
+            spec = parse_bundle(exercise_id, bundle)
         except SpecError as error:
-            raise ApiError(422, "Unprocessable Content", str(error)) from None
-        problems = await run_in_threadpool(validate, candidate, state.runner,
-                                            hidden_secret=state.service.hidden_secret)
-        if problems:
-            raise ApiError(422, "Unprocessable Content", "the spec does not prove out: "
+            raise ApiError(422, "Unprocessable Content", str(error)[:2000],
+                           errors=[{"msg": line.strip()} for line in str(error).splitlines()]
+                           ) from None
+        pool, problems = await run_in_threadpool(prove_bundle, spec, bundle, state.runner,
+                                                 hidden_secret=state.service.hidden_secret)
+        if pool is None:
+            raise ApiError(422, "Unprocessable Content", "the bundle does not prove out: "
                            + "; ".join(problems)[:2000],
                            errors=[{"msg": p} for p in problems])
         assert state.published is not None
-        after = None
-        if state.queue is not None:  # every replica takes the new version in
-            def after(connection: Any, version: int) -> None:
-                jobs.notify(connection, jobs.EXERCISE_CHANNEL, f"{exercise_id} {version}")
-        await run_in_threadpool(state.published.publish, spec, source, after)
-        return ExerciseView.of(spec)
+        version = await run_in_threadpool(
+            state.published.publish_bundle, spec, bundle, pool,
+            fingerprint(state.service.hidden_secret), _announce(exercise_id, state))
+        return PublishedExercise(**ExerciseView.of(spec).model_dump(), version=version)
+
+    @app.get("/v1/exercises/{exercise_id}/bundle", response_model=BundleView,
+             tags=["exercises"], responses=error_answers(401, 403, 404, 409, 422))
+    async def get_bundle(
+        exercise_id: str, state: StateDep, _: InstructorDep,
+        version: Annotated[int | None, Query(ge=0, le=2**31 - 1, description=(
+            "The version (default: the newest)"))] = None,
+    ) -> BundleView:
+        """A version's files, as pushed (instructors): what ``grader exercises pull``
+        writes. Version 0 is the built-in bundle's."""
+        assert state.published is not None
+        _exercise(state, exercise_id)
+        chosen = state.published.version(exercise_id) if version is None else version
+        if chosen == 0:
+            files = await run_in_threadpool(state.published.builtin_files, exercise_id)
+            if files is None:
+                raise ApiError(404, "Not Found", f"exercise {exercise_id!r} has no version 0")
+            return BundleView(exercise_id=exercise_id, version=0, files=files.files())
+        row = await run_in_threadpool(state.store.exercise_row, exercise_id, chosen)
+        if row is None:
+            raise ApiError(404, "Not Found", f"exercise {exercise_id!r} has no version {chosen}")
+        if row[1] is None:
+            raise ApiError(409, "Conflict", f"version {chosen} of {exercise_id!r} is a spec "
+                           "naming a built-in bundle's functions: it has no files of its own")
+        return BundleView(exercise_id=exercise_id, version=chosen,
+                          files=BundleFiles.from_json(row[1]).files())
 
     @app.get("/v1/exercises/{exercise_id}/versions", response_model=ExerciseVersions,
              tags=["exercises"], responses=error_answers(401, 403, 404, 422))
@@ -724,7 +775,29 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         _exercise(state, exercise_id)
         versions = await run_in_threadpool(state.store.versions, exercise_id)
         return ExerciseVersions(exercise_id=exercise_id, items=[
-            ExerciseVersionView(version=v, created_at=at) for v, at in versions])
+            ExerciseVersionView(version=v, created_at=at, bundle=bundle, restored_from=source)
+            for v, at, bundle, source in versions])
+
+    @app.post("/v1/exercises/{exercise_id}/versions/{version}/restore",
+              response_model=PublishedExercise, status_code=201, tags=["exercises"],
+              responses=error_answers(401, 403, 404, 422))
+    async def restore_version(
+        exercise_id: str, version: Annotated[int, FastPath(ge=0, le=2**31 - 1)],
+        state: StateDep, _: InstructorDep,
+    ) -> PublishedExercise:
+        """Roll back: publish a copy of ``version`` (0: the built-in spec) as the newest
+        version, with the outputs it was proven with. Submissions go on recording the
+        version that grades them; a regrade uses this one."""
+        assert state.published is not None
+        _exercise(state, exercise_id)
+        try:
+            new = await run_in_threadpool(state.published.restore, exercise_id, version,
+                                          _announce(exercise_id, state))
+        except UnknownExercise:
+            raise ApiError(404, "Not Found", f"exercise {exercise_id!r} has no version "
+                           f"{version}") from None
+        spec = state.published.at(exercise_id, new).spec
+        return PublishedExercise(**ExerciseView.of(spec).model_dump(), version=new)
 
     @app.post("/v1/exercises/{exercise_id}/regrade", response_model=RegradeAccepted,
               status_code=202, tags=["exercises"],

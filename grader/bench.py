@@ -236,6 +236,10 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
                 runner.settle()
                 out.append(measure(f"(a) sandbox, {name}", n, count, sandbox_one).line(baselines))
         out.extend(mix_rows(exercise, runner, solutions["correct_numpy"], count, secret))
+        from grader.bench_pushed import pushed_rows
+
+        out.extend(pushed_rows(exercise, runner, solutions["correct_numpy"], count, clients,
+                               secret))
         if http:
             from grader.bench_http import http_rows
 

@@ -6,6 +6,8 @@
     grader exercises validate [ID | DIR]                exit 0 proven, 1 not
     grader exercises new ID [--dir DIR]                 a bundle that validates as it is
     grader exercises try DIR FILE [--json] [--seed N]   as grade, against the bundle DIR
+    grader exercises push DIR --url URL --token TOKEN   publish a bundle on a server
+    grader exercises pull ID --url URL --token TOKEN [--dir DIR] [--version N]
     grader serve [--host H] [--port P]
     grader migrate                                      the database, to the current schema
     grader worker [--concurrency N] [--health-port P]   grade the queue's jobs (distributed)
@@ -20,9 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.exercises import Catalog, Exercise, UnknownExercise
 from grader.messages import Msg, say
@@ -31,6 +35,9 @@ from grader.sandbox.base import Runner
 from grader.settings import get_settings
 from grader.spec import SpecError
 from grader.text import InertFormatter, inert
+
+if TYPE_CHECKING:
+    import httpx
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_FAULT = 0, 1, 2, 3
 
@@ -94,6 +101,24 @@ def _parser() -> argparse.ArgumentParser:
         "server", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     try_.add_argument("bundle", type=Path, metavar="DIR", help="the bundle's folder")
     _grading_options(try_)
+    push = which.add_parser(
+        "push", help="publish a bundle on a server, as the exercise's next version",
+        description="send the bundle in DIR (exercise.toml, reference.py, samples/) to a "
+        "server, which proves it in its sandbox and publishes it as the exercise's next "
+        "version; a refusal names the bundle's file and line", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    push.add_argument("bundle", type=Path, metavar="DIR", help="the bundle's folder")
+    _server_options(push)
+    pull = which.add_parser(
+        "pull", help="fetch a published bundle from a server",
+        description="write the files of an exercise's newest version (or --version N) "
+        "into DIR/ID", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pull.add_argument("pull_id", metavar="ID", help="the exercise's id")
+    pull.add_argument("--dir", type=Path, default=Path("."),
+                      help="where to write the folder ID (default: the current folder)")
+    pull.add_argument("--version", type=int, default=None,
+                      help="the version to fetch (default: the newest)")
+    _server_options(pull)
 
     serve = command("serve", "serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1",
@@ -151,6 +176,11 @@ def _parser() -> argparse.ArgumentParser:
                        "embedded mode, on a scratch database made on this PostgreSQL server "
                        "(default: %(const)s)")
     return parser
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--token", required=True, help="an instructor token")
 
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
@@ -290,9 +320,91 @@ def _new(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+def _problem(response: httpx.Response) -> str:
+    """A server's refusal, a reason a line."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:2000]
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors:
+        return "\n".join(f"  - {e.get('msg', e) if isinstance(e, dict) else e}" for e in errors)
+    return f"  {body.get('detail', body) if isinstance(body, dict) else body}"
+
+
+def _push(args: argparse.Namespace) -> int:
+    import httpx
+
+    from grader.bundle import BundleFiles
+
+    folder: Path = args.bundle.resolve()
+    if not folder.is_dir():
+        print(inert(f"grader: no folder {args.bundle}"), file=sys.stderr)
+        return EXIT_USAGE
+    files = BundleFiles.read(folder).files()  # raises SpecError naming the file
+    url = f"{args.url.rstrip('/')}/v1/exercises/{folder.name}"
+    try:
+        response = httpx.put(url, json={"files": files}, timeout=300,
+                             headers={"Authorization": f"Bearer {args.token}"})
+    except httpx.HTTPError as error:
+        print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
+        return EXIT_FAULT
+    if response.status_code != 200:
+        print(inert(f"grader: {folder}: refused ({response.status_code}):\n"
+                    f"{_problem(response)}"), file=sys.stderr)
+        return EXIT_FAILED
+    print(f"published {folder.name} version {response.json()['version']}")
+    return EXIT_PASSED
+
+
+def _pull(args: argparse.Namespace) -> int:
+    import httpx
+
+    from grader.bundle import FILE_NAME
+    from grader.spec import is_exercise_id
+
+    if not is_exercise_id(args.pull_id):
+        print(inert(f"grader: {args.pull_id!r} is not an exercise id"), file=sys.stderr)
+        return EXIT_USAGE
+    url = f"{args.url.rstrip('/')}/v1/exercises/{args.pull_id}/bundle"
+    try:
+        response = httpx.get(url, timeout=60, headers={"Authorization": f"Bearer {args.token}"},
+                             params={} if args.version is None else {"version": args.version})
+    except httpx.HTTPError as error:
+        print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
+        return EXIT_FAULT
+    if response.status_code != 200:
+        print(inert(f"grader: {args.pull_id}: {response.status_code}:\n{_problem(response)}"),
+              file=sys.stderr)
+        return EXIT_FAILED
+    body = response.json()
+    files = body.get("files")
+    names = re.compile(FILE_NAME)
+    if not isinstance(files, dict) or not all(
+            isinstance(k, str) and names.match(k) and isinstance(v, str)
+            for k, v in files.items()):
+        print("grader: the server's answer is not a bundle's files", file=sys.stderr)
+        return EXIT_FAULT
+    folder = args.dir / args.pull_id
+    try:
+        for name, text in sorted(files.items()):
+            path = folder / name  # names are checked: no "..", no absolute path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(inert(f"grader: cannot write {folder}: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    print(f"pulled {args.pull_id} version {body.get('version')} into {folder}")
+    return EXIT_PASSED
+
+
 def _exercises(args: argparse.Namespace) -> int:
     if args.action == "new":
         return _new(args)
+    if args.action == "push":
+        return _push(args)
+    if args.action == "pull":
+        return _pull(args)
     catalog = _catalog()
     if args.action == "try":
         exercise = _bundle(catalog, args.bundle)

@@ -20,10 +20,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.sandbox.base import add_private_path
 from grader.spec import SPEC_FILE, ExerciseSpec, SpecError, is_exercise_id, load_spec
+
+if TYPE_CHECKING:
+    from grader.pool import Pushed
 
 TrustedFunction = Callable[..., Any]
 REFERENCE_FILE = "reference.py"
@@ -36,13 +39,16 @@ class UnknownExercise(KeyError):
 
 @dataclass(frozen=True)
 class Exercise:
-    """A spec with its reference and mistake models resolved to callables."""
+    """A spec with its reference and mistake models: resolved to callables (a built-in
+    bundle's, trusted), or (``pushed``) a pushed bundle's code, which runs in the sandbox only,
+    with the outputs it gave there."""
 
     spec: ExerciseSpec
-    reference: TrustedFunction
+    reference: TrustedFunction | None  # None: pushed
     mistakes: dict[str, TrustedFunction]
     samples_dir: Path | None  # None: a spec uploaded for an id that has no bundle
     files: dict[str, Path]  # each function the spec names -> the reference.py it is in
+    pushed: Pushed | None = None
 
     @property
     def id(self) -> str:
@@ -201,6 +207,9 @@ class Catalog:
         return bind(spec, self.library, source)
 
     def add(self, spec: ExerciseSpec, source: str) -> Exercise:
-        exercise = self.bind(spec, source)
-        self._exercises[spec.id] = exercise
+        return self.put(self.bind(spec, source))
+
+    def put(self, exercise: Exercise) -> Exercise:
+        """Serve ``exercise`` as the newest of its id."""
+        self._exercises[exercise.id] = exercise
         return exercise

@@ -5,15 +5,16 @@ from __future__ import annotations
 import ast
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
 from grader.compare import compare, describe_error, matches, precision
 from grader.diagnose import CaseOutcome, diagnose, square_only
 from grader.exercises import Exercise
-from grader.inputs import call_args, case_arguments, new_seed
+from grader.inputs import case_arguments, new_seed
 from grader.messages import Msg, say
+from grader.oracle import Oracle, oracle_for
 from grader.report import CaseReport, Finding, Report
 from grader.sandbox.base import CaseInput, CaseRun, Cause, Job, RunLimits, Runner, redact
 from grader.spec import ExerciseSpec
@@ -38,10 +39,6 @@ def syntax_finding(source: str) -> Finding | None:
     except (ValueError, RecursionError, MemoryError) as error:
         return Finding(code="syntax_error", message=say(Msg.UNPARSABLE, error=error))
     return None
-
-
-def call_trusted(function: Callable[..., object], args: tuple[np.ndarray, ...]) -> np.ndarray:
-    return np.asarray(function(*call_args(args)), dtype=np.float64)
 
 
 def job_for(spec: ExerciseSpec, source: str, cases: list[CaseInput],
@@ -72,12 +69,14 @@ def grade(
 ) -> Report:
     """Grade ``source``. Inputs come from ``seed`` (drawn when None) and, for hidden cases,
     ``hidden_secret`` too. A hidden case reports its status, points and the spec's shapes,
-    nothing else, and gives no finding of its own."""
+    nothing else, and gives no finding of its own. A pushed exercise is graded with a seed of
+    its pool (``grader.pool``), which the report records."""
     started = time.perf_counter()
     spec = exercise.spec
-    seed = new_seed() if seed is None else seed
+    oracle = oracle_for(exercise, runner, hidden_secret)
+    seed = oracle.seed(new_seed() if seed is None else seed)
     arguments = case_arguments(spec, seed, hidden_secret)
-    expected = [call_trusted(exercise.reference, args) for args in arguments]
+    expected = oracle.expected(seed, arguments)
     findings: list[Finding] = []
 
     syntax = syntax_finding(source)
@@ -114,7 +113,8 @@ def grade(
     outcomes: list[CaseOutcome] = []  # of the visible cases
     mutated: list[str] = []
     low_precision: dict[str, list[str]] = {}  # dtype name -> visible cases computed in it
-    for case, args, want, run in zip(spec.cases, arguments, expected, runs, strict=True):
+    for index, (case, args, want, run) in enumerate(
+            zip(spec.cases, arguments, expected, runs, strict=True)):
         verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
         passed = verdict.status == "passed"
         if not case.visible:
@@ -134,7 +134,7 @@ def grade(
         mistake = None
         message = verdict.message
         if verdict.status != "passed" and run.array is not None:
-            mistake = _diagnose(exercise, run.array, args)
+            mistake = _diagnose(oracle, spec, seed, index, run.array, args)
             if mistake is not None:
                 mistakes.setdefault(mistake, []).append(case.name)
                 message += "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
@@ -212,32 +212,6 @@ def precision_finding(kind: np.dtype, cases: list[str]) -> Finding:
                    severity="info")
 
 
-def mistake_models(exercise: Exercise) -> list[tuple[str, Callable[..., np.ndarray]]]:
-    """Every known mistake, and every pair of mistakes of different stages, as a function of
-    the arguments: (code, model). Single mistakes come first, in the spec's order."""
-    stages = {m.code: m.stage for m in exercise.spec.mistakes}
-    functions = exercise.mistakes
-
-    def composed(codes: tuple[str, ...]) -> Callable[..., np.ndarray]:
-        def run(*args: np.ndarray) -> np.ndarray:
-            by_stage = {stages[c]: functions[c] for c in codes}
-            if "input" in by_stage:
-                args = tuple(by_stage["input"](*args))
-            output = by_stage.get("model", exercise.reference)(*args)
-            if "output" in by_stage:
-                output = by_stage["output"](np.asarray(output, dtype=np.float64))
-            return np.asarray(output, dtype=np.float64)
-        return run
-
-    codes = list(functions)
-    singles: list[tuple[str, ...]] = [(code,) for code in codes]
-    pairs: list[tuple[str, ...]] = [(a, b) for i, a in enumerate(codes) for b in codes[i + 1:]
-             if stages[a] != stages[b]]
-    order = {"input": 0, "model": 1, "output": 2}
-    pairs = [tuple(sorted(p, key=lambda c: order[stages[c]])) for p in pairs]
-    return [("+".join(c), composed(c)) for c in singles + pairs]
-
-
 def mistake_hint(spec: ExerciseSpec, code: str) -> str:
     hints = {m.code: m.hint for m in spec.mistakes}
     parts = code.split("+")
@@ -246,14 +220,9 @@ def mistake_hint(spec: ExerciseSpec, code: str) -> str:
     return say(Msg.COMBINED_MISTAKES, first=hints[parts[0]], second=hints[parts[1]])
 
 
-def _diagnose(
-    exercise: Exercise, got: np.ndarray, args: tuple[np.ndarray, ...]
-) -> str | None:
-    for code, model in mistake_models(exercise):
-        try:
-            candidate = call_trusted(model, args)
-        except ValueError:
-            continue  # a mistake model that does not apply to these inputs
-        if matches(got, candidate, exercise.spec.compare):
+def _diagnose(oracle: Oracle, spec: ExerciseSpec, seed: int, index: int, got: np.ndarray,
+              args: tuple[np.ndarray, ...]) -> str | None:
+    for code, candidate in oracle.mistakes(seed, index, args):
+        if matches(got, candidate, spec.compare):
             return code
     return None

@@ -1,6 +1,9 @@
 """Exercises as published: the built-in specs (version 0) and every version stored above them.
 
-Publishing a spec stores it as the exercise's next version, which is never changed again. A
+Publishing stores a pushed bundle (its files, and the outputs its code gave in the sandbox:
+``grader.pool``) as the exercise's next version, which is never changed again; restoring a
+version publishes a copy of it as the next one. Versions stored as a spec alone (before
+bundles could be pushed, or a restored version 0) name a built-in bundle's functions. A
 submission records the version it was accepted with, and is graded with that one. Each process
 keeps the versions it has seen; one it has not seen yet is read from the database when first
 needed, so every replica and worker grades a job with its own version, however recently it was
@@ -16,7 +19,9 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Connection
 
+from grader.bundle import BundleFiles
 from grader.exercises import Catalog, Exercise, UnknownExercise
+from grader.pool import Pool, Pushed, encode
 from grader.spec import ExerciseSpec, SpecError, parse_spec
 from grader.store import Store
 
@@ -35,10 +40,10 @@ class Published:
 
     def refresh(self) -> None:
         """Take in the newest stored version of every exercise."""
-        for exercise_id, version, spec_json in self.store.exercises():
+        for exercise_id, version, spec_json, files in self.store.newest_rows():
             if self._newest.get(exercise_id, -1) < version:
                 try:
-                    self._take(exercise_id, version, spec_json)
+                    self._take(exercise_id, version, spec_json, files)
                 except SpecError as error:
                     log.error("skipping a stored exercise: %s", error)
 
@@ -62,10 +67,10 @@ class Published:
             known = self._exercises.get((exercise_id, version))
         if known is not None:
             return known
-        spec_json = self.store.exercise_version(exercise_id, version) if version > 0 else None
-        if spec_json is None:
+        row = self.store.exercise_row(exercise_id, version) if version > 0 else None
+        if row is None:
             raise UnknownExercise(f"{exercise_id} version {version}")
-        return self._take(exercise_id, version, spec_json)
+        return self._take(exercise_id, version, *row)
 
     def publish(self, spec: ExerciseSpec, source: str,
                 after: Callable[[Connection, int], None] | None = None) -> int:
@@ -75,15 +80,55 @@ class Published:
         self._bind(spec, version, source)
         return version
 
-    def _take(self, exercise_id: str, version: int, spec_json: str) -> Exercise:
+    def publish_bundle(self, spec: ExerciseSpec, bundle: BundleFiles, pool: Pool,
+                       secret_id: str,
+                       after: Callable[[Connection, int], None] | None = None) -> int:
+        """Store a pushed bundle (parsed and proven by the caller) with the pool of outputs
+        computed for it with this server's secret, as the next version. Returns it."""
+        version = self.store.put_exercise(
+            spec.id, spec.model_dump_json(), after, files_json=bundle.to_json(),
+            pool=(secret_id, pool.seeds, encode(pool)))
+        self._put(Exercise(spec=spec, reference=None, mistakes={}, samples_dir=None, files={},
+                           pushed=Pushed(spec.id, version, bundle, self.store,
+                                         {secret_id: pool})), version)
+        return version
+
+    def restore(self, exercise_id: str, version: int,
+                after: Callable[[Connection, int], None] | None = None) -> int:
+        """Publish a copy of ``version`` as the next one (0: the built-in spec). Returns the
+        new version. Raises UnknownExercise when there is no such version."""
+        builtin = self._exercises.get((exercise_id, 0))
+        new = self.store.restore_exercise(
+            exercise_id, version, builtin.spec.model_dump_json() if builtin else None, after)
+        if new is None:
+            raise UnknownExercise(f"{exercise_id} version {version}")
+        self.at(exercise_id, new)
+        return new
+
+    def builtin_files(self, exercise_id: str) -> BundleFiles | None:
+        """The files of the built-in bundle of this id (version 0), if there is one."""
+        exercise = self._exercises.get((exercise_id, 0))
+        if exercise is None or exercise.samples_dir is None:
+            return None
+        return BundleFiles.read(exercise.samples_dir.parent)
+
+    def _take(self, exercise_id: str, version: int, spec_json: str,
+              files: str | None = None) -> Exercise:
         source = f"exercise {exercise_id} version {version} (stored)"
-        return self._bind(parse_spec(json.loads(spec_json), source), version, source)
+        spec = parse_spec(json.loads(spec_json), source)
+        if files is None:
+            return self._bind(spec, version, source)
+        pushed = Pushed(exercise_id, version, BundleFiles.from_json(files), self.store)
+        return self._put(Exercise(spec=spec, reference=None, mistakes={}, samples_dir=None,
+                                  files={}, pushed=pushed), version)
 
     def _bind(self, spec: ExerciseSpec, version: int, source: str) -> Exercise:
-        exercise = self.catalog.bind(spec, source)
+        return self._put(self.catalog.bind(spec, source), version)
+
+    def _put(self, exercise: Exercise, version: int) -> Exercise:
         with self._lock:
-            self._exercises[(spec.id, version)] = exercise
-            if self._newest.get(spec.id, -1) < version:
-                self._newest[spec.id] = version
-                self.catalog.add(spec, source)
+            self._exercises[(exercise.id, version)] = exercise
+            if self._newest.get(exercise.id, -1) < version:
+                self._newest[exercise.id] = version
+                self.catalog.put(exercise)
         return exercise

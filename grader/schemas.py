@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from grader.bundle import FILE_NAME, MAX_FILES
 from grader.report import Report
 from grader.spec import IDENT, ExerciseSpec
 
@@ -189,9 +190,57 @@ class ExerciseList(BaseModel):
     items: list[ExerciseView]
 
 
+BundleFileText = Annotated[str, Field(json_schema_extra=NO_NUL)]
+BundleFileName = Annotated[str, Field(pattern=FILE_NAME, max_length=256)]
+
+
+class BundleUpload(BaseModel):
+    """An exercise bundle, as ``grader exercises push`` sends it: its files by path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: dict[BundleFileName, BundleFileText] = Field(
+        min_length=2, max_length=MAX_FILES,
+        description="exercise.toml, reference.py and samples/<name>.py, each as text (no NUL), "
+        f"by path in the bundle; at most {MAX_FILES} files. reference.py runs only in the "
+        "sandbox",
+        examples=[{"exercise.toml": 'id = "scale"\n...', "reference.py": "def scale(x): ...",
+                   "samples/correct.py": "def scale(x): ..."}])
+
+    @field_validator("files")
+    @classmethod
+    def _texts(cls, files: dict[str, str]) -> dict[str, str]:
+        for name, text in files.items():
+            if "\x00" in text:
+                raise ValueError(f"{name} must not contain NUL characters")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"{name} must be valid Unicode (no lone surrogates)") from None
+        return files
+
+
+class BundleView(BaseModel):
+    """A version's files, as ``grader exercises pull`` writes them."""
+
+    exercise_id: str
+    version: int
+    files: dict[str, str]
+
+
+class PublishedExercise(ExerciseView):
+    """The public view of the exercise as just published, and its new version."""
+
+    version: int
+
+
 class ExerciseVersionView(BaseModel):
     version: int = Field(description="1 for the first published spec; 0 is the built-in one")
     created_at: AwareDatetime
+    bundle: bool = Field(description="Pushed as a bundle (its reference runs in the sandbox); "
+                         "false: a spec naming a built-in bundle's functions")
+    restored_from: int | None = Field(default=None,
+                                      description="The version this one is a copy of")
 
 
 class ExerciseVersions(BaseModel):

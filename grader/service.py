@@ -23,6 +23,7 @@ from grader.callbacks import CallbackSender
 from grader.exercises import Catalog, UnknownExercise
 from grader.grade import grade
 from grader.metrics import Metrics
+from grader.published import Published
 from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
 from grader.store import Store, Submission
 
@@ -56,8 +57,9 @@ class GradingService:
     def __init__(self, catalog: Catalog, store: Store, runner: Runner, metrics: Metrics | None,
                  callbacks: CallbackSender, slots: int, backlog: int, *,
                  hidden_secret: bytes, learner_limit: int | None = None,
-                 token_limit: int | None = None) -> None:
+                 token_limit: int | None = None, published: Published | None = None) -> None:
         self.catalog = catalog
+        self.published = published  # each submission is graded with the version it records
         self.store = store
         self.runner = runner
         self.metrics = metrics
@@ -261,7 +263,8 @@ class GradingService:
         if row is None:
             return None
         try:
-            exercise = self.catalog.get(row.exercise_id)
+            exercise = self.published.at(row.exercise_id, row.exercise_version) \
+                if self.published is not None else self.catalog.get(row.exercise_id)
         except UnknownExercise:
             self.store.requeue(submission_id, f"exercise {row.exercise_id!r} is gone", True)
             return None
@@ -323,11 +326,13 @@ class GradingService:
         return len(fresh) + len(regrades)
 
     def regrade(self, exercise_id: str) -> int:
-        """Grade every stored submission of an exercise again with its current spec."""
+        """Grade every stored submission of an exercise again with its newest version, which
+        they then record."""
         self.catalog.get(exercise_id)
         self._refuse_if_the_sandbox_does()
         ids = self.store.ids_for_exercise(exercise_id)
-        self.store.set_queued(ids)
+        self.store.set_queued(ids, self.published.version(exercise_id)
+                              if self.published is not None else None)
         for submission_id in ids:
             self.enqueue(submission_id, self._regrades)
         return len(ids)

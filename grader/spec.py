@@ -411,26 +411,33 @@ def load_spec(path: Path) -> ExerciseSpec:
     """A spec file: a bundle's ``exercise.toml``, whose folder is the id, or ``<id>.toml``."""
     try:
         text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: cannot read: {error}") from None
+    expected = path.parent.name if path.name == SPEC_FILE else path.stem
+    what = "folder" if path.name == SPEC_FILE else "file"
+    return spec_from_toml(text, str(path), expected, what)
+
+
+def spec_from_toml(text: str, source: str, expected: str, what: str = "folder") -> ExerciseSpec:
+    """A spec from its TOML text; ``source`` names the file in errors, and the spec's id must
+    be ``expected`` (the name of its ``what``: a bundle's folder, or an upload's URL)."""
+    try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         at = _TOML_AT.search(message)
         if at:
-            raise SpecError(f"{path}:{at.group(1)}:{at.group(2)}: not valid TOML: "
+            raise SpecError(f"{source}:{at.group(1)}:{at.group(2)}: not valid TOML: "
                             f"{message[:at.start()]}") from None
         if message.endswith("(at end of document)"):
-            raise SpecError(f"{path}:{len(text.splitlines())}: not valid TOML: "
+            raise SpecError(f"{source}:{len(text.splitlines())}: not valid TOML: "
                             f"{message.removesuffix(' (at end of document)')}, at the end of "
                             "the file") from None
-        raise SpecError(f"{path}: not valid TOML: {message}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(f"{path}: cannot read: {error}") from None
-    spec = parse_spec(data, str(path), text)
-    expected = path.parent.name if path.name == SPEC_FILE else path.stem
+        raise SpecError(f"{source}: not valid TOML: {message}") from None
+    spec = parse_spec(data, source, text)
     if spec.id != expected:
         line = toml_lines(text).get(("id",))
-        where = f"{path}:{line}" if line else str(path)
-        what = "folder" if path.name == SPEC_FILE else "file"
+        where = f"{source}:{line}" if line else source
         raise SpecError(f"{where}: id: {spec.id!r} must match the {what} name {expected!r}")
     return spec
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -130,6 +131,23 @@ class ExerciseVersion(Base):
     exercise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     spec: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
+    # a pushed bundle's files (JSON: path -> text); None: a spec naming built-in functions
+    files: Mapped[str | None] = mapped_column(Text, nullable=True)
+    restored_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ExerciseOutputs(Base):
+    """A pushed version's outputs for a pool of seeds, computed in the sandbox with one server
+    secret (``secret_id``, its fingerprint): ``grader.pool``."""
+
+    __tablename__ = "exercise_outputs"
+
+    exercise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seeds: Mapped[str] = mapped_column(Text)
+    outputs: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=_now)
 
 
@@ -423,10 +441,15 @@ class Store:
                 select(Submission.id).where(Submission.exercise_id == exercise_id)
                 .order_by(Submission.created_at)).all())
 
-    def set_queued(self, submission_ids: list[str]) -> None:
+    def set_queued(self, submission_ids: list[str], exercise_version: int | None = None) -> None:
+        """Queued again (a regrade), with ``exercise_version`` when given: the one that will
+        grade them."""
+        values: dict[str, Any] = {"status": QUEUED, "attempts": 0}
+        if exercise_version is not None:
+            values["exercise_version"] = exercise_version
         with self._session() as session:
             session.execute(update(Submission).where(Submission.id.in_(submission_ids))
-                            .values(status=QUEUED, attempts=0))
+                            .values(**values))
 
     # -- the distributed queue's steps, each fenced by the attempt it belongs to -------------
 
@@ -577,16 +600,84 @@ class Store:
     # -- exercises and callbacks ------------------------------------------------------------
 
     def put_exercise(self, exercise_id: str, spec_json: str,
-                     after: Callable[[Connection, int], None] | None = None) -> int:
-        """Publish a spec as the exercise's next version; returns its number. ``after`` is
-        given it in the same transaction."""
+                     after: Callable[[Connection, int], None] | None = None, *,
+                     files_json: str | None = None,
+                     pool: tuple[str, list[int], bytes] | None = None) -> int:
+        """Publish a spec as the exercise's next version; returns its number. A pushed
+        bundle's ``files_json`` and ``pool`` (secret id, seeds, outputs) are stored with it.
+        ``after`` is given it in the same transaction."""
         with self.engine.begin() as connection:
             version = self.latest_version(connection, exercise_id) + 1
             connection.execute(insert(ExerciseVersion).values(
-                exercise_id=exercise_id, version=version, spec=spec_json, created_at=_now()))
+                exercise_id=exercise_id, version=version, spec=spec_json, created_at=_now(),
+                files=files_json))
+            if pool is not None:
+                secret_id, seeds, outputs = pool
+                connection.execute(insert(ExerciseOutputs).values(
+                    exercise_id=exercise_id, version=version, secret_id=secret_id,
+                    seeds=json.dumps(seeds), outputs=outputs, created_at=_now()))
             if after is not None:
                 after(connection, version)
         return version
+
+    def restore_exercise(self, exercise_id: str, version: int, builtin_spec_json: str | None,
+                         after: Callable[[Connection, int], None] | None = None) -> int | None:
+        """Publish a copy of ``version`` (its spec, files and pools) as the next version;
+        version 0 is ``builtin_spec_json``. Returns the new version; None when there is no
+        such version to copy."""
+        with self.engine.begin() as connection:
+            if version == 0:
+                if builtin_spec_json is None:
+                    return None
+                spec, files = builtin_spec_json, None
+            else:
+                row = connection.execute(
+                    select(ExerciseVersion.spec, ExerciseVersion.files).where(
+                        ExerciseVersion.exercise_id == exercise_id,
+                        ExerciseVersion.version == version)).first()
+                if row is None:
+                    return None
+                spec, files = row[0], row[1]
+            new = self.latest_version(connection, exercise_id) + 1
+            connection.execute(insert(ExerciseVersion).values(
+                exercise_id=exercise_id, version=new, spec=spec, files=files,
+                restored_from=version, created_at=_now()))
+            pools = connection.execute(
+                select(ExerciseOutputs.secret_id, ExerciseOutputs.seeds, ExerciseOutputs.outputs)
+                .where(ExerciseOutputs.exercise_id == exercise_id,
+                       ExerciseOutputs.version == version)).all()
+            for secret_id, seeds, outputs in pools:
+                connection.execute(insert(ExerciseOutputs).values(
+                    exercise_id=exercise_id, version=new, secret_id=secret_id, seeds=seeds,
+                    outputs=outputs, created_at=_now()))
+            if after is not None:
+                after(connection, new)
+        return new
+
+    def pool(self, exercise_id: str, version: int, secret_id: str) -> bytes | None:
+        with self.engine.connect() as connection:
+            return connection.execute(select(ExerciseOutputs.outputs).where(
+                ExerciseOutputs.exercise_id == exercise_id, ExerciseOutputs.version == version,
+                ExerciseOutputs.secret_id == secret_id)).scalar()
+
+    def pool_seeds(self, exercise_id: str, version: int) -> list[int] | None:
+        """The seeds of a pool of this version, for any secret; None when it has none."""
+        with self.engine.connect() as connection:
+            seeds = connection.execute(select(ExerciseOutputs.seeds).where(
+                ExerciseOutputs.exercise_id == exercise_id, ExerciseOutputs.version == version)
+                .order_by(ExerciseOutputs.created_at).limit(1)).scalar()
+        return None if seeds is None else [int(s) for s in json.loads(seeds)]
+
+    def save_pool(self, exercise_id: str, version: int, secret_id: str, seeds: list[int],
+                  outputs: bytes) -> None:
+        """Store a pool; one stored meanwhile by another process is kept."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(ExerciseOutputs).values(
+                    exercise_id=exercise_id, version=version, secret_id=secret_id,
+                    seeds=json.dumps(seeds), outputs=outputs, created_at=_now()))
+        except IntegrityError:
+            pass
 
     @staticmethod
     def latest_version(connection: Connection, exercise_id: str) -> int:
@@ -609,15 +700,37 @@ class Store:
         return [(r[0], int(r[1]), r[2]) for r in rows]
 
     def exercise_version(self, exercise_id: str, version: int) -> str | None:
+        row = self.exercise_row(exercise_id, version)
+        return None if row is None else row[0]
+
+    def exercise_row(self, exercise_id: str, version: int) -> tuple[str, str | None] | None:
+        """A stored version's spec and, for a pushed bundle, its files; None when there is
+        no such version."""
         with self._session() as session:
             row = session.get(ExerciseVersion, (exercise_id, version))
-            return None if row is None else row.spec
+            return None if row is None else (row.spec, row.files)
 
-    def versions(self, exercise_id: str) -> list[tuple[int, dt.datetime]]:
+    def newest_rows(self) -> list[tuple[str, int, str, str | None]]:
+        """The newest stored version of every stored exercise: (id, version, spec, files)."""
+        newest = (select(ExerciseVersion.exercise_id,
+                         func.max(ExerciseVersion.version).label("version"))
+                  .group_by(ExerciseVersion.exercise_id).subquery())
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(ExerciseVersion.exercise_id, ExerciseVersion.version,
+                       ExerciseVersion.spec, ExerciseVersion.files)
+                .join(newest, (newest.c.exercise_id == ExerciseVersion.exercise_id)
+                      & (newest.c.version == ExerciseVersion.version))
+                .order_by(ExerciseVersion.exercise_id)).all()
+        return [(r[0], int(r[1]), r[2], r[3]) for r in rows]
+
+    def versions(self, exercise_id: str) -> list[tuple[int, dt.datetime, bool, int | None]]:
+        """Every stored version: (version, created at, pushed as a bundle, restored from)."""
         with self._session() as session:
-            return [(v.version, v.created_at) for v in session.scalars(
-                select(ExerciseVersion).where(ExerciseVersion.exercise_id == exercise_id)
-                .order_by(ExerciseVersion.version))]
+            return [(v.version, v.created_at, v.files is not None, v.restored_from)
+                    for v in session.scalars(
+                        select(ExerciseVersion).where(ExerciseVersion.exercise_id == exercise_id)
+                        .order_by(ExerciseVersion.version))]
 
     def record_callback(self, submission_id: str, attempt: int, status_code: int | None,
                         error: str | None, delivered: bool) -> None:

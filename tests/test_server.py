@@ -94,33 +94,57 @@ def test_routes_over_http(server: Server) -> None:
     assert httpx.get(f"{server.url}/docs").status_code == 200
 
 
-def _pool_spec(exercise_id: str, mistake: str = "maxpool2d:average_pooling") -> dict:
-    return {
-        "id": exercise_id, "title": "Bigger pooling", "statement": "Max-pool 2x2.",
-        "entry_point": "pool", "reference": "maxpool2d:pool",
-        "arguments": [{"name": "image", "distribution": "uniform", "low": -5, "high": 5}],
-        "cases": [{"name": "big", "shapes": {"image": [16, 16]}, "points": 2},
-                  {"name": "hidden odd", "shapes": {"image": [11, 9]}, "visible": False}],
-        "mistakes": [{"code": "average_pooling", "function": mistake, "hint": "use the max"}],
-    }
+def _pool_bundle(exercise_id: str, mistake: str = "average_pooling",
+                 reference: str = "pool") -> dict:
+    """A bundle of maxpool2d's reference.py with a spec of its own."""
+    spec = f"""
+id = "{exercise_id}"
+title = "Bigger pooling"
+statement = "Max-pool 2x2."
+entry_point = "pool"
+reference = "{reference}"
+
+[[arguments]]
+name = "image"
+distribution = "uniform"
+low = -5
+high = 5
+
+[[cases]]
+name = "big"
+shapes = {{ image = [16, 16] }}
+points = 2
+
+[[cases]]
+name = "hidden odd"
+shapes = {{ image = [11, 9] }}
+visible = false
+
+[[mistakes]]
+code = "average_pooling"
+function = "{mistake}"
+hint = "use the max"
+"""
+    return {"files": {"exercise.toml": spec,
+                      "reference.py": (EXERCISES / "maxpool2d" / "reference.py").read_text()}}
 
 
 def test_an_instructor_adds_an_exercise_that_survives_a_restart(tmp_path: Path) -> None:
     server = Server(tmp_path, {"GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR}).start()
     try:
         response = httpx.put(f"{server.url}/v1/exercises/bigpool", headers=I, timeout=60,
-                             json=_pool_spec("bigpool"))
+                             json=_pool_bundle("bigpool"))
         assert response.status_code == 200, response.text
         assert response.json()["hidden_cases"] == 1
         bad = httpx.put(f"{server.url}/v1/exercises/badpool", headers=I, timeout=60,
-                        json=_pool_spec("badpool", mistake="maxpool2d:pool"))
+                        json=_pool_bundle("badpool", mistake="pool"))
         assert bad.status_code == 422
         assert "passes every case" in bad.json()["detail"]
         unknown = httpx.put(f"{server.url}/v1/exercises/nopool", headers=I, timeout=60,
-                            json={**_pool_spec("nopool"), "reference": "os:system"})
+                            json=_pool_bundle("nopool", reference="os:system"))
         assert unknown.status_code == 422
         assert httpx.put(f"{server.url}/v1/exercises/x", headers=I,
-                         json=_pool_spec("bigpool")).status_code == 422
+                         json=_pool_bundle("bigpool")).status_code == 422
     finally:
         server.stop()
     server = Server(tmp_path, {"GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR}).start()

@@ -117,7 +117,7 @@ def test_exercises_and_callback_attempts_are_kept(store: Store) -> None:
     assert store.put_exercise("pool", '{"id": "pool", "v": 2}') == 2
     assert store.exercises() == [("pool", 2, '{"id": "pool", "v": 2}')]
     assert store.exercise_version("pool", 1) == '{"id": "pool"}'  # versions are kept
-    assert [v for v, _ in store.versions("pool")] == [1, 2]
+    assert [v[0] for v in store.versions("pool")] == [1, 2]
     row, _ = new(store)
     store.record_callback(row.id, 1, 500, "HTTP 500", False)
     store.record_callback(row.id, 2, 200, None, True)
@@ -130,7 +130,31 @@ def test_migrations_run_again_without_change(store: Store) -> None:
     upgrade(store.engine)
     with store.engine.connect() as connection:
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0002"
+    assert version == "0003"
+
+
+def test_a_pushed_version_keeps_its_files_and_pools_and_a_restore_copies_them(
+        store: Store) -> None:
+    files = '{"exercise.toml": "id = 1", "reference.py": "def f(): ..."}'
+    assert store.put_exercise("pool", '{"id": "pool"}', files_json=files,
+                              pool=("secret-a", [3, 5], b"outputs")) == 1
+    assert store.exercise_row("pool", 1) == ('{"id": "pool"}', files)
+    assert store.pool("pool", 1, "secret-a") == b"outputs"
+    assert store.pool("pool", 1, "secret-b") is None
+    store.save_pool("pool", 1, "secret-b", [3, 5], b"other outputs")
+    store.save_pool("pool", 1, "secret-b", [3, 5], b"a concurrent copy")  # the first stays
+    assert store.pool("pool", 1, "secret-b") == b"other outputs"
+    assert store.pool_seeds("pool", 1) == [3, 5]
+    assert store.put_exercise("pool", '{"id": "pool", "v": 2}') == 2
+    assert store.restore_exercise("pool", 1, None) == 3
+    assert store.exercise_row("pool", 3) == ('{"id": "pool"}', files)
+    assert store.pool("pool", 3, "secret-b") == b"other outputs"
+    assert store.restore_exercise("pool", 0, '{"id": "builtin"}') == 4
+    assert store.exercise_row("pool", 4) == ('{"id": "builtin"}', None)
+    assert store.restore_exercise("pool", 9, None) is None
+    assert [(v[0], v[2], v[3]) for v in store.versions("pool")] == [
+        (1, True, None), (2, False, None), (3, True, 1), (4, False, 0)]
+    assert store.newest_rows() == [("pool", 4, '{"id": "builtin"}', None)]
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:

@@ -228,14 +228,18 @@ def test_caps_backpressure_versions_and_regrades(make_cluster) -> None:
     ids = [r[0] for r in cluster.database.sql("SELECT id FROM submissions")]
     wait_done(one, ids)
 
-    # a new version published on one replica is what the other grades with, at once
+    # a bundle pushed to one replica (its reference run in that replica's sandbox) is what
+    # the other takes in at once, and a worker grades with
     put = httpx.put(f"{one.url}/v1/exercises/conv2d", headers=I, timeout=120,
-                    json=_conv2d_spec(title="Convolution, second edition"))
+                    json=_conv2d_bundle(title="Convolution, second edition"))
     assert put.status_code == 200, put.text
     graded = submit(other, learner_id="carl")
     assert graded.status_code == 200 and graded.json()["status"] == "done"
+    assert graded.json()["report"]["passed"]
     assert cluster.database.sql("SELECT exercise_version FROM submissions WHERE id = %s",
                                 graded.json()["id"]) == [(1,)]
+    flipped = submit(other, learner_id="dora", source=FLIPPED)
+    assert [f["code"] for f in flipped.json()["report"]["diagnosis"]] == ["flipped_kernel"]
     assert httpx.get(f"{other.url}/v1/exercises/conv2d", headers=P).json()["title"] == \
         "Convolution, second edition"
     versions = httpx.get(f"{other.url}/v1/exercises/conv2d/versions", headers=I).json()
@@ -244,23 +248,23 @@ def test_caps_backpressure_versions_and_regrades(make_cluster) -> None:
     # a regrade is jobs, spread over the workers, with the newest version
     cluster.worker()
     regrade = httpx.post(f"{other.url}/v1/exercises/conv2d/regrade", headers=I)
-    assert regrade.status_code == 202 and regrade.json()["queued"] == 7
+    assert regrade.status_code == 202 and regrade.json()["queued"] == 8
     end = time.monotonic() + 60
     while cluster.database.sql("SELECT count(*) FROM submissions WHERE round = 1 AND "
-                               "status = 'done' AND exercise_version = 1") != [(7,)]:
+                               "status = 'done' AND exercise_version = 1") != [(8,)]:
         assert time.monotonic() < end, cluster.database.sql(
             "SELECT status, round, exercise_version FROM submissions")
         time.sleep(0.2)
 
 
-def _conv2d_spec(title: str) -> dict:
-    import tomllib
+def _conv2d_bundle(title: str) -> dict:
+    from grader.bundle import BundleFiles
+    from tests.conftest import EXERCISES
 
-    from tests.conftest import ROOT
-
-    spec = tomllib.loads((ROOT / "exercises" / "conv2d" / "exercise.toml").read_text())
-    spec["title"] = title
-    return spec
+    files = BundleFiles.read(EXERCISES / "conv2d").files()
+    files["exercise.toml"] = re.sub(r'(?m)^title = ".*"$', f'title = "{title}"',
+                                    files["exercise.toml"], count=1)
+    return {"files": files}
 
 
 def test_callbacks_are_jobs_that_survive_a_worker_restart(make_cluster) -> None:
