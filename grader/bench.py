@@ -2,7 +2,7 @@
 
     (a) the sandbox alone: the grading pipeline with the fork-server runner, 1 and N clients
     (b) over HTTP: a real uvicorn server, 1 and N concurrent clients (when ``--http``)
-    (e) the distributed mode: one API process and two workers on PostgreSQL against embedded
+    (f) the distributed mode: one API process and two workers on PostgreSQL against embedded
         mode, the same requests (when ``--distributed``)
     (d) a course at a deadline: 32 clients, with and without 5% infinite loops among the
         submissions (a loop is handed over without waiting, as a platform posting with

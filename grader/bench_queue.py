@@ -72,8 +72,8 @@ def queue_rows(source: str, count: int, clients: int, database: str) -> list[str
                 one_embedded(0)
                 one_queued(0)
             for n in sorted({1, 8, clients}):
-                a = measure("(e) embedded: serve on SQLite", n, count, one_embedded)
-                b = measure("(e) distributed: 1 API + 2 workers", n, count, one_queued)
+                a = measure("(f) embedded: serve on SQLite", n, count, one_embedded)
+                b = measure("(f) distributed: 1 API + 2 workers", n, count, one_queued)
                 out += [a.line(), b.line(), compare(a, b)]
         finally:
             for process in reversed(processes):
