@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import procrastinate
@@ -37,7 +38,9 @@ class DoneListener:
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
-        self.exercise_changed: list[Any] = []  # callbacks given "<id> <version>"
+        # called (and awaited in a task of their own) on a new version, and on each connection
+        self.exercise_changed: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._listen(), name="listen")
@@ -60,6 +63,12 @@ class DoneListener:
         if not waiting:
             self._waiters.pop(submission_id, None)
 
+    def _changed(self) -> None:
+        for changed in self.exercise_changed:
+            task = asyncio.get_running_loop().create_task(changed())
+            self._refreshing.add(task)
+            task.add_done_callback(self._refreshing.discard)
+
     async def _listen(self) -> None:
         delay = 0.1
         while True:
@@ -69,6 +78,7 @@ class DoneListener:
                     await connection.execute(f"LISTEN {jobs.DONE_CHANNEL}")
                     await connection.execute(f"LISTEN {jobs.EXERCISE_CHANNEL}")
                     self.connected.set()
+                    self._changed()
                     delay = 0.1
                     async for notice in connection.notifies():
                         if notice.channel == jobs.DONE_CHANNEL:
@@ -76,8 +86,7 @@ class DoneListener:
                                 if not future.done():
                                     future.set_result(None)
                         else:
-                            for changed in self.exercise_changed:
-                                changed(notice.payload)
+                            self._changed()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - any loss of the connection: again
@@ -102,7 +111,15 @@ class QueueService:
         self.hidden_secret = hidden_secret
         self.app: procrastinate.App = jobs.client_app(url)
         self.listener = DoneListener(url)
-        self.listener.exercise_changed.append(lambda _: self.published.refresh())
+        self.listener.exercise_changed.append(self._refresh)
+
+    async def _refresh(self) -> None:
+        """Take in new exercise versions: on a notice, and on every (re)connection of the
+        listener, since notices sent while it was away are lost."""
+        try:
+            await asyncio.to_thread(self.published.refresh)
+        except Exception:  # noqa: BLE001 - the next notice or connection tries again
+            log.exception("reading new exercise versions failed")
 
     @property
     def backlog(self) -> int:
@@ -181,14 +198,14 @@ class QueueService:
         """Every stored submission of the exercise, graded again with its newest version, in
         a new round: jobs of the lowest priority, spread over the workers."""
         self.published.get(exercise_id)
-        version = self.published.version(exercise_id)
 
-        def defer(connection: Connection, rounds: list[tuple[str, int]]) -> None:
+        def defer(connection: Connection, rounds: list[tuple[str, int]], version: int) -> None:
             jobs.defer_grading(self.app, connection, [
                 {"submission_id": sid, "round": round_, "version": version}
                 for sid, round_ in rounds], priority=jobs.REGRADE_PRIORITY)
 
-        return self.store.new_round(exercise_id, version, defer)
+        # the newest version as the database has it, whatever this replica has seen
+        return self.store.new_round(exercise_id, None, defer)
 
     def recover(self) -> int:
         return 0  # the queue keeps every job; the workers' sweep retries stalled ones

@@ -9,7 +9,7 @@ The policy, in one place:
   platform token's submissions already waiting: a burst from one token is served after the
   first submissions of every other token, whatever came first. Regrades come after all new
   work.
-- A learner's submissions run one at a time (procrastinate's lock), in order.
+- A learner's submissions run one at a time (procrastinate's lock), in no set order.
 - Callbacks go to the ``callbacks`` queue, one delivery in flight per receiving host.
 """
 

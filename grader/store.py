@@ -252,6 +252,10 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def _in_round(table: Table, round_: int | None) -> list[Any]:
+    return [] if round_ is None else [table.c.round == round_]
+
+
 def _again_if_dropped(work: Callable[[], T]) -> T:
     """Run ``work`` (a transaction, or one statement), once more if the database dropped the
     connection under it (a restart, ``pg_terminate_backend``): the pool has thrown away the
@@ -365,8 +369,18 @@ class Store:
                 if after is not None:
                     after(connection, values)
 
+        def store_once() -> None:
+            stored = self.get(values["id"])  # a commit whose answer was lost did land
+            if stored is None or stored.created_at != values["created_at"]:
+                store()
+
         try:
-            _again_if_dropped(store)
+            try:
+                store()
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                store_once()
         except IntegrityError:
             stored = self.get(values["id"])
             if stored is not None and stored.created_at == values["created_at"]:
@@ -472,14 +486,15 @@ class Store:
 
     def finish(self, submission_id: str, attempt: int, report_json: str,
                after: Callable[[Connection], None] | None = None,
-               notify: str | None = None) -> dt.datetime | None:
+               notify: str | None = None, round_: int | None = None) -> dt.datetime | None:
         """Write the report of ``attempt``; None, and nothing written, when that attempt is
-        stale (another one has started since). ``after`` runs in the same transaction;
-        ``notify`` (PostgreSQL) names a channel told the submission's id when it commits."""
+        stale (another one has started since, or a regrade has started a new round).
+        ``after`` runs in the same transaction; ``notify`` (PostgreSQL) names a channel told
+        the submission's id when it commits."""
         table = cast(Table, Submission.__table__)
         finished = _now()
         write = (update(table).where(table.c.id == submission_id, table.c.attempts == attempt,
-                                     table.c.status == RUNNING)
+                                     table.c.status == RUNNING, *_in_round(table, round_))
                  .values(status=DONE, report=report_json, error=None, finished_at=finished))
         if after is None and notify is not None:
             # the write and the notice in one statement, which commits alone: one round trip
@@ -498,37 +513,64 @@ class Store:
         return finished
 
     def fault(self, submission_id: str, attempt: int, error: str, give_up: bool,
-              after: Callable[[Connection], None] | None = None) -> bool:
+              after: Callable[[Connection], None] | None = None, round_: int | None = None,
+              uncount: bool = False) -> bool:
         """After a grader fault in ``attempt``: queued again, or failed when retries are used
-        up; False when that attempt is stale."""
+        up; False when that attempt is stale. ``uncount``: the attempt does not count (the
+        sandbox refused: not this submission's doing)."""
         table = cast(Table, Submission.__table__)
         with self.engine.begin() as connection:
             done = connection.execute(
                 update(table).where(table.c.id == submission_id, table.c.attempts == attempt,
-                                    table.c.status == RUNNING)
+                                    table.c.status == RUNNING, *_in_round(table, round_))
                 .values(status=FAILED if give_up else QUEUED, error=error[:2000],
-                        finished_at=_now() if give_up else None))
+                        finished_at=_now() if give_up else None,
+                        attempts=table.c.attempts - (1 if uncount else 0)))
             if done.rowcount != 1:
                 return False
             if after is not None:
                 after(connection)
         return True
 
-    def new_round(self, exercise_id: str, version: int,
-                  after: Callable[[Connection, list[tuple[str, int]]], None]) -> int:
-        """A regrade: every submission of the exercise queued again in a new round, with
-        ``version`` of the spec, and ``after`` given (id, round) of each in the same
-        transaction, to queue them."""
+    def new_round(self, exercise_id: str, version: int | None,
+                  after: Callable[[Connection, list[tuple[str, int]], int], None]) -> int:
+        """A regrade: every graded submission of the exercise (done, failed, or with a report)
+        queued again in a new round, with ``version`` of the spec (None: the newest stored,
+        read in this transaction), and ``after`` given (id, round) of each and the version,
+        in the same transaction, to queue them. Submissions not graded yet are left to their
+        own jobs."""
         table = cast(Table, Submission.__table__)
         with self.engine.begin() as connection:
+            if version is None:
+                version = self.latest_version(connection, exercise_id)
             rows = connection.execute(
-                update(table).where(table.c.exercise_id == exercise_id)
+                update(table).where(table.c.exercise_id == exercise_id,
+                                    table.c.status.in_([DONE, FAILED])
+                                    | table.c.report.is_not(None))
                 .values(round=table.c.round + 1, status=QUEUED, attempts=0,
                         exercise_version=version)
                 .returning(table.c.id, table.c.round)).all()
             pairs = [(r[0], int(r[1])) for r in rows]
-            after(connection, pairs)
+            after(connection, pairs, version)
         return len(pairs)
+
+    def orphans(self, older_than: float, limit: int = 500) -> list[tuple[str, int, int]]:
+        """Unfinished submissions (PostgreSQL, distributed mode) with no grading job waiting
+        or running for their round, unchanged for ``older_than`` seconds: (id, round,
+        version). None should exist; a job whose retries ran out, or a row left by embedded
+        mode, would be one."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(text("""
+                SELECT s.id, s.round, s.exercise_version FROM submissions s
+                WHERE s.status IN ('queued', 'running')
+                  AND coalesce(s.started_at, s.created_at) < now() - make_interval(secs => :age)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM procrastinate_jobs j
+                    WHERE j.task_name = 'grader.grade' AND j.status IN ('todo', 'doing')
+                      AND j.args->>'submission_id' = s.id
+                      AND (j.args->>'round')::int = s.round)
+                ORDER BY s.created_at LIMIT :limit"""), {"age": older_than, "limit": limit})
+            return [(r[0], int(r[1]), int(r[2])) for r in rows]
 
     @staticmethod
     def admission(connection: Connection, *, scope: str, learner_id: str | None,

@@ -48,6 +48,7 @@ from grader.store import Store, Submission, suspect
 
 log = logging.getLogger("grader.worker")
 CALLBACK_DEADLINE = 10.0
+ORPHAN_SECONDS = 60.0  # an unfinished submission with no job for this long is queued again
 CALLBACKS_IN_FLIGHT = 8  # per worker; one per receiving host at a time (a lock per host)
 
 
@@ -59,13 +60,19 @@ class GatedJobManager(manager.JobManager):
     """Fetches a grading job only when the worker has a fast place to give it: ``gate``
     counts the places not yet promised to a job."""
 
-    def __init__(self, connector: Any, gate: asyncio.Semaphore) -> None:
+    def __init__(self, connector: Any, gate: asyncio.Semaphore,
+                 refusal: Callable[[], str | None]) -> None:
         super().__init__(connector)
         self.gate = gate
+        self.refusal = refusal
 
     async def fetch_job(self, queues: Any, worker_id: int) -> Any:
         if jobs.GRADING_QUEUE not in (queues or ()):
             return await super().fetch_job(queues=queues, worker_id=worker_id)
+        if self.refusal() is not None:
+            # the sandbox refuses to grade (a layer lost): take no job; another worker may
+            await asyncio.sleep(1.0)
+            return None
         await self.gate.acquire()
         job = None
         try:
@@ -132,13 +139,16 @@ class Worker:
 
     def _register(self) -> None:
         app, settings = self.app, self.settings
-        # MAX_ATTEMPTS attempts at grading, counted in the row; the rest for the database
-        retry = procrastinate.RetryStrategy(max_attempts=10, exponential_wait=1,
+        # MAX_ATTEMPTS attempts at grading, counted in the row; the rest for the database:
+        # 2, 4, 8 ... 256 s apart (the sweep of orphans takes over after that)
+        retry = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2,
                                             retry_exceptions={RetryLater})
         app.task(name=jobs.GRADE_TASK, queue=jobs.GRADING_QUEUE, retry=retry,
                  pass_context=True)(self.grade_job)
-        callback_retry = procrastinate.RetryStrategy(
-            max_attempts=settings.callback_attempts - 1, exponential_wait=1)
+        # 2, 4, 8 ... s apart; none at all for a single attempt (0 would mean no limit)
+        callback_retry: procrastinate.RetryStrategy | bool = procrastinate.RetryStrategy(
+            max_attempts=settings.callback_attempts - 1, exponential_wait=2,
+        ) if settings.callback_attempts > 1 else False
         app.task(name=jobs.CALLBACK_TASK, queue=jobs.CALLBACK_QUEUE, retry=callback_retry,
                  pass_context=True)(self.callback_job)
         sweep = app.task(name=jobs.SWEEP_TASK, queue=jobs.MAINTENANCE_QUEUE,
@@ -198,8 +208,10 @@ class Worker:
         else:
             log.exception("grading %s failed (attempt %d)", row.id, attempt, exc_info=error)
         self.counters.add("faults")
-        self.store.fault(row.id, attempt, str(error) or type(error).__name__, give_up=give_up,
-                         after=self._notify(row.id) if give_up else None)
+        if not self.store.fault(row.id, attempt, str(error) or type(error).__name__,
+                                give_up=give_up, after=self._notify(row.id) if give_up else None,
+                                round_=row.round, uncount=unavailable):
+            return "fenced"  # a newer attempt has the submission: this job's work is over
         if give_up:
             return "failed"
         self.store.count_event("retries")
@@ -212,11 +224,12 @@ class Worker:
             exercise = self.published.at(row.exercise_id, version)
         except UnknownExercise:
             self.store.fault(submission_id, attempt, f"exercise {row.exercise_id!r} version "
-                             f"{version} is gone", give_up=True, after=notify)
+                             f"{version} is gone", give_up=True, after=notify,
+                             round_=row.round)
             return "exercise gone"
         if attempt > MAX_ATTEMPTS:
             self.store.fault(submission_id, attempt, "grading was interrupted too many times",
-                             give_up=True, after=notify)
+                             give_up=True, after=notify, round_=row.round)
             return "given up"
         started = time.perf_counter()
         with self.runner.fast_place(low=row.round > 0, freed=freed):
@@ -229,7 +242,8 @@ class Worker:
             jobs.defer_callback(self.deferrer, connection, submission_id, host)
 
         written = self.store.finish(submission_id, attempt, body, notify=jobs.DONE_CHANNEL,
-                                    after=callback if row.callback_url else None)
+                                    after=callback if row.callback_url else None,
+                                    round_=row.round)
         if written is None:
             self.counters.add("fenced")
             self.store.count_event("fenced")
@@ -273,7 +287,24 @@ class Worker:
             await self.app.job_manager.retry_job(job)
         if stalled:
             await asyncio.to_thread(self.store.count_event, "stalled_recovered", len(stalled))
-        return len(stalled)
+        orphans = await asyncio.to_thread(self._requeue_orphans)
+        return len(stalled) + orphans
+
+    def _requeue_orphans(self) -> int:
+        """Defer a job again for every unfinished submission that has none (retries run out
+        while the database was away, a job deleted by a worker taken for dead, a row from
+        embedded mode): no submission waits forever."""
+        orphans = self.store.orphans(older_than=ORPHAN_SECONDS)
+        for submission_id, round_, version in orphans:
+            log.warning("submission %s (round %d) had no job: queued again", submission_id,
+                        round_)
+            with self.store.engine.begin() as connection:
+                jobs.defer_grading(self.deferrer, connection, [
+                    {"submission_id": submission_id, "round": round_, "version": version}],
+                    priority=jobs.REGRADE_PRIORITY if round_ > 0 else 0)
+        if orphans:
+            self.store.count_event("orphans_requeued", len(orphans))
+        return len(orphans)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -283,7 +314,8 @@ class Worker:
         total = self.concurrency + self.runner.slow_slots + 2
         self._loop.set_default_executor(ThreadPoolExecutor(total + CALLBACKS_IN_FLIGHT + 4,
                                                            "job"))
-        self.app.job_manager = GatedJobManager(self.app.connector, self._gate)
+        self.app.job_manager = GatedJobManager(self.app.connector, self._gate,
+                                               lambda: self.runner.refusal)
         heartbeat = max(1.0, self.settings.stalled_seconds / 4)
         common: dict[str, Any] = {
             "update_heartbeat_interval": heartbeat,
@@ -293,15 +325,16 @@ class Worker:
         pool = queue_pool(jobs.conninfo(self.settings.database))
         await pool.open(wait=True)
         async with pool, self.app.open_async(pool):
-            # Grading (and the sweep), and callbacks apart: receivers that are slow to answer
-            # take places of the callbacks' own, never a grading one.
+            # Grading, and apart from it callbacks and the sweep: receivers that are slow to
+            # answer take places of their own, never a grading one, and the sweep does not
+            # wait for a fast place.
             workers = [
                 asyncio.create_task(self.app.run_worker_async(
                     concurrency=total, name=f"grader-worker-{id(self):x}",
-                    queues=[jobs.GRADING_QUEUE, jobs.MAINTENANCE_QUEUE], **common)),
+                    queues=[jobs.GRADING_QUEUE], **common)),
                 asyncio.create_task(self.app.run_worker_async(
                     concurrency=CALLBACKS_IN_FLIGHT, name=f"grader-callbacks-{id(self):x}",
-                    queues=[jobs.CALLBACK_QUEUE], **common))]
+                    queues=[jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE], **common))]
             waiting = asyncio.create_task((stop or asyncio.Event()).wait())
             done, _ = await asyncio.wait({*workers, waiting},
                                          return_when=asyncio.FIRST_COMPLETED)

@@ -182,12 +182,53 @@ def test_only_the_newest_attempt_may_write_the_report(store: Store) -> None:
 
 def test_a_regrade_starts_a_new_round_and_ends_the_old_one(store: Store) -> None:
     row, _ = new(store)
-    stale = store.claim(row.id, 0)
-    assert stale is not None
+    first = store.claim(row.id, 0)
+    assert first is not None and store.finish(row.id, first.attempts, "{}", round_=0)
+    ungraded, _ = new(store)  # not graded yet: left to its own job
     deferred: list[tuple[str, int]] = []
-    assert store.new_round(row.exercise_id, 3, lambda _, pairs: deferred.extend(pairs)) >= 1
-    assert (row.id, 1) in deferred
+    versions: list[int] = []
+
+    def defer(_: object, pairs: list[tuple[str, int]], version: int) -> None:
+        deferred.extend(pairs)
+        versions.append(version)
+
+    assert store.new_round(row.exercise_id, 3, defer) == 1
+    assert deferred == [(row.id, 1)] and versions == [3]
     assert store.claim(row.id, 0) is None  # the old round's job has nothing to do
-    assert store.finish(row.id, stale.attempts, "{}") is None
-    current = store.claim(row.id, 1)
-    assert current is not None and current.exercise_version == 3
+    in_round_1 = store.claim(row.id, 1)
+    assert in_round_1 is not None and in_round_1.exercise_version == 3
+    # a second regrade while round 1 is being graded: round 2's first attempt has the same
+    # number as round 1's, and only the round tells them apart
+    assert store.new_round(row.exercise_id, None, defer) == 1
+    assert versions[-1] == 0  # None: the newest stored version (none stored here)
+    in_round_2 = store.claim(row.id, 2)
+    assert in_round_2 is not None and in_round_2.attempts == in_round_1.attempts == 1
+    assert store.finish(row.id, 1, '{"round": 1}', round_=1) is None
+    assert not store.fault(row.id, 1, "late", give_up=True, round_=1)
+    assert store.finish(row.id, 1, '{"round": 2}', round_=2) is not None
+    stored = store.get(row.id)
+    assert stored is not None and stored.report == '{"round": 2}'
+    assert store.get(ungraded.id).round == 0  # type: ignore[union-attr]
+
+
+def test_an_unfinished_submission_without_a_job_is_an_orphan(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the job queue lives on PostgreSQL")
+    from sqlalchemy import text
+
+    from grader import jobs
+
+    store = Store(database_url)
+    try:
+        row, _ = new(store)
+        assert store.orphans(older_than=60) == []  # too recent to tell
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE submissions SET created_at = now() - "
+                                    "interval '2 minutes' WHERE id = :id"), {"id": row.id})
+        assert store.orphans(older_than=60) == [(row.id, 0, 0)]
+        with store.engine.begin() as connection:
+            jobs.defer_grading(jobs.client_app(database_url), connection, [
+                {"submission_id": row.id, "round": 0, "version": 0}], priority=0)
+        assert store.orphans(older_than=60) == []  # its job waits
+    finally:
+        store.close()
