@@ -58,13 +58,36 @@ class RetryLater(Exception):
 
 class GatedJobManager(manager.JobManager):
     """Fetches a grading job only when the worker has a fast place to give it: ``gate``
-    counts the places not yet promised to a job."""
+    counts the places not yet promised to a job. A promise is kept until the job gives its
+    fast place back (``give_back``, from the job's thread), or at the latest until the job is
+    finished or retried, even if its function never ran."""
 
     def __init__(self, connector: Any, gate: asyncio.Semaphore,
                  refusal: Callable[[], str | None]) -> None:
         super().__init__(connector)
         self.gate = gate
         self.refusal = refusal
+        self.promised: set[int] = set()  # ids of the fetched grading jobs holding a place
+
+    def give_back(self, job_id: int | None) -> None:
+        """(in the event loop) The job's promised place, once."""
+        if job_id in self.promised:
+            self.promised.discard(job_id)
+            self.gate.release()
+
+    async def finish_job(self, job: Any, status: Any, delete_job: bool) -> None:
+        try:
+            await super().finish_job(job=job, status=status, delete_job=delete_job)
+        finally:
+            self.give_back(job.id)
+
+    async def retry_job(self, job: Any, retry_at: Any = None, priority: int | None = None,
+                        queue: str | None = None, lock: str | None = None) -> None:
+        try:
+            await super().retry_job(job=job, retry_at=retry_at, priority=priority,
+                                    queue=queue, lock=lock)
+        finally:
+            self.give_back(job.id)
 
     async def fetch_job(self, queues: Any, worker_id: int) -> Any:
         if jobs.GRADING_QUEUE not in (queues or ()):
@@ -80,6 +103,9 @@ class GatedJobManager(manager.JobManager):
         finally:
             if job is None or job.task_name != jobs.GRADE_TASK:
                 self.gate.release()
+            else:
+                assert job.id is not None  # a fetched job has its id
+                self.promised.add(job.id)
         return job
 
 
@@ -131,6 +157,7 @@ class Worker:
         self.deferrer = jobs.client_app(settings.database)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate: asyncio.Semaphore | None = None
+        self._manager: GatedJobManager | None = None
         self.heartbeat = time.monotonic()
         self.failure: BaseException | None = None
         self._register()
@@ -158,7 +185,7 @@ class Worker:
 
     def grade_job(self, context: procrastinate.JobContext, submission_id: str, round: int,
                   version: int) -> str:
-        freed = self._freer()
+        freed = self._freer(context.job.id)
         try:
             return self._grade(submission_id, round, version, freed)
         except RetryLater:
@@ -169,16 +196,14 @@ class Worker:
         finally:
             freed()
 
-    def _freer(self) -> Any:
-        """Gives the job's promised fast place back to the fetching loop, once."""
-        given = threading.Event()
-        loop, gate = self._loop, self._gate
+    def _freer(self, job_id: int | None) -> Any:
+        """Gives the job's promised fast place back to the fetching loop (once: the manager
+        keeps count)."""
+        loop, manager_ = self._loop, self._manager
 
         def free() -> None:
-            if not given.is_set():
-                given.set()
-                if loop is not None and gate is not None:
-                    loop.call_soon_threadsafe(gate.release)
+            if loop is not None and manager_ is not None:
+                loop.call_soon_threadsafe(manager_.give_back, job_id)
         return free
 
     def _grade(self, submission_id: str, round_: int, version: int, freed: Any) -> str:
@@ -314,8 +339,9 @@ class Worker:
         total = self.concurrency + self.runner.slow_slots + 2
         self._loop.set_default_executor(ThreadPoolExecutor(total + CALLBACKS_IN_FLIGHT + 4,
                                                            "job"))
-        self.app.job_manager = GatedJobManager(self.app.connector, self._gate,
-                                               lambda: self.runner.refusal)
+        self._manager = GatedJobManager(self.app.connector, self._gate,
+                                        lambda: self.runner.refusal)
+        self.app.job_manager = self._manager
         heartbeat = max(1.0, self.settings.stalled_seconds / 4)
         common: dict[str, Any] = {
             "update_heartbeat_interval": heartbeat,
