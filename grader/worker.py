@@ -48,7 +48,6 @@ from grader.store import Store, Submission, suspect
 
 log = logging.getLogger("grader.worker")
 CALLBACK_DEADLINE = 10.0
-ORPHAN_SECONDS = 60.0  # an unfinished submission with no job for this long is queued again
 CALLBACKS_IN_FLIGHT = 8  # per worker; one per receiving host at a time (a lock per host)
 
 
@@ -319,7 +318,8 @@ class Worker:
         """Defer a job again for every unfinished submission that has none (retries run out
         while the database was away, a job deleted by a worker taken for dead, a row from
         embedded mode): no submission waits forever."""
-        orphans = self.store.orphans(older_than=ORPHAN_SECONDS)
+        # as long as a stalled worker's job may wait for the sweep, and as long again
+        orphans = self.store.orphans(older_than=2.0 * self.settings.stalled_seconds)
         for submission_id, round_, version in orphans:
             log.warning("submission %s (round %d) had no job: queued again", submission_id,
                         round_)

@@ -294,3 +294,19 @@ def test_callbacks_are_jobs_that_survive_a_worker_restart(make_cluster) -> None:
     view = httpx.get(f"{api.url}/v1/submissions/{submission['id']}", headers=P).json()
     assert [(a["attempt"], a["status_code"], a["delivered"])
             for a in view["callback_attempts"]] == [(1, 500, False), (2, 204, True)]
+
+
+def test_an_unfinished_submission_without_a_job_is_queued_again(make_cluster) -> None:
+    """As a row left queued by embedded mode, or one whose job's retries ran out, would be."""
+    cluster = make_cluster()
+    assert cluster.migrate().returncode == 0
+    api = cluster.api()
+    submission_id = submit(api, wait=False).json()["id"]
+    cluster.database.sql("DELETE FROM procrastinate_jobs")  # its job is gone
+    cluster.database.sql("UPDATE submissions SET created_at = now() - interval '1 minute'")
+    cluster.worker()
+    done = wait_done(api, [submission_id], seconds=60)
+    assert done[submission_id]["report"]["passed"] is True
+    assert "had no job: queued again" in cluster.worker_logs()
+    assert dict(cluster.database.sql("SELECT name, value FROM counters")).get(
+        "orphans_requeued") == 1
