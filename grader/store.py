@@ -729,17 +729,8 @@ class Store:
 
     def exercises(self) -> list[tuple[str, int, str]]:
         """The newest stored version of every stored exercise: (id, version, spec)."""
-        newest = (select(ExerciseVersion.exercise_id,
-                         func.max(ExerciseVersion.version).label("version"))
-                  .group_by(ExerciseVersion.exercise_id).subquery())
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(ExerciseVersion.exercise_id, ExerciseVersion.version,
-                       ExerciseVersion.spec)
-                .join(newest, (newest.c.exercise_id == ExerciseVersion.exercise_id)
-                      & (newest.c.version == ExerciseVersion.version))
-                .order_by(ExerciseVersion.exercise_id)).all()
-        return [(r[0], int(r[1]), r[2]) for r in rows]
+        return [(exercise_id, version, spec)
+                for exercise_id, version, spec, _ in self.newest_rows()]
 
     def exercise_version(self, exercise_id: str, version: int) -> str | None:
         row = self.exercise_row(exercise_id, version)
