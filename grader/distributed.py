@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -21,11 +20,10 @@ from sqlalchemy.engine import Connection
 
 from grader import jobs
 from grader.published import Published
-from grader.service import MAX_RETRY_AFTER, Busy, OverLimit
+from grader.service import DRAIN_WINDOW, Busy, OverLimit, retry_after
 from grader.store import DONE, FAILED, Store, Submission
 
 log = logging.getLogger("grader.distributed")
-DRAIN_WINDOW = 30.0
 POLL_SECONDS = 1.0  # a waiting request also reads its row this often, in case a notice is lost
 
 
@@ -37,7 +35,6 @@ class DoneListener:
         self.conninfo = jobs.conninfo(url)
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._task: asyncio.Task[None] | None = None
-        self.connected = asyncio.Event()
         # called (and awaited in a task of their own) on a new version, and on each connection
         self.exercise_changed: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._refreshing: set[asyncio.Task[None]] = set()
@@ -77,7 +74,6 @@ class DoneListener:
                         self.conninfo, autocommit=True) as connection:
                     await connection.execute(f"LISTEN {jobs.DONE_CHANNEL}")
                     await connection.execute(f"LISTEN {jobs.EXERCISE_CHANNEL}")
-                    self.connected.set()
                     self._changed()
                     delay = 0.1
                     async for notice in connection.notifies():
@@ -90,7 +86,6 @@ class DoneListener:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - any loss of the connection: again
-                self.connected.clear()
                 log.warning("listening for graded submissions failed (%s); again in %.1f s",
                             error, delay)
                 await asyncio.sleep(delay)
@@ -149,12 +144,9 @@ class QueueService:
             if queued >= self.limit:
                 raise Busy(retry_after=self._retry_after(queued))
             if of_learner >= self.learner_limit:
-                raise OverLimit(f"this learner has {of_learner} submissions waiting or being "
-                                f"graded, the most allowed; send this one when one is graded",
-                                retry_after=5)
+                raise OverLimit.learner(of_learner)
             if of_token >= self.token_limit:
-                raise OverLimit(f"this platform token has {of_token} submissions waiting or "
-                                f"being graded, the most allowed", retry_after=5)
+                raise OverLimit.token(of_token)
             priority = -of_token
             return {"exercise_version": version}
 
@@ -171,8 +163,7 @@ class QueueService:
 
     def _retry_after(self, queued: int) -> int:
         finished = self.store.finished_since(DRAIN_WINDOW)
-        rate = finished / DRAIN_WINDOW if finished >= 2 else 10.0
-        return max(1, min(MAX_RETRY_AFTER, math.ceil((queued - self.limit + 1) / rate)))
+        return retry_after(queued, self.limit, finished / DRAIN_WINDOW if finished >= 2 else None)
 
     async def wait(self, row: Submission, seconds: float,
                    waiter: asyncio.Future[None] | None = None) -> Submission:

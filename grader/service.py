@@ -45,12 +45,28 @@ class Unavailable(Exception):
 class OverLimit(Unavailable):
     """One learner or one platform token has as many submissions waiting as allowed (429)."""
 
+    @classmethod
+    def learner(cls, count: int) -> OverLimit:
+        return cls(f"this learner has {count} submissions waiting or being graded, the most "
+                   "allowed; send this one when one is graded", retry_after=5)
+
+    @classmethod
+    def token(cls, count: int) -> OverLimit:
+        return cls(f"this platform token has {count} submissions waiting or being graded, "
+                   "the most allowed", retry_after=5)
+
 
 class Busy(Unavailable):
     """The backlog is full."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"the grader is busy; retry after {retry_after} s", retry_after)
+
+
+def retry_after(waiting: int, limit: int, rate: float | None) -> int:
+    """Seconds until a backlog of ``waiting`` has drained below ``limit`` at ``rate`` a second
+    (None, not measured yet: a guess of 10 a second)."""
+    return max(1, min(MAX_RETRY_AFTER, math.ceil((waiting - limit + 1) / (rate or 10.0))))
 
 
 class GradingService:
@@ -176,12 +192,9 @@ class GradingService:
                 raise Busy(retry_after=self._retry_after(taken))
             if learner_id is not None and \
                     self._of_learner[(scope, learner_id)] >= self.learner_limit:
-                raise OverLimit(f"this learner has {self.learner_limit} submissions waiting "
-                                "or being graded, the most allowed; send this one when one "
-                                "is graded", retry_after=5)
+                raise OverLimit.learner(self.learner_limit)
             if self._of_token[scope] >= self.token_limit:
-                raise OverLimit(f"this platform token has {self.token_limit} submissions "
-                                "waiting or being graded, the most allowed", retry_after=5)
+                raise OverLimit.token(self.token_limit)
             self._reserved += 1
             self._owners[submission_id] = (scope, learner_id)
             self._of_token[scope] += 1
@@ -208,8 +221,8 @@ class GradingService:
         now = time.monotonic()
         recent = [t for t in self._drained if now - t <= DRAIN_WINDOW]
         measured = len(recent) >= 2 and now > recent[0]
-        rate = len(recent) / (now - recent[0]) if measured else 10.0
-        return max(1, min(MAX_RETRY_AFTER, math.ceil((waiting - self.limit + 1) / rate)))
+        return retry_after(waiting, self.limit,
+                           len(recent) / (now - recent[0]) if measured else None)
 
     def _release(self, submission_id: str) -> None:
         with self._lock:

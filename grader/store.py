@@ -586,15 +586,11 @@ class Store:
 
     def backlog(self, cap: int) -> int:
         """New submissions waiting or being graded, counted up to ``cap`` + 1."""
-        with self.engine.connect() as connection:
-            return self.backlog_on(connection, cap)
-
-    @staticmethod
-    def backlog_on(connection: Connection, cap: int) -> int:
         table = cast(Table, Submission.__table__)
         inner = select(table.c.id).where(table.c.status.in_([QUEUED, RUNNING]),
                                          table.c.report.is_(None)).limit(cap + 1).subquery()
-        return int(connection.execute(select(func.count()).select_from(inner)).scalar_one())
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(inner)).scalar_one())
 
     def finished_since(self, seconds: float) -> int:
         """Submissions finished in the last ``seconds``: the rate the queue drains at."""

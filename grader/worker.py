@@ -157,7 +157,6 @@ class Worker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate: asyncio.Semaphore | None = None
         self._manager: GatedJobManager | None = None
-        self.heartbeat = time.monotonic()
         self.failure: BaseException | None = None
         self._register()
 
