@@ -129,9 +129,7 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
     # In the distributed mode the schema is migrated once, by `grader migrate`, not by each
     # replica racing the others; an old schema is refused (OldSchema).
     store = Store(settings.database, migrate=not distributed)
-    catalog = Catalog(settings.exercises_dir)
-    if settings.extra_exercises_dir is not None and settings.extra_exercises_dir.is_dir():
-        catalog.load_dir(settings.extra_exercises_dir)
+    catalog = Catalog.from_settings(settings)
     published = Published(catalog, store)
     layers: dict[str, Any] = {}
     self_test, failures = "not run (a test runner)", []

@@ -60,6 +60,14 @@ async def post_once(client: httpx.AsyncClient, url: str, body: bytes, headers: d
         return None, f"{type(error).__name__}: {error}"[:500]
 
 
+def outcome(status: int | None, error: str | None) -> tuple[bool, str | None]:
+    """Whether an attempt delivered the callback (a 2xx answer), and why not."""
+    delivered = status is not None and 200 <= status < 300
+    if status is not None and not delivered:
+        error = f"HTTP {status}"
+    return delivered, error
+
+
 class CallbackSender:
     def __init__(self, store: Store, secret: str | None, attempts: int,
                  first_delay: float = 0.5, deadline: float = 10.0, per_host: int = 2,
@@ -91,9 +99,7 @@ class CallbackSender:
         for attempt in range(1, self.attempts + 1):
             async with self._place(url):
                 status, error = await self._post(url, body, headers)
-            delivered = status is not None and 200 <= status < 300
-            if status is not None and not delivered:
-                error = f"HTTP {status}"
+            delivered, error = outcome(status, error)
             await asyncio.to_thread(self.store.record_callback, submission_id, attempt, status,
                                     error, delivered)
             if delivered:

@@ -27,6 +27,7 @@ from grader.spec import SPEC_FILE, ExerciseSpec, SpecError, is_exercise_id, load
 
 if TYPE_CHECKING:
     from grader.pool import Pushed
+    from grader.settings import Settings
 
 TrustedFunction = Callable[..., Any]
 REFERENCE_FILE = "reference.py"
@@ -168,6 +169,15 @@ class Catalog:
         self.library = ReferenceLibrary()
         self._exercises: dict[str, Exercise] = {}
         self.load_dir(exercises_dir)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Catalog:
+        """The shipped bundles, and those of ``GRADER_EXTRA_EXERCISES_DIR`` over them."""
+        catalog = cls(settings.exercises_dir)
+        extra = settings.extra_exercises_dir
+        if extra is not None and extra.is_dir():
+            catalog.load_dir(extra)
+        return catalog
 
     def load_dir(self, folder: Path) -> None:
         """Add every bundle of a folder (a later one replaces an earlier one's id)."""

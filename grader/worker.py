@@ -36,7 +36,7 @@ from procrastinate import manager
 from psycopg_pool import AsyncConnectionPool
 
 from grader import jobs
-from grader.callbacks import headers_for, post_once
+from grader.callbacks import headers_for, outcome, post_once
 from grader.exercises import Catalog, UnknownExercise
 from grader.grade import grade
 from grader.published import Published
@@ -143,10 +143,7 @@ class Worker:
         self.runner = runner
         self.concurrency = concurrency
         self.store = Store(settings.database, migrate=False)  # raises OldSchema
-        catalog = Catalog(settings.exercises_dir)
-        if settings.extra_exercises_dir is not None and settings.extra_exercises_dir.is_dir():
-            catalog.load_dir(settings.extra_exercises_dir)
-        self.published = Published(catalog, self.store)
+        self.published = Published(Catalog.from_settings(settings), self.store)
         self.hidden_secret = hidden_secret(settings)
         self.secret = (settings.callback_secret.get_secret_value()
                        if settings.callback_secret else None)
@@ -289,9 +286,7 @@ class Worker:
             status, error = await post_once(client, row.callback_url, body,
                                             headers_for(submission_id, self.secret, body),
                                             CALLBACK_DEADLINE)
-        delivered = status is not None and 200 <= status < 300
-        if status is not None and not delivered:
-            error = f"HTTP {status}"
+        delivered, error = outcome(status, error)
         await asyncio.to_thread(self.store.record_callback, submission_id, attempt, status,
                                 error, delivered)
         if not delivered:
