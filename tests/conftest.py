@@ -105,41 +105,53 @@ def grade_file(conv2d: Exercise, runner: ForkServerRunner) -> Callable[..., Repo
     return run
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class Server:
-    """``grader serve`` as a real process on a free loopback port."""
+    """A ``grader`` process on a free loopback port: ``serve`` by default, or ``command``
+    (given the port) of another that answers HTTP there, such as a worker's health port."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None,
+                 command: Callable[[int], list[str]] | None = None, grace: float = 15.0) -> None:
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GRADER_SLOTS": "2",
                     "GRADER_DATA_DIR": str(data_dir), "GRADER_LOG_LEVEL": "WARNING",
                     **(env or {})}
+        self.command = (command or (lambda port: ["serve", "--port", str(port)]))(self.port)
+        self.grace = grace  # seconds a stopping process has before it is killed
+        self.log_path = data_dir / f"{self.command[0]}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0, probe: str = "/readyz") -> Server:
-        self.log = open(self.data_dir / f"server-{self.port}.log", "ab")  # noqa: SIM115
+        self.log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "grader.cli", *self.command],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited: {self.read_log()}")
+                raise RuntimeError(f"grader {self.command[0]} exited: {self.read_log()}")
             try:
                 if httpx.get(f"{self.url}{probe}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"the server was not ready in {timeout} s: {self.read_log()}")
+        raise RuntimeError(f"grader {self.command[0]} was not ready in {timeout} s: "
+                           f"{self.read_log()}")
 
-    def read_log(self) -> str:
-        return (self.data_dir / f"server-{self.port}.log").read_text(errors="replace")[-4000:]
+    def read_log(self, tail: int | None = 4000) -> str:
+        """The end of the process's log (``tail`` characters; None: all of it)."""
+        text = self.log_path.read_text(errors="replace")
+        return text if tail is None else text[-tail:]
 
     def kill(self) -> None:
         assert self.process is not None
@@ -151,7 +163,7 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=self.grace)
             except subprocess.TimeoutExpired:
                 self.kill()
         if hasattr(self, "log"):

@@ -4,8 +4,6 @@ of their own (made for the test, dropped after)."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,12 +33,6 @@ SLOW = CORRECT.replace("def conv(", "def _conv(") + (
     "    while time.process_time() < end:\n"
     "        pass\n"
     "    return _conv(image, kernel)\n")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Database:
@@ -74,54 +66,10 @@ class Database:
             return cursor.fetchall() if cursor.description else []
 
 
-class Worker:
-    """``grader worker`` as a real process, with its health port."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str], concurrency: int = 1) -> None:
-        self.port = _free_port()
-        self.data_dir = data_dir
-        self.env = env
-        self.concurrency = concurrency
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = data_dir / f"worker-{self.port}.log"
-
-    def start(self, timeout: float = 60.0) -> Worker:
-        self.log = open(self.log_path, "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.cli", "worker", "--concurrency",
-             str(self.concurrency), "--health-port", str(self.port)],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited: {self.read_log()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz",
-                             timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the worker was not ready in {timeout} s: {self.read_log()}")
-
-    def read_log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-        self.log.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if hasattr(self, "log"):
-            self.log.close()
+def worker(data_dir: Path, env: dict[str, str], concurrency: int = 1) -> Server:
+    """``grader worker``, with its health port as the server's port."""
+    return Server(data_dir, env, lambda port: [
+        "worker", "--concurrency", str(concurrency), "--health-port", str(port)], grace=40)
 
 
 class Cluster:
@@ -136,7 +84,7 @@ class Cluster:
             "GRADER_LOG_LEVEL": "INFO", "GRADER_STALLED_SECONDS": "5", "GRADER_SLOTS": "1",
             "GRADER_BACKLOG": "2000", "GRADER_LEARNER_LIMIT": "50", **env}
         self.apis: list[Server] = []
-        self.workers: list[Worker] = []
+        self.workers: list[Server] = []
 
     def migrate(self) -> subprocess.CompletedProcess[str]:
         return self.command("migrate")
@@ -150,21 +98,21 @@ class Cluster:
         self.apis.append(server)
         return server
 
-    def worker(self, concurrency: int = 1) -> Worker:
-        worker = Worker(self.data_dir, self.env, concurrency).start()
-        self.workers.append(worker)
-        return worker
+    def worker(self, concurrency: int = 1) -> Server:
+        process = worker(self.data_dir, self.env, concurrency).start(probe="/healthz")
+        self.workers.append(process)
+        return process
 
     def explain(self) -> str:
         """The ends of every process's log and the queue's jobs, for a failing test."""
-        parts = [f"--- worker {w.port}\n{w.read_log()[-3000:]}" for w in self.workers]
-        parts += [f"--- api {a.port}\n{a.read_log()[-2000:]}" for a in self.apis]
+        parts = [f"--- worker {w.port}\n{w.read_log(3000)}" for w in self.workers]
+        parts += [f"--- api {a.port}\n{a.read_log(2000)}" for a in self.apis]
         parts.append(str(self.database.sql(
             "SELECT id, status, attempts, worker_id, lock FROM procrastinate_jobs")))
         return "\n".join(parts)
 
     def worker_logs(self) -> str:
-        return "".join(w.read_log() for w in self.workers)
+        return "".join(w.read_log(tail=None) for w in self.workers)
 
     def stop(self) -> None:
         for process in [*self.apis, *self.workers]:
