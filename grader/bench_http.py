@@ -18,7 +18,7 @@ import httpx
 from grader.bench import Baselines, measure
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -75,7 +75,7 @@ def base_env(data: str) -> dict[str, str]:
 
 
 def http_rows(source: str, count: int, clients: int, baselines: Baselines) -> list[str]:
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as data:
         server = start(["serve", "--port", str(port)], base_env(data),
                        f"http://127.0.0.1:{port}/readyz")

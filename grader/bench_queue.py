@@ -19,7 +19,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from grader.bench import Figures, measure
-from grader.bench_http import _free_port, base_env, poster, start, stop
+from grader.bench_http import base_env, free_port, poster, start, stop
 
 
 @contextlib.contextmanager
@@ -51,7 +51,7 @@ def queue_rows(source: str, count: int, clients: int, database: str) -> list[str
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as data, \
             scratch_database(database) as url:
         env = base_env(data)
-        embedded_port, api_port = _free_port(), _free_port()
+        embedded_port, api_port = free_port(), free_port()
         embedded = start(["serve", "--port", str(embedded_port)],
                          {**env, "GRADER_SLOTS": "2"}, f"http://127.0.0.1:{embedded_port}/readyz")
         processes = [embedded]
@@ -62,7 +62,7 @@ def queue_rows(source: str, count: int, clients: int, database: str) -> list[str
             migrated = start(["migrate"], queue_env, None)
             assert migrated.wait(timeout=120) == 0, "grader migrate failed"
             for _ in range(2):
-                health = _free_port()
+                health = free_port()
                 processes.append(start(["worker", "--health-port", str(health)], queue_env,
                                        f"http://127.0.0.1:{health}/healthz"))
             processes.append(start(["serve", "--port", str(api_port)], queue_env,
