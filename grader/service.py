@@ -144,7 +144,7 @@ class GradingService:
                 exercise_id=exercise_id, source=source, seed=seed, scope=scope,
                 learner_id=learner_id, callback_url=callback_url, metadata=metadata,
                 idempotency_key=idempotency_key, submission_id=submission_id,
-                exercise_version=-1)
+                exercise_version=self._version(exercise_id))
         except BaseException:
             self._release(submission_id)
             raise
@@ -168,7 +168,7 @@ class GradingService:
             row, _ = self.store.create(
                 exercise_id=exercise_id, source=source, seed=seed, scope=scope,
                 learner_id=learner_id, callback_url=callback_url, metadata=metadata,
-                submission_id=submission_id, exercise_version=-1)
+                submission_id=submission_id, exercise_version=self._version(exercise_id))
             return self._grade(submission_id, row) or self.store.get(submission_id) or row
 
         future = self._track(submission_id, self._pool, store_and_grade, admitted=True)
@@ -178,6 +178,11 @@ class GradingService:
     def enqueue(self, submission_id: str, pool: ThreadPoolExecutor | None = None,
                 row: Submission | None = None) -> None:
         self._track(submission_id, pool or self._pool, self._grade, submission_id, row)
+
+    def _version(self, exercise_id: str) -> int:
+        """The version a new submission is accepted with: this process publishes every one,
+        so the newest it knows is the newest stored (-1, read from the database, without)."""
+        return -1 if self.published is None else self.published.version(exercise_id)
 
     def _admit(self, submission_id: str, scope: str, learner_id: str | None) -> None:
         """Take a place in the backlog, or refuse: ``OverLimit`` when the learner or the
