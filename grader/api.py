@@ -98,6 +98,7 @@ class State:
     settings: Settings
     store: Store
     catalog: Catalog
+    published: Published  # the catalog's exercises and every version stored above them
     runner: Runner
     service: GradingService | QueueService
     metrics: Metrics
@@ -105,7 +106,6 @@ class State:
     layers: dict[str, Any] = field(default_factory=dict)
     self_test: str = "not run"
     self_test_failures: list[str] = field(default_factory=list)
-    published: Published | None = None
     queue: QueueService | None = None  # the distributed mode's; None in embedded mode
 
     @property
@@ -172,8 +172,8 @@ def build_state(settings: Settings, runner: Runner | None = None) -> State:
                     "submit and read submissions")
     if not settings.instructor_tokens:
         log.warning("GRADER_INSTRUCTOR_TOKENS is empty: instructor routes answer 403")
-    state = State(settings, store, catalog, runner, service, metrics, callbacks, layers,
-                  self_test, failures, published, queue)
+    state = State(settings, store, catalog, published, runner, service, metrics, callbacks,
+                  layers, self_test, failures, queue)
     service.recover()
     return state
 
@@ -330,9 +330,8 @@ async def _queued(state: State, queue: QueueService, fields: dict[str, Any],
 
 def _exercise(state: State, exercise_id: str) -> ExerciseSpec:
     try:
-        if state.published is not None:  # also one published by another replica just now
-            return state.published.get(exercise_id).spec
-        return state.catalog.get(exercise_id).spec
+        # also one published by another replica just now
+        return state.published.get(exercise_id).spec
     except UnknownExercise:
         raise ApiError(404, "Not Found", f"no exercise {exercise_id!r}; see GET /v1/exercises") \
             from None
@@ -732,7 +731,6 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             raise ApiError(422, "Unprocessable Content", "the bundle does not prove out: "
                            + "; ".join(problems)[:2000],
                            errors=[{"msg": p} for p in problems])
-        assert state.published is not None
         version = await run_in_threadpool(
             state.published.publish_bundle, spec, bundle, pool,
             fingerprint(state.service.hidden_secret), _announce(exercise_id, state))
@@ -747,7 +745,6 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
     ) -> BundleView:
         """A version's files, as pushed (instructors): what ``grader exercises pull``
         writes. Version 0 is the built-in bundle's."""
-        assert state.published is not None
         _exercise(state, exercise_id)
         chosen = state.published.version(exercise_id) if version is None else version
         if chosen == 0:
@@ -786,7 +783,6 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         """Roll back: publish a copy of ``version`` (0: the built-in spec) as the newest
         version, with the outputs it was proven with. Submissions go on recording the
         version that grades them; a regrade uses this one."""
-        assert state.published is not None
         _exercise(state, exercise_id)
         try:
             new = await run_in_threadpool(state.published.restore, exercise_id, version,

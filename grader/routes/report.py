@@ -116,8 +116,7 @@ def _page(state: State, row: Submission) -> tuple[str, bool]:
     """The page of a graded submission, and whether it is complete (worth keeping)."""
     report = Report.model_validate_json(row.report or "{}")
     try:  # the version that graded it
-        exercise = state.published.at(row.exercise_id, row.exercise_version) \
-            if state.published is not None else state.catalog.get(row.exercise_id)
+        exercise = state.published.at(row.exercise_id, row.exercise_version)
     except UnknownExercise:
         return render_report(report, row.exercise_id), True
     outputs: dict[str, CaseOutputs] | None
