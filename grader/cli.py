@@ -28,13 +28,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.exercises import Catalog, Exercise, UnknownExercise
-from grader.messages import Msg, say
-from grader.report import Report
+from grader.catalog.exercises import Catalog, Exercise, UnknownExercise
+from grader.catalog.spec import SpecError
+from grader.grading.messages import Msg, say
+from grader.grading.report import Report
+from grader.grading.text import InertFormatter, inert
 from grader.sandbox.base import Runner
 from grader.settings import get_settings
-from grader.spec import SpecError
-from grader.text import InertFormatter, inert
 
 if TYPE_CHECKING:
     import httpx
@@ -258,8 +258,8 @@ def _grade_file(exercise: Exercise, args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(inert(f"grader: cannot read {args.file}: {error}"), file=sys.stderr)
         return EXIT_USAGE
-    from grader.grade import grade
-    from grader.secret import hidden_secret
+    from grader.grading.grade import grade
+    from grader.service.secret import hidden_secret
 
     secret = hidden_secret(get_settings())
     runner = _runner()
@@ -284,8 +284,8 @@ def _grade_file(exercise: Exercise, args: argparse.Namespace) -> int:
 def _page(exercise: Exercise, source: str, report: Report, runner: Runner,
           secret: bytes) -> str:
     """The report page, as the server shows it: the visible cases drawn again."""
-    from grader.case_outputs import visible_outputs
-    from grader.report_page import render_report
+    from grader.pages.case_outputs import visible_outputs
+    from grader.pages.report_page import render_report
 
     outputs = visible_outputs(exercise, source, report.seed, runner, hidden_secret=secret)
     return render_report(report, exercise.spec.title, outputs)
@@ -301,8 +301,8 @@ def _bundle(catalog: Catalog, folder: Path) -> Exercise | None:
 
 
 def _new(args: argparse.Namespace) -> int:
-    from grader.scaffold import new_bundle
-    from grader.spec import is_exercise_id
+    from grader.catalog.scaffold import new_bundle
+    from grader.catalog.spec import is_exercise_id
 
     if not is_exercise_id(args.new_id):
         print(inert(f"grader: {args.new_id!r} is not an exercise id: lowercase letters, "
@@ -335,7 +335,7 @@ def _problem(response: httpx.Response) -> str:
 def _push(args: argparse.Namespace) -> int:
     import httpx
 
-    from grader.bundle import BundleFiles
+    from grader.catalog.bundle import BundleFiles
 
     folder: Path = args.bundle.resolve()
     if not folder.is_dir():
@@ -360,8 +360,8 @@ def _push(args: argparse.Namespace) -> int:
 def _pull(args: argparse.Namespace) -> int:
     import httpx
 
-    from grader.bundle import FILE_NAME
-    from grader.spec import is_exercise_id
+    from grader.catalog.bundle import FILE_NAME
+    from grader.catalog.spec import is_exercise_id
 
     if not is_exercise_id(args.pull_id):
         print(inert(f"grader: {args.pull_id!r} is not an exercise id"), file=sys.stderr)
@@ -414,7 +414,7 @@ def _exercises(args: argparse.Namespace) -> int:
             spec = exercise.spec
             print(f"{spec.id:<14} {len(spec.cases)} cases  {spec.max_score:g} points  {spec.title}")
         return EXIT_PASSED
-    from grader.validate import validate
+    from grader.grading.validate import validate
 
     chosen: list[Exercise] = list(catalog)
     if args.exercise_id and ("/" in args.exercise_id or Path(args.exercise_id).is_dir()):
@@ -428,7 +428,7 @@ def _exercises(args: argparse.Namespace) -> int:
         except UnknownExercise:
             print(inert(f"grader: no exercise {args.exercise_id!r}"), file=sys.stderr)
             return EXIT_USAGE
-    from grader.secret import hidden_secret
+    from grader.service.secret import hidden_secret
 
     secret = hidden_secret(get_settings())
     runner = _runner()
@@ -446,8 +446,8 @@ def _exercises(args: argparse.Namespace) -> int:
 
 
 def _serve(host: str, port: int) -> int:
-    from grader.api import create_app
-    from grader.server import serve
+    from grader.api.app import create_app
+    from grader.api.server import serve
 
     settings = get_settings()
     _log_level(settings.log_level)
@@ -464,7 +464,7 @@ def _log_level(level: str) -> None:
 
 def _old_schema(url: str) -> bool:
     """Whether the database is not at the current schema (said on stderr)."""
-    from grader.store import make_engine, schema_problem
+    from grader.storage.store import make_engine, schema_problem
 
     engine = make_engine(url)
     try:
@@ -477,7 +477,7 @@ def _old_schema(url: str) -> bool:
 
 
 def _migrate() -> int:
-    from grader.store import make_engine, schema_problem, upgrade
+    from grader.storage.store import make_engine, schema_problem, upgrade
 
     settings = get_settings()
     engine = make_engine(settings.database)
@@ -491,7 +491,7 @@ def _migrate() -> int:
 
 
 def _worker(concurrency: int | None, health_port: int | None) -> int:
-    from grader import worker
+    from grader.service import worker
 
     settings = get_settings()
     _log_level(settings.log_level)
@@ -508,10 +508,10 @@ def _simulate(args: argparse.Namespace) -> int:
     import os
     import secrets
 
-    from grader.bench import measure
-    from grader.grade import grade
+    from grader.bench.run import measure
+    from grader.bench.simulate import table
+    from grader.grading.grade import grade
     from grader.sandbox.forkserver import ForkServerRunner
-    from grader.simulate import table
 
     exercise = _catalog().get("conv2d")
     assert exercise.samples_dir is not None
@@ -582,7 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "simulate":
             return _simulate(args)
         if args.command == "bench":
-            from grader.bench import run_bench
+            from grader.bench.run import run_bench
 
             clients = args.clients or get_settings().slots
             print(run_bench(_catalog(), args.count, clients, args.baseline_count, args.http,
@@ -594,7 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as error:  # noqa: BLE001 - the last line of defence prints, not a traceback
         from grader.sandbox.base import SandboxError
-        from grader.secret import SecretFileError
+        from grader.service.secret import SecretFileError
 
         if isinstance(error, SandboxError):
             print(inert(f"grader: sandbox failure: {error}"), file=sys.stderr)

@@ -13,11 +13,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from grader.exercises import Catalog, Exercise
-from grader.grade import grade
-from grader.report import Report
+from grader.catalog.exercises import Catalog, Exercise
+from grader.catalog.spec import Limits
+from grader.grading.grade import grade
+from grader.grading.report import Report
 from grader.sandbox.forkserver import ForkServerRunner
-from grader.spec import Limits
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 # The checkout's root (in the container, /srv/grader), wherever the package is installed.

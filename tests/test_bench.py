@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from grader.bench import Baselines, Figures
+from grader.bench.run import Baselines, Figures
 
 pytestmark = pytest.mark.processes
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from grader.bench_pushed import pushed_rows
-from grader.exercises import Exercise
+from grader.bench.pushed import pushed_rows
+from grader.catalog.exercises import Exercise
 from grader.sandbox.forkserver import ForkServerRunner
 from tests.conftest import HIDDEN_SECRET, source_of
 

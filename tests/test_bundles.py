@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.exercises import Catalog
-from grader.grade import grade
-from grader.inputs import case_arguments
+from grader.catalog.exercises import Catalog
+from grader.catalog.spec import SpecError
+from grader.grading.grade import grade
+from grader.grading.inputs import case_arguments
+from grader.grading.validate import validate
 from grader.sandbox.forkserver import ForkServerRunner
-from grader.spec import SpecError
-from grader.validate import validate
 from tests.conftest import EXERCISES, HIDDEN_SECRET, SHIPPED
 
 SCALE = '''

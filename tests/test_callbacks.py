@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.callbacks import CallbackSender, sign
-from grader.store import Store
+from grader.service.callbacks import CallbackSender, sign
+from grader.storage.store import Store
 
 SECRET = "callback-secret-0123456789"
 BODY = b'{"passed": true}'

@@ -153,9 +153,10 @@ def test_grade_json_escapes_learner_control_characters_and_stays_json() -> None:
 
 def test_log_records_are_inert_on_the_terminal() -> None:
     program = ("import logging; from grader.cli import configure_logging; configure_logging(); "
-               "logging.getLogger('grader.service').error('failed: %s', '\\x1b[2K\\rforged')")
+               "logging.getLogger('grader.service.embedded')"
+               ".error('failed: %s', '\\x1b[2K\\rforged')")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60)
-    assert done.stderr == b"ERROR grader.service: failed: \\x1b[2K\\x0dforged\n"
+    assert done.stderr == b"ERROR grader.service.embedded: failed: \\x1b[2K\\x0dforged\n"
 
 
 # -- bundles: new, try, validate DIR ----------------------------------------------------------

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from grader.compare import HIDDEN_MESSAGES, Verdict, compare, matches, precision
-from grader.messages import say
+from grader.catalog.spec import Comparison
+from grader.grading.compare import HIDDEN_MESSAGES, Verdict, compare, matches, precision
+from grader.grading.messages import say
 from grader.sandbox.base import CaseRun, Invalid, LearnerError, Limit
-from grader.spec import Comparison
 
 RULES = Comparison(rtol=1e-6, atol=1e-9)
 EXPECTED = np.arange(36, dtype=float).reshape(6, 6) / 7

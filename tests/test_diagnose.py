@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.diagnose import CaseOutcome, diagnose, square_only
+from grader.grading.diagnose import CaseOutcome, diagnose, square_only
 
 RNG = np.random.default_rng(5)
 EXPECTED = RNG.normal(size=(6, 8))

@@ -166,7 +166,7 @@ def test_any_byte_stream_is_frames_or_a_frame_error(chunks: list[bytes], head: b
                                                "limit", "reason"]), JSON, max_size=4) | JSON)
 def test_a_child_s_reason_for_an_unusable_output_is_a_known_code_with_typed_parameters(
         why: object, params: object) -> None:
-    from grader.compare import unusable
+    from grader.grading.compare import unusable
     from grader.sandbox.conversation import case_run
 
     run = case_run(({"type": "invalid", "index": 0, "why": why, "params": params}, b""), 0, 64)

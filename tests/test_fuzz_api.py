@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from grader.api import create_app
+from grader.api.app import create_app
 from grader.settings import Settings
 from tests.conftest import Server
 

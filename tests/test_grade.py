@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d, correlate2d
 
-from grader.compare import HIDDEN_MESSAGES
-from grader.exercises import Exercise
-from grader.grade import grade, syntax_finding
-from grader.inputs import case_arguments
-from grader.messages import say
-from grader.report import Report
+from grader.catalog.exercises import Exercise
+from grader.grading.compare import HIDDEN_MESSAGES
+from grader.grading.grade import grade, syntax_finding
+from grader.grading.inputs import case_arguments
+from grader.grading.messages import say
+from grader.grading.report import Report
 from grader.sandbox.base import CaseRun, Invalid, Job, LearnerError, Limit, Runner, RunResult
 from grader.sandbox.fake import FakeRunner
 from tests.conftest import HIDDEN_SECRET

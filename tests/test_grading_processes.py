@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from grader.exercises import Exercise
-from grader.inputs import case_arguments
+from grader.catalog.exercises import Exercise
+from grader.grading.inputs import case_arguments
 from tests.conftest import HIDDEN_SECRET
 
 pytestmark = pytest.mark.processes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.heatmap import BLUE_WHITE_RED, MAX_CELLS, VIRIDIS, colour_at, heatmap
+from grader.pages.heatmap import BLUE_WHITE_RED, MAX_CELLS, VIRIDIS, colour_at, heatmap
 
 
 def test_the_palettes_ends_and_middle_are_their_stops() -> None:

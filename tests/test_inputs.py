@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.exercises import Exercise
-from grader.inputs import _draw, case_arguments
+from grader.catalog.exercises import Exercise
+from grader.grading.inputs import _draw, case_arguments
 
 SECRET = b"a-secret-of-the-server-0123456789"
 OTHER_SECRET = b"another-secret-of-a-server-987654"

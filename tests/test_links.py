@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from grader.links import ReportLinks
+from grader.pages.links import ReportLinks
 
 SECRET = b"hidden-inputs-secret-for-tests-0123"
 

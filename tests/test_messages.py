@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.messages import TEMPLATES, Msg, pair, say, signal_name
+from grader.grading.messages import TEMPLATES, Msg, pair, say, signal_name
 
 
 def test_every_message_id_has_a_template() -> None:
@@ -44,7 +44,7 @@ def test_two_different_numbers_never_print_the_same(expected: float, got: float)
 
 
 def test_every_frame_fault_has_words_and_missing_facts_read_as_malformed() -> None:
-    from grader.messages import FRAME_FAULTS, frame_fault
+    from grader.grading.messages import FRAME_FAULTS, frame_fault
     from grader.sandbox.frames import Fault
 
     assert set(FRAME_FAULTS) == {str(fault) for fault in Fault}
@@ -56,10 +56,10 @@ def test_every_frame_fault_has_words_and_missing_facts_read_as_malformed() -> No
 def test_a_course_can_change_the_words_of_the_page_and_the_cli(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Words are data: replacing a template changes what the page and the CLI say."""
-    from grader import messages
     from grader.cli import format_report
-    from grader.report import Report
-    from grader.report_page import render_report
+    from grader.grading import messages
+    from grader.grading.report import Report
+    from grader.pages.report_page import render_report
 
     monkeypatch.setitem(messages.TEMPLATES, messages.Msg.PAGE_PRINTED,
                         "Ce que votre code a affiché")

@@ -8,13 +8,13 @@ import time
 import numpy as np
 import pytest
 
-from grader.bundle import BundleFiles, parse_bundle
-from grader.exercises import Exercise
-from grader.inputs import case_arguments
-from grader.oracle import TrustedOracle
-from grader.pool import PoolOracle, compute_pool, decode, encode
+from grader.catalog.bundle import BundleFiles, parse_bundle
+from grader.catalog.exercises import Exercise
+from grader.catalog.spec import SpecError
+from grader.grading.inputs import case_arguments
+from grader.grading.oracle import TrustedOracle
+from grader.grading.pool import PoolOracle, compute_pool, decode, encode
 from grader.sandbox.forkserver import ForkServerRunner
-from grader.spec import SpecError
 from tests.conftest import EXERCISES, HIDDEN_SECRET
 
 pytestmark = pytest.mark.processes

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from grader.bundle import BundleFiles
+from grader.catalog.bundle import BundleFiles
 from tests.conftest import EXERCISES, Server
 
 pytestmark = pytest.mark.processes

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d, correlate2d
 
-from grader.exercises import Catalog
+from grader.catalog.exercises import Catalog
 
 SHAPES = [(8, 8), (12, 10), (10, 10), (12, 8), (3, 3), (5, 9)]
 

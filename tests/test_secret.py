@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from grader.secret import SECRET_FILE, SecretFileError, hidden_secret
+from grader.service.secret import SECRET_FILE, SecretFileError, hidden_secret
 from grader.settings import Settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.simulate import simulate, table
+from grader.bench.simulate import simulate, table
 
 
 def test_too_few_places_leave_the_excess_queued() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.exercises import Catalog
-from grader.spec import SpecError, load_spec
+from grader.catalog.exercises import Catalog
+from grader.catalog.spec import SpecError, load_spec
 from tests.conftest import ROOT, SHIPPED
 
 BUNDLE = ROOT / "exercises" / "conv2d"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from grader.store import DONE, FAILED, QUEUED, RUNNING, Store, upgrade
+from grader.storage.store import DONE, FAILED, QUEUED, RUNNING, Store, upgrade
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ def test_an_unfinished_submission_without_a_job_is_an_orphan(database_url: str) 
         pytest.skip("the job queue lives on PostgreSQL")
     from sqlalchemy import text
 
-    from grader import jobs
+    from grader.storage import jobs
 
     store = Store(database_url)
     try:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from grader.text import InertFormatter, inert
+from grader.grading.text import InertFormatter, inert
 
 
 @pytest.mark.parametrize(("text", "shown"), [
@@ -54,7 +54,7 @@ def test_inert_text_has_no_control_character_left() -> None:
 
 
 def test_the_log_formatter_makes_each_record_inert() -> None:
-    record = logging.LogRecord("grader.service", logging.ERROR, __file__, 1,
+    record = logging.LogRecord("grader.service.embedded", logging.ERROR, __file__, 1,
                                "grading %s failed: %s", ("abc", "\x1b[2K\rforged\u202e"), None)
     line = InertFormatter("%(levelname)s %(name)s: %(message)s").format(record)
-    assert line == "ERROR grader.service: grading abc failed: \\x1b[2K\\x0dforged\\u202e"
+    assert line == "ERROR grader.service.embedded: grading abc failed: \\x1b[2K\\x0dforged\\u202e"

@@ -8,8 +8,8 @@ import asyncio
 import procrastinate
 from procrastinate import testing
 
-from grader import jobs
-from grader.worker import GatedJobManager
+from grader.service.worker import GatedJobManager
+from grader.storage import jobs
 
 
 def _setup(places: int, refusal: str | None = None

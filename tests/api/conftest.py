@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from scipy.signal import correlate2d
 
-from grader.api import create_app
+from grader.api.app import create_app
 from grader.sandbox.fake import FakeRunner
 from grader.settings import Settings
 

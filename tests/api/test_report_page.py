@@ -65,7 +65,7 @@ def test_a_link_for_another_submission_is_403(make_client) -> None:
 def test_an_expired_link_is_403(make_client) -> None:
     client = make_client(**TOKENS)
     body = submit(client, auth(PLATFORM))
-    links = client.app.state.grader.links
+    links = client.app.state.grader.pages.links
     old = links.url(body["id"], now=time.time() - links.lifetime - 1)
     assert client.get(old).status_code == 403
     assert client.get(links.url(body["id"])).status_code == 200
@@ -162,7 +162,7 @@ def test_an_output_equal_to_the_reference_shows_no_difference(make_client, conv2
 
 
 def test_a_page_is_drawn_once_at_a_time_and_only_a_few_pages_at_once() -> None:
-    from grader.routes.report import Renders
+    from grader.api.reports import Renders
 
     renders = Renders(limit=2)
     first = renders.start(("a", "t"))

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.exercises import Exercise
-from grader.grade import grade
+from grader.catalog.exercises import Exercise
+from grader.grading.grade import grade
 from grader.sandbox.base import CaseInput, Job, RunLimits, SandboxUnavailable
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 import grader
-from grader.exercises import Catalog, Exercise
-from grader.grade import WITHHELD, grade
-from grader.report import Report
+from grader.catalog.exercises import Catalog, Exercise
+from grader.catalog.spec import Limits
+from grader.grading.grade import WITHHELD, grade
+from grader.grading.report import Report
 from grader.sandbox.forkserver import ForkServerRunner
-from grader.spec import Limits
 from tests.conftest import HIDDEN_SECRET, ROOT
 
 pytestmark = pytest.mark.processes

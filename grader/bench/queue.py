@@ -1,0 +1,81 @@
+"""The distributed mode's row of the benchmark: one API process and two workers on PostgreSQL,
+against embedded mode (one ``grader serve`` process on SQLite) on the same CPUs, in one run.
+
+Both grade the same synchronous POSTs over real HTTP, with the same number of grading places
+(two: the embedded server's slots; one per worker). Rows alternate (embedded, distributed) at
+each client count, so that a slow moment of the machine falls on both. The figures: each
+one's throughput and latency, the distributed throughput as a share of embedded, and what the
+queue adds to the latency at p50 and p99.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from grader.bench.http import base_env, free_port, poster, start, stop
+from grader.bench.run import Figures, measure
+
+
+@contextlib.contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A new, empty database on the server of ``url``, dropped afterwards."""
+    admin = make_url(url)
+    name = f"grader_bench_{uuid.uuid4().hex[:12]}"
+    libpq = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def compare(embedded: Figures, distributed: Figures) -> str:
+    share = distributed.rate / embedded.rate
+    added50 = distributed.percentile(0.5) - embedded.percentile(0.5)
+    added99 = distributed.percentile(0.99) - embedded.percentile(0.99)
+    return (f"    distributed/embedded with {embedded.clients:>2} clients: throughput "
+            f"{share:6.1%}, the queue adds {added50:+.2f} ms at p50 and {added99:+.2f} ms "
+            f"at p99")
+
+
+def queue_rows(source: str, count: int, clients: int, database: str) -> list[str]:
+    out: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="grader-bench-") as data, \
+            scratch_database(database) as url:
+        env = base_env(data)
+        embedded_port, api_port = free_port(), free_port()
+        embedded = start(["serve", "--port", str(embedded_port)],
+                         {**env, "GRADER_SLOTS": "2"}, f"http://127.0.0.1:{embedded_port}/readyz")
+        processes = [embedded]
+        try:
+            queue_env = {**env, "GRADER_QUEUE": "procrastinate", "GRADER_DATABASE_URL": url,
+                         "GRADER_HIDDEN_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
+                         "GRADER_WORKER_CONCURRENCY": "1", "GRADER_LEARNER_LIMIT": "1000"}
+            migrated = start(["migrate"], queue_env, None)
+            assert migrated.wait(timeout=120) == 0, "grader migrate failed"
+            for _ in range(2):
+                health = free_port()
+                processes.append(start(["worker", "--health-port", str(health)], queue_env,
+                                       f"http://127.0.0.1:{health}/healthz"))
+            processes.append(start(["serve", "--port", str(api_port)], queue_env,
+                                   f"http://127.0.0.1:{api_port}/readyz"))
+            one_embedded, one_queued = poster(embedded_port, source), poster(api_port, source)
+            for _ in range(20):  # warm both
+                one_embedded(0)
+                one_queued(0)
+            for n in sorted({1, 8, clients}):
+                a = measure("(f) embedded: serve on SQLite", n, count, one_embedded)
+                b = measure("(f) distributed: 1 API + 2 workers", n, count, one_queued)
+                out += [a.line(), b.line(), compare(a, b)]
+        finally:
+            for process in reversed(processes):
+                stop(process)
+    return out

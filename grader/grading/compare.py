@@ -1,0 +1,248 @@
+"""The trusted comparison of one case's output with the reference, step by step.
+
+Each step has its own message, in the form "expected ... got ...": accepted type, numeric
+kind, shape, finiteness, then values within the spec's tolerances, with how far off, where,
+and how much of the output is wrong.
+
+Tolerances follow the output's precision. A value is right when
+``|got - expected| <= atol + rtol * |expected| + floor``, with the spec's ``atol`` and
+``rtol``, and a ``floor`` that is 0 for float64 and ``PRECISION_ULPS * eps * max|expected|``
+for an output computed in a shorter float (float32: eps = 1.2e-7). A sum of products in
+float32 is off by a few eps times the size of its terms, not of its result: a value near zero
+that came from large terms is as far off as the largest values, hence the floor relative to
+the largest expected value rather than to each one. Values stored as float64 but all exactly
+representable in float32 count as computed in float32.
+
+A hidden case's verdict says only its status, in a fixed sentence: learner code that has seen a
+hidden input could encode it in anything else (an exception's message or type name, an exit
+status, the output's shape or values, where and how far they are off).
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.catalog.spec import Comparison
+from grader.grading.messages import Msg, elements, frame_fault, join, pair, say, signal_name
+from grader.grading.messages import index as show_index
+from grader.grading.messages import shape as show_shape
+from grader.grading.report import Status
+from grader.sandbox.base import CaseRun, Cause, Invalid, LearnerError, Limit
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    message: str
+    output_shape: list[int] | None = None
+    max_abs_error: float | None = None
+
+
+# How many units of the output's precision, relative to the largest expected value, an output
+# in a float shorter than float64 may be off (on top of the spec's own tolerances).
+PRECISION_ULPS = 64
+
+
+def precision(got: np.ndarray) -> np.dtype:
+    """The float type ``got`` was computed in, as far as its values tell: its own dtype, or
+    float32 for float64 values that all fit float32 exactly. Integers: their own dtype."""
+    if got.dtype.kind != "f":
+        return got.dtype
+    if got.dtype.itemsize >= 8 and got.size:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.array_equal(got.astype(np.float32).astype(got.dtype), got):
+                return np.dtype(np.float32)
+    return got.dtype
+
+
+def allowed_error(got: np.ndarray, expected: np.ndarray, rules: Comparison) -> np.ndarray:
+    """How far off each value of ``got`` may be (see the module's docstring)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an infinite expected value: no bound
+        allowed = rules.atol + rules.rtol * np.abs(expected)
+    kind = precision(got)
+    if kind.kind == "f" and kind.itemsize < 8:
+        finite = np.abs(expected[np.isfinite(expected)])
+        scale = float(finite.max()) if finite.size else 0.0
+        allowed = allowed + PRECISION_ULPS * float(np.finfo(kind).eps) * scale
+    return allowed
+
+
+def describe_error(error: LearnerError) -> str:
+    text = say(Msg.ERROR_TEXT, type=error.type, message=error.message) if error.message \
+        else error.type
+    if error.line is None:
+        return text
+    if error.text:
+        return say(Msg.ERROR_LINE_TEXT, error=text, line=error.line, text=error.text)
+    return say(Msg.ERROR_LINE, error=text, line=error.line)
+
+
+HIDDEN_MESSAGES: dict[Status, Msg] = {
+    "passed": Msg.HIDDEN_PASSED,
+    "wrong_shape": Msg.HIDDEN_WRONG_SHAPE,
+    "wrong_values": Msg.HIDDEN_WRONG_VALUES,
+    "invalid_output": Msg.HIDDEN_INVALID_OUTPUT,
+    "error": Msg.HIDDEN_ERROR,
+    "timeout": Msg.HIDDEN_TIMEOUT,
+    "memory_limit": Msg.HIDDEN_MEMORY_LIMIT,
+    "crashed": Msg.HIDDEN_CRASHED,
+}
+
+
+def builtin_exception(name: str) -> bool:
+    """Whether ``name`` is one of Python's own exception classes (a closed list)."""
+    candidate = getattr(builtins, name, None)
+    return isinstance(candidate, type) and issubclass(candidate, BaseException)
+
+
+def hidden_verdict(status: Status, error: LearnerError | None) -> Verdict:
+    """A hidden case's verdict: its status, and a fixed sentence that names at most a builtin
+    exception class."""
+    if status == "error" and error is not None and builtin_exception(error.type):
+        return Verdict(status, say(Msg.HIDDEN_RAISED, type=error.type))
+    return Verdict(status, say(HIDDEN_MESSAGES[status]))
+
+
+def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool,
+            entry_point: str = "") -> Verdict:
+    verdict = _compare(run, expected, rules, entry_point)
+    return verdict if visible else hidden_verdict(verdict.status, run.error)
+
+
+def stopped(run: CaseRun, entry_point: str = "") -> str:
+    """Why a case gave no output, in words, from the run's facts."""
+    if run.error is not None:
+        error = describe_error(run.error)
+        return say(Msg.MEMORY_ERROR if run.kind == "memory_limit" else Msg.RAISED, error=error)
+    if run.cause is Cause.MISSING_ENTRY:
+        return say(Msg.MISSING_ENTRY_CASE, entry=entry_point)
+    if run.cause is Cause.SYNTAX_ERROR:
+        return say(Msg.SYNTAX_ERROR_CASE)
+    if run.cause is Cause.PROTOCOL:
+        return say(Msg.PROTOCOL)
+    if run.cause is Cause.SILENT:
+        return say(Msg.SILENT)
+    if run.cause is Cause.NOT_RUN:
+        return say(Msg.NOT_RUN, limit=run.limit_value or 0.0)
+    if run.limit is Limit.CASE_TIME and run.loading:
+        return say(Msg.LOAD_TIME, limit=run.limit_value or 0.0)
+    if run.limit in (Limit.CASE_TIME, Limit.TOTAL_TIME):
+        msg = Msg.CASE_TIME if run.limit is Limit.CASE_TIME else Msg.TOTAL_TIME
+        return say(msg, seconds=run.seconds, limit=run.limit_value or 0.0)
+    if run.limit is Limit.CPU:
+        text = say(Msg.CPU_TIME)
+    elif run.limit is Limit.MEMORY:
+        text = say(Msg.KILLED_FOR_MEMORY)
+    elif run.signal is not None:
+        text = say(Msg.SIGNAL, signal=signal_name(run.signal))
+    elif run.exit_status is not None:
+        text = say(Msg.EXITED, status=run.exit_status)
+    else:
+        text = say({"error": Msg.RAISED_UNKNOWN, "timeout": Msg.TOOK_TOO_LONG,
+                    "memory_limit": Msg.OUT_OF_MEMORY}.get(run.kind, Msg.DIED))
+    return say(Msg.WHILE_LOADING, what=text) if run.loading else text
+
+
+def unusable(run: CaseRun) -> str:
+    """What an invalid output was, in words, from the reason code and its parameters."""
+    params = run.params
+    if run.invalid is Invalid.TYPE:
+        what = say(Msg.INVALID_TYPE, type=params["type"])
+    elif run.invalid is Invalid.NOT_AN_ARRAY:
+        what = say(Msg.INVALID_NOT_AN_ARRAY, error=params["error"])
+    elif run.invalid is Invalid.ELEMENTS:
+        what = say(Msg.INVALID_ELEMENTS,
+                   elements=elements(str(params["kind"]), str(params["dtype"])))
+    elif run.invalid is Invalid.TOO_LARGE:
+        what = say(Msg.INVALID_TOO_LARGE, count=params["count"], limit=params["limit"])
+    elif run.invalid is Invalid.UNREADABLE:
+        what = say(Msg.INVALID_UNREADABLE, fault=frame_fault(params))
+    else:
+        what = say(Msg.INVALID_UNUSABLE)
+    return say(Msg.INVALID, what=what)
+
+
+_OUTPUT_KINDS = {"ndarray": Msg.A_NUMPY_ARRAY, "list": Msg.NESTED_LISTS, "number": Msg.A_NUMBER}
+
+
+def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point: str) -> Verdict:
+    if run.kind in ("error", "timeout", "memory_limit", "crashed"):
+        return Verdict(run.kind, stopped(run, entry_point))
+    if run.kind == "invalid":
+        return Verdict("invalid_output", unusable(run))
+    assert run.array is not None
+    got = run.array
+    shape = list(got.shape)
+    if run.output_type not in rules.accept:
+        wanted = join((say(_OUTPUT_KINDS[a]) for a in rules.accept), Msg.OR)
+        given = say(_OUTPUT_KINDS.get(run.output_type or "", Msg.A_NUMPY_ARRAY))
+        return Verdict("invalid_output", say(Msg.NOT_ACCEPTED, wanted=wanted, given=given), shape)
+    if got.dtype.kind not in "iuf":
+        return Verdict("invalid_output", say(Msg.NOT_NUMBERS, dtype=got.dtype), shape)
+    if got.shape != expected.shape:
+        message = say(Msg.WRONG_SHAPE, expected=show_shape(expected.shape),
+                      got=show_shape(got.shape))
+        if got.ndim != expected.ndim:
+            message += say(Msg.WRONG_NDIM, got=got.ndim, expected=expected.ndim)
+        return Verdict("wrong_shape", message, shape)
+    allowed = allowed_error(got, expected, rules)
+    got = got.astype(np.float64)
+    finite = np.isfinite(got)
+    if not finite.all():
+        nan = int(np.isnan(got).sum())
+        inf = int((~finite).sum()) - nan
+        first = np.argwhere(~finite)[0]
+        counts = join(([say(Msg.NAN_COUNT, count=nan)] if nan else [])
+                      + ([say(Msg.INF_COUNT, count=inf)] if inf else []), Msg.AND)
+        return Verdict(
+            "invalid_output",
+            say(Msg.NOT_FINITE_MANY if nan + inf > 1 else Msg.NOT_FINITE_ONE,
+                counts=counts, index=show_index(first)),
+            shape,
+        )
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN are what they mean here
+        error = np.abs(got - expected)
+        # np.isclose's rule, for a finite ``got``: an infinite or NaN expected value is never met
+        wrong = ~((error <= allowed) & np.isfinite(expected))
+    max_error = float(error.max()) if error.size else 0.0
+    if not wrong.any():
+        return Verdict("passed", say(Msg.PASSED, count=got.size), shape, max_error)
+    flat = int(np.argmax(np.where(wrong, error, -1.0)))
+    worst = tuple(int(i) for i in np.unravel_index(flat, got.shape))
+    count = int(wrong.sum())
+    want_text, got_text = pair(float(expected[worst]), float(got[worst]))
+    message = (
+        say(Msg.WRONG_VALUES, count=count, size=got.size, percent=100 * count / got.size,
+            max_error=max_error, index=show_index(worst), expected=want_text, got=got_text)
+        + "\n" + excerpt(expected, got, worst)
+    )
+    return Verdict("wrong_values", message, shape, max_error)
+
+
+def excerpt(expected: np.ndarray, got: np.ndarray, center: tuple[int, ...], radius: int = 1) -> str:
+    """A small window of expected and got values around ``center``."""
+    window = tuple(
+        slice(max(0, int(c) - radius), min(n, int(c) + radius + 1))
+        for c, n in zip(center, expected.shape, strict=True)
+    )
+    start = show_index(s.start for s in window)
+
+    def show(a: np.ndarray) -> str:
+        return np.array2string(a[window], precision=3, suppress_small=True, floatmode="fixed")
+
+    return say(Msg.EXCERPT, start=start, expected=show(expected), got=show(got))
+
+
+def matches(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> bool:
+    """Whether an output equals a mistake model's output within tolerance."""
+    if got.shape != candidate.shape or got.dtype.kind not in "iuf":
+        return False
+    allowed = allowed_error(got, candidate, rules)
+    got = got.astype(np.float64)
+    if not np.isfinite(got).all():
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.all((np.abs(got - candidate) <= allowed) & np.isfinite(candidate)))

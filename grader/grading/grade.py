@@ -1,0 +1,228 @@
+"""The grading pipeline: spec -> inputs -> sandbox run -> compare -> diagnose -> report."""
+
+from __future__ import annotations
+
+import ast
+import math
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from grader.catalog.exercises import Exercise
+from grader.catalog.spec import ExerciseSpec
+from grader.grading.compare import compare, describe_error, matches, precision
+from grader.grading.diagnose import CaseOutcome, diagnose, square_only
+from grader.grading.inputs import case_arguments, new_seed
+from grader.grading.messages import Msg, say
+from grader.grading.oracle import Oracle, oracle_for
+from grader.grading.report import CaseReport, Finding, Report
+from grader.sandbox.base import CaseInput, CaseRun, Cause, Job, RunLimits, Runner, redact
+
+WITHHELD = say(Msg.WITHHELD)
+
+
+def syntax_finding(source: str) -> Finding | None:
+    """Parse (never run) the source in the grader: a syntax error needs no sandbox."""
+    try:
+        ast.parse(source, filename="submission.py")
+    except SyntaxError as error:
+        line = error.lineno or 0
+        message = say(Msg.SYNTAX_ERROR, msg=error.msg)
+        if line:
+            message = say(Msg.SYNTAX_ERROR_LINE, msg=error.msg, line=line)
+            text = (error.text or "").rstrip("\n")
+            if text:
+                caret = " " * max((error.offset or 1) - 1, 0) + "^"
+                message += f"\n    {text}\n    {caret}"
+        return Finding(code="syntax_error", message=message)
+    except (ValueError, RecursionError, MemoryError) as error:
+        return Finding(code="syntax_error", message=say(Msg.UNPARSABLE, error=error))
+    return None
+
+
+def job_for(spec: ExerciseSpec, source: str, cases: list[CaseInput],
+            expected: Iterable[np.ndarray]) -> Job:
+    """The sandbox's job for ``cases`` of ``spec``: its limits, and room for outputs of up to
+    16 times the largest expected one."""
+    limits = spec.limits
+    return Job(
+        source=source,
+        entry_point=spec.entry_point,
+        cases=cases,
+        limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb,
+                         scratch_bytes=limits.scratch_kb * 1024,
+                         scratch_files=limits.scratch_files),
+        max_output_elements=max(16 * max(e.size for e in expected), 1 << 16),
+    )
+
+
+def _visible_first(spec: ExerciseSpec) -> list[int]:
+    """The order in which cases are run: every visible case before any hidden one, so that no
+    visible case runs in a process that has seen a hidden input."""
+    return sorted(range(len(spec.cases)), key=lambda i: not spec.cases[i].visible)
+
+
+def grade(
+    exercise: Exercise, source: str, runner: Runner, seed: int | None = None, *,
+    hidden_secret: bytes,
+) -> Report:
+    """Grade ``source``. Inputs come from ``seed`` (drawn when None) and, for hidden cases,
+    ``hidden_secret`` too. A hidden case reports its status, points and the spec's shapes,
+    nothing else, and gives no finding of its own. A pushed exercise is graded with a seed of
+    its pool (``grader.grading.pool``), which the report records."""
+    started = time.perf_counter()
+    spec = exercise.spec
+    oracle = oracle_for(exercise, runner, hidden_secret)
+    seed = oracle.seed(new_seed() if seed is None else seed)
+    arguments = case_arguments(spec, seed, hidden_secret)
+    expected = oracle.expected(seed, arguments)
+    findings: list[Finding] = []
+
+    syntax = syntax_finding(source)
+    if syntax is not None:
+        findings.append(syntax)
+        runs = [CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in arguments]
+        stdout = stderr = ""
+    else:
+        order = _visible_first(spec)
+        result = runner.run(job_for(
+            spec, source,
+            [CaseInput(arguments[i], hidden=not spec.cases[i].visible) for i in order],
+            expected))
+        by_case = dict(zip(order, result.cases, strict=True))
+        runs = [by_case[i] for i in range(len(spec.cases))]
+        stdout, stderr = redact(result.stdout), redact(result.stderr)
+        if result.output_withheld:
+            stdout = f"{stdout}\n{WITHHELD}" if stdout else WITHHELD
+        if result.load_error is not None:
+            findings.append(Finding(
+                code="load_error",
+                message=say(Msg.LOAD_ERROR, error=describe_error(result.load_error)),
+            ))
+        if result.missing_entry is not None:
+            found = ", ".join(result.missing_entry) or say(Msg.NONE_FOUND)
+            findings.append(Finding(
+                code="missing_entry_point",
+                message=say(Msg.MISSING_ENTRY, entry=spec.entry_point, found=found),
+            ))
+
+    cases: list[CaseReport] = []
+    mistakes: dict[str, list[str]] = {}
+    structural: dict[str, tuple[str, list[str]]] = {}  # code -> (message, visible cases)
+    outcomes: list[CaseOutcome] = []  # of the visible cases
+    mutated: list[str] = []
+    low_precision: dict[str, list[str]] = {}  # dtype name -> visible cases computed in it
+    for index, (case, args, want, run) in enumerate(
+            zip(spec.cases, arguments, expected, runs, strict=True)):
+        verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
+        passed = verdict.status == "passed"
+        if not case.visible:
+            # Only what the spec and the status say: the rest of the run is the learner's.
+            cases.append(CaseReport(
+                name=case.name,
+                passed=passed,
+                status=verdict.status,
+                message=verdict.message,
+                points=case.points if passed else 0.0,
+                max_points=case.points,
+                visible=False,
+                input_shape=list(args[0].shape),
+                expected_shape=list(want.shape),
+            ))
+            continue
+        mistake = None
+        message = verdict.message
+        if verdict.status != "passed" and run.array is not None:
+            mistake = _diagnose(oracle, spec, seed, index, run.array, args)
+            if mistake is not None:
+                mistakes.setdefault(mistake, []).append(case.name)
+                message += "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
+            else:
+                shape_of = diagnose(run.array, want, args)
+                if shape_of is not None:
+                    mistake = shape_of.code
+                    structural.setdefault(shape_of.code, (shape_of.message, []))[1].append(
+                        case.name)
+                    message += "\n" + shape_of.message
+        outcomes.append(CaseOutcome(
+            case.name, tuple(args[0].shape), tuple(want.shape),
+            tuple(run.array.shape) if run.array is not None else None, passed))
+        if run.mutated:
+            mutated.append(case.name)
+        if run.array is not None and verdict.status == "passed":
+            kind = precision(run.array)
+            if kind.kind == "f" and kind.itemsize < 8:
+                low_precision.setdefault(kind.name, []).append(case.name)
+        cases.append(CaseReport(
+            name=case.name,
+            passed=passed,
+            status=verdict.status,
+            message=message,
+            points=case.points if passed else 0.0,
+            max_points=case.points,
+            visible=True,
+            input_shape=list(args[0].shape),
+            expected_shape=list(want.shape),
+            output_shape=verdict.output_shape,
+            max_abs_error=verdict.max_abs_error,
+            mistake=mistake,
+            duration_ms=round(run.seconds * 1000, 3),
+        ))
+    for code, names in mistakes.items():
+        findings.append(Finding(code=code, message=mistake_hint(spec, code), cases=names,
+                                severity="mistake"))
+    for code, (message, names) in structural.items():
+        findings.append(Finding(code=code, message=message, cases=names, severity="mistake"))
+    square = square_only(outcomes)
+    if square is not None:
+        findings.append(Finding(code=square.code, message=square.message,
+                                cases=[c.name for c in outcomes], severity="mistake"))
+    if mutated:
+        findings.append(Finding(
+            code="modifies_input",
+            message=say(Msg.MODIFIES_INPUT),
+            cases=mutated,
+            severity="warning",
+        ))
+    for name, names in low_precision.items():
+        findings.append(precision_finding(np.dtype(name), names))
+    score = sum(c.points for c in cases)
+    return Report(
+        exercise_id=spec.id,
+        passed=all(c.passed for c in cases),
+        score=score,
+        max_score=spec.max_score,
+        seed=seed,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        cases=cases,
+        diagnosis=findings,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+def precision_finding(kind: np.dtype, cases: list[str]) -> Finding:
+    """That the output was computed in a float shorter than float64, and what it costs."""
+    eps = float(np.finfo(kind).eps)
+    digits = round(-math.log10(eps))
+    message = say(Msg.FLOAT32, digits=digits, eps=eps) if kind == np.float32 \
+        else say(Msg.LOW_PRECISION, dtype=kind.name, digits=digits, eps=eps)
+    return Finding(code=f"computed_in_{kind.name}", message=message, cases=cases,
+                   severity="info")
+
+
+def mistake_hint(spec: ExerciseSpec, code: str) -> str:
+    hints = {m.code: m.hint for m in spec.mistakes}
+    parts = code.split("+")
+    if len(parts) == 1:
+        return hints[code]
+    return say(Msg.COMBINED_MISTAKES, first=hints[parts[0]], second=hints[parts[1]])
+
+
+def _diagnose(oracle: Oracle, spec: ExerciseSpec, seed: int, index: int, got: np.ndarray,
+              args: tuple[np.ndarray, ...]) -> str | None:
+    for code, candidate in oracle.mistakes(seed, index, args):
+        if matches(got, candidate, spec.compare):
+            return code
+    return None

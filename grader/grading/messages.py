@@ -1,0 +1,349 @@
+"""Every sentence a learner reads, in one table.
+
+Lower layers report facts (a limit, a signal, a reason code and its parameters); this module
+turns them into words. A message is an id of ``Msg`` and a template with named fields in
+``TEMPLATES``: a course that wants other words, or another language, replaces templates, not
+code. ``say(Msg.X, field=value)`` fills one in.
+
+Numbers that a learner compares (an expected and a got value) go through ``pair``, which
+prints them with as many digits as it takes for two different numbers to read differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+
+class Msg(StrEnum):
+    # a case's verdict: what stopped it
+    RAISED = "raised"
+    RAISED_UNKNOWN = "raised_unknown"
+    ERROR_TEXT = "error_text"
+    ERROR_LINE = "error_line"
+    ERROR_LINE_TEXT = "error_line_text"
+    MISSING_ENTRY_CASE = "missing_entry_case"
+    SYNTAX_ERROR_CASE = "syntax_error_case"
+    CASE_TIME = "case_time"
+    TOTAL_TIME = "total_time"
+    NOT_RUN = "not_run"
+    LOAD_TIME = "load_time"
+    CPU_TIME = "cpu_time"
+    TOOK_TOO_LONG = "took_too_long"
+    KILLED_FOR_MEMORY = "killed_for_memory"
+    MEMORY_ERROR = "memory_error"
+    OUT_OF_MEMORY = "out_of_memory"
+    SIGNAL = "signal"
+    EXITED = "exited"
+    DIED = "died"
+    PROTOCOL = "protocol"
+    SILENT = "silent"
+    WHILE_LOADING = "while_loading"
+    # a case's verdict: what is wrong with the output
+    INVALID = "invalid"
+    INVALID_TYPE = "invalid_type"
+    INVALID_NOT_AN_ARRAY = "invalid_not_an_array"
+    INVALID_ELEMENTS = "invalid_elements"
+    INVALID_TOO_LARGE = "invalid_too_large"
+    INVALID_UNREADABLE = "invalid_unreadable"
+    INVALID_UNUSABLE = "invalid_unusable"
+    NOT_ACCEPTED = "not_accepted"
+    A_NUMPY_ARRAY = "a_numpy_array"
+    NESTED_LISTS = "nested_lists"
+    A_NUMBER = "a_number"
+    OR = "or"
+    NOT_NUMBERS = "not_numbers"
+    WRONG_SHAPE = "wrong_shape"
+    WRONG_NDIM = "wrong_ndim"
+    NOT_FINITE_ONE = "not_finite_one"
+    NOT_FINITE_MANY = "not_finite_many"
+    NAN_COUNT = "nan_count"
+    INF_COUNT = "inf_count"
+    AND = "and"
+    PASSED = "passed"
+    WRONG_VALUES = "wrong_values"
+    EXCERPT = "excerpt"
+    MATCHES_MISTAKE = "matches_mistake"
+    # a hidden case's verdict: fixed sentences
+    HIDDEN_PASSED = "hidden_passed"
+    HIDDEN_WRONG_SHAPE = "hidden_wrong_shape"
+    HIDDEN_WRONG_VALUES = "hidden_wrong_values"
+    HIDDEN_INVALID_OUTPUT = "hidden_invalid_output"
+    HIDDEN_ERROR = "hidden_error"
+    HIDDEN_TIMEOUT = "hidden_timeout"
+    HIDDEN_MEMORY_LIMIT = "hidden_memory_limit"
+    HIDDEN_CRASHED = "hidden_crashed"
+    HIDDEN_RAISED = "hidden_raised"
+    # findings about the whole submission
+    SYNTAX_ERROR = "syntax_error"
+    SYNTAX_ERROR_LINE = "syntax_error_line"
+    UNPARSABLE = "unparsable"
+    LOAD_ERROR = "load_error"
+    MISSING_ENTRY = "missing_entry"
+    NONE_FOUND = "none_found"
+    MODIFIES_INPUT = "modifies_input"
+    WITHHELD = "withheld"
+    FLOAT32 = "float32"
+    LOW_PRECISION = "low_precision"
+    COMBINED_MISTAKES = "combined_mistakes"
+    # diagnoses of an output's structure (grader.grading.diagnose)
+    VALID_IN_ZERO_RING = "valid_in_zero_ring"
+    VALID_IN_CORNER = "valid_in_corner"
+    VALID_INSIDE = "valid_inside"
+    MISSING_EDGE = "missing_edge"
+    SHIFTED = "shifted"
+    SCALED = "scaled"
+    SCALED_MEAN = "scaled_mean"
+    SCALED_SUM = "scaled_sum"
+    INTEGER_TRUNCATED = "integer_truncated"
+    INTEGER_ROUNDED = "integer_rounded"
+    INTEGER_OUTPUT = "integer_output"
+    SHAPE_SWAPPED = "shape_swapped"
+    SHAPE_ONE_DIMENSION = "shape_one_dimension"
+    SQUARE_ONLY = "square_only"
+    AXIS_ROWS = "axis_rows"
+    AXIS_COLUMNS = "axis_columns"
+    AXIS_N = "axis_n"
+    DIRECTION_DOWN = "direction_down"
+    DIRECTION_UP = "direction_up"
+    # the report page
+    PAGE_TITLE = "page_title"
+    PAGE_SCORE = "page_score"
+    PAGE_POINTS = "page_points"
+    PAGE_HIDDEN = "page_hidden"
+    PAGE_EXPECTED = "page_expected"
+    PAGE_YOURS = "page_yours"
+    PAGE_DIFFERENCE = "page_difference"
+    PAGE_DIFFERENCE_KEY = "page_difference_key"
+    PAGE_NO_ARRAY = "page_no_array"
+    PAGE_NO_DIFFERENCE = "page_no_difference"
+    PAGE_RAN_OTHERWISE = "page_ran_otherwise"
+    PAGE_DIAGNOSIS = "page_diagnosis"
+    PAGE_PRINTED = "page_printed"
+    PAGE_NOTHING = "page_nothing"
+    PAGE_NOT_GRADED = "page_not_graded"
+    PAGE_PENDING = "page_pending"
+    VERDICT_PASSED = "verdict_passed"
+    VERDICT_NOT_PASSED = "verdict_not_passed"
+    # the text report of `grader grade`
+    TEXT_SCORE = "text_score"
+    TEXT_HIDDEN = "text_hidden"
+    TEXT_DIAGNOSIS = "text_diagnosis"
+    TEXT_PRINTED = "text_printed"
+
+
+TEMPLATES: dict[Msg, str] = {
+    Msg.PAGE_TITLE: "{exercise}: report",
+    Msg.PAGE_SCORE: "Score {score:g} of {max_score:g}:",
+    Msg.PAGE_POINTS: "{points:g} of {max_points:g} points",
+    Msg.PAGE_HIDDEN: "hidden case",
+    Msg.PAGE_EXPECTED: "Expected output",
+    Msg.PAGE_YOURS: "Your output",
+    Msg.PAGE_DIFFERENCE: "Difference, yours minus expected",
+    Msg.PAGE_DIFFERENCE_KEY: "Difference, yours minus expected (blue: yours is lower, red: "
+                             "higher)",
+    Msg.PAGE_NO_ARRAY: "Your code gave no array to draw for this case.",
+    Msg.PAGE_NO_DIFFERENCE: "No difference to draw: your output has shape {got}, the "
+                            "expected one {expected}.",
+    Msg.PAGE_RAN_OTHERWISE: "Your code gave another result when it ran again for this page "
+                            "({status}); the pictures show that run.",
+    Msg.PAGE_DIAGNOSIS: "Diagnosis",
+    Msg.PAGE_PRINTED: "What your code printed",
+    Msg.PAGE_NOTHING: "nothing",
+    Msg.PAGE_NOT_GRADED: "The grader could not grade this submission.",
+    Msg.PAGE_PENDING: "This submission is {status}, not graded yet. This page reloads itself.",
+    Msg.VERDICT_PASSED: "passed",
+    Msg.VERDICT_NOT_PASSED: "not passed",
+    Msg.TEXT_SCORE: "score {score:g}/{max_score:g}  {verdict}  ({ms:.0f} ms)",
+    Msg.TEXT_HIDDEN: " (hidden)",
+    Msg.TEXT_DIAGNOSIS: "diagnosis:",
+    Msg.TEXT_PRINTED: "printed output:",
+    Msg.RAISED: "your code raised {error}",
+    Msg.RAISED_UNKNOWN: "your code raised an exception",
+    Msg.ERROR_TEXT: "{type}: {message}",
+    Msg.ERROR_LINE: "{error} (line {line})",
+    Msg.ERROR_LINE_TEXT: "{error} (line {line}: {text})",
+    Msg.MISSING_ENTRY_CASE: "no function named {entry!r}",
+    Msg.SYNTAX_ERROR_CASE: "the submission has a syntax error",
+    Msg.CASE_TIME: "stopped after {seconds:.1f} s: the time limit of {limit:g} s",
+    Msg.TOTAL_TIME: "stopped after {seconds:.1f} s: the submission's total time limit of "
+                    "{limit:g} s",
+    Msg.NOT_RUN: "not run: the submission's total time limit of {limit:g} s was used up",
+    Msg.LOAD_TIME: "the module did not finish loading within {limit:g} s",
+    Msg.CPU_TIME: "the process used up its CPU time limit",
+    Msg.TOOK_TOO_LONG: "the case took too long",
+    Msg.KILLED_FOR_MEMORY: "the process was killed, most likely for its memory use",
+    Msg.MEMORY_ERROR: "ran out of memory: {error}",
+    Msg.OUT_OF_MEMORY: "ran out of memory",
+    Msg.SIGNAL: "the process died of {signal}",
+    Msg.EXITED: "the process exited with status {status} before returning a result",
+    Msg.DIED: "the process died",
+    Msg.PROTOCOL: "the submission wrote garbage to the grader's channel",
+    Msg.SILENT: "the process closed the grader's channel and stopped answering",
+    Msg.WHILE_LOADING: "while loading the module, {what}",
+    Msg.INVALID: "expected a numpy array of numbers, got {what}",
+    Msg.INVALID_TYPE: "a {type}",
+    Msg.INVALID_NOT_AN_ARRAY: "nested lists that do not form an array ({error})",
+    Msg.INVALID_ELEMENTS: "an array of {elements}",
+    Msg.INVALID_TOO_LARGE: "an array of {count} elements, more than the {limit} allowed",
+    Msg.INVALID_UNREADABLE: "an output that could not be read: {fault}",
+    Msg.INVALID_UNUSABLE: "something the grader cannot use",
+    Msg.NOT_ACCEPTED: "expected {wanted}, got {given}",
+    Msg.A_NUMPY_ARRAY: "a numpy array",
+    Msg.NESTED_LISTS: "nested lists",
+    Msg.A_NUMBER: "a number",
+    Msg.OR: " or ",
+    Msg.NOT_NUMBERS: "expected numbers, got an array of dtype {dtype}",
+    Msg.WRONG_SHAPE: "expected an array of shape {expected}, got {got}",
+    Msg.WRONG_NDIM: " ({got}-D instead of {expected}-D)",
+    Msg.NOT_FINITE_ONE: "expected finite numbers, got {counts} value, the first at {index}",
+    Msg.NOT_FINITE_MANY: "expected finite numbers, got {counts} values, the first at {index}",
+    Msg.NAN_COUNT: "{count} NaN",
+    Msg.INF_COUNT: "{count} infinite",
+    Msg.AND: " and ",
+    Msg.PASSED: "all {count} values match",
+    Msg.WRONG_VALUES: "{count} of {size} values ({percent:.0f}%) differ from the expected ones; "
+                      "the largest error is {max_error:.4g}, at {index}: expected {expected}, "
+                      "got {got}",
+    Msg.EXCERPT: "expected, from {start}:\n{expected}\ngot:\n{got}",
+    Msg.MATCHES_MISTAKE: "This output matches the known mistake {code!r} (see diagnosis).",
+    Msg.HIDDEN_PASSED: "hidden case: passed",
+    Msg.HIDDEN_WRONG_SHAPE: "hidden case: your output does not have the expected shape",
+    Msg.HIDDEN_WRONG_VALUES: "hidden case: some values of your output differ from the "
+                             "expected ones",
+    Msg.HIDDEN_INVALID_OUTPUT: "hidden case: your output is not an accepted array of finite "
+                               "numbers",
+    Msg.HIDDEN_ERROR: "hidden case: your code raised an exception",
+    Msg.HIDDEN_TIMEOUT: "hidden case: your code took too long",
+    Msg.HIDDEN_MEMORY_LIMIT: "hidden case: your code ran out of memory",
+    Msg.HIDDEN_CRASHED: "hidden case: the process running your code died",
+    Msg.HIDDEN_RAISED: "hidden case: your code raised {type}",
+    Msg.SYNTAX_ERROR: "SyntaxError: {msg}",
+    Msg.SYNTAX_ERROR_LINE: "SyntaxError: {msg} (line {line})",
+    Msg.UNPARSABLE: "the source cannot be parsed: {error}",
+    Msg.LOAD_ERROR: "loading your file raised {error}",
+    Msg.MISSING_ENTRY: "no function named {entry!r} was defined; functions found: {found}",
+    Msg.NONE_FOUND: "none",
+    Msg.MODIFIES_INPUT: "your function changes its input arrays in place; callers will not "
+                        "expect that (work on a copy)",
+    Msg.WITHHELD: "[output printed while hidden cases ran is not shown]",
+    Msg.FLOAT32: "your function computes in float32: it passes, compared with a tolerance "
+                 "that float32 allows (about {digits} significant digits, relative error near "
+                 "{eps:.1e}); float64 keeps about 16 digits, use it unless memory or speed "
+                 "matter more",
+    Msg.LOW_PRECISION: "your function computes in {dtype}: it keeps only about {digits} "
+                       "significant digits (relative error near {eps:.1e})",
+    Msg.COMBINED_MISTAKES: "two mistakes at once: {first}; and {second}",
+    Msg.VALID_IN_ZERO_RING: "the right values are all there, inside a border of zeros "
+                            "{border} wide: your output has the input's shape {got_shape}; "
+                            "return only the inner {expected_shape} part (no padding)",
+    Msg.VALID_IN_CORNER: "the right values are all there, in the top-left {expected_shape} "
+                         "corner of an array of shape {got_shape}{rest}; return only that part",
+    Msg.VALID_INSIDE: "the right values are all there, from {offset} on, inside an array of "
+                      "shape {got_shape}; return only that {expected_shape} part",
+    Msg.MISSING_EDGE: "your output has the right values but misses its last {what}: shape "
+                      "{got_shape} instead of {expected_shape}; check your loop bounds (an "
+                      "output of size n - k + 1 along each axis, for a window of size k)",
+    Msg.SHIFTED: "your values are the right ones moved by one {axis} ({direction}): your "
+                 "output at {got_index} is the expected value at {expected_index}; check the "
+                 "start of your windows (index i + a, starting at a = 0)",
+    Msg.SCALED: "your output is the expected one times {factor}; look for a division or a "
+                "factor that should not be there",
+    Msg.SCALED_MEAN: "your output is the expected one times {factor} = 1/{n}: you took the "
+                     "mean over each window (a normalised kernel) instead of the sum",
+    Msg.SCALED_SUM: "your output is the expected one divided by the sum of the {name} "
+                    "({factor}): you normalised it; use it as given",
+    Msg.INTEGER_TRUNCATED: "your output is an integer array ({dtype}): every value lost its "
+                           "fraction (truncated towards zero); create it with a float dtype, "
+                           "e.g. np.zeros(shape) rather than np.zeros(shape, dtype=int)",
+    Msg.INTEGER_ROUNDED: "your output is an integer array ({dtype}): every value was rounded "
+                         "to a whole number; create it with a float dtype",
+    Msg.INTEGER_OUTPUT: "your output is an integer array ({dtype}) where the expected values "
+                        "have fractions; compute and return floats",
+    Msg.SHAPE_SWAPPED: "in {case}, your output has shape {got_shape}, the expected "
+                       "{expected_shape} with height and width swapped",
+    Msg.SHAPE_ONE_DIMENSION: "in {case}, your output has shape {got_shape} where "
+                             "{expected_shape} was expected: one dimension used for both",
+    Msg.SQUARE_ONLY: "your function is right on square inputs ({passed}) but not on the "
+                     "others ({failed}): it most likely uses one dimension for both height and "
+                     "width, or swaps them (rows are shape[0], columns shape[1]){why}",
+    Msg.AXIS_ROWS: "row",
+    Msg.AXIS_COLUMNS: "column",
+    Msg.AXIS_N: "step along axis {axis}",
+    Msg.DIRECTION_DOWN: "towards higher indices",
+    Msg.DIRECTION_UP: "towards lower indices",
+}
+
+SIGNAL_NAMES: dict[int, str] = {
+    6: "it aborted (SIGABRT)",
+    7: "a bus error (SIGBUS)",
+    8: "an arithmetic fault (SIGFPE)",
+    11: "a segmentation fault (SIGSEGV), often from unbounded recursion",
+}
+OTHER_SIGNAL = "signal {number}"
+
+# What an array holds, by numpy's dtype kind, for "an array of ..."
+ELEMENT_KINDS: dict[str, str] = {
+    "b": "booleans", "c": "complex numbers", "O": "Python objects", "U": "strings", "S": "bytes",
+}
+OTHER_ELEMENTS = "dtype {dtype}"
+
+# Why the bytes of a result could not be read, by frames.Fault, with that fault's facts
+FRAME_FAULTS: dict[str, str] = {
+    "bad_magic": "bad frame magic",
+    "header_too_long": "frame header of {size} bytes is over the limit",
+    "body_too_long": "frame body of {size} bytes is over the limit",
+    "header_not_json": "frame header is not JSON",
+    "header_not_object": "frame header is not a JSON object",
+    "dtype": "unsupported dtype '{dtype}'",
+    "shape": "shape is not a short list of non-negative integers",
+    "too_many": "array of {count} elements is over the limit of {limit}",
+    "body_size": "body is {size} bytes but dtype {dtype} and shape {shape} need {need}",
+    "malformed": "the frame is malformed",
+}
+
+
+def say(message: Msg, /, **fields: object) -> str:
+    """The sentence ``message`` with its fields filled in."""
+    return TEMPLATES[message].format(**fields)
+
+
+def join(parts: Iterable[str], separator: Msg) -> str:
+    return TEMPLATES[separator].join(parts)
+
+
+def frame_fault(params: Mapping[str, object]) -> str:
+    """A frame fault in words; a fault or a fact that is missing reads as malformed."""
+    template = FRAME_FAULTS.get(str(params.get("fault")), FRAME_FAULTS["malformed"])
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return FRAME_FAULTS["malformed"]
+
+
+def signal_name(number: int) -> str:
+    return SIGNAL_NAMES.get(number) or OTHER_SIGNAL.format(number=number)
+
+
+def elements(kind: str, dtype: str) -> str:
+    return ELEMENT_KINDS.get(kind) or OTHER_ELEMENTS.format(dtype=dtype)
+
+
+def shape(dims: Iterable[int]) -> str:
+    dims = list(dims)
+    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+
+
+def index(position: Iterable[int]) -> str:
+    return "[" + ", ".join(str(int(i)) for i in position) + "]"
+
+
+def pair(expected: float, got: float, digits: int = 4) -> tuple[str, str]:
+    """Two numbers printed with ``digits`` significant digits, or more until they read
+    differently; at the end, Python's shortest round-trip form (repr), which always differs
+    for different floats."""
+    for places in range(digits, 18):
+        a, b = f"{expected:.{places}g}", f"{got:.{places}g}"
+        if a != b or expected == got:
+            return a, b
+    return repr(float(expected)), repr(float(got))

@@ -1,0 +1,206 @@
+"""Proving a spec before learners see it.
+
+The reference and every mistake model are graded through the real sandbox, as if a learner had
+submitted their module: the reference must pass every case, each mistake must fail at least one
+case and be diagnosed as itself on a visible case (hidden cases diagnose nothing), so that it is
+told apart from every other known mistake; a mistake of the ``input`` or ``output`` stage is
+graded as the reference with only that change. Each shipped sample must get exactly the
+verdicts it declares, and every sample file of a bundle must declare them. Several seeds are
+tried, since inputs are random.
+
+A pushed bundle (``prove_bundle``) is proven the same way, and nothing of it runs in the
+grader: its reference and mistake models run in the sandbox first, to compute the pool of
+outputs it will be graded with (``grader.grading.pool``: the reference twice, which must agree), and
+the whole proof must end within ``PROVE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from grader.catalog.bundle import BundleFiles
+from grader.catalog.exercises import Exercise, function_name
+from grader.catalog.spec import ExerciseSpec, SpecError
+from grader.grading.grade import grade
+from grader.grading.inputs import call_args, case_arguments
+from grader.grading.pool import (
+    PROVE_SECONDS,
+    Pool,
+    PoolRefused,
+    Pushed,
+    compute_pool,
+    draw_seeds,
+    fingerprint,
+)
+from grader.grading.report import Report
+from grader.sandbox.base import Runner
+
+SEEDS = (1, 2, 3)
+
+
+def _file_text(exercise: Exercise, function_ref: str) -> str:
+    """The text of the reference.py that defines ``function_ref``."""
+    if exercise.pushed is not None:
+        return exercise.pushed.bundle.reference
+    path = exercise.files[function_ref]
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError(f"cannot read {path}: {error}") from None
+
+
+def _module_source(name: str, source: str) -> str:
+    # Each module runs in a namespace of its own, so binding the entry point cannot shadow a
+    # name the module uses itself.
+    return (f"{name} = _types.ModuleType('reference')\n"
+            f"exec(compile({source!r}, 'reference.py', 'exec'), {name}.__dict__)\n")
+
+
+def _as_submission(exercise: Exercise, function_ref: str, stage: str = "model") -> str:
+    """The reference module's source, with the entry point bound to one of its functions: a
+    whole solution (``model``), or the reference with a change to its arguments (``input``)
+    or to its output (``output``), as a learner who made only that mistake would write."""
+    spec = exercise.spec
+    lines = ["import types as _types\n",
+             _module_source("_module", _file_text(exercise, function_ref))]
+    function = function_name(function_ref)
+    if stage == "model":
+        lines.append(f"{spec.entry_point} = _module.{function}\n")
+        return "".join(lines)
+    lines.append(_module_source("_reference", _file_text(exercise, spec.reference)))
+    reference = f"_reference.{function_name(spec.reference)}"
+    if stage == "input":
+        body = f"return {reference}(*_module.{function}(*args))"
+    else:
+        body = f"import numpy\n    return _module.{function}(numpy.asarray({reference}(*args), " \
+            "dtype=float))"
+    lines.append(f"def {spec.entry_point}(*args):\n    {body}\n")
+    return "".join(lines)
+
+
+def _statuses(report: Report) -> list[str]:
+    return [c.status for c in report.cases]
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS, *,
+             hidden_secret: bytes, deadline: float | None = None) -> list[str]:
+    """Every problem found, as sentences; an empty list means the spec is proven. Hidden
+    cases draw their inputs with ``hidden_secret``, as in grading. Past ``deadline`` (a
+    ``time.monotonic()``), the proof stops with that problem."""
+    problems: list[str] = []
+
+    def graded(source: str, seed: int) -> Report:
+        if deadline is not None and time.monotonic() > deadline:
+            raise _OutOfTime
+        return grade(exercise, source, runner, seed, hidden_secret=hidden_secret)
+
+    try:
+        for seed in seeds:
+            if exercise.reference is not None and not _deterministic(exercise, seed,
+                                                                     hidden_secret, problems):
+                return problems
+            _prove_seed(exercise, seed, graded, problems)
+    except _OutOfTime:
+        problems.append(f"the proof took longer than {PROVE_SECONDS:g} s")
+    problems += undeclared_samples(exercise)
+    return sorted(set(problems), key=problems.index)
+
+
+def _deterministic(exercise: Exercise, seed: int, hidden_secret: bytes,
+                   problems: list[str]) -> bool:
+    """A built-in reference, called here twice per case: False when it raised."""
+    spec = exercise.spec
+    reference = exercise.reference
+    assert reference is not None
+    for args, case in zip(case_arguments(spec, seed, hidden_secret), spec.cases, strict=True):
+        try:
+            first = np.asarray(reference(*call_args(args)), dtype=np.float64)
+            again = np.asarray(reference(*call_args(args)), dtype=np.float64)
+        except Exception as error:  # noqa: BLE001 - a spec that breaks its reference is refused
+            problems.append(f"the reference raised {type(error).__name__} on case "
+                            f"{case.name!r}: {error}")
+            return False
+        if not np.isfinite(first).all():
+            problems.append(f"reference gives non-finite values on case {case.name!r}")
+        elif not np.array_equal(first, again):
+            problems.append(f"reference is not deterministic on case {case.name!r}")
+    return True
+
+
+def _sample_source(exercise: Exercise, file: str) -> str:
+    """A sample's text. Raises OSError."""
+    if exercise.pushed is not None:
+        return exercise.pushed.bundle.samples[file]
+    if exercise.samples_dir is None:
+        raise OSError("this exercise has no bundle, so no samples folder")
+    return (exercise.samples_dir / file).read_text(encoding="utf-8")
+
+
+def _prove_seed(exercise: Exercise, seed: int, graded: Callable[[str, int], Report],
+                problems: list[str]) -> None:
+    spec = exercise.spec
+    report = graded(_as_submission(exercise, spec.reference), seed)
+    if not report.passed:
+        problems.append(f"seed {seed}: the reference does not pass: {_statuses(report)}")
+    for mistake in spec.mistakes:
+        report = graded(_as_submission(exercise, mistake.function, mistake.stage), seed)
+        if report.passed:
+            problems.append(f"seed {seed}: mistake {mistake.code!r} passes every case")
+        diagnosed = {c.mistake for c in report.cases}
+        if mistake.code not in diagnosed:
+            problems.append(
+                f"seed {seed}: mistake {mistake.code!r} is not diagnosed as itself on any "
+                f"visible case (diagnosed: {sorted(d for d in diagnosed if d)})"
+            )
+    for sample in spec.samples:
+        try:
+            source = _sample_source(exercise, sample.file)
+        except (OSError, KeyError) as error:
+            problems.append(f"sample {sample.file}: cannot read: {error}")
+            continue
+        report = graded(source, seed)
+        if _statuses(report) != sample.expect:
+            problems.append(
+                f"seed {seed}: sample {sample.file} got {_statuses(report)}, "
+                f"expected {sample.expect}"
+            )
+        if sample.mistake and sample.mistake not in {f.code for f in report.diagnosis}:
+            problems.append(
+                f"seed {seed}: sample {sample.file} is not diagnosed as {sample.mistake!r}"
+            )
+
+
+def prove_bundle(spec: ExerciseSpec, bundle: BundleFiles, runner: Runner, *,
+                 hidden_secret: bytes) -> tuple[Pool | None, list[str]]:
+    """Prove a pushed bundle (parsed by ``grader.catalog.bundle.parse_bundle``) in the sandbox: its
+    pool of outputs, then ``validate`` on three of the pool's seeds, all within
+    ``PROVE_SECONDS``. Returns the pool and no problem, or the problems."""
+    deadline = time.monotonic() + PROVE_SECONDS
+    try:
+        pool = compute_pool(spec, bundle.reference, runner, hidden_secret, draw_seeds(),
+                            deadline=deadline)
+    except PoolRefused as refused:
+        return None, refused.problems
+    pushed = Pushed(spec.id, 0, bundle, None, {fingerprint(hidden_secret): pool})
+    candidate = Exercise(spec=spec, reference=None, mistakes={}, samples_dir=None, files={},
+                         pushed=pushed)
+    problems = validate(candidate, runner, tuple(pool.seeds[:len(SEEDS)]),
+                        hidden_secret=hidden_secret, deadline=deadline)
+    return (None, problems) if problems else (pool, [])
+
+
+def undeclared_samples(exercise: Exercise) -> list[str]:
+    """A sample file that the spec gives no verdicts for is proven by nothing: name it."""
+    if exercise.samples_dir is None or not exercise.samples_dir.is_dir():
+        return []
+    declared = {sample.file for sample in exercise.spec.samples}
+    return [f"sample {path.relative_to(exercise.samples_dir)} has no [[samples]] entry with "
+            "its verdicts in the spec" for path in sorted(exercise.samples_dir.rglob("*.py"))
+            if str(path.relative_to(exercise.samples_dir)) not in declared]

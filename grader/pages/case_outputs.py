@@ -1,0 +1,61 @@
+"""The visible cases' outputs, drawn again for the report page: expected and the learner's.
+
+The stored report keeps scalar facts only. The page recomputes the arrays from the stored
+submission: the seed gives a visible case's inputs, the reference the expected output, and the
+learner's source runs again in the sandbox on the visible cases only (hidden inputs are never
+sent). The learner's code may not give the same output twice (it may use randomness or the
+clock): each case then says what this run's verdict is, and the page says that the pictures
+come from a new run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.catalog.exercises import Exercise
+from grader.grading.compare import compare
+from grader.grading.grade import job_for, syntax_finding
+from grader.grading.inputs import case_arguments
+from grader.grading.oracle import oracle_for
+from grader.grading.report import Status
+from grader.sandbox.base import CaseInput, Runner
+
+
+@dataclass(frozen=True)
+class CaseOutputs:
+    expected: np.ndarray
+    got: np.ndarray | None  # None: the run gave no array (an error, a timeout, a crash)
+    status: Status  # this run's verdict, to be checked against the stored one
+
+
+def _real(array: np.ndarray | None) -> np.ndarray | None:
+    """The learner's array as float64, or None when it has no real numbers to draw."""
+    if array is None or array.dtype.kind not in "biuf":
+        return None
+    return np.asarray(array, dtype=np.float64)
+
+
+def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, *,
+                    hidden_secret: bytes) -> dict[str, CaseOutputs]:
+    """Per visible case, by name: the expected output and what the learner's code gives now."""
+    spec = exercise.spec
+    oracle = oracle_for(exercise, runner, hidden_secret)
+    seed = oracle.seed(seed)  # the report's seed: of the pool, for a pushed exercise
+    arguments = case_arguments(spec, seed, hidden_secret)
+    visible = [i for i, case in enumerate(spec.cases) if case.visible]
+    every = oracle.expected(seed, arguments)
+    expected = {i: every[i] for i in visible}
+    if not visible:
+        return {}
+    if syntax_finding(source) is not None:
+        return {spec.cases[i].name: CaseOutputs(expected[i], None, "error") for i in visible}
+    result = runner.run(job_for(spec, source,
+                                [CaseInput(arguments[i], hidden=False) for i in visible],
+                                expected.values()))
+    outputs = {}
+    for i, run in zip(visible, result.cases, strict=True):
+        verdict = compare(run, expected[i], spec.compare, True)
+        outputs[spec.cases[i].name] = CaseOutputs(expected[i], _real(run.array), verdict.status)
+    return outputs

@@ -1,0 +1,448 @@
+"""``grader worker``: grades the jobs of the distributed mode's queue in the sandbox.
+
+Any number of workers, on any number of machines, take jobs from one PostgreSQL database.
+
+- A worker takes a grading job only when it has a place in its fast lane to give it, so it
+  never holds jobs that another worker could start at once. A job that runs past the fast
+  lane's budget moves on to the slow lane and frees its place for the next job, as in
+  embedded mode.
+- Every attempt at a submission is counted in its row, and only the newest attempt may write
+  its report (fencing): a worker taken for dead that comes back cannot write over the attempt
+  that replaced it. The report, its callback job and the notice to waiting requests commit
+  together.
+- A grader fault (the sandbox failing) is retried, three attempts in all; a learner's verdict
+  never is.
+- Each worker sends a heartbeat; a sweep, every few seconds on some worker, puts the jobs of
+  workers silent for ``GRADER_STALLED_SECONDS`` back in the queue (freeing their learners'
+  locks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import procrastinate
+from procrastinate import manager
+from psycopg_pool import AsyncConnectionPool
+
+from grader.catalog.exercises import Catalog, UnknownExercise
+from grader.grading.grade import grade
+from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
+from grader.service.callbacks import headers_for, outcome, post_once
+from grader.service.embedded import MAX_ATTEMPTS
+from grader.service.published import Published
+from grader.service.secret import hidden_secret
+from grader.settings import Settings
+from grader.storage import jobs
+from grader.storage.store import Store, Submission, suspect
+
+log = logging.getLogger("grader.service.worker")
+CALLBACK_DEADLINE = 10.0
+CALLBACKS_IN_FLIGHT = 8  # per worker; one per receiving host at a time (a lock per host)
+
+
+class RetryLater(Exception):
+    """A grader fault: the job is tried again (procrastinate's retry)."""
+
+
+class GatedJobManager(manager.JobManager):
+    """Fetches a grading job only when the worker has a fast place to give it: ``gate``
+    counts the places not yet promised to a job. A promise is kept until the job gives its
+    fast place back (``give_back``, from the job's thread), or at the latest until the job is
+    finished or retried, even if its function never ran."""
+
+    def __init__(self, connector: Any, gate: asyncio.Semaphore,
+                 refusal: Callable[[], str | None]) -> None:
+        super().__init__(connector)
+        self.gate = gate
+        self.refusal = refusal
+        self.promised: set[int] = set()  # ids of the fetched grading jobs holding a place
+
+    def give_back(self, job_id: int | None) -> None:
+        """(in the event loop) The job's promised place, once."""
+        if job_id in self.promised:
+            self.promised.discard(job_id)
+            self.gate.release()
+
+    async def finish_job(self, job: Any, status: Any, delete_job: bool) -> None:
+        try:
+            await super().finish_job(job=job, status=status, delete_job=delete_job)
+        finally:
+            self.give_back(job.id)
+
+    async def retry_job(self, job: Any, retry_at: Any = None, priority: int | None = None,
+                        queue: str | None = None, lock: str | None = None) -> None:
+        try:
+            await super().retry_job(job=job, retry_at=retry_at, priority=priority,
+                                    queue=queue, lock=lock)
+        finally:
+            self.give_back(job.id)
+
+    async def fetch_job(self, queues: Any, worker_id: int) -> Any:
+        if jobs.GRADING_QUEUE not in (queues or ()):
+            return await super().fetch_job(queues=queues, worker_id=worker_id)
+        if self.refusal() is not None:
+            # the sandbox refuses to grade (a layer lost): take no job; another worker may
+            await asyncio.sleep(1.0)
+            return None
+        await self.gate.acquire()
+        job = None
+        try:
+            job = await super().fetch_job(queues=queues, worker_id=worker_id)
+        finally:
+            if job is None or job.task_name != jobs.GRADE_TASK:
+                self.gate.release()
+            else:
+                assert job.id is not None  # a fetched job has its id
+                self.promised.add(job.id)
+        return job
+
+
+def queue_pool(conninfo: str) -> AsyncConnectionPool:
+    """The queue's connections. One that is ``suspect`` is checked before it is handed out
+    (and replaced if the database dropped it); one in steady use is not: a check on every
+    query would double the queue's round trips."""
+    returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    async def check(connection: Any) -> None:
+        if suspect(connection, time.monotonic() - returned.get(connection, 0.0)):
+            await AsyncConnectionPool.check_connection(connection)
+
+    async def reset(connection: Any) -> None:
+        returned[connection] = time.monotonic()
+
+    return AsyncConnectionPool(conninfo, min_size=2, max_size=8, open=False, check=check,
+                               reset=reset)
+
+
+class Counters:
+    """What this worker did, for its health answer and its log."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.values: dict[str, int] = {}
+
+    def add(self, name: str, count: int = 1) -> None:
+        with self.lock:
+            self.values[name] = self.values.get(name, 0) + count
+
+
+class Worker:
+    def __init__(self, settings: Settings, runner: Runner, concurrency: int) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.concurrency = concurrency
+        self.store = Store(settings.database, migrate=False)  # raises OldSchema
+        self.published = Published(Catalog.from_settings(settings), self.store)
+        self.hidden_secret = hidden_secret(settings)
+        self.secret = (settings.callback_secret.get_secret_value()
+                       if settings.callback_secret else None)
+        self.counters = Counters()
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+        # defers on the connection of a transaction of ours (the worker's app is async)
+        self.deferrer = jobs.client_app(settings.database)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._gate: asyncio.Semaphore | None = None
+        self._manager: GatedJobManager | None = None
+        self.failure: BaseException | None = None
+        self._register()
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app, settings = self.app, self.settings
+        # MAX_ATTEMPTS attempts at grading, counted in the row; the rest for the database:
+        # 2, 4, 8 ... 256 s apart (the sweep of orphans takes over after that)
+        retry = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2,
+                                            retry_exceptions={RetryLater})
+        app.task(name=jobs.GRADE_TASK, queue=jobs.GRADING_QUEUE, retry=retry,
+                 pass_context=True)(self.grade_job)
+        # 2, 4, 8 ... s apart; none at all for a single attempt (0 would mean no limit)
+        callback_retry: procrastinate.RetryStrategy | bool = procrastinate.RetryStrategy(
+            max_attempts=settings.callback_attempts - 1, exponential_wait=2,
+        ) if settings.callback_attempts > 1 else False
+        app.task(name=jobs.CALLBACK_TASK, queue=jobs.CALLBACK_QUEUE, retry=callback_retry,
+                 pass_context=True)(self.callback_job)
+        sweep = app.task(name=jobs.SWEEP_TASK, queue=jobs.MAINTENANCE_QUEUE,
+                         queueing_lock=jobs.SWEEP_TASK)(self.sweep_job)
+        # cron with a sixth field, of seconds: every five seconds
+        app.periodic(cron="* * * * * */5", periodic_id="stalled")(sweep)
+
+    def grade_job(self, context: procrastinate.JobContext, submission_id: str, round: int,
+                  version: int) -> str:
+        freed = self._freer(context.job.id)
+        try:
+            return self._grade(submission_id, round, version, freed)
+        except RetryLater:
+            raise
+        except Exception as error:  # the database, before the claim or in a fault's write
+            log.exception("grading %s: the job is tried again", submission_id)
+            raise RetryLater(str(error)) from error
+        finally:
+            freed()
+
+    def _freer(self, job_id: int | None) -> Any:
+        """Gives the job's promised fast place back to the fetching loop (once: the manager
+        keeps count)."""
+        loop, manager_ = self._loop, self._manager
+
+        def free() -> None:
+            if loop is not None and manager_ is not None:
+                loop.call_soon_threadsafe(manager_.give_back, job_id)
+        return free
+
+    def _grade(self, submission_id: str, round_: int, version: int, freed: Any) -> str:
+        row = self.store.claim(submission_id, round_)
+        if row is None:
+            return "nothing to do"  # graded already, given up, or regraded since
+        try:
+            return self._attempt(row, version, freed)
+        except RetryLater:
+            raise
+        except Exception as error:  # noqa: BLE001 - any fault of ours: retried, then failed
+            return self._fault(row, error)
+
+    def _notify(self, submission_id: str) -> Callable[[Any], None]:
+        def notify(connection: Any) -> None:
+            jobs.notify(connection, jobs.DONE_CHANNEL, submission_id)
+        return notify
+
+    def _fault(self, row: Submission, error: Exception) -> str:
+        """After a fault of the grader's in this attempt: retried (RetryLater), or, the third
+        time, the submission is failed and whoever waits for it is told."""
+        attempt = row.attempts
+        unavailable = isinstance(error, SandboxUnavailable)
+        give_up = not unavailable and attempt >= MAX_ATTEMPTS
+        if isinstance(error, SandboxError):
+            log.error("grading %s failed (attempt %d): %s", row.id, attempt, error)
+        else:
+            log.exception("grading %s failed (attempt %d)", row.id, attempt, exc_info=error)
+        self.counters.add("faults")
+        if not self.store.fault(row.id, attempt, str(error) or type(error).__name__,
+                                give_up=give_up, after=self._notify(row.id) if give_up else None,
+                                round_=row.round, uncount=unavailable):
+            return "fenced"  # a newer attempt has the submission: this job's work is over
+        if give_up:
+            return "failed"
+        self.store.count_event("retries")
+        raise RetryLater(str(error)) from error
+
+    def _attempt(self, row: Submission, version: int, freed: Any) -> str:
+        submission_id, attempt = row.id, row.attempts
+        notify = self._notify(submission_id)
+        try:
+            exercise = self.published.at(row.exercise_id, version)
+        except UnknownExercise:
+            self.store.fault(submission_id, attempt, f"exercise {row.exercise_id!r} version "
+                             f"{version} is gone", give_up=True, after=notify,
+                             round_=row.round)
+            return "exercise gone"
+        if attempt > MAX_ATTEMPTS:
+            self.store.fault(submission_id, attempt, "grading was interrupted too many times",
+                             give_up=True, after=notify, round_=row.round)
+            return "given up"
+        started = time.perf_counter()
+        with self.runner.fast_place(low=row.round > 0, freed=freed):
+            report = grade(exercise, row.source, self.runner, seed=row.seed,
+                           hidden_secret=self.hidden_secret)
+        body = report.model_dump_json()
+
+        def callback(connection: Any) -> None:
+            host = (urlsplit(row.callback_url or "").hostname or "").lower()
+            jobs.defer_callback(self.deferrer, connection, submission_id, host)
+
+        written = self.store.finish(submission_id, attempt, body, notify=jobs.DONE_CHANNEL,
+                                    after=callback if row.callback_url else None,
+                                    round_=row.round)
+        if written is None:
+            self.counters.add("fenced")
+            self.store.count_event("fenced")
+            log.warning("dropped the report of %s from attempt %d: a newer attempt has "
+                        "started", submission_id, attempt)
+            return "fenced"
+        self.counters.add("graded")
+        log.info("graded %s (%s v%d, round %d): %g/%g in %.0f ms", submission_id,
+                 row.exercise_id, version, row.round, report.score, report.max_score,
+                 (time.perf_counter() - started) * 1000)
+        return "graded"
+
+    async def callback_job(self, context: procrastinate.JobContext, submission_id: str) -> str:
+        row = await asyncio.to_thread(self.store.get, submission_id)
+        if row is None or row.report is None or not row.callback_url:
+            return "nothing to send"
+        body = row.report.encode()
+        attempt = context.job.attempts + 1
+        async with httpx.AsyncClient(timeout=CALLBACK_DEADLINE, follow_redirects=False) as client:
+            status, error = await post_once(client, row.callback_url, body,
+                                            headers_for(submission_id, self.secret, body),
+                                            CALLBACK_DEADLINE)
+        delivered, error = outcome(status, error)
+        await asyncio.to_thread(self.store.record_callback, submission_id, attempt, status,
+                                error, delivered)
+        if not delivered:
+            log.warning("callback for %s failed (attempt %d/%d): %s", submission_id, attempt,
+                        self.settings.callback_attempts, error)
+            raise RetryLater(error or "not delivered")
+        return "delivered"
+
+    async def sweep_job(self, timestamp: int) -> int:
+        """Put the jobs of workers silent too long back in the queue."""
+        stalled = list(await self.app.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=self.settings.stalled_seconds))
+        for job in stalled:
+            log.warning("job %s (%s) was on a worker silent for over %d s: queued again",
+                        job.id, job.task_name, self.settings.stalled_seconds)
+            await self.app.job_manager.retry_job(job)
+        if stalled:
+            await asyncio.to_thread(self.store.count_event, "stalled_recovered", len(stalled))
+        orphans = await asyncio.to_thread(self._requeue_orphans)
+        return len(stalled) + orphans
+
+    def _requeue_orphans(self) -> int:
+        """Defer a job again for every unfinished submission that has none (retries run out
+        while the database was away, a job deleted by a worker taken for dead, a row from
+        embedded mode): no submission waits forever."""
+        # as long as a stalled worker's job may wait for the sweep, and as long again
+        orphans = self.store.orphans(older_than=2.0 * self.settings.stalled_seconds)
+        for submission_id, round_, version in orphans:
+            log.warning("submission %s (round %d) had no job: queued again", submission_id,
+                        round_)
+            with self.store.engine.begin() as connection:
+                jobs.defer_grading(self.deferrer, connection, [
+                    {"submission_id": submission_id, "round": round_, "version": version}],
+                    priority=jobs.REGRADE_PRIORITY if round_ > 0 else 0)
+        if orphans:
+            self.store.count_event("orphans_requeued", len(orphans))
+        return len(orphans)
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._gate = asyncio.Semaphore(self.concurrency)
+        total = self.concurrency + self.runner.slow_slots + 2
+        self._loop.set_default_executor(ThreadPoolExecutor(total + CALLBACKS_IN_FLIGHT + 4,
+                                                           "job"))
+        self._manager = GatedJobManager(self.app.connector, self._gate,
+                                        lambda: self.runner.refusal)
+        self.app.job_manager = self._manager
+        heartbeat = max(1.0, self.settings.stalled_seconds / 4)
+        common: dict[str, Any] = {
+            "update_heartbeat_interval": heartbeat,
+            "stalled_worker_timeout": self.settings.stalled_seconds,
+            "delete_jobs": "successful", "install_signal_handlers": stop is None,
+            "shutdown_graceful_timeout": 30}
+        pool = queue_pool(jobs.conninfo(self.settings.database))
+        await pool.open(wait=True)
+        async with pool, self.app.open_async(pool):
+            # Grading, and apart from it callbacks and the sweep: receivers that are slow to
+            # answer take places of their own, never a grading one, and the sweep does not
+            # wait for a fast place.
+            workers = [
+                asyncio.create_task(self.app.run_worker_async(
+                    concurrency=total, name=f"grader-worker-{id(self):x}",
+                    queues=[jobs.GRADING_QUEUE], **common)),
+                asyncio.create_task(self.app.run_worker_async(
+                    concurrency=CALLBACKS_IN_FLIGHT, name=f"grader-callbacks-{id(self):x}",
+                    queues=[jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE], **common))]
+            waiting = asyncio.create_task((stop or asyncio.Event()).wait())
+            done, _ = await asyncio.wait({*workers, waiting},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not waiting and not task.cancelled() and task.exception():
+                    # e.g. the database was gone for longer than a query: exit, and let the
+                    # supervisor start a fresh worker (its jobs are swept back to the queue)
+                    self.failure = task.exception()
+                    log.error("the queue's worker stopped: %r", self.failure)
+            for task in (*workers, waiting):
+                task.cancel()
+            await asyncio.gather(*workers, waiting, return_exceptions=True)
+
+    def close(self) -> None:
+        self.runner.close()
+        self.store.close()
+
+
+async def serve_health(worker: Worker, port: int) -> asyncio.Server:
+    """A tiny /healthz for one worker: 200 when its sandbox grades and its database answers."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            refusal = worker.runner.refusal
+            try:
+                database = await asyncio.to_thread(worker.store.ping)
+            except Exception:  # noqa: BLE001 - any failure: not healthy
+                database = False
+            ok = refusal is None and database
+            with worker.counters.lock:
+                body = json.dumps({"ok": ok, "sandbox": refusal or "ok",
+                                   "database": "ok" if database else "no answer",
+                                   **worker.counters.values}).encode()
+            head = (f"HTTP/1.1 {'200 OK' if ok else '503 Service Unavailable'}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                    "Connection: close\r\n\r\n").encode()
+            writer.write(head + body)
+            await writer.drain()
+        except Exception:  # noqa: BLE001 - a bad request just closes
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", port)
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (uvicorn's standard extras bring it): the queue's event
+    loop turns over for every job, and uvloop's costs less CPU per turn."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def run(settings: Settings, concurrency: int, health_port: int | None) -> int:
+    from grader.sandbox.forkserver import ForkServerRunner
+
+    runner = ForkServerRunner.from_settings(settings, slots=concurrency)
+    if runner.refusal is not None:
+        log.error("the sandbox refuses to grade: %s", runner.refusal)
+        runner.close()
+        return 3
+    try:
+        worker = Worker(settings, runner, concurrency)
+    except Exception:
+        runner.close()
+        raise
+
+    async def main() -> None:
+        server = None
+        if health_port is not None:
+            server = await serve_health(worker, health_port)
+        try:
+            await worker.run()
+        finally:
+            if server is not None:
+                server.close()
+
+    log.info("worker: %d fast places, %d slow, on %s", concurrency, runner.slow_slots,
+             jobs.conninfo(settings.database).split("@")[-1])
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as loop:
+            loop.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.close()
+    return 0 if worker.failure is None else 3
