@@ -24,7 +24,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,8 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     grade = command("grade", "grade a file against an exercise, in the sandbox")
     grade.add_argument("exercise_id", help="the exercise's id (see: grader exercises list)")
     _grading_options(grade)
+    _exercises_command(command("exercises", "list, validate, create or try exercise bundles"))
+    _service_commands(command)
+    _measuring_commands(command)
+    return parser
 
-    exercises = command("exercises", "list, validate, create or try exercise bundles")
+
+Command = Callable[[str, str], argparse.ArgumentParser]
+
+
+def _exercises_command(exercises: argparse.ArgumentParser) -> None:
     which = exercises.add_subparsers(dest="action", required=True, metavar="ACTION",
                                      title="actions")
     which.add_parser("list", help="list the exercises", description="list the exercises")
@@ -120,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="the version to fetch (default: the newest)")
     _server_options(pull)
 
+
+def _service_commands(command: Command) -> None:
     serve = command("serve", "serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: %(default)s)")
@@ -138,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="answer GET /healthz on 127.0.0.1:PORT (200 when this worker's "
                         "sandbox grades and its database answers)")
 
+
+def _measuring_commands(command: Command) -> None:
     simulate = command("simulate", "simulate a deadline burst from service times measured "
                        "here: queue depth and waiting time against the number of workers")
     simulate.add_argument("--submissions", type=int, default=50_000,
@@ -175,7 +187,6 @@ def _parser() -> argparse.ArgumentParser:
                        help="also measure the distributed mode (1 API + 2 workers) against "
                        "embedded mode, on a scratch database made on this PostgreSQL server "
                        "(default: %(const)s)")
-    return parser
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
