@@ -22,7 +22,7 @@ import procrastinate
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
-GRADE_TASK = "grader.grading.grade"
+GRADE_TASK = "grader.grade"
 CALLBACK_TASK = "grader.callback"
 SWEEP_TASK = "grader.sweep"
 GRADING_QUEUE = "grading"

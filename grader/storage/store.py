@@ -566,7 +566,7 @@ class Store:
                   AND coalesce(s.started_at, s.created_at) < now() - make_interval(secs => :age)
                   AND NOT EXISTS (
                     SELECT 1 FROM procrastinate_jobs j
-                    WHERE j.task_name = 'grader.grading.grade' AND j.status IN ('todo', 'doing')
+                    WHERE j.task_name = 'grader.grade' AND j.status IN ('todo', 'doing')
                       AND j.args->>'submission_id' = s.id
                       AND (j.args->>'round')::int = s.round)
                 ORDER BY s.created_at LIMIT :limit"""), {"age": older_than, "limit": limit})

@@ -96,7 +96,7 @@ def test_a_killed_worker_s_job_is_recovered_and_graded_once(make_cluster) -> Non
     time.sleep(0.5)  # well into it
     doomed.kill()
     assert cluster.database.sql("SELECT status FROM procrastinate_jobs "
-                                "WHERE task_name = 'grader.grading.grade'") == [("doing",)]
+                                "WHERE task_name = 'grader.grade'") == [("doing",)]
     cluster.worker()
     try:
         done = wait_done(api, [submission_id], seconds=90)
