@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.bench.run import measure
+from grader.bench.measure import measure
 from grader.catalog.bundle import BundleFiles, parse_bundle
 from grader.catalog.exercises import Catalog, Exercise
 from grader.grading.grade import grade
