@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from grader.catalog.bundle import BundleFiles
-from grader.catalog.exercises import REFERENCE_FILE, function_name
-from grader.catalog.spec import MAX_ELEMENTS, ExerciseSpec
+from grader.catalog.exercises import function_name
+from grader.catalog.spec import MAX_ELEMENTS, REFERENCE_FILE, ExerciseSpec
 from grader.grading.inputs import case_arguments, new_seed
 from grader.grading.oracle import Arguments, model_codes
 from grader.sandbox.base import (
