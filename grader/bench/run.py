@@ -168,8 +168,9 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
                 runner.settle()
                 out.append(measure(f"(a) sandbox, {name}", n, count, sandbox_one).line(baselines))
         out.extend(mix_rows(exercise, runner, solutions["correct_numpy"], count, secret))
+        wrong = ((samples / "flipped_kernel.py").read_text(), "flipped_kernel")
         out.extend(pushed_rows(exercise, runner, solutions["correct_numpy"], count, clients,
-                               secret))
+                               secret, wrong))
         if http:
             out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines))
         if distributed is not None:

@@ -11,7 +11,7 @@ their numbers): what is pushed, or pulled back, is whole on its own.
 
 A pushed bundle's code is code from an upload: the grader never imports it. Here it is only
 parsed (``ast.parse``), to name the file and line of a mistake before anything runs; it runs
-in the sandbox only (``grader.grading.pool``). Every error names the bundle's file and its line.
+in the sandbox only (``grader.grading.pushed``). Every error names the bundle's file and its line.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.catalog.exercises import SAMPLES_DIR
 from grader.catalog.spec import (
     REFERENCE_FILE,
+    SAMPLES_DIR,
     SPEC_FILE,
     ExerciseSpec,
     SpecError,
@@ -87,6 +87,16 @@ class BundleFiles:
                 isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
             raise SpecError("stored bundle files are not a JSON object of texts")
         return cls.of(files)
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A published version of a pushed bundle: its files, whose code runs in the sandbox only
+    (``grader.grading.pushed``)."""
+
+    exercise_id: str
+    version: int  # 0: not published (yet), as while it is proven
+    bundle: BundleFiles
 
 
 def self_contained(spec: str) -> tuple[str, str]:

@@ -24,8 +24,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from grader.catalog.bundle import Pushed
 from grader.catalog.spec import (
     REFERENCE_FILE,
+    SAMPLES_DIR,
     SPEC_FILE,
     ExerciseSpec,
     SpecError,
@@ -35,11 +37,9 @@ from grader.catalog.spec import (
 from grader.sandbox.base import add_private_path
 
 if TYPE_CHECKING:
-    from grader.grading.pool import Pushed
     from grader.settings import Settings
 
 TrustedFunction = Callable[..., Any]
-SAMPLES_DIR = "samples"
 
 
 class UnknownExercise(KeyError):
@@ -49,8 +49,7 @@ class UnknownExercise(KeyError):
 @dataclass(frozen=True)
 class Exercise:
     """A spec with its reference and mistake models: resolved to callables (a built-in
-    bundle's, trusted), or (``pushed``) a pushed bundle's code, which runs in the sandbox only,
-    with the outputs it gave there."""
+    bundle's, trusted), or (``pushed``) a pushed bundle's code, which runs in the sandbox only."""
 
     spec: ExerciseSpec
     reference: TrustedFunction | None  # None: pushed

@@ -40,6 +40,7 @@ PYTHON_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MISTAKE_CODES = r"^[a-z][a-z0-9_]{0,63}(\+[a-z][a-z0-9_]{0,63})?$"  # a code, or a pair
 SPEC_FILE = "exercise.toml"
 REFERENCE_FILE = "reference.py"
+SAMPLES_DIR = "samples"
 # A Python file, relative to the bundle's folder (``..`` may lead out of it, as to reference/).
 REFERENCE_PATH = r"^[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,199}\.py$"
 
