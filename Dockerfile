@@ -15,7 +15,10 @@ FROM ${BASE_IMAGE} AS runtime
 RUN useradd --system --uid 10001 --user-group --home-dir /srv/grader --no-create-home grader \
     && mkdir -p /data /srv/grader/extra && chown grader:grader /data
 COPY --from=build /opt/grader /opt/grader
+# The built-in bundles name their reference modules as ../../reference/<id>.py: the two folders
+# go side by side. (The build stage installs the package alone, which reads neither.)
 COPY exercises /srv/grader/exercises
+COPY reference /srv/grader/reference
 ENV PATH=/opt/grader/bin:$PATH \
     GRADER_EXERCISES_DIR=/srv/grader/exercises \
     GRADER_EXTRA_EXERCISES_DIR=/srv/grader/extra \

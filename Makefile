@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 check: install
-	$(PY) -m ruff check grader tests exercises
+	$(PY) -m ruff check grader tests exercises reference
 	$(PY) -m mypy
 
 test: check

@@ -519,7 +519,7 @@ def _simulate(args: argparse.Namespace) -> int:
     import os
     import secrets
 
-    from grader.bench.run import measure
+    from grader.bench.measure import measure
     from grader.bench.simulate import table
     from grader.grading.grade import grade
     from grader.sandbox.forkserver import ForkServerRunner

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from grader.catalog.bundle import BundleFiles
 from grader.catalog.exercises import Catalog, Exercise
 from grader.catalog.spec import Limits
 from grader.grading.grade import grade
@@ -23,11 +24,24 @@ SUBMISSIONS = Path(__file__).parent / "submissions"
 # The checkout's root (in the container, /srv/grader), wherever the package is installed.
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
+# The built-in bundles' reference modules, one per exercise: reference/<id>.py.
+REFERENCES = ROOT / "reference"
 # The exercise bundles shipped, in the catalog's order (by id).
 SHIPPED = ["conv1d", "conv2d", "conv2d_kernels", "conv2d_strided", "conv_layer", "maxpool2d",
            "patch_dot"]
 # The server's secret for hidden inputs, in tests that grade directly.
 HIDDEN_SECRET = b"hidden-inputs-secret-for-tests-0123"
+
+
+
+def copy_bundle(exercise_id: str, target: Path) -> Path:
+    """A built-in bundle copied to ``target`` as a push sends it: its reference module as its
+    own reference.py, so that the copy is whole wherever it is."""
+    for name, text in BundleFiles.read(EXERCISES / exercise_id).files().items():
+        path = target / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return target
 
 # Storage tests run on SQLite always, and on PostgreSQL where one answers (always in CI).
 POSTGRES = os.environ.get("GRADER_TEST_POSTGRES",

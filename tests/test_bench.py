@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from grader.bench.run import Baselines, Figures
+from grader.bench.measure import Baselines, Figures
 
 pytestmark = pytest.mark.processes
 

@@ -3,7 +3,6 @@ kinds, and every shipped bundle proven through the real sandbox."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from grader.grading.grade import grade
 from grader.grading.inputs import case_arguments
 from grader.grading.validate import validate
 from grader.sandbox.forkserver import ForkServerRunner
-from tests.conftest import EXERCISES, HIDDEN_SECRET, SHIPPED
+from tests.conftest import HIDDEN_SECRET, SHIPPED, copy_bundle
 
 SCALE = '''
 id = "scale"
@@ -232,7 +231,7 @@ def test_every_shipped_bundle_proves_out_in_the_sandbox(
 @pytest.mark.processes
 def test_validate_names_a_sample_that_declares_no_verdicts(
         tmp_path: Path, runner: ForkServerRunner) -> None:
-    shutil.copytree(EXERCISES / "maxpool2d", tmp_path / "maxpool2d")
+    copy_bundle("maxpool2d", tmp_path / "maxpool2d")
     (tmp_path / "maxpool2d" / "samples" / "extra.py").write_text("def pool(image): pass\n")
     problems = validate(Catalog(tmp_path).get("maxpool2d"), runner, hidden_secret=HIDDEN_SECRET)
     assert problems == ["sample extra.py has no [[samples]] entry with its verdicts in the spec"]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXERCISES, SHIPPED, SUBMISSIONS
+from tests.conftest import EXERCISES, ROOT, SHIPPED, SUBMISSIONS, copy_bundle
 
 pytestmark = pytest.mark.processes
 
@@ -86,7 +85,7 @@ def validate_modified(tmp_path: Path, old: str, new: str) -> subprocess.Complete
     exercises = tmp_path / "exercises"
     (exercises / "conv2d").mkdir(parents=True)
     (exercises / "conv2d" / "exercise.toml").write_text(spec.replace(old, new))
-    (exercises / "conv2d" / "reference.py").symlink_to(bundle / "reference.py")
+    (tmp_path / "reference").symlink_to(ROOT / "reference")  # where the spec names it
     (exercises / "conv2d" / "samples").symlink_to(bundle / "samples")
     return subprocess.run(
         [sys.executable, "-m", "grader.cli", "exercises", "validate", "conv2d"],
@@ -196,7 +195,7 @@ def test_try_prints_what_grade_prints_and_exits_as_it_does(sample: str, status: 
 
 
 def test_try_names_the_bundle_file_and_line_of_a_broken_spec(tmp_path: Path) -> None:
-    shutil.copytree(EXERCISES / "maxpool2d", tmp_path / "maxpool2d")
+    copy_bundle("maxpool2d", tmp_path / "maxpool2d")
     spec = tmp_path / "maxpool2d" / "exercise.toml"
     spec.write_text(spec.read_text().replace("memory_mb = 128", "memory_mb = 0"))
     done = grader("exercises", "try", tmp_path / "maxpool2d",

@@ -4,7 +4,6 @@ server's process."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from grader.catalog.bundle import BundleFiles
-from tests.conftest import EXERCISES, Server
+from tests.conftest import EXERCISES, REFERENCES, Server, copy_bundle
 
 pytestmark = pytest.mark.processes
 
@@ -24,7 +23,7 @@ INSTRUCTOR = "instructor-token-pushed-0123456789"
 AUTH = {"Authorization": f"Bearer {INSTRUCTOR}"}
 HOSTILE_SECONDS = 20  # a refusal of a hostile reference comes within this
 # lines of conv2d's reference.py: code appended to it starts after them
-BASE = len((EXERCISES / "conv2d" / "reference.py").read_text().splitlines())
+BASE = len((REFERENCES / "conv2d.py").read_text().splitlines())
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +39,7 @@ def bundle(folder: Path, exercise_id: str, reference_tail: str = "", title: str 
            case_seconds: float | None = None) -> Path:
     """conv2d's bundle as ``exercise_id`` in ``folder``, with code added to reference.py."""
     target = folder / exercise_id
-    shutil.copytree(EXERCISES / "conv2d", target)
+    copy_bundle("conv2d", target)
     spec = (target / "exercise.toml").read_text()
     spec = spec.replace('id = "conv2d"', f'id = "{exercise_id}"', 1)
     if title is not None:
@@ -131,7 +130,7 @@ def test_a_refusal_names_the_bundle_file_and_line(server: Server, tmp_path: Path
     pushed = cli("push", folder, "--url", server.url, "--token", INSTRUCTOR)
     assert pushed.returncode == 1
     assert f"reference.py:{BASE + 2}: reference.py does not parse" in pushed.stderr
-    (folder / "reference.py").write_text((EXERCISES / "conv2d" / "reference.py").read_text())
+    (folder / "reference.py").write_text((REFERENCES / "conv2d.py").read_text())
     spec = (folder / "exercise.toml").read_text()
     (folder / "exercise.toml").write_text(spec.replace('function = "same_padding"',
                                                        'function = "same_paddin"'))

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import EXERCISES, Server
+from tests.conftest import EXERCISES, REFERENCES, Server
 
 pytestmark = pytest.mark.processes
 
@@ -126,7 +126,7 @@ function = "{mistake}"
 hint = "use the max"
 """
     return {"files": {"exercise.toml": spec,
-                      "reference.py": (EXERCISES / "maxpool2d" / "reference.py").read_text()}}
+                      "reference.py": (REFERENCES / "maxpool2d.py").read_text()}}
 
 
 def test_an_instructor_adds_an_exercise_that_survives_a_restart(tmp_path: Path) -> None:

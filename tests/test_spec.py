@@ -6,19 +6,20 @@ from pathlib import Path
 
 import pytest
 
+from grader.catalog.bundle import self_contained
 from grader.catalog.exercises import Catalog
 from grader.catalog.spec import SpecError, load_spec
 from tests.conftest import ROOT, SHIPPED
 
 BUNDLE = ROOT / "exercises" / "conv2d"
-CONV2D = (BUNDLE / "exercise.toml").read_text()
+CONV2D = self_contained((BUNDLE / "exercise.toml").read_text())[0]
 
 
 def write(tmp_path: Path, text: str, name: str = "conv2d") -> Path:
     """A bundle ``name`` under tmp_path with this spec and conv2d's reference.py."""
     folder = tmp_path / name
     folder.mkdir(exist_ok=True)
-    (folder / "reference.py").write_text((BUNDLE / "reference.py").read_text())
+    (folder / "reference.py").write_text((ROOT / "reference" / "conv2d.py").read_text())
     path = folder / "exercise.toml"
     path.write_text(text)
     return path

@@ -55,7 +55,6 @@ from grader.catalog.bundle import BundleFiles, parse_bundle
 from grader.catalog.exercises import Catalog, UnknownExercise
 from grader.catalog.spec import IDENT, ExerciseSpec, SpecError
 from grader.grading.inputs import new_seed
-from grader.grading.pool import fingerprint
 from grader.grading.report import Report
 from grader.grading.validate import prove_bundle
 from grader.pages.links import ReportLinks
@@ -709,8 +708,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
     async def put_exercise(exercise_id: Annotated[str, FastPath(pattern=IDENT)], body: BundleUpload,
                            state: StateDep, _: InstructorDep) -> PublishedExercise:
         """Publish a bundle as the exercise's next version. Its reference.py runs only in the
-        sandbox: there, its reference and mistake models compute the outputs the version is
-        graded with, and the bundle must pass the same proof as ``grader exercises validate``
+        sandbox: there, its reference and mistake models compute the outputs each submission
+        is graded with, and the bundle must pass the same proof as ``grader exercises validate``
         (within a time limit), or the answer is 422 with the reasons, each naming the
         bundle's file and line."""
         for name, text in body.files.items():
@@ -725,15 +724,14 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
             raise ApiError(422, "Unprocessable Content", str(error)[:2000],
                            errors=[{"msg": line.strip()} for line in str(error).splitlines()]
                            ) from None
-        pool, problems = await run_in_threadpool(prove_bundle, spec, bundle, state.runner,
-                                                 hidden_secret=state.service.hidden_secret)
-        if pool is None:
+        problems = await run_in_threadpool(prove_bundle, spec, bundle, state.runner,
+                                           hidden_secret=state.service.hidden_secret)
+        if problems:
             raise ApiError(422, "Unprocessable Content", "the bundle does not prove out: "
                            + "; ".join(problems)[:2000],
                            errors=[{"msg": p} for p in problems])
-        version = await run_in_threadpool(
-            state.published.publish_bundle, spec, bundle, pool,
-            fingerprint(state.service.hidden_secret), _announce(exercise_id, state))
+        version = await run_in_threadpool(state.published.publish_bundle, spec, bundle,
+                                          _announce(exercise_id, state))
         return PublishedExercise(**ExerciseView.of(spec).model_dump(), version=version)
 
     @app.get("/v1/exercises/{exercise_id}/bundle", response_model=BundleView,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,13 +14,7 @@ from collections.abc import Callable
 
 import httpx
 
-from grader.bench.run import Baselines, measure
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from grader.bench.measure import Baselines, free_port, measure
 
 
 def start(command: list[str], env: dict[str, str], probe: str | None) -> subprocess.Popen[bytes]:

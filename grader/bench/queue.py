@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import psycopg
 from sqlalchemy.engine import make_url
 
-from grader.bench.http import base_env, free_port, poster, start, stop
-from grader.bench.run import Figures, measure
+from grader.bench.http import base_env, poster, start, stop
+from grader.bench.measure import Figures, free_port, measure
 
 
 @contextlib.contextmanager

@@ -25,13 +25,13 @@ import secrets
 import statistics
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
+from grader.bench.http import http_rows
+from grader.bench.measure import Baselines, Figures, measure
+from grader.bench.pushed import pushed_rows
+from grader.bench.queue import queue_rows
 from grader.catalog.exercises import Catalog, Exercise
 from grader.grading.grade import grade
 from grader.grading.report import Report
@@ -54,74 +54,6 @@ for index, shape in enumerate(shapes):
     results.append(got.shape == expected.shape and bool(np.allclose(got, expected)))
 print(json.dumps(results))
 """
-
-
-@dataclass
-class Figures:
-    name: str
-    clients: int
-    count: int
-    seconds: float
-    latencies: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(int(q * len(ordered)), len(ordered) - 1)] * 1000
-
-    def line(self, baselines: Baselines | None = None) -> str:
-        if baselines is None:
-            ratio = "  (latency only)"
-        else:
-            baseline = baselines.like(self.clients)
-            ratio = f"  {self.rate / baseline.rate:6.1f}x baseline@{baseline.clients}"
-        return (f"{self.name:<40} clients {self.clients:>2}  {self.rate:8.1f} /s  "
-                f"p50 {self.percentile(0.5):7.2f} ms  p99 {self.percentile(0.99):7.2f} ms{ratio}")
-
-
-class Baselines:
-    """The baseline measured with several client counts; a row is compared with the baseline
-    that had as many clients, or the most it had."""
-
-    def __init__(self, rows: list[Figures]) -> None:
-        self.rows = sorted(rows, key=lambda row: row.clients)
-
-    def like(self, clients: int) -> Figures:
-        fitting = [row for row in self.rows if row.clients <= clients]
-        return fitting[-1] if fitting else self.rows[0]
-
-
-def measure(name: str, clients: int, count: int, one: Callable[[int], None],
-            pause: float = 0.0) -> Figures:
-    """``count`` calls of ``one(i)`` spread over ``clients`` threads, each timed; each client
-    waits ``pause`` seconds between calls (0: back to back, the machine saturated)."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    counter = iter(range(count))
-
-    def client() -> None:
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            started = time.perf_counter()
-            one(i)
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-            time.sleep(pause)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Figures(name, clients, count, time.perf_counter() - started, latencies)
 
 
 def _rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -236,17 +168,12 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
                 runner.settle()
                 out.append(measure(f"(a) sandbox, {name}", n, count, sandbox_one).line(baselines))
         out.extend(mix_rows(exercise, runner, solutions["correct_numpy"], count, secret))
-        from grader.bench.pushed import pushed_rows
-
+        wrong = ((samples / "flipped_kernel.py").read_text(), "flipped_kernel")
         out.extend(pushed_rows(exercise, runner, solutions["correct_numpy"], count, clients,
-                               secret))
+                               secret, wrong))
         if http:
-            from grader.bench.http import http_rows
-
             out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines))
         if distributed is not None:
-            from grader.bench.queue import queue_rows
-
             out.extend(queue_rows(solutions["correct_numpy"], count, clients, distributed))
         runner.settle()
         out.extend(memory_lines(runner))

@@ -4,21 +4,34 @@
     reference.py           the solution and the mistake models the spec names
     samples/<name>.py      solutions with the verdicts the spec declares for them
 
+A bundle read from a folder whose spec names its reference module elsewhere
+(``reference_file``, as the built-in bundles name ``reference/<id>.py``) carries that file as its
+``reference.py``, and its spec's ``reference_file`` line becomes a comment (the other lines keep
+their numbers): what is pushed, or pulled back, is whole on its own.
+
 A pushed bundle's code is code from an upload: the grader never imports it. Here it is only
 parsed (``ast.parse``), to name the file and line of a mistake before anything runs; it runs
-in the sandbox only (``grader.grading.pool``). Every error names the bundle's file and its line.
+in the sandbox only (``grader.grading.pushed``). Every error names the bundle's file and its line.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.catalog.exercises import REFERENCE_FILE, SAMPLES_DIR
-from grader.catalog.spec import SPEC_FILE, ExerciseSpec, SpecError, spec_from_toml, toml_lines
+from grader.catalog.spec import (
+    REFERENCE_FILE,
+    SAMPLES_DIR,
+    SPEC_FILE,
+    ExerciseSpec,
+    SpecError,
+    spec_from_toml,
+    toml_lines,
+)
 
 # A file's name in a bundle: the spec, the reference, or a sample under samples/.
 FILE_NAME = (r"^(exercise\.toml|reference\.py|samples/[A-Za-z0-9_][A-Za-z0-9_-]*"
@@ -60,7 +73,9 @@ class BundleFiles:
         samples_dir = folder / SAMPLES_DIR
         samples = {str(p.relative_to(samples_dir)): text(p)
                    for p in sorted(samples_dir.rglob("*.py"))} if samples_dir.is_dir() else {}
-        return cls(text(folder / SPEC_FILE), text(folder / REFERENCE_FILE), samples)
+        spec = text(folder / SPEC_FILE)
+        spec, reference = self_contained(spec)
+        return cls(spec, text(folder / reference), samples)
 
     def to_json(self) -> str:
         return json.dumps(self.files(), sort_keys=True)
@@ -72,6 +87,32 @@ class BundleFiles:
                 isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
             raise SpecError("stored bundle files are not a JSON object of texts")
         return cls.of(files)
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A published version of a pushed bundle: its files, whose code runs in the sandbox only
+    (``grader.grading.pushed``)."""
+
+    exercise_id: str
+    version: int  # 0: not published (yet), as while it is proven
+    bundle: BundleFiles
+
+
+def self_contained(spec: str) -> tuple[str, str]:
+    """A spec's text with its ``reference_file`` line made a comment, and that file's path
+    (relative to the bundle's folder); the text as it is, and reference.py, when it names none.
+    A spec that does not parse is left to the parse that follows, which names its line."""
+    try:
+        named = tomllib.loads(spec).get("reference_file", REFERENCE_FILE)
+    except tomllib.TOMLDecodeError:
+        return spec, REFERENCE_FILE
+    line = toml_lines(spec).get(("reference_file",))
+    if not isinstance(named, str) or named == REFERENCE_FILE or line is None:
+        return spec, REFERENCE_FILE
+    lines = spec.splitlines(keepends=True)
+    lines[line - 1] = f"# {lines[line - 1].rstrip()}: sent as this bundle's {REFERENCE_FILE}\n"
+    return "".join(lines), named
 
 
 def defined_names(tree: ast.Module) -> set[str]:
@@ -112,6 +153,10 @@ def parse_bundle(exercise_id: str, bundle: BundleFiles) -> ExerciseSpec:
                 return f"{SPEC_FILE}:{lines[path[:end]]}"
         return SPEC_FILE
 
+    if spec.reference_file != REFERENCE_FILE:
+        raise SpecError(f"{at('reference_file')}: reference_file: a pushed bundle's functions "
+                        f"are in its own {REFERENCE_FILE} (`grader exercises push` sends the "
+                        f"file reference_file names as {REFERENCE_FILE})")
     tree = _parse(bundle.reference, REFERENCE_FILE, REFERENCE_FILE)
     names = defined_names(tree)
     refs = [(spec.reference, at("reference"), "reference")] + [

@@ -1,4 +1,4 @@
-"""The catalog: exercise bundles, each spec bound to the trusted functions of its reference.py.
+"""The catalog: exercise bundles, each spec bound to the trusted functions of its reference module.
 
 A bundle is a folder named by the exercise's id::
 
@@ -6,10 +6,12 @@ A bundle is a folder named by the exercise's id::
     exercises/<id>/reference.py     the solution and the mistake models it names
     exercises/<id>/samples/*.py     solutions with the verdicts the spec declares for them
 
-A spec names a function of its own ``reference.py`` by its name (``conv``), or of another
-bundle's as ``bundle:function``. A ``reference.py`` is trusted code, run in the grader; it is
-imported by file path, never from ``sys.path``, and an error while importing it names the file
-and the line.
+A spec's ``reference_file`` may name its reference module elsewhere, relative to the bundle's
+folder: the built-in bundles' are the project's ``reference/<id>.py``, one copy, which the tests
+check against independent implementations. A spec names a function of its own reference module
+by its name (``conv``), or of another bundle's as ``bundle:function``. A reference module is
+trusted code, run in the grader; it is imported by file path, never from ``sys.path``, and an
+error while importing it names the file and the line.
 """
 
 from __future__ import annotations
@@ -22,16 +24,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from grader.catalog.spec import SPEC_FILE, ExerciseSpec, SpecError, is_exercise_id, load_spec
+from grader.catalog.bundle import Pushed
+from grader.catalog.spec import (
+    REFERENCE_FILE,
+    SAMPLES_DIR,
+    SPEC_FILE,
+    ExerciseSpec,
+    SpecError,
+    is_exercise_id,
+    load_spec,
+)
 from grader.sandbox.base import add_private_path
 
 if TYPE_CHECKING:
-    from grader.grading.pool import Pushed
     from grader.settings import Settings
 
 TrustedFunction = Callable[..., Any]
-REFERENCE_FILE = "reference.py"
-SAMPLES_DIR = "samples"
 
 
 class UnknownExercise(KeyError):
@@ -41,14 +49,13 @@ class UnknownExercise(KeyError):
 @dataclass(frozen=True)
 class Exercise:
     """A spec with its reference and mistake models: resolved to callables (a built-in
-    bundle's, trusted), or (``pushed``) a pushed bundle's code, which runs in the sandbox only,
-    with the outputs it gave there."""
+    bundle's, trusted), or (``pushed``) a pushed bundle's code, which runs in the sandbox only."""
 
     spec: ExerciseSpec
     reference: TrustedFunction | None  # None: pushed
     mistakes: dict[str, TrustedFunction]
     samples_dir: Path | None  # None: a spec uploaded for an id that has no bundle
-    files: dict[str, Path]  # each function the spec names -> the reference.py it is in
+    files: dict[str, Path]  # each function the spec names -> the reference module it is in
     pushed: Pushed | None = None
 
     @property
@@ -61,16 +68,27 @@ def function_name(ref: str) -> str:
     return ref.rpartition(":")[2]
 
 
+def reference_path(folder: Path, spec: ExerciseSpec) -> Path:
+    """The reference module of the bundle in ``folder``: its ``reference_file``."""
+    path = folder / spec.reference_file
+    return path.resolve() if spec.reference_file != REFERENCE_FILE else path
+
+
 class ReferenceLibrary:
-    """The bundles' ``reference.py`` files, each imported once, by file path."""
+    """The bundles' reference modules, each imported once, by file path."""
 
     def __init__(self) -> None:
         self.bundles: dict[str, Path] = {}
+        self.references: dict[str, Path] = {}
         self._modules: dict[Path, ModuleType] = {}
 
-    def add_bundle(self, exercise_id: str, folder: Path) -> None:
+    def add_bundle(self, exercise_id: str, folder: Path, reference: Path | None = None) -> None:
+        """A bundle's folder, and its reference module (default: its reference.py)."""
+        reference = reference or folder / REFERENCE_FILE
         self.bundles[exercise_id] = folder
+        self.references[exercise_id] = reference
         add_private_path(folder)
+        add_private_path(reference.parent)
 
     def resolve(self, ref: str, home: str | None, source: str,
                 field: str) -> tuple[TrustedFunction, Path]:
@@ -86,7 +104,7 @@ class ReferenceLibrary:
                                 "id): name another bundle's as 'bundle:function'")
             raise SpecError(f"{source}: {field}: no exercise bundle {bundle!r} (no reference "
                             "module of that name)")
-        path = folder / REFERENCE_FILE
+        path = self.references.get(bundle, folder / REFERENCE_FILE)
         module = self._module(path, bundle, source, field)
         function = getattr(module, name, None)
         if not callable(function):
@@ -180,13 +198,14 @@ class Catalog:
         return catalog
 
     def load_dir(self, folder: Path) -> None:
-        """Add every bundle of a folder (a later one replaces an earlier one's id)."""
+        """Add every bundle of a folder (a later one replaces an earlier one's id). Every
+        bundle is known before any is bound: a spec may name another bundle's function."""
         add_private_path(folder)
-        found = bundle_folders(folder)
-        for path in found:
-            self.library.add_bundle(path.name, path)
-        for path in found:
-            self.load_bundle(path)
+        specs = [(path, load_spec(path / SPEC_FILE)) for path in bundle_folders(folder)]
+        for path, spec in specs:
+            self.library.add_bundle(path.name, path, reference_path(path, spec))
+        for path, spec in specs:
+            self._exercises[spec.id] = bind(spec, self.library, str(path / SPEC_FILE))
 
     def load_bundle(self, folder: Path) -> Exercise:
         """Add one bundle, which may be outside the catalog's folders. Raises SpecError."""
@@ -195,8 +214,8 @@ class Catalog:
         spec_file = folder / SPEC_FILE
         if not spec_file.is_file():
             raise SpecError(f"{folder}: not an exercise bundle: it has no {SPEC_FILE}")
-        self.library.add_bundle(folder.name, folder)
         spec = load_spec(spec_file)
+        self.library.add_bundle(folder.name, folder, reference_path(folder, spec))
         exercise = bind(spec, self.library, str(spec_file))
         self._exercises[spec.id] = exercise
         return exercise

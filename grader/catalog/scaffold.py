@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.catalog.exercises import REFERENCE_FILE, SAMPLES_DIR
-from grader.catalog.spec import SPEC_FILE
+from grader.catalog.spec import REFERENCE_FILE, SAMPLES_DIR, SPEC_FILE
 
 SPEC = '''\
 # The exercise's spec: data only. Prove it with `grader exercises validate {folder}`, and grade

@@ -1,7 +1,11 @@
 """Exercise specs: the ``exercise.toml`` of each bundle in ``exercises/<id>/``.
 
-A spec is data only. It names trusted functions of its bundle's ``reference.py`` (``conv``),
-or of another bundle's (``conv2d:conv``), and never carries code. Loading validates it with
+A spec is data only. It names trusted functions of its bundle's reference module (``conv``),
+or of another bundle's (``conv2d:conv``), and never carries code. The reference module is the
+bundle's ``reference.py``, or the file its ``reference_file`` names, relative to the bundle's
+folder: the built-in bundles take theirs from the project's ``reference/`` folder
+(``reference_file = "../../reference/conv2d.py"``), and a push sends that file as the pushed
+bundle's ``reference.py`` (``grader.catalog.bundle``). Loading validates it with
 pydantic; every error names the file, the line where it can be found, and the field.
 
 An argument is an array drawn at random (``kind = "array"``, the default), or a scalar
@@ -35,6 +39,10 @@ FUNCTION_REF = r"^([a-z][a-z0-9_]{0,63}:)?[A-Za-z_][A-Za-z0-9_]*$"
 PYTHON_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MISTAKE_CODES = r"^[a-z][a-z0-9_]{0,63}(\+[a-z][a-z0-9_]{0,63})?$"  # a code, or a pair
 SPEC_FILE = "exercise.toml"
+REFERENCE_FILE = "reference.py"
+SAMPLES_DIR = "samples"
+# A Python file, relative to the bundle's folder (``..`` may lead out of it, as to reference/).
+REFERENCE_PATH = r"^[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,199}\.py$"
 
 MAX_ELEMENTS = 1 << 22
 MAX_SCALAR = 1 << 31
@@ -222,6 +230,10 @@ class ExerciseSpec(_Strict):
     statement: str = Field(min_length=1)
     entry_point: str = Field(pattern=PYTHON_NAME)
     reference: str = Field(pattern=FUNCTION_REF)
+    reference_file: str = Field(
+        default=REFERENCE_FILE, pattern=REFERENCE_PATH,
+        description="The file of the functions this spec names, relative to the bundle's "
+        "folder (default: its own reference.py)")
     arguments: list[Argument] = Field(min_length=1, max_length=8)
     cases: list[Case] = Field(min_length=1, max_length=64)
     compare: Comparison = Comparison()

@@ -65,16 +65,17 @@ def _visible_first(spec: ExerciseSpec) -> list[int]:
 
 def grade(
     exercise: Exercise, source: str, runner: Runner, seed: int | None = None, *,
-    hidden_secret: bytes,
+    hidden_secret: bytes, oracle: Oracle | None = None,
 ) -> Report:
     """Grade ``source``. Inputs come from ``seed`` (drawn when None) and, for hidden cases,
     ``hidden_secret`` too. A hidden case reports its status, points and the spec's shapes,
-    nothing else, and gives no finding of its own. A pushed exercise is graded with a seed of
-    its pool (``grader.grading.pool``), which the report records."""
+    nothing else, and gives no finding of its own. Expected and mistake outputs come from
+    ``oracle`` (default: the exercise's, ``oracle_for``: a pushed exercise's functions run in
+    the sandbox on these inputs); nothing is read or written but the sandbox's runs."""
     started = time.perf_counter()
     spec = exercise.spec
-    oracle = oracle_for(exercise, runner, hidden_secret)
-    seed = oracle.seed(new_seed() if seed is None else seed)
+    oracle = oracle or oracle_for(exercise, runner, hidden_secret)
+    seed = new_seed() if seed is None else seed
     arguments = case_arguments(spec, seed, hidden_secret)
     expected = oracle.expected(seed, arguments)
     findings: list[Finding] = []

@@ -21,6 +21,7 @@ import numpy as np
 from grader.catalog.spec import INTEGER_DTYPES, Argument, ExerciseSpec
 
 MIN_SECRET_BYTES = 16
+Arguments = tuple[np.ndarray, ...]  # one case's arguments, in the entry point's order
 
 
 def new_seed() -> int:
@@ -48,9 +49,7 @@ def hidden_entropy(secret: bytes, exercise_id: str, seed: int, index: int) -> in
     return int.from_bytes(hmac.digest(secret, message, hashlib.sha256)[:16], "big")
 
 
-def case_arguments(
-    spec: ExerciseSpec, seed: int, secret: bytes
-) -> list[tuple[np.ndarray, ...]]:
+def case_arguments(spec: ExerciseSpec, seed: int, secret: bytes) -> list[Arguments]:
     """One tuple of arguments per case, in order. Each case has its own stream: of the seed for
     a visible case, of the seed and ``secret`` for a hidden one."""
     if len(secret) < MIN_SECRET_BYTES:
@@ -68,7 +67,7 @@ def case_arguments(
     return cases
 
 
-def call_args(args: tuple[np.ndarray, ...]) -> tuple[object, ...]:
+def call_args(args: Arguments) -> tuple[object, ...]:
     """Arguments as a function is called with them: each array a fresh copy, and each
     scalar (a 0-d array) a Python int or float."""
     return tuple(a.item() if a.ndim == 0 else a.copy() for a in args)

@@ -9,9 +9,9 @@ verdicts it declares, and every sample file of a bundle must declare them. Sever
 tried, since inputs are random.
 
 A pushed bundle (``prove_bundle``) is proven the same way, and nothing of it runs in the
-grader: its reference and mistake models run in the sandbox first, to compute the pool of
-outputs it will be graded with (``grader.grading.pool``: the reference twice, which must agree), and
-the whole proof must end within ``PROVE_SECONDS``.
+grader: its reference and mistake models run in the sandbox, strictly (``grader.grading.pushed``:
+the reference twice, which must agree; every function on every case), and the whole proof must
+end within ``PROVE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -21,20 +21,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from grader.catalog.bundle import BundleFiles
+from grader.catalog.bundle import BundleFiles, Pushed
 from grader.catalog.exercises import Exercise, function_name
 from grader.catalog.spec import ExerciseSpec, SpecError
 from grader.grading.grade import grade
-from grader.grading.inputs import call_args, case_arguments
-from grader.grading.pool import (
-    PROVE_SECONDS,
-    Pool,
-    PoolRefused,
-    Pushed,
-    compute_pool,
-    draw_seeds,
-    fingerprint,
-)
+from grader.grading.inputs import call_args, case_arguments, new_seed
+from grader.grading.mistakes import COMPOSE_NAME, compose_source
+from grader.grading.oracle import Oracle, oracle_for
+from grader.grading.pushed import PROVE_SECONDS, OutputsRefused, SandboxOracle
 from grader.grading.report import Report
 from grader.sandbox.base import Runner
 
@@ -59,25 +53,23 @@ def _module_source(name: str, source: str) -> str:
             f"exec(compile({source!r}, 'reference.py', 'exec'), {name}.__dict__)\n")
 
 
-def _as_submission(exercise: Exercise, function_ref: str, stage: str = "model") -> str:
-    """The reference module's source, with the entry point bound to one of its functions: a
-    whole solution (``model``), or the reference with a change to its arguments (``input``)
-    or to its output (``output``), as a learner who made only that mistake would write."""
+def _as_submission(exercise: Exercise, function_ref: str | None = None,
+                   stage: str = "model") -> str:
+    """The reference module's source, with the entry point bound to the reference (no
+    ``function_ref``), or to the reference with one mistake: a whole solution (``model``), a
+    change to its arguments (``input``) or to its output (``output``), composed as grading
+    composes it (``grader.grading.mistakes.compose``), as a learner who made only that mistake
+    would write."""
     spec = exercise.spec
     lines = ["import types as _types\n",
-             _module_source("_module", _file_text(exercise, function_ref))]
-    function = function_name(function_ref)
-    if stage == "model":
-        lines.append(f"{spec.entry_point} = _module.{function}\n")
-        return "".join(lines)
-    lines.append(_module_source("_reference", _file_text(exercise, spec.reference)))
-    reference = f"_reference.{function_name(spec.reference)}"
-    if stage == "input":
-        body = f"return {reference}(*_module.{function}(*args))"
-    else:
-        body = f"import numpy\n    return _module.{function}(numpy.asarray({reference}(*args), " \
-            "dtype=float))"
-    lines.append(f"def {spec.entry_point}(*args):\n    {body}\n")
+             _module_source("_reference", _file_text(exercise, spec.reference)),
+             compose_source()]
+    mistake = ""
+    if function_ref is not None:
+        lines.append(_module_source("_module", _file_text(exercise, function_ref)))
+        mistake = f", {stage}=_module.{function_name(function_ref)}"
+    lines.append(f"{spec.entry_point} = {COMPOSE_NAME}(_reference."
+                 f"{function_name(spec.reference)}{mistake})\n")
     return "".join(lines)
 
 
@@ -90,16 +82,19 @@ class _OutOfTime(Exception):
 
 
 def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS, *,
-             hidden_secret: bytes, deadline: float | None = None) -> list[str]:
+             hidden_secret: bytes, deadline: float | None = None,
+             oracle: Oracle | None = None) -> list[str]:
     """Every problem found, as sentences; an empty list means the spec is proven. Hidden
-    cases draw their inputs with ``hidden_secret``, as in grading. Past ``deadline`` (a
+    cases draw their inputs with ``hidden_secret``, as in grading, and every grading takes its
+    outputs from one ``oracle`` (default: the exercise's). Past ``deadline`` (a
     ``time.monotonic()``), the proof stops with that problem."""
     problems: list[str] = []
+    oracle = oracle or oracle_for(exercise, runner, hidden_secret)
 
     def graded(source: str, seed: int) -> Report:
         if deadline is not None and time.monotonic() > deadline:
             raise _OutOfTime
-        return grade(exercise, source, runner, seed, hidden_secret=hidden_secret)
+        return grade(exercise, source, runner, seed, hidden_secret=hidden_secret, oracle=oracle)
 
     try:
         for seed in seeds:
@@ -146,7 +141,7 @@ def _sample_source(exercise: Exercise, file: str) -> str:
 def _prove_seed(exercise: Exercise, seed: int, graded: Callable[[str, int], Report],
                 problems: list[str]) -> None:
     spec = exercise.spec
-    report = graded(_as_submission(exercise, spec.reference), seed)
+    report = graded(_as_submission(exercise), seed)
     if not report.passed:
         problems.append(f"seed {seed}: the reference does not pass: {_statuses(report)}")
     for mistake in spec.mistakes:
@@ -178,22 +173,31 @@ def _prove_seed(exercise: Exercise, seed: int, graded: Callable[[str, int], Repo
 
 
 def prove_bundle(spec: ExerciseSpec, bundle: BundleFiles, runner: Runner, *,
-                 hidden_secret: bytes) -> tuple[Pool | None, list[str]]:
-    """Prove a pushed bundle (parsed by ``grader.catalog.bundle.parse_bundle``) in the sandbox: its
-    pool of outputs, then ``validate`` on three of the pool's seeds, all within
-    ``PROVE_SECONDS``. Returns the pool and no problem, or the problems."""
+                 hidden_secret: bytes) -> list[str]:
+    """Prove a pushed bundle (parsed by ``grader.catalog.bundle.parse_bundle``) in the sandbox,
+    on three fresh seeds: every output of its functions, strictly (the reference twice, every
+    mistake model on every visible case), then ``validate``, all within ``PROVE_SECONDS``.
+    Returns the problems; none means it may be published."""
     deadline = time.monotonic() + PROVE_SECONDS
-    try:
-        pool = compute_pool(spec, bundle.reference, runner, hidden_secret, draw_seeds(),
-                            deadline=deadline)
-    except PoolRefused as refused:
-        return None, refused.problems
-    pushed = Pushed(spec.id, 0, bundle, None, {fingerprint(hidden_secret): pool})
+    pushed = Pushed(spec.id, 0, bundle)
     candidate = Exercise(spec=spec, reference=None, mistakes={}, samples_dir=None, files={},
                          pushed=pushed)
-    problems = validate(candidate, runner, tuple(pool.seeds[:len(SEEDS)]),
-                        hidden_secret=hidden_secret, deadline=deadline)
-    return (None, problems) if problems else (pool, [])
+    oracle = SandboxOracle(spec, pushed, runner, hidden_secret, strict=True, deadline=deadline)
+    seeds: list[int] = []
+    while len(seeds) < len(SEEDS):
+        seed = new_seed()
+        seeds += [seed] if seed not in seeds else []
+    try:
+        for seed in seeds:
+            arguments = case_arguments(spec, seed, hidden_secret)
+            oracle.expected(seed, arguments)
+            for index, case in enumerate(spec.cases):
+                if case.visible:
+                    list(oracle.mistakes(seed, index, arguments[index]))
+    except OutputsRefused as refused:
+        return refused.problems
+    return validate(candidate, runner, tuple(seeds), hidden_secret=hidden_secret,
+                    deadline=deadline, oracle=oracle)
 
 
 def undeclared_samples(exercise: Exercise) -> list[str]:

@@ -42,7 +42,6 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
     """Per visible case, by name: the expected output and what the learner's code gives now."""
     spec = exercise.spec
     oracle = oracle_for(exercise, runner, hidden_secret)
-    seed = oracle.seed(seed)  # the report's seed: of the pool, for a pushed exercise
     arguments = case_arguments(spec, seed, hidden_secret)
     visible = [i for i, case in enumerate(spec.cases) if case.visible]
     every = oracle.expected(seed, arguments)

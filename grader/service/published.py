@@ -1,7 +1,8 @@
 """Exercises as published: the built-in specs (version 0) and every version stored above them.
 
-Publishing stores a pushed bundle (its files, and the outputs its code gave in the sandbox:
-``grader.grading.pool``) as the exercise's next version, which is never changed again; restoring a
+Publishing stores a pushed bundle (its files, proven in the sandbox: its code runs there only,
+for each submission, ``grader.grading.pushed``) as the exercise's next version, which is never
+changed again; restoring a
 version publishes a copy of it as the next one. Versions stored as a spec alone (before
 bundles could be pushed, or a restored version 0) name a built-in bundle's functions. A
 submission records the version it was accepted with, and is graded with that one. Each process
@@ -19,10 +20,9 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Connection
 
-from grader.catalog.bundle import BundleFiles
+from grader.catalog.bundle import BundleFiles, Pushed
 from grader.catalog.exercises import Catalog, Exercise, UnknownExercise
 from grader.catalog.spec import ExerciseSpec, SpecError, parse_spec
-from grader.grading.pool import Pool, Pushed, encode
 from grader.storage.store import Store
 
 log = logging.getLogger("grader.service.published")
@@ -80,17 +80,14 @@ class Published:
         self._bind(spec, version, source)
         return version
 
-    def publish_bundle(self, spec: ExerciseSpec, bundle: BundleFiles, pool: Pool,
-                       secret_id: str,
+    def publish_bundle(self, spec: ExerciseSpec, bundle: BundleFiles,
                        after: Callable[[Connection, int], None] | None = None) -> int:
-        """Store a pushed bundle (parsed and proven by the caller) with the pool of outputs
-        computed for it with this server's secret, as the next version. Returns it."""
-        version = self.store.put_exercise(
-            spec.id, spec.model_dump_json(), after, files_json=bundle.to_json(),
-            pool=(secret_id, pool.seeds, encode(pool)))
+        """Store a pushed bundle (parsed and proven by the caller) as the next version.
+        Returns it."""
+        version = self.store.put_exercise(spec.id, spec.model_dump_json(), after,
+                                          files_json=bundle.to_json())
         self._put(Exercise(spec=spec, reference=None, mistakes={}, samples_dir=None, files={},
-                           pushed=Pushed(spec.id, version, bundle, self.store,
-                                         {secret_id: pool})), version)
+                           pushed=Pushed(spec.id, version, bundle)), version)
         return version
 
     def restore(self, exercise_id: str, version: int,
@@ -118,7 +115,7 @@ class Published:
         spec = parse_spec(json.loads(spec_json), source)
         if files is None:
             return self._bind(spec, version, source)
-        pushed = Pushed(exercise_id, version, BundleFiles.from_json(files), self.store)
+        pushed = Pushed(exercise_id, version, BundleFiles.from_json(files))
         return self._put(Exercise(spec=spec, reference=None, mistakes={}, samples_dir=None,
                                   files={}, pushed=pushed), version)
 

@@ -139,7 +139,8 @@ class ExerciseVersion(Base):
 
 class ExerciseOutputs(Base):
     """A pushed version's outputs for a pool of seeds, computed in the sandbox with one server
-    secret (``secret_id``, its fingerprint): ``grader.grading.pool``."""
+    secret (``secret_id``, its fingerprint). No longer written: a pushed version's outputs are
+    computed for each submission (``grader.grading.pushed``); older rows are kept."""
 
     __tablename__ = "exercise_outputs"
 

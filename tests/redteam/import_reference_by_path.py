@@ -1,7 +1,7 @@
 import sys
 
 sys.path.insert(0, "__REFERENCE_DIR__")
-import reference as conv2d  # noqa: E402
+import conv2d  # noqa: E402
 
 
 def conv(image, kernel):

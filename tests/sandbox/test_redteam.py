@@ -278,7 +278,7 @@ class Arena:
         text = (REDTEAM / f"{name}.py").read_text()
         for key, value in {
             "__PORT__": str(self.listener.port),
-            "__REFERENCE_DIR__": str(ROOT / "exercises" / "conv2d"),
+            "__REFERENCE_DIR__": str(ROOT / "reference"),
             "__EXERCISES_DIR__": str(ROOT / "exercises"),
             "__GRADER_DIR__": str(Path(grader.__file__).parent),
             "__SECRET_FILE__": str(self.secret_file),
