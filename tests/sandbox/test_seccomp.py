@@ -325,16 +325,17 @@ def test_a_child_cannot_sleep_on_another_process_cpu_clock(sibling: int) -> None
 @needs_table
 def test_a_child_cannot_use_a_futex_to_look_up_another_process(sibling: int) -> None:
     """PI ops read an owner's tid from the word: EAGAIN for a live one, ESRCH for none."""
-    word = ctypes.c_uint32()
-    expired = Timespec(0, 0)
+    word, other = ctypes.c_uint32(), ctypes.c_uint32()
+    expired = Timespec(0, 0)  # for LOCK_PI, were it let through: give up at once
 
-    def futex(op: int, owner: int, val3: int = 0) -> str:
+    def futex(op: int, owner: int, val3: int = 0, fourth: object = 0) -> str:
+        """The fourth argument is a timeout, or a count (val2) for the requeue ops."""
         word.value = owner
-        return raw("futex", ctypes.byref(word), op, 0, ctypes.byref(expired),
-                   ctypes.byref(word), val3)
+        return raw("futex", ctypes.byref(word), op, 0, fourth, ctypes.byref(other), val3)
 
     def pi_calls() -> list[str]:
-        return [futex(op | flags, owner) for owner in (sibling, os.getppid(), NO_SUCH_PID)
+        return [futex(op | flags, owner, fourth=ctypes.byref(expired))
+                for owner in (sibling, os.getppid(), NO_SUCH_PID)
                 for op in sorted(PI_FUTEX_OPS) for flags in (0, FUTEX_PRIVATE)]
 
     def plain_calls() -> list[str]:
