@@ -21,9 +21,10 @@ prlimit64                                       argument check: pid 0, itself, o
 clock_gettime, clock_getres, clock_nanosleep    argument check: the static clock ids only
                                                 (0-7, 11); every negative id, a pid's or a
                                                 tid's CPU clock or an fd's clock, is refused
-futex                                           argument check: the ops without priority
-                                                inheritance only (a PI op looks up the tid
-                                                it finds in the futex word)
+futex                                           argument check: private ops without
+                                                priority inheritance only (a PI op looks up
+                                                the tid in the futex word; a shared futex
+                                                on a file's page is every mapper's)
 fcntl, ioctl                                    argument check: fd flags and two terminal
                                                 queries only (no F_SETOWN, no TIOCSPGRP)
 rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_*,    refused outright (not in ``POLICY``)
@@ -78,12 +79,16 @@ _RLIMIT_CALLER = 0
 # CLOCK_THREAD_CPUTIME_ID, the caller's own CPU time) and CLOCK_TAI. A negative id encodes a
 # process's or a thread's CPU clock by pid, or an fd's clock; as unsigned it is above them all.
 _STATIC_CLOCKS = Arg(0, values=(11,), below=8)
-# futex ops, with FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME masked off (FUTEX_CMD_MASK):
-# WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET. The PI ops (LOCK_PI,
-# UNLOCK_PI, TRYLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI, LOCK_PI2) take the owner's tid from
-# the futex word and look it up: an oracle of which pids exist, and a wait on another process.
-FUTEX_CMD_MASK = ~(128 | 256) & 0xFFFFFFFF
-_PLAIN_FUTEX = Arg(1, values=(0, 1, 3, 4, 5, 9, 10), mask=FUTEX_CMD_MASK)
+# futex ops, with FUTEX_CLOCK_REALTIME masked off: WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP,
+# WAIT_BITSET and WAKE_BITSET, each with FUTEX_PRIVATE_FLAG. The PI ops (LOCK_PI, UNLOCK_PI,
+# TRYLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI, LOCK_PI2) take the owner's tid from the futex
+# word and look it up: an oracle of which pids exist, and a wait on another process. A futex
+# without the private flag is keyed by file and offset on a file's page (libc's text, a cache
+# the zygote mapped shared), which every process mapping that file shares: a channel between
+# children. Python's locks (and glibc's, in a process without threads) are private.
+_FUTEX_PRIVATE_FLAG, _FUTEX_CLOCK_REALTIME = 128, 256
+_PRIVATE_FUTEX = Arg(1, values=tuple(_FUTEX_PRIVATE_FLAG | op for op in (0, 1, 3, 4, 5, 9, 10)),
+                     mask=~_FUTEX_CLOCK_REALTIME & 0xFFFFFFFF)
 
 # name -> None (any arguments) or an argument rule. Most used first: the filter is checked in
 # this order on every call.
@@ -115,8 +120,8 @@ POLICY: dict[str, Rule] = {
     "getrusage": None,
     "times": None,
     "sched_yield": None,
-    # locks and conditions on its own memory, without priority inheritance
-    "futex": _PLAIN_FUTEX,
+    # locks and conditions of its own: private, without priority inheritance
+    "futex": _PRIVATE_FUTEX,
     # its own signals (numpy and Python raise and handle some); to itself only
     "rt_sigaction": None,
     "rt_sigprocmask": None,

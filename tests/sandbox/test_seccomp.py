@@ -189,14 +189,15 @@ def test_clocks_are_the_static_ones_only(machine: str) -> None:
 
 
 @pytest.mark.parametrize("machine", sorted(ARCHES))
-def test_futex_ops_without_priority_inheritance_only(machine: str) -> None:
+def test_futex_private_ops_without_priority_inheritance_only(machine: str) -> None:
     arch, column = ARCHES[machine]
     program = seccomp.build(machine).program(OWN_PID)
     number = seccomp.NUMBERS["futex"][column]
     assert number is not None
-    for op in [*range(0, 1024), 1 << 10 | 1, 1 << 31 | 9, 0xFFFFFFFF]:
+    for op in [*range(0, 1024), 1 << 10 | 129, 1 << 31 | 137, 0xFFFFFFFF]:
         command = op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME)
-        expected = ALLOW if command in PLAIN_FUTEX_OPS else errno_action(errno.EPERM)
+        private = bool(op & FUTEX_PRIVATE)
+        expected = ALLOW if private and command in PLAIN_FUTEX_OPS else errno_action(errno.EPERM)
         assert evaluate(program, number, arch, (0, op, 0, 0, 0, 0)) == expected, op
     for op in PI_FUTEX_OPS:
         for flags in (0, FUTEX_PRIVATE, FUTEX_CLOCK_REALTIME, FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME):
@@ -339,15 +340,16 @@ def test_a_child_cannot_use_a_futex_to_look_up_another_process(sibling: int) -> 
                 for op in sorted(PI_FUTEX_OPS) for flags in (0, FUTEX_PRIVATE)]
 
     def plain_calls() -> list[str]:
-        private = FUTEX_PRIVATE
-        return [futex(1, 5), futex(1 | private, 5), futex(0, 5),  # WAKE, WAKE, WAIT on 5 != 0
-                futex(9 | private, 5, 0xFFFFFFFF), futex(10, 5, 0xFFFFFFFF),  # *_BITSET
-                futex(3, 5), futex(4, 5, 6), futex(5 | private, 5),  # REQUEUE, CMP_, WAKE_OP
-                futex(2, 5), futex(14, 5), futex(1 | 1 << 9, 5)]  # FD, unknown, stray bits
+        p, realtime, every = FUTEX_PRIVATE, FUTEX_CLOCK_REALTIME, 0xFFFFFFFF
+        return [futex(1 | p, 5), futex(0 | p, 5),  # WAKE, WAIT (the word is 5, not 0)
+                futex(9 | p | realtime, 5, every), futex(10 | p, 5, every),  # *_BITSET
+                futex(3 | p, 5), futex(4 | p, 5, 6), futex(5 | p, 5),  # REQUEUE, CMP_, WAKE_OP
+                futex(1, 5), futex(0, 5), futex(9, 5, every),  # shared: not private
+                futex(2 | p, 5), futex(14 | p, 5), futex(1 | p | 1 << 9, 5)]  # FD, ?, stray
 
     assert in_child(pi_calls) == ["EPERM"] * 36
-    assert in_child(plain_calls) == ["ok", "ok", "EAGAIN", "EAGAIN", "ok", "ok", "EAGAIN",
-                                     "ok", "EPERM", "EPERM", "EPERM"]
+    assert in_child(plain_calls) == ["ok", "EAGAIN", "EAGAIN", "ok", "ok", "EAGAIN", "ok",
+                                     *["EPERM"] * 6]
     # without the filter, TRYLOCK_PI tells a live pid from none
     assert in_child(lambda: [futex(8, sibling), futex(8, NO_SUCH_PID)],
                     filtered=False) == ["EAGAIN", "ESRCH"]
@@ -412,3 +414,40 @@ def test_python_clocks_sleeps_locks_and_numpy_work_under_the_filter() -> None:
 
     assert in_child(calls) == ["time", "monotonic", "perf_counter", "process_time",
                                "thread_time", "clock_gettime", "sleep", "locks", "numpy"]
+
+
+@pytest.mark.processes
+@needs_table
+def test_a_child_cannot_wake_another_process_through_a_shared_futex() -> None:
+    """A futex without the private flag, on a page of a file (libc's text here, which every
+    child maps), is keyed by the file: every process that maps it shares the futex."""
+    address = (ctypes.cast(libc.getpid, ctypes.c_void_p).value or 0) & ~3
+    value = ctypes.c_uint32.from_address(address).value
+    futex_nr = seccomp.NUMBERS["futex"][COLUMN]
+
+    def calls() -> list[str]:
+        return [raw("futex", address, 0, value ^ 1, None, None, 0),  # WAIT (returns at once)
+                raw("futex", address, 1, 1, None, None, 0),  # WAKE
+                raw("futex", address, 1 | FUTEX_PRIVATE, 1, None, None, 0)]  # its own
+
+    assert in_child(calls) == ["EPERM", "EPERM", "ok"]
+    # without the filter, this process wakes a child that waits there
+    read_end, write_end = os.pipe()
+    waiter = os.fork()
+    if waiter == 0:
+        os.write(write_end, b"!")
+        bound = Timespec(60, 0)  # only if no wake ever came
+        os._exit(0 if raw("futex", address, 0, value, ctypes.byref(bound), None, 0) == "ok"
+                 else 1)
+    os.close(write_end)
+    assert os.read(read_end, 1) == b"!"
+    os.close(read_end)
+    woken, (pid, status) = 0, os.waitpid(waiter, os.WNOHANG)
+    while not woken and pid == 0:  # until it waits there, and is woken
+        woken = libc.syscall(ctypes.c_long(futex_nr), ctypes.c_void_p(address), ctypes.c_long(1),
+                             ctypes.c_long(1), None, None, ctypes.c_long(0))
+        time.sleep(0.001)
+        pid, status = os.waitpid(waiter, os.WNOHANG)
+    if pid == 0:
+        _, status = os.waitpid(waiter, 0)
+    assert woken == 1 and os.waitstatus_to_exitcode(status) == 0
