@@ -7,11 +7,13 @@ runner runs it once at start and refuses to grade if it fails.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from grader.sandbox import seccomp
 from grader.sandbox.base import CaseInput, CaseRun, Job, RunLimits, RunResult, SandboxError
 
 _PROBES = {
@@ -51,6 +53,31 @@ _PROBES = {
         "import os, resource\n"
         "def probe(x):\n"
         "    resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE)\n"
+        "    return x\n"
+    ),
+    "cpu_clock_of_parent": (
+        "import os, time\n"
+        "def probe(x):\n"
+        "    time.clock_gettime(((~os.getppid()) << 3) | 2)\n"
+        "    return x\n"
+    ),
+    "sleep_on_cpu_clock_of_parent": (  # the deadline is past: an allowed sleep returns 0
+        "import ctypes, os\n"
+        "def probe(x):\n"
+        "    clock, past = ((~os.getppid()) << 3) | 2, (ctypes.c_long * 2)(0, 0)\n"
+        "    error = ctypes.CDLL(None).clock_nanosleep(clock, 1, past, None)\n"
+        "    if error:\n"
+        "        raise OSError(error, os.strerror(error))\n"
+        "    return x\n"
+    ),
+    "futex_pid_oracle": (  # TRYLOCK_PI on the parent's pid: EAGAIN if it lives, ESRCH if not
+        "import ctypes, errno, os\n"
+        "def probe(x):\n"
+        "    libc = ctypes.CDLL(None, use_errno=True)\n"
+        "    word = ctypes.c_uint32(os.getppid())\n"
+        "    if libc.syscall(__FUTEX__, ctypes.byref(word), 8, 0, None, None, 0) == -1 \\\n"
+        "            and ctypes.get_errno() == errno.EPERM:\n"
+        "        raise PermissionError(errno.EPERM, 'refused')\n"
         "    return x\n"
     ),
 }
@@ -108,7 +135,9 @@ def self_test(run: Callable[[Job], RunResult], scratch: bool = False) -> SelfTes
     with_scratch = RunLimits(case_seconds=5.0, submission_seconds=10.0, memory_mb=64,
                              scratch_bytes=64 * 1024, scratch_files=8)
     case = CaseInput((np.zeros(2),), hidden=False)
-    probes = [(name, source, limits) for name, source in _PROBES.items()]
+    futex = seccomp.NUMBERS["futex"][0 if platform.machine() == "x86_64" else 1]
+    probes = [(name, source.replace("__FUTEX__", str(futex)), limits)
+              for name, source in _PROBES.items()]
     if scratch:
         probes += [(name, source, with_scratch) for name, source in _SCRATCH_PROBES.items()]
     for name, source, probe_limits in probes:
