@@ -180,6 +180,9 @@ def _measuring_commands(command: Command) -> None:
                        help="concurrent clients (default: GRADER_SLOTS)")
     bench.add_argument("--baseline-count", type=int, default=30,
                        help="runs of the no-sandbox baseline (default: %(default)s)")
+    bench.add_argument("--attacks", action="store_true",
+                       help="also measure one honest learner's latency while another's "
+                       "submissions sleep, block, stop themselves or spin after answering")
     bench.add_argument("--http", action="store_true",
                        help="also measure over HTTP, through a real server process")
     bench.add_argument("--distributed", metavar="POSTGRES_URL", nargs="?",
@@ -597,7 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             clients = args.clients or get_settings().slots
             print(run_bench(_catalog(), args.count, clients, args.baseline_count, args.http,
-                            args.distributed))
+                            args.distributed, args.attacks))
             return EXIT_PASSED
         return _exercises(args)
     except SpecError as error:

@@ -28,6 +28,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from grader.bench.attacks import attack_rows
 from grader.bench.http import http_rows
 from grader.bench.measure import Baselines, Figures, measure
 from grader.bench.pushed import pushed_rows
@@ -129,7 +130,7 @@ def memory_lines(runner: ForkServerRunner) -> list[str]:
 
 
 def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
-              http: bool, distributed: str | None = None) -> str:
+              http: bool, distributed: str | None = None, attacks: bool = False) -> str:
     exercise: Exercise = catalog.get("conv2d")
     samples = exercise.samples_dir
     assert samples is not None  # a shipped bundle
@@ -168,6 +169,9 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
                 runner.settle()
                 out.append(measure(f"(a) sandbox, {name}", n, count, sandbox_one).line(baselines))
         out.extend(mix_rows(exercise, runner, solutions["correct_numpy"], count, secret))
+        if attacks:
+            out.extend(attack_rows(exercise, runner, solutions["correct_numpy"],
+                                   max(20, count // 5), secret))
         wrong = ((samples / "flipped_kernel.py").read_text(), "flipped_kernel")
         out.extend(pushed_rows(exercise, runner, solutions["correct_numpy"], count, clients,
                                secret, wrong))
