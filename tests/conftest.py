@@ -77,6 +77,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield from _postgres_schema()
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A schema of its own on PostgreSQL, for what lives there only (the job queue)."""
+    yield from _postgres_schema()
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return Catalog(EXERCISES)

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from grader.storage.store import DONE, FAILED, QUEUED, RUNNING, Store, upgrade
+from grader.api.schemas import SubmissionView
+from grader.storage import jobs
+from grader.storage.status import SubmissionStatus
+from grader.storage.store import Store, Submission, upgrade
+
+QUEUED, RUNNING = SubmissionStatus.QUEUED, SubmissionStatus.RUNNING
+DONE, FAILED = SubmissionStatus.DONE, SubmissionStatus.FAILED
 
 
 @pytest.fixture
@@ -211,24 +217,76 @@ def test_a_regrade_starts_a_new_round_and_ends_the_old_one(store: Store) -> None
     assert store.get(ungraded.id).round == 0  # type: ignore[union-attr]
 
 
-def test_an_unfinished_submission_without_a_job_is_an_orphan(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the job queue lives on PostgreSQL")
-    from sqlalchemy import text
-
-    from grader.storage import jobs
-
-    store = Store(database_url)
+def test_an_unfinished_submission_without_a_job_is_an_orphan(postgres_url: str) -> None:
+    store = Store(postgres_url)
     try:
         row, _ = new(store)
         assert store.orphans(older_than=60) == []  # too recent to tell
         with store.engine.begin() as connection:
-            connection.execute(text("UPDATE submissions SET created_at = now() - "
-                                    "interval '2 minutes' WHERE id = :id"), {"id": row.id})
-        assert store.orphans(older_than=60) == [(row.id, 0, 0)]
+            connection.execute(sa.text("UPDATE submissions SET created_at = now() - "
+                                       "interval '2 minutes' WHERE id = :id"), {"id": row.id})
+        orphans = store.orphans(older_than=60)
+        assert orphans == [(row.id, 0, 0)]
+        assert (orphans[0].submission_id, orphans[0].round, orphans[0].version) == (row.id, 0, 0)
         with store.engine.begin() as connection:
-            jobs.defer_grading(jobs.client_app(database_url), connection, [
+            jobs.defer_grading(jobs.client_app(postgres_url), connection, [
                 {"submission_id": row.id, "round": 0, "version": 0}], priority=0)
         assert store.orphans(older_than=60) == []  # its job waits
     finally:
         store.close()
+
+
+def test_the_queue_facts_count_the_grading_jobs_waiting(postgres_url: str) -> None:
+    store = Store(postgres_url)
+    try:
+        empty = store.queue_facts()
+        assert (empty["jobs"], empty["depth"], empty["counters"]) == ({}, 0, {})
+        row, _ = new(store)
+        with store.engine.begin() as connection:
+            jobs.defer_grading(jobs.client_app(postgres_url), connection, [
+                {"submission_id": row.id, "round": 0, "version": 0}], priority=0)
+            jobs.defer_callback(jobs.client_app(postgres_url), connection, row.id, "h")
+        store.count_event("retries", 2)
+        facts = store.queue_facts()
+        assert facts["jobs"] == {(jobs.GRADING_QUEUE, "todo"): 1, (jobs.CALLBACK_QUEUE, "todo"): 1}
+        assert facts["depth"] == 1 and facts["oldest"] >= 0  # the callback is not grading
+        assert facts["counters"] == {"retries": 2}
+    finally:
+        store.close()
+
+
+def test_the_status_words_are_those_stored_and_those_of_the_api(store: Store) -> None:
+    """Every status a submission goes through is written as the enum's word, read back as
+    its member, and the API's schema offers exactly those words."""
+    words = [status.value for status in SubmissionStatus]
+    assert words == ["queued", "running", "done", "failed"]
+    queued, _ = new(store)
+    running, _ = new(store)
+    done, _ = new(store)
+    failed, _ = new(store)
+    for row in (running, done, failed):
+        assert store.claim(row.id, 0) is not None
+    assert store.finish(done.id, 1, "{}") is not None
+    assert store.fault(failed.id, 1, "zygote died", give_up=True)
+    with store.engine.connect() as connection:
+        stored = dict(connection.execute(sa.text("SELECT id, status FROM submissions")).all())
+    assert stored == {queued.id: "queued", running.id: "running", done.id: "done",
+                      failed.id: "failed"}
+    assert {row.id: row.status for row in store.page(None, None, 10, 0).rows} == {
+        queued.id: QUEUED, running.id: RUNNING, done.id: DONE, failed.id: FAILED}
+    assert all(type(row.status) is SubmissionStatus for row in store.page(None, None, 10, 0).rows)
+    schema = SubmissionView.model_json_schema()
+    assert schema["$defs"]["SubmissionStatus"]["enum"] == words
+
+
+def test_a_status_that_is_not_one_of_the_words_is_neither_written_nor_read(
+        store: Store) -> None:
+    row, _ = new(store)
+    table = Submission.__table__
+    with (pytest.raises(sa.exc.StatementError, match="'paused' is not a valid SubmissionStatus"),
+          store.engine.begin() as connection):
+        connection.execute(sa.update(table).values(status="paused"))
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE submissions SET status = 'paused'"))
+    with pytest.raises(ValueError, match="'paused' is not a valid SubmissionStatus"):
+        store.get(row.id)

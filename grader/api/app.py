@@ -67,7 +67,8 @@ from grader.service.queued import QueueService
 from grader.service.secret import hidden_secret
 from grader.settings import Settings, get_settings
 from grader.storage import jobs
-from grader.storage.store import DONE, FAILED, Store, Submission
+from grader.storage.status import FINISHED, SubmissionStatus
+from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.api.app")
 # how much longer than an exercise's time limit a synchronous POST waits for its report
@@ -246,14 +247,14 @@ InstructorDep = Annotated[Principal, Depends(instructor_principal)]
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def view(row: Submission, status: str | None = None,
+def view(row: Submission, status: SubmissionStatus | None = None,
          links: ReportLinks | None = None) -> SubmissionView:
     return SubmissionView(
         id=row.id, exercise_id=row.exercise_id, learner_id=row.learner_id,
-        status=status or row.status,  # type: ignore[arg-type]
+        status=status or row.status,
         created_at=row.created_at, finished_at=row.finished_at, metadata=row.metadata_,
         report=Report.model_validate_json(row.report) if row.report else None,
-        error=row.error if row.status == FAILED else None,
+        error=row.error if row.status == SubmissionStatus.FAILED else None,
         report_url=links.url(row.id) if links is not None else None,
     )
 
@@ -631,7 +632,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                 raise _unavailable(busy) from None
             # graded, or as a fault of the grader's left it: failed, or queued for another try
             row = await asyncio.wrap_future(inline)
-            if row.status in (DONE, FAILED):
+            if row.status in FINISHED:
                 return _json(view(row, links=state.links))
         else:
             try:
@@ -641,9 +642,9 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                 raise _unavailable(busy) from None
             if not created and not _same_request(row, fields):
                 raise _key_reused()
-            if wait and row.status not in (DONE, FAILED):
+            if wait and row.status not in FINISHED:
                 row = await _graded(state, row)
-        if row.status not in (DONE, FAILED):
+        if row.status not in FINISHED:
             response.status_code = 202
             response.headers["Location"] = f"/v1/submissions/{row.id}"
         return view(row, state.service.status(row), state.links)
@@ -753,11 +754,11 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         row = await run_in_threadpool(state.store.exercise_row, exercise_id, chosen)
         if row is None:
             raise ApiError(404, "Not Found", f"exercise {exercise_id!r} has no version {chosen}")
-        if row[1] is None:
+        if row.files is None:
             raise ApiError(409, "Conflict", f"version {chosen} of {exercise_id!r} is a spec "
                            "naming a built-in bundle's functions: it has no files of its own")
         return BundleView(exercise_id=exercise_id, version=chosen,
-                          files=BundleFiles.from_json(row[1]).files())
+                          files=BundleFiles.from_json(row.files).files())
 
     @app.get("/v1/exercises/{exercise_id}/versions", response_model=ExerciseVersions,
              tags=["exercises"], responses=error_answers(401, 403, 404, 422))

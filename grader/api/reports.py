@@ -29,7 +29,8 @@ from grader.grading.report import Report
 from grader.pages.case_outputs import CaseOutputs, visible_outputs
 from grader.pages.report_page import CSP, render_pending, render_report
 from grader.sandbox.base import SandboxError
-from grader.storage.store import DONE, Submission
+from grader.storage.status import SubmissionStatus
+from grader.storage.store import Submission
 
 log = logging.getLogger("grader.pages.report_page")
 PAGES_KEPT = 64
@@ -166,7 +167,7 @@ async def report_page(
     if row is None or (scope is not None and scope.role != "instructor"
                        and row.scope != scope.scope):
         raise ApiError(404, "Not Found", f"no submission {submission_id!r}")
-    if row.status != DONE or not row.report:
+    if row.status != SubmissionStatus.DONE or not row.report:
         page = render_pending(row.exercise_id, state.service.status(row), row.error)
         return HTMLResponse(page, headers=HEADERS)
     cache = _cache(request)

@@ -19,6 +19,7 @@ from pydantic import (
 from grader.catalog.bundle import FILE_NAME, MAX_FILES
 from grader.catalog.spec import IDENT, ExerciseSpec
 from grader.grading.report import Report
+from grader.storage.status import SubmissionStatus
 
 # Bounds on what a platform may store with a submission: deep or wide JSON costs every reader.
 MAX_METADATA_BYTES = 8 * 1024  # compact UTF-8 JSON
@@ -105,9 +106,6 @@ class SubmissionCreate(BaseModel):
         if value is not None and len(str(value)) > 2048:
             raise ValueError("callback_url must be at most 2048 characters")
         return value
-
-
-SubmissionStatus = Literal["queued", "running", "done", "failed"]
 
 
 class CallbackAttemptView(BaseModel):

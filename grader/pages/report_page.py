@@ -23,6 +23,7 @@ from grader.grading.report import CaseReport, Finding, Report
 from grader.grading.text import inert
 from grader.pages.case_outputs import CaseOutputs
 from grader.pages.heatmap import colour_bar, heatmap
+from grader.storage.status import SubmissionStatus
 
 # Also sent as a header by the server; in the page itself for a page saved as a file.
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -167,7 +168,7 @@ def render_report(report: Report, title: str,
 def render_pending(exercise_id: str, status: str, error: str | None = None) -> str:
     """The page of a submission that is not graded yet (it reloads itself), or failed."""
     title = say(Msg.PAGE_TITLE, exercise=exercise_id)
-    if status == "failed":
+    if status == SubmissionStatus.FAILED:
         body = (f"<h1>{_text(exercise_id)}</h1><p>{_text(say(Msg.PAGE_NOT_GRADED))}</p>"
                 f"<pre>{_text(error or '')}</pre>")
         return _document(title, body)

@@ -25,6 +25,7 @@ from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
 from grader.service.callbacks import CallbackSender
 from grader.service.metrics import Metrics
 from grader.service.published import Published
+from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.service.embedded")
@@ -117,11 +118,13 @@ class GradingService:
         if refusal is not None:
             raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
 
-    def status(self, row: Submission) -> str:
-        """The stored status, or "running" while this process grades it."""
+    def status(self, row: Submission) -> SubmissionStatus:
+        """The stored status, or running while this process grades it."""
         with self._lock:
             running = row.id in self._running
-        return "running" if running and row.status == "queued" else row.status
+        if running and row.status == SubmissionStatus.QUEUED:
+            return SubmissionStatus.RUNNING
+        return row.status
 
     def future(self, submission_id: str) -> Future[Submission | None] | None:
         with self._lock:
@@ -326,7 +329,8 @@ class GradingService:
                      report.score, report.max_score, seconds * 1000)
             if row.callback_url:
                 self.callbacks.schedule(submission_id, row.callback_url, body.encode())
-            row.status, row.report, row.finished_at, row.error = "done", body, finished, None
+            row.status, row.report, row.finished_at, row.error = (
+                SubmissionStatus.DONE, body, finished, None)
             return row
         return None
 

@@ -70,7 +70,7 @@ class Published:
         row = self.store.exercise_row(exercise_id, version) if version > 0 else None
         if row is None:
             raise UnknownExercise(f"{exercise_id} version {version}")
-        return self._take(exercise_id, version, *row)
+        return self._take(exercise_id, version, row.spec, row.files)
 
     def publish(self, spec: ExerciseSpec, source: str,
                 after: Callable[[Connection, int], None] | None = None) -> int:

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Connection
 from grader.service.embedded import DRAIN_WINDOW, Busy, OverLimit, retry_after
 from grader.service.published import Published
 from grader.storage import jobs
-from grader.storage.store import DONE, FAILED, Store, Submission
+from grader.storage.status import FINISHED, SubmissionStatus
+from grader.storage.store import Regraded, Store, Submission
 
 log = logging.getLogger("grader.service.queued")
 POLL_SECONDS = 1.0  # a waiting request also reads its row this often, in case a notice is lost
@@ -120,7 +121,7 @@ class QueueService:
     def backlog(self) -> int:
         return self.store.backlog(self.limit)
 
-    def status(self, row: Submission) -> str:
+    def status(self, row: Submission) -> SubmissionStatus:
         return row.status
 
     def accept(self, *, exercise_id: str, source: str, seed: int, scope: str,
@@ -172,7 +173,7 @@ class QueueService:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         try:
-            while row.status not in (DONE, FAILED):
+            while row.status not in FINISHED:
                 left = deadline - loop.time()
                 if left <= 0:
                     break
@@ -190,10 +191,10 @@ class QueueService:
         a new round: jobs of the lowest priority, spread over the workers."""
         self.published.get(exercise_id)
 
-        def defer(connection: Connection, rounds: list[tuple[str, int]], version: int) -> None:
+        def defer(connection: Connection, rounds: list[Regraded], version: int) -> None:
             jobs.defer_grading(self.app, connection, [
-                {"submission_id": sid, "round": round_, "version": version}
-                for sid, round_ in rounds], priority=jobs.REGRADE_PRIORITY)
+                {"submission_id": r.submission_id, "round": r.round, "version": version}
+                for r in rounds], priority=jobs.REGRADE_PRIORITY)
 
         # the newest version as the database has it, whatever this replica has seen
         return self.store.new_round(exercise_id, None, defer)

@@ -103,3 +103,12 @@ def test_a_number_too_long_to_read_is_422(make_client) -> None:
                                   headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert "digits" in response.json()["detail"]
+
+
+def test_a_submissions_status_is_documented_with_the_stored_words(make_client) -> None:
+    from grader.storage.status import SubmissionStatus
+
+    schemas = document(make_client)["components"]["schemas"]
+    assert schemas["SubmissionView"]["properties"]["status"] == {
+        "$ref": "#/components/schemas/SubmissionStatus"}
+    assert schemas["SubmissionStatus"]["enum"] == [status.value for status in SubmissionStatus]

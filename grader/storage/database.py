@@ -1,0 +1,162 @@
+"""The database itself: its engine (SQLite, a file in WAL mode, or PostgreSQL through a URL),
+its pooled connections kept alive, and its schema, made and upgraded by the Alembic
+migrations in ``grader/storage/migrations``."""
+
+from __future__ import annotations
+
+import contextlib
+import select as selectors_
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PING_AFTER_IDLE = 1.0  # seconds
+T = TypeVar("T")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    engine = create_engine(url)
+    _ping_after_idle(engine)
+    return engine
+
+
+def suspect(connection: Any, idle: float) -> bool:
+    """Whether a pooled connection (psycopg's) must be pinged before use: it has been idle
+    for over a second, or the server has sent it something while idle, which is how a
+    dropped connection shows (an idle connection of a pool is sent nothing else)."""
+    if idle > PING_AFTER_IDLE or connection.closed:
+        return True
+    try:
+        readable, _, _ = selectors_.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """A pooled connection that is ``suspect`` is pinged before it is handed out, and replaced
+    if the database has dropped it (a restart, ``pg_terminate_backend``). One in steady use is
+    not: a ping on every checkout would cost a round trip per transaction."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or not suspect(connection, time.monotonic() - since):
+            return
+        autocommit = connection.autocommit
+        try:
+            connection.autocommit = True
+            connection.execute("SELECT 1")
+        except Exception as error:
+            raise DisconnectionError(f"a pooled connection was dropped: {error}") from error
+        finally:
+            with contextlib.suppress(Exception):
+                connection.autocommit = autocommit
+
+
+def again_if_dropped(work: Callable[[], T]) -> T:
+    """Run ``work`` (a transaction, or one statement), once more if the database dropped the
+    connection under it (a restart, ``pg_terminate_backend``): the pool has thrown away the
+    dropped connections by then. ``work`` must be safe to run twice."""
+    try:
+        return work()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return work()
+
+
+def _alembic() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    from alembic import command
+
+    config = _alembic()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class OldSchema(RuntimeError):
+    """The database is not at the schema this grader needs: run ``grader migrate``."""
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database's schema is not the one this code needs; None when it is."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == head:
+        return None
+    return (f"the database's schema is at {current or 'nothing'}, and this grader needs "
+            f"{head}: run `grader migrate` once, before the servers and workers start")
+
+
+class Database:
+    """A database at the schema this code needs, with the ways the store's parts use it:
+    ``engine`` (a transaction per ``begin``), ``_single`` (one statement that commits alone,
+    one round trip) and ``_session`` (the ORM, in a transaction)."""
+
+    def __init__(self, url: str, migrate: bool = True) -> None:
+        """``migrate``: bring the schema up to date (one process alone on its database);
+        otherwise refuse a schema that is not up to date (``OldSchema``)."""
+        self.engine = make_engine(url)
+        if migrate:
+            upgrade(self.engine)
+        else:
+            problem = schema_problem(self.engine)
+            if problem is not None:
+                self.engine.dispose()
+                raise OldSchema(problem)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # One statement, one round trip: no BEGIN and COMMIT around it.
+        self._single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        with self.engine.connect() as connection:
+            return connection.execute(text("SELECT 1")).scalar() == 1
