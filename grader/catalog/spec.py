@@ -164,6 +164,10 @@ class Comparison(_Strict):
     atol: float = Field(default=1e-9, ge=0)
     accept: list[Literal["ndarray", "list", "number"]] = Field(default=["ndarray", "list"],
                                                                 min_length=1)
+    precision: Literal["float64", "float32", "float16"] = Field(
+        default="float32", description="The shortest float an output may be in: a shorter one "
+        "is refused, and every output may be off by this float's rounding (64 eps times the "
+        "largest expected value)")
 
 
 class Limits(_Strict):
