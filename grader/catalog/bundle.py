@@ -24,6 +24,11 @@ from grader.catalog.spec import SPEC_FILE, ExerciseSpec, SpecError, spec_from_to
 FILE_NAME = (r"^(exercise\.toml|reference\.py|samples/[A-Za-z0-9_][A-Za-z0-9_-]*"
              r"(/[A-Za-z0-9_][A-Za-z0-9_-]*)*\.py)$")
 MAX_FILES = 64
+# A pushed bundle's outputs are computed for a pool of seeds (``grader.grading.pool``), whose
+# inputs are drawn in the server's process, all at once: their elements, over every seed, are
+# bounded when the bundle is read, before anything is drawn.
+POOL_SEEDS = 32
+MAX_POOL_ELEMENTS = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,15 @@ def parse_bundle(exercise_id: str, bundle: BundleFiles) -> ExerciseSpec:
             if path[:end] in lines:
                 return f"{SPEC_FILE}:{lines[path[:end]]}"
         return SPEC_FILE
+
+    total = 0
+    for i, count in enumerate(spec.case_elements()):
+        total += count
+        if total * POOL_SEEDS > MAX_POOL_ELEMENTS:
+            raise SpecError(f"{at('cases', i)}: cases[{i}]: the arguments of the cases up to "
+                            f"this one have {total} elements, drawn for each of the pool's "
+                            f"{POOL_SEEDS} seeds: {total * POOL_SEEDS}, more than the "
+                            f"{MAX_POOL_ELEMENTS} a pushed bundle may have")
 
     tree = _parse(bundle.reference, REFERENCE_FILE, REFERENCE_FILE)
     names = defined_names(tree)

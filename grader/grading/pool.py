@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from grader.catalog.bundle import BundleFiles
+from grader.catalog.bundle import POOL_SEEDS, BundleFiles
 from grader.catalog.exercises import REFERENCE_FILE, function_name
 from grader.catalog.spec import MAX_ELEMENTS, ExerciseSpec
 from grader.grading.inputs import case_arguments, new_seed
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("grader.grading.pool")
 
-POOL_SEEDS = 32
 MIN_POOL_SEEDS = 4  # fewer, when the outputs would not fit POOL_BYTES, is refused
 POOL_BYTES = 8 << 20  # the stored outputs of one version, for one secret
 PROVE_SECONDS = 60.0  # computing a pool (and, when publishing, proving the bundle) takes at most
