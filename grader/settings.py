@@ -77,6 +77,10 @@ class Settings(BaseSettings):
                                     description="Comma-separated; may submit and read")
     instructor_tokens: Tokens = Field(default_factory=list,
                                       description="Comma-separated; may do everything")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token that may read /metrics (as may instructor "
+        "tokens). Unset: /metrics is open when no platform token is set, else instructor "
+        "tokens only")
     callback_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key that signs callbacks")
     hidden_secret: SecretStr | None = Field(
@@ -89,8 +93,8 @@ class Settings(BaseSettings):
         description="How long a report_url (a signed link to the report page) stays valid")
     log_level: str = Field(default="INFO", description="Python logging level")
 
-    @field_validator("callback_secret", "hidden_secret", "database_url", "extra_exercises_dir",
-                     mode="before")
+    @field_validator("callback_secret", "hidden_secret", "metrics_token", "database_url",
+                     "extra_exercises_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -116,6 +120,8 @@ class Settings(BaseSettings):
             raise ValueError("GRADER_CALLBACK_SECRET must be at least 16 characters")
         if self.hidden_secret is not None and len(self.hidden_secret.get_secret_value()) < 16:
             raise ValueError("GRADER_HIDDEN_SECRET must be at least 16 characters")
+        if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 16:
+            raise ValueError("GRADER_METRICS_TOKEN must be at least 16 characters")
         return self
 
     @model_validator(mode="after")

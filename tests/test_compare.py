@@ -148,7 +148,7 @@ def test_a_case_passes_exactly_when_numpy_isclose_says_every_value_is_close(
         expected: np.ndarray, noise: np.ndarray, rtol: float, atol: float) -> None:
     with np.errstate(over="ignore"):
         got = np.where(np.isfinite(expected), expected, 1.0) * (1 + noise) + noise
-    rules = Comparison(rtol=rtol, atol=atol)
+    rules = Comparison(rtol=rtol, atol=atol, precision="float64")  # float64: no floor
     verdict = compare(output(got), expected, rules, visible=True)
     if not np.isfinite(got).all():
         assert verdict.status == "invalid_output"
@@ -196,15 +196,19 @@ def test_float32_tolerance_follows_the_largest_expected_value() -> None:
     assert precision(small.astype(np.float64)) == np.float32
 
 
-def test_float64_output_keeps_the_spec_s_tolerances() -> None:
+def test_a_float64_output_gets_the_same_tolerance_as_a_float32_one() -> None:
+    """The tolerance is the case's: 1e-5 off at the largest value fails whatever the dtype."""
     got = EXPECTED * (1 + 1e-5) + np.pi * 1e-9  # not float32 values
     assert precision(got) == np.float64
     assert compare(output(got), EXPECTED, RULES, visible=True).status == "wrong_values"
+    assert compare(output(got.astype(np.float32)), EXPECTED, RULES, True).status \
+        == "wrong_values"
 
 
 def test_expected_and_got_values_are_shown_with_enough_digits_to_differ() -> None:
     got = EXPECTED.copy()
     got[1, 1] *= 1 + 1e-5  # the same to 4 significant digits
-    message = compare(output(got), EXPECTED, RULES, visible=True).message
+    exact = Comparison(rtol=1e-6, atol=1e-9, precision="float64")
+    message = compare(output(got), EXPECTED, exact, visible=True).message
     first = message.splitlines()[0]
     assert "expected 1, got 1.00001" in first

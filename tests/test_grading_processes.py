@@ -225,3 +225,17 @@ def test_a_solution_right_on_square_images_only_is_told_so(grade_file) -> None:
     assert "in tall 12x10, your output has shape (10, 10) where (10, 8) was expected: one " \
         "dimension used for both" in finding.message
     assert "10x10" not in finding.message and "12x8" not in finding.message  # hidden cases
+
+
+@pytest.mark.parametrize("name", ["float16_correct", "float16_three_percent_off"])
+def test_a_float16_output_of_a_float64_exercise_is_refused(grade_file, name) -> None:
+    report = grade_file(name)
+    assert report.score == 0 and statuses(report) == ["invalid_output"] * 4
+    assert report.cases[0].message.startswith("expected float64 (or float32) values, got float16")
+    assert report.diagnosis == []
+
+
+def test_a_longdouble_output_travels_as_float64_and_passes(grade_file) -> None:
+    report = grade_file("longdouble_correct")
+    assert report.passed and statuses(report) == ["passed"] * 4
+    assert report.diagnosis == []

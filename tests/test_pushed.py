@@ -4,6 +4,7 @@ server's process."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -122,6 +123,49 @@ def test_a_hostile_reference_is_refused_in_bounded_time(
     assert response.status_code == 422, response.text
     assert reason in response.json()["detail"]
     assert httpx.get(f"{server.url}/v1/exercises/hostile_{name}").status_code == 404
+    assert httpx.get(f"{server.url}/readyz").status_code == 200
+
+
+CONV2D_SPEC = (EXERCISES / "conv2d" / "exercise.toml").read_text()
+IMAGE_DRAW = 'distribution = "normal"\nmean = 0.0\nstd = 1.0'
+HOSTILE_SPECS = {  # name -> (what replaces what in conv2d's spec, what the refusal says)
+    "nested_arrays": (("statement = ", "x = " + "[" * 5000 + "]" * 5000 + "\nstatement = "),
+                      "nest 5000 deep"),
+    "nested_tables": (("statement = ", "x = " + "{a = " * 3000 + "1" + "}" * 3000
+                       + "\nstatement = "), "nest 3000 deep"),
+    "uniform_overflow": ((IMAGE_DRAW, 'distribution = "uniform"\nlow = -1e308\nhigh = 1e308'),
+                         "uniform low and high must be within"),
+    "infinite_std": ((IMAGE_DRAW, 'distribution = "normal"\nmean = 0.0\nstd = inf'),
+                     "arguments.0.std: Input should be a finite number"),
+    "nan_low": ((IMAGE_DRAW, 'distribution = "uniform"\nlow = nan\nhigh = 1.0'),
+                "arguments.0.low: Input should be a finite number"),
+    "huge_integer": ((IMAGE_DRAW, "distribution = \"normal\"\nmean = 1" + "0" * 400
+                      + "\nstd = 1.0"), "arguments.0.mean"),
+    "pool_of_gigabytes": (("shapes = { image = [8, 8] }", "shapes = { image = [1024, 1024] }"),
+                          "more than the 8388608 a pushed bundle may have"),
+    "case_too_large": (("shapes = { image = [8, 8] }", "shapes = { image = [4096, 4096] }"),
+                       "argument 'image' is too large: [4096, 4096]"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_SPECS))
+def test_a_hostile_spec_is_refused_with_its_file_and_line(server: Server, tmp_path: Path,
+                                                          name: str) -> None:
+    """Refused when it is read, before anything is drawn or run: 422 naming exercise.toml and
+    a line, never a 500, and the server stays ready."""
+    (old, new), reason = HOSTILE_SPECS[name]
+    exercise_id = f"hostile_spec_{name}"
+    folder = bundle(tmp_path, exercise_id)
+    spec = (folder / "exercise.toml").read_text()
+    assert old in spec
+    (folder / "exercise.toml").write_text(spec.replace(old, new, 1))
+    response = httpx.put(f"{server.url}/v1/exercises/{exercise_id}", headers=AUTH, timeout=60,
+                         json={"files": BundleFiles.read(folder).files()})
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert re.search(r"exercise\.toml:\d+", detail), detail
+    assert reason in detail
+    assert httpx.get(f"{server.url}/v1/exercises/{exercise_id}").status_code == 404
     assert httpx.get(f"{server.url}/readyz").status_code == 200
 
 

@@ -89,7 +89,9 @@ def test_routes_over_http(server: Server) -> None:
     assert httpx.post(f"{server.url}/v1/submissions", json={}).status_code == 401
     regrade = httpx.post(f"{server.url}/v1/exercises/conv2d/regrade", headers=I)
     assert regrade.status_code == 202 and regrade.json()["queued"] >= 1
-    metrics = httpx.get(f"{server.url}/metrics").text
+    assert httpx.get(f"{server.url}/metrics").status_code == 401  # platform tokens are set
+    assert httpx.get(f"{server.url}/metrics", headers=P).status_code == 401
+    metrics = httpx.get(f"{server.url}/metrics", headers=I).text
     assert "grader_submissions_total" in metrics and "grader_backlog" in metrics
     assert httpx.get(f"{server.url}/docs").status_code == 200
 

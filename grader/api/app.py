@@ -61,7 +61,7 @@ from grader.pages.links import ReportLinks
 from grader.sandbox.base import Runner
 from grader.service.callbacks import CallbackSender
 from grader.service.embedded import GradingService, OverLimit, Unavailable
-from grader.service.metrics import Metrics
+from grader.service.metrics import Metrics, readable
 from grader.service.published import Published
 from grader.service.queued import QueueService
 from grader.service.secret import hidden_secret
@@ -829,9 +829,18 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         return Readiness(ready=ready, database=database, sandbox=state.layers,
                          self_test=state.self_test, reasons=reasons)
 
-    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
-    async def metrics(state: StateDep) -> PlainTextResponse:
-        """Prometheus metrics."""
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"],
+             responses=error_answers(401))
+    async def metrics(state: StateDep, credentials: Credentials) -> PlainTextResponse:
+        """Prometheus metrics, aggregates only: open when the server has no platform token and
+        no GRADER_METRICS_TOKEN, else for that token or an instructor token."""
+        settings = state.settings
+        if not readable(None if credentials is None else credentials.credentials,
+                        settings.metrics_token.get_secret_value() if settings.metrics_token
+                        else None, [t.get_secret_value() for t in settings.instructor_tokens],
+                        open_server=not settings.platform_tokens):
+            raise _unauthorized("send 'Authorization: Bearer <token>' with the metrics token "
+                                "(GRADER_METRICS_TOKEN) or an instructor token")
         return PlainTextResponse(state.metrics.render(),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 

@@ -157,6 +157,7 @@ def parse_bundle(exercise_id: str, bundle: BundleFiles) -> ExerciseSpec:
         raise SpecError(f"{at('reference_file')}: reference_file: a pushed bundle's functions "
                         f"are in its own {REFERENCE_FILE} (`grader exercises push` sends the "
                         f"file reference_file names as {REFERENCE_FILE})")
+
     tree = _parse(bundle.reference, REFERENCE_FILE, REFERENCE_FILE)
     names = defined_names(tree)
     refs = [(spec.reference, at("reference"), "reference")] + [

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,6 +32,8 @@ from pydantic import (
     model_validator,
 )
 
+from grader.catalog.toml_text import SpecError, format_errors, read_toml, toml_lines
+
 IDENT = r"^[a-z][a-z0-9_]{0,63}$"
 # A function of the bundle's own reference.py, or ``bundle:function`` for another bundle's.
 FUNCTION_REF = r"^([a-z][a-z0-9_]{0,63}:)?[A-Za-z_][A-Za-z0-9_]*$"
@@ -44,8 +45,18 @@ SAMPLES_DIR = "samples"
 # A Python file, relative to the bundle's folder (``..`` may lead out of it, as to reference/).
 REFERENCE_PATH = r"^[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,199}\.py$"
 
+# How large a spec's inputs may be, in elements (of at most 8 bytes), checked when it is read,
+# before anything is drawn: an argument, a case (all its arguments), a submission (all its
+# cases). A pushed bundle's are drawn so for each submission too, as a built-in one's are.
 MAX_ELEMENTS = 1 << 22
+MAX_CASE_ELEMENTS = 1 << 22
+MAX_SUBMISSION_ELEMENTS = 1 << 23
 MAX_SCALAR = 1 << 31
+MAX_POINTS = 1_000_000
+# The largest magnitude a drawn value's distribution may reach, by dtype: within the dtype,
+# with room for a uniform's high - low and a normal's tails (``NORMAL_SIGMAS`` std either side).
+DRAW_BOUND = {"float64": 1e300, "float32": 1e37, "int64": float(1 << 53)}
+NORMAL_SIGMAS = 64
 
 Shape = Annotated[list[Annotated[int, Field(ge=1, le=4096)]], Field(min_length=1, max_length=4)]
 # A fixed value: a number (a scalar argument) or nested lists of numbers (an array argument).
@@ -56,12 +67,9 @@ INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8", "uint16")
 DType = Literal["float64", "float32", "int64", "int32", "int16", "int8", "uint8", "uint16"]
 
 
-class SpecError(Exception):
-    """A spec file that cannot be used. The message names the file and each bad field."""
-
-
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: TOML has inf and nan, and no number of a spec may be either
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _located(where: str, message: str) -> ValueError:
@@ -87,6 +95,8 @@ def as_array(value: Value, dtype: str, where: str) -> np.ndarray:
         depth, probe = depth + 1, probe[0]
     try:
         exact = np.array(value, dtype=np.float64)
+    except OverflowError:
+        raise _located(where, "a value is too large for a float64") from None
     except ValueError:
         raise _located(where, "the nested lists are not rectangular (rows of different "
                        "lengths, or numbers and lists mixed)") from None
@@ -142,9 +152,28 @@ class Argument(_Strict):
                     and info.min <= self.low and self.high <= info.max):
                 raise ValueError(f"{self.dtype} needs whole low and high within "
                                  f"{info.min}..{info.max}, got {self.low:g}..{self.high:g}")
+        else:
+            self._within_dtype()
         if self.value is not None:
             as_array(self.value, self.dtype, "value")
         return self
+
+    def _within_dtype(self) -> None:
+        """A float or int64 distribution whose values all fit the dtype, and whose draw cannot
+        overflow: |low|, |high| (and so high - low), or |mean| + NORMAL_SIGMAS std, within
+        ``DRAW_BOUND``."""
+        bound = DRAW_BOUND[self.dtype]
+        if self.distribution == "uniform":
+            if max(abs(self.low), abs(self.high)) > bound:
+                raise ValueError(f"uniform low and high must be within -{bound:g}..{bound:g} "
+                                 f"for {self.dtype}, got {self.low:g}..{self.high:g}")
+        elif abs(self.mean) + NORMAL_SIGMAS * self.std > bound:
+            raise ValueError(f"normal mean and std must keep |mean| + {NORMAL_SIGMAS} std "
+                             f"within {bound:g} for {self.dtype}, got mean {self.mean:g}, "
+                             f"std {self.std:g}")
+
+    def elements(self, shape: tuple[int, ...]) -> int:
+        return math.prod(shape) if self.kind == "array" else 1
 
 
 def scalar_value(argument: Argument, value: Value, where: str) -> int | float:
@@ -163,7 +192,7 @@ class Case(_Strict):
     values: dict[str, Value] = Field(
         default_factory=dict, description="Fixed values: per scalar argument its number; per "
         "array argument (visible cases only) nested lists")
-    points: float = Field(default=1.0, ge=0)
+    points: float = Field(default=1.0, ge=0, le=MAX_POINTS)
     visible: bool = True
 
 
@@ -172,6 +201,10 @@ class Comparison(_Strict):
     atol: float = Field(default=1e-9, ge=0)
     accept: list[Literal["ndarray", "list", "number"]] = Field(default=["ndarray", "list"],
                                                                 min_length=1)
+    precision: Literal["float64", "float32", "float16"] = Field(
+        default="float32", description="The shortest float an output may be in: a shorter one "
+        "is refused, and every output may be off by this float's rounding (64 eps times the "
+        "largest expected value)")
 
 
 class Limits(_Strict):
@@ -260,6 +293,7 @@ class ExerciseSpec(_Strict):
                                    f"gives {field} for unknown arguments {sorted(unknown)}")
             for arg in self.arguments:
                 self._check_argument(i, case, arg)
+        self._check_sizes()
         names = [c.name for c in self.cases]
         if len(set(names)) != len(names):
             raise ValueError("case names must be unique")
@@ -274,6 +308,22 @@ class ExerciseSpec(_Strict):
             if missing:
                 raise _located(f"samples[{i}].mistake", f"{missing[0]!r} is not a mistake code")
         return self
+
+    def _check_sizes(self) -> None:
+        total = 0
+        for i, count in enumerate(self.case_elements()):
+            if count > MAX_CASE_ELEMENTS:
+                raise _located(f"cases[{i}]", f"its arguments have {count} elements, more than "
+                               f"the {MAX_CASE_ELEMENTS} a case may have")
+            total += count
+            if total > MAX_SUBMISSION_ELEMENTS:
+                raise _located(f"cases[{i}]", f"the arguments of the cases up to this one have "
+                               f"{total} elements, more than the {MAX_SUBMISSION_ELEMENTS} a "
+                               "submission may have")
+
+    def case_elements(self) -> list[int]:
+        """How many elements each case's arguments have, all together (a scalar is one)."""
+        return [sum(a.elements(self.shape_of(c, a)) for a in self.arguments) for c in self.cases]
 
     def _check_argument(self, i: int, case: Case, arg: Argument) -> None:
         where = f"cases[{i}]"
@@ -333,90 +383,15 @@ class ExerciseSpec(_Strict):
         return sum(c.points for c in self.cases)
 
 
-# -- where in a TOML file a field is -----------------------------------------------------------
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\"-]+)\s*\]\]?")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_.\"-]+)\s*=")
-_PATH = re.compile(r"^(?:Value error, )?([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_]\w*)*): (.*)$",
-                   re.DOTALL)
-
-
-def toml_lines(text: str) -> dict[tuple[str | int, ...], int]:
-    """Each table and key of a TOML text, as a pydantic-style path, and its line (from 1):
-    ``("cases", 2, "shapes")`` is the ``shapes`` key of the third ``[[cases]]``. Keys inside
-    inline tables are not listed; their key's line stands for them."""
-    lines: dict[tuple[str | int, ...], int] = {}
-    counts: dict[tuple[str | int, ...], int] = {}
-    table: tuple[str | int, ...] = ()
-    in_string: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if in_string is not None:
-            if line.count(in_string) % 2 == 1:
-                in_string = None
-            continue
-        header = _HEADER.match(line)
-        if header:
-            keys = tuple(k.strip('"') for k in header.group(2).split("."))
-            if header.group(1) == "[[":
-                index = counts.get(keys, 0)
-                counts[keys] = index + 1
-                table = (*keys, index)
-            else:
-                table = keys
-            lines.setdefault(table, number)
-            continue
-        key = _KEY.match(line)
-        if key:
-            path = (*table, *(k.strip('"') for k in key.group(1).split(".")))
-            lines.setdefault(path, number)
-            rest = line[key.end():]
-            for quote in ('"""', "'''"):
-                if rest.count(quote) % 2 == 1:
-                    in_string = quote
-    return lines
-
-
-def _parse_where(where: str) -> tuple[str | int, ...]:
-    parts: list[str | int] = []
-    for name, index in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", where):
-        parts.append(int(index) if index else name)
-    return tuple(parts)
-
-
-def _line_of(lines: dict[tuple[str | int, ...], int], loc: tuple[str | int, ...]) -> int | None:
-    for end in range(len(loc), 0, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
-
-
-def _format_errors(source: str, error: ValidationError, text: str | None = None) -> str:
-    lines = toml_lines(text) if text is not None else {}
-    out = [f"{source}: invalid exercise spec"]
-    for item in error.errors():
-        loc = tuple(item["loc"])
-        message = item["msg"]
-        found = _PATH.match(message)
-        if found:  # a validator's error, located by its path
-            loc = (*loc, *_parse_where(found.group(1)))
-            message = found.group(2)
-        where = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(lines, loc)
-        out.append(f"  {source}:{line}: {where}: {message}" if line
-                   else f"  {where}: {message}")
-    return "\n".join(out)
-
-
 def parse_spec(data: object, source: str, text: str | None = None) -> ExerciseSpec:
     """Validate already-decoded spec data; ``source`` names it in error messages, and
     ``text``, the TOML it was read from, gives their lines."""
     try:
         return ExerciseSpec.model_validate(data)
     except ValidationError as error:
-        raise SpecError(_format_errors(source, error, text)) from None
-
-
-_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+        raise SpecError(format_errors(source, error, text)) from None
+    except RecursionError:  # data nested past what read_toml lets through
+        raise SpecError(f"{source}: the spec nests too deeply") from None
 
 
 def load_spec(path: Path) -> ExerciseSpec:
@@ -433,19 +408,7 @@ def load_spec(path: Path) -> ExerciseSpec:
 def spec_from_toml(text: str, source: str, expected: str, what: str = "folder") -> ExerciseSpec:
     """A spec from its TOML text; ``source`` names the file in errors, and the spec's id must
     be ``expected`` (the name of its ``what``: a bundle's folder, or an upload's URL)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        at = _TOML_AT.search(message)
-        if at:
-            raise SpecError(f"{source}:{at.group(1)}:{at.group(2)}: not valid TOML: "
-                            f"{message[:at.start()]}") from None
-        if message.endswith("(at end of document)"):
-            raise SpecError(f"{source}:{len(text.splitlines())}: not valid TOML: "
-                            f"{message.removesuffix(' (at end of document)')}, at the end of "
-                            "the file") from None
-        raise SpecError(f"{source}: not valid TOML: {message}") from None
+    data = read_toml(text, source)
     spec = parse_spec(data, source, text)
     if spec.id != expected:
         line = toml_lines(text).get(("id",))

@@ -4,14 +4,17 @@ Each step has its own message, in the form "expected ... got ...": accepted type
 kind, shape, finiteness, then values within the spec's tolerances, with how far off, where,
 and how much of the output is wrong.
 
-Tolerances follow the output's precision. A value is right when
+Tolerances are the case's, never the output's: they follow the spec and the expected output,
+whatever dtype the learner returns. A value is right when
 ``|got - expected| <= atol + rtol * |expected| + floor``, with the spec's ``atol`` and
-``rtol``, and a ``floor`` that is 0 for float64 and ``PRECISION_ULPS * eps * max|expected|``
-for an output computed in a shorter float (float32: eps = 1.2e-7). A sum of products in
-float32 is off by a few eps times the size of its terms, not of its result: a value near zero
-that came from large terms is as far off as the largest values, hence the floor relative to
-the largest expected value rather than to each one. Values stored as float64 but all exactly
-representable in float32 count as computed in float32.
+``rtol``, and a ``floor`` of ``PRECISION_ULPS * eps * max|expected|`` for the spec's
+``compare.precision``, the shortest float an output may be computed in (float32 by default:
+eps = 1.2e-7; 0 for float64). A sum of products in float32 is off by a few eps times the size
+of its terms, not of its result: a value near zero that came from large terms is as far off as
+the largest values, hence the floor relative to the largest expected value rather than to each
+one. An output in a float shorter than that precision (float16, by default) is refused, with the
+dtypes expected, before its values are looked at; integer outputs are exact, and compared as
+they are.
 
 A hidden case's verdict says only its status, in a fixed sentence: learner code that has seen a
 hidden input could encode it in anything else (an exception's message or type name, an exit
@@ -41,14 +44,16 @@ class Verdict:
     max_abs_error: float | None = None
 
 
-# How many units of the output's precision, relative to the largest expected value, an output
-# in a float shorter than float64 may be off (on top of the spec's own tolerances).
+# How many units of the spec's precision, relative to the largest expected value, an output
+# may be off (on top of the spec's own tolerances).
 PRECISION_ULPS = 64
+FLOATS = ("float64", "float32", "float16")  # longest first
 
 
 def precision(got: np.ndarray) -> np.dtype:
     """The float type ``got`` was computed in, as far as its values tell: its own dtype, or
-    float32 for float64 values that all fit float32 exactly. Integers: their own dtype."""
+    float32 for float64 values that all fit float32 exactly. Integers: their own dtype. What
+    a report says of an output; never what it is compared with."""
     if got.dtype.kind != "f":
         return got.dtype
     if got.dtype.itemsize >= 8 and got.size:
@@ -58,12 +63,34 @@ def precision(got: np.ndarray) -> np.dtype:
     return got.dtype
 
 
-def allowed_error(got: np.ndarray, expected: np.ndarray, rules: Comparison) -> np.ndarray:
-    """How far off each value of ``got`` may be (see the module's docstring)."""
+def tolerance_precision(expected: np.ndarray, rules: Comparison) -> np.dtype:
+    """The float whose rounding the tolerance allows: the spec's precision, or the expected
+    output's own float when that is shorter."""
+    kind = np.dtype(rules.precision)
+    if expected.dtype.kind == "f" and expected.dtype.itemsize < kind.itemsize:
+        return expected.dtype
+    return kind
+
+
+def too_coarse(got: np.ndarray, rules: Comparison) -> bool:
+    """Whether ``got`` is a float shorter than the spec's precision (refused: a float16 output
+    would otherwise be compared as if float16 were the exercise's precision)."""
+    return got.dtype.kind == "f" and got.dtype.itemsize < np.dtype(rules.precision).itemsize
+
+
+def accepted_floats(rules: Comparison) -> str:
+    """The float dtypes an output may have, in words: "float64 (or float32)"."""
+    kinds = FLOATS[:FLOATS.index(rules.precision) + 1]
+    return kinds[0] + (f" (or {', '.join(kinds[1:])})" if len(kinds) > 1 else "")
+
+
+def allowed_error(expected: np.ndarray, rules: Comparison) -> np.ndarray:
+    """How far off each value may be: of ``expected`` and the spec's rules only (see the
+    module's docstring)."""
     with np.errstate(over="ignore", invalid="ignore"):  # an infinite expected value: no bound
         allowed = rules.atol + rules.rtol * np.abs(expected)
-    kind = precision(got)
-    if kind.kind == "f" and kind.itemsize < 8:
+    kind = tolerance_precision(expected, rules)
+    if kind.itemsize < 8:
         finite = np.abs(expected[np.isfinite(expected)])
         scale = float(finite.max()) if finite.size else 0.0
         allowed = allowed + PRECISION_ULPS * float(np.finfo(kind).eps) * scale
@@ -182,13 +209,16 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
         return Verdict("invalid_output", say(Msg.NOT_ACCEPTED, wanted=wanted, given=given), shape)
     if got.dtype.kind not in "iuf":
         return Verdict("invalid_output", say(Msg.NOT_NUMBERS, dtype=got.dtype), shape)
+    if too_coarse(got, rules):
+        return Verdict("invalid_output", say(Msg.TOO_COARSE, wanted=accepted_floats(rules),
+                                             dtype=got.dtype), shape)
     if got.shape != expected.shape:
         message = say(Msg.WRONG_SHAPE, expected=show_shape(expected.shape),
                       got=show_shape(got.shape))
         if got.ndim != expected.ndim:
             message += say(Msg.WRONG_NDIM, got=got.ndim, expected=expected.ndim)
         return Verdict("wrong_shape", message, shape)
-    allowed = allowed_error(got, expected, rules)
+    allowed = allowed_error(expected, rules)
     got = got.astype(np.float64)
     finite = np.isfinite(got)
     if not finite.all():
@@ -238,9 +268,9 @@ def excerpt(expected: np.ndarray, got: np.ndarray, center: tuple[int, ...], radi
 
 def matches(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> bool:
     """Whether an output equals a mistake model's output within tolerance."""
-    if got.shape != candidate.shape or got.dtype.kind not in "iuf":
+    if got.shape != candidate.shape or got.dtype.kind not in "iuf" or too_coarse(got, rules):
         return False
-    allowed = allowed_error(got, candidate, rules)
+    allowed = allowed_error(candidate, rules)
     got = got.astype(np.float64)
     if not np.isfinite(got).all():
         return False

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.catalog.spec import Comparison
-from grader.grading.compare import allowed_error
+from grader.grading.compare import allowed_error, too_coarse
 from grader.grading.messages import Msg, say
 from grader.grading.messages import index as show_index
 from grader.grading.messages import shape as show_shape
@@ -32,29 +32,32 @@ class Diagnosis:
     message: str
 
 
-def close(got: np.ndarray, expected: np.ndarray) -> bool:
-    """Same shape and equal within the default tolerances (for got's precision)."""
+def close(got: np.ndarray, expected: np.ndarray, rules: Comparison = RULES) -> bool:
+    """Same shape and equal within the tolerances the comparison uses (``compare``'s, of
+    ``expected`` and the rules, never of got's dtype)."""
     if got.shape != expected.shape or got.size == 0:
         return False
     with np.errstate(over="ignore", invalid="ignore"):
         error = np.abs(got.astype(np.float64) - expected)
-        return bool(np.all(error <= allowed_error(got, expected, RULES)))
+        return bool(np.all(error <= allowed_error(expected, rules)))
 
 
-def diagnose(got: np.ndarray, expected: np.ndarray,
-             inputs: Sequence[np.ndarray]) -> Diagnosis | None:
-    """The first structural diagnosis that fits a wrong output, or None."""
-    if got.dtype.kind not in "iuf" or not np.isfinite(got).all() or got.ndim != expected.ndim \
-            or got.ndim == 0:
+def diagnose(got: np.ndarray, expected: np.ndarray, inputs: Sequence[np.ndarray],
+             rules: Comparison = RULES) -> Diagnosis | None:
+    """The first structural diagnosis that fits a wrong output, or None. An output the
+    comparison refuses for its dtype (``too_coarse``) gets none: its values were not looked at."""
+    if got.dtype.kind not in "iuf" or too_coarse(got, rules) or not np.isfinite(got).all() \
+            or got.ndim != expected.ndim or got.ndim == 0:
         return None
     for check in (_integer, _inside, _missing_edge, _shifted, _scaled):
-        found = check(got, expected, inputs)
+        found = check(got, expected, inputs, rules)
         if found is not None:
             return found
     return None
 
 
-def _integer(got: np.ndarray, expected: np.ndarray, _: Sequence[np.ndarray]) -> Diagnosis | None:
+def _integer(got: np.ndarray, expected: np.ndarray, _: Sequence[np.ndarray],
+             __: Comparison) -> Diagnosis | None:
     if got.dtype.kind not in "iu" or got.shape != expected.shape \
             or np.array_equal(expected, np.round(expected)):
         return None
@@ -65,14 +68,15 @@ def _integer(got: np.ndarray, expected: np.ndarray, _: Sequence[np.ndarray]) -> 
     return Diagnosis("integer_output", say(Msg.INTEGER_OUTPUT, dtype=got.dtype))
 
 
-def _inside(got: np.ndarray, expected: np.ndarray, _: Sequence[np.ndarray]) -> Diagnosis | None:
+def _inside(got: np.ndarray, expected: np.ndarray, _: Sequence[np.ndarray],
+            rules: Comparison) -> Diagnosis | None:
     """The expected array whole, somewhere inside a larger output."""
     spare = [g - e for g, e in zip(got.shape, expected.shape, strict=True)]
     if min(spare) < 0 or max(spare) == 0 or np.prod([s + 1 for s in spare]) > MAX_OFFSETS:
         return None
     for offset in itertools.product(*(range(s + 1) for s in spare)):
         window = tuple(slice(o, o + e) for o, e in zip(offset, expected.shape, strict=True))
-        if not close(got[window], expected):
+        if not close(got[window], expected, rules):
             continue
         outside = np.ones(got.shape, dtype=bool)
         outside[window] = False
@@ -90,13 +94,13 @@ def _inside(got: np.ndarray, expected: np.ndarray, _: Sequence[np.ndarray]) -> D
     return None
 
 
-def _missing_edge(got: np.ndarray, expected: np.ndarray,
-                  _: Sequence[np.ndarray]) -> Diagnosis | None:
+def _missing_edge(got: np.ndarray, expected: np.ndarray, _: Sequence[np.ndarray],
+                  rules: Comparison) -> Diagnosis | None:
     """The expected array less its last rows or columns."""
     short = [e - g for g, e in zip(got.shape, expected.shape, strict=True)]
     if min(short) < 0 or max(short) == 0 or got.size == 0:
         return None
-    if not close(got, expected[tuple(slice(0, g) for g in got.shape)]):
+    if not close(got, expected[tuple(slice(0, g) for g in got.shape)], rules):
         return None
     words = [_axis_word(axis, n) for axis, n in enumerate(short) if n]
     return Diagnosis("missing_edge", say(
@@ -110,8 +114,8 @@ def _axis_word(axis: int, count: int) -> str:
     return word if count == 1 else f"{count} {word}s"
 
 
-def _shifted(got: np.ndarray, expected: np.ndarray,
-             _: Sequence[np.ndarray]) -> Diagnosis | None:
+def _shifted(got: np.ndarray, expected: np.ndarray, _: Sequence[np.ndarray],
+             rules: Comparison) -> Diagnosis | None:
     """The expected values moved by one along one axis (the edge they left is anything)."""
     if got.shape != expected.shape:
         return None
@@ -123,7 +127,7 @@ def _shifted(got: np.ndarray, expected: np.ndarray,
         source = [slice(None)] * got.ndim
         moved[axis], source[axis] = (slice(1, n), slice(0, n - 1)) if step > 0 \
             else (slice(0, n - 1), slice(1, n))
-        if not close(got[tuple(moved)], expected[tuple(source)]):
+        if not close(got[tuple(moved)], expected[tuple(source)], rules):
             continue
         got_index = [0] * got.ndim
         expected_index = [0] * got.ndim
@@ -135,8 +139,8 @@ def _shifted(got: np.ndarray, expected: np.ndarray,
     return None
 
 
-def _scaled(got: np.ndarray, expected: np.ndarray,
-            inputs: Sequence[np.ndarray]) -> Diagnosis | None:
+def _scaled(got: np.ndarray, expected: np.ndarray, inputs: Sequence[np.ndarray],
+            rules: Comparison) -> Diagnosis | None:
     """The expected array times a constant other than 1."""
     if got.shape != expected.shape:
         return None
@@ -144,7 +148,7 @@ def _scaled(got: np.ndarray, expected: np.ndarray,
     if energy == 0.0:
         return None
     factor = float(np.sum(got * expected)) / energy
-    if factor == 0.0 or abs(factor - 1) < 1e-6 or not close(got, factor * expected):
+    if factor == 0.0 or abs(factor - 1) < 1e-6 or not close(got, factor * expected, rules):
         return None
     shown = f"{factor:.6g}"
     for number, argument in enumerate(inputs, start=1):

@@ -140,7 +140,7 @@ def grade(
                 mistakes.setdefault(mistake, []).append(case.name)
                 message += "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
             else:
-                shape_of = diagnose(run.array, want, args)
+                shape_of = diagnose(run.array, want, args, spec.compare)
                 if shape_of is not None:
                     mistake = shape_of.code
                     structural.setdefault(shape_of.code, (shape_of.message, []))[1].append(

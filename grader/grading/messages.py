@@ -53,6 +53,7 @@ class Msg(StrEnum):
     A_NUMBER = "a_number"
     OR = "or"
     NOT_NUMBERS = "not_numbers"
+    TOO_COARSE = "too_coarse"
     WRONG_SHAPE = "wrong_shape"
     WRONG_NDIM = "wrong_ndim"
     NOT_FINITE_ONE = "not_finite_one"
@@ -194,6 +195,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.A_NUMBER: "a number",
     Msg.OR: " or ",
     Msg.NOT_NUMBERS: "expected numbers, got an array of dtype {dtype}",
+    Msg.TOO_COARSE: "expected {wanted} values, got {dtype}: this exercise needs more "
+                    "precision than {dtype} keeps",
     Msg.WRONG_SHAPE: "expected an array of shape {expected}, got {got}",
     Msg.WRONG_NDIM: " ({got}-D instead of {expected}-D)",
     Msg.NOT_FINITE_ONE: "expected finite numbers, got {counts} value, the first at {index}",
@@ -227,10 +230,10 @@ TEMPLATES: dict[Msg, str] = {
     Msg.MODIFIES_INPUT: "your function changes its input arrays in place; callers will not "
                         "expect that (work on a copy)",
     Msg.WITHHELD: "[output printed while hidden cases ran is not shown]",
-    Msg.FLOAT32: "your function computes in float32: it passes, compared with a tolerance "
-                 "that float32 allows (about {digits} significant digits, relative error near "
-                 "{eps:.1e}); float64 keeps about 16 digits, use it unless memory or speed "
-                 "matter more",
+    Msg.FLOAT32: "your function computes in float32: it passes, within this exercise's "
+                 "tolerance, which allows float32's rounding (about {digits} significant digits, "
+                 "relative error near {eps:.1e}); float64 keeps about 16 digits, use it unless "
+                 "memory or speed matter more",
     Msg.LOW_PRECISION: "your function computes in {dtype}: it keeps only about {digits} "
                        "significant digits (relative error near {eps:.1e})",
     Msg.COMBINED_MISTAKES: "two mistakes at once: {first}; and {second}",

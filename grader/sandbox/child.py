@@ -120,6 +120,8 @@ def _convert(output: object) -> tuple[str, np.ndarray | None, str, dict[str, Any
         return type(output).__name__[:60], None, "type", {"type": type(output).__name__[:60]}
     if array.dtype.kind in "iuf" and not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
+    if array.dtype.kind == "f" and array.dtype.itemsize > 8:  # longdouble: frames carry float64
+        array = array.astype(np.float64)
     if array.dtype.kind not in "iuf":
         return kind, None, "elements", {"kind": array.dtype.kind, "dtype": str(array.dtype)[:60]}
     return kind, array, "", {}

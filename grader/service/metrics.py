@@ -1,14 +1,51 @@
 """Prometheus metrics: submissions by verdict, grading latency, sandbox kills, backlog, and
-in the distributed mode the shared queue's depth, age, states, workers and recoveries."""
+in the distributed mode the shared queue's depth, age, states, workers and recoveries.
+
+Aggregates only: every label value comes from a closed list written here (a verdict, a kill
+reason, a queue's name and state), never from a submission, a learner or a token; anything
+else counts as "other". Who may read them is ``readable``'s: with ``GRADER_METRICS_TOKEN`` set,
+that token (or an instructor's) as a bearer token; without it, anyone when the server has no
+platform token (local use, where submitting is open too), else an instructor token only. Even
+aggregates move when one submission is graded, so a server that learners reach is not
+scraped anonymously.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hmac
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from grader.storage.jobs import CALLBACK_QUEUE, GRADING_QUEUE, MAINTENANCE_QUEUE
+
+VERDICTS = ("passed", "failed", "grader_error")
+KILL_REASONS = ("timeout", "output_limit", "protocol", "parked", "lingering", "unconfined")
+QUEUES = (GRADING_QUEUE, CALLBACK_QUEUE, MAINTENANCE_QUEUE)
+JOB_STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted")
+OTHER = "other"
+
+
+def closed(value: object, known: Sequence[str]) -> str:
+    """A label value: one of ``known``, or "other"."""
+    return value if isinstance(value, str) and value in known else OTHER
+
+
+def readable(token: str | None, metrics_token: str | None, instructor_tokens: Sequence[str],
+             open_server: bool) -> bool:
+    """Whether a request with this bearer ``token`` (None: none) may read the metrics (see the
+    module's docstring). Every candidate is compared, in constant time each."""
+    if metrics_token is None and open_server:
+        return True
+    if token is None:
+        return False
+    found = False
+    for candidate in ([metrics_token] if metrics_token else []) + list(instructor_tokens):
+        found |= hmac.compare_digest(token.encode(), candidate.encode())
+    return found
 
 
 class _Kills(Collector):
@@ -18,7 +55,11 @@ class _Kills(Collector):
     def collect(self) -> Iterator[CounterMetricFamily]:
         family = CounterMetricFamily("grader_sandbox_kills", "Sandbox children killed, by reason",
                                      labels=["reason"])
-        for reason, count in sorted(self.kills().items()):
+        counts = dict.fromkeys(KILL_REASONS, 0)
+        for reason, count in self.kills().items():
+            key = closed(reason, KILL_REASONS)
+            counts[key] = counts.get(key, 0) + int(count)
+        for reason, count in counts.items():
             family.add_metric([reason], count)
         yield family
 
@@ -34,7 +75,11 @@ class _Queue(Collector):
         facts = self.read()
         jobs = GaugeMetricFamily("grader_queue_jobs", "Jobs in the queue, by queue and state",
                                  labels=["queue", "state"])
-        for (queue, state), count in sorted(facts["jobs"].items()):
+        counts: dict[tuple[str, str], int] = {}
+        for (queue, state), count in facts["jobs"].items():
+            key = (closed(queue, QUEUES), closed(state, JOB_STATES))
+            counts[key] = counts.get(key, 0) + int(count)
+        for (queue, state), count in sorted(counts.items()):
             jobs.add_metric([queue, state], count)
         yield jobs
         yield GaugeMetricFamily("grader_queue_depth", "Grading jobs waiting for a worker",
@@ -73,7 +118,7 @@ class Metrics:
             self.registry.register(_Queue(queue))
 
     def graded(self, verdict: str, seconds: float) -> None:
-        self.submissions.labels(verdict=verdict).inc()
+        self.submissions.labels(verdict=closed(verdict, VERDICTS)).inc()
         self.latency.observe(seconds)
 
     def render(self) -> bytes:

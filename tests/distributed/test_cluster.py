@@ -108,7 +108,8 @@ def test_a_killed_worker_s_job_is_recovered_and_graded_once(make_cluster) -> Non
     assert "was on a worker silent" in cluster.worker_logs()
     counters = dict(cluster.database.sql("SELECT name, value FROM counters"))
     assert counters.get("stalled_recovered") == 1
-    metrics = httpx.get(f"{api.url}/metrics").text
+    assert httpx.get(f"{api.url}/metrics").status_code == 401  # platform tokens are set
+    metrics = httpx.get(f"{api.url}/metrics", headers=I).text
     assert "grader_queue_stalled_recovered_total 1.0" in metrics
 
 
