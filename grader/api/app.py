@@ -837,9 +837,9 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # Imported here: the routers use this module's dependencies.
-    from grader.routes import docs, report
+    from grader.api import docs, reports
 
-    app.include_router(report.router)
+    app.include_router(reports.router)
     app.include_router(docs.router)
     return app
 

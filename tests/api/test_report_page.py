@@ -65,7 +65,7 @@ def test_a_link_for_another_submission_is_403(make_client) -> None:
 def test_an_expired_link_is_403(make_client) -> None:
     client = make_client(**TOKENS)
     body = submit(client, auth(PLATFORM))
-    links = client.app.state.grader.pages.links
+    links = client.app.state.grader.links
     old = links.url(body["id"], now=time.time() - links.lifetime - 1)
     assert client.get(old).status_code == 403
     assert client.get(links.url(body["id"])).status_code == 200

@@ -133,7 +133,7 @@ def test_a_body_that_is_not_utf8_is_422(make_client) -> None:
 
 def test_a_row_stored_with_a_non_finite_number_reads_back_as_strict_json(make_client) -> None:
     client = make_client(instructor_tokens=INSTRUCTOR)
-    row, _ = client.app.state.grader.storage.store.create(  # as it may have been stored before
+    row, _ = client.app.state.grader.store.create(  # as it may have been stored before
         exercise_id="conv2d", source="x", seed=1, scope="open",
         metadata={"nan": float("nan"), "inf": float("inf")})
     for response in (client.get(f"/v1/submissions/{row.id}"),
@@ -242,7 +242,7 @@ def test_concurrent_submissions_never_pass_the_backlog(make_client) -> None:
 def test_a_failed_insert_gives_its_place_in_the_backlog_back(make_client) -> None:
     runner = SlowRunner()
     client = make_client(runner, slots=1, backlog=1, raise_server_exceptions=False)
-    store = client.app.state.grader.storage.store
+    store = client.app.state.grader.store
     insert = store.create
 
     def failing(**_: Any) -> Any:
