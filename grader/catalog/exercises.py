@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from grader.catalog.spec import SPEC_FILE, ExerciseSpec, SpecError, is_exercise_id, load_spec
+from grader.errors import NotFound
 from grader.sandbox.base import add_private_path
 
 if TYPE_CHECKING:
@@ -34,8 +35,12 @@ REFERENCE_FILE = "reference.py"
 SAMPLES_DIR = "samples"
 
 
-class UnknownExercise(KeyError):
-    """No exercise has that id."""
+class UnknownExercise(NotFound, KeyError):
+    """No exercise has that id (a KeyError too: the catalog is looked up by id)."""
+
+    @property
+    def detail(self) -> str:
+        return f"no exercise {self.args[0]!r}" if self.args else "no such exercise"
 
 
 @dataclass(frozen=True)

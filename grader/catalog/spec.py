@@ -29,6 +29,8 @@ from pydantic import (
     model_validator,
 )
 
+from grader.errors import InvalidInput
+
 IDENT = r"^[a-z][a-z0-9_]{0,63}$"
 # A function of the bundle's own reference.py, or ``bundle:function`` for another bundle's.
 FUNCTION_REF = r"^([a-z][a-z0-9_]{0,63}:)?[A-Za-z_][A-Za-z0-9_]*$"
@@ -48,7 +50,7 @@ INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8", "uint16")
 DType = Literal["float64", "float32", "int64", "int32", "int16", "int8", "uint8", "uint16"]
 
 
-class SpecError(Exception):
+class SpecError(InvalidInput):
     """A spec file that cannot be used. The message names the file and each bad field."""
 
 

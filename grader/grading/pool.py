@@ -37,6 +37,7 @@ import numpy as np
 from grader.catalog.bundle import BundleFiles
 from grader.catalog.exercises import REFERENCE_FILE, function_name
 from grader.catalog.spec import MAX_ELEMENTS, ExerciseSpec
+from grader.errors import InvalidInput
 from grader.grading.inputs import case_arguments, new_seed
 from grader.grading.oracle import Arguments, model_codes
 from grader.sandbox.base import (
@@ -64,7 +65,7 @@ _HEADER = struct.Struct("<4sI")
 Key = tuple[int, int]  # (seed, case index)
 
 
-class PoolRefused(Exception):
+class PoolRefused(InvalidInput):
     """The bundle's code did not give a pool: each problem names the function, the case, and
     for an exception reference.py's line."""
 

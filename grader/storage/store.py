@@ -43,6 +43,8 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from grader.errors import StorageError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
 
@@ -268,7 +270,7 @@ def _again_if_dropped(work: Callable[[], T]) -> T:
     return work()
 
 
-class OldSchema(RuntimeError):
+class OldSchema(StorageError, RuntimeError):
     """The database is not at the schema this grader needs: run ``grader migrate``."""
 
 
