@@ -465,7 +465,7 @@ def _serve(host: str, port: int) -> int:
 
     settings = get_settings()
     _log_level(settings.log_level)
-    if settings.queue == "procrastinate" and _old_schema(settings.database):
+    if settings.distributed and _old_schema(settings.database):
         return EXIT_FAULT
     serve(create_app(settings, freeze_heap=True), settings, host, port)
     return EXIT_PASSED
@@ -509,7 +509,7 @@ def _worker(concurrency: int | None, health_port: int | None) -> int:
 
     settings = get_settings()
     _log_level(settings.log_level)
-    if settings.queue != "procrastinate":
+    if not settings.distributed:
         print("grader: a worker grades the distributed mode's queue: set "
               "GRADER_QUEUE=procrastinate and a PostgreSQL GRADER_DATABASE_URL", file=sys.stderr)
         return EXIT_USAGE

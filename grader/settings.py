@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -13,6 +14,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 Tokens = Annotated[list[SecretStr], NoDecode]
+
+
+class Mode(StrEnum):
+    """Who grades: this process (embedded), or workers taking jobs from a queue."""
+
+    EMBEDDED = "embedded"
+    PROCRASTINATE = "procrastinate"
 
 
 class Settings(BaseSettings):
@@ -30,8 +38,8 @@ class Settings(BaseSettings):
                        description="Submissions graded at once")
     backlog: int = Field(default=64, ge=1, le=100_000,
                          description="Accepted submissions waiting or grading before 503")
-    queue: Literal["embedded", "procrastinate"] = Field(
-        default="embedded",
+    queue: Mode = Field(
+        default=Mode.EMBEDDED,
         description="embedded: this process stores, queues and grades (SQLite or PostgreSQL). "
         "procrastinate: PostgreSQL only; `serve` stores and defers jobs, `grader worker` "
         "processes grade them")
@@ -43,6 +51,18 @@ class Settings(BaseSettings):
         description="Submissions of one platform token waiting or grading at once; more is "
         "429. Default: three quarters of the backlog when several platform tokens are set, "
         "so that one platform's burst leaves room for the others; else the backlog")
+    report_page_learner_limit: int = Field(
+        default=1, ge=1, le=1000,
+        description="Report pages of one learner's submissions drawn at once (each runs the "
+        "learner's code again); more is 429")
+    report_page_token_limit: int = Field(
+        default=1, ge=1, le=1000,
+        description="Report pages of one platform token's submissions drawn at once; more is "
+        "429")
+    proof_token_limit: int = Field(
+        default=1, ge=1, le=100,
+        description="Pushed bundles one instructor token has proven at once (each runs its "
+        "reference.py for up to a minute); more is 429")
     worker_concurrency: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, le=256,
         description="`grader worker`: submissions graded at once in the fast lane")
@@ -126,10 +146,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _queue_needs_postgresql(self) -> Settings:
-        if self.queue == "procrastinate" and not self.database.startswith("postgresql"):
+        if self.distributed and not self.database.startswith("postgresql"):
             raise ValueError("GRADER_QUEUE=procrastinate needs GRADER_DATABASE_URL to be a "
                              "PostgreSQL URL (postgresql+psycopg://...)")
         return self
+
+    @property
+    def distributed(self) -> bool:
+        """The mode, read here alone: workers grade (True), or this process does."""
+        return self.queue is Mode.PROCRASTINATE
 
     @property
     def per_token(self) -> int:

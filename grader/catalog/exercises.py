@@ -34,6 +34,7 @@ from grader.catalog.spec import (
     is_exercise_id,
     load_spec,
 )
+from grader.errors import NotFound
 from grader.sandbox.base import add_private_path
 
 if TYPE_CHECKING:
@@ -42,8 +43,12 @@ if TYPE_CHECKING:
 TrustedFunction = Callable[..., Any]
 
 
-class UnknownExercise(KeyError):
-    """No exercise has that id."""
+class UnknownExercise(NotFound, KeyError):
+    """No exercise has that id (a KeyError too: the catalog is looked up by id)."""
+
+    @property
+    def detail(self) -> str:
+        return f"no exercise {self.args[0]!r}" if self.args else "no such exercise"
 
 
 @dataclass(frozen=True)

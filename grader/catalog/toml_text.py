@@ -15,11 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from grader.errors import InvalidInput
+
 MAX_SPEC_CHARS = 256 * 1024  # a spec is a page of settings, not data
 MAX_TOML_DEPTH = 16  # arrays and inline tables inside each other (a 4-D array needs 5)
 
 
-class SpecError(Exception):
+class SpecError(InvalidInput):
     """A spec file that cannot be used. The message names the file and each bad field."""
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from grader.catalog.bundle import BundleFiles, Pushed
 from grader.catalog.exercises import Exercise, function_name
 from grader.catalog.spec import ExerciseSpec, SpecError
+from grader.errors import OutOfTime
 from grader.grading.grade import grade
 from grader.grading.inputs import call_args, case_arguments, new_seed
 from grader.grading.mistakes import COMPOSE_NAME, compose_source
@@ -77,8 +78,8 @@ def _statuses(report: Report) -> list[str]:
     return [c.status for c in report.cases]
 
 
-class _OutOfTime(Exception):
-    pass
+class _OutOfTime(OutOfTime):
+    """The proof's deadline has passed."""
 
 
 def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS, *,

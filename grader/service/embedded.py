@@ -1,76 +1,42 @@
-"""The grading service: stores, queues and grades submissions, a bounded number at a time.
+"""Embedded mode: this process stores, queues and grades submissions, a bounded number at a time.
 
 Every accepted submission is stored (queued) before grading starts. Grading runs on ``slots``
 threads; accepted submissions not yet graded make the backlog, and a full backlog refuses new
-ones (the API answers 503). At start, every stored submission that is not finished is queued
-again, so a crash loses none. A grader fault (the sandbox failing) leaves the submission
-queued for another try, and marks it failed after three.
+ones (``grader.service.admission``). At start, every stored submission that is not finished is
+queued again, so a crash loses none. Faults follow ``grader.service.attempt``'s policy.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import logging
-import math
 import threading
-import time
 import uuid
-from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
-from grader.catalog.exercises import Catalog, UnknownExercise
+from anyio import to_thread
+
+from grader.catalog.exercises import Catalog, Exercise
 from grader.grading.grade import grade
-from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
+from grader.grading.report import Report
+from grader.sandbox.base import Runner
+from grader.service.admission import Counts, Drain, Limits, Refused, Shares, admit
+from grader.service.attempt import Fault, Outcome, attempt
 from grader.service.callbacks import CallbackSender
 from grader.service.metrics import Metrics
 from grader.service.published import Published
+from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.service.embedded")
-MAX_ATTEMPTS = 3
-DRAIN_SAMPLE = 256  # how many recent departures from the backlog give its drain rate
-DRAIN_WINDOW = 30.0  # seconds: older departures do not count
-MAX_RETRY_AFTER = 600
 
 
-class Unavailable(Exception):
-    """The service takes no submissions now; try again later."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class OverLimit(Unavailable):
-    """One learner or one platform token has as many submissions waiting as allowed (429)."""
-
-    @classmethod
-    def learner(cls, count: int) -> OverLimit:
-        return cls(f"this learner has {count} submissions waiting or being graded, the most "
-                   "allowed; send this one when one is graded", retry_after=5)
-
-    @classmethod
-    def token(cls, count: int) -> OverLimit:
-        return cls(f"this platform token has {count} submissions waiting or being graded, "
-                   "the most allowed", retry_after=5)
-
-
-class Busy(Unavailable):
-    """The backlog is full."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"the grader is busy; retry after {retry_after} s", retry_after)
-
-
-def retry_after(waiting: int, limit: int, rate: float | None) -> int:
-    """Seconds until a backlog of ``waiting`` has drained below ``limit`` at ``rate`` a second
-    (None, not measured yet: a guess of 10 a second)."""
-    return max(1, min(MAX_RETRY_AFTER, math.ceil((waiting - limit + 1) / (rate or 10.0))))
-
-
-class GradingService:
+class GradingService(Submissions):
     def __init__(self, catalog: Catalog, store: Store, runner: Runner, metrics: Metrics | None,
                  callbacks: CallbackSender, slots: int, backlog: int, *,
                  hidden_secret: bytes, learner_limit: int | None = None,
@@ -80,11 +46,9 @@ class GradingService:
         self.store = store
         self.runner = runner
         self.metrics = metrics
-        self.callbacks = callbacks
+        self.sender = callbacks
         self.hidden_secret = hidden_secret
-        self.limit = backlog
-        self.learner_limit = learner_limit or backlog
-        self.token_limit = token_limit or backlog
+        self.limits = Limits(backlog, learner_limit or backlog, token_limit or backlog)
         # Enough threads for the runner's fast lane, its slow lane (past a short budget,
         # a submission frees its fast place and goes on there) and as many parked again.
         threads = 2 * slots + runner.slow_slots
@@ -95,12 +59,24 @@ class GradingService:
         self._running: set[str] = set()
         self._reserved = 0  # places in the backlog taken for submissions being stored
         self._regrading: set[str] = set()  # in _futures, but not in the backlog
-        # when recent submissions left the backlog, for the drain rate behind Retry-After
-        self._drained: deque[float] = deque(maxlen=DRAIN_SAMPLE)
-        # new submissions waiting or grading, per platform token and per learner of a token
-        self._owners: dict[str, tuple[str, str | None]] = {}
-        self._of_token: Counter[str] = Counter()
-        self._of_learner: Counter[tuple[str, str]] = Counter()
+        self.drain = Drain()  # when recent submissions left the backlog
+        self._shares = Shares()  # new submissions waiting or grading, per token and learner
+
+    # -- the interface ----------------------------------------------------------------------
+
+    async def submit(self, new: NewSubmission, idempotency_key: str | None,
+                     wait: bool) -> Submission:
+        """Synchronous without a key: stored and graded in one step on a grading thread.
+        Otherwise stored and queued; with ``wait``, the request then waits for the grading."""
+        if wait and idempotency_key is None:
+            # graded, or as a fault of the grader's left it: failed, or queued for another try
+            return await asyncio.wrap_future(self.grade_now(new))
+        row, created = await to_thread.run_sync(self.accept, new, idempotency_key)
+        if not created and not new.stored_as(row):
+            raise KeyReused()
+        if wait and not finished(row):
+            row = await self._graded(row)
+        return row
 
     @property
     def backlog(self) -> int:
@@ -108,15 +84,6 @@ class GradingService:
         new work."""
         with self._lock:
             return self._taken()
-
-    def _taken(self) -> int:
-        """Places taken in the backlog (under the lock)."""
-        return len(self._futures) - len(self._regrading) + self._reserved
-
-    def _refuse_if_the_sandbox_does(self) -> None:
-        refusal = self.runner.refusal
-        if refusal is not None:
-            raise Unavailable(f"grading is refused: {refusal}", retry_after=60)
 
     def status(self, row: Submission) -> SubmissionStatus:
         """The stored status, or running while this process grades it."""
@@ -126,28 +93,52 @@ class GradingService:
             return SubmissionStatus.RUNNING
         return row.status
 
-    def future(self, submission_id: str) -> Future[Submission | None] | None:
-        with self._lock:
-            return self._futures.get(submission_id)
+    def recover(self) -> int:
+        """Queue every stored submission that is not finished; returns how many. A regrade
+        that was under way goes on where it was, as a regrade: only its unfinished ones."""
+        fresh, regrades = self.store.unfinished(), self.store.unfinished(regrades=True)
+        for submission_id in fresh:
+            self.enqueue(submission_id)
+        for submission_id in regrades:
+            self.enqueue(submission_id, self._regrades)
+        if fresh or regrades:
+            log.info("queued %d unfinished submissions and %d regrades from before the "
+                     "restart", len(fresh), len(regrades))
+        return len(fresh) + len(regrades)
 
-    def accept(self, *, exercise_id: str, source: str, seed: int, scope: str,
-               learner_id: str | None, callback_url: str | None, metadata: dict[str, object],
+    def regrade(self, exercise_id: str) -> int:
+        """Grade every stored submission of an exercise again with its newest version, which
+        they then record."""
+        self.catalog.get(exercise_id)
+        self._refuse_if_the_sandbox_does()
+        ids = self.store.ids_for_exercise(exercise_id)
+        self.store.set_queued(ids, self.published.version(exercise_id)
+                              if self.published is not None else None)
+        for submission_id in ids:
+            self.enqueue(submission_id, self._regrades)
+        return len(ids)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._regrades.shutdown(wait=False, cancel_futures=True)
+
+    # -- accepting --------------------------------------------------------------------------
+
+    def accept(self, new: NewSubmission,
                idempotency_key: str | None) -> tuple[Submission, bool]:
         """Store and queue a submission. Returns it and whether it is new (False for a retry
         with a used idempotency key, which is neither stored nor graded again)."""
-        self.catalog.get(exercise_id)  # raises UnknownExercise
+        self.catalog.get(new.exercise_id)  # raises UnknownExercise
         if idempotency_key is not None:
-            existing = self.store.by_key(scope, idempotency_key)
+            existing = self.store.by_key(new.scope, idempotency_key)
             if existing is not None:
                 return existing, False
         submission_id = uuid.uuid4().hex
-        self._admit(submission_id, scope, learner_id)
+        self._admit(submission_id, new)
         try:
             row, created = self.store.create(
-                exercise_id=exercise_id, source=source, seed=seed, scope=scope,
-                learner_id=learner_id, callback_url=callback_url, metadata=metadata,
-                idempotency_key=idempotency_key, submission_id=submission_id,
-                exercise_version=self._version(exercise_id))
+                **new.fields(), idempotency_key=idempotency_key, submission_id=submission_id,
+                exercise_version=self._version(new.exercise_id))
         except BaseException:
             self._release(submission_id)
             raise
@@ -157,26 +148,38 @@ class GradingService:
             self._release(submission_id)
         return row, created
 
-    def grade_now(self, *, exercise_id: str, source: str, seed: int, scope: str,
-                  learner_id: str | None, callback_url: str | None,
-                  metadata: dict[str, object]) -> Future[Submission]:
+    def grade_now(self, new: NewSubmission) -> Future[Submission]:
         """Store and grade in one step on a grading thread, for a caller that waits for the
         report anyway (and sent no idempotency key): one hand-over instead of two. The
         future's row is graded, or as a fault of the grader's left it (failed, or queued)."""
-        self.catalog.get(exercise_id)  # raises UnknownExercise
+        self.catalog.get(new.exercise_id)  # raises UnknownExercise
         submission_id = uuid.uuid4().hex
-        self._admit(submission_id, scope, learner_id)
+        self._admit(submission_id, new)
 
         def store_and_grade() -> Submission | None:
-            row, _ = self.store.create(
-                exercise_id=exercise_id, source=source, seed=seed, scope=scope,
-                learner_id=learner_id, callback_url=callback_url, metadata=metadata,
-                submission_id=submission_id, exercise_version=self._version(exercise_id))
+            row, _ = self.store.create(**new.fields(), submission_id=submission_id,
+                                       exercise_version=self._version(new.exercise_id))
             return self._grade(submission_id, row) or self.store.get(submission_id) or row
 
         future = self._track(submission_id, self._pool, store_and_grade, admitted=True)
         assert future is not None  # the id is new
         return cast("Future[Submission]", future)
+
+    def future(self, submission_id: str) -> Future[Submission | None] | None:
+        with self._lock:
+            return self._futures.get(submission_id)
+
+    async def _graded(self, row: Submission) -> Submission:
+        """The row once graded; past the exercise's limit (and some), as it then stands."""
+        future = self.future(row.id)
+        graded: Submission | None = None
+        if future is not None:
+            with contextlib.suppress(TimeoutError):
+                graded = await asyncio.wait_for(asyncio.wrap_future(future),
+                                                timeout=self.wait_seconds(row.exercise_id))
+        if graded is None:
+            graded = await to_thread.run_sync(self.store.get, row.id)
+        return graded or row
 
     def enqueue(self, submission_id: str, pool: ThreadPoolExecutor | None = None,
                 row: Submission | None = None) -> None:
@@ -187,55 +190,37 @@ class GradingService:
         so the newest it knows is the newest stored (-1, read from the database, without)."""
         return -1 if self.published is None else self.published.version(exercise_id)
 
-    def _admit(self, submission_id: str, scope: str, learner_id: str | None) -> None:
-        """Take a place in the backlog, or refuse: ``OverLimit`` when the learner or the
-        platform token has as many waiting as allowed, ``Busy`` when the backlog is full.
-        Check and take are one step under the lock, so concurrent requests cannot all see the
-        last free place. The place is handed to the submission by ``_track(...,
-        admitted=True)``, or given back by ``_release``."""
+    def _refuse_if_the_sandbox_does(self) -> None:
+        refusal = self.runner.refusal
+        if refusal is not None:
+            raise Refused(refusal)
+
+    def _taken(self) -> int:
+        """Places taken in the backlog (under the lock)."""
+        return len(self._futures) - len(self._regrading) + self._reserved
+
+    def _admit(self, submission_id: str, new: NewSubmission) -> None:
+        """Take a place in the backlog, or refuse (``admission.admit``). Check and take are
+        one step under the lock, so concurrent requests cannot all see the last free place.
+        The place is handed to the submission by ``_track(..., admitted=True)``, or given
+        back by ``_release``."""
         self._refuse_if_the_sandbox_does()
         with self._lock:
-            taken = self._taken()
-            if taken >= self.limit:
-                raise Busy(retry_after=self._retry_after(taken))
-            if learner_id is not None and \
-                    self._of_learner[(scope, learner_id)] >= self.learner_limit:
-                raise OverLimit.learner(self.learner_limit)
-            if self._of_token[scope] >= self.token_limit:
-                raise OverLimit.token(self.token_limit)
+            of_token, of_learner = self._shares.count(new.scope, new.learner_id)
+            admit(Counts(self._taken(), of_token, of_learner), self.limits,
+                  lambda queued: self.drain.retry_after(queued, self.limits.backlog))
             self._reserved += 1
-            self._owners[submission_id] = (scope, learner_id)
-            self._of_token[scope] += 1
-            if learner_id is not None:
-                self._of_learner[(scope, learner_id)] += 1
-
-    def _disown(self, submission_id: str) -> None:
-        """(under the lock) The submission no longer counts against its token and learner."""
-        owner = self._owners.pop(submission_id, None)
-        if owner is None:
-            return
-        scope, learner_id = owner
-        self._of_token[scope] -= 1
-        if self._of_token[scope] <= 0:
-            del self._of_token[scope]
-        if learner_id is not None:
-            self._of_learner[(scope, learner_id)] -= 1
-            if self._of_learner[(scope, learner_id)] <= 0:
-                del self._of_learner[(scope, learner_id)]
-
-    def _retry_after(self, waiting: int) -> int:
-        """Seconds until the backlog has drained enough for one more, from the rate at which
-        it drained lately (called under the lock); a guess of 10 a second before any."""
-        now = time.monotonic()
-        recent = [t for t in self._drained if now - t <= DRAIN_WINDOW]
-        measured = len(recent) >= 2 and now > recent[0]
-        return retry_after(waiting, self.limit,
-                           len(recent) / (now - recent[0]) if measured else None)
+            self._shares.take(submission_id, new.scope, new.learner_id)
 
     def _release(self, submission_id: str) -> None:
         with self._lock:
             self._reserved -= 1
-            self._disown(submission_id)
+            self._shares.give_back(submission_id)
+
+    def _disown(self, submission_id: str) -> None:
+        """Graded: it no longer counts against its learner and token."""
+        with self._lock:
+            self._shares.give_back(submission_id)
 
     def _track(self, submission_id: str, pool: ThreadPoolExecutor,
                task: Callable[..., Submission | None], *args: object, admitted: bool = False,
@@ -267,98 +252,76 @@ class GradingService:
 
     def _forget(self, submission_id: str) -> None:
         with self._lock:
-            self._disown(submission_id)
+            self._shares.give_back(submission_id)
             if self._futures.pop(submission_id, None) is not None:
                 if submission_id in self._regrading:
                     self._regrading.discard(submission_id)
                 else:
-                    self._drained.append(time.monotonic())
+                    self.drain.left()
+
+    # -- grading ----------------------------------------------------------------------------
 
     def _grade(self, submission_id: str, row: Submission | None = None) -> Submission | None:
-        """Grade one stored submission; returns it as stored, once graded.
-
-        A submission handed over right after it was stored skips the write that marks it
-        running (its attempts count from a restart on), which keeps inline grading quick."""
-        fresh = row is not None
+        """Grade one stored submission, attempt after attempt as the fault policy allows;
+        returns it as stored, once graded. A submission handed over right after it was
+        stored skips the write that marks it running (its attempts count from a restart on),
+        which keeps inline grading quick."""
+        ledger = _Ledger(self, fresh=row is not None)
         row = row or self.store.get(submission_id)
         if row is None:
             return None
-        try:
-            exercise = self.published.at(row.exercise_id, row.exercise_version) \
-                if self.published is not None else self.catalog.get(row.exercise_id)
-        except UnknownExercise:
-            self.store.requeue(submission_id, f"exercise {row.exercise_id!r} is gone", True)
-            return None
-        if row.attempts >= MAX_ATTEMPTS:
-            self.store.requeue(submission_id, "grading was interrupted too many times", True)
-            return None
-        for attempt in range(row.attempts + 1, MAX_ATTEMPTS + 1):
-            if not fresh or attempt > 1:
-                self.store.mark_running(submission_id)
-            started = time.perf_counter()
-            with self._lock:
-                self._running.add(submission_id)
-            try:
-                report = grade(exercise, row.source, self.runner, seed=row.seed,
-                               hidden_secret=self.hidden_secret)
-            except SandboxUnavailable as error:
-                # not this submission's fault, nor a fault a retry mends: it stays queued
-                log.error("grading %s is refused: %s", submission_id, error)
-                self.store.requeue(submission_id, str(error), give_up=False)
-                return None
-            except Exception as error:  # noqa: BLE001 - any fault of ours: the row is kept, retried
-                if not isinstance(error, SandboxError):
-                    log.exception("grading %s failed (attempt %d)", submission_id, attempt)
-                else:
-                    log.error("grading %s failed (attempt %d): %s", submission_id, attempt, error)
-                self.store.requeue(submission_id, str(error), give_up=attempt >= MAX_ATTEMPTS)
-                if self.metrics is not None:
-                    self.metrics.graded("grader_error", time.perf_counter() - started)
+        number = row.attempts
+        while True:
+            number += 1
+            result = attempt(row, number, row.exercise_version, exercise_at=self._exercise_at,
+                             grade=self._grade_once, ledger=ledger)
+            if result.outcome in (Outcome.RETRY, Outcome.FAILED) and self.metrics is not None:
+                self.metrics.graded("grader_error", result.seconds)
+            if result.outcome is Outcome.RETRY:
                 continue
-            finally:
-                with self._lock:
-                    self._running.discard(submission_id)
-            body = report.model_dump_json()
-            with self._lock:  # graded: it no longer counts against its learner and token
-                self._disown(submission_id)
-            finished = self.store.save_report(submission_id, body)
-            seconds = time.perf_counter() - started
+            if result.outcome is not Outcome.GRADED:
+                return None
+            assert result.report is not None and result.body is not None
             if self.metrics is not None:
-                self.metrics.graded("passed" if report.passed else "failed", seconds)
-            log.info("graded %s (%s): %g/%g in %.0f ms", submission_id, row.exercise_id,
-                     report.score, report.max_score, seconds * 1000)
+                self.metrics.graded("passed" if result.report.passed else "failed",
+                                    result.seconds)
             if row.callback_url:
-                self.callbacks.schedule(submission_id, row.callback_url, body.encode())
-            row.status, row.report, row.finished_at, row.error = (
-                SubmissionStatus.DONE, body, finished, None)
+                self.sender.schedule(submission_id, row.callback_url, result.body.encode())
+            row.status, row.report, row.finished_at, row.error = \
+                SubmissionStatus.DONE, result.body, result.finished_at, None
             return row
-        return None
 
-    def recover(self) -> int:
-        """Queue every stored submission that is not finished; returns how many. A regrade
-        that was under way goes on where it was, as a regrade: only its unfinished ones."""
-        fresh, regrades = self.store.unfinished(), self.store.unfinished(regrades=True)
-        for submission_id in fresh:
-            self.enqueue(submission_id)
-        for submission_id in regrades:
-            self.enqueue(submission_id, self._regrades)
-        if fresh or regrades:
-            log.info("queued %d unfinished submissions and %d regrades from before the "
-                     "restart", len(fresh), len(regrades))
-        return len(fresh) + len(regrades)
+    def _exercise_at(self, exercise_id: str, version: int) -> Exercise:
+        if self.published is None:
+            return self.catalog.get(exercise_id)
+        return self.published.at(exercise_id, version)
 
-    def regrade(self, exercise_id: str) -> int:
-        """Grade every stored submission of an exercise again with its newest version, which
-        they then record."""
-        self.catalog.get(exercise_id)
-        self._refuse_if_the_sandbox_does()
-        ids = self.store.ids_for_exercise(exercise_id)
-        self.store.set_queued(ids, self.published.version(exercise_id)
-                              if self.published is not None else None)
-        for submission_id in ids:
-            self.enqueue(submission_id, self._regrades)
-        return len(ids)
+    def _grade_once(self, exercise: Exercise, row: Submission) -> Report:
+        with self._lock:
+            self._running.add(row.id)
+        try:
+            return grade(exercise, row.source, self.runner, seed=row.seed,
+                         hidden_secret=self.hidden_secret)
+        finally:
+            with self._lock:
+                self._running.discard(row.id)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._regrades.shutdown(wait=False, cancel_futures=True)
+
+class _Ledger:
+    """Embedded mode's writes: one process grades each submission, so nothing is fenced."""
+
+    def __init__(self, service: GradingService, fresh: bool) -> None:
+        self.service = service
+        self.fresh = fresh  # stored just now: its first attempt needs no mark
+
+    def started(self, row: Submission, attempt: int) -> None:
+        if not self.fresh or attempt > row.attempts + 1:
+            self.service.store.mark_running(row.id)
+
+    def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
+        self.service._disown(row.id)
+        return self.service.store.save_report(row.id, body)
+
+    def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
+        self.service.store.requeue(row.id, fault.error, give_up=fault.give_up)
+        return True

@@ -16,12 +16,14 @@ from typing import Any
 
 import procrastinate
 import psycopg
+from anyio import to_thread
 from sqlalchemy.engine import Connection
 
-from grader.service.embedded import DRAIN_WINDOW, Busy, OverLimit, retry_after
+from grader.service.admission import DRAIN_WINDOW, Counts, Limits, admit, retry_after
 from grader.service.published import Published
+from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
 from grader.storage import jobs
-from grader.storage.status import FINISHED, SubmissionStatus
+from grader.storage.status import SubmissionStatus
 from grader.storage.store import Regraded, Store, Submission
 
 log = logging.getLogger("grader.service.queued")
@@ -93,7 +95,7 @@ class DoneListener:
                 delay = min(delay * 2, 5.0)
 
 
-class QueueService:
+class QueueService(Submissions):
     """Accepts submissions into the job queue; ``grader worker`` processes grade them."""
 
     def __init__(self, published: Published, store: Store, url: str, *, backlog: int,
@@ -101,13 +103,43 @@ class QueueService:
         self.published = published
         self.catalog = published.catalog
         self.store = store
-        self.limit = backlog
-        self.learner_limit = learner_limit
-        self.token_limit = token_limit
+        self.limits = Limits(backlog, learner_limit, token_limit)
         self.hidden_secret = hidden_secret
         self.app: procrastinate.App = jobs.client_app(url)
         self.listener = DoneListener(url)
         self.listener.exercise_changed.append(self._refresh)
+
+    async def submit(self, new: NewSubmission, idempotency_key: str | None,
+                     wait: bool) -> Submission:
+        """Store and defer; with ``wait``, wait for a worker's report (told by a
+        notification) up to the exercise's limit and a margin, then answer as it stands."""
+        submission_id = uuid.uuid4().hex
+        # listening before the row exists: the report may come before the insert returns
+        waiter = self.listener.waiter(submission_id) if wait else None
+        try:
+            row, created = await to_thread.run_sync(self.accept, new, idempotency_key,
+                                                    submission_id)
+        except BaseException:
+            if waiter is not None:
+                self.listener.forget(submission_id, waiter)
+            raise
+        if not created:  # a retry with a used key: the first submission's row
+            if waiter is not None:
+                self.listener.forget(submission_id, waiter)
+                waiter = self.listener.waiter(row.id)
+            if not new.stored_as(row):
+                if waiter is not None:
+                    self.listener.forget(row.id, waiter)
+                raise KeyReused()
+        if waiter is None:
+            return row
+        return await self.wait(row, self.wait_seconds(row.exercise_id), waiter)
+
+    async def start(self) -> None:
+        self.listener.start()
+
+    async def stop(self) -> None:
+        await self.listener.stop()
 
     async def _refresh(self) -> None:
         """Take in new exercise versions: on a notice, and on every (re)connection of the
@@ -119,35 +151,29 @@ class QueueService:
 
     @property
     def backlog(self) -> int:
-        return self.store.backlog(self.limit)
+        return self.store.backlog(self.limits.backlog)
 
     def status(self, row: Submission) -> SubmissionStatus:
         return row.status
 
-    def accept(self, *, exercise_id: str, source: str, seed: int, scope: str,
-               learner_id: str | None, callback_url: str | None, metadata: dict[str, object],
-               idempotency_key: str | None, submission_id: str | None = None,
-               ) -> tuple[Submission, bool]:
+    def accept(self, new: NewSubmission, idempotency_key: str | None,
+               submission_id: str | None = None) -> tuple[Submission, bool]:
         """Store a submission and defer its grading job, in one transaction, or refuse it:
         ``Busy`` when the queue is full, ``OverLimit`` when this learner or token already
         has as many waiting as allowed. Returns the row and whether it is new; the database's
         unique constraint decides between concurrent requests with one idempotency key."""
-        self.published.get(exercise_id)  # raises UnknownExercise
-        lock = jobs.learner_lock(scope, learner_id)
+        self.published.get(new.exercise_id)  # raises UnknownExercise
+        lock = jobs.learner_lock(new.scope, new.learner_id)
         priority = 0
 
-        def admit(connection: Connection) -> dict[str, Any]:
+        def before(connection: Connection) -> dict[str, Any]:
             nonlocal priority
-            jobs.scope_lock(connection, scope)
+            jobs.scope_lock(connection, new.scope)
             of_token, of_learner, queued, version = Store.admission(
-                connection, scope=scope, learner_id=learner_id, exercise_id=exercise_id,
-                cap=max(self.token_limit, self.learner_limit), backlog_cap=self.limit)
-            if queued >= self.limit:
-                raise Busy(retry_after=self._retry_after(queued))
-            if of_learner >= self.learner_limit:
-                raise OverLimit.learner(of_learner)
-            if of_token >= self.token_limit:
-                raise OverLimit.token(of_token)
+                connection, scope=new.scope, learner_id=new.learner_id,
+                exercise_id=new.exercise_id, backlog_cap=self.limits.backlog,
+                cap=max(self.limits.token, self.limits.learner))
+            admit(Counts(queued, of_token, of_learner), self.limits, self._retry_after)
             priority = -of_token
             return {"exercise_version": version}
 
@@ -157,14 +183,13 @@ class QueueService:
                 "version": values["exercise_version"]}], priority=priority, lock=lock)
 
         return self.store.create(
-            exercise_id=exercise_id, source=source, seed=seed, scope=scope,
-            learner_id=learner_id, callback_url=callback_url, metadata=metadata,
-            idempotency_key=idempotency_key, submission_id=submission_id or uuid.uuid4().hex,
-            before=admit, after=defer)
+            **new.fields(), idempotency_key=idempotency_key,
+            submission_id=submission_id or uuid.uuid4().hex, before=before, after=defer)
 
     def _retry_after(self, queued: int) -> int:
-        finished = self.store.finished_since(DRAIN_WINDOW)
-        return retry_after(queued, self.limit, finished / DRAIN_WINDOW if finished >= 2 else None)
+        done = self.store.finished_since(DRAIN_WINDOW)
+        return retry_after(queued, self.limits.backlog,
+                           done / DRAIN_WINDOW if done >= 2 else None)
 
     async def wait(self, row: Submission, seconds: float,
                    waiter: asyncio.Future[None] | None = None) -> Submission:
@@ -173,7 +198,7 @@ class QueueService:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         try:
-            while row.status not in FINISHED:
+            while not finished(row):
                 left = deadline - loop.time()
                 if left <= 0:
                     break

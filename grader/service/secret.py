@@ -15,6 +15,7 @@ import secrets
 import stat
 from pathlib import Path
 
+from grader.errors import ConfigError
 from grader.grading.inputs import MIN_SECRET_BYTES
 from grader.settings import Settings
 
@@ -22,7 +23,7 @@ SECRET_FILE = "hidden-secret"
 SECRET_BYTES = 32
 
 
-class SecretFileError(Exception):
+class SecretFileError(ConfigError):
     """The hidden-input secret's file is unusable; the operator's to fix, never a learner's."""
 
 

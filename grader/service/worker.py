@@ -20,6 +20,7 @@ Any number of workers, on any number of machines, take jobs from one PostgreSQL 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import threading
@@ -35,11 +36,13 @@ import procrastinate
 from procrastinate import manager
 from psycopg_pool import AsyncConnectionPool
 
-from grader.catalog.exercises import Catalog, UnknownExercise
+from grader.catalog.exercises import Catalog, Exercise
+from grader.errors import RetryLater
 from grader.grading.grade import grade
-from grader.sandbox.base import Runner, SandboxError, SandboxUnavailable
+from grader.grading.report import Report
+from grader.sandbox.base import Runner
+from grader.service.attempt import Fault, Outcome, attempt
 from grader.service.callbacks import headers_for, outcome, post_once
-from grader.service.embedded import MAX_ATTEMPTS
 from grader.service.published import Published
 from grader.service.secret import hidden_secret
 from grader.settings import Settings
@@ -50,9 +53,6 @@ log = logging.getLogger("grader.service.worker")
 CALLBACK_DEADLINE = 10.0
 CALLBACKS_IN_FLIGHT = 8  # per worker; one per receiving host at a time (a lock per host)
 
-
-class RetryLater(Exception):
-    """A grader fault: the job is tried again (procrastinate's retry)."""
 
 
 class GatedJobManager(manager.JobManager):
@@ -137,6 +137,70 @@ class Counters:
             self.values[name] = self.values.get(name, 0) + count
 
 
+class QueueGrading:
+    """A grading job's work: claim an attempt, grade, and write its end fenced by the attempt
+    and the round (``grader.service.attempt`` decides what a fault leaves). A fault that
+    leaves the submission queued raises ``RetryLater``: procrastinate retries the job."""
+
+    def __init__(self, store: Store, exercise_at: Callable[[str, int], Exercise],
+                 runner: Runner, hidden_secret: bytes, counters: Counters,
+                 defer_callback: Callable[[Any, str, str], None]) -> None:
+        self.store = store
+        self.exercise_at = exercise_at
+        self.runner = runner
+        self.hidden_secret = hidden_secret
+        self.counters = counters
+        self.defer_callback = defer_callback
+
+    def grade(self, submission_id: str, round_: int, version: int,
+              freed: Callable[[], None] | None = None) -> str:
+        row = self.store.claim(submission_id, round_)
+        if row is None:
+            return "nothing to do"  # graded already, given up, or regraded since
+
+        def graded(exercise: Exercise, row: Submission) -> Report:
+            with self.runner.fast_place(low=row.round > 0, freed=freed):
+                return grade(exercise, row.source, self.runner, seed=row.seed,
+                             hidden_secret=self.hidden_secret)
+
+        result = attempt(row, row.attempts, version, exercise_at=self.exercise_at,
+                         grade=graded, ledger=self)
+        done = result.outcome
+        if result.error is not None:  # a fault in grading, fenced or not
+            self.counters.add("faults")
+        if done is Outcome.FENCED and result.error is None:
+            self.counters.add("fenced")
+            self.store.count_event("fenced")
+        if done is Outcome.GRADED:
+            self.counters.add("graded")
+        if done in (Outcome.RETRY, Outcome.REFUSED):
+            self.store.count_event("retries")
+            raise RetryLater(result.error)
+        return done.value
+
+    # -- the ledger of attempts ---------------------------------------------------------------
+
+    def started(self, row: Submission, attempt: int) -> None:
+        pass  # the claim started it
+
+    def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime | None:
+        def callback(connection: Any) -> None:
+            host = (urlsplit(row.callback_url or "").hostname or "").lower()
+            self.defer_callback(connection, row.id, host)
+
+        return self.store.finish(row.id, attempt, body, notify=jobs.DONE_CHANNEL,
+                                 after=callback if row.callback_url else None,
+                                 round_=row.round)
+
+    def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
+        def notify(connection: Any) -> None:
+            jobs.notify(connection, jobs.DONE_CHANNEL, row.id)
+
+        return self.store.fault(row.id, attempt, fault.error, give_up=fault.give_up,
+                                after=notify if fault.give_up else None, round_=row.round,
+                                uncount=not fault.counts)
+
+
 class Worker:
     def __init__(self, settings: Settings, runner: Runner, concurrency: int) -> None:
         self.settings = settings
@@ -151,6 +215,10 @@ class Worker:
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector())
         # defers on the connection of a transaction of ours (the worker's app is async)
         self.deferrer = jobs.client_app(settings.database)
+        self.grading = QueueGrading(
+            self.store, self.published.at, runner, self.hidden_secret, self.counters,
+            lambda connection, submission_id, host: jobs.defer_callback(
+                self.deferrer, connection, submission_id, host))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate: asyncio.Semaphore | None = None
         self._manager: GatedJobManager | None = None
@@ -161,7 +229,7 @@ class Worker:
 
     def _register(self) -> None:
         app, settings = self.app, self.settings
-        # MAX_ATTEMPTS attempts at grading, counted in the row; the rest for the database:
+        # attempt.MAX_ATTEMPTS attempts at grading, counted in the row; the rest for the database:
         # 2, 4, 8 ... 256 s apart (the sweep of orphans takes over after that)
         retry = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2,
                                             retry_exceptions={RetryLater})
@@ -182,7 +250,7 @@ class Worker:
                   version: int) -> str:
         freed = self._freer(context.job.id)
         try:
-            return self._grade(submission_id, round, version, freed)
+            return self.grading.grade(submission_id, round, version, freed)
         except RetryLater:
             raise
         except Exception as error:  # the database, before the claim or in a fault's write
@@ -200,81 +268,6 @@ class Worker:
             if loop is not None and manager_ is not None:
                 loop.call_soon_threadsafe(manager_.give_back, job_id)
         return free
-
-    def _grade(self, submission_id: str, round_: int, version: int, freed: Any) -> str:
-        row = self.store.claim(submission_id, round_)
-        if row is None:
-            return "nothing to do"  # graded already, given up, or regraded since
-        try:
-            return self._attempt(row, version, freed)
-        except RetryLater:
-            raise
-        except Exception as error:  # noqa: BLE001 - any fault of ours: retried, then failed
-            return self._fault(row, error)
-
-    def _notify(self, submission_id: str) -> Callable[[Any], None]:
-        def notify(connection: Any) -> None:
-            jobs.notify(connection, jobs.DONE_CHANNEL, submission_id)
-        return notify
-
-    def _fault(self, row: Submission, error: Exception) -> str:
-        """After a fault of the grader's in this attempt: retried (RetryLater), or, the third
-        time, the submission is failed and whoever waits for it is told."""
-        attempt = row.attempts
-        unavailable = isinstance(error, SandboxUnavailable)
-        give_up = not unavailable and attempt >= MAX_ATTEMPTS
-        if isinstance(error, SandboxError):
-            log.error("grading %s failed (attempt %d): %s", row.id, attempt, error)
-        else:
-            log.exception("grading %s failed (attempt %d)", row.id, attempt, exc_info=error)
-        self.counters.add("faults")
-        if not self.store.fault(row.id, attempt, str(error) or type(error).__name__,
-                                give_up=give_up, after=self._notify(row.id) if give_up else None,
-                                round_=row.round, uncount=unavailable):
-            return "fenced"  # a newer attempt has the submission: this job's work is over
-        if give_up:
-            return "failed"
-        self.store.count_event("retries")
-        raise RetryLater(str(error)) from error
-
-    def _attempt(self, row: Submission, version: int, freed: Any) -> str:
-        submission_id, attempt = row.id, row.attempts
-        notify = self._notify(submission_id)
-        try:
-            exercise = self.published.at(row.exercise_id, version)
-        except UnknownExercise:
-            self.store.fault(submission_id, attempt, f"exercise {row.exercise_id!r} version "
-                             f"{version} is gone", give_up=True, after=notify,
-                             round_=row.round)
-            return "exercise gone"
-        if attempt > MAX_ATTEMPTS:
-            self.store.fault(submission_id, attempt, "grading was interrupted too many times",
-                             give_up=True, after=notify, round_=row.round)
-            return "given up"
-        started = time.perf_counter()
-        with self.runner.fast_place(low=row.round > 0, freed=freed):
-            report = grade(exercise, row.source, self.runner, seed=row.seed,
-                           hidden_secret=self.hidden_secret)
-        body = report.model_dump_json()
-
-        def callback(connection: Any) -> None:
-            host = (urlsplit(row.callback_url or "").hostname or "").lower()
-            jobs.defer_callback(self.deferrer, connection, submission_id, host)
-
-        written = self.store.finish(submission_id, attempt, body, notify=jobs.DONE_CHANNEL,
-                                    after=callback if row.callback_url else None,
-                                    round_=row.round)
-        if written is None:
-            self.counters.add("fenced")
-            self.store.count_event("fenced")
-            log.warning("dropped the report of %s from attempt %d: a newer attempt has "
-                        "started", submission_id, attempt)
-            return "fenced"
-        self.counters.add("graded")
-        log.info("graded %s (%s v%d, round %d): %g/%g in %.0f ms", submission_id,
-                 row.exercise_id, version, row.round, report.score, report.max_score,
-                 (time.perf_counter() - started) * 1000)
-        return "graded"
 
     async def callback_job(self, context: procrastinate.JobContext, submission_id: str) -> str:
         row = await asyncio.to_thread(self.store.get, submission_id)

@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from grader.errors import StorageError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PING_AFTER_IDLE = 1.0  # seconds
 T = TypeVar("T")
@@ -111,7 +113,7 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-class OldSchema(RuntimeError):
+class OldSchema(StorageError, RuntimeError):
     """The database is not at the schema this grader needs: run ``grader migrate``."""
 
 

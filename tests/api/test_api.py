@@ -316,15 +316,15 @@ def test_a_refusing_runner_gives_503_with_the_reason_and_stores_nothing(
 def test_retry_after_follows_the_rate_at_which_the_backlog_drained(make_client) -> None:
     runner = SlowRunner()
     client = make_client(runner=runner, slots=1, backlog=1)
-    service = client.app.state.grader.service
+    service = client.app.state.grader.submissions
     now = time.monotonic()
     # one submission left the backlog every 4 s lately: room for one more in about 4 s
-    service._drained.extend(now - 4.0 * i for i in range(6, 0, -1))
+    service.drain.departures.extend(now - 4.0 * i for i in range(6, 0, -1))
     assert client.post("/v1/submissions?wait=false", json=SUBMISSION).status_code == 202
     slow = client.post("/v1/submissions?wait=false", json=SUBMISSION)
     # ten a second lately: about a tenth of a second, shown as the least, 1 s
-    service._drained.clear()
-    service._drained.extend(time.monotonic() - 0.1 * i for i in range(20, 0, -1))
+    service.drain.departures.clear()
+    service.drain.departures.extend(time.monotonic() - 0.1 * i for i in range(20, 0, -1))
     fast = client.post("/v1/submissions?wait=false", json=SUBMISSION)
     runner.release.set()
     assert slow.status_code == fast.status_code == 503
@@ -350,12 +350,12 @@ def test_a_regrade_never_shuts_out_new_submissions(make_client) -> None:
 def test_a_regrade_under_way_at_a_restart_goes_on_as_a_regrade(make_client) -> None:
     client = make_client()
     stored = [client.post("/v1/submissions", json=SUBMISSION).json()["id"] for _ in range(3)]
-    service = client.app.state.grader.service
+    service = client.app.state.grader.submissions
     service.store.set_queued(stored[1:])  # a regrade that had done the first one when stopped
     client.__exit__(None, None, None)
     runner = SlowRunner()
     restarted = make_client(runner=runner, backlog=1)
-    restarted_service = restarted.app.state.grader.service
+    restarted_service = restarted.app.state.grader.submissions
     assert restarted_service.backlog == 0  # the two regrades are not in the backlog
     assert restarted.post("/v1/submissions?wait=false", json=SUBMISSION).status_code == 202
     runner.release.set()

@@ -162,7 +162,7 @@ def test_an_output_equal_to_the_reference_shows_no_difference(make_client, conv2
 
 
 def test_a_page_is_drawn_once_at_a_time_and_only_a_few_pages_at_once() -> None:
-    from grader.api.reports import Renders
+    from grader.service.report_pages import Renders
 
     renders = Renders(limit=2)
     first = renders.start(("a", "t"))

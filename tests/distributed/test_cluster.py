@@ -31,7 +31,7 @@ pytestmark = pytest.mark.processes
 
 def graded_lines(logs: str) -> Counter[str]:
     """How many times each submission's report was written, from the workers' logs."""
-    return Counter(re.findall(r"grader\.service\.worker: graded ([0-9a-f]{32}) ", logs))
+    return Counter(re.findall(r"grader\.service\.attempt: graded ([0-9a-f]{32}) ", logs))
 
 
 def test_serve_and_worker_refuse_an_old_schema_until_migrated(make_cluster) -> None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import FileResponse, HTMLResponse
 
-from grader.api.app import ApiError
+from grader.api.problems import ApiError
 
 ASSETS_PATH = "/docs/assets"
 ASSETS = {

@@ -1,0 +1,138 @@
+"""What stands between a request and its route: the body's size and deadline (``BodyLimit``),
+JSON as RFC 8259 has it (``StrictJSONRequest``) and no unknown or repeated query parameter
+(``StrictRoute``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from grader.api.problems import problem
+
+
+class BodyLimit:
+    """Reads the whole request body before the app does, so that a body over ``limit`` bytes
+    is 413 however it arrives (with a Content-Length, or chunked without one), and a body that
+    takes longer than ``seconds`` to arrive is 408. Both close the connection. The app then
+    reads the body from memory."""
+
+    def __init__(self, app: ASGIApp, limit: int, seconds: float = 30.0) -> None:
+        self.app = app
+        self.limit = limit
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(413, scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        seen = 0
+        try:
+            async with asyncio.timeout(self.seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return  # nobody to answer
+                    chunk = message.get("body", b"")
+                    seen += len(chunk)
+                    if seen > self.limit:
+                        await self._refuse(413, scope, receive, send)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await self._refuse(408, scope, receive, send)
+            return
+        body: bytes | None = b"".join(chunks)
+
+        async def replay() -> Message:
+            nonlocal body
+            if body is None:
+                return await receive()  # what comes after the body: a disconnect
+            message: Message = {"type": "http.request", "body": body, "more_body": False}
+            body = None
+            return message
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, status: int, scope: Scope, receive: Receive, send: Send) -> None:
+        if status == 413:
+            response = problem(413, "Content Too Large",
+                               f"the request body is over {self.limit} bytes",
+                               headers={"Connection": "close"})
+        else:
+            response = problem(408, "Request Timeout", f"the request body did not arrive "
+                               f"within {self.seconds:g} s", headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+class StrictJSONRequest(Request):
+    """A request whose JSON body is parsed as RFC 8259 has it: NaN, Infinity and -Infinity
+    are refused, and so is a body that is not UTF-8, is nested past what the parser takes or
+    has a number it cannot read. Each is a JSON decode error, which the app answers with 422."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = json.loads(body, parse_constant=_not_json)
+            except UnicodeDecodeError as error:
+                raise json.JSONDecodeError("the body is not UTF-8", repr(body[:64]),
+                                           error.start) from None
+            except RecursionError:
+                raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
+            except json.JSONDecodeError:
+                raise
+            except ValueError as error:  # e.g. an integer of more digits than Python reads
+                raise json.JSONDecodeError(str(error), "", 0) from None
+        return self._json
+
+
+def _not_json(constant: str) -> Any:
+    raise json.JSONDecodeError(f"{constant} is not JSON", constant, 0)
+
+
+class StrictRoute(APIRoute):
+    """A route that takes its input as strictly as its models do: JSON as RFC 8259 has it,
+    no query parameter it does not know (422, as for a body's unknown field), and none given
+    twice (every one takes a single value)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        known = _query_names(self.dependant)
+
+        async def strict(request: Request) -> Response:
+            unknown = sorted(set(request.query_params) - known)
+            if unknown:
+                raise RequestValidationError([
+                    {"type": "extra_forbidden", "loc": ("query", name),
+                     "msg": "Extra inputs are not permitted"} for name in unknown])
+            names = [name for name, _ in request.query_params.multi_items()]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                raise RequestValidationError([
+                    {"type": "repeated", "loc": ("query", name),
+                     "msg": "Given more than once; it takes one value"} for name in repeated])
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names

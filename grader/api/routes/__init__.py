@@ -1,0 +1,1 @@
+"""One router per resource: submissions, exercises, report pages, operations and the docs."""

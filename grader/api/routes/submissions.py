@@ -1,0 +1,110 @@
+"""``/v1/submissions``: submit, read one, list (instructors)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from grader.api.deps import InstructorDep, PlatformDep, StateDep, known_exercise, visible_submission
+from grader.api.middleware import StrictRoute
+from grader.api.problems import BODY, ApiError, error_answers
+from grader.api.schemas import CallbackAttemptView, SubmissionCreate, SubmissionPage, SubmissionView
+from grader.grading.inputs import new_seed
+from grader.grading.report import Report
+from grader.pages.links import ReportLinks
+from grader.service.submissions import NewSubmission, finished
+from grader.storage.status import SubmissionStatus
+from grader.storage.store import Submission
+
+router = APIRouter(tags=["submissions"], route_class=StrictRoute)
+
+
+def view(row: Submission, status: SubmissionStatus | None = None,
+         links: ReportLinks | None = None) -> SubmissionView:
+    return SubmissionView(
+        id=row.id, exercise_id=row.exercise_id, learner_id=row.learner_id,
+        status=status or row.status,
+        created_at=row.created_at, finished_at=row.finished_at, metadata=row.metadata_,
+        report=Report.model_validate_json(row.report) if row.report else None,
+        error=row.error if row.status == SubmissionStatus.FAILED else None,
+        report_url=links.url(row.id) if links is not None else None,
+    )
+
+
+def _json(model: SubmissionView) -> Response:
+    """Serialised once, here: the route's declared model documents it."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@router.post("/v1/submissions", response_model=SubmissionView,
+             responses={200: {"description": "Graded (done), or failed by the grader"},
+                        202: {"model": SubmissionView, "description": "Accepted, not graded yet",
+                              "headers": {"Location": {
+                                  "description": "Where to read the submission",
+                                  "schema": {"type": "string"}}}},
+                        **error_answers(401, 404, 429, 503, *BODY)})
+async def submit(
+    body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
+    wait: Annotated[bool, Query(description="Grade before answering (default)")] = True,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=256)] = None,
+) -> SubmissionView | Response:
+    """Store a submission and grade it: inline (200) or in the background (202).
+
+    Synchronous (the default): the answer is the graded submission. In the distributed
+    mode a worker grades it; the request waits for its report, told by a notification,
+    up to the exercise's time limit plus 30 s, and then answers 202 with ``Location``.
+    With ``wait=false``: 202 at once (or 200 if it was graded already)."""
+    size = len(body.source.encode("utf-8"))
+    if size > state.settings.max_source_bytes:
+        raise ApiError(413, "Content Too Large", f"the source is {size} bytes; the limit "
+                       f"is {state.settings.max_source_bytes}")
+    if body.callback_url is not None and state.settings.callback_secret is None:
+        raise ApiError(422, "Unprocessable Content", "callbacks are signed, and this server "
+                       "has no GRADER_CALLBACK_SECRET: leave out callback_url")
+    known_exercise(state, body.exercise_id)
+    new = NewSubmission(
+        exercise_id=body.exercise_id, source=body.source, seed=new_seed(),
+        scope=principal.scope, learner_id=body.learner_id,
+        callback_url=str(body.callback_url) if body.callback_url else None,
+        metadata=body.metadata or {})
+    row = await state.submissions.submit(new, idempotency_key, wait)
+    if finished(row):
+        return _json(view(row, links=state.links))
+    response.status_code = 202
+    response.headers["Location"] = f"/v1/submissions/{row.id}"
+    return view(row, state.submissions.status(row), state.links)
+
+
+@router.get("/v1/submissions/{submission_id}", response_model=SubmissionView,
+            responses=error_answers(401, 404, 422))
+async def get_submission(submission_id: str, state: StateDep,
+                         principal: PlatformDep) -> SubmissionView:
+    """A submission's status, and its report once graded."""
+    row = await visible_submission(state, principal, submission_id)
+    result = view(row, state.submissions.status(row), state.links)
+    if row.callback_url:
+        attempts = await run_in_threadpool(state.submissions.callbacks, row.id)
+        result.callback_attempts = [
+            CallbackAttemptView(attempt=a.attempt, at=a.at, status_code=a.status_code,
+                                error=a.error, delivered=a.delivered) for a in attempts]
+    return result
+
+
+@router.get("/v1/submissions", response_model=SubmissionPage,
+            responses=error_answers(401, 403, 422))
+async def list_submissions(
+    state: StateDep, _: InstructorDep,
+    exercise_id: Annotated[str | None, Query(max_length=64)] = None,
+    learner_id: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> SubmissionPage:
+    """Every stored submission (instructors), filtered, oldest first."""
+    rows, total = await run_in_threadpool(state.submissions.page, exercise_id, learner_id,
+                                          limit, offset)
+    after = offset + len(rows)
+    items = [view(r, state.submissions.status(r), state.links) for r in rows]
+    return SubmissionPage(items=items, total=total, limit=limit, offset=offset,
+                          next_offset=after if after < total else None)

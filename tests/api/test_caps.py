@@ -1,0 +1,109 @@
+"""Caps on work a request starts and waits for, over HTTP: report pages (each runs the
+learner's code again) per learner and per platform token, and proofs of pushed bundles per
+instructor token. Past a cap: 429 with Retry-After; a place is free again once the work ends."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from grader.catalog.bundle import BundleFiles
+from grader.sandbox.fake import FakeRunner
+from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, auth, correct
+from tests.conftest import EXERCISES
+
+OTHER_INSTRUCTOR = "instructor-token-other-4321"
+TOKENS = {"platform_tokens": f"{PLATFORM},{OTHER_PLATFORM}",
+          "instructor_tokens": f"{INSTRUCTOR},{OTHER_INSTRUCTOR}"}
+
+
+class Gate(FakeRunner):
+    """Runs jobs at once until ``hold``; from then on each job waits at the gate until
+    ``release``, and ``entered`` says when one is waiting there."""
+
+    def __init__(self) -> None:
+        super().__init__(correct)
+        self.hold = False
+        self.entered = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def run(self, job: Any) -> Any:
+        if self.hold:
+            self.entered.release()
+            self.release.wait(30)
+        return super().run(job)
+
+
+@contextmanager
+def held(client: TestClient, gate: Gate, method: str, url: str,
+         **kwargs: Any) -> Iterator[Future[httpx.Response]]:
+    """A request stopped at the gate (its work under way) while the block runs."""
+    gate.hold = True
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(client.request, method, url, **kwargs)
+        try:
+            assert gate.entered.acquire(timeout=30), "the request never reached the runner"
+            yield waiting
+        finally:
+            gate.hold = False
+            gate.release.set()
+
+
+def graded(client: TestClient, token: str, learner: str) -> dict[str, Any]:
+    response = client.post("/v1/submissions", headers=auth(token), json={
+        "exercise_id": "conv2d", "source": "def conv(image, kernel): ...",
+        "learner_id": learner})
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+def refused_with_retry_after(response: httpx.Response, words: str) -> None:
+    assert response.status_code == 429, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["retry-after"]) >= 1
+    assert words in response.json()["detail"]
+
+
+def test_report_pages_are_capped_per_learner_and_per_token(
+        make_client: Callable[..., TestClient]) -> None:
+    gate = Gate()
+    client = make_client(runner=gate, **TOKENS)
+    ann, ann_again, bob = (graded(client, PLATFORM, learner) for learner in ("ann", "ann", "bob"))
+    other = graded(client, OTHER_PLATFORM, "ann")
+    with held(client, gate, "GET", ann["report_url"]) as drawing:
+        refused_with_retry_after(client.get(ann_again["report_url"]), "this learner has 1")
+        # with a token instead of the link: the same cap, which is the submission's owner's
+        refused_with_retry_after(client.get(f"/v1/submissions/{bob['id']}/report",
+                                            headers=auth(PLATFORM)), "this token has 1")
+        gate.hold = False
+        assert client.get(other["report_url"]).status_code == 200  # another token's share
+    assert drawing.result(timeout=30).status_code == 200
+    assert client.get(ann_again["report_url"]).status_code == 200  # free again
+
+
+def bundle() -> dict[str, str]:
+    return BundleFiles.read(EXERCISES / "conv2d").files()
+
+
+def test_proofs_are_capped_per_instructor_token(make_client: Callable[..., TestClient]) -> None:
+    """The fake runner answers the reference and its mistakes alike: every proof ends in 422
+    (not proven), which is the end of a proof all the same."""
+    gate = Gate()
+    client = make_client(runner=gate, **TOKENS)
+    url = "/v1/exercises/conv2d"
+    with held(client, gate, "PUT", url, headers=auth(INSTRUCTOR),
+              json={"files": bundle()}) as proving:
+        refused_with_retry_after(client.put(url, headers=auth(INSTRUCTOR),
+                                            json={"files": bundle()}), "proofs under way")
+        gate.hold = False
+        assert client.put(url, headers=auth(OTHER_INSTRUCTOR),
+                          json={"files": bundle()}).status_code == 422  # its own share
+    assert proving.result(timeout=60).status_code == 422
+    assert client.put(url, headers=auth(INSTRUCTOR), json={"files": bundle()}).status_code \
+        == 422  # free again
