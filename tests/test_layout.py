@@ -24,7 +24,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "storage": BASE,
     "catalog": BASE | {"sandbox"},
     "grading": BASE | {"sandbox", "catalog"},
-    "pages": BASE | {"sandbox", "catalog", "grading"},
+    "pages": BASE | {"sandbox", "catalog", "grading", "storage"},
     "service": BASE | {"sandbox", "catalog", "grading", "pages", "storage"},
     "api": BASE | {"sandbox", "catalog", "grading", "pages", "storage", "service"},
     "bench": BASE | {"sandbox", "catalog", "grading", "pages", "storage", "service", "api"},

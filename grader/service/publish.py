@@ -8,7 +8,6 @@ token proves at most ``proofs`` bundles at once (``admission.Caps``: 429 past it
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 

@@ -18,7 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.errors import RetryLater
-from grader.storage.store import DONE, FAILED, QUEUED, RUNNING, Submission
+from grader.storage.status import SubmissionStatus
+from grader.storage.store import Submission
+
+DONE, FAILED = SubmissionStatus.DONE, SubmissionStatus.FAILED
+QUEUED, RUNNING = SubmissionStatus.QUEUED, SubmissionStatus.RUNNING
 
 
 def _now() -> dt.datetime:

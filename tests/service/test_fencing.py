@@ -14,9 +14,12 @@ from scipy.signal import correlate2d
 from grader.catalog.exercises import Catalog, Exercise
 from grader.sandbox.fake import FakeRunner
 from grader.service.worker import Counters, QueueGrading
-from grader.storage.store import DONE, FAILED, QUEUED, Store
+from grader.storage.status import SubmissionStatus
+from grader.storage.store import Store
 from tests.conftest import EXERCISES, HIDDEN_SECRET
 from tests.service.fakes import MemoryStore
+
+DONE, FAILED, QUEUED = SubmissionStatus.DONE, SubmissionStatus.FAILED, SubmissionStatus.QUEUED
 
 
 @pytest.fixture(params=["memory", "sqlite"])

@@ -18,9 +18,11 @@ from grader.service.attempt import MAX_ATTEMPTS
 from grader.service.embedded import GradingService
 from grader.service.submissions import NewSubmission
 from grader.service.worker import Counters, QueueGrading
-from grader.storage.store import DONE, FAILED
+from grader.storage.status import SubmissionStatus
 from tests.conftest import EXERCISES, HIDDEN_SECRET
 from tests.service.fakes import FakeQueue, MemoryStore
+
+DONE, FAILED = SubmissionStatus.DONE, SubmissionStatus.FAILED
 
 
 def correct(image: Any, kernel: Any) -> Any:
