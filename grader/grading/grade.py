@@ -6,6 +6,8 @@ import ast
 import math
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +15,7 @@ from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
 from grader.grading.compare import compare, describe_error, matches, precision
 from grader.grading.diagnose import CaseOutcome, diagnose, square_only
-from grader.grading.inputs import case_arguments, new_seed
+from grader.grading.inputs import Arguments, case_arguments, new_seed
 from grader.grading.messages import Msg, say
 from grader.grading.oracle import Oracle, oracle_for
 from grader.grading.report import CaseReport, Finding, Report
@@ -78,129 +80,137 @@ def grade(
     seed = new_seed() if seed is None else seed
     arguments = case_arguments(spec, seed, hidden_secret)
     expected = oracle.expected(seed, arguments)
-    findings: list[Finding] = []
-
-    syntax = syntax_finding(source)
-    if syntax is not None:
-        findings.append(syntax)
-        runs = [CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in arguments]
-        stdout = stderr = ""
-    else:
-        order = _visible_first(spec)
-        result = runner.run(job_for(
-            spec, source,
-            [CaseInput(arguments[i], hidden=not spec.cases[i].visible) for i in order],
-            expected))
-        by_case = dict(zip(order, result.cases, strict=True))
-        runs = [by_case[i] for i in range(len(spec.cases))]
-        stdout, stderr = redact(result.stdout), redact(result.stderr)
-        if result.output_withheld:
-            stdout = f"{stdout}\n{WITHHELD}" if stdout else WITHHELD
-        if result.load_error is not None:
-            findings.append(Finding(
-                code="load_error",
-                message=say(Msg.LOAD_ERROR, error=describe_error(result.load_error)),
-            ))
-        if result.missing_entry is not None:
-            found = ", ".join(result.missing_entry) or say(Msg.NONE_FOUND)
-            findings.append(Finding(
-                code="missing_entry_point",
-                message=say(Msg.MISSING_ENTRY, entry=spec.entry_point, found=found),
-            ))
-
-    cases: list[CaseReport] = []
-    mistakes: dict[str, list[str]] = {}
-    structural: dict[str, tuple[str, list[str]]] = {}  # code -> (message, visible cases)
-    outcomes: list[CaseOutcome] = []  # of the visible cases
-    mutated: list[str] = []
-    low_precision: dict[str, list[str]] = {}  # dtype name -> visible cases computed in it
-    for index, (case, args, want, run) in enumerate(
-            zip(spec.cases, arguments, expected, runs, strict=True)):
-        verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
-        passed = verdict.status == "passed"
-        if not case.visible:
-            # Only what the spec and the status say: the rest of the run is the learner's.
-            cases.append(CaseReport(
-                name=case.name,
-                passed=passed,
-                status=verdict.status,
-                message=verdict.message,
-                points=case.points if passed else 0.0,
-                max_points=case.points,
-                visible=False,
-                input_shape=list(args[0].shape),
-                expected_shape=list(want.shape),
-            ))
-            continue
-        mistake = None
-        message = verdict.message
-        if verdict.status != "passed" and run.array is not None:
-            mistake = _diagnose(oracle, spec, seed, index, run.array, args)
-            if mistake is not None:
-                mistakes.setdefault(mistake, []).append(case.name)
-                message += "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
-            else:
-                shape_of = diagnose(run.array, want, args, spec.compare)
-                if shape_of is not None:
-                    mistake = shape_of.code
-                    structural.setdefault(shape_of.code, (shape_of.message, []))[1].append(
-                        case.name)
-                    message += "\n" + shape_of.message
-        outcomes.append(CaseOutcome(
-            case.name, tuple(args[0].shape), tuple(want.shape),
-            tuple(run.array.shape) if run.array is not None else None, passed))
-        if run.mutated:
-            mutated.append(case.name)
-        if run.array is not None and verdict.status == "passed":
-            kind = precision(run.array)
-            if kind.kind == "f" and kind.itemsize < 8:
-                low_precision.setdefault(kind.name, []).append(case.name)
-        cases.append(CaseReport(
-            name=case.name,
-            passed=passed,
-            status=verdict.status,
-            message=message,
-            points=case.points if passed else 0.0,
-            max_points=case.points,
-            visible=True,
-            input_shape=list(args[0].shape),
-            expected_shape=list(want.shape),
-            output_shape=verdict.output_shape,
-            max_abs_error=verdict.max_abs_error,
-            mistake=mistake,
-            duration_ms=round(run.seconds * 1000, 3),
-        ))
-    for code, names in mistakes.items():
-        findings.append(Finding(code=code, message=mistake_hint(spec, code), cases=names,
-                                severity="mistake"))
-    for code, (message, names) in structural.items():
-        findings.append(Finding(code=code, message=message, cases=names, severity="mistake"))
-    square = square_only(outcomes)
-    if square is not None:
-        findings.append(Finding(code=square.code, message=square.message,
-                                cases=[c.name for c in outcomes], severity="mistake"))
-    if mutated:
-        findings.append(Finding(
-            code="modifies_input",
-            message=say(Msg.MODIFIES_INPUT),
-            cases=mutated,
-            severity="warning",
-        ))
-    for name, names in low_precision.items():
-        findings.append(precision_finding(np.dtype(name), names))
-    score = sum(c.points for c in cases)
+    ran = _run(spec, source, runner, arguments, expected)
+    tally = _Tally()
+    cases = [_case_report(spec, index, args, want, run, tally, oracle, seed)
+             for index, (args, want, run) in enumerate(
+                 zip(arguments, expected, ran.runs, strict=True))]
     return Report(
         exercise_id=spec.id,
         passed=all(c.passed for c in cases),
-        score=score,
+        score=sum(c.points for c in cases),
         max_score=spec.max_score,
         seed=seed,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         cases=cases,
-        diagnosis=findings,
-        stdout=stdout,
-        stderr=stderr,
+        diagnosis=ran.findings + tally.findings(spec),
+        stdout=ran.stdout,
+        stderr=ran.stderr,
     )
+
+
+@dataclass
+class _Ran:
+    """The sandbox's run of a submission, in the spec's order of cases, and what its loading
+    said."""
+
+    runs: list[CaseRun]
+    findings: list[Finding] = field(default_factory=list)
+    stdout: str = ""
+    stderr: str = ""
+
+
+def _run(spec: ExerciseSpec, source: str, runner: Runner, arguments: list[Arguments],
+         expected: list[np.ndarray]) -> _Ran:
+    syntax = syntax_finding(source)
+    if syntax is not None:
+        return _Ran([CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in arguments],
+                    [syntax])
+    order = _visible_first(spec)
+    result = runner.run(job_for(
+        spec, source,
+        [CaseInput(arguments[i], hidden=not spec.cases[i].visible) for i in order],
+        expected))
+    by_case = dict(zip(order, result.cases, strict=True))
+    ran = _Ran([by_case[i] for i in range(len(spec.cases))],
+               stdout=redact(result.stdout), stderr=redact(result.stderr))
+    if result.output_withheld:
+        ran.stdout = f"{ran.stdout}\n{WITHHELD}" if ran.stdout else WITHHELD
+    if result.load_error is not None:
+        ran.findings.append(Finding(
+            code="load_error",
+            message=say(Msg.LOAD_ERROR, error=describe_error(result.load_error)),
+        ))
+    if result.missing_entry is not None:
+        found = ", ".join(result.missing_entry) or say(Msg.NONE_FOUND)
+        ran.findings.append(Finding(
+            code="missing_entry_point",
+            message=say(Msg.MISSING_ENTRY, entry=spec.entry_point, found=found),
+        ))
+    return ran
+
+
+@dataclass
+class _Tally:
+    """What the visible cases showed, gathered case by case, for the report's diagnosis."""
+
+    mistakes: dict[str, list[str]] = field(default_factory=dict)
+    structural: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # code -> ...
+    outcomes: list[CaseOutcome] = field(default_factory=list)
+    mutated: list[str] = field(default_factory=list)
+    low_precision: dict[str, list[str]] = field(default_factory=dict)  # dtype -> cases
+
+    def findings(self, spec: ExerciseSpec) -> list[Finding]:
+        findings = [Finding(code=code, message=mistake_hint(spec, code), cases=names,
+                            severity="mistake") for code, names in self.mistakes.items()]
+        findings += [Finding(code=code, message=message, cases=names, severity="mistake")
+                     for code, (message, names) in self.structural.items()]
+        square = square_only(self.outcomes)
+        if square is not None:
+            findings.append(Finding(code=square.code, message=square.message,
+                                    cases=[c.name for c in self.outcomes], severity="mistake"))
+        if self.mutated:
+            findings.append(Finding(code="modifies_input", message=say(Msg.MODIFIES_INPUT),
+                                    cases=self.mutated, severity="warning"))
+        findings += [precision_finding(np.dtype(name), names)
+                     for name, names in self.low_precision.items()]
+        return findings
+
+
+def _case_report(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarray,
+                 run: CaseRun, tally: _Tally, oracle: Oracle, seed: int) -> CaseReport:
+    case = spec.cases[index]
+    verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
+    passed = verdict.status == "passed"
+    shared: dict[str, Any] = {
+        "name": case.name, "passed": passed, "status": verdict.status,
+        "points": case.points if passed else 0.0, "max_points": case.points,
+        "input_shape": list(args[0].shape), "expected_shape": list(want.shape)}
+    if not case.visible:
+        # Only what the spec and the status say: the rest of the run is the learner's.
+        return CaseReport(**shared, message=verdict.message, visible=False)
+    mistake, note = None, ""
+    if not passed and run.array is not None:
+        mistake, note = _explain(spec, index, args, want, run.array, tally, oracle, seed)
+    tally.outcomes.append(CaseOutcome(
+        case.name, tuple(args[0].shape), tuple(want.shape),
+        tuple(run.array.shape) if run.array is not None else None, passed))
+    if run.mutated:
+        tally.mutated.append(case.name)
+    if run.array is not None and passed:
+        kind = precision(run.array)
+        if kind.kind == "f" and kind.itemsize < 8:
+            tally.low_precision.setdefault(kind.name, []).append(case.name)
+    return CaseReport(**shared, message=verdict.message + note, visible=True,
+                      output_shape=verdict.output_shape, max_abs_error=verdict.max_abs_error,
+                      mistake=mistake, duration_ms=round(run.seconds * 1000, 3))
+
+
+def _explain(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarray,
+             got: np.ndarray, tally: _Tally, oracle: Oracle,
+             seed: int) -> tuple[str | None, str]:
+    """A wrong visible output's mistake (a known one, else a structural one) and the note its
+    case's message gets, tallied for the diagnosis."""
+    name = spec.cases[index].name
+    mistake = _diagnose(oracle, spec, seed, index, got, args)
+    if mistake is not None:
+        tally.mistakes.setdefault(mistake, []).append(name)
+        return mistake, "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
+    shape_of = diagnose(got, want, args, spec.compare)
+    if shape_of is None:
+        return None, ""
+    tally.structural.setdefault(shape_of.code, (shape_of.message, []))[1].append(name)
+    return shape_of.code, "\n" + shape_of.message
 
 
 def precision_finding(kind: np.dtype, cases: list[str]) -> Finding:
