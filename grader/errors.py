@@ -3,7 +3,7 @@
     GraderError
     ├── NotFound                 404   catalog.UnknownExercise, service.UnknownSubmission,
     │                                  service.publish.NoSuchVersion
-    ├── InvalidInput             422   catalog.SpecError, grading.PoolRefused,
+    ├── InvalidInput             422   catalog.SpecError, grading.pushed.OutputsRefused,
     │                                  service.publish.NotProven
     ├── Conflict                 409   service.publish.NoFiles
     ├── Unavailable              503   service.admission.Busy, service.admission.Refused
@@ -16,8 +16,9 @@
 
 ``grader.api.problems`` maps each kind to its answer, in one place; a kind without an answer
 of its own (StorageError, ConfigError ...) is a fault of the grader's: 500, and logged. The
-sandbox has its own tree (``grader.sandbox.base.SandboxError``), which is not imported here:
-the sandbox imports nothing of the grader.
+sandbox has its own tree, under ``grader.sandbox.base.SandboxError`` (a layer that cannot be
+built, a frame that cannot be read, no free uid ...), which is not imported here: the sandbox
+imports nothing of the grader. These two are the only roots.
 """
 
 from __future__ import annotations

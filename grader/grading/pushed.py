@@ -28,6 +28,7 @@ import numpy as np
 from grader.catalog.bundle import Pushed
 from grader.catalog.exercises import function_name
 from grader.catalog.spec import MAX_ELEMENTS, REFERENCE_FILE, ExerciseSpec
+from grader.errors import InvalidInput
 from grader.grading.inputs import Arguments, case_arguments
 from grader.grading.mistakes import compose_source, composed_source, model_codes
 from grader.sandbox.base import (
@@ -47,7 +48,7 @@ MODELS = "__grader_models__"
 Key = tuple[int, int]  # (model, case index); model 0 is the reference
 
 
-class OutputsRefused(Exception):
+class OutputsRefused(InvalidInput):
     """The bundle's code did not give its outputs: each problem names the function, the case,
     and for an exception reference.py's line."""
 

@@ -19,6 +19,9 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from grader.sandbox.errors import SandboxError as SandboxError
+from grader.sandbox.errors import SandboxUnavailable as SandboxUnavailable
+
 CaseKind = Literal["output", "invalid", "error", "timeout", "memory_limit", "crashed"]
 
 
@@ -40,15 +43,6 @@ def redact(text: str) -> str:
     for path in _PRIVATE_PATHS:
         text = text.replace(path, "<grader>")
     return text
-
-
-class SandboxError(Exception):
-    """The sandbox could not run the submission; the grader's fault, not the learner's."""
-
-
-class SandboxUnavailable(SandboxError):
-    """The sandbox refuses to grade at all: a required layer is missing or its self-test
-    failed. Retrying does not help; the reason says what an operator must fix."""
 
 
 @dataclass(frozen=True)

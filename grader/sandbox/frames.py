@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.sandbox.errors import SandboxError
+
 MAGIC = b"GRF1"
 _PREFIX = struct.Struct("<4sIQ")
 PREFIX_SIZE = _PREFIX.size
@@ -49,7 +51,7 @@ class Fault(StrEnum):
     MALFORMED = "malformed"  # anything else numpy refused
 
 
-class FrameError(Exception):
+class FrameError(SandboxError):
     """The byte stream is not a well-formed frame sequence: a fault and its facts."""
 
     def __init__(self, fault: Fault, **params: str | int) -> None:

@@ -13,6 +13,8 @@ import os
 import struct
 from collections.abc import Iterable
 
+from grader.sandbox.errors import SandboxError
+
 _SYS_CREATE_RULESET = 444
 _SYS_ADD_RULE = 445
 _SYS_RESTRICT_SELF = 446
@@ -49,7 +51,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
 
-class LandlockError(OSError):
+class LandlockError(SandboxError, OSError):
     pass
 
 

@@ -54,6 +54,8 @@ import platform
 import struct
 from dataclasses import dataclass
 
+from grader.sandbox.errors import SandboxError
+
 SELF = "self"  # placeholder: the pid of the child that loads the filter
 
 
@@ -256,7 +258,7 @@ def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("<HBBI", code, jt, jf, k & 0xFFFFFFFF)
 
 
-class SeccompError(OSError):
+class SeccompError(SandboxError, OSError):
     pass
 
 

@@ -14,11 +14,13 @@ import os
 import tempfile
 from pathlib import Path
 
+from grader.sandbox.errors import SandboxError
+
 BLOCK = 64
 _SEARCH_BLOCKS = 4096
 
 
-class NoFreeUids(Exception):
+class NoFreeUids(SandboxError):
     pass
 
 
