@@ -1,0 +1,85 @@
+"""The ``grader`` command.
+
+    grader grade EXERCISE_ID FILE [--json] [--seed N] [--html FILE]
+                                                        exit 0 all passed, 1 not, 2 usage
+    grader exercises list
+    grader exercises validate [ID | DIR]                exit 0 proven, 1 not
+    grader exercises new ID [--dir DIR]                 a bundle that validates as it is
+    grader exercises try DIR FILE [--json] [--seed N]   as grade, against the bundle DIR
+    grader exercises push DIR --url URL --token TOKEN   publish a bundle on a server
+    grader exercises pull ID --url URL --token TOKEN [--dir DIR] [--version N]
+    grader serve [--host H] [--port P]
+    grader migrate                                      the database, to the current schema
+    grader worker [--concurrency N] [--health-port P]   grade the queue's jobs (distributed)
+Exit status 3 means the grader itself failed (for example, no safe sandbox).
+
+Learner text (messages, printed output) is made inert before it is printed or logged: no
+control character of a learner's reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from grader.catalog.spec import SpecError
+from grader.cli.common import EXIT_FAULT, EXIT_PASSED, EXIT_USAGE, _catalog
+from grader.cli.exercises import _exercises
+from grader.cli.grading import _grade, format_report
+from grader.cli.operations import _migrate, _sandbox_check, _serve, _simulate, _worker
+from grader.cli.parser import _parser
+from grader.grading.text import InertFormatter, inert
+from grader.settings import get_settings
+
+__all__ = ["configure_logging", "format_report", "main"]
+
+
+def configure_logging() -> None:
+    """Log to stderr through an inert formatter: log records may quote learner text."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(InertFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and EXIT_USAGE
+    try:
+        if args.command == "grade":
+            return _grade(args)
+        if args.command == "serve":
+            return _serve(args.host, args.port)
+        if args.command == "migrate":
+            return _migrate()
+        if args.command == "worker":
+            return _worker(args.concurrency, args.health_port)
+        if args.command == "sandbox":
+            return _sandbox_check()
+        if args.command == "simulate":
+            return _simulate(args)
+        if args.command == "bench":
+            from grader.bench.run import run_bench
+
+            clients = args.clients or get_settings().slots
+            print(run_bench(_catalog(), args.count, clients, args.baseline_count, args.http,
+                            args.distributed, args.attacks))
+            return EXIT_PASSED
+        return _exercises(args)
+    except SpecError as error:
+        print(inert(f"grader: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # noqa: BLE001 - the last line of defence prints, not a traceback
+        from grader.sandbox.base import SandboxError
+        from grader.service.secret import SecretFileError
+
+        if isinstance(error, SandboxError):
+            print(inert(f"grader: sandbox failure: {error}"), file=sys.stderr)
+            return EXIT_FAULT
+        if isinstance(error, SecretFileError):
+            print(inert(f"grader: {error}"), file=sys.stderr)
+            return EXIT_FAULT
+        raise

@@ -1,0 +1,33 @@
+"""What the commands share: exit statuses, the catalog and a runner from settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from grader.catalog.exercises import Catalog
+from grader.settings import get_settings
+
+if TYPE_CHECKING:
+    pass
+
+
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_FAULT = 0, 1, 2, 3
+
+
+EXIT_CODES = f"""exit status:
+  {EXIT_PASSED}  success; for grade, every case passed; for validate, every spec proved out
+  {EXIT_FAILED}  grade: a case failed; validate: a spec did not prove out
+  {EXIT_USAGE}  a usage error: unknown command, exercise or option, an unreadable file
+  {EXIT_FAULT}  the grader itself failed (no safe sandbox here, an unusable secret file)"""
+
+
+def _catalog() -> Catalog:
+    settings = get_settings()
+    return Catalog(settings.exercises_dir)
+
+
+def _runner():  # type: ignore[no-untyped-def]
+    from grader.sandbox.forkserver import ForkServerRunner
+
+    return ForkServerRunner.from_settings(get_settings(), slots=1)

@@ -1,0 +1,107 @@
+"""``grader grade`` and ``grader exercises try``: a file graded in the sandbox, printed inert."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from grader.catalog.exercises import Exercise, UnknownExercise
+from grader.cli.common import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, _catalog, _runner
+from grader.grading.messages import Msg, say
+from grader.grading.report import Report
+from grader.grading.text import inert
+from grader.sandbox.base import Runner
+from grader.settings import get_settings
+
+if TYPE_CHECKING:
+    pass
+
+
+
+def format_report(report: Report, title: str) -> str:
+    """The report as text for a terminal, inert: learner text cannot move the cursor, rewrite
+    a line or reach the clipboard, and what the submission printed is indented."""
+    lines = [f"{report.exercise_id}: {title}    (seed {report.seed})", ""]
+    width = max([16, *(len(case.name) for case in report.cases)])
+    header = (f"  {'case':<{width}} {'status':<15} {'points':>7}  {'output / expected':<22} "
+              "max error")
+    lines += [header, "  " + "-" * (len(header) - 2)]
+    for case in report.cases:
+        got = "-" if case.output_shape is None else str(tuple(case.output_shape))
+        shapes = f"{got} / {tuple(case.expected_shape)}"
+        error = "-" if case.max_abs_error is None else f"{case.max_abs_error:.2g}"
+        points = f"{case.points:g}/{case.max_points:g}"
+        lines.append(f"  {case.name:<{width}} {case.status:<15} {points:>7}  {shapes:<22} "
+                     f"{error}")
+    verdict = say(Msg.VERDICT_PASSED if report.passed else Msg.VERDICT_NOT_PASSED).upper()
+    lines += ["", say(Msg.TEXT_SCORE, score=report.score, max_score=report.max_score,
+                      verdict=verdict, ms=report.duration_ms)]
+    failing = [c for c in report.cases if not c.passed]
+    if failing:
+        lines.append("")
+        for case in failing:
+            body = case.message.replace("\n", "\n    ")
+            hidden = "" if case.visible else say(Msg.TEXT_HIDDEN)
+            lines.append(f"- {case.name}{hidden}: {body}")
+    if report.diagnosis:
+        lines += ["", say(Msg.TEXT_DIAGNOSIS)]
+        for finding in report.diagnosis:
+            body = finding.message.replace("\n", "\n    ")
+            lines.append(f"- [{finding.severity}] {finding.code}: {body}")
+    if report.stdout:
+        printed = report.stdout.rstrip().replace("\n", "\n    ")
+        lines += ["", say(Msg.TEXT_PRINTED), f"    {printed}"]
+    return inert("\n".join(lines))
+
+
+def _grade(args: argparse.Namespace) -> int:
+    catalog = _catalog()
+    try:
+        exercise = catalog.get(args.exercise_id)
+    except UnknownExercise:
+        print(inert(f"grader: no exercise {args.exercise_id!r}; known: "
+                    f"{', '.join(catalog.ids())}"), file=sys.stderr)
+        return EXIT_USAGE
+    return _grade_file(exercise, args)
+
+
+def _grade_file(exercise: Exercise, args: argparse.Namespace) -> int:
+    """Grade ``args.file`` against ``exercise`` and print the report (``grade``, ``try``)."""
+    try:
+        source = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(inert(f"grader: cannot read {args.file}: {error}"), file=sys.stderr)
+        return EXIT_USAGE
+    from grader.grading.grade import grade
+    from grader.service.secret import hidden_secret
+
+    secret = hidden_secret(get_settings())
+    runner = _runner()
+    try:
+        report = grade(exercise, source, runner, seed=args.seed, hidden_secret=secret)
+        if args.html is not None:
+            page = _page(exercise, source, report, runner, secret)
+    finally:
+        runner.close()
+    if args.html is not None:
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as error:
+            print(inert(f"grader: cannot write {args.html}: {error}"), file=sys.stderr)
+            return EXIT_USAGE
+    # JSON escapes every character but printable ASCII, which keeps it JSON and inert.
+    print(json.dumps(report.model_dump(mode="json"), indent=2) if args.json
+          else format_report(report, exercise.spec.title))
+    return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def _page(exercise: Exercise, source: str, report: Report, runner: Runner,
+          secret: bytes) -> str:
+    """The report page, as the server shows it: the visible cases drawn again."""
+    from grader.pages.case_outputs import visible_outputs
+    from grader.pages.report_page import render_report
+
+    outputs = visible_outputs(exercise, source, report.seed, runner, hidden_secret=secret)
+    return render_report(report, exercise.spec.title, outputs)
