@@ -273,16 +273,16 @@ class ForkServerRunner:
         with self._dying_lock:
             self.waiting_for_uid += 1
         try:
-            started = time.monotonic()
+            warn_at = time.monotonic() + 30.0
             while True:
                 try:
                     return self._uids.get(timeout=1.0)
                 except queue.Empty:
                     if self._closed:
                         raise SandboxError("the sandbox is closed") from None
-                    if int(time.monotonic() - started) % 30 == 29:
-                        log.warning("a job has waited %.0f s for a free sandbox uid",
-                                    time.monotonic() - started)
+                    if time.monotonic() >= warn_at:
+                        log.warning("a job has waited 30 s more for a free sandbox uid")
+                        warn_at += 30.0
         finally:
             with self._dying_lock:
                 self.waiting_for_uid -= 1
