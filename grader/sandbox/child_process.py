@@ -42,6 +42,25 @@ def parse_schedstat(data: bytes | None) -> tuple[float, float] | None:
         return None
 
 
+class ThreadSched:
+    """The scheduler's counts of the calling thread (see ``Child.sched``), from a file kept
+    open until ``close``; use it on the thread that made it."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self._fd = -1
+
+    def __call__(self) -> tuple[float, float] | None:
+        return parse_schedstat(_read_proc(self._fd)) if self._fd >= 0 else None
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
 def parse_state(data: bytes | None) -> str | None:
     """The state letter of a /proc/<pid>/stat file. The process names itself (the field in
     parentheses) and may put anything there: the state is after the last parenthesis."""

@@ -32,7 +32,7 @@ from grader.sandbox.base import (
     RunResult,
     redact,
 )
-from grader.sandbox.child_process import Child
+from grader.sandbox.child_process import Child, ThreadSched
 from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Meter, Ticket
 
 
@@ -66,7 +66,8 @@ class Conversation:
         self.ticket = ticket
         self.hard_deadline = hard_deadline  # what no extension in the slow lane goes past
         self.parked = False
-        self.meter = Meter(ticket, child.sched)
+        self.own_sched = ThreadSched()
+        self.meter = Meter(ticket, child.sched, self.own_sched)
         # when the fast-lane budget is next looked at: when it would be spent, at the earliest
         self.check_at = time.monotonic() + max(ticket.budget - ticket.charged, 0.0)
         # the CPU time the child had used when its last answer came in; None until then
@@ -108,6 +109,7 @@ class Conversation:
                 self._record_crash(crashed_at)
         finally:
             self.meter.stop()
+            self.own_sched.close()
             self.selector.close()
         if self.cpu_at_last_answer is not None and self.child.killed is None:
             # Nothing of it runs past its last answer: an honest harness is already blocked,

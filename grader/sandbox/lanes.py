@@ -5,9 +5,11 @@ place per slot (the CPUs), and is charged for the time it holds that place while
 owes an answer (from the moment a step's input is handed over until its answer is in; the
 grader's own work in between, and forking a child, are not charged):
 
-    charged = wall time owed - time the child was runnable but waiting for a CPU
+    charged = wall time owed - time the child, or the grader's thread that talks to it, was
+              runnable but waiting for a CPU (the larger of the two)
 
-the run-queue wait being the kernel's own count (/proc/<pid>/schedstat). Computing, sleeping,
+the run-queue wait being the kernel's own count (/proc/<pid>/schedstat); the grader's thread
+waiting for a CPU is late to read an answer that is already there. Computing, sleeping,
 reading a pipe nobody writes, writing one nobody reads (past the output budget), being stopped:
 all of it is charged; only waiting for the CPU is not, so that an honest job on a busy machine
 is not taken for a runaway. Where that count cannot be read, the whole wall time is charged.
@@ -183,16 +185,20 @@ Sched = Callable[[], tuple[float, float] | None]
 class Meter:
     """Charges a ticket for the time a child owes an answer (see the module's docstring)."""
 
-    def __init__(self, ticket: Ticket, sched: Sched) -> None:
+    def __init__(self, ticket: Ticket, sched: Sched, grader: Sched | None = None) -> None:
+        """``sched``: the child's counts; ``grader``: those of the thread that talks to it."""
         self.ticket = ticket
         self._sched = sched
+        self._grader = grader or (lambda: None)
         self._since: float | None = None
         self._start: tuple[float, float] | None = None
+        self._grader_start: tuple[float, float] | None = None
 
     def start(self) -> None:
         """A step's input is handed over: the child owes an answer from now on."""
         if self._since is None:
             self._start = self._sched()
+            self._grader_start = self._grader()
             self._since = time.monotonic()
 
     def stop(self) -> None:
@@ -213,4 +219,8 @@ class Meter:
         now = self._sched()
         if now is None:
             return wall
-        return max(wall - (now[1] - self._start[1]), 0.0)
+        waited = now[1] - self._start[1]
+        grader = self._grader()
+        if grader is not None and self._grader_start is not None:
+            waited = max(waited, grader[1] - self._grader_start[1])
+        return max(wall - waited, 0.0)
