@@ -62,6 +62,22 @@ class CaseInput:
     hidden: bool
 
 
+class Kind(StrEnum):
+    """Who waits for a run, which decides how the lanes treat it (see ``lanes``)."""
+
+    SUBMISSION = "submission"  # a learner waits for this grading: full speed, first served
+    REGRADE = "regrade"  # a submission graded again (a new version of the exercise)
+    REDRAW = "redraw"  # a report page runs a learner's code again, to draw its visible cases
+    PROOF = "proof"  # an instructor's reference (or its mistakes) runs to prove a bundle
+
+    @property
+    def background(self) -> bool:
+        """Work no learner waits on at a submit button: it takes a fast place only when no
+        submission waits for one, holds it for a small budget of wall time, and its children
+        run at the lowest CPU priority."""
+        return self is not Kind.SUBMISSION
+
+
 @dataclass(frozen=True)
 class Job:
     source: str
@@ -69,6 +85,8 @@ class Job:
     cases: Sequence[CaseInput]
     limits: RunLimits
     max_output_elements: int = 1 << 22
+    # a background kind makes this run background even in a submission's place
+    kind: Kind = Kind.SUBMISSION
 
 
 @dataclass(frozen=True)
@@ -169,6 +187,8 @@ class RunResult:
     stdout: str = ""
     stderr: str = ""
     output_withheld: bool = False
+    # its answers were all in, yet it went on computing: the grader killed it there
+    kept_running: bool = False
 
 
 class Runner(Protocol):
@@ -177,13 +197,19 @@ class Runner(Protocol):
     # submissions that may go on at the lowest priority beside the ``slots`` at full speed
     slow_slots: int
 
-    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None
-                   ) -> AbstractContextManager[None]:
-        """Hold one of the places of submissions graded at full speed around a whole grading
-        (``low``: only when nothing else waits for one; ``freed``: called when the place is
-        given back, as the job moves to the slow lane or ends)."""
+    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,
+                   kind: Kind | None = None) -> AbstractContextManager[None]:
+        """Hold one of the places of submissions graded at full speed around a whole grading;
+        the runs in it share one budget (see ``lanes``). ``kind``: what the grading is for
+        (``Kind.SUBMISSION`` unless said; ``low=True`` is ``Kind.REGRADE``); a background kind
+        waits until no submission waits, and runs at the lowest priority on a small budget.
+        ``freed``: called when the place is given back, as the job moves to the slow lane or
+        ends."""
         ...
 
-    def run(self, job: Job) -> RunResult: ...
+    def run(self, job: Job) -> RunResult:
+        """Run ``job`` in the place this thread holds, or in one of its own, taken for
+        ``job.kind``. Every child it used is killed when it returns."""
+        ...
 
     def close(self) -> None: ...

@@ -1,5 +1,8 @@
 """One sandbox child, as the grader sees it: forked ahead of need by the zygote, confined,
-then given one job; reaped, its pipes closed and its uid given back whatever happens.
+then given one job; killed, reaped, its pipes closed and its uid given back whatever happens.
+
+This module knows nothing of runners or conversations: who owns a child passes it what to do
+when it counts a kill and when the child's uid is free again.
 """
 
 from __future__ import annotations
@@ -11,29 +14,60 @@ import select
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from grader.sandbox import frames
-from grader.sandbox.base import (
-    Job,
-    RunResult,
-    SandboxError,
-)
-from grader.sandbox.conversation import Conversation
-from grader.sandbox.lanes import Ticket
+from grader.sandbox.base import SandboxError
 from grader.sandbox.zygote_link import ZygoteLink
 
-if TYPE_CHECKING:
-    from grader.sandbox.forkserver import ForkServerRunner
+# A child whose last answer is in and that uses this much more CPU time is computing on.
+KEPT_RUNNING_CPU_SECONDS = 0.01
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time a process has used, from the scheduler's nanoseconds; None if it is gone."""
+def _read_proc(fd: int) -> bytes | None:
+    """A /proc file of the child's, read again from its start; None once the child is gone."""
     try:
-        with open(f"/proc/{pid}/schedstat") as f:
-            return int(f.read().split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
+        return os.pread(fd, 4096, 0)
+    except OSError:
         return None
+
+
+def parse_schedstat(data: bytes | None) -> tuple[float, float] | None:
+    """(CPU time, time runnable but waiting for a CPU), in seconds, from a schedstat file."""
+    try:
+        fields = (data or b"").split()
+        return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+    except (ValueError, IndexError):
+        return None
+
+
+class ThreadSched:
+    """The scheduler's counts of the calling thread (see ``Child.sched``), from a file kept
+    open until ``close``; use it on the thread that made it."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self._fd = -1
+
+    def __call__(self) -> tuple[float, float] | None:
+        return parse_schedstat(_read_proc(self._fd)) if self._fd >= 0 else None
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def parse_state(data: bytes | None) -> str | None:
+    """The state letter of a /proc/<pid>/stat file. The process names itself (the field in
+    parentheses) and may put anything there: the state is after the last parenthesis."""
+    if not data or b")" not in data:
+        return None
+    fields = data.rsplit(b")", 1)[1].split()
+    return fields[0].decode("ascii", errors="replace")[:1] if fields else None
 
 
 # The most a child may use before its job lowers the limits (specs allow at most these).
@@ -48,9 +82,13 @@ class Child:
     to the pool once the zygote has reaped it (or, when that cannot be known, once the zygote
     itself is gone and took the child with it)."""
 
-    def __init__(self, runner: ForkServerRunner, zygote: ZygoteLink, uid: int,
-                 scratch: tuple[int, int] | None = None) -> None:
-        self.runner = runner
+    def __init__(self, zygote: ZygoteLink, uid: int, scratch: tuple[int, int] | None = None, *,
+                 count_kill: Callable[[str], None],
+                 release: Callable[[int, ZygoteLink, bool], None]) -> None:
+        """``count_kill(reason)``: called once if the grader kills it; ``release(uid, zygote,
+        reaped)``: called once when it is gone (``reaped`` False: its end is unknown)."""
+        self._count_kill = count_kill
+        self._release = release
         self.scratch = scratch
         self.zygote = zygote
         self.uid = uid
@@ -61,7 +99,9 @@ class Child:
         self._finished = False
         self.to_child = self.stdout = self.stderr = self.results = -1
         self.pid: int | None = None  # in the zygote's pid namespace
-        self._host_pid: int | None = None
+        # its /proc files, opened while it waits for a job: they stay this process's, even
+        # once the number is another's
+        self._stat = self._schedstat = -1
         self.events = zygote.open(self.run_id)
         try:
             self._start()
@@ -100,6 +140,15 @@ class Child:
         self._await_warm()
         for fd in (self.stdout, self.stderr, self.results, self.to_child):
             os.set_blocking(fd, False)
+        self._open_proc()
+
+    def _open_proc(self) -> None:
+        host_pid = self.zygote.host_pid(self.pid) if self.pid is not None else None
+        if host_pid is None:
+            return
+        with contextlib.suppress(OSError):
+            self._schedstat = os.open(f"/proc/{host_pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+            self._stat = os.open(f"/proc/{host_pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
 
     def _await_warm(self) -> None:
         """The child says it is confined and warm before it is handed any job."""
@@ -132,7 +181,7 @@ class Child:
     def kill(self, reason: str) -> None:
         if self.killed is None:
             self.killed = reason
-            self.runner._count_kill(reason)
+            self._count_kill(reason)
             with contextlib.suppress(OSError):
                 self.zygote.send({"op": "kill", "id": self.run_id})
 
@@ -164,7 +213,27 @@ class Child:
             finally:
                 self.zygote.forget(self.run_id)
                 self._close_fds()
-                self.runner._release(self.uid, self.zygote, reaped)
+                self._release(self.uid, self.zygote, reaped)
+
+    def end(self, gone: Callable[[], None]) -> None:
+        """Kill it now, and have the zygote reap it: its uid is given back then, and ``gone``
+        called (on the thread that reads the zygote's messages, or this one)."""
+        with self._finish_lock:
+            if self._finished:
+                gone()
+                return
+            self._finished = True
+        with contextlib.suppress(OSError):
+            self.zygote.send({"op": "kill", "id": self.run_id})
+        self._close_fds()
+
+        def reaped(code: int | None) -> None:
+            self.exit_code = -9 if code is None else code
+            self.zygote.forget(self.run_id)
+            self._release(self.uid, self.zygote, code is not None)
+            gone()
+
+        self.zygote.when_exited(self.run_id, self.events, reaped)
 
     def _close_input(self) -> None:
         if self.to_child >= 0:
@@ -173,29 +242,44 @@ class Child:
 
     def _close_fds(self) -> None:
         self._close_input()
-        for name in ("stdout", "stderr", "results"):
+        for name in ("stdout", "stderr", "results", "_stat", "_schedstat"):
             fd = getattr(self, name)
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
                 setattr(self, name, -1)
 
+    def sched(self) -> tuple[float, float] | None:
+        """(CPU time, run-queue wait) so far, in seconds; None when they cannot be read."""
+        return parse_schedstat(_read_proc(self._schedstat)) if self._schedstat >= 0 else None
+
     def cpu_seconds(self) -> float | None:
         """The CPU time this child has used so far, or None when it cannot be read."""
-        if self._host_pid is None and self.pid is not None:
-            self._host_pid = self.zygote.host_pid(self.pid)
-        return cpu_seconds(self._host_pid) if self._host_pid is not None else None
+        sched = self.sched()
+        return sched[0] if sched is not None else None
+
+    def state(self) -> str | None:
+        """Its state letter (R running or runnable, S asleep, T stopped...), or None."""
+        return parse_state(_read_proc(self._stat)) if self._stat >= 0 else None
+
+    def kept_computing(self, cpu_then: float, wall_cap: float) -> bool:
+        """Whether it goes on computing now that its last answer is in (at ``cpu_then`` of CPU
+        time): an honest harness blocks at once, waiting for input. It is watched while it is
+        runnable, until it sleeps or stops (False), uses KEPT_RUNNING_CPU_SECONDS more (True),
+        or ``wall_cap`` seconds pass without either (False: only not given the CPU)."""
+        end = time.monotonic() + wall_cap
+        while self.state() == "R":
+            used = self.cpu_seconds()
+            if used is None:
+                return False
+            if used - cpu_then >= KEPT_RUNNING_CPU_SECONDS:
+                return True
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.0005)
+        return False
 
     def demote(self) -> None:
         """Lowest CPU priority from now on (the zygote does it: the child may not)."""
         with contextlib.suppress(OSError):
             self.zygote.send({"op": "demote", "id": self.run_id})
-
-    def converse(self, job: Job, deadline: float, result: RunResult, ticket: Ticket,
-                 hard_deadline: float) -> bool:
-        """Run cases from the first unanswered one, until done, killed or crashed. True when
-        the job must be parked (the child is killed; its unanswered case runs again)."""
-        conversation = Conversation(self, job, deadline, result, ticket, hard_deadline)
-        conversation.run()
-        return conversation.parked
-

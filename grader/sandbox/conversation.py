@@ -15,18 +15,14 @@ verdict, never an exception in the grader.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import os
 import selectors
 import time
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import Any
 
 from grader.sandbox import frames
+from grader.sandbox.answers import case_frame, case_run, error_run, fill, unreadable
 from grader.sandbox.base import (
-    CHILD_INVALID,
-    INVALID_PARAMS,
     CaseRun,
     Cause,
     Invalid,
@@ -36,10 +32,8 @@ from grader.sandbox.base import (
     RunResult,
     redact,
 )
-from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Ticket
-
-if TYPE_CHECKING:
-    from grader.sandbox.child_process import Child
+from grader.sandbox.child_process import Child, ThreadSched
+from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Meter, Ticket
 
 
 class _Timeout:
@@ -63,17 +57,6 @@ PARKED = _Parked()
 _OUTPUT_BUDGET_FACTOR = 64
 
 
-def _error_run(error: LearnerError) -> CaseRun:
-    """An exception of learner code; running out of memory has a status of its own."""
-    return CaseRun(kind="memory_limit" if error.type.endswith("MemoryError") else "error",
-                   error=error)
-
-
-def fill(result: RunResult, job: Job, outcome: CaseRun) -> None:
-    while len(result.cases) < len(job.cases):
-        result.cases.append(dataclasses.replace(outcome, params=dict(outcome.params)))
-
-
 class Conversation:
     """The exchange with one child over its pipes, for one job."""
 
@@ -83,6 +66,12 @@ class Conversation:
         self.ticket = ticket
         self.hard_deadline = hard_deadline  # what no extension in the slow lane goes past
         self.parked = False
+        self.own_sched = ThreadSched()
+        self.meter = Meter(ticket, child.sched, self.own_sched)
+        # when the fast-lane budget is next looked at: when it would be spent, at the earliest
+        self.check_at = time.monotonic() + max(ticket.budget - ticket.charged, 0.0)
+        # the CPU time the child had used when its last answer came in; None until then
+        self.cpu_at_last_answer: float | None = None
         # what was printed before; a parked job's unanswered cases run again, printing again
         self.printed = (result.stdout, result.stderr, result.output_withheld)
         self.job = job
@@ -119,7 +108,16 @@ class Conversation:
             if crashed_at is not None:
                 self._record_crash(crashed_at)
         finally:
+            self.meter.stop()
+            self.own_sched.close()
             self.selector.close()
+        if self.cpu_at_last_answer is not None and self.child.killed is None:
+            # Nothing of it runs past its last answer: an honest harness is already blocked,
+            # waiting for input that will not come; one that computes on is caught at it.
+            cap = max(min(self.limits.case_seconds, self.deadline - time.monotonic()), 0.0)
+            if self.child.kept_computing(self.cpu_at_last_answer, cap):
+                self.child.kill("kept_running")
+                self.result.kept_running = True
 
     def _converse(self) -> int | None:
         """Drive the child through the cases. Returns the index of a case it died on."""
@@ -135,7 +133,8 @@ class Conversation:
         while sent < len(job.cases) and not job.cases[sent].hidden:
             sent += 1
         self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
-                    + b"".join(_case_frame(i, job.cases[i].args) for i in range(first, sent)))
+                    + b"".join(case_frame(i, job.cases[i].args) for i in range(first, sent)))
+        self.meter.start()
         answer = self._next_frame(self._begin_phase())
         if answer is PARKED:
             return None
@@ -157,7 +156,7 @@ class Conversation:
         if kind == "load_error":
             error = LearnerError.from_header(header.get("error"))
             self.result.load_error = error
-            fill(self.result, job, _error_run(error))
+            fill(self.result, job, error_run(error))
             return None
         if kind == "missing":
             found = header.get("found")
@@ -169,12 +168,14 @@ class Conversation:
             self._garbage()
             return None
         for index in range(first, len(job.cases)):
-            if index == sent:
+            if index == sent:  # the grader's own turn: not charged to the child
+                self.meter.stop()
                 self._drain_output(self._time_limit())
                 self.hidden_seen = True
-                self._queue(b"".join(_case_frame(i, job.cases[i].args)
+                self._queue(b"".join(case_frame(i, job.cases[i].args)
                                      for i in range(sent, len(job.cases))))
                 sent = len(job.cases)
+                self.meter.start()
             started = time.monotonic()
             answer = self._next_frame(self._begin_phase())
             seconds = time.monotonic() - started
@@ -207,6 +208,8 @@ class Conversation:
             if run.kind == "crashed":
                 self.child.kill("protocol")
                 return None
+        self.cpu_at_last_answer = self.child.cpu_seconds()
+        self.meter.stop()
         self._drain_output(self._time_limit())
         return None
 
@@ -282,11 +285,10 @@ class Conversation:
                 self.deadline = max(self.deadline, deadline)
                 continue
             if self.ticket.lane is Lane.FAST:
-                if now >= self.ticket.fast_until:
-                    budget = self.ticket.lanes.fast_seconds
-                    used = self.child.cpu_seconds()
-                    if used is not None and used < budget:  # slow to get the CPU, not a runaway
-                        self.ticket.fast_until = now + max(budget - used, 0.005)
+                if now >= self.check_at:
+                    left_fast = self.ticket.budget - self.meter.charged()
+                    if left_fast > 0:  # e.g. it waited for the CPU: not charged for that
+                        self.check_at = now + max(left_fast, 0.002)
                         continue
                     if self.ticket.move_to_slow():
                         self.child.demote()
@@ -297,7 +299,7 @@ class Conversation:
                         result.stdout, result.stderr, result.output_withheld = self.printed
                         return PARKED
                     continue
-                left = min(left, self.ticket.fast_until - now)
+                left = min(left, self.check_at - now)
             self._pump(left)
         return self.frames.pop(0)
 
@@ -353,7 +355,7 @@ class Conversation:
             try:
                 self.frames.extend(self.decoder.feed(data))
             except frames.FrameError as error:
-                self.frame_error = _unreadable(error)
+                self.frame_error = unreadable(error)
         else:
             self.output_read += len(data)
             if self.output_read >= self.output_budget:
@@ -394,64 +396,3 @@ def _capped(existing: str, text: str, cap: int) -> str:
     if len(existing) >= cap:
         return existing
     return (existing + text)[:cap]
-
-
-def _case_frame(index: int, args: tuple[np.ndarray, ...]) -> bytes:
-    metas = []
-    bodies = []
-    for arg in args:
-        arg = np.asarray(arg, order="C")  # a 0-d array (a scalar argument) stays 0-d
-        metas.append({"dtype": arg.dtype.str, "shape": list(arg.shape)})
-        bodies.append(arg.tobytes())
-    return frames.encode({"type": "case", "index": index, "args": metas}, b"".join(bodies))
-
-
-def case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int) -> CaseRun:
-    """Turn a child's answer for case ``index`` into a CaseRun, trusting none of it."""
-    header, body = frame
-    kind = header.get("type")
-    if header.get("index") != index:
-        return CaseRun(kind="crashed", cause=Cause.PROTOCOL)
-    mutated = header.get("mutated") is True
-    output_type = header.get("output_type")
-    output_type = output_type[:60] if isinstance(output_type, str) else None
-    if kind == "error":
-        return _error_run(LearnerError.from_header(header.get("error")))
-    if kind == "invalid":
-        invalid, params = _invalid_reason(header.get("why"), header.get("params"))
-        return CaseRun(kind="invalid", output_type=output_type, mutated=mutated,
-                       invalid=invalid, params=params)
-    if kind == "result":
-        try:
-            output = frames.decode_array(header, body, max_elements)
-        except (frames.FrameError, ValueError, TypeError, OverflowError) as error:
-            return CaseRun(kind="invalid", invalid=Invalid.UNREADABLE, params=_unreadable(error))
-        return CaseRun(kind="output", array=output, output_type=output_type, mutated=mutated)
-    return CaseRun(kind="crashed", cause=Cause.PROTOCOL)
-
-
-def _unreadable(error: Exception) -> dict[str, str | int]:
-    """The facts of a frame that could not be read; what the child chose is redacted, cut."""
-    if isinstance(error, frames.FrameError):
-        params = {key: redact(value)[:80] if isinstance(value, str) else value
-                  for key, value in error.params.items()}
-        return {"fault": str(error.fault), **params}
-    return {"fault": str(frames.Fault.MALFORMED)}
-
-
-def _invalid_reason(why: object, params: object) -> tuple[Invalid, dict[str, str | int]]:
-    """A child's reason for an unusable output: a known code with exactly its parameters, each
-    of its declared type (texts redacted and cut short), or UNUSABLE."""
-    if not isinstance(why, str) or why not in CHILD_INVALID or not isinstance(params, dict):
-        return Invalid.UNUSABLE, {}
-    invalid = Invalid(why)
-    kept: dict[str, str | int] = {}
-    for name, kind in INVALID_PARAMS[invalid].items():
-        value = params.get(name)
-        if kind is str and isinstance(value, str):
-            kept[name] = redact(value)[:60]
-        elif kind is int and type(value) is int and 0 <= value < 1 << 63:
-            kept[name] = value
-        else:
-            return Invalid.UNUSABLE, {}
-    return invalid, kept

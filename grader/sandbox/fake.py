@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox.base import CaseRun, Job, LearnerError, RunResult
+from grader.sandbox.base import CaseRun, Job, Kind, LearnerError, RunResult
 
 
 class FakeRunner:
@@ -27,8 +27,8 @@ class FakeRunner:
         self.jobs: list[Job] = []
 
     @contextlib.contextmanager
-    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None
-                   ) -> Iterator[None]:
+    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,
+                   kind: Kind | None = None) -> Iterator[None]:
         try:
             yield
         finally:

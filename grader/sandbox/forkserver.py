@@ -3,9 +3,15 @@
 The grader process never forks (it has threads). It starts the zygote once (``zygote_link``),
 has it fork children ahead of need (``child_process``), hands each job to one and talks to it
 over its pipes (``conversation``). Wall-clock limits are the grader's: on expiry it asks the
-zygote to SIGKILL the child's process group. Every child is reaped (in the background, once
-its run is over) before its uid is used again. A case that times out or crashes is recorded and
+zygote to SIGKILL the child's process group. A case that times out or crashes is recorded and
 the next case runs in a fresh child, while the submission's total time lasts.
+
+Nothing outlives its run: when a run ends, for whatever reason, its child's process group is
+killed at once. A child that ended its run as it should (blocked, waiting for input that will
+not come) is reaped by the zygote while the grader goes on; any other (killed for a limit, for
+garbage, for computing past its last answer, parked, or dead) is reaped before its place is
+given back. A uid is used again only once its child is reaped; a job that finds none free waits
+for one.
 
 The runner refuses to grade (``SandboxUnavailable``) when a required layer cannot be built or
 its start-up self-test fails; it never runs learner code with less.
@@ -25,17 +31,19 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from grader.sandbox.answers import fill
 from grader.sandbox.base import (
     CaseRun,
     Cause,
     Job,
+    Kind,
     Limit,
     RunResult,
     SandboxError,
     SandboxUnavailable,
 )
 from grader.sandbox.child_process import Child
-from grader.sandbox.conversation import fill
+from grader.sandbox.conversation import Conversation
 from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import Layers, ZygoteLink, cpu_time_readable
@@ -50,9 +58,9 @@ class ForkServerRunner:
     """Runs jobs in children forked from a warm zygote, ``slots`` at a time.
 
     A few children are kept forked and confined ahead of need, each waiting for its source on
-    fd 0; a child that is done is reaped in the background. Each live child has a uid of its
-    own (when the grader runs as root), drawn from a block of uids this runner claimed for
-    itself (see ``uids``) and returned once it is reaped.
+    fd 0; a child whose run is over is killed at once. Each live child has a uid of its own
+    (when the grader runs as root), drawn from a block of uids this runner claimed for itself
+    (see ``uids``) and returned once it is reaped.
 
     Jobs run in two lanes (see ``lanes``): ``slots`` at a time in the fast lane, and those past
     ``fast_seconds`` in a slow lane of ``slow_slots`` at the lowest CPU priority.
@@ -94,6 +102,9 @@ class ForkServerRunner:
         self._zygote: ZygoteLink | None = None
         self._kills_lock = threading.Lock()
         self.kills: dict[str, int] = {}
+        self._dying = 0  # children killed at the end of their run, not yet reaped
+        self._dying_lock = threading.Condition()
+        self.waiting_for_uid = 0  # jobs waiting for a uid to be given back
         self.refusal: str | None = None
         self.self_test_failures: list[str] = []
         # A uid for every child that can be alive at once: ready, running (fast or slow),
@@ -134,15 +145,17 @@ class ForkServerRunner:
                    slow_slots=settings.slow_lane_slots, without=tuple(settings.sandbox_without))
 
     @contextlib.contextmanager
-    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None
-                   ) -> Iterator[None]:
+    def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,
+                   kind: Kind | None = None) -> Iterator[None]:
         """Hold a place in the fast lane around more than the run (the whole grading of a
         submission: its reference outputs, the run, the comparison), so that no more
-        submissions than slots are worked on at once; a run in this thread uses it, and may
-        still move it to the slow lane. ``low``: served only when nothing else waits.
+        submissions than slots are worked on at once; the runs in this thread use it and its
+        one budget, and may still move it to the slow lane. ``kind``: what the grading is for
+        (``low``: a regrade); a background kind is served only when no submission waits.
         ``freed``: called when the job gives its fast place back."""
-        ticket = self.lanes.ticket(freed)
-        ticket.enter(low)
+        kind = kind or (Kind.REGRADE if low else Kind.SUBMISSION)
+        ticket = self.lanes.ticket(freed, background=kind.background)
+        ticket.enter()
         self._local.ticket = ticket
         try:
             yield
@@ -179,9 +192,12 @@ class ForkServerRunner:
         """Wait until every finished child is reaped and the children ahead of need are ready."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
+            with self._dying_lock:
+                self._dying_lock.wait_for(lambda: self._dying == 0,
+                                          max(end - time.monotonic(), 0))
             with self._in_flight_lock:
                 pending = list(self._in_flight)
-            if not pending:
+            if not pending and self._dying == 0:
                 return
             wait(pending, timeout=max(end - time.monotonic(), 0))
         raise SandboxError("the sandbox did not settle in time")
@@ -233,15 +249,43 @@ class ForkServerRunner:
 
     # -- children ahead of need -------------------------------------------------------------
 
-    def _spawn(self, scratch: tuple[int, int] | None = None, wait: float = 30.0) -> Child:
-        """Fork a confined child; ``wait``: how long to wait for a free uid (uids come back
-        when children are reaped, on the background threads)."""
+    def _spawn(self, scratch: tuple[int, int] | None = None, wait: bool = True) -> Child:
+        """Fork a confined child; ``wait``: for a uid to come free, when none is."""
         zygote = self._ensure_zygote()
+        if wait:
+            uid = self._free_uid()
+        else:
+            try:
+                uid = self._uids.get_nowait()
+            except queue.Empty:
+                raise SandboxError("no sandbox uid is free") from None
+        # gives the uid back itself if it fails
+        return Child(zygote, uid, scratch, count_kill=self._count_kill, release=self._release)
+
+    def _free_uid(self) -> int:
+        """A uid nobody's process has; when none is free, wait until one is given back. Every
+        child gives its uid back once reaped, and every child is killed when its run ends, so
+        the wait is short (the pool has a uid for every child that can be alive at once)."""
         try:
-            uid = self._uids.get(timeout=wait) if wait > 0 else self._uids.get_nowait()
+            return self._uids.get_nowait()
         except queue.Empty:
-            raise SandboxError(f"no sandbox uid came free in {wait:g} s") from None
-        return Child(self, zygote, uid, scratch)  # gives the uid back itself if it fails
+            pass
+        with self._dying_lock:
+            self.waiting_for_uid += 1
+        try:
+            warn_at = time.monotonic() + 30.0
+            while True:
+                try:
+                    return self._uids.get(timeout=1.0)
+                except queue.Empty:
+                    if self._closed:
+                        raise SandboxError("the sandbox is closed") from None
+                    if time.monotonic() >= warn_at:
+                        log.warning("a job has waited 30 s more for a free sandbox uid")
+                        warn_at += 30.0
+        finally:
+            with self._dying_lock:
+                self.waiting_for_uid -= 1
 
     def _refill(self) -> None:
         with self._spawning_lock:
@@ -251,7 +295,7 @@ class ForkServerRunner:
         try:
             # Never wait for a uid here: this runs on the threads that reap children and give
             # uids back; a job forks its own child when none is ready.
-            self._warm.put(self._spawn(wait=0))
+            self._warm.put(self._spawn(wait=False))
         except SandboxError as error:
             log.warning("could not fork a child ahead of need: %s", error)
         finally:
@@ -280,13 +324,30 @@ class ForkServerRunner:
             with contextlib.suppress(SandboxError):
                 child.finish()
 
-    def _retire(self, child: Child) -> None:
-        """Off the clock: reap a child that is done, then fork its successor."""
+    def _end(self, child: Child) -> None:
+        """Its run is over: kill it at once. One that the grader killed (for a limit, garbage,
+        computing past its last answer, or to park its job) or that died is reaped here, before
+        its place can be given back; one that ended its run blocked, waiting for input, as it
+        should, is reaped by the zygote meanwhile (its uid comes back then)."""
+        if child.killed is None and child.exit_code is None:
+            with self._dying_lock:
+                self._dying += 1
+            child.end(self._reaped)
+            return
         try:
             child.finish()
-        except SandboxError as error:
-            log.warning("reaping a child: %s", error)
-        self._refill()
+        finally:
+            self._submit_refill()
+
+    def _reaped(self) -> None:
+        self._submit_refill()
+        with self._dying_lock:
+            self._dying -= 1
+            self._dying_lock.notify_all()
+
+    def _submit_refill(self) -> None:
+        with contextlib.suppress(RuntimeError):  # closing: no more children ahead
+            self._submit(self._refill)
 
     def _release(self, uid: int, zygote: ZygoteLink, reaped: bool) -> None:
         """A child's uid is free again once it is reaped; one whose end is unknown is held
@@ -314,8 +375,9 @@ class ForkServerRunner:
             raise SandboxUnavailable(self.refusal)
         ticket: Ticket | None = getattr(self._local, "ticket", None)
         if ticket is None:  # a place of its own, for this run only
-            with self.fast_place():
+            with self.fast_place(kind=job.kind):
                 return self._run(job)
+        ticket.begin_run(job.kind.background)
         result = RunResult(cases=[])
         time_left = job.limits.submission_seconds  # time parked waiting is not counted
         wall_left = SLOW_WALL_FACTOR * job.limits.submission_seconds  # the slow lane's cap
@@ -328,15 +390,18 @@ class ForkServerRunner:
                 break
             started = time.monotonic()
             child = self._take(job)
-            if ticket.lane is Lane.SLOW:
+            if ticket.lane is Lane.SLOW or ticket.run_background:
                 child.demote()
+            parked = False
             try:
-                parked = child.converse(job, started + time_left, result, ticket,
-                                        started + wall_left)
+                conversation = Conversation(child, job, started + time_left, result, ticket,
+                                            started + wall_left)
+                conversation.run()
+                parked = conversation.parked
                 # in the slow lane the child's CPU time counts (see the conversation)
                 used = child.cpu_seconds() if ticket.lane is Lane.SLOW else None
             finally:
-                self._submit(self._retire, child)
+                self._end(child)
             wall = time.monotonic() - started
             wall_left -= wall
             time_left -= wall if used is None else max(used, wall / SLOW_WALL_FACTOR)
@@ -344,4 +409,3 @@ class ForkServerRunner:
                 raise SandboxError("the slow lane stayed full: a submission waited "
                                    f"{wall_left:.0f} s for a place in it")
         return result
-

@@ -1,13 +1,33 @@
-"""Two lanes of running jobs, so that no submission waits behind a runaway one.
+"""Two lanes of running jobs, so that nothing one submission does slows another learner.
 
-Every job starts in the fast lane, which has one place per slot (the CPUs). A job whose child
-has used ``fast_seconds`` of CPU time leaves it (CPU time, not wall time: on a busy machine an
-honest job waits for the CPU and must not be taken for a runaway); its place goes to the next
-job at once, and the job goes on in
-the slow lane, at the lowest CPU priority, until its own time limit. The slow lane has a cap of
-its own; when it is full, the job is parked: its child is killed, and the job waits, holding no
-place, for a place in the slow lane, where its unanswered cases run again from the start (the
-time it waited is not counted against it).
+Every grading holds a place while it is worked on. It starts in the fast lane, which has one
+place per slot (the CPUs), and is charged for the time it holds that place while a child of its
+owes an answer (from the moment a step's input is handed over until its answer is in; the
+grader's own work in between, and forking a child, are not charged):
+
+    charged = wall time owed - time the child, or the grader's thread that talks to it, was
+              runnable but waiting for a CPU (the larger of the two)
+
+the run-queue wait being the kernel's own count (/proc/<pid>/schedstat); the grader's thread
+waiting for a CPU is late to read an answer that is already there. Computing, sleeping,
+reading a pipe nobody writes, writing one nobody reads (past the output budget), being stopped:
+all of it is charged; only waiting for the CPU is not, so that an honest job on a busy machine
+is not taken for a runaway. Where that count cannot be read, the whole wall time is charged.
+The budget, ``fast_seconds``, is one per grading: spent across all of its runs, cases and the
+children that replace crashed ones, never refreshed.
+
+A job past its budget leaves the fast lane: its place goes to the next job at once, its child is
+demoted to the lowest CPU priority, and it goes on in the slow lane until its own time limit
+(counted there in CPU time, within SLOW_WALL_FACTOR times its limits on the wall clock). The
+slow lane has a cap of its own; when it is full the job is parked: its child is killed, and the
+job waits, holding no place, for a place in the slow lane, where its unanswered cases run again
+from the start (the time it waited is not counted against it).
+
+Background work (``Kind.background``: regrades, report pages, proofs of a reference) takes a
+fast place only when no submission waits for one, runs its children at the lowest CPU priority
+from the start, and is charged the whole wall time it owes, waiting for the CPU included (at the
+lowest priority it might wait without end), against BACKGROUND_SHARE of the budget. A run is
+background when its job's kind is or its place's is.
 """
 
 from __future__ import annotations
@@ -17,6 +37,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
+
+# The share of ``fast_seconds`` a background run may hold a fast place for.
+BACKGROUND_SHARE = 0.5
 
 # In the slow lane a job's limits count its CPU time, not the wall clock's, within this many
 # times its limits on the wall clock (per case, and for the whole submission); a job is charged
@@ -82,8 +105,9 @@ class Lanes:
         self.moved_to_slow = 0
         self.parked = 0
 
-    def ticket(self, freed: Callable[[], None] | None = None) -> Ticket:
-        return Ticket(self, freed)
+    def ticket(self, freed: Callable[[], None] | None = None, background: bool = False
+               ) -> Ticket:
+        return Ticket(self, freed, background)
 
     def _count(self, what: str) -> None:
         with self._lock:
@@ -91,14 +115,18 @@ class Lanes:
 
 
 class Ticket:
-    """One job's place in the lanes: taken with ``enter``, given back with ``leave``."""
+    """One grading's place in the lanes: taken with ``enter``, given back with ``leave``."""
 
-    def __init__(self, lanes: Lanes, freed: Callable[[], None] | None = None) -> None:
+    def __init__(self, lanes: Lanes, freed: Callable[[], None] | None = None,
+                 background: bool = False) -> None:
         """``freed``: called when this job gives its fast place back (it moved on to the slow
-        lane, was parked, or is done), for one who hands out work to take more."""
+        lane, was parked, or is done), for one who hands out work to take more.
+        ``background``: the place is for background work (see the module's docstring)."""
         self.lanes = lanes
         self.lane = Lane.NONE
-        self.fast_until = 0.0
+        self.background = background
+        self.run_background = background  # the run going on now is background
+        self.charged = 0.0  # seconds of the fast-lane budget spent, by every run so far
         self._freed = freed
 
     def _give_back_fast(self) -> None:
@@ -106,11 +134,20 @@ class Ticket:
         if self._freed is not None:
             self._freed()
 
-    def enter(self, low: bool = False) -> None:
-        """Wait for a place in the fast lane; ``low``: only when no one else waits."""
-        self.lanes._fast.acquire(low=low)
+    def enter(self) -> None:
+        """Wait for a place in the fast lane; a background one only when no one else waits."""
+        self.lanes._fast.acquire(low=self.background)
         self.lane = Lane.FAST
-        self.fast_until = time.monotonic() + self.lanes.fast_seconds
+
+    def begin_run(self, background: bool) -> None:
+        """A run starts in this place; ``background``: its job's kind is."""
+        self.run_background = self.background or background
+
+    @property
+    def budget(self) -> float:
+        """The fast-lane budget of the run going on, in charged seconds."""
+        share = BACKGROUND_SHARE if self.run_background else 1.0
+        return share * self.lanes.fast_seconds
 
     def move_to_slow(self) -> bool:
         """Leave the fast lane for the slow one if it has room; False when it is full."""
@@ -139,3 +176,51 @@ class Ticket:
         elif self.lane is Lane.SLOW:
             self.lanes._slow.release()
         self.lane = Lane.NONE
+
+
+# (CPU time, run-queue wait) of a child so far, in seconds; None when they cannot be read.
+Sched = Callable[[], tuple[float, float] | None]
+
+
+class Meter:
+    """Charges a ticket for the time a child owes an answer (see the module's docstring)."""
+
+    def __init__(self, ticket: Ticket, sched: Sched, grader: Sched | None = None) -> None:
+        """``sched``: the child's counts; ``grader``: those of the thread that talks to it."""
+        self.ticket = ticket
+        self._sched = sched
+        self._grader = grader or (lambda: None)
+        self._since: float | None = None
+        self._start: tuple[float, float] | None = None
+        self._grader_start: tuple[float, float] | None = None
+
+    def start(self) -> None:
+        """A step's input is handed over: the child owes an answer from now on."""
+        if self._since is None:
+            self._start = self._sched()
+            self._grader_start = self._grader()
+            self._since = time.monotonic()
+
+    def stop(self) -> None:
+        """Every answer is in (or the child is gone): what it owed is charged."""
+        if self._since is not None:
+            self.ticket.charged += self._owed()
+            self._since = None
+
+    def charged(self) -> float:
+        """What the ticket has been charged, with the time owed so far."""
+        return self.ticket.charged + (self._owed() if self._since is not None else 0.0)
+
+    def _owed(self) -> float:
+        assert self._since is not None
+        wall = time.monotonic() - self._since
+        if self.ticket.run_background or self._start is None:
+            return wall
+        now = self._sched()
+        if now is None:
+            return wall
+        waited = now[1] - self._start[1]
+        grader = self._grader()
+        if grader is not None and self._grader_start is not None:
+            waited = max(waited, grader[1] - self._grader_start[1])
+        return max(wall - waited, 0.0)

@@ -14,6 +14,7 @@ import queue
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,13 @@ def children_of(pid: int) -> list[int]:
             return [int(p) for p in f.read().split()]
     except OSError:
         return []
+
+
+def _exit_code(message: dict[str, Any]) -> int | None:
+    if message.get("op") != "exited":
+        return None
+    code = message.get("code")
+    return code if type(code) is int else -9
 
 
 # Layers without which no learner code runs, in any mode.
@@ -133,7 +141,8 @@ class ZygoteLink:
         )
         self.orphaned_uids: list[int] = []
         self._send_lock = threading.Lock()
-        self._waiters: dict[str, queue.Queue[dict[str, Any]]] = {}
+        # per run: a queue of its messages, or what to call once it is reaped
+        self._waiters: dict[str, queue.Queue[dict[str, Any]] | Callable[[int | None], None]] = {}
         self._waiters_lock = threading.Lock()
         self.alive = True
         self._reader = threading.Thread(target=self._read_loop, name="zygote-reader", daemon=True)
@@ -165,12 +174,39 @@ class ZygoteLink:
             message = json.loads(data)
             with self._waiters_lock:
                 waiter = self._waiters.get(message.get("id"))
-            if waiter is not None:
-                waiter.put(message)
-        self.alive = False
+                if isinstance(waiter, queue.Queue):
+                    waiter.put(message)
+                    continue
+                if waiter is None or message.get("op") != "exited":
+                    continue
+                del self._waiters[message["id"]]
+            waiter(_exit_code(message))
         with self._waiters_lock:
+            self.alive = False
+            reaped = []
             for waiter in self._waiters.values():
-                waiter.put({"op": "zygote_died"})
+                if isinstance(waiter, queue.Queue):
+                    waiter.put({"op": "zygote_died"})
+                else:
+                    reaped.append(waiter)
+        for callback in reaped:
+            callback(None)
+
+    def when_exited(self, run_id: str, events: queue.Queue[dict[str, Any]],
+                    callback: Callable[[int | None], None]) -> None:
+        """Call ``callback(status)`` once the zygote has reaped run ``run_id``, whose messages
+        went to ``events`` until now; with None if the zygote died first (the end unknown)."""
+        with self._waiters_lock:
+            message: dict[str, Any] | None = None
+            while message is None and not events.empty():
+                got = events.get_nowait()
+                if got.get("op") in ("exited", "zygote_died"):
+                    message = got
+            if message is None and self.alive:
+                self._waiters[run_id] = callback
+                return
+            self._waiters.pop(run_id, None)
+        callback(None if message is None else _exit_code(message))
 
     def open(self, run_id: str) -> queue.Queue[dict[str, Any]]:
         events: queue.Queue[dict[str, Any]] = queue.Queue()

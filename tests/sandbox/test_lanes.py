@@ -11,9 +11,10 @@ import time
 import numpy as np
 import pytest
 
+from grader.sandbox import lanes as lanes_module
 from grader.sandbox.base import CaseInput, Job, RunLimits, RunResult
 from grader.sandbox.forkserver import ForkServerRunner
-from grader.sandbox.lanes import Lane, Lanes, Places
+from grader.sandbox.lanes import BACKGROUND_SHARE, Lane, Lanes, Meter, Places
 
 HONEST = "def f(x):\n    return x + 1\n"
 RUNAWAY = "def f(x):\n    while True:\n        pass\n"
@@ -168,3 +169,40 @@ def test_a_parked_job_gives_up_when_no_slow_place_comes_in_time() -> None:
     lanes.ticket().enter()  # the fast place it gave back is free
     holder.leave()
     assert lanes._slow.acquire(blocking=False)  # and the gave-up waiter is not in the queue
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_meter_charges_time_owed_but_not_time_waiting_for_a_cpu(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(lanes_module.time, "monotonic", clock)
+    sched = {"cpu": 0.0, "wait": 0.0}
+    lanes = Lanes(fast=1, slow=1, fast_seconds=0.05)
+    ticket = lanes.ticket()
+    meter = Meter(ticket, lambda: (sched["cpu"], sched["wait"]))
+    meter.start()
+    clock.now += 0.1  # 0.1 s owed: 0.01 s computing, 0.07 s waiting for a CPU, 0.02 s asleep
+    sched.update(cpu=0.01, wait=0.07)
+    assert meter.charged() == pytest.approx(0.03)
+    meter.stop()
+    clock.now += 5.0  # the grader's own turn: not charged
+    assert ticket.charged == pytest.approx(0.03)
+    second = Meter(ticket, lambda: None)  # a child whose counts cannot be read: wall time
+    second.start()
+    clock.now += 0.04
+    second.stop()
+    assert ticket.charged == pytest.approx(0.07)  # one budget, across children
+    background = lanes.ticket(background=True)
+    assert background.budget == pytest.approx(BACKGROUND_SHARE * 0.05)
+    meter = Meter(background, lambda: (sched["cpu"], sched["wait"]))
+    meter.start()
+    clock.now += 0.1
+    sched.update(wait=0.17)  # waiting for a CPU is charged to background work
+    assert meter.charged() == pytest.approx(0.1)

@@ -221,7 +221,9 @@ EXPECTED: dict[str, tuple[str, str]] = {
 
 
 def test_every_hostile_submission_has_an_expected_verdict() -> None:
-    on_disk = {p.stem for p in REDTEAM.glob("*.py")}
+    from tests.sandbox.test_lanes_hostile import HOSTILE  # the lanes' own, checked there
+
+    on_disk = {p.stem for p in REDTEAM.glob("*.py")} - set(HOSTILE)
     assert on_disk == set(EXPECTED)
     assert len(EXPECTED) >= 40
 
