@@ -48,9 +48,14 @@ class _Parked:
     pass
 
 
+class _Ready:
+    pass
+
+
 TIMEOUT = _Timeout()
 EOF = _Eof()
 PARKED = _Parked()
+READY = _Ready()
 
 
 # How much a run's stdout and stderr may write in all, as a multiple of what is kept of them.
@@ -122,16 +127,25 @@ class Conversation:
     def _converse(self) -> int | None:
         """Drive the child through the cases. Returns the index of a case it died on."""
         job = self.job
-        load = {"type": "load", "entry": job.entry_point,
-                "max_elements": job.max_output_elements,
-                "cpu": int(self.limits.submission_seconds) + 1,
-                "memory": self.limits.memory_mb << 20}
         first = len(self.result.cases)
         # The source and the visible cases go at once; hidden inputs only after every visible
         # answer (and everything printed before it) is in.
         sent = first
         while sent < len(job.cases) and not job.cases[sent].hidden:
             sent += 1
+        loaded = self._load(first, sent)
+        if isinstance(loaded, _Ready):
+            return self._answers(first, sent)
+        return loaded
+
+    def _load(self, first: int, sent: int) -> int | None | _Ready:
+        """Send the source and the first cases; READY once the child has loaded the source,
+        else what ``_converse`` returns."""
+        job = self.job
+        load = {"type": "load", "entry": job.entry_point,
+                "max_elements": job.max_output_elements,
+                "cpu": int(self.limits.submission_seconds) + 1,
+                "memory": self.limits.memory_mb << 20}
         self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
                     + b"".join(case_frame(i, job.cases[i].args) for i in range(first, sent)))
         self.meter.start()
@@ -167,6 +181,11 @@ class Conversation:
         if kind != "ready":
             self._garbage()
             return None
+        return READY
+
+    def _answers(self, first: int, sent: int) -> int | None:
+        """Each case's answer, hidden inputs sent once the visible ones are in."""
+        job = self.job
         for index in range(first, len(job.cases)):
             if index == sent:  # the grader's own turn: not charged to the child
                 self.meter.stop()
