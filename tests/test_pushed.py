@@ -141,8 +141,12 @@ HOSTILE_SPECS = {  # name -> (what replaces what in conv2d's spec, what the refu
                 "arguments.0.low: Input should be a finite number"),
     "huge_integer": ((IMAGE_DRAW, "distribution = \"normal\"\nmean = 1" + "0" * 400
                       + "\nstd = 1.0"), "arguments.0.mean"),
-    "pool_of_gigabytes": (("shapes = { image = [8, 8] }", "shapes = { image = [1024, 1024] }"),
-                          "more than the 8388608 a pushed bundle may have"),
+    # three cases of 2000x2000: each within a case's limit, all three over a submission's
+    "inputs_of_gigabytes": (("shapes = { image = [8, 8] }", "shapes = { image = [2000, 2000] }"
+                             + "\npoints = 1\nvisible = true\n\n[[cases]]\nname = \"b\""
+                             + "\nshapes = { image = [2000, 2000] }\npoints = 1\nvisible = true"
+                             + "\n\n[[cases]]\nname = \"c\"\nshapes = { image = [2000, 2000] }"),
+                            "more than the 8388608"),
     "case_too_large": (("shapes = { image = [8, 8] }", "shapes = { image = [4096, 4096] }"),
                        "argument 'image' is too large: [4096, 4096]"),
 }

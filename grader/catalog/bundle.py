@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +27,9 @@ from grader.catalog.spec import (
     SAMPLES_DIR,
     SPEC_FILE,
     ExerciseSpec,
-    SpecError,
     spec_from_toml,
-    toml_lines,
 )
+from grader.catalog.toml_text import SpecError, read_toml, toml_lines
 
 # A file's name in a bundle: the spec, the reference, or a sample under samples/.
 FILE_NAME = (r"^(exercise\.toml|reference\.py|samples/[A-Za-z0-9_][A-Za-z0-9_-]*"
@@ -103,9 +101,9 @@ def self_contained(spec: str) -> tuple[str, str]:
     """A spec's text with its ``reference_file`` line made a comment, and that file's path
     (relative to the bundle's folder); the text as it is, and reference.py, when it names none.
     A spec that does not parse is left to the parse that follows, which names its line."""
-    try:
-        named = tomllib.loads(spec).get("reference_file", REFERENCE_FILE)
-    except tomllib.TOMLDecodeError:
+    try:  # bounded in size and depth before it is parsed, as every spec is
+        named = read_toml(spec, SPEC_FILE).get("reference_file", REFERENCE_FILE)
+    except SpecError:
         return spec, REFERENCE_FILE
     line = toml_lines(spec).get(("reference_file",))
     if not isinstance(named, str) or named == REFERENCE_FILE or line is None:

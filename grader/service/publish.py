@@ -15,7 +15,7 @@ from grader.catalog.bundle import BundleFiles, parse_bundle
 from grader.catalog.spec import ExerciseSpec
 from grader.errors import Conflict, InvalidInput, NotFound
 from grader.grading.validate import prove_bundle
-from grader.sandbox.base import Runner
+from grader.sandbox.base import Kind, Runner
 from grader.service.admission import Caps
 from grader.service.published import Published
 from grader.storage import jobs
@@ -67,7 +67,9 @@ class Publisher:
         bundle's file and line), or OverLimit."""
         bundle = BundleFiles.of(files)
         spec = parse_bundle(exercise_id, bundle)
-        with self.proofs.hold(holder):
+        # an instructor's code, proven in the background: only when no submission waits for a
+        # place, for a small budget, at the lowest priority
+        with self.proofs.hold(holder), self.runner.fast_place(kind=Kind.PROOF):
             problems = prove_bundle(spec, bundle, self.runner, hidden_secret=self.hidden_secret)
         if problems:
             raise NotProven(problems)

@@ -24,7 +24,7 @@ from grader.errors import Unavailable
 from grader.grading.report import Report
 from grader.pages.case_outputs import CaseOutputs, visible_outputs
 from grader.pages.report_page import render_pending, render_report
-from grader.sandbox.base import Runner, SandboxError
+from grader.sandbox.base import Kind, Runner, SandboxError
 from grader.service.admission import Caps
 from grader.service.published import Published
 from grader.storage.status import SubmissionStatus
@@ -135,9 +135,9 @@ class ReportPages:
         except UnknownExercise:
             return render_report(report, row.exercise_id), True
         outputs: dict[str, CaseOutputs] | None
-        # the learner's code runs again at low priority: only when no submission waits
+        # the learner's code runs again in the background: only when no submission waits
         try:
-            with self.runner.fast_place(low=True):
+            with self.runner.fast_place(kind=Kind.REDRAW):
                 outputs = visible_outputs(exercise, row.source, row.seed, self.runner,
                                           hidden_secret=self.hidden_secret)
         except SandboxError as error:
