@@ -8,9 +8,11 @@ import time
 import pytest
 
 from grader.catalog.exercises import Exercise
+from grader.grading.grade import grade
 from grader.grading.inputs import case_arguments
+from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.lanes import SLOW_WALL_FACTOR
-from tests.conftest import HIDDEN_SECRET
+from tests.conftest import HIDDEN_SECRET, ROOT
 
 pytestmark = pytest.mark.processes
 
@@ -239,3 +241,12 @@ def test_a_longdouble_output_travels_as_float64_and_passes(grade_file) -> None:
     report = grade_file("longdouble_correct")
     assert report.passed and statuses(report) == ["passed"] * 4
     assert report.diagnosis == []
+
+
+def test_code_that_keeps_computing_after_its_last_answer_passes_and_is_told(
+        conv2d: Exercise, runner: ForkServerRunner) -> None:
+    """The answers stand (they were right), the child is stopped, and the report says why."""
+    source = (ROOT / "tests" / "redteam" / "linger_in_sigalrm.py").read_text()
+    report = grade(conv2d, source, runner, seed=7, hidden_secret=HIDDEN_SECRET)
+    assert statuses(report) == ["passed"] * 4
+    assert [(f.code, f.severity) for f in report.diagnosis] == [("kept_running", "warning")]

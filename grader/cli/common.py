@@ -28,6 +28,6 @@ def _catalog() -> Catalog:
 
 
 def _runner():  # type: ignore[no-untyped-def]
-    from grader.sandbox.forkserver import ForkServerRunner
+    from grader.service.assembly import runner_from_settings
 
-    return ForkServerRunner.from_settings(get_settings(), slots=1)
+    return runner_from_settings(get_settings(), 1)

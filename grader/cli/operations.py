@@ -83,13 +83,13 @@ def _simulate(args: argparse.Namespace) -> int:
     from grader.bench.measure import measure
     from grader.bench.simulate import table
     from grader.grading.grade import grade
-    from grader.sandbox.forkserver import ForkServerRunner
+    from grader.service.assembly import runner_from_settings
 
     exercise = _catalog().get("conv2d")
     assert exercise.samples_dir is not None
     source = (exercise.samples_dir / "correct_numpy.py").read_text()
     cpus = os.cpu_count() or 1
-    runner = ForkServerRunner.from_settings(get_settings(), slots=cpus)
+    runner = runner_from_settings(get_settings(), cpus)
     secret = secrets.token_bytes(32)
     try:
         def one(i: int) -> None:

@@ -131,6 +131,9 @@ def _run(spec: ExerciseSpec, source: str, runner: Runner, arguments: list[Argume
             code="load_error",
             message=say(Msg.LOAD_ERROR, error=describe_error(result.load_error)),
         ))
+    if result.kept_running:
+        ran.findings.append(Finding(code="kept_running", message=say(Msg.KEPT_RUNNING),
+                                    severity="warning"))
     if result.missing_entry is not None:
         found = ", ".join(result.missing_entry) or say(Msg.NONE_FOUND)
         ran.findings.append(Finding(

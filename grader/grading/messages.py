@@ -83,6 +83,7 @@ class Msg(StrEnum):
     MISSING_ENTRY = "missing_entry"
     NONE_FOUND = "none_found"
     MODIFIES_INPUT = "modifies_input"
+    KEPT_RUNNING = "kept_running"
     WITHHELD = "withheld"
     FLOAT32 = "float32"
     LOW_PRECISION = "low_precision"
@@ -229,6 +230,9 @@ TEMPLATES: dict[Msg, str] = {
     Msg.NONE_FOUND: "none",
     Msg.MODIFIES_INPUT: "your function changes its input arrays in place; callers will not "
                         "expect that (work on a copy)",
+    Msg.KEPT_RUNNING: "your code kept computing after it had returned its last answer (in a "
+                      "signal handler, say); it was stopped. Nothing should run once your "
+                      "function has returned",
     Msg.WITHHELD: "[output printed while hidden cases ran is not shown]",
     Msg.FLOAT32: "your function computes in float32: it passes, within this exercise's "
                  "tolerance, which allows float32's rounding (about {digits} significant digits, "

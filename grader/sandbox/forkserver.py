@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from grader.sandbox.answers import fill
 from grader.sandbox.base import (
@@ -47,9 +47,6 @@ from grader.sandbox.conversation import Conversation
 from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import Layers, ZygoteLink, cpu_time_readable
-
-if TYPE_CHECKING:
-    from grader.settings import Settings
 
 log = logging.getLogger("grader.sandbox")
 
@@ -136,13 +133,6 @@ class ForkServerRunner:
             return
         for _ in range(self.ahead):
             self._submit(self._refill)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, slots: int) -> ForkServerRunner:
-        """The runner the operator's settings ask for (the server's and the CLI's)."""
-        return cls(slots=slots, base_uid=settings.sandbox_base_uid,
-                   fast_seconds=settings.fast_lane_cpu_ms / 1000,
-                   slow_slots=settings.slow_lane_slots, without=tuple(settings.sandbox_without))
 
     @contextlib.contextmanager
     def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.catalog.exercises import Catalog
 from grader.pages.links import ReportLinks
@@ -30,6 +30,9 @@ from grader.service.secret import hidden_secret
 from grader.service.submissions import Submissions
 from grader.settings import Settings
 from grader.storage.store import Store
+
+if TYPE_CHECKING:
+    from grader.sandbox.forkserver import ForkServerRunner
 
 log = logging.getLogger("grader.service.assembly")
 PROOF_RETRY = 10  # seconds an instructor over its proofs is told to wait
@@ -67,9 +70,7 @@ class Service:
 
 
 def _sandbox(settings: Settings, slots: int) -> tuple[Runner, Sandbox]:
-    from grader.sandbox.forkserver import ForkServerRunner
-
-    forkserver = ForkServerRunner.from_settings(settings, slots=slots)
+    forkserver = runner_from_settings(settings, slots)
     failures = list(forkserver.self_test_failures)
     self_test = "passed" if forkserver.refusal is None else "failed" if failures else "not run"
     if forkserver.refusal is not None and not failures:
@@ -128,3 +129,12 @@ def _warn_if_open(settings: Settings) -> None:
     if not settings.instructor_tokens:
         log.warning("GRADER_INSTRUCTOR_TOKENS is empty: instructor routes answer 403")
 
+
+def runner_from_settings(settings: Settings, slots: int) -> ForkServerRunner:
+    """The runner the operator's settings ask for (the server's, the worker's and the CLI's)."""
+    from grader.sandbox.forkserver import ForkServerRunner
+
+    return ForkServerRunner(slots=slots, base_uid=settings.sandbox_base_uid,
+                            fast_seconds=settings.fast_lane_cpu_ms / 1000,
+                            slow_slots=settings.slow_lane_slots,
+                            without=tuple(settings.sandbox_without))

@@ -406,9 +406,9 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 def run(settings: Settings, concurrency: int, health_port: int | None) -> int:
-    from grader.sandbox.forkserver import ForkServerRunner
+    from grader.service.assembly import runner_from_settings
 
-    runner = ForkServerRunner.from_settings(settings, slots=concurrency)
+    runner = runner_from_settings(settings, concurrency)
     if runner.refusal is not None:
         log.error("the sandbox refuses to grade: %s", runner.refusal)
         runner.close()
