@@ -84,8 +84,9 @@ class Settings(BaseSettings):
         "free blocks of 64 from here on")
     fast_lane_cpu_ms: int = Field(
         default=50, ge=5, le=60_000,
-        description="CPU time a submission may use before it leaves the fast lane for the slow "
-        "one, at the lowest priority")
+        description="time a submission may hold a fast-lane place, computing or waiting (not "
+        "waiting for a busy CPU), before it leaves the fast lane for the slow one, at the lowest "
+        "priority; the name is kept for existing deployments")
     slow_lane_slots: int | None = Field(
         default=None, ge=1, le=4096,
         description="Submissions in the slow lane at once; 16 x slots if unset")
