@@ -16,7 +16,7 @@
 
 ``grader.api.problems`` maps each kind to its answer, in one place; a kind without an answer
 of its own (StorageError, ConfigError ...) is a fault of the grader's: 500, and logged. The
-sandbox has its own tree, under ``grader.sandbox.base.SandboxError`` (a layer that cannot be
+sandbox has its own tree, under ``grader.sandbox.errors.SandboxError`` (a layer that cannot be
 built, a frame that cannot be read, no free uid ...), which is not imported here: the sandbox
 imports nothing of the grader. These two are the only roots.
 """

@@ -139,22 +139,13 @@ def test_migrations_run_again_without_change(store: Store) -> None:
     assert version == "0003"
 
 
-def test_a_pushed_version_keeps_its_files_and_pools_and_a_restore_copies_them(
-        store: Store) -> None:
+def test_a_pushed_version_keeps_its_files_and_a_restore_copies_them(store: Store) -> None:
     files = '{"exercise.toml": "id = 1", "reference.py": "def f(): ..."}'
-    assert store.put_exercise("pool", '{"id": "pool"}', files_json=files,
-                              pool=("secret-a", [3, 5], b"outputs")) == 1
+    assert store.put_exercise("pool", '{"id": "pool"}', files_json=files) == 1
     assert store.exercise_row("pool", 1) == ('{"id": "pool"}', files)
-    assert store.pool("pool", 1, "secret-a") == b"outputs"
-    assert store.pool("pool", 1, "secret-b") is None
-    store.save_pool("pool", 1, "secret-b", [3, 5], b"other outputs")
-    store.save_pool("pool", 1, "secret-b", [3, 5], b"a concurrent copy")  # the first stays
-    assert store.pool("pool", 1, "secret-b") == b"other outputs"
-    assert store.pool_seeds("pool", 1) == [3, 5]
     assert store.put_exercise("pool", '{"id": "pool", "v": 2}') == 2
     assert store.restore_exercise("pool", 1, None) == 3
     assert store.exercise_row("pool", 3) == ('{"id": "pool"}', files)
-    assert store.pool("pool", 3, "secret-b") == b"other outputs"
     assert store.restore_exercise("pool", 0, '{"id": "builtin"}') == 4
     assert store.exercise_row("pool", 4) == ('{"id": "builtin"}', None)
     assert store.restore_exercise("pool", 9, None) is None

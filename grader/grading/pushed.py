@@ -56,6 +56,10 @@ class OutputsRefused(InvalidInput):
         super().__init__("; ".join(problems))
         self.problems = problems
 
+    @property
+    def reasons(self) -> list[str]:
+        return self.problems
+
 
 class OutputsUnavailable(SandboxError):
     """A published version's reference gave no outputs for a submission's inputs (a grader

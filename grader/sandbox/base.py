@@ -62,6 +62,18 @@ class CaseInput:
     hidden: bool
 
 
+class KillReason(StrEnum):
+    """Why the grader killed a child: the sandbox's kill counter's labels, all of them."""
+
+    TIMEOUT = "timeout"  # a case's or the submission's time limit
+    OUTPUT_LIMIT = "output_limit"  # it wrote past its byte budget, or bytes that are no frame
+    PROTOCOL = "protocol"  # a frame out of turn, or its process ended the conversation
+    PARKED = "parked"  # its job waits for room in the slow lane
+    LINGERING = "lingering"  # still alive when its run was over
+    UNCONFINED = "unconfined"  # it reported a confinement that is not the one asked for
+    KEPT_RUNNING = "kept_running"  # computing after its last answer
+
+
 class Kind(StrEnum):
     """Who waits for a run, which decides how the lanes treat it (see ``lanes``)."""
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.sandbox import frames
-from grader.sandbox.base import SandboxError
+from grader.sandbox.base import KillReason, SandboxError
 from grader.sandbox.zygote_link import ZygoteLink
 
 # A child whose last answer is in and that uses this much more CPU time is computing on.
@@ -106,7 +106,7 @@ class Child:
         try:
             self._start()
         except BaseException:
-            self.kill("unconfined")
+            self.kill(KillReason.UNCONFINED)
             with contextlib.suppress(SandboxError):
                 self.finish()
             raise
@@ -192,7 +192,7 @@ class Child:
             try:
                 message = self.events.get(timeout=grace)
             except queue.Empty:
-                self.kill("lingering")
+                self.kill(KillReason.LINGERING)
                 message = self._event(10.0)
             if message.get("op") != "exited":
                 raise SandboxError("the sandbox zygote died")

@@ -27,6 +27,7 @@ from grader.sandbox.base import (
     Cause,
     Invalid,
     Job,
+    KillReason,
     LearnerError,
     Limit,
     RunResult,
@@ -121,7 +122,7 @@ class Conversation:
             # waiting for input that will not come; one that computes on is caught at it.
             cap = max(min(self.limits.case_seconds, self.deadline - time.monotonic()), 0.0)
             if self.child.kept_computing(self.cpu_at_last_answer, cap):
-                self.child.kill("kept_running")
+                self.child.kill(KillReason.KEPT_RUNNING)
                 self.result.kept_running = True
 
     def _converse(self) -> int | None:
@@ -153,7 +154,7 @@ class Conversation:
         if answer is PARKED:
             return None
         if answer is TIMEOUT:
-            self.child.kill("timeout")
+            self.child.kill(KillReason.TIMEOUT)
             fill(self.result, job, CaseRun(
                 kind="timeout", limit=Limit.CASE_TIME, limit_value=self.limits.case_seconds,
                 loading=True,
@@ -201,7 +202,7 @@ class Conversation:
             if answer is PARKED:
                 return None
             if answer is TIMEOUT:
-                self.child.kill("timeout")
+                self.child.kill(KillReason.TIMEOUT)
                 total_left = self.deadline - time.monotonic()
                 limit, limit_value = (
                     (Limit.TOTAL_TIME, self.limits.submission_seconds) if total_left <= 0
@@ -211,7 +212,7 @@ class Conversation:
                 return None
             if answer is EOF:
                 if self.frame_error is not None:
-                    self.child.kill("output_limit")
+                    self.child.kill(KillReason.OUTPUT_LIMIT)
                     self.result.cases.append(CaseRun(
                         kind="invalid", invalid=Invalid.UNREADABLE,
                         params=self.frame_error, seconds=seconds))
@@ -225,7 +226,7 @@ class Conversation:
                 else seconds
             self.result.cases.append(run)
             if run.kind == "crashed":
-                self.child.kill("protocol")
+                self.child.kill(KillReason.PROTOCOL)
                 return None
         self.cpu_at_last_answer = self.child.cpu_seconds()
         self.meter.stop()
@@ -233,7 +234,7 @@ class Conversation:
         return None
 
     def _garbage(self) -> None:
-        self.child.kill("protocol")
+        self.child.kill(KillReason.PROTOCOL)
         fill(self.result, self.job, CaseRun(kind="crashed", cause=Cause.PROTOCOL))
 
     def _record_crash(self, index: int) -> None:
@@ -312,7 +313,7 @@ class Conversation:
                     if self.ticket.move_to_slow():
                         self.child.demote()
                     else:  # the slow lane is full: give the place back, try again later
-                        self.child.kill("parked")
+                        self.child.kill(KillReason.PARKED)
                         self.parked = True
                         result = self.result
                         result.stdout, result.stderr, result.output_withheld = self.printed

@@ -4,7 +4,8 @@ in embedded mode (``embedded``, in this process) and in the distributed mode (``
 - The exercise's version that grades it is gone: the submission fails, at once.
 - More than ``MAX_ATTEMPTS`` attempts were started (each interrupted by a crash): it fails.
 - The sandbox refuses (``SandboxUnavailable``: a layer lost): not this submission's doing, and
-  no retry mends it; it is queued again and the attempt does not count.
+  no retry mends it; it is queued again (in the distributed mode the attempt is given back;
+  embedded mode counts it, as a restart's recovery does).
 - Any other fault of the grader's (the sandbox failing, a bug): queued again for another
   attempt, and failed at the ``MAX_ATTEMPTS``-th. A learner's verdict is never retried.
 

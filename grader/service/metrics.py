@@ -20,10 +20,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from grader.sandbox.base import KillReason
 from grader.storage.jobs import CALLBACK_QUEUE, GRADING_QUEUE, MAINTENANCE_QUEUE
 
 VERDICTS = ("passed", "failed", "grader_error")
-KILL_REASONS = ("timeout", "output_limit", "protocol", "parked", "lingering", "unconfined")
+KILL_REASONS: tuple[str, ...] = tuple(KillReason)
 QUEUES = (GRADING_QUEUE, CALLBACK_QUEUE, MAINTENANCE_QUEUE)
 JOB_STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted")
 OTHER = "other"
@@ -55,7 +56,7 @@ class _Kills(Collector):
     def collect(self) -> Iterator[CounterMetricFamily]:
         family = CounterMetricFamily("grader_sandbox_kills", "Sandbox children killed, by reason",
                                      labels=["reason"])
-        counts = dict.fromkeys(KILL_REASONS, 0)
+        counts: dict[str, int] = dict.fromkeys(KILL_REASONS, 0)
         for reason, count in self.kills().items():
             key = closed(reason, KILL_REASONS)
             counts[key] = counts.get(key, 0) + int(count)

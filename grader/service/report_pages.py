@@ -109,19 +109,19 @@ class ReportPages:
         kept = self.cache.get(key)
         if kept is not None:
             return kept
-        with self.caps.hold(row.scope, row.learner_id):
-            started = self.renders.start(key)
-            if started is None:
-                raise Unavailable("too many report pages are being drawn; try again in a few "
-                                  "seconds", DRAWING_RETRY)
-            drawing, mine = started
-            if not mine:
-                return await asyncio.wrap_future(drawing)
-            try:
+        started = self.renders.start(key)
+        if started is None:
+            raise Unavailable("too many report pages are being drawn; try again in a few "
+                              "seconds", DRAWING_RETRY)
+        drawing, mine = started
+        if not mine:  # a reload, or a second tab: it waits for that drawing, at no cost
+            return await asyncio.wrap_future(drawing)
+        try:  # the caps count drawings, not requests
+            with self.caps.hold(row.scope, row.learner_id):
                 page, complete = await to_thread.run_sync(self._draw, row)
-            except BaseException as error:
-                self.renders.finish(key, None, error)
-                raise
+        except BaseException as error:
+            self.renders.finish(key, None, error)
+            raise
         if complete:
             self.cache.put(key, page)
         self.renders.finish(key, page)

@@ -54,7 +54,6 @@ CALLBACK_DEADLINE = 10.0
 CALLBACKS_IN_FLIGHT = 8  # per worker; one per receiving host at a time (a lock per host)
 
 
-
 class GatedJobManager(manager.JobManager):
     """Fetches a grading job only when the worker has a fast place to give it: ``gate``
     counts the places not yet promised to a job. A promise is kept until the job gives its

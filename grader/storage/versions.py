@@ -1,19 +1,18 @@
-"""Published exercise versions: each spec, a pushed bundle's files, and the pools of
-outputs computed for it. A version is never changed once written; a restore publishes a
-copy as the next one."""
+"""Published exercise versions: each spec, and a pushed bundle's files. A version is never
+changed once written; a restore publishes a copy as the next one. (The table of outputs that
+older versions computed for a pool of seeds is kept, unread: outputs are now computed for each
+submission.)"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from grader.storage.database import Database
 from grader.storage.rows import NewestRow, NewestSpec, SpecRow, VersionRow
-from grader.storage.tables import ExerciseOutputs, ExerciseVersion, utc_now
+from grader.storage.tables import ExerciseVersion, utc_now
 
 
 def latest_version(connection: Connection, exercise_id: str) -> int:
@@ -28,28 +27,22 @@ class VersionRows(Database):
 
     def put_exercise(self, exercise_id: str, spec_json: str,
                      after: Callable[[Connection, int], None] | None = None, *,
-                     files_json: str | None = None,
-                     pool: tuple[str, list[int], bytes] | None = None) -> int:
+                     files_json: str | None = None) -> int:
         """Publish a spec as the exercise's next version; returns its number. A pushed
-        bundle's ``files_json`` and ``pool`` (secret id, seeds, outputs) are stored with it.
-        ``after`` is given it in the same transaction."""
+        bundle's ``files_json`` is stored with it. ``after`` is given it in the same
+        transaction."""
         with self.engine.begin() as connection:
             version = latest_version(connection, exercise_id) + 1
             connection.execute(insert(ExerciseVersion).values(
                 exercise_id=exercise_id, version=version, spec=spec_json, created_at=utc_now(),
                 files=files_json))
-            if pool is not None:
-                secret_id, seeds, outputs = pool
-                connection.execute(insert(ExerciseOutputs).values(
-                    exercise_id=exercise_id, version=version, secret_id=secret_id,
-                    seeds=json.dumps(seeds), outputs=outputs, created_at=utc_now()))
             if after is not None:
                 after(connection, version)
         return version
 
     def restore_exercise(self, exercise_id: str, version: int, builtin_spec_json: str | None,
                          after: Callable[[Connection, int], None] | None = None) -> int | None:
-        """Publish a copy of ``version`` (its spec, files and pools) as the next version;
+        """Publish a copy of ``version`` (its spec and files) as the next version;
         version 0 is ``builtin_spec_json``. Returns the new version; None when there is no
         such version to copy."""
         with self.engine.begin() as connection:
@@ -69,42 +62,9 @@ class VersionRows(Database):
             connection.execute(insert(ExerciseVersion).values(
                 exercise_id=exercise_id, version=new, spec=copied.spec, files=copied.files,
                 restored_from=version, created_at=utc_now()))
-            pools = connection.execute(
-                select(ExerciseOutputs.secret_id, ExerciseOutputs.seeds, ExerciseOutputs.outputs)
-                .where(ExerciseOutputs.exercise_id == exercise_id,
-                       ExerciseOutputs.version == version)).all()
-            for pool in pools:
-                connection.execute(insert(ExerciseOutputs).values(
-                    exercise_id=exercise_id, version=new, secret_id=pool.secret_id,
-                    seeds=pool.seeds, outputs=pool.outputs, created_at=utc_now()))
             if after is not None:
                 after(connection, new)
         return new
-
-    def pool(self, exercise_id: str, version: int, secret_id: str) -> bytes | None:
-        with self.engine.connect() as connection:
-            return connection.execute(select(ExerciseOutputs.outputs).where(
-                ExerciseOutputs.exercise_id == exercise_id, ExerciseOutputs.version == version,
-                ExerciseOutputs.secret_id == secret_id)).scalar()
-
-    def pool_seeds(self, exercise_id: str, version: int) -> list[int] | None:
-        """The seeds of a pool of this version, for any secret; None when it has none."""
-        with self.engine.connect() as connection:
-            seeds = connection.execute(select(ExerciseOutputs.seeds).where(
-                ExerciseOutputs.exercise_id == exercise_id, ExerciseOutputs.version == version)
-                .order_by(ExerciseOutputs.created_at).limit(1)).scalar()
-        return None if seeds is None else [int(s) for s in json.loads(seeds)]
-
-    def save_pool(self, exercise_id: str, version: int, secret_id: str, seeds: list[int],
-                  outputs: bytes) -> None:
-        """Store a pool; one stored meanwhile by another process is kept."""
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(ExerciseOutputs).values(
-                    exercise_id=exercise_id, version=version, secret_id=secret_id,
-                    seeds=json.dumps(seeds), outputs=outputs, created_at=utc_now()))
-        except IntegrityError:
-            pass
 
     def exercises(self) -> list[NewestSpec]:
         """The newest stored version of every stored exercise, with its spec."""

@@ -4,7 +4,7 @@ A version published as a bundle keeps its files (``files``, JSON: path -> text);
 as a spec alone (before bundles could be pushed) has none, and names a built-in bundle's
 functions. ``restored_from`` is the version a rollback copied. ``exercise_outputs`` holds, per
 version and server secret (its fingerprint), the outputs its code gave in the sandbox for a
-pool of seeds (``grader.grading.pool``).
+pool of seeds (no longer written: outputs are now computed for each submission).
 
 Revision ID: 0003
 Revises: 0002
