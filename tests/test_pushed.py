@@ -103,6 +103,33 @@ def test_pull_returns_what_was_pushed(server: Server, tmp_path: Path) -> None:
     assert httpx.get(f"{server.url}/v1/exercises/pulled_conv/bundle").status_code == 401
 
 
+def test_pull_refuses_to_overwrite_local_edits_unless_forced(server: Server,
+                                                             tmp_path: Path) -> None:
+    folder = bundle(tmp_path / "mine", "edited_conv")
+    assert cli("push", folder, "--url", server.url, "--token", INSTRUCTOR).returncode == 0
+    pull = ("pull", "edited_conv", "--url", server.url, "--token", INSTRUCTOR,
+            "--dir", tmp_path / "theirs")
+    assert cli(*pull).returncode == 0
+    local = tmp_path / "theirs" / "edited_conv"
+    assert cli(*pull).returncode == 0  # the same files again: nothing to lose
+    (local / "reference.py").write_text("# my edit\n")
+    (local / "samples" / "mine.py").write_text("# my sample\n")
+    (local / "samples" / "notes.txt").write_text("not a bundle's file\n")
+    (local / "NOTES.md").write_text("mine\n")
+
+    refused = cli(*pull)
+    assert refused.returncode == 1
+    assert "reference.py, samples/mine.py" in refused.stderr and "--force" in refused.stderr
+    assert (local / "reference.py").read_text() == "# my edit\n"
+    assert (local / "samples" / "mine.py").exists()
+
+    forced = cli(*pull, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert BundleFiles.read(local) == BundleFiles.read(folder)
+    assert not (local / "samples" / "mine.py").exists()
+    assert (local / "samples" / "notes.txt").exists() and (local / "NOTES.md").exists()
+
+
 @pytest.mark.parametrize(("name", "tail", "reason"), [
     ("loops", "\ndef conv(image, kernel):\n    while True:\n        pass\n",
      "ran past the case's time limit (0.5 s)"),

@@ -114,16 +114,58 @@ def _pull(args: argparse.Namespace) -> int:
         print("grader: the server's answer is not a bundle's files", file=sys.stderr)
         return EXIT_FAULT
     folder = args.dir / args.pull_id
+    changed = _local_changes(folder, files)
+    if changed and not args.force:
+        print(inert(f"grader: {folder} has files that differ from version "
+                    f"{body.get('version')}'s, which pull would overwrite or remove: "
+                    f"{', '.join(changed)}; keep them elsewhere, or pull again with --force"),
+              file=sys.stderr)
+        return EXIT_FAILED
     try:
-        for name, text in sorted(files.items()):
-            path = folder / name  # names are checked: no "..", no absolute path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        _write_bundle(folder, files)
     except OSError as error:
         print(inert(f"grader: cannot write {folder}: {error}"), file=sys.stderr)
         return EXIT_USAGE
     print(f"pulled {args.pull_id} version {body.get('version')} into {folder}")
     return EXIT_PASSED
+
+
+def _local_files(folder: Path) -> list[str]:
+    """The files of ``folder`` a bundle may have: its spec, its reference, samples/**.py."""
+    from grader.catalog.spec import REFERENCE_FILE, SAMPLES_DIR, SPEC_FILE
+
+    names = [name for name in (SPEC_FILE, REFERENCE_FILE) if (folder / name).is_file()]
+    samples = folder / SAMPLES_DIR
+    if samples.is_dir():
+        names += sorted(str(p.relative_to(folder)) for p in samples.rglob("*.py")
+                        if p.is_file())
+    return names
+
+
+def _local_changes(folder: Path, files: dict[str, str]) -> list[str]:
+    """The files of ``folder`` a pull of ``files`` would overwrite with other text, or
+    remove."""
+    changed = []
+    for name in _local_files(folder):
+        try:
+            same = name in files and (folder / name).read_text(encoding="utf-8") == files[name]
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if not same:
+            changed.append(name)
+    return changed
+
+
+def _write_bundle(folder: Path, files: dict[str, str]) -> None:
+    """Make ``folder`` hold exactly the bundle ``files``: samples no longer in it go (only
+    samples/**.py, the bundle's own files: nothing else of the folder is touched)."""
+    for name in _local_files(folder):
+        if name not in files:
+            (folder / name).unlink()
+    for name, text in sorted(files.items()):
+        path = folder / name  # names are checked: no "..", no absolute path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def _exercises(args: argparse.Namespace) -> int:

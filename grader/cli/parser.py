@@ -85,12 +85,17 @@ def _exercises_command(exercises: argparse.ArgumentParser) -> None:
     pull = which.add_parser(
         "pull", help="fetch a published bundle from a server",
         description="write the files of an exercise's newest version (or --version N) "
-        "into DIR/ID", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "into DIR/ID, exactly: a folder whose bundle files differ is left as it is unless "
+        "--force", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     pull.add_argument("pull_id", metavar="ID", help="the exercise's id")
     pull.add_argument("--dir", type=Path, default=Path("."),
                       help="where to write the folder ID (default: the current folder)")
     pull.add_argument("--version", type=int, default=None,
                       help="the version to fetch (default: the newest)")
+    pull.add_argument("--force", action="store_true",
+                      help="overwrite files of DIR/ID that differ from the version's, and "
+                      "remove its samples/*.py that the version has not (without it, pull "
+                      "refuses, naming them, and exits 1)")
     _server_options(pull)
 
 
