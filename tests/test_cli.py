@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXERCISES, ROOT, SHIPPED, SUBMISSIONS, copy_bundle
+from tests.conftest import EXERCISES, ROOT, SHIPPED, SUBMISSIONS, copy_bundle, free_port
 
 pytestmark = pytest.mark.processes
 
@@ -203,3 +203,14 @@ def test_try_names_the_bundle_file_and_line_of_a_broken_spec(tmp_path: Path) -> 
     assert done.returncode == 2
     line = spec.read_text().splitlines().index("memory_mb = 0") + 1
     assert f"{spec}:{line}: limits.memory_mb:" in done.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("push", EXERCISES / "conv2d"), ("pull", "conv2d"), ("versions", "conv2d"),
+    ("restore", "conv2d", "1"), ("regrade", "conv2d")])
+def test_a_server_that_cannot_be_reached_exits_4_with_one_line(args) -> None:
+    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    done = grader("exercises", *args, "--url", nobody, "--token", "t")
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.startswith(f"grader: cannot reach {nobody}")
+    assert len(done.stderr.splitlines()) == 1

@@ -245,3 +245,36 @@ def test_versions_rollback_and_a_regrade_with_the_newest(server: Server, tmp_pat
     missing = httpx.post(f"{server.url}/v1/exercises/versioned_conv/versions/9/restore",
                          headers=AUTH)
     assert missing.status_code == 404
+
+
+def test_versions_restore_and_regrade_from_the_command_line(server: Server,
+                                                            tmp_path: Path) -> None:
+    token = ("--url", server.url, "--token", INSTRUCTOR)
+    for n, title in ((1, "First:"), (2, "Second:")):
+        folder = bundle(tmp_path / str(n), "cli_versioned", title=title)
+        assert cli("push", folder, *token).returncode == 0
+    graded = submit(server, "cli_versioned", "correct_numpy")
+
+    restored = cli("restore", "cli_versioned", "1", *token)
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout == "restored cli_versioned version 1 as version 3\n"
+    assert httpx.get(f"{server.url}/v1/exercises/cli_versioned").json()["title"].startswith(
+        "First:")
+    listed = cli("versions", "cli_versioned", *token)
+    assert listed.returncode == 0, listed.stderr
+    rows = [(line.split()[0], line.split()[2]) for line in listed.stdout.splitlines()]
+    assert rows == [("1", "bundle"), ("2", "bundle"), ("3", "bundle,")]
+    assert listed.stdout.splitlines()[2].endswith("bundle, restored from version 1")
+
+    regraded = cli("regrade", "cli_versioned", *token)
+    assert regraded.returncode == 0, regraded.stderr
+    assert regraded.stdout == "regrading cli_versioned: 1 submissions queued\n"
+    end = time.monotonic() + 60
+    while versions_of(server, [graded["id"]]) != [3]:
+        assert time.monotonic() < end
+        time.sleep(0.2)
+
+    missing = cli("restore", "cli_versioned", "9", *token)
+    assert missing.returncode == 1 and "refused (404)" in missing.stderr
+    wrong_token = cli("versions", "cli_versioned", "--url", server.url, "--token", "nope")
+    assert wrong_token.returncode == 1 and "(401)" in wrong_token.stderr

@@ -7,11 +7,15 @@
     grader exercises new ID [--dir DIR]                 a bundle that validates as it is
     grader exercises try DIR FILE [--json] [--seed N]   as grade, against the bundle DIR
     grader exercises push DIR --url URL --token TOKEN   publish a bundle on a server
-    grader exercises pull ID --url URL --token TOKEN [--dir DIR] [--version N]
+    grader exercises pull ID --url URL --token TOKEN [--dir DIR] [--version N] [--force]
+    grader exercises versions ID --url URL --token TOKEN     a server's versions of it
+    grader exercises restore ID VERSION --url URL --token TOKEN   publish a copy of VERSION
+    grader exercises regrade ID --url URL --token TOKEN      grade its submissions again
     grader serve [--host H] [--port P]
     grader migrate                                      the database, to the current schema
     grader worker [--concurrency N] [--health-port P]   grade the queue's jobs (distributed)
-Exit status 3 means the grader itself failed (for example, no safe sandbox).
+Exit status 3 means the grader itself failed (for example, no safe sandbox); 4, that the
+server could not be reached.
 
 Learner text (messages, printed output) is made inert before it is printed or logged: no
 control character of a learner's reaches the terminal.
@@ -29,6 +33,7 @@ from grader.cli.exercises import _exercises
 from grader.cli.grading import _grade, format_report
 from grader.cli.operations import _migrate, _sandbox_check, _serve, _simulate, _worker
 from grader.cli.parser import _parser
+from grader.cli.versions import REMOTE
 from grader.grading.text import InertFormatter, inert
 from grader.settings import get_settings
 
@@ -68,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_bench(_catalog(), args.count, clients, args.baseline_count, args.http,
                             args.distributed, args.attacks))
             return EXIT_PASSED
+        if args.command == "exercises" and args.action in REMOTE:
+            return REMOTE[args.action](args)
         return _exercises(args)
     except SpecError as error:
         print(inert(f"grader: {error}"), file=sys.stderr)

@@ -12,14 +12,15 @@ if TYPE_CHECKING:
 
 
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_FAULT = 0, 1, 2, 3
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_FAULT, EXIT_UNREACHABLE = 0, 1, 2, 3, 4
 
 
 EXIT_CODES = f"""exit status:
   {EXIT_PASSED}  success; for grade, every case passed; for validate, every spec proved out
   {EXIT_FAILED}  grade: a case failed; validate: a spec did not prove out
   {EXIT_USAGE}  a usage error: unknown command, exercise or option, an unreadable file
-  {EXIT_FAULT}  the grader itself failed (no safe sandbox here, an unusable secret file)"""
+  {EXIT_FAULT}  the grader itself failed (no safe sandbox here, an unusable secret file)
+  {EXIT_UNREACHABLE}  the server could not be reached (push, pull, versions, restore, regrade)"""
 
 
 def _catalog() -> Catalog:

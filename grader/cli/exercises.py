@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.catalog.exercises import Catalog, Exercise, UnknownExercise
-from grader.cli.common import EXIT_FAILED, EXIT_FAULT, EXIT_PASSED, EXIT_USAGE, _catalog, _runner
+from grader.cli.common import (
+    EXIT_FAILED,
+    EXIT_FAULT,
+    EXIT_PASSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    _catalog,
+    _runner,
+)
 from grader.cli.grading import _grade_file
 from grader.grading.text import inert
 from grader.settings import get_settings
@@ -76,7 +84,7 @@ def _push(args: argparse.Namespace) -> int:
                              headers={"Authorization": f"Bearer {args.token}"})
     except httpx.HTTPError as error:
         print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
-        return EXIT_FAULT
+        return EXIT_UNREACHABLE
     if response.status_code != 200:
         print(inert(f"grader: {folder}: refused ({response.status_code}):\n"
                     f"{_problem(response)}"), file=sys.stderr)
@@ -100,7 +108,7 @@ def _pull(args: argparse.Namespace) -> int:
                              params={} if args.version is None else {"version": args.version})
     except httpx.HTTPError as error:
         print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
-        return EXIT_FAULT
+        return EXIT_UNREACHABLE
     if response.status_code != 200:
         print(inert(f"grader: {args.pull_id}: {response.status_code}:\n{_problem(response)}"),
               file=sys.stderr)

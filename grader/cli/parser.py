@@ -97,6 +97,29 @@ def _exercises_command(exercises: argparse.ArgumentParser) -> None:
                       "remove its samples/*.py that the version has not (without it, pull "
                       "refuses, naming them, and exits 1)")
     _server_options(pull)
+    _versions_actions(which)
+
+
+def _versions_actions(which: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    versions = which.add_parser(
+        "versions", help="list a server's versions of an exercise",
+        description="list the versions a server has published of the exercise ID, oldest "
+        "first: when, pushed as a bundle or not, and which version a rollback copied")
+    versions.add_argument("exercise_id", metavar="ID", help="the exercise's id")
+    _server_options(versions)
+    restore = which.add_parser(
+        "restore", help="roll back: publish a copy of an old version as the newest",
+        description="publish a copy of the exercise ID's VERSION (0: its built-in bundle) "
+        "as its newest version; submissions graded before keep their version (see regrade)")
+    restore.add_argument("exercise_id", metavar="ID", help="the exercise's id")
+    restore.add_argument("version", metavar="VERSION", type=int, help="the version to copy")
+    _server_options(restore)
+    regrade = which.add_parser(
+        "regrade", help="grade every stored submission of an exercise again, on a server",
+        description="grade every stored submission of the exercise ID again with its newest "
+        "version, in the server's background; prints how many were queued")
+    regrade.add_argument("exercise_id", metavar="ID", help="the exercise's id")
+    _server_options(regrade)
 
 
 def _service_commands(command: Command) -> None:
