@@ -21,9 +21,9 @@ CONV2D_SAMPLES = EXERCISES / "conv2d" / "samples"
 HIDDEN_SECRET = {"GRADER_HIDDEN_SECRET": "cli-tests-hidden-secret-0123"}
 
 
-def grader(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def grader(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "grader.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=120,
+                          capture_output=True, text=True, timeout=120, cwd=cwd,
                           env={**os.environ, **HIDDEN_SECRET})
 
 
@@ -214,3 +214,25 @@ def test_a_server_that_cannot_be_reached_exits_4_with_one_line(args) -> None:
     assert done.returncode == 4, done.stderr
     assert done.stderr.startswith(f"grader: cannot reach {nobody}")
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_try_and_validate_read_an_id_or_a_folder_by_one_rule(tmp_path: Path) -> None:
+    """A folder of the current directory named as an exercise does not shadow the exercise:
+    ./NAME names the folder."""
+    copy_bundle("conv2d", tmp_path / "conv2d")
+    spec = tmp_path / "conv2d" / "exercise.toml"
+    assert spec.read_text().splitlines()[65] == "memory_mb = 256"
+    spec.write_text(spec.read_text().replace("memory_mb = 256", "memory_mb = 0"))
+    correct = CONV2D_SAMPLES / "correct_loops.py"
+    by_id = grader("exercises", "try", "conv2d", correct, "--seed", "3", cwd=tmp_path)
+    assert by_id.returncode == 0, by_id.stderr
+    for command in (("try", "./conv2d", correct), ("validate", "./conv2d")):
+        by_folder = grader("exercises", *command, cwd=tmp_path)
+        assert by_folder.returncode == 2, by_folder.stdout
+        assert "conv2d/exercise.toml:66: limits.memory_mb" in by_folder.stderr
+    for command in (("try", "Conv-2d", correct), ("validate", "Conv-2d")):
+        neither = grader("exercises", *command, cwd=tmp_path)
+        assert neither.returncode == 2
+        assert "'Conv-2d' is not an exercise id" in neither.stderr and "./Conv-2d" in neither.stderr
+    unknown = grader("exercises", "validate", "no_such_one", cwd=tmp_path)
+    assert unknown.returncode == 2 and "no exercise 'no_such_one'" in unknown.stderr

@@ -3,9 +3,10 @@
     grader grade EXERCISE_ID FILE [--json] [--seed N] [--html FILE]
                                                         exit 0 all passed, 1 not, 2 usage
     grader exercises list
-    grader exercises validate [ID | DIR]                exit 0 proven, 1 not
+    grader exercises validate [ID | DIR]                exit 0 proven, 1 not (DIR: with a / or
+                                                        starting with ".", else an ID)
     grader exercises new ID [--dir DIR]                 a bundle that validates as it is
-    grader exercises try DIR FILE [--json] [--seed N]   as grade, against the bundle DIR
+    grader exercises try ID | DIR FILE [--json] [--seed N]   as grade, with no server
     grader exercises push DIR --url URL --token TOKEN   publish a bundle on a server
     grader exercises pull ID --url URL --token TOKEN [--dir DIR] [--version N] [--force]
     grader exercises versions ID --url URL --token TOKEN     a server's versions of it

@@ -32,3 +32,8 @@ def _runner():  # type: ignore[no-untyped-def]
     from grader.service.assembly import runner_from_settings
 
     return runner_from_settings(get_settings(), 1)
+
+
+ID_OR_DIR = """ID | DIR: an argument with a path separator or starting with "." is a bundle's folder
+(./my_bundle, exercises/conv2d, /abs/path); anything else is an exercise id (conv2d), even
+when a folder of that name is in the current directory."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -34,6 +35,32 @@ def _bundle(catalog: Catalog, folder: Path) -> Exercise | None:
         print(inert(f"grader: no folder {folder}"), file=sys.stderr)
         return None
     return catalog.load_bundle(folder)
+
+
+def is_folder_argument(argument: str) -> bool:
+    """The rule of ``try`` and ``validate`` (ID_OR_DIR): an argument with a path separator, or
+    starting with ".", names a folder; any other, an exercise id."""
+    return "/" in argument or os.sep in argument or argument.startswith(".")
+
+
+def _chosen(catalog: Catalog, argument: str) -> Exercise | None:
+    """The exercise an ID | DIR argument names (see ``is_folder_argument``); None, with the
+    reason printed, when there is none."""
+    from grader.catalog.spec import is_exercise_id
+
+    if is_folder_argument(argument):
+        return _bundle(catalog, Path(argument))
+    if not is_exercise_id(argument):
+        print(inert(f"grader: {argument!r} is not an exercise id (lowercase letters, digits "
+                    f"and _); for a folder here, write ./{argument}"), file=sys.stderr)
+        return None
+    try:
+        return catalog.get(argument)
+    except UnknownExercise:
+        hint = f" (for the folder here, write ./{argument})" if Path(argument).is_dir() else ""
+        print(inert(f"grader: no exercise {argument!r}{hint}; known: "
+                    f"{', '.join(catalog.ids())}"), file=sys.stderr)
+        return None
 
 
 def _new(args: argparse.Namespace) -> int:
@@ -185,7 +212,7 @@ def _exercises(args: argparse.Namespace) -> int:
         return _pull(args)
     catalog = _catalog()
     if args.action == "try":
-        exercise = _bundle(catalog, args.bundle)
+        exercise = _chosen(catalog, args.exercise)
         return EXIT_USAGE if exercise is None else _grade_file(exercise, args)
     if args.action == "list":
         for exercise in catalog:
@@ -195,17 +222,11 @@ def _exercises(args: argparse.Namespace) -> int:
     from grader.grading.validate import validate
 
     chosen: list[Exercise] = list(catalog)
-    if args.exercise_id and ("/" in args.exercise_id or Path(args.exercise_id).is_dir()):
-        bundle = _bundle(catalog, Path(args.exercise_id))
-        if bundle is None:
+    if args.exercise_id:
+        one = _chosen(catalog, args.exercise_id)
+        if one is None:
             return EXIT_USAGE
-        chosen = [bundle]
-    elif args.exercise_id:
-        try:
-            chosen = [catalog.get(args.exercise_id)]
-        except UnknownExercise:
-            print(inert(f"grader: no exercise {args.exercise_id!r}"), file=sys.stderr)
-            return EXIT_USAGE
+        chosen = [one]
     from grader.service.secret import hidden_secret
 
     secret = hidden_secret(get_settings())

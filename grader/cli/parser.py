@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.cli.common import EXIT_CODES
+from grader.cli.common import EXIT_CODES, ID_OR_DIR
 
 if TYPE_CHECKING:
     pass
@@ -56,7 +56,8 @@ def _exercises_command(exercises: argparse.ArgumentParser) -> None:
     validate = which.add_parser(
         "validate", help="prove specs right before learners see them",
         description="grade the reference, every mistake model and every sample of a spec "
-        "through the real sandbox, with several seeds")
+        "through the real sandbox, with several seeds", epilog=f"{ID_OR_DIR}\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     validate.add_argument("exercise_id", nargs="?", metavar="ID | DIR",
                           help="the exercise to validate, by id or as a bundle's folder "
                           "(default: every one)")
@@ -70,9 +71,11 @@ def _exercises_command(exercises: argparse.ArgumentParser) -> None:
                      "GRADER_EXERCISES_DIR)")
     try_ = which.add_parser(
         "try", help="grade a file against a local bundle, in the sandbox",
-        description="grade FILE against the bundle in DIR, as `grader grade` does, with no "
-        "server", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    try_.add_argument("bundle", type=Path, metavar="DIR", help="the bundle's folder")
+        description="grade FILE against the exercise ID or the bundle in DIR, as `grader "
+        "grade` does, with no server", epilog=f"{ID_OR_DIR}\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    try_.add_argument("exercise", metavar="ID | DIR",
+                      help="the exercise, by id or as a bundle's folder")
     _grading_options(try_)
     push = which.add_parser(
         "push", help="publish a bundle on a server, as the exercise's next version",
