@@ -101,12 +101,28 @@ def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS,
         for seed in seeds:
             if exercise.reference is not None and not _deterministic(exercise, seed,
                                                                      hidden_secret, problems):
-                return problems
+                return merged(problems)
             _prove_seed(exercise, seed, graded, problems)
     except _OutOfTime:
         problems.append(f"the proof took longer than {PROVE_SECONDS:g} s")
     problems += undeclared_samples(exercise)
-    return sorted(set(problems), key=problems.index)
+    return merged(problems)
+
+
+def merged(problems: list[str]) -> list[str]:
+    """The problems once each, in order: a problem found on several seeds is one line, which
+    says on how many (``seed N:`` when on one only)."""
+    seeds: dict[str, list[str]] = {}
+    for problem in problems:
+        seed, found, text = problem.partition(": ")
+        if not (found and seed.startswith("seed ") and seed[5:].isdigit()):
+            seed, text = "", problem
+        seeds.setdefault(text, [])
+        if seed and seed not in seeds[text]:
+            seeds[text].append(seed)
+    return [f"{found[0]}: {text}" if len(found) == 1 else
+            f"{text} (on {len(found)} seeds)" if found else text
+            for text, found in seeds.items()]
 
 
 def _deterministic(exercise: Exercise, seed: int, hidden_secret: bytes,
