@@ -9,9 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.conftest import EXERCISES, ROOT, SHIPPED, SUBMISSIONS, copy_bundle, free_port
+from tests.conftest import (
+    EXERCISES,
+    ROOT,
+    SHIPPED,
+    SUBMISSIONS,
+    Server,
+    copy_bundle,
+    free_port,
+)
 
 pytestmark = pytest.mark.processes
 
@@ -240,3 +249,48 @@ def test_try_and_validate_read_an_id_or_a_folder_by_one_rule(tmp_path: Path) -> 
         assert "'Conv-2d' is not an exercise id" in neither.stderr and "./Conv-2d" in neither.stderr
     unknown = grader("exercises", "validate", "no_such_one", cwd=tmp_path)
     assert unknown.returncode == 2 and "no exercise 'no_such_one'" in unknown.stderr
+
+
+# -- the extra exercises' folder: a stray folder is skipped, a broken bundle stops the server --
+
+
+def test_a_folder_that_is_not_a_bundle_in_the_extra_folder_is_skipped(tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    (extra / "lost+found").mkdir(parents=True)
+    (extra / "notes").mkdir()
+    (extra / "notes" / "README.md").write_text("drafts\n")
+    copy_bundle("maxpool2d", extra / "pool_extra")
+    spec = extra / "pool_extra" / "exercise.toml"
+    spec.write_text(spec.read_text().replace('id = "maxpool2d"', 'id = "pool_extra"', 1))
+    server = Server(tmp_path / "data", {"GRADER_EXTRA_EXERCISES_DIR": str(extra),
+                                        **HIDDEN_SECRET})
+    (tmp_path / "data").mkdir()
+    server.start()
+    try:
+        ids = [e["id"] for e in httpx.get(f"{server.url}/v1/exercises").json()["items"]]
+        assert ids == [*SHIPPED, "pool_extra"]
+    finally:
+        server.stop()
+    log = server.read_log(None)
+    for stray in ("lost+found", "notes"):
+        warning = f"{extra / stray}: skipped: not an exercise bundle (it has no exercise.toml)"
+        assert log.count(warning) == 1, log
+    assert "Traceback" not in log
+
+
+def test_a_broken_bundle_in_the_extra_folder_stops_the_server_in_one_line(
+        tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    copy_bundle("maxpool2d", extra / "maxpool2d")
+    spec = extra / "maxpool2d" / "exercise.toml"
+    spec.write_text(spec.read_text().replace("memory_mb = 128", "memory_mb = 0"))
+    line = spec.read_text().splitlines().index("memory_mb = 0") + 1
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "serve", "--port", str(free_port())],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, **HIDDEN_SECRET, "GRADER_EXTRA_EXERCISES_DIR": str(extra),
+             "GRADER_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("grader: cannot serve the exercises: ")
+    assert f"{spec}:{line}: limits.memory_mb" in done.stderr

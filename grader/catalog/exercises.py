@@ -16,6 +16,7 @@ error while importing it names the file and the line.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -163,9 +164,15 @@ def bind(spec: ExerciseSpec, library: ReferenceLibrary, source: str) -> Exercise
                     files=files)
 
 
-def bundle_folders(folder: Path) -> list[Path]:
+_log = logging.getLogger(__name__)
+_skipped: set[Path] = set()  # said once a process, though a server loads its catalog twice
+
+
+def bundle_folders(folder: Path, skip_strays: bool = False) -> list[Path]:
     """The bundles of a folder of exercises, by id. A spec outside a bundle, or a folder that
-    is not one, is refused with what to do."""
+    is not one, is refused with what to do; with ``skip_strays`` (a mounted folder of extra
+    bundles, which may hold other things), a folder without a spec is skipped with a warning,
+    while a bundle that is broken is still refused."""
     loose = sorted(folder.glob("*.toml"))
     if loose:
         raise SpecError(f"{loose[0]}: an exercise is a folder now: move this spec to "
@@ -174,6 +181,12 @@ def bundle_folders(folder: Path) -> list[Path]:
     bundles = []
     for path in sorted(p for p in folder.iterdir() if p.is_dir()):
         if path.name.startswith((".", "_")):
+            continue
+        if not (path / SPEC_FILE).is_file() and skip_strays:
+            if path not in _skipped:
+                _skipped.add(path)
+                _log.warning("%s: skipped: not an exercise bundle (it has no %s)", path,
+                             SPEC_FILE)
             continue
         if not (path / SPEC_FILE).is_file():
             raise SpecError(f"{path}: not an exercise bundle: it has no {SPEC_FILE}")
@@ -195,18 +208,20 @@ class Catalog:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Catalog:
-        """The shipped bundles, and those of ``GRADER_EXTRA_EXERCISES_DIR`` over them."""
+        """The shipped bundles, and those of ``GRADER_EXTRA_EXERCISES_DIR`` over them (where
+        a folder that is not a bundle is skipped; a broken bundle is refused)."""
         catalog = cls(settings.exercises_dir)
         extra = settings.extra_exercises_dir
         if extra is not None and extra.is_dir():
-            catalog.load_dir(extra)
+            catalog.load_dir(extra, skip_strays=True)
         return catalog
 
-    def load_dir(self, folder: Path) -> None:
+    def load_dir(self, folder: Path, skip_strays: bool = False) -> None:
         """Add every bundle of a folder (a later one replaces an earlier one's id). Every
         bundle is known before any is bound: a spec may name another bundle's function."""
         add_private_path(folder)
-        specs = [(path, load_spec(path / SPEC_FILE)) for path in bundle_folders(folder)]
+        specs = [(path, load_spec(path / SPEC_FILE))
+                 for path in bundle_folders(folder, skip_strays)]
         for path, spec in specs:
             self.library.add_bundle(path.name, path, reference_path(path, spec))
         for path, spec in specs:

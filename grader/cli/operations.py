@@ -13,7 +13,7 @@ from grader.grading.text import inert
 from grader.settings import get_settings
 
 if TYPE_CHECKING:
-    pass
+    from grader.settings import Settings
 
 
 
@@ -23,10 +23,27 @@ def _serve(host: str, port: int) -> int:
 
     settings = get_settings()
     _log_level(settings.log_level)
+    if _broken_catalog(settings):
+        return EXIT_USAGE
     if settings.distributed and _old_schema(settings.database):
         return EXIT_FAULT
     serve(create_app(settings, freeze_heap=True), settings, host, port)
     return EXIT_PASSED
+
+
+def _broken_catalog(settings: Settings) -> bool:
+    """Whether a bundle the server would serve is broken (said on stderr, in one line):
+    it does not start without it, rather than fail in its startup with a traceback."""
+    from grader.catalog.exercises import Catalog
+    from grader.catalog.spec import SpecError
+
+    try:
+        Catalog.from_settings(settings)
+    except SpecError as error:
+        reason = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        print(inert(f"grader: cannot serve the exercises: {reason}"), file=sys.stderr)
+        return True
+    return False
 
 
 def _log_level(level: str) -> None:
@@ -70,6 +87,8 @@ def _worker(concurrency: int | None, health_port: int | None) -> int:
     if not settings.distributed:
         print("grader: a worker grades the distributed mode's queue: set "
               "GRADER_QUEUE=procrastinate and a PostgreSQL GRADER_DATABASE_URL", file=sys.stderr)
+        return EXIT_USAGE
+    if _broken_catalog(settings):
         return EXIT_USAGE
     if _old_schema(settings.database):
         return EXIT_FAULT
