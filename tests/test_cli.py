@@ -77,6 +77,25 @@ def test_exercises_list_names_each_exercise() -> None:
     done = grader("exercises", "list")
     assert done.returncode == 0
     assert [line.split()[0] for line in done.stdout.splitlines()] == SHIPPED
+    listed = grader("exercises", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    items = json.loads(listed.stdout)
+    assert [item["id"] for item in items] == SHIPPED
+    conv2d = items[SHIPPED.index("conv2d")]
+    assert (conv2d["cases"], conv2d["max_score"]) == (4, 4)
+    assert conv2d["title"] in done.stdout
+
+
+def test_sandbox_check_prints_text_or_only_json() -> None:
+    text = grader("sandbox", "check")
+    assert text.returncode == 0, text.stderr
+    assert "{" not in text.stdout and "self-test: passed" in text.stdout
+    assert re.search(r"^  seccomp: +yes$", text.stdout, re.M)
+    done = grader("sandbox", "check", "--json")
+    assert done.returncode == 0, done.stderr
+    check = json.loads(done.stdout)  # all of stdout: JSON only
+    assert (check["self_test"], check["failures"], check["refusal"]) == ("passed", [], None)
+    assert check["layers"]["seccomp"] is True
 
 
 def test_exercises_validate_proves_the_shipped_specs() -> None:
@@ -130,6 +149,11 @@ def test_without_a_required_layer_grade_and_check_exit_3_with_the_reason(layer: 
         assert done.returncode == 3, done.stdout + done.stderr
         assert layer in done.stderr
         assert "passed" not in done.stdout.lower()
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "sandbox", "check", "--json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3
+    check = json.loads(done.stdout)
+    assert check["self_test"] != "passed" and layer in check["refusal"]
 
 
 # -- learner text is inert on the instructor's terminal ----------------------------------------

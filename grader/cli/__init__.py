@@ -2,7 +2,7 @@
 
     grader grade EXERCISE_ID FILE [--json] [--seed N] [--html FILE]
                                                         exit 0 all passed, 1 not, 2 usage
-    grader exercises list
+    grader exercises list [--json]
     grader exercises validate [ID | DIR]                exit 0 proven, 1 not (DIR: with a / or
                                                         starting with ".", else an ID)
     grader exercises new ID [--dir DIR]                 a bundle that validates as it is
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "worker":
             return _worker(args.concurrency, args.health_port)
         if args.command == "sandbox":
-            return _sandbox_check()
+            return _sandbox_check(args.json)
         if args.command == "simulate":
             return _simulate(args)
         if args.command == "bench":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -203,6 +204,18 @@ def _write_bundle(folder: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def _list(catalog: Catalog, as_json: bool) -> int:
+    specs = [exercise.spec for exercise in catalog]
+    if as_json:  # ASCII, control characters escaped: inert
+        print(json.dumps([{"id": s.id, "title": s.title, "cases": len(s.cases),
+                           "max_score": s.max_score} for s in specs], indent=2))
+        return EXIT_PASSED
+    for spec in specs:
+        print(inert(f"{spec.id:<14} {len(spec.cases)} cases  {spec.max_score:g} points  "
+                    f"{spec.title}"))
+    return EXIT_PASSED
+
+
 def _exercises(args: argparse.Namespace) -> int:
     if args.action == "new":
         return _new(args)
@@ -215,10 +228,7 @@ def _exercises(args: argparse.Namespace) -> int:
         exercise = _chosen(catalog, args.exercise)
         return EXIT_USAGE if exercise is None else _grade_file(exercise, args)
     if args.action == "list":
-        for exercise in catalog:
-            spec = exercise.spec
-            print(f"{spec.id:<14} {len(spec.cases)} cases  {spec.max_score:g} points  {spec.title}")
-        return EXIT_PASSED
+        return _list(catalog, args.json)
     from grader.grading.validate import validate
 
     chosen: list[Exercise] = list(catalog)

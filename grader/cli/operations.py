@@ -128,18 +128,36 @@ def _simulate(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
-def _sandbox_check() -> int:
-
+def _sandbox_check(as_json: bool = False) -> int:
     runner = _runner()
     try:
-        print("layers:", json.dumps(runner.layers.summary(), indent=2))
-        refusal, failures = runner.refusal, runner.self_test_failures
+        layers = runner.layers.summary()
+        refusal, failures = runner.refusal, list(runner.self_test_failures)
     finally:
         runner.close()
-    print("self-test:", "passed" if refusal is None else "FAILED" if failures else "not run")
-    for failure in failures:
-        print(inert(f"  - {failure}"))
+    self_test = "passed" if refusal is None else "failed" if failures else "not run"
+    if as_json:  # ASCII, control characters escaped: inert
+        print(json.dumps({"layers": layers, "self_test": self_test, "failures": failures,
+                          "refusal": refusal}, indent=2))
+    else:
+        print("layers:")
+        for name, value in layers.items():
+            print(inert(f"  {name + ':':<22} {_said(value)}"))
+        print("self-test:", self_test)
+        for failure in failures:
+            print(inert(f"  - {failure}"))
     if refusal is not None:
         print(f"grader: the sandbox refuses to grade: {refusal}", file=sys.stderr)
         return EXIT_FAULT
     return EXIT_PASSED
+
+
+def _said(value: object) -> str:
+    """A layer's fact as text: yes/no, a list joined, none for nothing."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)

@@ -52,7 +52,10 @@ Command = Callable[[str, str], argparse.ArgumentParser]
 def _exercises_command(exercises: argparse.ArgumentParser) -> None:
     which = exercises.add_subparsers(dest="action", required=True, metavar="ACTION",
                                      title="actions")
-    which.add_parser("list", help="list the exercises", description="list the exercises")
+    listing = which.add_parser("list", help="list the exercises",
+                               description="list the exercises: id, cases, points and title")
+    listing.add_argument("--json", action="store_true",
+                         help="print them as JSON: a list of {id, title, cases, max_score}")
     validate = which.add_parser(
         "validate", help="prove specs right before learners see them",
         description="grade the reference, every mistake model and every sample of a spec "
@@ -168,6 +171,8 @@ def _measuring_commands(command: Command) -> None:
     sandbox = command("sandbox", "show the sandbox's layers and self-test it")
     sandbox.add_argument("action", choices=["check"],
                          help="check: print the layers and run the self-test")
+    sandbox.add_argument("--json", action="store_true",
+                         help="print only JSON: {layers, self_test, failures, refusal}")
 
     bench = command("bench", "measure grading speed (figures, not a test)")
     bench.add_argument("--count", type=int, default=200,
