@@ -318,3 +318,44 @@ def test_a_broken_bundle_in_the_extra_folder_stops_the_server_in_one_line(
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith("grader: cannot serve the exercises: ")
     assert f"{spec}:{line}: limits.memory_mb" in done.stderr
+
+
+# -- help and usage -----------------------------------------------------------------------------
+
+GLOBAL_STATUSES = "the grader itself failed"
+
+
+def test_the_exit_status_table_is_on_the_help_of_the_commands_it_describes() -> None:
+    for with_table in ((), ("grade",), ("exercises", "try"), ("exercises", "validate")):
+        assert GLOBAL_STATUSES in grader(*with_table, "--help").stdout, with_table
+    for without in (("serve",), ("migrate",), ("exercises",), ("exercises", "list"),
+                    ("exercises", "new"), ("sandbox",)):
+        assert GLOBAL_STATUSES not in grader(*without, "--help").stdout, without
+    for remote in ("push", "pull", "versions", "restore", "regrade"):
+        shown = grader("exercises", remote, "--help").stdout
+        assert GLOBAL_STATUSES not in shown
+        assert "4  the server could not be reached" in shown
+
+
+def test_the_top_level_help_names_every_exercises_action() -> None:
+    shown = " ".join(grader("--help").stdout.split())
+    assert ("exercise bundles: list, validate, new, try, push, pull, versions, restore, "
+            "regrade") in shown
+    listed = grader("exercises", "--help").stdout
+    for action in ("list", "validate", "new", "try", "push", "pull", "versions", "restore",
+                   "regrade"):
+        assert re.search(rf"^    {action} ", listed, re.M), action
+
+
+@pytest.mark.parametrize(("args", "usage"), [
+    (("grade", "conv2d", "x.py", "--bogus"), "usage: grader grade "),
+    (("exercises", "pull", "conv2d", "--url", "u", "--token", "t", "--bogus"),
+     "usage: grader exercises pull "),
+    (("exercises", "list", "--bogus"), "usage: grader exercises list "),
+    (("sandbox", "check", "--bogus"), "usage: grader sandbox "),
+])
+def test_an_unknown_option_prints_its_command_s_usage(args, usage: str) -> None:
+    done = grader(*args)
+    assert done.returncode == 2
+    assert done.stderr.startswith(usage), done.stderr
+    assert "unrecognized arguments: --bogus" in done.stderr

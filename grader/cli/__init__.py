@@ -33,7 +33,7 @@ from grader.cli.common import EXIT_FAULT, EXIT_PASSED, EXIT_USAGE, _catalog
 from grader.cli.exercises import _exercises
 from grader.cli.grading import _grade, format_report
 from grader.cli.operations import _migrate, _sandbox_check, _serve, _simulate, _worker
-from grader.cli.parser import _parser
+from grader.cli.parser import parse_args
 from grader.cli.versions import REMOTE
 from grader.grading.text import InertFormatter, inert
 from grader.settings import get_settings
@@ -51,7 +51,7 @@ def configure_logging() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     try:
-        args = _parser().parse_args(argv)
+        args = parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and EXIT_USAGE
     try:

@@ -37,3 +37,12 @@ def _runner():  # type: ignore[no-untyped-def]
 ID_OR_DIR = """ID | DIR: an argument with a path separator or starting with "." is a bundle's folder
 (./my_bundle, exercises/conv2d, /abs/path); anything else is an exercise id (conv2d), even
 when a folder of that name is in the current directory."""
+
+
+REMOTE_EXIT_CODES = f"""exit status:
+  {EXIT_PASSED}  done
+  {EXIT_FAILED}  the server refused (its reasons follow); for pull, also: files of the folder
+     differ from the version's (see --force)
+  {EXIT_USAGE}  a usage error: an unknown option, a bad id, an unreadable or unwritable file
+  {EXIT_FAULT}  the server's answer is not what the grader sends
+  {EXIT_UNREACHABLE}  the server could not be reached"""

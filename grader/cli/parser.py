@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.cli.common import EXIT_CODES, ID_OR_DIR
+from grader.cli.common import EXIT_CODES, ID_OR_DIR, REMOTE_EXIT_CODES
 
 if TYPE_CHECKING:
     pass
@@ -23,6 +23,27 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line, parsed; an argument no parser knows is refused by the (sub)command
+    it was given to, with that command's usage (argparse would give the top-level one)."""
+    parser = _parser()
+    _know_yourselves(parser)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        chosen: argparse.ArgumentParser = getattr(args, "usage_of", parser)
+        chosen.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+def _know_yourselves(parser: argparse.ArgumentParser) -> None:
+    """Every subcommand's parser sets ``usage_of`` to itself: the innermost one chosen wins."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.set_defaults(usage_of=sub)
+                _know_yourselves(sub)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader", description="Grades learners' numerical Python exercises in a sandbox.",
@@ -33,14 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                      title="commands")
 
-    def command(name: str, help: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help, description=help, epilog=EXIT_CODES,
+    def command(name: str, help: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help, epilog=epilog,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    grade = command("grade", "grade a file against an exercise, in the sandbox")
+    grade = command("grade", "grade a file against an exercise, in the sandbox", EXIT_CODES)
     grade.add_argument("exercise_id", help="the exercise's id (see: grader exercises list)")
     _grading_options(grade)
-    _exercises_command(command("exercises", "list, validate, create or try exercise bundles"))
+    _exercises_command(command("exercises", "exercise bundles: list, validate, new, try, "
+                               "push, pull, versions, restore, regrade"))
     _service_commands(command)
     _measuring_commands(command)
     return parser
@@ -84,7 +106,7 @@ def _exercises_command(exercises: argparse.ArgumentParser) -> None:
         "push", help="publish a bundle on a server, as the exercise's next version",
         description="send the bundle in DIR (exercise.toml, reference.py, samples/) to a "
         "server, which proves it in its sandbox and publishes it as the exercise's next "
-        "version; a refusal names the bundle's file and line", epilog=EXIT_CODES,
+        "version; a refusal names the bundle's file and line", epilog=REMOTE_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     push.add_argument("bundle", type=Path, metavar="DIR", help="the bundle's folder")
     _server_options(push)
@@ -92,7 +114,7 @@ def _exercises_command(exercises: argparse.ArgumentParser) -> None:
         "pull", help="fetch a published bundle from a server",
         description="write the files of an exercise's newest version (or --version N) "
         "into DIR/ID, exactly: a folder whose bundle files differ is left as it is unless "
-        "--force", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "--force", epilog=REMOTE_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     pull.add_argument("pull_id", metavar="ID", help="the exercise's id")
     pull.add_argument("--dir", type=Path, default=Path("."),
                       help="where to write the folder ID (default: the current folder)")
@@ -107,20 +129,25 @@ def _exercises_command(exercises: argparse.ArgumentParser) -> None:
 
 
 def _versions_actions(which: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    versions = which.add_parser(
+    def remote(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        return which.add_parser(name, help=help, description=description,
+                                epilog=REMOTE_EXIT_CODES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    versions = remote(
         "versions", help="list a server's versions of an exercise",
         description="list the versions a server has published of the exercise ID, oldest "
         "first: when, pushed as a bundle or not, and which version a rollback copied")
     versions.add_argument("exercise_id", metavar="ID", help="the exercise's id")
     _server_options(versions)
-    restore = which.add_parser(
+    restore = remote(
         "restore", help="roll back: publish a copy of an old version as the newest",
         description="publish a copy of the exercise ID's VERSION (0: its built-in bundle) "
         "as its newest version; submissions graded before keep their version (see regrade)")
     restore.add_argument("exercise_id", metavar="ID", help="the exercise's id")
     restore.add_argument("version", metavar="VERSION", type=int, help="the version to copy")
     _server_options(restore)
-    regrade = which.add_parser(
+    regrade = remote(
         "regrade", help="grade every stored submission of an exercise again, on a server",
         description="grade every stored submission of the exercise ID again with its newest "
         "version, in the server's background; prints how many were queued")
