@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from alembic import command as alembic_command
 
+from grader.storage.database import _alembic, make_engine
 from tests.conftest import (
     EXERCISES,
     ROOT,
@@ -359,3 +362,38 @@ def test_an_unknown_option_prints_its_command_s_usage(args, usage: str) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(usage), done.stderr
     assert "unrecognized arguments: --bogus" in done.stderr
+
+
+def test_migrate_says_what_it_did(tmp_path: Path) -> None:
+    env = {**os.environ, "GRADER_DATA_DIR": str(tmp_path)}
+
+    def migrate() -> str:
+        done = subprocess.run([sys.executable, "-m", "grader.cli", "migrate"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    head = sorted(p.name[:4] for p in (ROOT / "grader" / "storage" / "migrations" / "versions")
+                  .glob("0*.py"))[-1]
+    created = migrate()
+    tables = re.fullmatch(rf"grader: created the schema at revision {head} \((\d+) tables\)\n",
+                          created)
+    assert tables is not None, created
+    with sqlite3.connect(tmp_path / "grader.db") as db:
+        count = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+        assert int(tables.group(1)) == count[0] > 2
+    at_0002 = tmp_path / "at_0002"
+    at_0002.mkdir()
+    engine = make_engine(f"sqlite:///{at_0002 / 'grader.db'}")
+    try:
+        with engine.begin() as connection:  # a database of an older grader
+            config = _alembic()
+            config.attributes["connection"] = connection
+            alembic_command.upgrade(config, "0002")
+    finally:
+        engine.dispose()
+    env["GRADER_DATA_DIR"] = str(at_0002)
+    assert migrate() == (f"grader: upgraded the schema from revision 0002 to {head} "
+                         f"({count[0]} tables, 1 new)\n")
+    assert migrate() == (f"grader: the database is already at revision {head} "
+                         f"({count[0]} tables); nothing to do\n")

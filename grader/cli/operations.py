@@ -66,16 +66,27 @@ def _old_schema(url: str) -> bool:
 
 
 def _migrate() -> int:
+    from grader.storage.database import revisions
     from grader.storage.store import make_engine, schema_problem, upgrade
 
     settings = get_settings()
     engine = make_engine(settings.database)
     try:
-        upgrade(engine)
+        before, head, tables_before = revisions(engine)
+        if before != head:
+            upgrade(engine)
         assert schema_problem(engine) is None
+        _, _, tables = revisions(engine)
     finally:
         engine.dispose()
-    print("grader: the database is at the current schema")
+    if before == head:
+        print(f"grader: the database is already at revision {head} ({tables} tables); "
+              "nothing to do")
+    elif before is None:
+        print(f"grader: created the schema at revision {head} ({tables} tables)")
+    else:
+        print(f"grader: upgraded the schema from revision {before} to {head} "
+              f"({tables} tables, {tables - tables_before} new)")
     return EXIT_PASSED
 
 

@@ -117,6 +117,21 @@ class OldSchema(StorageError, RuntimeError):
     """The database is not at the schema this grader needs: run ``grader migrate``."""
 
 
+def revisions(engine: Engine) -> tuple[str | None, str, int]:
+    """The database's schema revision (None: no schema yet), the one this code needs, and
+    how many tables the database has."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        tables = len(inspect(connection).get_table_names())
+    assert head is not None
+    return current, head, tables
+
+
 def schema_problem(engine: Engine) -> str | None:
     """Why the database's schema is not the one this code needs; None when it is."""
     from alembic.runtime.migration import MigrationContext
