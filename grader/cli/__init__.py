@@ -15,6 +15,7 @@
     grader serve [--host H] [--port P]
     grader migrate                                      the database, to the current schema
     grader worker [--concurrency N] [--health-port P]   grade the queue's jobs (distributed)
+    grader sandbox check [--json]                       the sandbox's layers and self-test
 Exit status 3 means the grader itself failed (for example, no safe sandbox); 4, that the
 server could not be reached.
 
