@@ -8,7 +8,7 @@ import asyncio
 import procrastinate
 from procrastinate import testing
 
-from grader.service.worker import GatedJobManager
+from grader.service.fetching import GatedJobManager
 from grader.storage import jobs
 
 

@@ -15,17 +15,21 @@ Any number of workers, on any number of machines, take jobs from one PostgreSQL 
 - Each worker sends a heartbeat; a sweep, every few seconds on some worker, puts the jobs of
   workers silent for ``GRADER_STALLED_SECONDS`` back in the queue (freeing their learners'
   locks).
+- A lost database is waited for (1, 2, 4 ... 30 s apart, forever), with /healthz at 503; SIGTERM
+  lets the jobs under way end and takes no new one. The process exits 0 when stopped, and 3
+  only for a fault.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
+import signal
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -33,8 +37,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import procrastinate
-from procrastinate import manager
-from psycopg_pool import AsyncConnectionPool
+import psycopg
+from procrastinate import exceptions
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from grader.catalog.exercises import Catalog, Exercise
 from grader.errors import RetryLater
@@ -43,85 +48,17 @@ from grader.grading.report import Report
 from grader.sandbox.base import Runner
 from grader.service.attempt import Fault, Outcome, attempt
 from grader.service.callbacks import headers_for, outcome, post_once
+from grader.service.fetching import GatedJobManager, queue_pool
 from grader.service.published import Published
 from grader.service.secret import hidden_secret
 from grader.settings import Settings
 from grader.storage import jobs
-from grader.storage.store import Store, Submission, suspect
+from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.service.worker")
 CALLBACK_DEADLINE = 10.0
+MAX_BACKOFF = 30.0  # seconds between two tries at a lost database, at most
 CALLBACKS_IN_FLIGHT = 8  # per worker; one per receiving host at a time (a lock per host)
-
-
-class GatedJobManager(manager.JobManager):
-    """Fetches a grading job only when the worker has a fast place to give it: ``gate``
-    counts the places not yet promised to a job. A promise is kept until the job gives its
-    fast place back (``give_back``, from the job's thread), or at the latest until the job is
-    finished or retried, even if its function never ran."""
-
-    def __init__(self, connector: Any, gate: asyncio.Semaphore,
-                 refusal: Callable[[], str | None]) -> None:
-        super().__init__(connector)
-        self.gate = gate
-        self.refusal = refusal
-        self.promised: set[int] = set()  # ids of the fetched grading jobs holding a place
-
-    def give_back(self, job_id: int | None) -> None:
-        """(in the event loop) The job's promised place, once."""
-        if job_id in self.promised:
-            self.promised.discard(job_id)
-            self.gate.release()
-
-    async def finish_job(self, job: Any, status: Any, delete_job: bool) -> None:
-        try:
-            await super().finish_job(job=job, status=status, delete_job=delete_job)
-        finally:
-            self.give_back(job.id)
-
-    async def retry_job(self, job: Any, retry_at: Any = None, priority: int | None = None,
-                        queue: str | None = None, lock: str | None = None) -> None:
-        try:
-            await super().retry_job(job=job, retry_at=retry_at, priority=priority,
-                                    queue=queue, lock=lock)
-        finally:
-            self.give_back(job.id)
-
-    async def fetch_job(self, queues: Any, worker_id: int) -> Any:
-        if jobs.GRADING_QUEUE not in (queues or ()):
-            return await super().fetch_job(queues=queues, worker_id=worker_id)
-        if self.refusal() is not None:
-            # the sandbox refuses to grade (a layer lost): take no job; another worker may
-            await asyncio.sleep(1.0)
-            return None
-        await self.gate.acquire()
-        job = None
-        try:
-            job = await super().fetch_job(queues=queues, worker_id=worker_id)
-        finally:
-            if job is None or job.task_name != jobs.GRADE_TASK:
-                self.gate.release()
-            else:
-                assert job.id is not None  # a fetched job has its id
-                self.promised.add(job.id)
-        return job
-
-
-def queue_pool(conninfo: str) -> AsyncConnectionPool:
-    """The queue's connections. One that is ``suspect`` is checked before it is handed out
-    (and replaced if the database dropped it); one in steady use is not: a check on every
-    query would double the queue's round trips."""
-    returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
-
-    async def check(connection: Any) -> None:
-        if suspect(connection, time.monotonic() - returned.get(connection, 0.0)):
-            await AsyncConnectionPool.check_connection(connection)
-
-    async def reset(connection: Any) -> None:
-        returned[connection] = time.monotonic()
-
-    return AsyncConnectionPool(conninfo, min_size=2, max_size=8, open=False, check=check,
-                               reset=reset)
 
 
 class Counters:
@@ -222,6 +159,7 @@ class Worker:
         self._gate: asyncio.Semaphore | None = None
         self._manager: GatedJobManager | None = None
         self.failure: BaseException | None = None
+        self.outages: dict[str, str] = {}  # why a procrastinate worker is not running
         self._register()
 
     # -- tasks ------------------------------------------------------------------------------
@@ -320,6 +258,9 @@ class Worker:
     # -- running ----------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Grade until ``stop`` is set (or SIGTERM/SIGINT without it): the jobs under way end,
+        and no new one is taken. A lost database is waited for, never a reason to exit; any
+        other failure of the queue's worker is ``failure``."""
         self._loop = asyncio.get_running_loop()
         self._gate = asyncio.Semaphore(self.concurrency)
         total = self.concurrency + self.runner.slow_slots + 2
@@ -328,37 +269,82 @@ class Worker:
         self._manager = GatedJobManager(self.app.connector, self._gate,
                                         lambda: self.runner.refusal)
         self.app.job_manager = self._manager
-        heartbeat = max(1.0, self.settings.stalled_seconds / 4)
-        common: dict[str, Any] = {
-            "update_heartbeat_interval": heartbeat,
-            "stalled_worker_timeout": self.settings.stalled_seconds,
-            "delete_jobs": "successful", "install_signal_handlers": stop is None,
-            "shutdown_graceful_timeout": 30}
+        stop = stop or self._signalled()
         pool = queue_pool(jobs.conninfo(self.settings.database))
-        await pool.open(wait=True)
+        await pool.open(wait=False)
         async with pool, self.app.open_async(pool):
             # Grading, and apart from it callbacks and the sweep: receivers that are slow to
             # answer take places of their own, never a grading one, and the sweep does not
             # wait for a fast place.
-            workers = [
-                asyncio.create_task(self.app.run_worker_async(
-                    concurrency=total, name=f"grader-worker-{id(self):x}",
-                    queues=[jobs.GRADING_QUEUE], **common)),
-                asyncio.create_task(self.app.run_worker_async(
-                    concurrency=CALLBACKS_IN_FLIGHT, name=f"grader-callbacks-{id(self):x}",
-                    queues=[jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE], **common))]
-            waiting = asyncio.create_task((stop or asyncio.Event()).wait())
-            done, _ = await asyncio.wait({*workers, waiting},
-                                         return_when=asyncio.FIRST_COMPLETED)
+            kept = [
+                asyncio.create_task(self._keep(pool, "grader-worker", total,
+                                               [jobs.GRADING_QUEUE])),
+                asyncio.create_task(self._keep(pool, "grader-callbacks", CALLBACKS_IN_FLIGHT,
+                                               [jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE]))]
+            waiting = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({*kept, waiting}, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is not waiting and not task.cancelled() and task.exception():
-                    # e.g. the database was gone for longer than a query: exit, and let the
-                    # supervisor start a fresh worker (its jobs are swept back to the queue)
                     self.failure = task.exception()
-                    log.error("the queue's worker stopped: %r", self.failure)
-            for task in (*workers, waiting):
-                task.cancel()
-            await asyncio.gather(*workers, waiting, return_exceptions=True)
+                    log.error("the queue's worker failed: %r", self.failure)
+            log.info("stopping: the jobs under way end, no new one starts")
+            self._manager.stopping.set()
+            for task in (*kept, waiting):
+                task.cancel()  # procrastinate stops its worker gracefully when cancelled
+            await asyncio.gather(*kept, waiting, return_exceptions=True)
+
+    def _signalled(self) -> asyncio.Event:
+        """An event set by SIGTERM or SIGINT (one handler for both procrastinate workers)."""
+        event = asyncio.Event()
+        assert self._loop is not None
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self._loop.add_signal_handler(signum, event.set)
+        return event
+
+    async def _keep(self, pool: AsyncConnectionPool, name: str, concurrency: int,
+                    queues: list[str]) -> None:
+        """Run one procrastinate worker, and run it again whenever it stops on a lost
+        database (procrastinate stops its worker, without an error, when its listener or
+        heartbeat loses the connection): 1, 2, 4 ... 30 s apart, for as long as it takes.
+        Meanwhile ``outages`` says why, and /healthz answers 503."""
+        assert self._manager is not None
+        heartbeat = max(1.0, self.settings.stalled_seconds / 4)
+        delay = 1.0
+        while True:
+            if name in self.outages:
+                try:
+                    async with pool.connection(timeout=10) as connection:
+                        await connection.execute("SELECT 1")
+                except (psycopg.Error, PoolTimeout) as error:
+                    self.outages[name] = f"no database: {error}".strip()
+                    await self._backoff(delay)
+                    delay = min(2 * delay, MAX_BACKOFF)
+                    continue
+                log.info("%s: the database answers again: fetching jobs", name)
+                del self.outages[name]
+            started = time.monotonic()
+            try:
+                await self.app.run_worker_async(
+                    concurrency=concurrency, name=f"{name}-{id(self):x}", queues=queues,
+                    update_heartbeat_interval=heartbeat, install_signal_handlers=False,
+                    stalled_worker_timeout=self.settings.stalled_seconds,
+                    delete_jobs="successful", shutdown_graceful_timeout=30)
+                reason = "the queue's worker stopped (its connection was lost)"
+            except (exceptions.ConnectorException, psycopg.Error, PoolTimeout) as error:
+                reason = f"the database failed: {error}".strip()
+            if self._manager.stopping.is_set():
+                return
+            if time.monotonic() - started > 10 * MAX_BACKOFF:
+                delay = 1.0
+            self.outages[name] = reason
+            log.warning("%s: %s; trying again in %.0f s", name, reason, delay)
+            await self._backoff(delay)
+            delay = min(2 * delay, MAX_BACKOFF)
+
+    async def _backoff(self, seconds: float) -> None:
+        assert self._manager is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._manager.stopping.wait(), seconds)
 
     def close(self) -> None:
         self.runner.close()
@@ -366,7 +352,8 @@ class Worker:
 
 
 async def serve_health(worker: Worker, port: int) -> asyncio.Server:
-    """A tiny /healthz for one worker: 200 when its sandbox grades and its database answers."""
+    """A tiny /healthz for one worker: 200 when its sandbox grades, its database answers and
+    its queue's workers run; else 503, with the reason."""
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -376,10 +363,12 @@ async def serve_health(worker: Worker, port: int) -> asyncio.Server:
                 database = await asyncio.to_thread(worker.store.ping)
             except Exception:  # noqa: BLE001 - any failure: not healthy
                 database = False
-            ok = refusal is None and database
+            outages = "; ".join(worker.outages.values())
+            ok = refusal is None and database and not outages
             with worker.counters.lock:
                 body = json.dumps({"ok": ok, "sandbox": refusal or "ok",
                                    "database": "ok" if database else "no answer",
+                                   "queue": outages or "ok",
                                    **worker.counters.values}).encode()
             head = (f"HTTP/1.1 {'200 OK' if ok else '503 Service Unavailable'}\r\n"
                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
@@ -433,8 +422,6 @@ def run(settings: Settings, concurrency: int, health_port: int | None) -> int:
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as loop:
             loop.run(main())
-    except KeyboardInterrupt:
-        pass
     finally:
         worker.close()
     return 0 if worker.failure is None else 3

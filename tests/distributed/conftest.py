@@ -60,6 +60,11 @@ class Database:
         with psycopg.connect(self.admin, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
+    def admin_sql(self, query: str, *params: object) -> None:
+        """On the server's admin database: for what no session of this database may do."""
+        with psycopg.connect(self.admin, autocommit=True) as admin:
+            admin.execute(query, params or None)
+
     def sql(self, query: str, *params: object) -> list[tuple]:
         with psycopg.connect(self.libpq, autocommit=True) as connection:
             cursor = connection.execute(query, params or None)

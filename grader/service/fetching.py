@@ -1,0 +1,149 @@
+"""How a worker fetches jobs from procrastinate's queue: only with a fast place to give a
+grading job, never once it is stopping, again when two workers race for one learner's lock,
+and every worker woken when a lock it skipped is free."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from procrastinate import exceptions, manager
+from psycopg_pool import AsyncConnectionPool
+
+from grader.storage import jobs
+from grader.storage.store import suspect
+
+log = logging.getLogger("grader.service.worker")
+
+LOCK_INDEX = "procrastinate_jobs_lock_idx_v1"  # one ``doing`` job per lock
+FETCH_TRIES = 5
+# wakes every worker that waits on the job's queue, as a new job does (procrastinate's payload)
+WAKE_LOCK = """SELECT pg_notify('procrastinate_queue_v1#' || queue_name,
+    json_build_object('type', 'job_inserted', 'job_id', id)::text)
+  FROM procrastinate_jobs WHERE lock = %(lock)s AND status = 'todo' LIMIT 1"""
+
+
+class GatedJobManager(manager.JobManager):
+    """Fetches a grading job only when the worker has a fast place to give it: ``gate``
+    counts the places not yet promised to a job. A promise is kept until the job gives its
+    fast place back (``give_back``, from the job's thread), or at the latest until the job is
+    finished or retried, even if its function never ran.
+
+    Once ``stopping`` is set it fetches nothing more. When a job of a lock ends while another
+    job of that lock waits, every worker is woken to fetch it: its insertion woke them while
+    the lock was held, and nothing else would until the next poll."""
+
+    def __init__(self, connector: Any, gate: asyncio.Semaphore,
+                 refusal: Callable[[], str | None]) -> None:
+        super().__init__(connector)
+        self.gate = gate
+        self.refusal = refusal
+        self.promised: set[int] = set()  # ids of the fetched grading jobs holding a place
+        self.stopping = asyncio.Event()
+
+    def give_back(self, job_id: int | None) -> None:
+        """(in the event loop) The job's promised place, once."""
+        if job_id in self.promised:
+            self.promised.discard(job_id)
+            self.gate.release()
+
+    async def finish_job(self, job: Any, status: Any, delete_job: bool) -> None:
+        try:
+            await super().finish_job(job=job, status=status, delete_job=delete_job)
+        finally:
+            self.give_back(job.id)
+        await self.wake_lock(job.lock)
+
+    async def retry_job(self, job: Any, retry_at: Any = None, priority: int | None = None,
+                        queue: str | None = None, lock: str | None = None) -> None:
+        try:
+            await super().retry_job(job=job, retry_at=retry_at, priority=priority,
+                                    queue=queue, lock=lock)
+        finally:
+            self.give_back(job.id)
+        await self.wake_lock(job.lock)
+
+    async def wake_lock(self, lock: str | None) -> None:
+        if lock is None:
+            return
+        try:
+            await self.connector.execute_query_async(WAKE_LOCK, lock=lock)
+        except exceptions.ConnectorException as error:  # the next poll fetches it
+            log.info("could not wake the workers for lock %s: %s", lock, error)
+
+    async def fetch_job(self, queues: Any, worker_id: int) -> Any:
+        if self.stopping.is_set():
+            return None
+        if jobs.GRADING_QUEUE not in (queues or ()):
+            return await self.fetch_free(queues, worker_id)
+        if self.refusal() is not None:
+            # the sandbox refuses to grade (a layer lost): take no job; another worker may
+            await asyncio.sleep(1.0)
+            return None
+        if not await self.place():
+            return None
+        job = None
+        try:
+            job = await self.fetch_free(queues, worker_id)
+        finally:
+            if job is None or job.task_name != jobs.GRADE_TASK:
+                self.gate.release()
+            else:
+                assert job.id is not None  # a fetched job has its id
+                self.promised.add(job.id)
+        if job is not None and self.stopping.is_set():
+            # taken as the stop came: back to the queue, for another worker, unstarted
+            await self.retry_job(job)
+            return None
+        return job
+
+    async def place(self) -> bool:
+        """A fast place, or False once the worker is stopping (it may wait a long time). A
+        place taken by a wait that was cancelled or came too late goes back."""
+        acquiring = asyncio.ensure_future(self.gate.acquire())
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        got = False
+        try:
+            await asyncio.wait({acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            got = acquiring.done() and not self.stopping.is_set()
+            return got
+        finally:
+            stopping.cancel()
+            acquiring.cancel()
+            await asyncio.gather(acquiring, return_exceptions=True)
+            if not got and acquiring.done() and not acquiring.cancelled():
+                self.gate.release()
+
+    async def fetch_free(self, queues: Any, worker_id: int) -> Any:
+        """A job, fetched again when two fetches raced for one lock: each took a different
+        job of the lock (priorities within a lock need not follow its order), and
+        PostgreSQL's unique index refused the second. Its statement took nothing."""
+        for _ in range(FETCH_TRIES):
+            try:
+                return await super().fetch_job(queues=queues, worker_id=worker_id)
+            except exceptions.UniqueViolation as error:
+                if error.constraint_name != LOCK_INDEX:
+                    raise
+                log.info("another worker took a job of the same lock at once: fetching again")
+        return None
+
+
+def queue_pool(conninfo: str) -> AsyncConnectionPool:
+    """The queue's connections. One that is ``suspect`` is checked before it is handed out
+    (and replaced if the database dropped it); one in steady use is not: a check on every
+    query would double the queue's round trips."""
+    returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    async def check(connection: Any) -> None:
+        if suspect(connection, time.monotonic() - returned.get(connection, 0.0)):
+            await AsyncConnectionPool.check_connection(connection)
+
+    async def reset(connection: Any) -> None:
+        returned[connection] = time.monotonic()
+
+    return AsyncConnectionPool(conninfo, min_size=2, max_size=8, open=False, check=check,
+                               reset=reset)
