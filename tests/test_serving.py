@@ -4,6 +4,7 @@ sent by an ordinary client, listing one's own submissions, and polling after a 2
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -107,3 +108,21 @@ def test_a_202_says_when_to_poll(server: Server) -> None:
     assert response.status_code == 202
     assert response.headers["location"] == f"/v1/submissions/{response.json()['id']}"
     assert 1 <= int(response.headers["retry-after"]) <= 60
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_docs_pages_need_no_other_host(server: Server, page: str) -> None:
+    """Offline, or behind a firewall, /docs and /redoc still draw: every file they load is
+    the grader's own, and answers."""
+    answer = httpx.get(f"{server.url}{page}", timeout=30)
+    assert answer.status_code == 200
+    urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", answer.text)
+    urls += re.findall(r"""spec-url=['"]([^'"]+)['"]""", answer.text)
+    assert "/openapi.json" in urls and any(u.startswith("/docs/assets/") and u.endswith(".js")
+                                           for u in urls), urls
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]", answer.text, re.IGNORECASE)
+    for url in urls:
+        assert url.startswith("/"), url
+        loaded = httpx.get(f"{server.url}{url}", timeout=30)
+        assert loaded.status_code == 200, url
+        assert loaded.content, url
