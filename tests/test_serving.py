@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import EXERCISES, Server
+from tests.conftest import EXERCISES, ROOT, Server
 
 pytestmark = pytest.mark.processes
 
@@ -126,3 +126,27 @@ def test_the_api_docs_pages_need_no_other_host(server: Server, page: str) -> Non
         loaded = httpx.get(f"{server.url}{url}", timeout=30)
         assert loaded.status_code == 200, url
         assert loaded.content, url
+
+
+def _keys(value: object) -> object:
+    """The fields of a JSON answer, nested: what a sample in the README must show."""
+    if isinstance(value, dict):
+        return {key: _keys(item) for key, item in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [_keys(value[0])]
+    return None
+
+
+def test_the_readmes_sample_answer_has_the_servers_fields(server: Server) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Grade a submission over HTTP"):]
+    sample = json.loads(section[section.index("```json\n") + 8:section.index("\n```\n",
+                                                                            section.index("```json"))])
+    source = (EXERCISES / "conv2d" / "samples" / "same_padding.py").read_text()
+    answer = httpx.post(f"{server.url}/v1/submissions", headers=auth(PLATFORM), timeout=60,
+                        json={"exercise_id": "conv2d", "learner_id": "ada",
+                              "source": source}).json()
+    assert _keys(sample) == _keys(answer)
+    assert list(sample) == list(answer)  # in the server's order, too
+    assert sample["report"]["cases"][0]["message"] == answer["report"]["cases"][0]["message"]
+    assert sample["report"]["diagnosis"] == answer["report"]["diagnosis"]
