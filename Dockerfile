@@ -13,7 +13,7 @@ RUN /opt/grader/bin/pip install --quiet /src && rm -rf /src
 FROM ${BASE_IMAGE} AS runtime
 # No compilers and no build caches here: the venv comes from the build stage, as built.
 RUN useradd --system --uid 10001 --user-group --home-dir /srv/grader --no-create-home grader \
-    && mkdir -p /data /srv/grader/extra && chown grader:grader /data
+    && mkdir -p /data /srv/grader/extra && chown grader:grader /data && chmod 0700 /data
 COPY --from=build /opt/grader /opt/grader
 # The built-in bundles name their reference modules as ../../reference/<id>.py: the two folders
 # go side by side. (The build stage installs the package alone, which reads neither.)
