@@ -3,6 +3,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SYSTEM_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
+# Where `make serve` listens: `make serve PORT=8100`, `make serve HOST=0.0.0.0`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install test check serve bench docker-smoke clean
 
@@ -24,7 +27,7 @@ test: check
 	VENV=$(VENV) bash scripts/test-unprivileged
 
 serve: install
-	$(VENV)/bin/grader serve
+	$(VENV)/bin/grader serve --host $(HOST) --port $(PORT)
 
 bench: install
 	$(VENV)/bin/grader bench --http

@@ -32,7 +32,8 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         version="0.1.0",
         summary="Grades learners' numerical Python exercises in a sandbox.",
         lifespan=lifespan(settings, runner, freeze_heap),
-        docs_url=None,  # served by grader.api.routes.docs, with its assets
+        docs_url=None,  # both served by grader.api.routes.docs, with their assets
+        redoc_url=None,
     )
     app.openapi = document(app, settings)  # type: ignore[method-assign]
     app.router.route_class = StrictRoute

@@ -17,24 +17,43 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grader.api.problems import problem
 
+# A body over the limit is read and thrown away up to this much and this long before the 413
+# (a "lingering close"): a client that sends its whole body before it reads the answer (urllib,
+# requests) would otherwise meet a connection reset instead of its 413.
+LINGER_BYTES = 16 * 1024 * 1024
+LINGER_SECONDS = 5.0
+
 
 class BodyLimit:
     """Reads the whole request body before the app does, so that a body over ``limit`` bytes
     is 413 however it arrives (with a Content-Length, or chunked without one), and a body that
-    takes longer than ``seconds`` to arrive is 408. Both close the connection. The app then
-    reads the body from memory."""
+    takes longer than ``seconds`` to arrive is 408. Both close the connection; a body over the
+    limit is first read to its end and thrown away, within ``linger_bytes`` (in all) and
+    ``linger_seconds``, so that its sender reads the 413. The app then reads the body from
+    memory."""
 
-    def __init__(self, app: ASGIApp, limit: int, seconds: float = 30.0) -> None:
+    def __init__(self, app: ASGIApp, limit: int, seconds: float = 30.0,
+                 linger_bytes: int | None = None,
+                 linger_seconds: float = LINGER_SECONDS) -> None:
         self.app = app
         self.limit = limit
         self.seconds = seconds
+        self.linger_bytes = max(8 * limit, LINGER_BYTES) if linger_bytes is None \
+            else linger_bytes
+        self.linger_seconds = linger_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            # A client waiting for "100 Continue" has sent nothing: it reads the 413 as it is.
+            # One declaring more than the lingering takes would be cut off all the same.
+            if headers.get(b"expect", b"").lower() != b"100-continue" \
+                    and int(declared) <= self.linger_bytes:
+                await self._linger(receive, 0)
             await self._refuse(413, scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -48,6 +67,8 @@ class BodyLimit:
                     chunk = message.get("body", b"")
                     seen += len(chunk)
                     if seen > self.limit:
+                        if message.get("more_body", False):
+                            await self._linger(receive, seen)
                         await self._refuse(413, scope, receive, send)
                         return
                     chunks.append(chunk)
@@ -67,6 +88,21 @@ class BodyLimit:
             return message
 
         await self.app(scope, replay, send)
+
+    async def _linger(self, receive: Receive, seen: int) -> None:
+        """Read the rest of a refused body and throw it away, within the lingering's bounds
+        (``seen``: bytes of it read already)."""
+        try:
+            async with asyncio.timeout(self.linger_seconds):
+                while seen <= self.linger_bytes:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    seen += len(message.get("body", b""))
+                    if not message.get("more_body", False):
+                        return
+        except TimeoutError:
+            return
 
     async def _refuse(self, status: int, scope: Scope, receive: Receive, send: Send) -> None:
         if status == 413:

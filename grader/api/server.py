@@ -10,6 +10,8 @@ head. The body has its own deadline, in the app (``BodyLimit``, 408).
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from typing import Any
 
 import uvicorn
@@ -57,7 +59,37 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
+# A query parameter whose value is a credential (a report link's signature, a token, a key),
+# with its value: up to the next parameter.
+SECRET_PARAMETER = re.compile(
+    r"(?P<name>(?:^|&)[^=&]*(?:sig|token|secret|key|password|auth)[^=&]*=)[^&]*",
+    re.IGNORECASE)
+
+
+def redact(target: str) -> str:
+    """A request target with the values of its credential-like query parameters replaced by
+    REDACTED: a signed report link stays usable for a day, and an access log is read by more
+    people than the link's holder. The rest is left as it came."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return target
+    return path + "?" + SECRET_PARAMETER.sub(r"\g<name>REDACTED", query)
+
+
+class RedactedAccessLog(logging.Filter):
+    """Redacts the request target of uvicorn's access log lines (``redact``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact(args[2]), *args[3:])
+        return True
+
+
 def serve(app: Any, settings: Settings, host: str, port: int) -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactedAccessLog) for f in access.filters):
+        access.addFilter(RedactedAccessLog())
     # log_config=None: uvicorn's loggers go to the root handler, whose output is inert.
     uvicorn.run(app, host=host, port=port, http=HeadDeadlineProtocol,
                 timeout_keep_alive=settings.keep_alive_seconds,

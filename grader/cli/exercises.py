@@ -96,6 +96,33 @@ def _problem(response: httpx.Response) -> str:
     return f"  {body.get('detail', body) if isinstance(body, dict) else body}"
 
 
+TOKEN_VARIABLE = "GRADER_TOKEN"
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    """The instructor token of the commands that call a server: --token, else --token-file's first line, else
+    $GRADER_TOKEN; None, with the reason printed, when there is none."""
+    token: str | None = args.token
+    if token is None and args.token_file is not None:
+        try:
+            with open(args.token_file, encoding="utf-8") as file:
+                token = file.readline(4096).strip()
+        except (OSError, UnicodeDecodeError) as error:
+            print(inert(f"grader: cannot read the token file {args.token_file}: {error}"),
+                  file=sys.stderr)
+            return None
+        if not token:
+            print(inert(f"grader: the token file {args.token_file} is empty"), file=sys.stderr)
+            return None
+    if token is None:
+        token = os.environ.get(TOKEN_VARIABLE, "").strip() or None
+    if not token:
+        print(f"grader: an instructor token is needed: set {TOKEN_VARIABLE}, or give "
+              "--token-file FILE (or --token, which other local users can see)", file=sys.stderr)
+        return None
+    return token
+
+
 def _push(args: argparse.Namespace) -> int:
     import httpx
 
@@ -105,11 +132,14 @@ def _push(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(inert(f"grader: no folder {args.bundle}"), file=sys.stderr)
         return EXIT_USAGE
+    token = _token(args)
+    if token is None:
+        return EXIT_USAGE
     files = BundleFiles.read(folder).files()  # raises SpecError naming the file
     url = f"{args.url.rstrip('/')}/v1/exercises/{folder.name}"
     try:
         response = httpx.put(url, json={"files": files}, timeout=300,
-                             headers={"Authorization": f"Bearer {args.token}"})
+                             headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as error:
         print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -130,9 +160,12 @@ def _pull(args: argparse.Namespace) -> int:
     if not is_exercise_id(args.pull_id):
         print(inert(f"grader: {args.pull_id!r} is not an exercise id"), file=sys.stderr)
         return EXIT_USAGE
+    token = _token(args)
+    if token is None:
+        return EXIT_USAGE
     url = f"{args.url.rstrip('/')}/v1/exercises/{args.pull_id}/bundle"
     try:
-        response = httpx.get(url, timeout=60, headers={"Authorization": f"Bearer {args.token}"},
+        response = httpx.get(url, timeout=60, headers={"Authorization": f"Bearer {token}"},
                              params={} if args.version is None else {"version": args.version})
     except httpx.HTTPError as error:
         print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)

@@ -222,7 +222,12 @@ def _measuring_commands(command: Command) -> None:
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--token", required=True, help="an instructor token")
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--token-file", type=Path, metavar="FILE",
+                       help="read the instructor token from FILE (its first line)")
+    given.add_argument("--token", help="the instructor token itself; the least safe way, as "
+                       "other local users see it in `ps` and it stays in the shell's history "
+                       "(default: --token-file, else the GRADER_TOKEN environment variable)")
 
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from grader.cli.common import EXIT_FAILED, EXIT_PASSED, EXIT_UNREACHABLE, EXIT_USAGE
-from grader.cli.exercises import _problem
+from grader.cli.exercises import _problem, _token
 from grader.grading.text import inert
 
 if TYPE_CHECKING:
@@ -24,10 +24,13 @@ def _call(args: argparse.Namespace, method: str, path: str) -> httpx.Response | 
     if not is_exercise_id(args.exercise_id):
         print(inert(f"grader: {args.exercise_id!r} is not an exercise id"), file=sys.stderr)
         return EXIT_USAGE
+    token = _token(args)
+    if token is None:
+        return EXIT_USAGE
     url = f"{args.url.rstrip('/')}/v1/exercises/{args.exercise_id}{path}"
     try:
         response = httpx.request(method, url, timeout=60,
-                                 headers={"Authorization": f"Bearer {args.token}"})
+                                 headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as error:
         print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
         return EXIT_UNREACHABLE

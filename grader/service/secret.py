@@ -18,6 +18,7 @@ from pathlib import Path
 from grader.errors import ConfigError
 from grader.grading.inputs import MIN_SECRET_BYTES
 from grader.settings import Settings
+from grader.storage.database import private_folder
 
 SECRET_FILE = "hidden-secret"
 SECRET_BYTES = 32
@@ -65,7 +66,7 @@ def _create(path: Path) -> bytes:
     secret = secrets.token_bytes(SECRET_BYTES)
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             with os.fdopen(descriptor, "wb") as file:

@@ -108,8 +108,8 @@ class Submissions(ABC):
         return self.store.get(submission_id)
 
     def page(self, exercise_id: str | None, learner_id: str | None, limit: int,
-             offset: int) -> tuple[list[Submission], int]:
-        return self.store.page(exercise_id, learner_id, limit, offset)
+             offset: int, scope: str | None = None) -> tuple[list[Submission], int]:
+        return self.store.page(exercise_id, learner_id, limit, offset, scope)
 
     def callbacks(self, submission_id: str) -> list[CallbackAttempt]:
         return self.store.callbacks(submission_id)

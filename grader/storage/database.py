@@ -5,6 +5,7 @@ migrations in ``grader/storage/migrations``."""
 from __future__ import annotations
 
 import contextlib
+import os
 import select as selectors_
 import time
 from collections.abc import Callable, Iterator
@@ -26,9 +27,10 @@ T = TypeVar("T")
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        private = Path(path) if path and path != ":memory:" else None
+        if private is not None:
+            private_file(private)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -38,11 +40,41 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            if private is not None:  # SQLite made them with the database's mode; made sure
+                for companion in ("-wal", "-shm"):
+                    _owner_only(private.with_name(private.name + companion))
 
         return engine
     engine = create_engine(url)
     _ping_after_idle(engine)
     return engine
+
+
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` (and its missing parents) as the grader's own: mode 0700, for it holds
+    learners' code and reports. A folder that exists is left as its owner set it."""
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _owner_only(folder, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """The SQLite database file, made (empty) with mode 0600 before SQLite opens it, or set to
+    0600 when it exists: it holds learners' code and reports, which no other user may read.
+    SQLite makes its -wal and -shm files with the database file's mode."""
+    private_folder(path.parent)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return  # SQLite says why when it opens it
+    os.close(descriptor)
+    _owner_only(path)
+
+
+def _owner_only(path: Path, mode: int = 0o600) -> None:
+    with contextlib.suppress(OSError):  # absent, or another user's: left as it is
+        if path.exists() and path.stat().st_uid == os.geteuid():
+            path.chmod(mode)
 
 
 def suspect(connection: Any, idle: float) -> bool:

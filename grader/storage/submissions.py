@@ -132,9 +132,12 @@ class SubmissionRows(Database):
         return None if row is None else Submission(**dict(row))
 
     def page(self, exercise_id: str | None, learner_id: str | None, limit: int,
-             offset: int) -> Page:
-        """Submissions, filtered, oldest first: ``limit`` of them from ``offset``."""
+             offset: int, scope: str | None = None) -> Page:
+        """Submissions, filtered, oldest first: ``limit`` of them from ``offset``; those
+        stored under ``scope`` alone when it is given."""
         query = select(Submission)
+        if scope is not None:
+            query = query.where(Submission.scope == scope)
         if exercise_id is not None:
             query = query.where(Submission.exercise_id == exercise_id)
         if learner_id is not None:

@@ -191,15 +191,16 @@ def test_a_missing_or_wrong_token_is_401(make_client) -> None:
 
 def test_instructor_routes_are_403_when_no_instructor_token_is_set(make_client) -> None:
     client = make_client(platform_tokens=PLATFORM)
-    assert client.get("/v1/submissions", headers=auth(PLATFORM)).status_code == 403
-    assert client.get("/v1/submissions").status_code == 403
+    assert client.post("/v1/exercises/conv2d/regrade", headers=auth(PLATFORM)).status_code == 403
+    assert client.post("/v1/exercises/conv2d/regrade").status_code == 403
 
 
 def test_a_platform_token_on_an_instructor_route_is_403(make_client) -> None:
     client = make_client(platform_tokens=PLATFORM, instructor_tokens=INSTRUCTOR)
-    assert client.get("/v1/submissions", headers=auth(PLATFORM)).status_code == 403
-    assert client.get("/v1/submissions").status_code == 401
-    assert client.get("/v1/submissions", headers=auth(INSTRUCTOR)).status_code == 200
+    regrade = "/v1/exercises/conv2d/regrade"
+    assert client.post(regrade, headers=auth(PLATFORM)).status_code == 403
+    assert client.post(regrade).status_code == 401
+    assert client.post(regrade, headers=auth(INSTRUCTOR)).status_code == 202
 
 
 def test_a_platform_reads_only_its_own_submissions(make_client) -> None:

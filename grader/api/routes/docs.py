@@ -1,7 +1,8 @@
-"""``/docs`` without the network: the Swagger UI's files are served by the grader itself.
+"""``/docs`` and ``/redoc`` without the network: the Swagger UI's and ReDoc's files are served
+by the grader itself.
 
-They come from the ``fastapi-offline`` package, which ships Swagger UI's bundle; only the
-files named here are served, from that package's folder.
+They come from the ``fastapi-offline`` package, which ships both bundles; only the files named
+here are served, from that package's folder.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.responses import FileResponse, HTMLResponse
 
 from grader.api.problems import ApiError
@@ -20,6 +25,7 @@ ASSETS = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",
     "favicon.png": "image/png",
+    "redoc.standalone.js": "text/javascript",
 }
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 
@@ -42,6 +48,18 @@ async def docs(request: Request) -> HTMLResponse:
         swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
         # no badge fetched from the public validator
         swagger_ui_parameters={"validatorUrl": None},
+    )
+
+
+@router.get("/redoc")
+async def redoc(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    return get_redoc_html(
+        openapi_url=f"{root}{request.app.openapi_url}",
+        title=f"{request.app.title} - ReDoc",
+        redoc_js_url=f"{root}{ASSETS_PATH}/redoc.standalone.js",
+        redoc_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
+        with_google_fonts=False,  # the system's fonts: nothing fetched from elsewhere
     )
 
 

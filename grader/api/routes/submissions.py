@@ -1,4 +1,4 @@
-"""``/v1/submissions``: submit, read one, list (instructors)."""
+"""``/v1/submissions``: submit, read one, list (a platform its own, instructors all)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from grader.api.deps import InstructorDep, PlatformDep, StateDep, known_exercise, visible_submission
+from grader.api.deps import PlatformDep, StateDep, known_exercise, visible_submission
 from grader.api.middleware import StrictRoute
 from grader.api.problems import BODY, ApiError, error_answers
 from grader.api.schemas import CallbackAttemptView, SubmissionCreate, SubmissionPage, SubmissionView
@@ -19,6 +19,9 @@ from grader.storage.status import SubmissionStatus
 from grader.storage.store import Submission
 
 router = APIRouter(tags=["submissions"], route_class=StrictRoute)
+# Seconds a client is told to wait before it reads a 202's Location: most submissions are
+# graded within a second or two.
+POLL_SECONDS = 1
 
 
 def view(row: Submission, status: SubmissionStatus | None = None,
@@ -43,7 +46,10 @@ def _json(model: SubmissionView) -> Response:
                         202: {"model": SubmissionView, "description": "Accepted, not graded yet",
                               "headers": {"Location": {
                                   "description": "Where to read the submission",
-                                  "schema": {"type": "string"}}}},
+                                  "schema": {"type": "string"}},
+                                  "Retry-After": {
+                                  "description": "Seconds to wait before reading it",
+                                  "schema": {"type": "integer"}}}},
                         **error_answers(401, 404, 429, 503, *BODY)})
 async def submit(
     body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
@@ -55,7 +61,8 @@ async def submit(
     Synchronous (the default): the answer is the graded submission. In the distributed
     mode a worker grades it; the request waits for its report, told by a notification,
     up to the exercise's time limit plus 30 s, and then answers 202 with ``Location``.
-    With ``wait=false``: 202 at once (or 200 if it was graded already)."""
+    With ``wait=false``: 202 at once (or 200 if it was graded already). A 202 has
+    ``Retry-After``: the seconds to wait before polling ``Location``."""
     size = len(body.source.encode("utf-8"))
     if size > state.settings.max_source_bytes:
         raise ApiError(413, "Content Too Large", f"the source is {size} bytes; the limit "
@@ -74,6 +81,7 @@ async def submit(
         return _json(view(row, links=state.links))
     response.status_code = 202
     response.headers["Location"] = f"/v1/submissions/{row.id}"
+    response.headers["Retry-After"] = str(POLL_SECONDS)
     return view(row, state.submissions.status(row), state.links)
 
 
@@ -93,17 +101,19 @@ async def get_submission(submission_id: str, state: StateDep,
 
 
 @router.get("/v1/submissions", response_model=SubmissionPage,
-            responses=error_answers(401, 403, 422))
+            responses=error_answers(401, 422))
 async def list_submissions(
-    state: StateDep, _: InstructorDep,
+    state: StateDep, principal: PlatformDep,
     exercise_id: Annotated[str | None, Query(max_length=64)] = None,
     learner_id: Annotated[str | None, Query(max_length=256)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> SubmissionPage:
-    """Every stored submission (instructors), filtered, oldest first."""
+    """Stored submissions, filtered, oldest first: a platform token's own (those it
+    submitted), or every one for an instructor token."""
+    scope = None if principal.role == "instructor" else principal.scope
     rows, total = await run_in_threadpool(state.submissions.page, exercise_id, learner_id,
-                                          limit, offset)
+                                          limit, offset, scope)
     after = offset + len(rows)
     items = [view(r, state.submissions.status(r), state.links) for r in rows]
     return SubmissionPage(items=items, total=total, limit=limit, offset=offset,
