@@ -100,8 +100,8 @@ TOKEN_VARIABLE = "GRADER_TOKEN"
 
 
 def _token(args: argparse.Namespace) -> str | None:
-    """The instructor token of the commands that call a server: --token, else --token-file's first line, else
-    $GRADER_TOKEN; None, with the reason printed, when there is none."""
+    """The instructor token of the commands that call a server: --token, else --token-file's
+    first line, else $GRADER_TOKEN; None, with the reason printed, when there is none."""
     token: str | None = args.token
     if token is None and args.token_file is not None:
         try:
