@@ -252,7 +252,8 @@ def test_versions_restore_and_regrade_from_the_command_line(server: Server,
     token = ("--url", server.url, "--token", INSTRUCTOR)
     for n, title in ((1, "First:"), (2, "Second:")):
         folder = bundle(tmp_path / str(n), "cli_versioned", title=title)
-        assert cli("push", folder, *token).returncode == 0
+        message = ("--message", "a second title") if n == 2 else ()
+        assert cli("push", folder, *message, *token).returncode == 0
     graded = submit(server, "cli_versioned", "correct_numpy")
 
     restored = cli("restore", "cli_versioned", "1", *token)
@@ -263,7 +264,8 @@ def test_versions_restore_and_regrade_from_the_command_line(server: Server,
     listed = cli("versions", "cli_versioned", *token)
     assert listed.returncode == 0, listed.stderr
     rows = [(line.split()[0], line.split()[2]) for line in listed.stdout.splitlines()]
-    assert rows == [("1", "bundle"), ("2", "bundle"), ("3", "bundle,")]
+    assert rows == [("1", "bundle"), ("2", "bundle:"), ("3", "bundle,")]
+    assert listed.stdout.splitlines()[1].endswith("bundle: a second title")
     assert listed.stdout.splitlines()[2].endswith("bundle, restored from version 1")
 
     regraded = cli("regrade", "cli_versioned", *token)

@@ -204,6 +204,9 @@ class BundleUpload(BaseModel):
         "sandbox",
         examples=[{"exercise.toml": 'id = "scale"\n...', "reference.py": "def scale(x): ...",
                    "samples/correct.py": "def scale(x): ..."}])
+    message: str | None = Field(
+        default=None, max_length=500,
+        description="What changed in this version, kept with it and listed with the versions")
 
     @field_validator("files")
     @classmethod
@@ -239,6 +242,8 @@ class ExerciseVersionView(BaseModel):
                          "false: a spec naming a built-in bundle's functions")
     restored_from: int | None = Field(default=None,
                                       description="The version this one is a copy of")
+    message: str | None = Field(default=None,
+                                description="What its instructor said of it when pushing")
 
 
 class ExerciseVersions(BaseModel):

@@ -137,8 +137,11 @@ def _push(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     files = BundleFiles.read(folder).files()  # raises SpecError naming the file
     url = f"{args.url.rstrip('/')}/v1/exercises/{folder.name}"
+    body: dict[str, object] = {"files": files}
+    if args.message:
+        body["message"] = args.message
     try:
-        response = httpx.put(url, json={"files": files}, timeout=300,
+        response = httpx.put(url, json=body, timeout=300,
                              headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as error:
         print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)

@@ -109,6 +109,9 @@ def _exercises_command(exercises: argparse.ArgumentParser) -> None:
         "version; a refusal names the bundle's file and line", epilog=REMOTE_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     push.add_argument("bundle", type=Path, metavar="DIR", help="the bundle's folder")
+    push.add_argument("--message", "-m", metavar="TEXT",
+                      help="what changed in this version (at most 500 characters), kept with "
+                      "it and shown by `grader exercises versions`")
     _server_options(push)
     pull = which.add_parser(
         "pull", help="fetch a published bundle from a server",

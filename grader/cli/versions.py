@@ -58,6 +58,8 @@ def _versions(args: argparse.Namespace) -> int:
         kind = "bundle" if item.get("bundle") else "spec naming built-in functions"
         if item.get("restored_from") is not None:
             kind += f", restored from version {item['restored_from']}"
+        if item.get("message"):
+            kind += f": {item['message']}"
         print(inert(f"{item.get('version'):>5}  {item.get('created_at')}  {kind}"))
     return EXIT_PASSED
 

@@ -60,8 +60,8 @@ class Publisher:
         self.proofs = proofs
         self.announce = announce  # tell the other processes of a new version (distributed)
 
-    def publish(self, exercise_id: str, files: dict[str, str],
-                holder: str) -> tuple[ExerciseSpec, int]:
+    def publish(self, exercise_id: str, files: dict[str, str], holder: str,
+                message: str | None = None) -> tuple[ExerciseSpec, int]:
         """Parse, prove (one of ``holder``'s proofs at once) and publish a pushed bundle as
         the exercise's next version. Raises SpecError or NotProven (each reason naming the
         bundle's file and line), or OverLimit."""
@@ -73,7 +73,8 @@ class Publisher:
             problems = prove_bundle(spec, bundle, self.runner, hidden_secret=self.hidden_secret)
         if problems:
             raise NotProven(problems)
-        version = self.published.publish_bundle(spec, bundle, self._announcer(exercise_id))
+        version = self.published.publish_bundle(spec, bundle, self._announcer(exercise_id),
+                                                message)
         return spec, version
 
     def restore(self, exercise_id: str, version: int) -> tuple[ExerciseSpec, int]:

@@ -81,11 +81,12 @@ class Published:
         return version
 
     def publish_bundle(self, spec: ExerciseSpec, bundle: BundleFiles,
-                       after: Callable[[Connection, int], None] | None = None) -> int:
-        """Store a pushed bundle (parsed and proven by the caller) as the next version.
-        Returns it."""
+                       after: Callable[[Connection, int], None] | None = None,
+                       message: str | None = None) -> int:
+        """Store a pushed bundle (parsed and proven by the caller) as the next version, with
+        its instructor's ``message``. Returns it."""
         version = self.store.put_exercise(spec.id, spec.model_dump_json(), after,
-                                          files_json=bundle.to_json())
+                                          files_json=bundle.to_json(), message=message)
         self._put(Exercise(spec=spec, reference=None, mistakes={}, samples_dir=None, files={},
                            pushed=Pushed(spec.id, version, bundle)), version)
         return version

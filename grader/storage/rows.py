@@ -83,3 +83,4 @@ class VersionRow(NamedTuple):
     created_at: dt.datetime
     bundle: bool
     restored_from: int | None
+    message: str | None = None  # what the instructor said of it when pushing

@@ -114,6 +114,7 @@ class ExerciseVersion(Base):
     # a pushed bundle's files (JSON: path -> text); None: a spec naming built-in functions
     files: Mapped[str | None] = mapped_column(Text, nullable=True)
     restored_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    message: Mapped[str | None] = mapped_column(String(500), nullable=True)  # the pusher's
 
 
 class ExerciseOutputs(Base):

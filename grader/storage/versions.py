@@ -27,15 +27,15 @@ class VersionRows(Database):
 
     def put_exercise(self, exercise_id: str, spec_json: str,
                      after: Callable[[Connection, int], None] | None = None, *,
-                     files_json: str | None = None) -> int:
+                     files_json: str | None = None, message: str | None = None) -> int:
         """Publish a spec as the exercise's next version; returns its number. A pushed
-        bundle's ``files_json`` is stored with it. ``after`` is given it in the same
-        transaction."""
+        bundle's ``files_json`` and its instructor's ``message`` are stored with it.
+        ``after`` is given it in the same transaction."""
         with self.engine.begin() as connection:
             version = latest_version(connection, exercise_id) + 1
             connection.execute(insert(ExerciseVersion).values(
                 exercise_id=exercise_id, version=version, spec=spec_json, created_at=utc_now(),
-                files=files_json))
+                files=files_json, message=message))
             if after is not None:
                 after(connection, version)
         return version
@@ -99,7 +99,8 @@ class VersionRows(Database):
     def versions(self, exercise_id: str) -> list[VersionRow]:
         """Every stored version, oldest first."""
         with self._session() as session:
-            return [VersionRow(v.version, v.created_at, v.files is not None, v.restored_from)
+            return [VersionRow(v.version, v.created_at, v.files is not None, v.restored_from,
+                               v.message)
                     for v in session.scalars(
                         select(ExerciseVersion).where(ExerciseVersion.exercise_id == exercise_id)
                         .order_by(ExerciseVersion.version))]

@@ -57,7 +57,7 @@ async def put_exercise(exercise_id: Annotated[str, FastPath(pattern=IDENT)], bod
             raise ApiError(413, "Content Too Large", f"{name} is {size} bytes; the limit "
                            f"for a file is {state.settings.max_source_bytes}")
     spec, version = await run_in_threadpool(state.publisher.publish, exercise_id, body.files,
-                                            principal.token)
+                                            principal.token, body.message)
     return PublishedExercise(**ExerciseView.of(spec).model_dump(), version=version)
 
 
@@ -84,8 +84,9 @@ async def exercise_versions(exercise_id: str, state: StateDep,
     known_exercise(state, exercise_id)
     versions = await run_in_threadpool(state.publisher.versions, exercise_id)
     return ExerciseVersions(exercise_id=exercise_id, items=[
-        ExerciseVersionView(version=v, created_at=at, bundle=bundle, restored_from=source)
-        for v, at, bundle, source in versions])
+        ExerciseVersionView(version=row.version, created_at=row.created_at, bundle=row.bundle,
+                            restored_from=row.restored_from, message=row.message)
+        for row in versions])
 
 
 @router.post("/v1/exercises/{exercise_id}/versions/{version}/restore",
