@@ -8,7 +8,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.catalog.exercises import Catalog, Exercise, UnknownExercise
 from grader.cli.common import (
@@ -123,60 +123,60 @@ def _token(args: argparse.Namespace) -> str | None:
     return token
 
 
-def _push(args: argparse.Namespace) -> int:
+def server_request(args: argparse.Namespace, method: str, path: str, label: str, *,
+                   timeout: float = 60.0, **request: Any) -> httpx.Response | int:
+    """A server's success answer to an instructor's request under ``/v1/exercises/``, or the
+    exit status, with the reason said on stderr (``label`` names what was refused): what
+    push, pull, versions, restore and regrade all send."""
     import httpx
 
+    token = _token(args)
+    if token is None:
+        return EXIT_USAGE
+    url = f"{args.url.rstrip('/')}/v1/exercises/{path}"
+    try:
+        response = httpx.request(method, url, timeout=timeout,
+                                 headers={"Authorization": f"Bearer {token}"}, **request)
+    except httpx.HTTPError as error:
+        print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
+        return EXIT_UNREACHABLE
+    if not response.is_success:
+        print(inert(f"grader: {label}: refused ({response.status_code}):\n"
+                    f"{_problem(response)}"), file=sys.stderr)
+        return EXIT_FAILED
+    return response
+
+
+def _push(args: argparse.Namespace) -> int:
     from grader.catalog.bundle import BundleFiles
 
     folder: Path = args.bundle.resolve()
     if not folder.is_dir():
         print(inert(f"grader: no folder {args.bundle}"), file=sys.stderr)
         return EXIT_USAGE
-    token = _token(args)
-    if token is None:
-        return EXIT_USAGE
     files = BundleFiles.read(folder).files()  # raises SpecError naming the file
-    url = f"{args.url.rstrip('/')}/v1/exercises/{folder.name}"
     body: dict[str, object] = {"files": files}
     if args.message:
         body["message"] = args.message
-    try:
-        response = httpx.put(url, json=body, timeout=300,
-                             headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError as error:
-        print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
-        return EXIT_UNREACHABLE
-    if response.status_code != 200:
-        print(inert(f"grader: {folder}: refused ({response.status_code}):\n"
-                    f"{_problem(response)}"), file=sys.stderr)
-        return EXIT_FAILED
+    response = server_request(args, "PUT", folder.name, str(folder), timeout=300, json=body)
+    if isinstance(response, int):
+        return response
     print(f"published {folder.name} version {response.json()['version']}")
     return EXIT_PASSED
 
 
 def _pull(args: argparse.Namespace) -> int:
-    import httpx
-
     from grader.catalog.bundle import FILE_NAME
     from grader.catalog.spec import is_exercise_id
 
     if not is_exercise_id(args.pull_id):
         print(inert(f"grader: {args.pull_id!r} is not an exercise id"), file=sys.stderr)
         return EXIT_USAGE
-    token = _token(args)
-    if token is None:
-        return EXIT_USAGE
-    url = f"{args.url.rstrip('/')}/v1/exercises/{args.pull_id}/bundle"
-    try:
-        response = httpx.get(url, timeout=60, headers={"Authorization": f"Bearer {token}"},
-                             params={} if args.version is None else {"version": args.version})
-    except httpx.HTTPError as error:
-        print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
-        return EXIT_UNREACHABLE
-    if response.status_code != 200:
-        print(inert(f"grader: {args.pull_id}: {response.status_code}:\n{_problem(response)}"),
-              file=sys.stderr)
-        return EXIT_FAILED
+    response = server_request(
+        args, "GET", f"{args.pull_id}/bundle", args.pull_id,
+        params={} if args.version is None else {"version": args.version})
+    if isinstance(response, int):
+        return response
     body = response.json()
     files = body.get("files")
     names = re.compile(FILE_NAME)

@@ -7,8 +7,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from grader.cli.common import EXIT_FAILED, EXIT_PASSED, EXIT_UNREACHABLE, EXIT_USAGE
-from grader.cli.exercises import _problem, _token
+from grader.cli.common import EXIT_PASSED, EXIT_USAGE
+from grader.cli.exercises import server_request
 from grader.grading.text import inert
 
 if TYPE_CHECKING:
@@ -16,29 +16,14 @@ if TYPE_CHECKING:
 
 
 def _call(args: argparse.Namespace, method: str, path: str) -> httpx.Response | int:
-    """The server's answer to an instructor's request, or the exit status, said on stderr."""
-    import httpx
-
+    """The server's answer to an instructor's request about ``args.exercise_id``, or the exit
+    status, said on stderr."""
     from grader.catalog.spec import is_exercise_id
 
     if not is_exercise_id(args.exercise_id):
         print(inert(f"grader: {args.exercise_id!r} is not an exercise id"), file=sys.stderr)
         return EXIT_USAGE
-    token = _token(args)
-    if token is None:
-        return EXIT_USAGE
-    url = f"{args.url.rstrip('/')}/v1/exercises/{args.exercise_id}{path}"
-    try:
-        response = httpx.request(method, url, timeout=60,
-                                 headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError as error:
-        print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
-        return EXIT_UNREACHABLE
-    if not response.is_success:
-        print(inert(f"grader: {args.exercise_id}: refused ({response.status_code}):\n"
-                    f"{_problem(response)}"), file=sys.stderr)
-        return EXIT_FAILED
-    return response
+    return server_request(args, method, f"{args.exercise_id}{path}", args.exercise_id)
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:
