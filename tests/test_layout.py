@@ -46,8 +46,9 @@ def layer(module: str) -> str:
     return module.split(".")[1] if module.count(".") else "grader"
 
 
-def imports(module: str, path: Path) -> set[str]:
-    """Every grader module this one imports, at any depth of the file (typing-only included)."""
+def imports(module: str, path: Path, known: set[str]) -> set[str]:
+    """Every module of ``known`` this one imports, at any depth of the file (typing-only
+    included)."""
     found: set[str] = set()
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     for node in ast.walk(ast.parse(path.read_text())):
@@ -60,12 +61,12 @@ def imports(module: str, path: Path) -> set[str]:
                                 + ([base] if base else []))
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}
-    known = dict(modules())
     return {name for name in found if name in known and name != module}
 
 
 def graph() -> dict[str, set[str]]:
-    return {name: imports(name, path) for name, path in modules()}
+    found = dict(modules())
+    return {name: imports(name, path, set(found)) for name, path in found.items()}
 
 
 def test_layers_import_only_downwards() -> None:

@@ -58,7 +58,7 @@ def attack_rows(exercise: Exercise, runner: ForkServerRunner, honest: str, count
     idle = measure("(f) idle, one honest client", 1, count, honest_one)
     out = [idle.line()]
     for name, source in ATTACKS.items():
-        row = _under_attack(name, source, lambda s, i: graded(s, i), honest_one, count)
+        row = _under_attack(name, source, graded, honest_one, count)
         out.append(f"{row.line()}  {row.percentile(0.5) / idle.percentile(0.5):5.2f}x idle p50")
         runner.settle()
     out.append(f"(f) lanes: {runner.lanes.moved_to_slow} moved to the slow lane, "
