@@ -1,6 +1,7 @@
 """The ``grader`` command.
 
-    grader grade EXERCISE_ID FILE [--json] [--seed N] [--html FILE]
+    grader grade EXERCISE_ID FILE [--format table|json|gradescope] [--seed N] [--html FILE]
+    grader export gradescope ID --out FILE.zip          Gradescope's autograder for ID
                                                         exit 0 all passed, 1 not, 2 usage
     grader exercises list [--json]
     grader exercises validate [ID | DIR]                exit 0 proven, 1 not (DIR: with a / or
@@ -58,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "grade":
             return _grade(args)
+        if args.command == "export":
+            from grader.cli.export import _export
+
+            return _export(args)
         if args.command == "serve":
             return _serve(args.host, args.port)
         if args.command == "migrate":

@@ -91,10 +91,20 @@ def _grade_file(exercise: Exercise, args: argparse.Namespace) -> int:
         except OSError as error:
             print(inert(f"grader: cannot write {args.html}: {error}"), file=sys.stderr)
             return EXIT_USAGE
-    # JSON escapes every character but printable ASCII, which keeps it JSON and inert.
-    print(json.dumps(report.model_dump(mode="json"), indent=2) if args.json
-          else format_report(report, exercise.spec.title))
+    print(_printed(report, exercise.spec.title, args.format))
     return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def _printed(report: Report, title: str, form: str) -> str:
+    """The report in the chosen format. JSON escapes every character but printable ASCII,
+    which keeps it JSON and inert."""
+    if form == "json":
+        return json.dumps(report.model_dump(mode="json"), indent=2)
+    if form == "gradescope":
+        from grader.grading.gradescope import results
+
+        return json.dumps(results(report, title), indent=2)
+    return format_report(report, title)
 
 
 def _page(exercise: Exercise, source: str, report: Report, runner: Runner,

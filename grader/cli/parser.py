@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
                                "push, pull, versions, restore, regrade"))
     _service_commands(command)
     _measuring_commands(command)
+    export = command("export", "write an exercise's autograder for another platform")
+    export.add_argument("platform", choices=["gradescope"],
+                        help="gradescope: an autograder zip (setup.sh, run_autograder)")
+    export.add_argument("exercise_id", metavar="ID", help="the exercise's id")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE.zip",
+                        help="where to write the zip")
     return parser
 
 
@@ -235,8 +241,11 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
 
 def _grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the learner's Python source file")
-    parser.add_argument("--json", action="store_true",
-                        help="print the report as JSON instead of a table")
+    parser.add_argument("--format", choices=("table", "json", "gradescope"), default="table",
+                        help="print the report as a table (default), as the API's JSON, or as "
+                        "Gradescope's results.json")
+    parser.add_argument("--json", action="store_const", const="json", dest="format",
+                        help="the same as --format json")
     parser.add_argument("--seed", type=int, help="seed for the case inputs (default: random)")
     parser.add_argument("--html", type=Path, metavar="FILE",
                         help="also write the report as a self-contained HTML page, with "
