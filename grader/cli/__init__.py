@@ -31,7 +31,7 @@ import sys
 from collections.abc import Sequence
 
 from grader.catalog.spec import SpecError
-from grader.cli.common import EXIT_FAULT, EXIT_PASSED, EXIT_USAGE, _catalog
+from grader.cli.common import EXIT_FAILED, EXIT_FAULT, EXIT_PASSED, EXIT_USAGE, _catalog
 from grader.cli.exercises import _exercises
 from grader.cli.grading import _grade, format_report
 from grader.cli.operations import _migrate, _sandbox_check, _serve, _simulate, _worker
@@ -73,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox_check(args.json)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "soak":
+            from grader.bench.soak import run_soak
+
+            text, held = run_soak(args.count, learners=args.learners)
+            print(text)
+            return EXIT_PASSED if held else EXIT_FAILED
         if args.command == "bench":
             from grader.bench.run import run_bench
 

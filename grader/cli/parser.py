@@ -204,6 +204,15 @@ def _measuring_commands(command: Command) -> None:
                           help="submissions graded here to measure service times "
                           "(default: %(default)s)")
 
+    soak = command("soak", "try the distributed mode on a bad day, on a PostgreSQL server of "
+                   "its own: two API replicas, two workers, learners resubmitting, a burst "
+                   "with callbacks to one host, a PostgreSQL restart (figures and checks; "
+                   "exit 1 when a check fails)")
+    soak.add_argument("--count", type=int, default=300,
+                      help="asynchronous submissions with callbacks (default: %(default)s)")
+    soak.add_argument("--learners", type=int, default=6,
+                      help="learners resubmitting synchronously (default: %(default)s)")
+
     sandbox = command("sandbox", "show the sandbox's layers and self-test it")
     sandbox.add_argument("action", choices=["check"],
                          help="check: print the layers and run the self-test")
