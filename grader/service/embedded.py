@@ -321,8 +321,11 @@ class _Ledger:
 
     def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
         self.service._disown(row.id)
-        return self.service.store.save_report(
-            row.id, body, after=(lambda c: queue_callback(c, row.id)) if row.callback_url else None)
+        if not row.callback_url:
+            return self.service.store.save_report(row.id, body)
+        # the callback's delivery is stored with the report: neither without the other
+        return self.service.store.save_report(row.id, body,
+                                              after=lambda c: queue_callback(c, row.id))
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         self.service.store.requeue(row.id, fault.error, give_up=fault.give_up)

@@ -263,7 +263,8 @@ class Worker:
                                                [jobs.GRADING_QUEUE])),
                 asyncio.create_task(self._keep(pool, "grader-maintenance", MAINTENANCE_PLACES,
                                                [jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE])),
-                asyncio.create_task(self.callbacks.run(
+                # ends by itself once stopping is set: the attempts in flight end first
+                sending := asyncio.create_task(self.callbacks.run(
                     self._manager.stopping, grace=self.settings.callback_timeout_seconds))]
             waiting = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({*kept, waiting}, return_when=asyncio.FIRST_COMPLETED)
@@ -274,7 +275,8 @@ class Worker:
             log.info("stopping: the jobs under way end, no new one starts")
             self._manager.stopping.set()
             for task in (*kept, waiting):
-                task.cancel()  # procrastinate stops its worker gracefully when cancelled
+                if task is not sending:
+                    task.cancel()  # procrastinate stops its worker gracefully when cancelled
             await asyncio.gather(*kept, waiting, return_exceptions=True)
 
     def _signalled(self) -> asyncio.Event:
