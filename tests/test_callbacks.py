@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from grader.bench.receiver import Receiver
@@ -235,3 +236,26 @@ def test_a_sender_killed_mid_delivery_leaves_its_attempt_counted_and_it_is_sent_
 def test_a_weak_or_malformed_callback_secret_is_refused(secret: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         Settings(callback_secret=secret)  # type: ignore[arg-type]
+
+
+def test_claims_keep_to_a_host_s_places_whoever_claims(store: Store) -> None:
+    ids = [graded(store, f"http://lms.example:{8000 + i}/hook/{i}") for i in range(5)]
+    graded(store, "http://other.example/hook")
+    first = store.claim_callbacks(limit=10, per_host=3, lease=60, attempts=3)
+    again = store.claim_callbacks(limit=10, per_host=3, lease=60, attempts=3)  # another sender
+    hosts = sorted(claim.url.split("/")[2].split(":")[0] for claim in first)
+    assert hosts == ["lms.example"] * 3 + ["other.example"]  # ports do not make hosts
+    assert again == []
+    settled = first[0]
+    store.settle_callback(settled, 204, None, True, None)  # a place is free again
+    (next_one,) = store.claim_callbacks(limit=10, per_host=3, lease=60, attempts=3)
+    assert next_one.submission_id in ids and next_one.attempt == 1
+
+
+def test_a_delivery_of_a_round_a_regrade_replaced_is_not_sent(store: Store) -> None:
+    submission_id = graded(store, "http://lms.example/hook")
+    with store.engine.begin() as connection:  # a regrade started the next round
+        connection.execute(sa.text("UPDATE submissions SET round = 1 WHERE id = :id"),
+                           {"id": submission_id})
+    assert store.claim_callbacks(limit=10, per_host=8, lease=60, attempts=3) == []
+    assert [d.state for d in store.deliveries(submission_id)] == ["superseded"]

@@ -9,9 +9,11 @@ import time
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from grader.bench.receiver import Receiver
+from grader.storage import jobs
 from grader.storage.callbacks import NO_OUTCOME
 from tests.distributed.conftest import submit, wait_done
 
@@ -86,3 +88,29 @@ def test_a_worker_killed_mid_delivery_leaves_the_attempt_recorded(make_cluster) 
         "SELECT attempt, status_code, delivered FROM callback_attempts "
         "WHERE submission_id = %s ORDER BY id", submission_id) == [
         (1, None, False), (2, 204, True)]
+
+
+def test_a_callback_job_of_the_previous_release_is_sent_as_a_delivery(make_cluster) -> None:
+    cluster = make_cluster(GRADER_CALLBACK_SECRET=SECRET)
+    assert cluster.migrate().returncode == 0
+    api = cluster.api()
+    cluster.worker()
+    receiver = Receiver()
+    try:
+        submission_id = submit(api, callback_url=receiver.url("/ok")).json()["id"]
+        assert wait_for(lambda: receiver.to("/ok"), 60), cluster.explain()
+        # as a worker of the previous release left it: a job, and no delivery row
+        cluster.database.sql("DELETE FROM callback_deliveries")
+        engine = sa.create_engine(cluster.database.url)
+        try:
+            with engine.begin() as connection:
+                jobs.defer_callback(jobs.client_app(cluster.database.url), connection,
+                                    submission_id, "127.0.0.1")
+        finally:
+            engine.dispose()
+        assert wait_for(lambda: len(receiver.to("/ok")) == 2, 60), cluster.explain()
+    finally:
+        receiver.close()
+    first, second = receiver.to("/ok")
+    assert second.headers["webhook-id"] == first.headers["webhook-id"]
+    assert Webhook(SECRET).verify(second.body, second.headers)["id"] == submission_id
