@@ -8,8 +8,8 @@ Any number of workers, on any number of machines, take jobs from one PostgreSQL 
   embedded mode.
 - Every attempt at a submission is counted in its row, and only the newest attempt may write
   its report (fencing): a worker taken for dead that comes back cannot write over the attempt
-  that replaced it. The report, its callback job and the notice to waiting requests commit
-  together.
+  that replaced it. The report, its callback's delivery and the notices commit together; the
+  worker's callback sender (``grader.service.callbacks``) sends it.
 - A grader fault (the sandbox failing) is retried, three attempts in all; a learner's verdict
   never is.
 - Each worker sends a heartbeat; a sweep, every few seconds on some worker, puts the jobs of
