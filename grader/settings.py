@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from enum import StrEnum
 from functools import lru_cache
@@ -103,12 +105,20 @@ class Settings(BaseSettings):
         "tokens). Unset: /metrics is open when no platform token is set, else instructor "
         "tokens only")
     callback_secret: SecretStr | None = Field(
-        default=None, description="HMAC-SHA256 key that signs callbacks")
+        default=None, description="Key that signs callbacks (Standard Webhooks): "
+        "whsec_<base64> (the decoded bytes), or any other text (its UTF-8 bytes)")
     hidden_secret: SecretStr | None = Field(
         default=None,
         description="Key from which hidden inputs are derived; default <data_dir>/hidden-secret")
     callback_attempts: int = Field(default=5, ge=1, le=20,
                                    description="Deliveries tried per callback")
+    callback_host_concurrency: int = Field(
+        default=8, ge=1, le=256,
+        description="Callbacks in flight to one host at once, across every process")
+    callback_timeout_seconds: float = Field(
+        default=10.0, ge=0.5, le=300,
+        description="One callback attempt's deadline (connect, send, answer); a receiver "
+        "slower than that is tried again later")
     report_link_seconds: int = Field(
         default=24 * 3600, ge=60, le=30 * 24 * 3600,
         description="How long a report_url (a signed link to the report page) stays valid")
@@ -137,8 +147,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secret_strength(self) -> Settings:
-        if self.callback_secret is not None and len(self.callback_secret.get_secret_value()) < 16:
-            raise ValueError("GRADER_CALLBACK_SECRET must be at least 16 characters")
+        if self.callback_secret is not None:
+            _check_callback_secret(self.callback_secret.get_secret_value())
         if self.hidden_secret is not None and len(self.hidden_secret.get_secret_value()) < 16:
             raise ValueError("GRADER_HIDDEN_SECRET must be at least 16 characters")
         if self.metrics_token is not None and len(self.metrics_token.get_secret_value()) < 16:
@@ -171,3 +181,17 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def _check_callback_secret(secret: str) -> None:
+    """At least 16 characters; a ``whsec_`` one, base64 of at least 16 bytes."""
+    if len(secret) < 16:
+        raise ValueError("GRADER_CALLBACK_SECRET must be at least 16 characters")
+    if secret.startswith("whsec_"):
+        try:
+            key = base64.b64decode(secret[len("whsec_"):], validate=True)
+        except binascii.Error:
+            raise ValueError("GRADER_CALLBACK_SECRET: whsec_ must be followed by base64") \
+                from None
+        if len(key) < 16:
+            raise ValueError("GRADER_CALLBACK_SECRET: a whsec_ key must be at least 16 bytes")

@@ -1,106 +1,61 @@
-"""Callbacks to real loopback receivers: a slow or silent receiver delays no other."""
+"""Callbacks to real loopback receivers, on real SQLite and PostgreSQL: Standard Webhooks
+signatures (checked by the ``standardwebhooks`` library), a hanging URL that holds up no other
+on its host, retries with the same webhook-id, and attempts recorded before they are sent."""
 
 from __future__ import annotations
 
-import socketserver
-import threading
+import base64
+import json
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from standardwebhooks import Webhook
 
-from grader.service.callbacks import CallbackSender, sign
+from grader.bench.receiver import Receiver
+from grader.grading.report import Report
+from grader.service.callbacks import CallbackSender
+from grader.service.views import submission_view
+from grader.service.webhooks import legacy_signature, signing_key
+from grader.settings import Settings
+from grader.storage.callbacks import NO_OUTCOME, queue_callback
 from grader.storage.store import Store
 
-SECRET = "callback-secret-0123456789"
-BODY = b'{"passed": true}'
-
-
-class Receiver:
-    """An HTTP receiver on its own loopback address, which answers as ``mode`` says:
-    "healthy" at once with 204, "silent" never, "trickle" a byte every 0.2 s, forever."""
-
-    def __init__(self, host: str, mode: str) -> None:
-        self.mode = mode
-        self.stop = threading.Event()
-        self.arrived: list[float] = []  # when each request was read in full
-        self.bodies: list[tuple[dict[str, str], bytes]] = []
-        self.open = 0
-        self.most_open = 0
-        lock = threading.Lock()
-        receiver = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                with lock:
-                    receiver.open += 1
-                    receiver.most_open = max(receiver.most_open, receiver.open)
-                try:
-                    receiver.answer(self)
-                finally:
-                    with lock:
-                        receiver.open -= 1
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self.server = Server((host, 0), Handler)
-        self.url = f"http://{host}:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def answer(self, handler: socketserver.StreamRequestHandler) -> None:
-        headers: dict[str, str] = {}
-        line = handler.rfile.readline()
-        while line not in (b"\r\n", b""):
-            line = handler.rfile.readline()
-            name, _, value = line.decode().partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = handler.rfile.read(int(headers.get("content-length", 0)))
-        self.bodies.append((headers, body))
-        self.arrived.append(time.monotonic())
-        if self.mode == "healthy":
-            handler.wfile.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-        elif self.mode == "silent":
-            self.stop.wait(60)
-        else:
-            answer = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: yes\r\n" * 1000
-            for byte in answer:
-                if self.stop.wait(0.2):
-                    return
-                handler.wfile.write(bytes([byte]))
-                handler.wfile.flush()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
+PLAIN = "callback-secret-0123456789"
+WHSEC = "whsec_" + base64.b64encode(b"a key of thirty-two random bytes").decode()
+REPORT = Report(exercise_id="conv2d", passed=True, score=3, max_score=4, seed=1,
+                duration_ms=1.5, cases=[]).model_dump_json()
 
 
 @pytest.fixture
-def receivers() -> Iterator[dict[str, Receiver]]:
-    made = {"healthy": Receiver("127.0.0.1", "healthy"),
-            "silent": Receiver("127.0.0.2", "silent"),
-            "trickle": Receiver("127.0.0.3", "trickle")}
-    yield made
-    for receiver in made.values():
-        receiver.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'grader.db'}")
+def store(database_url: str) -> Iterator[Store]:
+    store = Store(database_url)
     yield store
     store.close()
 
 
-def submission(store: Store, url: str) -> str:
-    row, _ = store.create(exercise_id="conv2d", source="x", seed=1, scope="s", callback_url=url)
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+def graded(store: Store, url: str, learner: str = "ada") -> str:
+    """A submission graded just now, its callback stored with its report."""
+    row, _ = store.create(exercise_id="conv2d", source="x", seed=1, scope="s",
+                          learner_id=learner, callback_url=url,
+                          metadata={"course": "dl-101", "learner": learner})
+    store.save_report(row.id, REPORT, after=lambda c: queue_callback(c, row.id))
     return row.id
 
 
-def wait_for(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(condition: Callable[[], object], seconds: float) -> bool:
     end = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > end:
@@ -109,71 +64,198 @@ def wait_for(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-def test_a_healthy_receiver_is_not_held_up_by_silent_and_slow_ones(
-        store: Store, receivers: dict[str, Receiver]) -> None:
-    sender = CallbackSender(store, SECRET, attempts=3)
+def sender(store: Store, secret: str = WHSEC, **options: object) -> CallbackSender:
+    made = CallbackSender(store, secret, **{"attempts": 3, **options})  # type: ignore[arg-type]
+    made.start()
+    return made
+
+
+def verified(secret: str, body: bytes, headers: dict[str, str]) -> dict:
+    """The body, once the library has checked its signature (a plain secret is its bytes)."""
+    key: str | bytes = secret if secret.startswith("whsec_") else secret.encode()
+    return Webhook(key).verify(body, headers)
+
+
+@pytest.mark.parametrize("secret", [WHSEC, PLAIN], ids=["whsec", "plain"])
+def test_a_callback_is_the_submission_signed_as_a_standard_webhook(
+        store: Store, receiver: Receiver, secret: str) -> None:
+    sending = sender(store, secret)
     try:
-        for _ in range(4):
-            for bad in ("silent", "trickle"):
-                url = receivers[bad].url
-                sender.schedule(submission(store, url), url, BODY)
-        assert wait_for(lambda: receivers["silent"].arrived and receivers["trickle"].arrived, 5)
-        healthy = receivers["healthy"]
-        scheduled = time.monotonic()
-        submission_id = submission(store, healthy.url)
-        sender.schedule(submission_id, healthy.url, BODY)
-        assert wait_for(lambda: healthy.arrived, 2), "the healthy receiver got nothing in 2 s"
-        assert healthy.arrived[0] - scheduled < 2
-        headers, body = healthy.bodies[0]
-        assert body == BODY and headers["x-grader-signature"] == sign(SECRET, BODY)
-        assert headers["x-grader-submission"] == submission_id
-        assert wait_for(lambda: store.callbacks(submission_id), 2)
-        attempt = store.callbacks(submission_id)[0]
-        assert (attempt.attempt, attempt.status_code, attempt.delivered) == (1, 204, True)
-        assert receivers["silent"].most_open == receivers["trickle"].most_open == 2
+        submission_id = graded(store, receiver.url("/ok"))
+        sending.wake()
+        assert wait_for(lambda: receiver.to("/ok"), 20)
     finally:
-        sender.close()
+        sending.close()
+    delivery = receiver.to("/ok")[0]
+    payload = verified(secret, delivery.body, delivery.headers)
+    row = store.get(submission_id)
+    assert row is not None
+    assert delivery.body == submission_view(row).model_dump_json().encode()
+    assert (payload["id"], payload["learner_id"], payload["exercise_id"],
+            payload["exercise_version"], payload["status"], payload["metadata"]) == (
+        submission_id, "ada", "conv2d", 0, "done", {"course": "dl-101", "learner": "ada"})
+    assert payload["report"]["score"] == 3
+    assert delivery.headers["webhook-id"] == f"msg_{submission_id}_0"
+    assert abs(int(delivery.headers["webhook-timestamp"]) - time.time()) < 120
+    # the old header, for one release, under the same key
+    assert delivery.headers["x-grader-signature"] == legacy_signature(
+        signing_key(secret), delivery.body)
+    assert delivery.headers["x-grader-submission"] == submission_id
 
 
-def test_at_most_two_deliveries_to_one_host_are_in_flight(
-        store: Store, receivers: dict[str, Receiver]) -> None:
-    silent = receivers["silent"]
-    sender = CallbackSender(store, SECRET, attempts=1)
+def test_a_signature_over_another_body_or_time_is_refused(
+        store: Store, receiver: Receiver) -> None:
+    sending = sender(store)
     try:
-        for _ in range(6):
-            sender.schedule(submission(store, silent.url), silent.url, BODY)
-        assert wait_for(lambda: len(silent.arrived) >= 2, 5)
-        time.sleep(1)
-        assert silent.most_open == 2 and len(silent.arrived) == 2
+        graded(store, receiver.url("/ok"))
+        sending.wake()
+        assert wait_for(lambda: receiver.to("/ok"), 20)
     finally:
-        sender.close()
+        sending.close()
+    delivery = receiver.to("/ok")[0]
+    other = json.loads(delivery.body)
+    other["learner_id"] = "mallory"
+    with pytest.raises(Exception, match="No matching signature"):
+        Webhook(WHSEC).verify(json.dumps(other).encode(), delivery.headers)
+    replayed = {**delivery.headers, "webhook-timestamp": str(int(time.time()) - 3600)}
+    with pytest.raises(Exception, match="too old"):
+        Webhook(WHSEC).verify(delivery.body, replayed)
 
 
-@pytest.mark.parametrize("mode", ["silent", "trickle"])
-def test_a_delivery_has_one_deadline_for_the_whole_answer(
-        store: Store, receivers: dict[str, Receiver], mode: str) -> None:
-    receiver = receivers[mode]
-    sender = CallbackSender(store, SECRET, attempts=2, first_delay=0.1, deadline=1.0)
+def test_a_hanging_url_holds_up_no_other_callback_to_its_host(
+        store: Store, receiver: Receiver) -> None:
+    sending = sender(store, per_host=4, timeout=60)
     try:
-        submission_id = submission(store, receiver.url)
-        started = time.monotonic()
-        sender.schedule(submission_id, receiver.url, BODY)
-        assert wait_for(lambda: len(store.callbacks(submission_id)) == 2, 5)
-        assert time.monotonic() - started < 4
+        hanging = [graded(store, receiver.url("/hang")) for _ in range(2)]
+        healthy = [graded(store, receiver.url("/ok"), f"learner-{i}") for i in range(40)]
+        sending.wake()
+        arrived = wait_for(lambda: len({d.headers["webhook-id"]
+                                        for d in receiver.to("/ok")}) == len(healthy), 60)
+        still_hanging = receiver.hanging
+    finally:
+        sending.close()
+    assert arrived, f"{len(receiver.to('/ok'))} of {len(healthy)} arrived"
+    assert still_hanging == 2  # the others all arrived while both hung
+    assert receiver.most_open <= 4  # the host's places, never more
+    for delivery in receiver.to("/ok"):
+        assert Webhook(WHSEC).verify(delivery.body, delivery.headers)["id"] in healthy
+    for submission_id in hanging:
         attempts = store.callbacks(submission_id)
-        assert [(a.attempt, a.status_code, a.delivered) for a in attempts] == \
-            [(1, None, False), (2, None, False)]
-        assert all("no complete answer within 1 s" in (a.error or "") for a in attempts)
+        assert [(a.attempt, a.delivered) for a in attempts] == [(1, False)]
+
+
+def test_a_failed_attempt_is_retried_later_with_the_same_webhook_id(
+        store: Store, receiver: Receiver) -> None:
+    sending = sender(store, first_delay=0.2)
+    try:
+        submission_id = graded(store, receiver.url("/fail-once"))
+        sending.wake()
+        assert wait_for(lambda: len(receiver.to("/fail-once")) == 2, 30)
+        assert wait_for(lambda: any(a.delivered for a in store.callbacks(submission_id)), 10)
     finally:
-        sender.close()
+        sending.close()
+    first, second = receiver.to("/fail-once")
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    for delivery in (first, second):
+        Webhook(WHSEC).verify(delivery.body, delivery.headers)
+    assert [(a.attempt, a.status_code, a.error, a.delivered)
+            for a in store.callbacks(submission_id)] == [
+        (1, 500, "HTTP 500", False), (2, 204, None, True)]
+    assert [d.state for d in store.deliveries(submission_id)] == ["delivered"]
 
 
-def test_closing_does_not_wait_for_a_silent_receiver(
-        store: Store, receivers: dict[str, Receiver]) -> None:
-    silent = receivers["silent"]
-    sender = CallbackSender(store, SECRET, attempts=1)
-    sender.schedule(submission(store, silent.url), silent.url, BODY)
-    assert wait_for(lambda: silent.arrived, 5)
-    started = time.monotonic()
-    sender.close()
-    assert time.monotonic() - started < 2
+def test_an_attempt_is_recorded_before_it_is_sent(store: Store, receiver: Receiver) -> None:
+    sending = sender(store, timeout=60)
+    try:
+        submission_id = graded(store, receiver.url("/hang"))
+        sending.wake()
+        assert wait_for(lambda: receiver.hanging == 1, 20)
+        attempts = store.callbacks(submission_id)  # while the receiver holds the request
+    finally:
+        sending.close()
+    assert [(a.attempt, a.status_code, a.error, a.delivered) for a in attempts] == [
+        (1, None, NO_OUTCOME, False)]
+
+
+def test_the_last_attempt_s_failure_gives_the_callback_up(
+        store: Store, receiver: Receiver) -> None:
+    sending = sender(store, attempts=1)
+    try:
+        submission_id = graded(store, receiver.url("/fail-once"))
+        sending.wake()
+        assert wait_for(lambda: [d.state for d in store.deliveries(submission_id)]
+                        == ["given_up"], 20)
+    finally:
+        sending.close()
+    assert len(receiver.to("/fail-once")) == 1
+
+
+KILLED_SENDER = """
+import sys, time
+from grader.service.callbacks import CallbackSender
+from grader.storage.store import Store
+sender = CallbackSender(Store(sys.argv[1]), sys.argv[2], attempts=3, timeout=1.0)
+sender.start()
+time.sleep(600)
+"""
+
+
+def test_a_sender_killed_mid_delivery_leaves_its_attempt_counted_and_it_is_sent_again(
+        store: Store, receiver: Receiver, database_url: str, tmp_path: Path) -> None:
+    submission_id = graded(store, receiver.url("/hang-once"))
+    log = tmp_path / "sender.log"
+    with log.open("wb") as output:
+        doomed = subprocess.Popen([sys.executable, "-c", KILLED_SENDER, database_url, WHSEC],
+                                  env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+                                  stderr=output)
+        try:
+            assert wait_for(lambda: receiver.hanging == 1, 60), log.read_text()
+        finally:
+            doomed.kill()  # SIGKILL, mid-delivery: no code of its runs after this
+            doomed.wait()
+    assert [(a.attempt, a.error, a.delivered) for a in store.callbacks(submission_id)] == [
+        (1, NO_OUTCOME, False)]
+    sending = sender(store, timeout=1.0)  # its lease runs out 7 s after the claim
+    try:
+        assert wait_for(lambda: len(receiver.to("/hang-once")) == 2, 60)
+        assert wait_for(lambda: any(a.delivered for a in store.callbacks(submission_id)), 10)
+    finally:
+        sending.close()
+    first, second = receiver.to("/hang-once")
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    Webhook(WHSEC).verify(second.body, second.headers)
+    assert [(a.attempt, a.delivered) for a in store.callbacks(submission_id)] == [
+        (1, False), (2, True)]
+
+
+@pytest.mark.parametrize("secret, problem", [
+    ("whsec_not base64 at all!!", "base64"),
+    ("whsec_" + base64.b64encode(b"fifteen bytes!!").decode(), "16 bytes"),
+    ("too-short", "16 characters"),
+])
+def test_a_weak_or_malformed_callback_secret_is_refused(secret: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        Settings(callback_secret=secret)  # type: ignore[arg-type]
+
+
+def test_claims_keep_to_a_host_s_places_whoever_claims(store: Store) -> None:
+    ids = [graded(store, f"http://lms.example:{8000 + i}/hook/{i}") for i in range(5)]
+    graded(store, "http://other.example/hook")
+    first = store.claim_callbacks(limit=10, per_host=3, lease=60, attempts=3)
+    again = store.claim_callbacks(limit=10, per_host=3, lease=60, attempts=3)  # another sender
+    hosts = sorted(claim.url.split("/")[2].split(":")[0] for claim in first)
+    assert hosts == ["lms.example"] * 3 + ["other.example"]  # ports do not make hosts
+    assert again == []
+    settled = first[0]
+    store.settle_callback(settled, 204, None, True, None)  # a place is free again
+    (next_one,) = store.claim_callbacks(limit=10, per_host=3, lease=60, attempts=3)
+    assert next_one.submission_id in ids and next_one.attempt == 1
+
+
+def test_a_delivery_of_a_round_a_regrade_replaced_is_not_sent(store: Store) -> None:
+    submission_id = graded(store, "http://lms.example/hook")
+    with store.engine.begin() as connection:  # a regrade started the next round
+        connection.execute(sa.text("UPDATE submissions SET round = 1 WHERE id = :id"),
+                           {"id": submission_id})
+    assert store.claim_callbacks(limit=10, per_host=8, lease=60, attempts=3) == []
+    assert [d.state for d in store.deliveries(submission_id)] == ["superseded"]

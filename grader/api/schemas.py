@@ -18,8 +18,7 @@ from pydantic import (
 
 from grader.catalog.bundle import FILE_NAME, MAX_FILES
 from grader.catalog.spec import IDENT, ExerciseSpec
-from grader.grading.report import Report
-from grader.storage.status import SubmissionStatus
+from grader.service.views import SubmissionView
 
 # Bounds on what a platform may store with a submission: deep or wide JSON costs every reader.
 MAX_METADATA_BYTES = 8 * 1024  # compact UTF-8 JSON
@@ -106,33 +105,6 @@ class SubmissionCreate(BaseModel):
         if value is not None and len(str(value)) > 2048:
             raise ValueError("callback_url must be at most 2048 characters")
         return value
-
-
-class CallbackAttemptView(BaseModel):
-    attempt: int
-    at: AwareDatetime
-    status_code: int | None
-    error: str | None
-    delivered: bool
-
-
-class SubmissionView(BaseModel):
-    """A stored submission as a platform sees it: its status, and the report once graded."""
-
-    id: str
-    exercise_id: str
-    learner_id: str | None
-    status: SubmissionStatus
-    created_at: AwareDatetime
-    finished_at: AwareDatetime | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    report: Report | None = None
-    error: str | None = Field(default=None, description="Why grading failed, when it did")
-    callback_attempts: list[CallbackAttemptView] | None = Field(
-        default=None, description="Deliveries of the report to callback_url, when one was given")
-    report_url: str | None = Field(
-        default=None, description="The report as an HTML page, by a signed link that expires: "
-        "relative to this server's root, needs no token (e.g. for an iframe)")
 
 
 class SubmissionPage(BaseModel):

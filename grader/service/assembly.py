@@ -88,10 +88,10 @@ def assemble(settings: Settings, runner: Runner | None = None) -> Service:
     if runner is None:
         runner, sandbox = _sandbox(settings, 1 if distributed else settings.slots)
     secret = hidden_secret(settings)
-    callbacks = CallbackSender(
-        store,
-        settings.callback_secret.get_secret_value() if settings.callback_secret else None,
-        settings.callback_attempts)
+    links = ReportLinks(secret, settings.report_link_seconds)
+    callbacks = CallbackSender.from_settings(settings, store, links)
+    if not distributed:  # the workers send the distributed mode's callbacks
+        callbacks.start()
     # The backlog gauge reads the submissions, made just below; read only at scrape time.
     metrics = Metrics(backlog=lambda: submissions.backlog,
                       kills=lambda: dict(getattr(runner, "kills", {})),
@@ -116,7 +116,7 @@ def assemble(settings: Settings, runner: Runner | None = None) -> Service:
         Publisher(published, store, runner, hidden_secret=secret, proofs=proofs,
                   announce=distributed),
         ReportPages(published, runner, secret, pages),
-        ReportLinks(secret, settings.report_link_seconds), metrics, callbacks, sandbox)
+        links, metrics, callbacks, sandbox)
     _warn_if_open(settings)
     submissions.recover()
     return service

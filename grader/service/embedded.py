@@ -30,6 +30,7 @@ from grader.service.callbacks import CallbackSender
 from grader.service.metrics import Metrics
 from grader.service.published import Published
 from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
+from grader.storage.callbacks import queue_callback
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission
 
@@ -286,7 +287,7 @@ class GradingService(Submissions):
                 self.metrics.graded("passed" if result.report.passed else "failed",
                                     result.seconds)
             if row.callback_url:
-                self.sender.schedule(submission_id, row.callback_url, result.body.encode())
+                self.sender.wake()  # its delivery was stored with the report
             row.status, row.report, row.finished_at, row.error = \
                 SubmissionStatus.DONE, result.body, result.finished_at, None
             return row
@@ -320,7 +321,11 @@ class _Ledger:
 
     def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
         self.service._disown(row.id)
-        return self.service.store.save_report(row.id, body)
+        if not row.callback_url:
+            return self.service.store.save_report(row.id, body)
+        # the callback's delivery is stored with the report: neither without the other
+        return self.service.store.save_report(row.id, body,
+                                              after=lambda c: queue_callback(c, row.id))
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         self.service.store.requeue(row.id, fault.error, give_up=fault.give_up)

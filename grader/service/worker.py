@@ -8,8 +8,8 @@ Any number of workers, on any number of machines, take jobs from one PostgreSQL 
   embedded mode.
 - Every attempt at a submission is counted in its row, and only the newest attempt may write
   its report (fencing): a worker taken for dead that comes back cannot write over the attempt
-  that replaced it. The report, its callback job and the notice to waiting requests commit
-  together.
+  that replaced it. The report, its callback's delivery and the notices commit together; the
+  worker's callback sender (``grader.service.callbacks``) sends it.
 - A grader fault (the sandbox failing) is retried, three attempts in all; a learner's verdict
   never is.
 - Each worker sends a heartbeat; a sweep, every few seconds on some worker, puts the jobs of
@@ -35,7 +35,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import procrastinate
 import psycopg
 from procrastinate import exceptions
@@ -45,20 +44,21 @@ from grader.catalog.exercises import Catalog, Exercise
 from grader.errors import RetryLater
 from grader.grading.grade import grade
 from grader.grading.report import Report
+from grader.pages.links import ReportLinks
 from grader.sandbox.base import Runner
 from grader.service.attempt import Fault, Outcome, attempt
-from grader.service.callbacks import headers_for, outcome, post_once
+from grader.service.callbacks import CallbackSender
 from grader.service.fetching import GatedJobManager, queue_pool
 from grader.service.published import Published
 from grader.service.secret import hidden_secret
 from grader.settings import Settings
 from grader.storage import jobs
+from grader.storage.callbacks import queue_callback
 from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.service.worker")
-CALLBACK_DEADLINE = 10.0
 MAX_BACKOFF = 30.0  # seconds between two tries at a lost database, at most
-CALLBACKS_IN_FLIGHT = 8  # per worker; one per receiving host at a time (a lock per host)
+MAINTENANCE_PLACES = 2  # the sweep, and callback jobs deferred by an earlier release
 
 
 class Counters:
@@ -145,16 +145,15 @@ class Worker:
         self.store = Store(settings.database, migrate=False)  # raises OldSchema
         self.published = Published(Catalog.from_settings(settings), self.store)
         self.hidden_secret = hidden_secret(settings)
-        self.secret = (settings.callback_secret.get_secret_value()
-                       if settings.callback_secret else None)
+        self.callbacks = CallbackSender.from_settings(
+            settings, self.store, ReportLinks(self.hidden_secret, settings.report_link_seconds))
         self.counters = Counters()
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector())
         # defers on the connection of a transaction of ours (the worker's app is async)
         self.deferrer = jobs.client_app(settings.database)
         self.grading = QueueGrading(
             self.store, self.published.at, runner, self.hidden_secret, self.counters,
-            lambda connection, submission_id, host: jobs.defer_callback(
-                self.deferrer, connection, submission_id, host))
+            lambda connection, submission_id, host: queue_callback(connection, submission_id))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate: asyncio.Semaphore | None = None
         self._manager: GatedJobManager | None = None
@@ -165,19 +164,14 @@ class Worker:
     # -- tasks ------------------------------------------------------------------------------
 
     def _register(self) -> None:
-        app, settings = self.app, self.settings
+        app = self.app
         # attempt.MAX_ATTEMPTS attempts at grading, counted in the row; the rest for the database:
         # 2, 4, 8 ... 256 s apart (the sweep of orphans takes over after that)
         retry = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2,
                                             retry_exceptions={RetryLater})
         app.task(name=jobs.GRADE_TASK, queue=jobs.GRADING_QUEUE, retry=retry,
                  pass_context=True)(self.grade_job)
-        # 2, 4, 8 ... s apart; none at all for a single attempt (0 would mean no limit)
-        callback_retry: procrastinate.RetryStrategy | bool = procrastinate.RetryStrategy(
-            max_attempts=settings.callback_attempts - 1, exponential_wait=2,
-        ) if settings.callback_attempts > 1 else False
-        app.task(name=jobs.CALLBACK_TASK, queue=jobs.CALLBACK_QUEUE, retry=callback_retry,
-                 pass_context=True)(self.callback_job)
+        app.task(name=jobs.CALLBACK_TASK, queue=jobs.CALLBACK_QUEUE)(self.callback_job)
         sweep = app.task(name=jobs.SWEEP_TASK, queue=jobs.MAINTENANCE_QUEUE,
                          queueing_lock=jobs.SWEEP_TASK)(self.sweep_job)
         # cron with a sixth field, of seconds: every five seconds
@@ -206,24 +200,12 @@ class Worker:
                 loop.call_soon_threadsafe(manager_.give_back, job_id)
         return free
 
-    async def callback_job(self, context: procrastinate.JobContext, submission_id: str) -> str:
-        row = await asyncio.to_thread(self.store.get, submission_id)
-        if row is None or row.report is None or not row.callback_url:
-            return "nothing to send"
-        body = row.report.encode()
-        attempt = context.job.attempts + 1
-        async with httpx.AsyncClient(timeout=CALLBACK_DEADLINE, follow_redirects=False) as client:
-            status, error = await post_once(client, row.callback_url, body,
-                                            headers_for(submission_id, self.secret, body),
-                                            CALLBACK_DEADLINE)
-        delivered, error = outcome(status, error)
-        await asyncio.to_thread(self.store.record_callback, submission_id, attempt, status,
-                                error, delivered)
-        if not delivered:
-            log.warning("callback for %s failed (attempt %d/%d): %s", submission_id, attempt,
-                        self.settings.callback_attempts, error)
-            raise RetryLater(error or "not delivered")
-        return "delivered"
+    async def callback_job(self, submission_id: str) -> str:
+        """A callback job deferred by an earlier release: its delivery, stored, is sent by
+        the callback sender (``grader.service.callbacks``) like any other."""
+        await asyncio.to_thread(self.store.queue_callback, submission_id)
+        self.callbacks.wake()
+        return "handed to the callback sender"
 
     async def sweep_job(self, timestamp: int) -> int:
         """Put the jobs of workers silent too long back in the queue."""
@@ -264,8 +246,9 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._gate = asyncio.Semaphore(self.concurrency)
         total = self.concurrency + self.runner.slow_slots + 2
-        self._loop.set_default_executor(ThreadPoolExecutor(total + CALLBACKS_IN_FLIGHT + 4,
-                                                           "job"))
+        # the callback sender's database calls take threads of their own, one per attempt
+        self._loop.set_default_executor(ThreadPoolExecutor(
+            total + MAINTENANCE_PLACES + min(self.callbacks.in_flight, 32) + 4, "job"))
         self._manager = GatedJobManager(self.app.connector, self._gate,
                                         lambda: self.runner.refusal)
         self.app.job_manager = self._manager
@@ -273,14 +256,16 @@ class Worker:
         pool = queue_pool(jobs.conninfo(self.settings.database))
         await pool.open(wait=False)
         async with pool, self.app.open_async(pool):
-            # Grading, and apart from it callbacks and the sweep: receivers that are slow to
-            # answer take places of their own, never a grading one, and the sweep does not
-            # wait for a fast place.
+            # Grading, and apart from it the sweep and the callbacks: the sweep does not wait
+            # for a fast place, and receivers slow to answer never hold a grading one.
             kept = [
                 asyncio.create_task(self._keep(pool, "grader-worker", total,
                                                [jobs.GRADING_QUEUE])),
-                asyncio.create_task(self._keep(pool, "grader-callbacks", CALLBACKS_IN_FLIGHT,
-                                               [jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE]))]
+                asyncio.create_task(self._keep(pool, "grader-maintenance", MAINTENANCE_PLACES,
+                                               [jobs.CALLBACK_QUEUE, jobs.MAINTENANCE_QUEUE])),
+                # ends by itself once stopping is set: the attempts in flight end first
+                sending := asyncio.create_task(self.callbacks.run(
+                    self._manager.stopping, grace=self.settings.callback_timeout_seconds))]
             waiting = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({*kept, waiting}, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -290,7 +275,8 @@ class Worker:
             log.info("stopping: the jobs under way end, no new one starts")
             self._manager.stopping.set()
             for task in (*kept, waiting):
-                task.cancel()  # procrastinate stops its worker gracefully when cancelled
+                if task is not sending:
+                    task.cancel()  # procrastinate stops its worker gracefully when cancelled
             await asyncio.gather(*kept, waiting, return_exceptions=True)
 
     def _signalled(self) -> asyncio.Event:

@@ -1,7 +1,7 @@
 """The job queue of the distributed mode: procrastinate, on the grader's own PostgreSQL.
 
 Jobs are deferred on the connection of the transaction that stores what they work on, so a
-submission is never stored without its grading job, nor a report without its callback job.
+submission is never stored without its grading job.
 
 The policy, in one place:
 
@@ -10,7 +10,8 @@ The policy, in one place:
   first submissions of every other token, whatever came first. Regrades come after all new
   work.
 - A learner's submissions run one at a time (procrastinate's lock), in no set order.
-- Callbacks go to the ``callbacks`` queue, one delivery in flight per receiving host.
+- Callbacks are not jobs but rows, stored with the report (``grader.storage.callbacks``);
+  a callback job left in the ``callbacks`` queue by the previous release becomes one.
 """
 
 from __future__ import annotations

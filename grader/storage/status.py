@@ -17,3 +17,13 @@ class SubmissionStatus(enum.StrEnum):
 
 UNFINISHED = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
 FINISHED = (SubmissionStatus.DONE, SubmissionStatus.FAILED)
+
+
+class DeliveryState(enum.StrEnum):
+    """Where a callback is: to send (now, later, or in flight), sent (a 2xx answer), given up
+    after its last attempt, or left for a newer grading round's callback."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    GIVEN_UP = "given_up"
+    SUPERSEDED = "superseded"

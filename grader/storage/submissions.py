@@ -154,11 +154,15 @@ class SubmissionRows(Database):
             session.execute(update(Submission).where(Submission.id == submission_id).values(
                 status=RUNNING, started_at=utc_now(), attempts=Submission.attempts + 1))
 
-    def save_report(self, submission_id: str, report_json: str) -> dt.datetime:
+    def save_report(self, submission_id: str, report_json: str,
+                    after: Callable[[Connection], None] | None = None) -> dt.datetime:
+        """``after`` runs in the same transaction (a callback's delivery is stored with it)."""
         finished = utc_now()
         with self.engine.begin() as connection:
             connection.execute(_FINISH, {"sid": submission_id, "report": report_json,
                                          "at": finished})
+            if after is not None:
+                after(connection)
         return finished
 
     def requeue(self, submission_id: str, error: str, give_up: bool) -> None:

@@ -151,3 +151,26 @@ class CallbackAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CallbackDelivery(Base):
+    """One callback to send: a submission's report of one grading round, to its
+    ``callback_url``, under one ``webhook_id`` however many attempts it takes. Written in the
+    transaction that stores the report; ``next_attempt_at`` says when it is due (while an
+    attempt is in flight, when that attempt is taken for lost), ``in_flight_until`` that an
+    attempt holds one of its host's places until then."""
+
+    __tablename__ = "callback_deliveries"
+    __table_args__ = (UniqueConstraint("submission_id", "round", name="uq_delivery_round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    webhook_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2048))
+    host: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # DeliveryState's words
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(Timestamp, index=True)
+    in_flight_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utc_now)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
 
 from tests.distributed.conftest import (
     CORRECT,
@@ -290,13 +291,15 @@ def test_callbacks_are_jobs_that_survive_a_worker_restart(make_cluster) -> None:
     finally:
         receiver.close()
     assert len(receiver.received) == 2
-    headers, body = receiver.received[-1]
+    (first, _), (headers, body) = receiver.received
+    assert Webhook(secret.encode()).verify(body, headers)["id"] == submission["id"]
+    assert headers["webhook-id"] == first["webhook-id"]
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-Grader-Signature"] == expected
     assert headers["X-Grader-Submission"] == submission["id"]
     view = httpx.get(f"{api.url}/v1/submissions/{submission['id']}", headers=P).json()
     assert [(a["attempt"], a["status_code"], a["delivered"])
-            for a in view["callback_attempts"]] == [(1, 500, False), (2, 204, True)]
+            for a in view["callback_attempts"]] == [(1, 500, False), (2, 204, True)], view
 
 
 def test_an_unfinished_submission_without_a_job_is_queued_again(make_cluster) -> None:

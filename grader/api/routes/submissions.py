@@ -10,30 +10,16 @@ from starlette.concurrency import run_in_threadpool
 from grader.api.deps import PlatformDep, StateDep, known_exercise, visible_submission
 from grader.api.middleware import StrictRoute
 from grader.api.problems import BODY, ApiError, error_answers
-from grader.api.schemas import CallbackAttemptView, SubmissionCreate, SubmissionPage, SubmissionView
+from grader.api.schemas import SubmissionCreate, SubmissionPage, SubmissionView
 from grader.grading.inputs import new_seed
-from grader.grading.report import Report
-from grader.pages.links import ReportLinks
 from grader.service.submissions import NewSubmission, finished
-from grader.storage.status import SubmissionStatus
-from grader.storage.store import Submission
+from grader.service.views import CallbackAttemptView
+from grader.service.views import submission_view as view
 
 router = APIRouter(tags=["submissions"], route_class=StrictRoute)
 # Seconds a client is told to wait before it reads a 202's Location: most submissions are
 # graded within a second or two.
 POLL_SECONDS = 1
-
-
-def view(row: Submission, status: SubmissionStatus | None = None,
-         links: ReportLinks | None = None) -> SubmissionView:
-    return SubmissionView(
-        id=row.id, exercise_id=row.exercise_id, learner_id=row.learner_id,
-        status=status or row.status,
-        created_at=row.created_at, finished_at=row.finished_at, metadata=row.metadata_,
-        report=Report.model_validate_json(row.report) if row.report else None,
-        error=row.error if row.status == SubmissionStatus.FAILED else None,
-        report_url=links.url(row.id) if links is not None else None,
-    )
 
 
 def _json(model: SubmissionView) -> Response:

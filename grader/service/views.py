@@ -1,0 +1,55 @@
+"""A stored submission as a platform reads it: the one serialisation of the submission
+resource, given by ``GET /v1/submissions/{id}`` and sent as a callback's body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from grader.grading.report import Report
+from grader.pages.links import ReportLinks
+from grader.storage.status import SubmissionStatus
+from grader.storage.tables import Submission
+
+
+class CallbackAttemptView(BaseModel):
+    attempt: int
+    at: AwareDatetime
+    status_code: int | None
+    error: str | None
+    delivered: bool
+
+
+class SubmissionView(BaseModel):
+    """A stored submission as a platform sees it: its status, and the report once graded."""
+
+    id: str
+    exercise_id: str
+    exercise_version: int = Field(
+        default=0, description="The exercise's published version it is graded against "
+        "(0: the built-in spec)")
+    learner_id: str | None
+    status: SubmissionStatus
+    created_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    report: Report | None = None
+    error: str | None = Field(default=None, description="Why grading failed, when it did")
+    callback_attempts: list[CallbackAttemptView] | None = Field(
+        default=None, description="Deliveries of the report to callback_url, when one was given")
+    report_url: str | None = Field(
+        default=None, description="The report as an HTML page, by a signed link that expires: "
+        "relative to this server's root, needs no token (e.g. for an iframe)")
+
+
+def submission_view(row: Submission, status: SubmissionStatus | None = None,
+                    links: ReportLinks | None = None) -> SubmissionView:
+    return SubmissionView(
+        id=row.id, exercise_id=row.exercise_id, exercise_version=row.exercise_version,
+        learner_id=row.learner_id, status=status or row.status,
+        created_at=row.created_at, finished_at=row.finished_at, metadata=row.metadata_,
+        report=Report.model_validate_json(row.report) if row.report else None,
+        error=row.error if row.status == SubmissionStatus.FAILED else None,
+        report_url=links.url(row.id) if links is not None else None,
+    )
