@@ -193,7 +193,7 @@ def test_float32_tolerance_follows_the_largest_expected_value() -> None:
     assert compare(output(got / 1000), np.array([1.0, 1e-6]), RULES, True).status == "passed"
     small = np.array([1.0, 2e-3], dtype=np.float32)
     assert compare(output(small), np.array([1.0, 1e-3]), RULES, True).status == "wrong_values"
-    assert precision(small.astype(np.float64)) == np.float32
+    assert precision(small.astype(np.float64), np.array([1.0, 1e-3])) == np.float32
 
 
 def test_a_float64_output_gets_the_same_tolerance_as_a_float32_one() -> None:

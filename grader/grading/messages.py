@@ -108,6 +108,24 @@ class Msg(StrEnum):
     AXIS_N = "axis_n"
     DIRECTION_DOWN = "direction_down"
     DIRECTION_UP = "direction_up"
+    CROPPED = "cropped"
+    EDGES_ZERO = "edges_zero"
+    SHIFTED_BY = "shifted_by"
+    ROLLED = "rolled"
+    TRANSPOSED = "transposed"
+    SPREAD = "spread"
+    TRUNCATED = "truncated"
+    ROUNDED = "rounded"
+    ROUNDED_WHOLE = "rounded_whole"
+    COMPOSED = "composed"
+    ODD_KERNELS_ONLY = "odd_kernels_only"
+    MOVE = "move"
+    # idioms that Python 3 or NumPy 2 removed (grader.grading.breakage)
+    ARRAY_TO_SCALAR = "array_to_scalar"
+    ARRAY_INTO_ELEMENT = "array_into_element"
+    FLOAT_AS_INDEX = "float_as_index"
+    REMOVED_NUMPY_ALIAS = "removed_numpy_alias"
+    PYTHON2_NAME = "python2_name"
     # the report page
     PAGE_TITLE = "page_title"
     PAGE_SCORE = "page_score"
@@ -279,6 +297,46 @@ TEMPLATES: dict[Msg, str] = {
     Msg.AXIS_N: "step along axis {axis}",
     Msg.DIRECTION_DOWN: "towards higher indices",
     Msg.DIRECTION_UP: "towards lower indices",
+    Msg.CROPPED: "your output holds only part of the right values: the {got_shape} part from "
+                 "{offset} of the expected {expected_shape}",
+    Msg.EDGES_ZERO: "your output has the right shape and the right values, except its {what}, "
+                    "left at zero: your loops stop short (or start late) of the output's edge; "
+                    "loop over the whole output, e.g. range(out.shape[0])",
+    Msg.SHIFTED_BY: "your values are the right ones moved by {what}: your output at "
+                    "{got_index} is the expected value at {expected_index}, and the edge they "
+                    "left holds other values; check where your windows start (image[i + a] "
+                    "with a from 0: an index such as i - a or i - 1 goes negative and wraps)",
+    Msg.ROLLED: "your values are the right ones moved by {what} and wrapped round: what leaves "
+                "one edge comes back at the other (a circular shift, as np.roll, negative "
+                "indices or an FFT give); your output at {got_index} is the expected value at "
+                "{expected_index}",
+    Msg.TRANSPOSED: "your output is transposed: rows and columns are swapped; index the output "
+                    "as out[i, j] with i along the rows",
+    Msg.SPREAD: "the right values are all there, at every {stride}th row and column of a "
+                "larger array of zeros: the stride belongs in the input's index (image[i * "
+                "{stride} + a]), not in the output's (out[i, j] for consecutive i, j)",
+    Msg.TRUNCATED: "every value lost its fraction (truncated towards zero, as int() does); "
+                   "keep the floats",
+    Msg.ROUNDED: "your values are rounded to {decimals} decimals; return them unrounded",
+    Msg.ROUNDED_WHOLE: "your values are rounded to whole numbers; return them unrounded",
+    Msg.COMPOSED: "two mistakes at once: {first}; and, on top of that, {second}",
+    Msg.ODD_KERNELS_ONLY: "your function is right when every kernel dimension is odd ({passed}) "
+                          "but not otherwise ({failed}): it most likely centres the window "
+                          "on the output index (k // 2 on each side), which needs an odd "
+                          "kernel; start each window at the output index instead",
+    Msg.MOVE: "{count} {axis}s {direction}",
+    Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
+                         "it (older NumPy took the single value); take the value first, e.g. "
+                         "float(np.sum(...)) or x.item(), or keep the array's value as it is",
+    Msg.ARRAY_INTO_ELEMENT: "an array of shape (1, 1, 1) or similar stored into one element: "
+                            "NumPy 2 refuses it (older NumPy stored its single value); store "
+                            "a number, e.g. np.sum(...) of the product or its .item()",
+    Msg.FLOAT_AS_INDEX: "'/' gives a float in Python 3 (it was integer division in Python 2) "
+                        "and a float cannot be a shape, a range or an index; use '//' (or "
+                        "int(...)) where a whole number is meant",
+    Msg.REMOVED_NUMPY_ALIAS: "np.{name} was removed in NumPy 1.24 (an alias of Python's own "
+                             "{name}); use {name} or np.{name}64",
+    Msg.PYTHON2_NAME: "{name} exists in Python 2 only; use {replacement}",
 }
 
 SIGNAL_NAMES: dict[int, str] = {
