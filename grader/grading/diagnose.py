@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.compare import allowed_error
-from grader.grading.explain import Case, Fit, explain, usable
+from grader.grading.explain import FAMILIES, Case, Fit, explain, usable
 from grader.grading.messages import Msg, say
 from grader.grading.messages import shape as show_shape
 from grader.grading.wording import fit_message
@@ -56,9 +56,15 @@ def diagnose(got: np.ndarray, expected: np.ndarray, inputs: Sequence[np.ndarray]
     return None
 
 
-def fit_name(fit: Fit) -> str:
-    """An explanation's code: its known mistakes' codes and its parts' names, joined by "+"."""
-    return "+".join(([fit.model] if fit.model else []) + [p.name for p in fit.parts])
+def fit_name(fit: Fit, *others: Fit) -> str:
+    """An explanation's code: its known mistakes' codes and its parts' names, joined by "+";
+    a part named differently on ``others`` (a shift by one here, by two there) by the name of
+    its family."""
+    names = [p.name for p in fit.parts]
+    for other in others:
+        names = [name if name == p.name else FAMILIES.get(name, name)
+                 for name, p in zip(names, other.parts, strict=True)]
+    return "+".join(([fit.model] if fit.model else []) + names)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from grader.grading.parts import VALUES, Part, View, keeps, placements, rolled, 
 
 MAX_PARTS = 2
 REFERENCE = ""  # the candidate code of the reference's own output
+# Parts that are one explanation under two names: a shift by one is a shift.
+FAMILIES = {"shifted_by_one": "shifted"}
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Fit:
     @property
     def key(self) -> tuple[str, ...]:
         models = tuple(self.model.split("+")) if self.model else ()
-        return models + tuple(f"{p.name}:{p.decimals}" if p.decimals else p.name
+        return models + tuple(f"{FAMILIES.get(p.name, p.name)}:{p.decimals}"
                               for p in self.parts)
 
     @property

@@ -106,6 +106,7 @@ class Msg(StrEnum):
     AXIS_ROWS = "axis_rows"
     AXIS_COLUMNS = "axis_columns"
     AXIS_N = "axis_n"
+    AXIS_PLACE = "axis_place"
     DIRECTION_DOWN = "direction_down"
     DIRECTION_UP = "direction_up"
     CROPPED = "cropped"
@@ -295,6 +296,7 @@ TEMPLATES: dict[Msg, str] = {
     Msg.AXIS_ROWS: "row",
     Msg.AXIS_COLUMNS: "column",
     Msg.AXIS_N: "step along axis {axis}",
+    Msg.AXIS_PLACE: "place",
     Msg.DIRECTION_DOWN: "towards higher indices",
     Msg.DIRECTION_UP: "towards lower indices",
     Msg.CROPPED: "your output holds only part of the right values: the {got_shape} part from "

@@ -85,19 +85,22 @@ class Tally:
         findings += [precision_finding(np.dtype(name), names)
                      for name, names in self.low_precision.items()]
         searched = None if found is None else \
-            self._explanation(found.any_fit, list(found.fits), found.confidence)
+            self._explanation(found.fits, found.confidence)
         return Concluded(reports, findings, _first(across, searched, broken))
 
-    def _explanation(self, fit: Fit, cases: list[str], confidence: float) -> Explanation:
-        name = fit_name(fit)
+    def _explanation(self, fits: Mapping[str, Fit], confidence: float) -> Explanation:
+        """One explanation of the cases of ``fits`` (case name -> its fit), in words."""
+        name = fit_name(*fits.values())
+        cases = list(fits)
         return Explanation(name=name, parts=name.split("+"), confidence=confidence,
-                           message=fit_message(fit, self.spec, self.inputs[cases[0]]),
+                           message=fit_message(fits[cases[0]], self.spec,
+                                               self.inputs[cases[0]]),
                            cases=cases)
 
     def _noted(self, report: CaseReport, fit: Fit | None) -> CaseReport:
         if fit is None:
             return report
-        explanation = self._explanation(fit, [report.name], fit_confidence(fit))
+        explanation = self._explanation({report.name: fit}, fit_confidence(fit))
         note = say(Msg.MATCHES_MISTAKE, code=explanation.name) if not fit.parts \
             else explanation.message
         return report.model_copy(update={"mistake": explanation.name,
@@ -110,9 +113,10 @@ class Tally:
         for name, fit in own.items():
             groups.setdefault(fit.key, []).append(name)
         order = sorted(groups, key=lambda key: key != best)
-        return [Finding(code=fit_name(own[groups[key][0]]), message=fit_message(
-            own[groups[key][0]], self.spec, self.inputs[groups[key][0]]),
-            cases=groups[key], severity="mistake") for key in order]
+        found = [self._explanation({name: own[name] for name in groups[key]}, 1.0)
+                 for key in order]
+        return [Finding(code=e.name, message=e.message, cases=e.cases, severity="mistake")
+                for e in found]
 
 
 @dataclass(frozen=True)

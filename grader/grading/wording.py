@@ -35,9 +35,9 @@ def fit_message(fit: Fit, spec: ExerciseSpec | None, inputs: Sequence[np.ndarray
 
 def axis_word(axis: int, ndim: int, count: int = 1) -> str:
     """"row", "column" (the last two axes), or a step along another axis; with a count."""
-    spatial = axis - max(0, ndim - 2) if ndim >= 2 else 1
+    spatial = axis - max(0, ndim - 2) if ndim >= 2 else -1
     word = say(Msg.AXIS_ROWS if spatial == 0 else Msg.AXIS_COLUMNS if spatial == 1
-               else Msg.AXIS_N, axis=axis)
+               else Msg.AXIS_PLACE if ndim == 1 else Msg.AXIS_N, axis=axis)
     return word if count == 1 else f"{count} {word}s"
 
 
