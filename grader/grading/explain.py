@@ -23,7 +23,8 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.compare import matches, too_coarse
-from grader.grading.parts import VALUES, Part, View, keeps, placements, rolled, same
+from grader.grading.parts import Part, View, keeps, near, scaled, variants
+from grader.grading.placements import placements, rolled, zero_bands
 
 MAX_PARTS = 2
 REFERENCE = ""  # the candidate code of the reference's own output
@@ -92,41 +93,49 @@ def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.nd
     """Every explanation of ``got`` of at most MAX_PARTS parts: known mistakes first (in the
     oracle's order), then the reference's output with generic parts."""
     values = got.astype(np.float64)
+    bands = zero_bands(values)
     fits: list[Fit] = []
-    models = [*candidates.items(), (REFERENCE, expected)]
-    for model, candidate in models:
+    for model, candidate in [*candidates.items(), (REFERENCE, expected)]:
         base = len(model.split("+")) if model else 0
         if base > MAX_PARTS or candidate.ndim != values.ndim:
             continue
-        for view in placements(values, candidate):
-            fits += _fits(view, model, base, values, candidate, got.dtype, rules, len(fits))
+        shown = variants(candidate, got.dtype) if base < MAX_PARTS else [(None, candidate)]
+        for value, variant in shown:
+            plain = base + (value is not None) >= MAX_PARTS  # no part left for a placement
+            for view in placements(values, variant, rules, bands, plain):
+                fit = _fit(view, model, value, values, variant, rules, len(fits))
+                if fit is not None and fit.size <= MAX_PARTS:
+                    fits.append(fit)
+                if value is None and (view.part is None or view.part.name == "transposed"):
+                    fits += _scaled(view, model, rules, len(fits))
     return fits
 
 
-def _fits(view: View, model: str, base: int, got: np.ndarray, candidate: np.ndarray,
-          dtype: np.dtype, rules: Comparison, order: int) -> list[Fit]:
-    placed = 0 if view.part is None else 1
-    if base + placed > MAX_PARTS or view.got.size == 0:
+def _fit(view: View, model: str, value: Part | None, got: np.ndarray,
+         candidate: np.ndarray, rules: Comparison, order: int) -> Fit | None:
+    """The explanation a view gives when its regions agree."""
+    if view.got.size == 0 or not near(view.got, view.candidate, rules):
+        return None
+    placement, loose = view.part, view.loose
+    if placement is not None and placement.name.startswith("shift"):
+        placement = rolled(placement, got, candidate, rules)
+        loose = 0 if placement.name == "rolled" else loose
+    parts = tuple(p for p in (placement, value) if p is not None)
+    if not model and not parts:
+        return None  # the reference itself: not an explanation of a wrong output
+    return Fit(model, parts, loose / max(got.size, 1), view.got.size, order)
+
+
+def _scaled(view: View, model: str, rules: Comparison, order: int) -> list[Fit]:
+    """The view's values times a constant (on the plain or the transposed placement only)."""
+    if view.got.size < 2 or view.loose:
         return []
-    found: list[Fit] = []
-    for value in VALUES:
-        if value is not same and base + placed + 1 > MAX_PARTS:
-            break
-        part = value(view.got, view.candidate, rules, dtype)
-        if part is None:
-            continue
-        placement = view.part
-        if placement is not None and placement.name.startswith("shift") and value is same:
-            placement = rolled(placement, got, candidate, rules)
-        loose = 0 if placement is not None and placement.name == "rolled" else view.loose
-        parts = tuple(p for p in (placement, part) if p is not None and p.name)
-        if not model and not parts:
-            continue  # the reference itself: not an explanation of a wrong output
-        found.append(Fit(model, parts, loose / max(got.size, 1), view.got.size,
-                         order + len(found)))
-        if value is same:
-            break  # exact: no value part says more
-    return found
+    part = scaled(view.got, view.candidate, rules)
+    if part is None:
+        return []
+    fit = Fit(model, tuple(p for p in (view.part, part) if p is not None), 0.0,
+              view.got.size, order)
+    return [fit] if fit.size <= MAX_PARTS else []
 
 
 def consistent(fit: Fit, case: Case, rules: Comparison) -> bool:
@@ -152,8 +161,7 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
         for fit in search(case.got, case.expected, case.candidates(), rules):
             by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
     kept = {key: fits for key, fits in by_key.items()
-            if _agree(fits) and all(consistent(next(iter(fits.values())), case, rules)
-                                    for case in passed)}
+            if all(consistent(next(iter(fits.values())), case, rules) for case in passed)}
     if not kept:
         return None, {}
     ranked = sorted(kept, key=lambda k: _rank(kept[k]))
@@ -177,16 +185,6 @@ def _rank(fits: dict[str, Fit]) -> tuple[float, ...]:
 
 def _ties(fits: dict[str, Fit], best: dict[str, Fit]) -> bool:
     return _rank(fits)[:3] == _rank(best)[:3]
-
-
-def _agree(fits: dict[str, Fit]) -> bool:
-    """A fitted factor is evidence only when it holds on more values than it was fitted on:
-    on one value per case, the same factor on every case."""
-    factors = [float(p.fields["factor"]) for f in fits.values() for p in f.parts  # type: ignore[arg-type]
-               if p.name == "scaled_output"]
-    if not factors or min(f.compared for f in fits.values()) > 1:
-        return True
-    return len(factors) > 1 and bool(np.allclose(factors, factors[0], rtol=1e-6, atol=0))
 
 
 def fit_confidence(fit: Fit) -> float:
