@@ -79,6 +79,16 @@ class CaseOutcome:
     got_shape: tuple[int, ...] | None
     passed: bool
     shapes: tuple[tuple[int, ...], ...] = ()
+    visible: bool = True
+
+
+def _names(cases: Sequence[CaseOutcome]) -> str:
+    """The visible cases by name, the hidden ones counted."""
+    names = [c.name for c in cases if c.visible]
+    hidden = sum(1 for c in cases if not c.visible)
+    if hidden:
+        names.append(say(Msg.HIDDEN_CASES, count=hidden, s="s" if hidden > 1 else ""))
+    return ", ".join(names)
 
 
 def _spatial(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -109,8 +119,7 @@ def square_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
             return None  # a shape that neither mix-up explains
     why = "".join(f"; {s}" for s in symptoms)
     return Diagnosis("square_inputs_only", say(
-        Msg.SQUARE_ONLY, passed=", ".join(c.name for c in square),
-        failed=", ".join(c.name for c in other), why=why))
+        Msg.SQUARE_ONLY, passed=_names(square), failed=_names(other), why=why))
 
 
 def _odd_kernel(case: CaseOutcome) -> bool | None:
@@ -129,5 +138,4 @@ def odd_kernels_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     if not odd or not even or not all(c.passed for c in odd) or any(c.passed for c in even):
         return None
     return Diagnosis("odd_kernels_only", say(
-        Msg.ODD_KERNELS_ONLY, passed=", ".join(c.name for c in odd),
-        failed=", ".join(c.name for c in even)))
+        Msg.ODD_KERNELS_ONLY, passed=_names(odd), failed=_names(even)))

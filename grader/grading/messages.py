@@ -120,6 +120,7 @@ class Msg(StrEnum):
     ROUNDED_WHOLE = "rounded_whole"
     COMPOSED = "composed"
     ODD_KERNELS_ONLY = "odd_kernels_only"
+    HIDDEN_CASES = "hidden_cases"
     MOVE = "move"
     # idioms that Python 3 or NumPy 2 removed (grader.grading.breakage)
     ARRAY_TO_SCALAR = "array_to_scalar"
@@ -327,6 +328,7 @@ TEMPLATES: dict[Msg, str] = {
                           "on the output index (k // 2 on each side), which needs an odd "
                           "kernel; start each window at the output index instead",
     Msg.MOVE: "{count} {axis}s {direction}",
+    Msg.HIDDEN_CASES: "{count} hidden case{s}",
     Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
                          "it (older NumPy took the single value); take the value first, e.g. "
                          "float(np.sum(...)) or x.item(), or keep the array's value as it is",

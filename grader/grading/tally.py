@@ -48,7 +48,7 @@ class Tally:
         self.outcomes.append(CaseOutcome(
             case.name, tuple(args[0].shape), tuple(want.shape),
             tuple(got.shape) if got is not None and case.visible else None, passed,
-            tuple(tuple(a.shape) for a in args)))
+            tuple(tuple(a.shape) for a in args), case.visible))
         if not case.visible:
             return  # its status only: the rest of the run is the learner's
         self.cases.append(Case(case.name, want, got, passed,
@@ -73,7 +73,8 @@ class Tally:
         across = [d for d in (square_only(self.outcomes), odd_kernels_only(self.outcomes))
                   if d is not None]
         findings += [Finding(code=d.code, message=d.message,
-                             cases=[c.name for c in self.outcomes], severity="mistake")
+                             cases=[c.name for c in self.outcomes if c.visible],
+                             severity="mistake")
                      for d in across]
         errors = self.errors + ([("", load_error)] if load_error is not None else [])
         broken = breakages(errors)
