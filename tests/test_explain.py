@@ -156,3 +156,23 @@ def test_channels_first_outputs_move_along_their_last_two_axes() -> None:
     assert best(got, expected) == "edges_zero"
     assert best(np.roll(expected, 1, axis=2), expected) == "rolled"
     assert best(np.roll(expected, 1, axis=0), expected) is None  # channels are not moved
+
+
+def test_any_output_is_searched_without_error() -> None:
+    """Fixed-seed fuzzing: outputs of every rank, shape and kind (zeros, repeated values,
+    integers, huge and tiny numbers) against any expected array."""
+    rng = np.random.default_rng(2024)
+    makers = [
+        lambda s: np.zeros(s), lambda s: np.ones(s), lambda s: rng.normal(size=s),
+        lambda s: rng.integers(-3, 4, size=s), lambda s: rng.normal(size=s) * 1e300,
+        lambda s: rng.normal(size=s) * 1e-300,
+    ]
+    for _ in range(300):
+        ndim = int(rng.integers(0, 4))
+        want_shape = tuple(int(n) for n in rng.integers(1, 7, size=ndim))
+        got_shape = tuple(max(1, n + int(rng.integers(-2, 3))) for n in want_shape)
+        expected = makers[int(rng.integers(0, 6))](want_shape).astype(np.float64)
+        got = makers[int(rng.integers(0, 6))](got_shape)
+        found, own = explain([Case("a", expected, got, False,
+                                   lambda e=expected: {"m": e * 2})], RULES)
+        assert (found is None) == (own == {})

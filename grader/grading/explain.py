@@ -91,7 +91,14 @@ def usable(got: np.ndarray | None, rules: Comparison) -> bool:
 def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
            rules: Comparison) -> list[Fit]:
     """Every explanation of ``got`` of at most MAX_PARTS parts: known mistakes first (in the
-    oracle's order), then the reference's output with generic parts."""
+    oracle's order), then the reference's output with generic parts. Values near float64's
+    limits may overflow on the way: an overflow is no match, never an error."""
+    with np.errstate(all="ignore"):
+        return _search(got, expected, candidates, rules)
+
+
+def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
+            rules: Comparison) -> list[Fit]:
     values = got.astype(np.float64)
     bands = zero_bands(values)
     fits: list[Fit] = []

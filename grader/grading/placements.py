@@ -21,7 +21,8 @@ from grader.catalog.spec import Comparison
 from grader.grading.parts import Part, View, near
 
 MAX_SHIFT = 3  # rows or columns a shift may move values by
-MAX_LOOKUPS = 64  # offsets a looked-up value may point at before the placement gives up
+MAX_LOOKUPS = 64  # offsets a looked-up value may point at before every offset is tried
+MAX_OFFSETS = 256  # offsets tried one by one, at most, when a looked-up value tells nothing
 SPREADS = (2, 3)  # strides a spread output may use
 
 Bands = dict[tuple[int, int], int]  # (axis, 0 first / 1 last) -> zero rows or columns there
@@ -88,6 +89,8 @@ def _offsets(source: np.ndarray, target: np.ndarray, limits: list[int],
     probe = np.unravel_index(int(np.argmax(np.abs(source))), source.shape)
     found = _lookup(float(source[probe]), target, rules)
     if found is None:
+        if np.prod([s + 1 for s in limits]) > MAX_OFFSETS:
+            return []
         return list(itertools.product(*(range(s + 1) for s in limits)))
     offsets = {tuple(int(q) - int(p) for q, p in zip(place, probe, strict=True))
                for place in found}

@@ -121,7 +121,8 @@ def _scaled(factor: float, inputs: Sequence[np.ndarray]) -> str:
         n = argument.size
         if n > 1 and abs(factor * n - 1) < 1e-6:
             return say(Msg.SCALED_MEAN, factor=shown, n=n)
-        total = float(np.sum(argument))
+        with np.errstate(all="ignore"):
+            total = float(np.sum(argument))
         if total != 0 and abs(factor * total - 1) < 1e-6:
             return say(Msg.SCALED_SUM, factor=shown, name=f"argument {number}")
     return say(Msg.SCALED, factor=shown)
