@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from grader.catalog.exercises import Catalog
+from grader.grading.grade import grade
+from grader.sandbox.fake import FakeRunner
 
 pytestmark = pytest.mark.processes
 
@@ -75,3 +77,12 @@ def test_an_explanation_contradicted_by_a_passed_case_is_not_given(grade_file,
 def test_rounding_to_two_decimals_is_rounded_not_float32(grade_file) -> None:
     report = grade_file("conv2d/rounded")
     assert [f.code for f in report.diagnosis] == ["rounded"]
+
+
+def test_an_unexplained_integer_output_is_told_it_cannot_hold_the_values(conv2d) -> None:
+    def integers(image, kernel):  # right shape, integer values nothing explains
+        return (image[1:-1, 1:-1] * 7 + 3).astype(int) ** 2
+
+    report = grade(conv2d, "", FakeRunner(integers), 5, hidden_secret=b"k" * 32)
+    assert report.explanation is None
+    assert [(f.code, f.cases) for f in report.diagnosis] == [("integer_output", VISIBLE)]

@@ -116,8 +116,16 @@ class Tally:
         order = sorted(groups, key=lambda key: key != best)
         found = [self._explanation({name: own[name] for name in groups[key]}, 1.0)
                  for key in order]
-        return [Finding(code=e.name, message=e.message, cases=e.cases, severity="mistake")
-                for e in found]
+        findings = [Finding(code=e.name, message=e.message, cases=e.cases, severity="mistake")
+                    for e in found]
+        integer = [c for c in self.cases if not c.passed and c.name not in own
+                   and c.got is not None and c.got.dtype.kind in "iu"
+                   and not np.array_equal(c.expected, np.round(c.expected))]
+        if integer:  # unexplained, but an integer array cannot hold the right values
+            findings.append(Finding(code="integer_output", message=say(
+                Msg.INTEGER_OUTPUT, dtype=integer[0].got.dtype),  # type: ignore[union-attr]
+                cases=[c.name for c in integer], severity="mistake"))
+        return findings
 
 
 @dataclass(frozen=True)
