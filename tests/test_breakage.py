@@ -57,3 +57,13 @@ def test_a_crash_without_its_line_is_matched_on_its_message() -> None:
 
 def test_every_idiom_is_a_diagnosis_a_sample_may_expect() -> None:
     assert {idiom.code for idiom in IDIOMS} <= GENERIC_DIAGNOSES
+
+
+def test_a_division_on_an_earlier_line_is_found_through_the_name_it_set() -> None:
+    source = ("import numpy as np\n\ndef pool(image):\n    h, w = image.shape\n"
+              "    oh = h / 2  # rows\n    ow = w // 2\n    out = np.zeros((oh, ow))\n")
+    error = LearnerError("TypeError", FLOAT_INT, 7, "    out = np.zeros((oh, ow))")
+    found = idiom_of(error, source)
+    assert found is not None and found.code == "python2_division"
+    # a name set by floor division only is no sign of it
+    assert idiom_of(LearnerError("TypeError", FLOAT_INT, 7, "    x = range(ow)"), source) is None

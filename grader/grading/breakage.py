@@ -55,18 +55,41 @@ class Breakage:
     message: str
 
 
-def idiom_of(error: LearnerError) -> Breakage | None:
-    """The removed idiom ``error`` comes from, or None."""
+def idiom_of(error: LearnerError, source: str = "") -> Breakage | None:
+    """The removed idiom ``error`` comes from, or None. A division may sit on an earlier line
+    of ``source`` (the submission), in a name that the failing line uses: ``n = h / 2`` and
+    then ``np.zeros((n, n))``."""
     for idiom in IDIOMS:
         if error.type != idiom.type:
             continue
         found = idiom.message.search(error.message or "")
         if found is None:
             continue
-        if idiom.line is not None and error.text and not idiom.line.search(_code(error.text)):
+        if idiom.line is not None and error.text and not idiom.line.search(_code(error.text)) \
+                and not (idiom.words is Msg.FLOAT_AS_INDEX
+                         and _divided_names(source) & _names(error.text)):
             continue
         return Breakage(idiom.code, _words(idiom, error, found))
     return None
+
+
+_ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*)[ \t]*=(?!=)(.*)$",
+                         re.MULTILINE)
+_DIVISION = re.compile(r"(?<![/])/(?![/=])")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _divided_names(source: str) -> set[str]:
+    """Names that ``source`` assigns from an expression with a true division in it."""
+    names: set[str] = set()
+    for assigned in _ASSIGNMENT.finditer(source):
+        if _DIVISION.search(_code(assigned.group(2))):
+            names.update(_NAME.findall(assigned.group(1)))
+    return names
+
+
+def _names(line: str) -> set[str]:
+    return set(_NAME.findall(_code(line)))
 
 
 def _code(line: str) -> str:
@@ -87,11 +110,13 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
     return say(idiom.words)
 
 
-def breakages(errors: Iterable[tuple[str, LearnerError]]) -> dict[str, tuple[str, list[str]]]:
-    """The removed idioms behind ``errors`` (case name, error): code -> (words, cases)."""
+def breakages(errors: Iterable[tuple[str, LearnerError]],
+              source: str = "") -> dict[str, tuple[str, list[str]]]:
+    """The removed idioms behind ``errors`` (case name, error) of ``source``: code -> (words,
+    cases)."""
     found: dict[str, tuple[str, list[str]]] = {}
     for name, error in errors:
-        breakage = idiom_of(error)
+        breakage = idiom_of(error, source)
         if breakage is not None:
             found.setdefault(breakage.code, (breakage.message, []))[1].append(name)
     return found

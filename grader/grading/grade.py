@@ -93,7 +93,7 @@ def grade(
     cases = [_case_report(spec, index, args, want, run, tally)
              for index, (args, want, run) in enumerate(
                  zip(arguments, expected, ran.runs, strict=True))]
-    concluded = tally.conclude(cases, ran.load_error)
+    concluded = tally.conclude(cases, ran.load_error, source)
     cases = concluded.reports
     return Report(
         exercise_id=spec.id,

@@ -63,10 +63,11 @@ class Tally:
             if kind.kind == "f" and kind.itemsize < 8:
                 self.low_precision.setdefault(kind.name, []).append(case.name)
 
-    def conclude(self, reports: list[CaseReport],
-                 load_error: LearnerError | None = None) -> Concluded:
+    def conclude(self, reports: list[CaseReport], load_error: LearnerError | None = None,
+                 source: str = "") -> Concluded:
         """Each case's report with its explanation, the report's findings, and its one
-        explanation to show first."""
+        explanation to show first. ``source``, the submission's text, is read as text only
+        (the line a crash's cause was set on)."""
         found, own = explain(self.cases, self.spec.compare)
         reports = [self._noted(report, own.get(report.name)) for report in reports]
         findings = self._mistakes(own, found.any_fit.key if found else None)
@@ -77,7 +78,7 @@ class Tally:
                              severity="mistake")
                      for d in across]
         errors = self.errors + ([("", load_error)] if load_error is not None else [])
-        broken = breakages(errors)
+        broken = breakages(errors, source)
         findings += [Finding(code=code, message=words, cases=[c for c in cases if c],
                              severity="warning") for code, (words, cases) in broken.items()]
         if self.mutated:
