@@ -121,6 +121,8 @@ class Msg(StrEnum):
     COMPOSED = "composed"
     ODD_KERNELS_ONLY = "odd_kernels_only"
     HIDDEN_CASES = "hidden_cases"
+    RIGHT_VALUES = "right_values"
+    MISTAKE_VALUES = "mistake_values"
     MOVE = "move"
     # idioms that Python 3 or NumPy 2 removed (grader.grading.breakage)
     ARRAY_TO_SCALAR = "array_to_scalar"
@@ -261,17 +263,17 @@ TEMPLATES: dict[Msg, str] = {
     Msg.LOW_PRECISION: "your function computes in {dtype}: it keeps only about {digits} "
                        "significant digits (relative error near {eps:.1e})",
     Msg.COMBINED_MISTAKES: "two mistakes at once: {first}; and {second}",
-    Msg.VALID_IN_ZERO_RING: "the right values are all there, inside a border of zeros "
+    Msg.VALID_IN_ZERO_RING: "{values} are all there, inside a border of zeros "
                             "{border} wide: your output has the input's shape {got_shape}; "
                             "return only the inner {expected_shape} part (no padding)",
-    Msg.VALID_IN_CORNER: "the right values are all there, in the top-left {expected_shape} "
+    Msg.VALID_IN_CORNER: "{values} are all there, in the top-left {expected_shape} "
                          "corner of an array of shape {got_shape}{rest}; return only that part",
-    Msg.VALID_INSIDE: "the right values are all there, from {offset} on, inside an array of "
+    Msg.VALID_INSIDE: "{values} are all there, from {offset} on, inside an array of "
                       "shape {got_shape}; return only that {expected_shape} part",
-    Msg.MISSING_EDGE: "your output has the right values but misses its last {what}: shape "
+    Msg.MISSING_EDGE: "your output has {values} but misses its last {what}: shape "
                       "{got_shape} instead of {expected_shape}; check your loop bounds (an "
                       "output of size n - k + 1 along each axis, for a window of size k)",
-    Msg.SHIFTED: "your values are the right ones moved by one {axis} ({direction}): your "
+    Msg.SHIFTED: "your values are {values} moved by one {axis} ({direction}): your "
                  "output at {got_index} is the expected value at {expected_index}; check the "
                  "start of your windows (index i + a, starting at a = 0)",
     Msg.SCALED: "your output is the expected one times {factor}; look for a division or a "
@@ -302,20 +304,20 @@ TEMPLATES: dict[Msg, str] = {
     Msg.DIRECTION_UP: "towards lower indices",
     Msg.CROPPED: "your output holds only part of the right values: the {got_shape} part from "
                  "{offset} of the expected {expected_shape}",
-    Msg.EDGES_ZERO: "your output has the right shape and the right values, except its {what}, "
+    Msg.EDGES_ZERO: "your output has the right shape and {values}, except its {what}, "
                     "left at zero: your loops stop short (or start late) of the output's edge; "
                     "loop over the whole output, e.g. range(out.shape[0])",
-    Msg.SHIFTED_BY: "your values are the right ones moved by {what}: your output at "
+    Msg.SHIFTED_BY: "your values are {values} moved by {what}: your output at "
                     "{got_index} is the expected value at {expected_index}, and the edge they "
                     "left holds other values; check where your windows start (image[i + a] "
                     "with a from 0: an index such as i - a or i - 1 goes negative and wraps)",
-    Msg.ROLLED: "your values are the right ones moved by {what} and wrapped round: what leaves "
+    Msg.ROLLED: "your values are {values} moved by {what} and wrapped round: what leaves "
                 "one edge comes back at the other (a circular shift, as np.roll, negative "
                 "indices or an FFT give); your output at {got_index} is the expected value at "
                 "{expected_index}",
     Msg.TRANSPOSED: "your output is transposed: rows and columns are swapped; index the output "
                     "as out[i, j] with i along the rows",
-    Msg.SPREAD: "the right values are all there, at every {stride}th row and column of a "
+    Msg.SPREAD: "{values} are all there, at every {stride}th row and column of a "
                 "larger array of zeros: the stride belongs in the input's index (image[i * "
                 "{stride} + a]), not in the output's (out[i, j] for consecutive i, j)",
     Msg.TRUNCATED: "every value lost its fraction (truncated towards zero, as int() does); "
@@ -329,6 +331,8 @@ TEMPLATES: dict[Msg, str] = {
                           "kernel; start each window at the output index instead",
     Msg.MOVE: "{count} {axis}s {direction}",
     Msg.HIDDEN_CASES: "{count} hidden case{s}",
+    Msg.RIGHT_VALUES: "the right values",
+    Msg.MISTAKE_VALUES: "that mistake's values",
     Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
                          "it (older NumPy took the single value); take the value first, e.g. "
                          "float(np.sum(...)) or x.item(), or keep the array's value as it is",

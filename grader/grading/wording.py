@@ -27,7 +27,8 @@ def mistake_hint(spec: ExerciseSpec, code: str) -> str:
 def fit_message(fit: Fit, spec: ExerciseSpec | None, inputs: Sequence[np.ndarray]) -> str:
     """The whole explanation in one sentence."""
     pieces = [mistake_hint(spec, fit.model)] if fit.model and spec is not None else []
-    pieces += [part_message(part, inputs) for part in fit.parts]
+    values = say(Msg.MISTAKE_VALUES if fit.model else Msg.RIGHT_VALUES)
+    pieces += [part_message(part, inputs, values) for part in fit.parts]
     if len(pieces) == 1:
         return pieces[0]
     return say(Msg.COMPOSED, first=pieces[0], second="; and ".join(pieces[1:]))
@@ -46,42 +47,46 @@ def _shapes(fields: dict[str, object]) -> dict[str, str]:
             "expected_shape": show_shape(fields["expected_shape"])}  # type: ignore[arg-type]
 
 
-def part_message(part: Part, inputs: Sequence[np.ndarray]) -> str:
-    """One generic part's sentence."""
+def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> str:
+    """One generic part's sentence; ``values`` says whose values it places (the right ones,
+    by default, or a known mistake's)."""
     fields = part.fields
     name = part.name
+    values = values or say(Msg.RIGHT_VALUES)
     if name in ("valid_in_zero_ring", "valid_in_corner", "valid_inside", "cropped"):
-        return _placed(part)
+        return _placed(part, values)
     if name == "missing_edge":
         short: tuple[int, ...] = fields["short"]  # type: ignore[assignment]
         words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
-        return say(Msg.MISSING_EDGE, what=" and ".join(words), **_shapes(fields))
+        return say(Msg.MISSING_EDGE, what=" and ".join(words), values=values,
+                   **_shapes(fields))
     if name == "edges_zero":
-        return say(Msg.EDGES_ZERO, what=_bands(part))
+        return say(Msg.EDGES_ZERO, what=_bands(part), values=values)
     if name in ("shifted_by_one", "shifted", "rolled"):
-        return _moved(part)
+        return _moved(part, values)
     if name == "scaled_output":
         return _scaled(float(fields["factor"]), inputs)  # type: ignore[arg-type]
     simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "truncated": Msg.TRUNCATED,
               "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED}
     if name in simple:
-        return say(simple[name], **fields)
+        return say(simple[name], values=values, **fields)
     if name == "rounded":
         return say(Msg.ROUNDED, **fields) if part.decimals else say(Msg.ROUNDED_WHOLE)
     return name
 
 
-def _placed(part: Part) -> str:
+def _placed(part: Part, values: str) -> str:
     fields = part.fields
     offset: tuple[int, ...] = fields["offset"]  # type: ignore[assignment]
     if part.name == "valid_in_zero_ring":
-        return say(Msg.VALID_IN_ZERO_RING, border=fields["border"], **_shapes(fields))
+        return say(Msg.VALID_IN_ZERO_RING, border=fields["border"], values=values,
+                   **_shapes(fields))
     if part.name == "valid_in_corner":
         rest = " (the rest is zeros)" if fields["zeros"] else ""
-        return say(Msg.VALID_IN_CORNER, rest=rest, **_shapes(fields))
+        return say(Msg.VALID_IN_CORNER, rest=rest, values=values, **_shapes(fields))
     if part.name == "cropped":
         return say(Msg.CROPPED, offset=show_index(offset), **_shapes(fields))
-    return say(Msg.VALID_INSIDE, offset=show_index(offset), **_shapes(fields))
+    return say(Msg.VALID_INSIDE, offset=show_index(offset), values=values, **_shapes(fields))
 
 
 def _bands(part: Part) -> str:
@@ -95,14 +100,15 @@ def _bands(part: Part) -> str:
     return join(words, Msg.AND)
 
 
-def _moved(part: Part) -> str:
+def _moved(part: Part, values: str) -> str:
     shift: dict[int, int] = part.fields["shift"]  # type: ignore[assignment]
     ndim = max(shift) + 1
     got_index = [0] * ndim
     expected_index = [0] * ndim
     for axis, move in shift.items():
         got_index[axis], expected_index[axis] = (move, 0) if move > 0 else (0, -move)
-    places = {"got_index": show_index(got_index), "expected_index": show_index(expected_index)}
+    places = {"got_index": show_index(got_index), "expected_index": show_index(expected_index),
+              "values": values}
     moves = {a: m for a, m in shift.items() if m}
     if part.name == "shifted_by_one" and len(moves) == 1:
         axis, move = next(iter(moves.items()))
