@@ -191,7 +191,9 @@ def _rank(fits: dict[str, Fit]) -> tuple[float, ...]:
 
 
 def _ties(fits: dict[str, Fit], best: dict[str, Fit]) -> bool:
-    return _rank(fits)[:3] == _rank(best)[:3]
+    """Equally good: as many cases, parts, loose values and generic parts (a known mistake
+    and a generic part that say the same are not rivals: the known one is the more precise)."""
+    return _rank(fits)[:4] == _rank(best)[:4]
 
 
 def fit_confidence(fit: Fit) -> float:
