@@ -33,8 +33,7 @@ IDIOMS = (
           re.compile(r"\]\s*[-+*/]?=(?!=)"), Msg.ARRAY_INTO_ELEMENT),
     Idiom("python2_division", "TypeError",
           re.compile(r"'float' object cannot be interpreted as an integer|slice indices must "
-                     r"be integers|'float' object is not subscriptable|"
-                     r"only integers, slices .* are valid indices"),
+                     r"be integers|only integers, slices .* are valid indices"),
           re.compile(r"(?<![/])/(?![/=])"), Msg.FLOAT_AS_INDEX),
     Idiom("python2_division", "IndexError",
           re.compile(r"only integers, slices .* are valid indices"),
