@@ -86,3 +86,19 @@ def test_an_unexplained_integer_output_is_told_it_cannot_hold_the_values(conv2d)
     report = grade(conv2d, "", FakeRunner(integers), 5, hidden_secret=b"k" * 32)
     assert report.explanation is None
     assert [(f.code, f.cases) for f in report.diagnosis] == [("integer_output", VISIBLE)]
+
+
+def test_hidden_outputs_are_never_explained(conv2d) -> None:
+    """Right on the visible cases, transposed on the hidden ones: the hidden statuses show,
+    nothing of what their outputs were."""
+    reference = conv2d.reference
+    visible = {(8, 8), (12, 10)}
+
+    def hidden_transposed(image, kernel):
+        out = reference(image, kernel)
+        return out if image.shape in visible else out.T
+
+    report = grade(conv2d, "", FakeRunner(hidden_transposed), 5, hidden_secret=b"k" * 32)
+    assert [c.passed for c in report.cases] == [True, True, False, False]
+    assert report.explanation is None and report.diagnosis == []
+    assert all(c.explanation is None and c.mistake is None for c in report.cases)
