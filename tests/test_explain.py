@@ -176,3 +176,10 @@ def test_any_output_is_searched_without_error() -> None:
         found, own = explain([Case("a", expected, got, False,
                                    lambda e=expected: {"m": e * 2})], RULES)
         assert (found is None) == (own == {})
+
+
+def test_maps_kept_apart_or_added_up_along_an_axis() -> None:
+    maps = RNG.normal(size=(3, 4, 5))
+    assert best(maps, maps.sum(axis=0)) == "not_summed"
+    assert best(maps.sum(axis=2), maps) == "summed"
+    assert best(maps, maps.mean(axis=0)) is None  # a mean is no sum

@@ -23,7 +23,7 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.compare import matches, too_coarse
-from grader.grading.parts import Part, View, keeps, near, scaled, variants
+from grader.grading.parts import Part, View, keeps, near, scaled, summed, variants
 from grader.grading.placements import placements, rolled, zero_bands
 
 MAX_PARTS = 2
@@ -104,6 +104,9 @@ def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.n
     fits: list[Fit] = []
     for model, candidate in [*candidates.items(), (REFERENCE, expected)]:
         base = len(model.split("+")) if model else 0
+        if base < MAX_PARTS and abs(candidate.ndim - values.ndim) == 1:
+            fits += [Fit(model, (part,), 0.0, values.size, len(fits))
+                     for part in summed(values, candidate, rules)]
         if base > MAX_PARTS or candidate.ndim != values.ndim:
             continue
         shown = variants(candidate, got.dtype) if base < MAX_PARTS else [(None, candidate)]

@@ -122,6 +122,8 @@ class Msg(StrEnum):
     ODD_KERNELS_ONLY = "odd_kernels_only"
     HIDDEN_CASES = "hidden_cases"
     RIGHT_VALUES = "right_values"
+    NOT_SUMMED = "not_summed"
+    SUMMED = "summed"
     MISTAKE_VALUES = "mistake_values"
     MOVE = "move"
     # idioms that Python 3 or NumPy 2 removed (grader.grading.breakage)
@@ -332,6 +334,12 @@ TEMPLATES: dict[Msg, str] = {
     Msg.MOVE: "{count} {axis}s {direction}",
     Msg.HIDDEN_CASES: "{count} hidden case{s}",
     Msg.RIGHT_VALUES: "the right values",
+    Msg.NOT_SUMMED: "your output keeps apart, along its axis {axis}, what should be added up: "
+                    "shape {got_shape}, whose sum along that axis is {values} of shape "
+                    "{expected_shape}; add them up (e.g. np.sum(..., axis={axis}))",
+    Msg.SUMMED: "your output adds up, along axis {axis} of the expected shape "
+                "{expected_shape}, what should be kept apart: shape {got_shape} is the sum of "
+                "{values}; keep one value per index along that axis",
     Msg.MISTAKE_VALUES: "that mistake's values",
     Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
                          "it (older NumPy took the single value); take the value first, e.g. "

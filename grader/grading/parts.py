@@ -100,6 +100,21 @@ def scaled(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | 
     return Part("scaled_output", {"factor": factor})
 
 
+def summed(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterator[Part]:
+    """One axis too many, whose sum is the candidate (maps kept apart that should be added
+    up), or one too few, the candidate's sum along it (maps added up that should be kept)."""
+    if got.ndim == candidate.ndim + 1:
+        for axis in range(got.ndim):
+            if got.shape[axis] > 1 and near(got.sum(axis=axis), candidate, rules):
+                yield Part("not_summed", {"axis": axis, "got_shape": got.shape,
+                                          "expected_shape": candidate.shape})
+    elif got.ndim + 1 == candidate.ndim:
+        for axis in range(candidate.ndim):
+            if candidate.shape[axis] > 1 and near(got, candidate.sum(axis=axis), rules):
+                yield Part("summed", {"axis": axis, "got_shape": got.shape,
+                                      "expected_shape": candidate.shape})
+
+
 def keeps(part: Part, expected: np.ndarray) -> bool:
     """Whether ``part`` could leave a case whose right output is ``expected`` as it is."""
     if part.keeps == "whole":

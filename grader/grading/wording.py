@@ -64,6 +64,9 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> 
         return say(Msg.EDGES_ZERO, what=_bands(part), values=values)
     if name in ("shifted_by_one", "shifted", "rolled"):
         return _moved(part, values)
+    if name in ("not_summed", "summed"):
+        return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
+                   values=values, **_shapes(fields))
     if name == "scaled_output":
         return _scaled(float(fields["factor"]), inputs)  # type: ignore[arg-type]
     simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "truncated": Msg.TRUNCATED,
