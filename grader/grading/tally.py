@@ -32,6 +32,9 @@ Candidates = Callable[[int, Arguments], Mapping[str, np.ndarray]]
 
 @dataclass
 class Tally:
+    """One grading's cases, added as they are compared, then concluded on together: an
+    explanation must hold on every visible case, so none is named before all are in."""
+
     spec: ExerciseSpec
     candidates: Candidates  # (case index, arguments) -> the known mistakes' outputs
     cases: list[Case] = field(default_factory=list)
@@ -43,6 +46,7 @@ class Tally:
 
     def add(self, index: int, args: Arguments, want: np.ndarray, run: CaseRun,
             passed: bool) -> None:
+        """Case ``index``'s run, and whether it passed."""
         case = self.spec.cases[index]
         got = run.array
         self.outcomes.append(CaseOutcome(
