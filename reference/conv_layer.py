@@ -39,3 +39,11 @@ def channel_axes_swapped(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -
 def first_channel_only(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """Only the first input channel, as if the input were a grey image."""
     return conv_layer(np.asarray(x)[:1], np.asarray(weights)[:, :1], bias)
+
+
+def bias_per_product(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The bias added to every product of a window (inside the sum) rather than once per
+    output value: bias[o] times C_in * p * p."""
+    weights = np.asarray(weights)
+    count = weights.shape[1] * weights.shape[2] * weights.shape[3]
+    return no_bias(x, weights, bias) + count * np.asarray(bias, dtype=np.float64)[:, None, None]

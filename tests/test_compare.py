@@ -193,7 +193,7 @@ def test_float32_tolerance_follows_the_largest_expected_value() -> None:
     assert compare(output(got / 1000), np.array([1.0, 1e-6]), RULES, True).status == "passed"
     small = np.array([1.0, 2e-3], dtype=np.float32)
     assert compare(output(small), np.array([1.0, 1e-3]), RULES, True).status == "wrong_values"
-    assert precision(small.astype(np.float64)) == np.float32
+    assert precision(small.astype(np.float64), np.array([1.0, 1e-3])) == np.float32
 
 
 def test_a_float64_output_gets_the_same_tolerance_as_a_float32_one() -> None:
@@ -212,3 +212,34 @@ def test_expected_and_got_values_are_shown_with_enough_digits_to_differ() -> Non
     message = compare(output(got), EXPECTED, exact, visible=True).message
     first = message.splitlines()[0]
     assert "expected 1, got 1.00001" in first
+
+
+# -- what an output was computed in: float32 only on float32's evidence -------------------------
+
+RIGHT = np.random.default_rng(3).normal(size=(6, 6))
+
+
+def test_float32_values_in_a_float64_array_are_float32() -> None:
+    assert precision(RIGHT.astype(np.float32).astype(np.float64), RIGHT) == np.float32
+
+
+def test_a_float32_array_is_float32_whatever_its_values() -> None:
+    assert precision(np.round(RIGHT).astype(np.float32), np.round(RIGHT)) == np.float32
+
+
+@pytest.mark.parametrize("got", [
+    np.round(RIGHT * 100),  # whole numbers, such as 171: float32 holds them exactly
+    np.round(RIGHT, 2),  # a rounding to 2 decimals is no sign of float32
+    np.full((6, 6), 0.5),  # a short binary fraction
+    RIGHT,  # float64's own values
+])
+def test_float64_outputs_that_are_not_float32_s_rounding(got) -> None:
+    assert precision(got, RIGHT) == np.float64
+
+
+def test_right_values_that_float32_holds_tell_nothing() -> None:
+    """An exercise whose expected values are whole numbers: any right float64 output is
+    float32-exact, and so is no evidence."""
+    whole = np.round(RIGHT * 100)
+    assert precision(whole.copy(), whole) == np.float64
+    assert precision(RIGHT.astype(np.float32).astype(np.float64)) == np.float64  # no expected

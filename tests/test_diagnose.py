@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.grading.diagnose import CaseOutcome, diagnose, square_only
+from grader.grading.diagnose import CaseOutcome, diagnose, odd_kernels_only, square_only
 
 RNG = np.random.default_rng(5)
 EXPECTED = RNG.normal(size=(6, 8))
@@ -99,3 +99,44 @@ def test_not_square_only_when_a_square_case_fails_or_a_shape_is_unexplained() ->
     assert square_only([outcome("a", (8, 8), (6, 6), True),
                         outcome("b", (12, 10), (6, 6), False)]) is None
     assert square_only([outcome("a", (8, 8), (6, 6), True)]) is None
+
+
+def test_square_only_with_channels_first_inputs() -> None:
+    """(C, H, W) inputs are square when H == W, whatever C is."""
+    found = square_only([
+        CaseOutcome("1 -> 2, 6x6", (1, 6, 6), (2, 4, 4), (2, 4, 4), True),
+        CaseOutcome("3 -> 3, 7x7", (3, 7, 7), (3, 5, 5), (3, 5, 5), True),
+        CaseOutcome("2 -> 4, 8x6", (2, 8, 6), (4, 6, 4), (4, 6, 6), False)])
+    assert found is not None and found.code == "square_inputs_only"
+    assert "in 2 -> 4, 8x6, your output has shape (4, 6, 6) where (4, 6, 4) was expected: " \
+        "one dimension used for both" in found.message
+
+
+def test_hidden_cases_count_by_status_but_are_not_named() -> None:
+    found = square_only([
+        CaseOutcome("a", (8, 8), (6, 6), (6, 6), True),
+        CaseOutcome("b", (12, 10), (10, 8), None, False),
+        CaseOutcome("secret", (12, 8), (10, 6), None, False, visible=False)])
+    assert found is not None and "(b, 1 hidden case)" in found.message
+    assert "secret" not in found.message
+
+
+def kernels(name: str, kernel: tuple[int, ...], passed: bool,
+            visible: bool = True) -> CaseOutcome:
+    return CaseOutcome(name, (3, 9, 9), (2, 7, 7), None, passed, ((3, 9, 9), kernel, (2,)),
+                       visible)
+
+
+def test_right_with_odd_kernels_only() -> None:
+    found = odd_kernels_only([kernels("3x3", (2, 3, 3, 3), True),
+                              kernels("5x5", (2, 3, 5, 5), True),
+                              kernels("2x2", (2, 3, 2, 2), False, visible=False)])
+    assert found is not None and found.code == "odd_kernels_only"
+    assert "(3x3, 5x5)" in found.message and "(1 hidden case)" in found.message
+
+
+def test_not_odd_kernels_only_when_an_odd_case_fails_or_no_case_has_an_even_kernel() -> None:
+    assert odd_kernels_only([kernels("3x3", (2, 3, 3, 3), False),
+                             kernels("2x2", (2, 3, 2, 2), False)]) is None
+    assert odd_kernels_only([kernels("3x3", (2, 3, 3, 3), True),
+                             kernels("5x5", (2, 3, 5, 5), False)]) is None

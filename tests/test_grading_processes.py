@@ -222,8 +222,9 @@ def test_a_solution_right_on_square_images_only_is_told_so(grade_file) -> None:
     # the tall case's output also holds the right values, in its left part
     assert [f.code for f in report.diagnosis] == ["valid_in_corner", "square_inputs_only"]
     finding = report.diagnosis[1]
-    assert "right on square inputs (square 8x8) but not on the others (tall 12x10)" in \
-        finding.message
+    # hidden cases count (their statuses are the learner's to see) but are not named
+    assert "right on square inputs (square 8x8, 1 hidden case) but not on the others (tall " \
+        "12x10, 1 hidden case)" in finding.message
     assert "in tall 12x10, your output has shape (10, 10) where (10, 8) was expected: one " \
         "dimension used for both" in finding.message
     assert "10x10" not in finding.message and "12x8" not in finding.message  # hidden cases

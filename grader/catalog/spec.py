@@ -39,6 +39,17 @@ IDENT = r"^[a-z][a-z0-9_]{0,63}$"
 FUNCTION_REF = r"^([a-z][a-z0-9_]{0,63}:)?[A-Za-z_][A-Za-z0-9_]*$"
 PYTHON_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MISTAKE_CODES = r"^[a-z][a-z0-9_]{0,63}(\+[a-z][a-z0-9_]{0,63})?$"  # a code, or a pair
+# The diagnoses grading names for any exercise (grader.grading: the generic parts of an
+# explanation, the checks across cases, the removed idioms); a sample may expect these as well
+# as the spec's own mistake codes.
+GENERIC_DIAGNOSES = frozenset({
+    "valid_in_zero_ring", "valid_in_corner", "valid_inside", "missing_edge", "cropped",
+    "edges_zero", "shifted_by_one", "shifted", "rolled", "transposed", "spread", "not_summed",
+    "summed",
+    "scaled_output", "integer_truncated", "integer_rounded", "integer_output", "truncated",
+    "rounded", "square_inputs_only", "odd_kernels_only", "numpy2_array_to_scalar",
+    "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
+})
 SPEC_FILE = "exercise.toml"
 REFERENCE_FILE = "reference.py"
 SAMPLES_DIR = "samples"
@@ -304,7 +315,8 @@ class ExerciseSpec(_Strict):
             if len(sample.expect) != len(self.cases):
                 raise _located(f"samples[{i}].expect",
                                f"has {len(sample.expect)} verdicts for {len(self.cases)} cases")
-            missing = [c for c in (sample.mistake or "").split("+") if c and c not in codes]
+            missing = [c for c in (sample.mistake or "").split("+")
+                       if c and c not in codes and c not in GENERIC_DIAGNOSES]
             if missing:
                 raise _located(f"samples[{i}].mistake", f"{missing[0]!r} is not a mistake code")
         return self

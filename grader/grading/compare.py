@@ -50,17 +50,31 @@ PRECISION_ULPS = 64
 FLOATS = ("float64", "float32", "float16")  # longest first
 
 
-def precision(got: np.ndarray) -> np.dtype:
-    """The float type ``got`` was computed in, as far as its values tell: its own dtype, or
-    float32 for float64 values that all fit float32 exactly. Integers: their own dtype. What
-    a report says of an output; never what it is compared with."""
-    if got.dtype.kind != "f":
+def precision(got: np.ndarray, expected: np.ndarray | None = None) -> np.dtype:
+    """The float type ``got`` was computed in, as far as the evidence goes: its own dtype, or
+    float32 for float64 values that carry float32's rounding: every value is one float32
+    holds exactly, while the right values (``expected``) are not all such, and the values
+    are not whole numbers or short decimals (float32 holds 171 and 0.5 exactly, and so does
+    any rounding, which is no sign of float32). Without ``expected``, its own dtype. What a
+    report says of an output; never what it is compared with."""
+    if got.dtype.kind != "f" or got.dtype.itemsize < 8 or expected is None or not got.size \
+            or expected.shape != got.shape:
         return got.dtype
-    if got.dtype.itemsize >= 8 and got.size:
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.array_equal(got.astype(np.float32).astype(got.dtype), got):
-                return np.dtype(np.float32)
-    return got.dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = got.astype(np.float64)
+        if not np.isfinite(values).all() or not _held_by_float32(values) \
+                or _held_by_float32(np.asarray(expected, dtype=np.float64)):
+            return got.dtype
+        if np.array_equal(values, np.round(values, SHORT_DECIMALS)):
+            return got.dtype
+    return np.dtype(np.float32)
+
+
+SHORT_DECIMALS = 6  # values with no more decimals than this are no sign of float32
+
+
+def _held_by_float32(values: np.ndarray) -> bool:
+    return bool(np.array_equal(values.astype(np.float32).astype(np.float64), values))
 
 
 def tolerance_precision(expected: np.ndarray, rules: Comparison) -> np.dtype:

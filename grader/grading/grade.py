@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,13 +12,22 @@ import numpy as np
 
 from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
-from grader.grading.compare import compare, describe_error, matches, precision
-from grader.grading.diagnose import CaseOutcome, diagnose, square_only
+from grader.grading.compare import compare, describe_error
 from grader.grading.inputs import Arguments, case_arguments, new_seed
 from grader.grading.messages import Msg, say
 from grader.grading.oracle import Oracle, oracle_for
 from grader.grading.report import CaseReport, Finding, Report
-from grader.sandbox.base import CaseInput, CaseRun, Cause, Job, RunLimits, Runner, redact
+from grader.grading.tally import Tally
+from grader.sandbox.base import (
+    CaseInput,
+    CaseRun,
+    Cause,
+    Job,
+    LearnerError,
+    RunLimits,
+    Runner,
+    redact,
+)
 
 WITHHELD = say(Msg.WITHHELD)
 
@@ -81,10 +89,12 @@ def grade(
     arguments = case_arguments(spec, seed, hidden_secret)
     expected = oracle.expected(seed, arguments)
     ran = _run(spec, source, runner, arguments, expected)
-    tally = _Tally()
-    cases = [_case_report(spec, index, args, want, run, tally, oracle, seed)
+    tally = Tally(spec, lambda index, args: dict(oracle.mistakes(seed, index, args)))
+    cases = [_case_report(spec, index, args, want, run, tally)
              for index, (args, want, run) in enumerate(
                  zip(arguments, expected, ran.runs, strict=True))]
+    concluded = tally.conclude(cases, ran.load_error, source)
+    cases = concluded.reports
     return Report(
         exercise_id=spec.id,
         passed=all(c.passed for c in cases),
@@ -93,7 +103,8 @@ def grade(
         seed=seed,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         cases=cases,
-        diagnosis=ran.findings + tally.findings(spec),
+        diagnosis=ran.findings + concluded.findings,
+        explanation=concluded.explanation,
         stdout=ran.stdout,
         stderr=ran.stderr,
     )
@@ -106,6 +117,7 @@ class _Ran:
 
     runs: list[CaseRun]
     findings: list[Finding] = field(default_factory=list)
+    load_error: LearnerError | None = None
     stdout: str = ""
     stderr: str = ""
 
@@ -126,6 +138,7 @@ def _run(spec: ExerciseSpec, source: str, runner: Runner, arguments: list[Argume
                stdout=redact(result.stdout), stderr=redact(result.stderr))
     if result.output_withheld:
         ran.stdout = f"{ran.stdout}\n{WITHHELD}" if ran.stdout else WITHHELD
+    ran.load_error = result.load_error
     if result.load_error is not None:
         ran.findings.append(Finding(
             code="load_error",
@@ -143,35 +156,8 @@ def _run(spec: ExerciseSpec, source: str, runner: Runner, arguments: list[Argume
     return ran
 
 
-@dataclass
-class _Tally:
-    """What the visible cases showed, gathered case by case, for the report's diagnosis."""
-
-    mistakes: dict[str, list[str]] = field(default_factory=dict)
-    structural: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # code -> ...
-    outcomes: list[CaseOutcome] = field(default_factory=list)
-    mutated: list[str] = field(default_factory=list)
-    low_precision: dict[str, list[str]] = field(default_factory=dict)  # dtype -> cases
-
-    def findings(self, spec: ExerciseSpec) -> list[Finding]:
-        findings = [Finding(code=code, message=mistake_hint(spec, code), cases=names,
-                            severity="mistake") for code, names in self.mistakes.items()]
-        findings += [Finding(code=code, message=message, cases=names, severity="mistake")
-                     for code, (message, names) in self.structural.items()]
-        square = square_only(self.outcomes)
-        if square is not None:
-            findings.append(Finding(code=square.code, message=square.message,
-                                    cases=[c.name for c in self.outcomes], severity="mistake"))
-        if self.mutated:
-            findings.append(Finding(code="modifies_input", message=say(Msg.MODIFIES_INPUT),
-                                    cases=self.mutated, severity="warning"))
-        findings += [precision_finding(np.dtype(name), names)
-                     for name, names in self.low_precision.items()]
-        return findings
-
-
 def _case_report(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarray,
-                 run: CaseRun, tally: _Tally, oracle: Oracle, seed: int) -> CaseReport:
+                 run: CaseRun, tally: Tally) -> CaseReport:
     case = spec.cases[index]
     verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
     passed = verdict.status == "passed"
@@ -179,64 +165,10 @@ def _case_report(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarr
         "name": case.name, "passed": passed, "status": verdict.status,
         "points": case.points if passed else 0.0, "max_points": case.points,
         "input_shape": list(args[0].shape), "expected_shape": list(want.shape)}
+    tally.add(index, args, want, run, passed)
     if not case.visible:
         # Only what the spec and the status say: the rest of the run is the learner's.
         return CaseReport(**shared, message=verdict.message, visible=False)
-    mistake, note = None, ""
-    if not passed and run.array is not None:
-        mistake, note = _explain(spec, index, args, want, run.array, tally, oracle, seed)
-    tally.outcomes.append(CaseOutcome(
-        case.name, tuple(args[0].shape), tuple(want.shape),
-        tuple(run.array.shape) if run.array is not None else None, passed))
-    if run.mutated:
-        tally.mutated.append(case.name)
-    if run.array is not None and passed:
-        kind = precision(run.array)
-        if kind.kind == "f" and kind.itemsize < 8:
-            tally.low_precision.setdefault(kind.name, []).append(case.name)
-    return CaseReport(**shared, message=verdict.message + note, visible=True,
+    return CaseReport(**shared, message=verdict.message, visible=True,
                       output_shape=verdict.output_shape, max_abs_error=verdict.max_abs_error,
-                      mistake=mistake, duration_ms=round(run.seconds * 1000, 3))
-
-
-def _explain(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarray,
-             got: np.ndarray, tally: _Tally, oracle: Oracle,
-             seed: int) -> tuple[str | None, str]:
-    """A wrong visible output's mistake (a known one, else a structural one) and the note its
-    case's message gets, tallied for the diagnosis."""
-    name = spec.cases[index].name
-    mistake = _diagnose(oracle, spec, seed, index, got, args)
-    if mistake is not None:
-        tally.mistakes.setdefault(mistake, []).append(name)
-        return mistake, "\n" + say(Msg.MATCHES_MISTAKE, code=mistake)
-    shape_of = diagnose(got, want, args, spec.compare)
-    if shape_of is None:
-        return None, ""
-    tally.structural.setdefault(shape_of.code, (shape_of.message, []))[1].append(name)
-    return shape_of.code, "\n" + shape_of.message
-
-
-def precision_finding(kind: np.dtype, cases: list[str]) -> Finding:
-    """That the output was computed in a float shorter than float64, and what it costs."""
-    eps = float(np.finfo(kind).eps)
-    digits = round(-math.log10(eps))
-    message = say(Msg.FLOAT32, digits=digits, eps=eps) if kind == np.float32 \
-        else say(Msg.LOW_PRECISION, dtype=kind.name, digits=digits, eps=eps)
-    return Finding(code=f"computed_in_{kind.name}", message=message, cases=cases,
-                   severity="info")
-
-
-def mistake_hint(spec: ExerciseSpec, code: str) -> str:
-    hints = {m.code: m.hint for m in spec.mistakes}
-    parts = code.split("+")
-    if len(parts) == 1:
-        return hints[code]
-    return say(Msg.COMBINED_MISTAKES, first=hints[parts[0]], second=hints[parts[1]])
-
-
-def _diagnose(oracle: Oracle, spec: ExerciseSpec, seed: int, index: int, got: np.ndarray,
-              args: tuple[np.ndarray, ...]) -> str | None:
-    for code, candidate in oracle.mistakes(seed, index, args):
-        if matches(got, candidate, spec.compare):
-            return code
-    return None
+                      duration_ms=round(run.seconds * 1000, 3))

@@ -106,8 +106,32 @@ class Msg(StrEnum):
     AXIS_ROWS = "axis_rows"
     AXIS_COLUMNS = "axis_columns"
     AXIS_N = "axis_n"
+    AXIS_PLACE = "axis_place"
     DIRECTION_DOWN = "direction_down"
     DIRECTION_UP = "direction_up"
+    CROPPED = "cropped"
+    EDGES_ZERO = "edges_zero"
+    SHIFTED_BY = "shifted_by"
+    ROLLED = "rolled"
+    TRANSPOSED = "transposed"
+    SPREAD = "spread"
+    TRUNCATED = "truncated"
+    ROUNDED = "rounded"
+    ROUNDED_WHOLE = "rounded_whole"
+    COMPOSED = "composed"
+    ODD_KERNELS_ONLY = "odd_kernels_only"
+    HIDDEN_CASES = "hidden_cases"
+    RIGHT_VALUES = "right_values"
+    NOT_SUMMED = "not_summed"
+    SUMMED = "summed"
+    MISTAKE_VALUES = "mistake_values"
+    MOVE = "move"
+    # idioms that Python 3 or NumPy 2 removed (grader.grading.breakage)
+    ARRAY_TO_SCALAR = "array_to_scalar"
+    ARRAY_INTO_ELEMENT = "array_into_element"
+    FLOAT_AS_INDEX = "float_as_index"
+    REMOVED_NUMPY_ALIAS = "removed_numpy_alias"
+    PYTHON2_NAME = "python2_name"
     # the report page
     PAGE_TITLE = "page_title"
     PAGE_SCORE = "page_score"
@@ -241,17 +265,17 @@ TEMPLATES: dict[Msg, str] = {
     Msg.LOW_PRECISION: "your function computes in {dtype}: it keeps only about {digits} "
                        "significant digits (relative error near {eps:.1e})",
     Msg.COMBINED_MISTAKES: "two mistakes at once: {first}; and {second}",
-    Msg.VALID_IN_ZERO_RING: "the right values are all there, inside a border of zeros "
+    Msg.VALID_IN_ZERO_RING: "{values} are all there, inside a border of zeros "
                             "{border} wide: your output has the input's shape {got_shape}; "
                             "return only the inner {expected_shape} part (no padding)",
-    Msg.VALID_IN_CORNER: "the right values are all there, in the top-left {expected_shape} "
+    Msg.VALID_IN_CORNER: "{values} are all there, in the top-left {expected_shape} "
                          "corner of an array of shape {got_shape}{rest}; return only that part",
-    Msg.VALID_INSIDE: "the right values are all there, from {offset} on, inside an array of "
+    Msg.VALID_INSIDE: "{values} are all there, from {offset} on, inside an array of "
                       "shape {got_shape}; return only that {expected_shape} part",
-    Msg.MISSING_EDGE: "your output has the right values but misses its last {what}: shape "
+    Msg.MISSING_EDGE: "your output has {values} but misses its last {what}: shape "
                       "{got_shape} instead of {expected_shape}; check your loop bounds (an "
                       "output of size n - k + 1 along each axis, for a window of size k)",
-    Msg.SHIFTED: "your values are the right ones moved by one {axis} ({direction}): your "
+    Msg.SHIFTED: "your values are {values} moved by one {axis} ({direction}): your "
                  "output at {got_index} is the expected value at {expected_index}; check the "
                  "start of your windows (index i + a, starting at a = 0)",
     Msg.SCALED: "your output is the expected one times {factor}; look for a division or a "
@@ -277,8 +301,58 @@ TEMPLATES: dict[Msg, str] = {
     Msg.AXIS_ROWS: "row",
     Msg.AXIS_COLUMNS: "column",
     Msg.AXIS_N: "step along axis {axis}",
+    Msg.AXIS_PLACE: "place",
     Msg.DIRECTION_DOWN: "towards higher indices",
     Msg.DIRECTION_UP: "towards lower indices",
+    Msg.CROPPED: "your output holds only part of the right values: the {got_shape} part from "
+                 "{offset} of the expected {expected_shape}",
+    Msg.EDGES_ZERO: "your output has the right shape and {values}, except its {what}, "
+                    "left at zero: your loops stop short (or start late) of the output's edge; "
+                    "loop over the whole output, e.g. range(out.shape[0])",
+    Msg.SHIFTED_BY: "your values are {values} moved by {what}: your output at "
+                    "{got_index} is the expected value at {expected_index}, and the edge they "
+                    "left holds other values; check where your windows start (image[i + a] "
+                    "with a from 0: an index such as i - a or i - 1 goes negative and wraps)",
+    Msg.ROLLED: "your values are {values} moved by {what} and wrapped round: what leaves "
+                "one edge comes back at the other (a circular shift, as np.roll, negative "
+                "indices or an FFT give); your output at {got_index} is the expected value at "
+                "{expected_index}",
+    Msg.TRANSPOSED: "your output is transposed: rows and columns are swapped; index the output "
+                    "as out[i, j] with i along the rows",
+    Msg.SPREAD: "{values} are all there, at every {stride}th row and column of a "
+                "larger array of zeros: the stride belongs in the input's index (image[i * "
+                "{stride} + a]), not in the output's (out[i, j] for consecutive i, j)",
+    Msg.TRUNCATED: "every value lost its fraction (truncated towards zero, as int() does); "
+                   "keep the floats",
+    Msg.ROUNDED: "your values are rounded to {decimals} decimals; return them unrounded",
+    Msg.ROUNDED_WHOLE: "your values are rounded to whole numbers; return them unrounded",
+    Msg.COMPOSED: "two mistakes at once: {first}; and, on top of that, {second}",
+    Msg.ODD_KERNELS_ONLY: "your function is right when every kernel dimension is odd ({passed}) "
+                          "but not otherwise ({failed}): it most likely centres the window "
+                          "on the output index (k // 2 on each side), which needs an odd "
+                          "kernel; start each window at the output index instead",
+    Msg.MOVE: "{count} {axis}s {direction}",
+    Msg.HIDDEN_CASES: "{count} hidden case{s}",
+    Msg.RIGHT_VALUES: "the right values",
+    Msg.NOT_SUMMED: "your output keeps apart, along its axis {axis}, what should be added up: "
+                    "shape {got_shape}, whose sum along that axis is {values} of shape "
+                    "{expected_shape}; add them up (e.g. np.sum(..., axis={axis}))",
+    Msg.SUMMED: "your output adds up, along axis {axis} of the expected shape "
+                "{expected_shape}, what should be kept apart: shape {got_shape} is the sum of "
+                "{values}; keep one value per index along that axis",
+    Msg.MISTAKE_VALUES: "that mistake's values",
+    Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
+                         "it (older NumPy took the single value); take the value first, e.g. "
+                         "float(np.sum(...)) or x.item(), or keep the array's value as it is",
+    Msg.ARRAY_INTO_ELEMENT: "an array of shape (1, 1, 1) or similar stored into one element: "
+                            "NumPy 2 refuses it (older NumPy stored its single value); store "
+                            "a number, e.g. np.sum(...) of the product or its .item()",
+    Msg.FLOAT_AS_INDEX: "'/' gives a float in Python 3 (it was integer division in Python 2) "
+                        "and a float cannot be a shape, a range or an index; use '//' (or "
+                        "int(...)) where a whole number is meant",
+    Msg.REMOVED_NUMPY_ALIAS: "np.{name} was removed in NumPy 1.24 (an alias of Python's own "
+                             "{name}); use {name} or np.{name}64",
+    Msg.PYTHON2_NAME: "{name} exists in Python 2 only; use {replacement}",
 }
 
 SIGNAL_NAMES: dict[int, str] = {

@@ -27,6 +27,19 @@ class Finding(BaseModel):
     severity: Literal["error", "warning", "mistake", "info"] = "error"
 
 
+class Explanation(BaseModel):
+    """What explains a submission's wrong outputs (or one case's): a known mistake of the
+    exercise, a generic part (where the values sit, what was done to them), or a pair of them;
+    a pattern across cases; or an idiom that Python 3 or NumPy 2 removed."""
+
+    name: str  # the parts' codes joined by "+", e.g. "flipped_kernel+valid_in_zero_ring"
+    parts: list[str]
+    confidence: float = Field(ge=0.0, le=1.0)
+    message: str
+    kind: Literal["mistake", "across_cases", "environment"] = "mistake"
+    cases: list[str] = Field(default_factory=list)
+
+
 class CaseReport(BaseModel):
     name: str
     passed: bool
@@ -40,6 +53,7 @@ class CaseReport(BaseModel):
     output_shape: list[int] | None = None
     max_abs_error: float | None = None
     mistake: str | None = None
+    explanation: Explanation | None = None
     duration_ms: float = 0.0
 
 
@@ -52,5 +66,6 @@ class Report(BaseModel):
     duration_ms: float
     cases: list[CaseReport]
     diagnosis: list[Finding] = Field(default_factory=list)
+    explanation: Explanation | None = None  # the one diagnosis to show first
     stdout: str = ""
     stderr: str = ""

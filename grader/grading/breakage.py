@@ -1,0 +1,121 @@
+"""Crashes of code that was right when it was written: idioms that Python 3 or NumPy 2 removed.
+
+Each idiom is data: the exception's type, a pattern its message must match, and one the
+learner's line (as the child reports it) must match, when the line is known. A match names the
+idiom and its fix, beside the crash itself, which the case's verdict already shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from grader.grading.messages import Msg, say
+from grader.sandbox.base import LearnerError
+
+
+@dataclass(frozen=True)
+class Idiom:
+    code: str
+    type: str
+    message: re.Pattern[str]
+    line: re.Pattern[str] | None  # None: any line, or none known
+    words: Msg
+
+
+IDIOMS = (
+    Idiom("numpy2_array_to_scalar", "TypeError",
+          re.compile(r"only (0-dimensional|length-1|size-1) arrays can be converted"),
+          re.compile(r"\b(float|int|complex)\s*\("), Msg.ARRAY_TO_SCALAR),
+    Idiom("numpy2_array_into_element", "ValueError",
+          re.compile(r"setting an array element with a sequence"),
+          re.compile(r"\]\s*[-+*/]?=(?!=)"), Msg.ARRAY_INTO_ELEMENT),
+    Idiom("python2_division", "TypeError",
+          re.compile(r"'float' object cannot be interpreted as an integer|slice indices must "
+                     r"be integers|only integers, slices .* are valid indices"),
+          re.compile(r"(?<![/])/(?![/=])"), Msg.FLOAT_AS_INDEX),
+    Idiom("python2_division", "IndexError",
+          re.compile(r"only integers, slices .* are valid indices"),
+          re.compile(r"(?<![/])/(?![/=])"), Msg.FLOAT_AS_INDEX),
+    Idiom("numpy_removed_alias", "AttributeError",
+          re.compile(r"module 'numpy' has no attribute '(float|int|bool|complex|object|str)'"),
+          None, Msg.REMOVED_NUMPY_ALIAS),
+    Idiom("python2_name", "NameError", re.compile(r"name '(xrange|raw_input|unicode|long)'"),
+          None, Msg.PYTHON2_NAME),
+)
+
+_PYTHON3 = {"xrange": "range", "raw_input": "input", "unicode": "str", "long": "int"}
+
+
+@dataclass(frozen=True)
+class Breakage:
+    code: str
+    message: str
+
+
+def idiom_of(error: LearnerError, source: str = "") -> Breakage | None:
+    """The removed idiom ``error`` comes from, or None. A division may sit on an earlier line
+    of ``source`` (the submission), in a name that the failing line uses: ``n = h / 2`` and
+    then ``np.zeros((n, n))``."""
+    for idiom in IDIOMS:
+        if error.type != idiom.type:
+            continue
+        found = idiom.message.search(error.message or "")
+        if found is None:
+            continue
+        if idiom.line is not None and error.text and not idiom.line.search(_code(error.text)) \
+                and not (idiom.words is Msg.FLOAT_AS_INDEX
+                         and _divided_names(source) & _names(error.text)):
+            continue
+        return Breakage(idiom.code, _words(idiom, error, found))
+    return None
+
+
+_ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*(?:[ \t]*,[ \t]*[A-Za-z_]\w*)*)[ \t]*=(?!=)(.*)$",
+                         re.MULTILINE)
+_DIVISION = re.compile(r"(?<![/])/(?![/=])")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _divided_names(source: str) -> set[str]:
+    """Names that ``source`` assigns from an expression with a true division in it."""
+    names: set[str] = set()
+    for assigned in _ASSIGNMENT.finditer(source):
+        if _DIVISION.search(_code(assigned.group(2))):
+            names.update(_NAME.findall(assigned.group(1)))
+    return names
+
+
+def _names(line: str) -> set[str]:
+    return set(_NAME.findall(_code(line)))
+
+
+def _code(line: str) -> str:
+    """The line without its comment and string literals (a '/' in a string is no division)."""
+    line = re.sub(r"('[^']*'|\"[^\"]*\")", "''", line)
+    return line.split("#", 1)[0]
+
+
+def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
+    if idiom.words is Msg.ARRAY_TO_SCALAR:
+        call = re.search(r"\b(float|int|complex)\s*\(", _code(error.text or ""))
+        return say(idiom.words, call=f"{call.group(1)}()" if call else "float() or int()")
+    if idiom.words is Msg.REMOVED_NUMPY_ALIAS:
+        return say(idiom.words, name=found.group(1))
+    if idiom.words is Msg.PYTHON2_NAME:
+        name = found.group(1)
+        return say(idiom.words, name=name, replacement=_PYTHON3[name])
+    return say(idiom.words)
+
+
+def breakages(errors: Iterable[tuple[str, LearnerError]],
+              source: str = "") -> dict[str, tuple[str, list[str]]]:
+    """The removed idioms behind ``errors`` (case name, error) of ``source``: code -> (words,
+    cases)."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for name, error in errors:
+        breakage = idiom_of(error, source)
+        if breakage is not None:
+            found.setdefault(breakage.code, (breakage.message, []))[1].append(name)
+    return found

@@ -1,0 +1,216 @@
+"""The search for an explanation of a submission's wrong outputs.
+
+For each failing visible case, every explanation of at most ``MAX_PARTS`` parts is tried: a
+candidate (the reference's output, or a known mistake's, whose pairs count two parts) turned
+into the learner's output by a placement and a value part (``grader.grading.parts``). An
+explanation is kept only when it is consistent with every visible case: a passed case
+contradicts it when one of its known mistakes would have changed that case's output, or one of
+its generic parts cannot leave a case untouched (a shift, a factor). Of the rest, the one that
+explains the most failing cases wins, then the one with the fewest parts, then the one that
+leaves the fewest output values unexplained, then a known mistake of the exercise before a
+generic part. How sure it is (``confidence``, 0 to 1) falls with the failing cases it leaves
+unexplained, the values it leaves loose, its parts, and its rivals: other explanations as good.
+
+Everything here works on arrays the grader computed or parsed: no learner code runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.catalog.spec import Comparison
+from grader.grading.compare import matches, too_coarse
+from grader.grading.parts import Part, View, keeps, near, scaled, summed, variants
+from grader.grading.placements import placements, rolled, zero_bands
+
+MAX_PARTS = 2
+REFERENCE = ""  # the candidate code of the reference's own output
+# Parts that are one explanation under two names: a shift by one is a shift.
+FAMILIES = {"shifted_by_one": "shifted"}
+
+
+@dataclass
+class Case:
+    """What the search needs of one visible case. ``candidates`` gives the known mistakes'
+    outputs on this case, by code, when first asked (a failing submission only)."""
+
+    name: str
+    expected: np.ndarray
+    got: np.ndarray | None
+    passed: bool
+    candidates: Callable[[], Mapping[str, np.ndarray]] = dict
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One explanation of one case's output."""
+
+    model: str  # REFERENCE, a known mistake's code, or a pair "a+b"
+    parts: tuple[Part, ...]
+    loose: float  # the share of the output's values it leaves unexplained
+    compared: int  # values compared
+    order: int  # the search's order: known mistakes come first
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        models = tuple(self.model.split("+")) if self.model else ()
+        return models + tuple(f"{FAMILIES.get(p.name, p.name)}:{p.decimals}"
+                              for p in self.parts)
+
+    @property
+    def size(self) -> int:
+        return len(self.key)
+
+    @property
+    def generic(self) -> int:
+        return len(self.parts)
+
+
+@dataclass
+class Found:
+    """The explanation chosen for a submission, with what it explains."""
+
+    fits: dict[str, Fit]  # case name -> this explanation's fit on that case
+    confidence: float
+    rivals: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def any_fit(self) -> Fit:
+        return next(iter(self.fits.values()))
+
+
+def usable(got: np.ndarray | None, rules: Comparison) -> bool:
+    """An output whose values can be explained: finite numbers the comparison looked at."""
+    return got is not None and got.dtype.kind in "iuf" and not too_coarse(got, rules) \
+        and bool(np.isfinite(got).all())
+
+
+def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
+           rules: Comparison) -> list[Fit]:
+    """Every explanation of ``got`` of at most MAX_PARTS parts: known mistakes first (in the
+    oracle's order), then the reference's output with generic parts. Values near float64's
+    limits may overflow on the way: an overflow is no match, never an error."""
+    with np.errstate(all="ignore"):
+        return _search(got, expected, candidates, rules)
+
+
+def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
+            rules: Comparison) -> list[Fit]:
+    values = got.astype(np.float64)
+    bands = zero_bands(values)
+    fits: list[Fit] = []
+    for model, candidate in [*candidates.items(), (REFERENCE, expected)]:
+        base = len(model.split("+")) if model else 0
+        if base < MAX_PARTS and abs(candidate.ndim - values.ndim) == 1:
+            fits += [Fit(model, (part,), 0.0, values.size, len(fits))
+                     for part in summed(values, candidate, rules)]
+        if base > MAX_PARTS or candidate.ndim != values.ndim:
+            continue
+        shown = variants(candidate, got.dtype) if base < MAX_PARTS else [(None, candidate)]
+        for value, variant in shown:
+            plain = base + (value is not None) >= MAX_PARTS  # no part left for a placement
+            for view in placements(values, variant, rules, bands, plain):
+                fit = _fit(view, model, value, values, variant, rules, len(fits))
+                if fit is not None and fit.size <= MAX_PARTS:
+                    fits.append(fit)
+                if value is None and (view.part is None or view.part.name == "transposed"):
+                    fits += _scaled(view, model, rules, len(fits))
+    return fits
+
+
+def _fit(view: View, model: str, value: Part | None, got: np.ndarray,
+         candidate: np.ndarray, rules: Comparison, order: int) -> Fit | None:
+    """The explanation a view gives when its regions agree."""
+    if view.got.size == 0 or not near(view.got, view.candidate, rules):
+        return None
+    placement, loose = view.part, view.loose
+    if placement is not None and placement.name.startswith("shift"):
+        placement = rolled(placement, got, candidate, rules)
+        loose = 0 if placement.name == "rolled" else loose
+    parts = tuple(p for p in (placement, value) if p is not None)
+    if not model and not parts:
+        return None  # the reference itself: not an explanation of a wrong output
+    return Fit(model, parts, loose / max(got.size, 1), view.got.size, order)
+
+
+def _scaled(view: View, model: str, rules: Comparison, order: int) -> list[Fit]:
+    """The view's values times a constant (on the plain or the transposed placement only)."""
+    if view.got.size < 2 or view.loose:
+        return []
+    part = scaled(view.got, view.candidate, rules)
+    if part is None:
+        return []
+    fit = Fit(model, tuple(p for p in (view.part, part) if p is not None), 0.0,
+              view.got.size, order)
+    return [fit] if fit.size <= MAX_PARTS else []
+
+
+def consistent(fit: Fit, case: Case, rules: Comparison) -> bool:
+    """Whether a passed ``case`` allows ``fit``'s explanation: its known mistakes would have
+    given the same output there, and each generic part can leave that case untouched."""
+    assert case.got is not None
+    if fit.model:
+        candidate = case.candidates().get(fit.model)
+        if candidate is None or not matches(case.got, candidate, rules):
+            return False
+    return all(keeps(part, case.expected) for part in fit.parts)
+
+
+def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dict[str, Fit]]:
+    """The explanation of the submission (or None), and each failing case's own best one."""
+    failing = [c for c in cases if not c.passed and usable(c.got, rules)]
+    passed = [c for c in cases if c.passed and c.got is not None]
+    if not failing:
+        return None, {}
+    by_key: dict[tuple[str, ...], dict[str, Fit]] = {}
+    for case in failing:
+        assert case.got is not None
+        for fit in search(case.got, case.expected, case.candidates(), rules):
+            by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
+    kept = {key: fits for key, fits in by_key.items()
+            if all(consistent(next(iter(fits.values())), case, rules) for case in passed)}
+    if not kept:
+        return None, {}
+    ranked = sorted(kept, key=lambda k: _rank(kept[k]))
+    best = ranked[0]
+    found = Found(kept[best], 0.0, [k for k in ranked[1:] if _ties(kept[k], kept[best])])
+    found.confidence = _confidence(found, len(failing))
+    own = {}
+    for case in failing:
+        mine = [k for k in ranked if case.name in kept[k]]
+        if mine:
+            own[case.name] = kept[mine[0]][case.name]
+    return found, own
+
+
+def _rank(fits: dict[str, Fit]) -> tuple[float, ...]:
+    first = next(iter(fits.values()))
+    loose = float(np.mean([f.loose for f in fits.values()]))
+    return (-len(fits), first.size, round(loose, 2), first.generic,
+            min(f.order for f in fits.values()))
+
+
+def _ties(fits: dict[str, Fit], best: dict[str, Fit]) -> bool:
+    """Equally good: as many cases, parts, loose values and generic parts (a known mistake
+    and a generic part that say the same are not rivals: the known one is the more precise)."""
+    return _rank(fits)[:4] == _rank(best)[:4]
+
+
+def fit_confidence(fit: Fit) -> float:
+    """How sure one case's explanation is, on that case alone."""
+    evidence = min(1.0, fit.compared / 9)
+    return round(max(0.05, (1 - fit.loose) * evidence * (0.9 if fit.size > 1 else 1.0)), 2)
+
+
+def _confidence(found: Found, failing: int) -> float:
+    fits = list(found.fits.values())
+    coverage = len(fits) / failing
+    loose = float(np.mean([f.loose for f in fits]))
+    evidence = min(1.0, sum(f.compared for f in fits) / 9)
+    size = fits[0].size
+    value = coverage * (1 - loose) * evidence * (0.9 if size > 1 else 1.0) \
+        / (1 + len(found.rivals))
+    return round(max(0.05, min(1.0, value)), 2)

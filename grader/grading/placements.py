@@ -1,0 +1,197 @@
+"""Where a candidate's values may sit in an output: the placements of an explanation.
+
+As they are; transposed; inside a larger output (a ring of zeros, a corner, elsewhere); cut
+short of an edge (or cut from inside the candidate); with rows or columns at its edges left at
+zero; moved by a few rows or columns (the edge they left holds anything); spread out at every
+s-th row and column of a zero-filled output. Rows and columns are an output's last two axes.
+
+Offsets and shifts are not tried one by one: a distinctive value (the largest in magnitude) of
+one array is looked up in the other, and only the offsets that puts it at are compared in full,
+so a placement costs a few array operations whatever the output's size.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import numpy as np
+
+from grader.catalog.spec import Comparison
+from grader.grading.parts import Part, View, near
+
+MAX_SHIFT = 3  # rows or columns a shift may move values by
+MAX_LOOKUPS = 64  # offsets a looked-up value may point at before every offset is tried
+MAX_OFFSETS = 256  # offsets tried one by one, at most, when a looked-up value tells nothing
+SPREADS = (2, 3)  # strides a spread output may use
+
+Bands = dict[tuple[int, int], int]  # (axis, 0 first / 1 last) -> zero rows or columns there
+
+
+def spatial_axes(ndim: int) -> list[int]:
+    return list(range(max(0, ndim - 2), ndim))
+
+
+def zero_bands(got: np.ndarray) -> Bands | None:
+    """The rows and columns at each edge of ``got`` that are all zero, or None when there are
+    none, or nothing but them."""
+    bands: Bands = {}
+    for axis in spatial_axes(got.ndim):
+        n = got.shape[axis]
+        zero = np.logical_not(np.moveaxis(got, axis, 0).reshape(n, -1).any(axis=1))
+        if zero.all():
+            return None
+        bands[(axis, 0)], bands[(axis, 1)] = int(np.argmin(zero)), int(np.argmin(zero[::-1]))
+    return bands if any(bands.values()) else None
+
+
+def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
+               bands: Bands | None, plain: bool = False) -> Iterator[View]:
+    """Every placement of ``candidate``'s values that the shapes (and a looked-up value)
+    allow, the plain one first (``plain``: that one only). ``bands``: ``zero_bands(got)``."""
+    if got.ndim != candidate.ndim or candidate.size == 0:
+        return
+    if got.shape == candidate.shape:
+        yield View(None, got, candidate)
+    if got.ndim == 0 or plain:
+        return
+    if got.shape == candidate.shape:
+        if bands is not None:
+            yield from _edges_zero(got, candidate, bands)
+        yield from _shifted(got, candidate, rules)
+    if got.ndim >= 2 and got.shape == candidate.shape[:-2] + candidate.shape[:-3:-1]:
+        yield View(Part("transposed"), got, np.swapaxes(candidate, -1, -2))
+    spare = [g - c for g, c in zip(got.shape, candidate.shape, strict=True)]
+    if min(spare) >= 0 and max(spare) > 0:
+        yield from _inside(got, candidate, spare, rules)
+        yield from _spread(got, candidate)
+    if max(spare) <= 0 and min(spare) < 0:
+        yield from _cropped(got, candidate, [-s for s in spare], rules)
+
+
+def _window(offset: tuple[int, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
+    return tuple(slice(o, o + n) for o, n in zip(offset, shape, strict=True))
+
+
+def _lookup(value: float, array: np.ndarray, rules: Comparison) -> np.ndarray | None:
+    """Where ``array`` holds ``value`` (within a loose bound: the full comparison follows), or
+    None when too many places do for the value to tell anything."""
+    slack = rules.atol + max(rules.rtol, 1e-5) * abs(value) + 1e-6 * float(
+        np.max(np.abs(array)))
+    found = np.argwhere(np.abs(array - value) <= slack)
+    return found if len(found) <= MAX_LOOKUPS else None
+
+
+def _offsets(source: np.ndarray, target: np.ndarray, limits: list[int],
+             rules: Comparison) -> list[tuple[int, ...]]:
+    """Offsets o (0 <= o <= limits) at which ``source``'s largest value lands on the same
+    value in ``target``: target[p + o] == source[p]."""
+    probe = np.unravel_index(int(np.argmax(np.abs(source))), source.shape)
+    found = _lookup(float(source[probe]), target, rules)
+    if found is None:
+        if np.prod([s + 1 for s in limits]) > MAX_OFFSETS:
+            return []
+        return list(itertools.product(*(range(s + 1) for s in limits)))
+    offsets = {tuple(int(q) - int(p) for q, p in zip(place, probe, strict=True))
+               for place in found}
+    return sorted(o for o in offsets
+                  if all(0 <= x <= s for x, s in zip(o, limits, strict=True)))
+
+
+def _inside(got: np.ndarray, candidate: np.ndarray, spare: list[int],
+            rules: Comparison) -> Iterator[View]:
+    """The candidate whole, somewhere inside a larger output."""
+    for offset in _offsets(candidate, got, spare, rules):
+        window = _window(offset, candidate.shape)
+        outside = np.ones(got.shape, dtype=bool)
+        outside[window] = False
+        zeros = not np.any(got[outside])
+        ring = zeros and len(set(offset)) == 1 and offset[0] > 0 \
+            and all(o == s - o for o, s in zip(offset, spare, strict=True))
+        name = "valid_in_zero_ring" if ring else "valid_in_corner" if not any(offset) \
+            else "valid_inside"
+        fields = {"border": offset[0], "offset": offset, "zeros": zeros,
+                  "got_shape": got.shape, "expected_shape": candidate.shape}
+        yield View(Part(name, fields, keeps=True), got[window], candidate,
+                   0 if zeros else int(outside.sum()))
+
+
+def _cropped(got: np.ndarray, candidate: np.ndarray, short: list[int],
+             rules: Comparison) -> Iterator[View]:
+    """The output is a part of the candidate: short of its last rows or columns (or cut from
+    elsewhere in it)."""
+    for offset in _offsets(got, candidate, short, rules):
+        name = "missing_edge" if not any(offset) else "cropped"
+        fields: dict[str, object] = {"short": tuple(short), "offset": offset,
+                                     "got_shape": got.shape, "expected_shape": candidate.shape}
+        yield View(Part(name, fields, keeps=True), got,
+                   candidate[_window(offset, got.shape)])
+
+
+def _edges_zero(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Iterator[View]:
+    """Rows or columns at the output's edges left at zero where the candidate has values:
+    a loop that stops short, or starts late, on a zero-filled output."""
+    inner = [slice(None)] * got.ndim
+    for axis in spatial_axes(got.ndim):
+        inner[axis] = slice(bands[(axis, 0)], got.shape[axis] - bands[(axis, 1)])
+    region = tuple(inner)
+    outside = np.ones(got.shape, dtype=bool)
+    outside[region] = False
+    if not np.any(candidate[outside]):
+        return  # the candidate is zero there too: nothing was left out
+    yield View(Part("edges_zero", {"bands": bands, "ndim": got.ndim}, keeps=True),
+               got[region], candidate[region])
+
+
+def _shifted(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterator[View]:
+    """The candidate's values moved by a few rows or columns; the edge they left is anything.
+    (Whether it holds the values that left at the other edge, a roll, is ``rolled``'s.)"""
+    axes = spatial_axes(got.ndim)
+    limits = {a: min(MAX_SHIFT, (got.shape[a] - 1) // 2) for a in axes}
+    centre = tuple(n // 2 for n in got.shape)
+    found = _lookup(float(got[centre]), candidate, rules)
+    if found is None:
+        return
+    for place in found:
+        moves = tuple(int(c) - int(p) for c, p in zip(centre, place, strict=True))
+        if any(m and a not in limits for a, m in enumerate(moves)) or not any(moves) \
+                or any(abs(moves[a]) > limits[a] for a in axes):
+            continue
+        dst = [slice(None)] * got.ndim
+        src = [slice(None)] * got.ndim
+        for axis in axes:
+            n, move = got.shape[axis], moves[axis]
+            dst[axis], src[axis] = (slice(move, n), slice(0, n - move)) if move >= 0 \
+                else (slice(0, n + move), slice(-move, n))
+        shift = {a: moves[a] for a in axes}
+        left = got.size - got[tuple(dst)].size
+        yield View(Part("shifted_by_one" if max(map(abs, moves)) == 1 else "shifted",
+                        {"shift": shift}), got[tuple(dst)], candidate[tuple(src)], left)
+
+
+def _spread(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
+    """The candidate's values at every s-th index of a larger, zero-filled output (a stride
+    applied to the output's index)."""
+    if got.ndim < 2:
+        return
+    for stride in SPREADS:
+        picked = got[..., ::stride, ::stride]
+        if picked.shape[:-2] != candidate.shape[:-2] \
+                or any(p < c for p, c in zip(picked.shape[-2:], candidate.shape[-2:],
+                                             strict=True)):
+            continue
+        region = (Ellipsis, slice(0, candidate.shape[-2] * stride, stride),
+                  slice(0, candidate.shape[-1] * stride, stride))
+        rest = np.ones(got.shape, dtype=bool)
+        rest[region] = False
+        if np.any(got[rest]):
+            continue
+        yield View(Part("spread", {"stride": stride}, keeps=True), got[region], candidate)
+
+
+def rolled(part: Part, got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part:
+    """A shift whose left edge holds the values that left at the other edge is a roll
+    (circular): every value explained."""
+    shift: dict[int, int] = part.fields["shift"]  # type: ignore[assignment]
+    whole = np.roll(candidate, tuple(shift.values()), axis=tuple(shift))
+    return Part("rolled", part.fields) if near(got, whole, rules) else part

@@ -1,0 +1,137 @@
+"""An explanation in words: each part's sentence (templates in ``grader.grading.messages``), a
+known mistake's hint from its spec, and two parts joined into one sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from grader.catalog.spec import ExerciseSpec
+from grader.grading.explain import Fit
+from grader.grading.messages import Msg, join, say
+from grader.grading.messages import index as show_index
+from grader.grading.messages import shape as show_shape
+from grader.grading.parts import Part
+
+
+def mistake_hint(spec: ExerciseSpec, code: str) -> str:
+    """A known mistake's hint, or a pair's two hints in one sentence."""
+    hints = {m.code: m.hint for m in spec.mistakes}
+    parts = code.split("+")
+    if len(parts) == 1:
+        return hints[code]
+    return say(Msg.COMBINED_MISTAKES, first=hints[parts[0]], second=hints[parts[1]])
+
+
+def fit_message(fit: Fit, spec: ExerciseSpec | None, inputs: Sequence[np.ndarray]) -> str:
+    """The whole explanation in one sentence."""
+    pieces = [mistake_hint(spec, fit.model)] if fit.model and spec is not None else []
+    values = say(Msg.MISTAKE_VALUES if fit.model else Msg.RIGHT_VALUES)
+    pieces += [part_message(part, inputs, values) for part in fit.parts]
+    if len(pieces) == 1:
+        return pieces[0]
+    return say(Msg.COMPOSED, first=pieces[0], second="; and ".join(pieces[1:]))
+
+
+def axis_word(axis: int, ndim: int, count: int = 1) -> str:
+    """"row", "column" (the last two axes), or a step along another axis; with a count."""
+    spatial = axis - max(0, ndim - 2) if ndim >= 2 else -1
+    word = say(Msg.AXIS_ROWS if spatial == 0 else Msg.AXIS_COLUMNS if spatial == 1
+               else Msg.AXIS_PLACE if ndim == 1 else Msg.AXIS_N, axis=axis)
+    return word if count == 1 else f"{count} {word}s"
+
+
+def _shapes(fields: dict[str, object]) -> dict[str, str]:
+    return {"got_shape": show_shape(fields["got_shape"]),  # type: ignore[arg-type]
+            "expected_shape": show_shape(fields["expected_shape"])}  # type: ignore[arg-type]
+
+
+def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> str:
+    """One generic part's sentence; ``values`` says whose values it places (the right ones,
+    by default, or a known mistake's)."""
+    fields = part.fields
+    name = part.name
+    values = values or say(Msg.RIGHT_VALUES)
+    if name in ("valid_in_zero_ring", "valid_in_corner", "valid_inside", "cropped"):
+        return _placed(part, values)
+    if name == "missing_edge":
+        short: tuple[int, ...] = fields["short"]  # type: ignore[assignment]
+        words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
+        return say(Msg.MISSING_EDGE, what=" and ".join(words), values=values,
+                   **_shapes(fields))
+    if name == "edges_zero":
+        return say(Msg.EDGES_ZERO, what=_bands(part), values=values)
+    if name in ("shifted_by_one", "shifted", "rolled"):
+        return _moved(part, values)
+    if name in ("not_summed", "summed"):
+        return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
+                   values=values, **_shapes(fields))
+    if name == "scaled_output":
+        return _scaled(float(fields["factor"]), inputs)  # type: ignore[arg-type]
+    simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "truncated": Msg.TRUNCATED,
+              "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED}
+    if name in simple:
+        return say(simple[name], values=values, **fields)
+    if name == "rounded":
+        return say(Msg.ROUNDED, **fields) if part.decimals else say(Msg.ROUNDED_WHOLE)
+    return name
+
+
+def _placed(part: Part, values: str) -> str:
+    fields = part.fields
+    offset: tuple[int, ...] = fields["offset"]  # type: ignore[assignment]
+    if part.name == "valid_in_zero_ring":
+        return say(Msg.VALID_IN_ZERO_RING, border=fields["border"], values=values,
+                   **_shapes(fields))
+    if part.name == "valid_in_corner":
+        rest = " (the rest is zeros)" if fields["zeros"] else ""
+        return say(Msg.VALID_IN_CORNER, rest=rest, values=values, **_shapes(fields))
+    if part.name == "cropped":
+        return say(Msg.CROPPED, offset=show_index(offset), **_shapes(fields))
+    return say(Msg.VALID_INSIDE, offset=show_index(offset), values=values, **_shapes(fields))
+
+
+def _bands(part: Part) -> str:
+    bands: dict[tuple[int, int], int] = part.fields["bands"]  # type: ignore[assignment]
+    ndim = int(part.fields["ndim"])  # type: ignore[call-overload]
+    words = []
+    for (axis, side), count in sorted(bands.items(), key=lambda item: (item[0][1], item[0][0])):
+        if count:
+            where = "last" if side else "first"
+            words.append(f"{where} {axis_word(axis, ndim, count)}")
+    return join(words, Msg.AND)
+
+
+def _moved(part: Part, values: str) -> str:
+    shift: dict[int, int] = part.fields["shift"]  # type: ignore[assignment]
+    ndim = max(shift) + 1
+    got_index = [0] * ndim
+    expected_index = [0] * ndim
+    for axis, move in shift.items():
+        got_index[axis], expected_index[axis] = (move, 0) if move > 0 else (0, -move)
+    places = {"got_index": show_index(got_index), "expected_index": show_index(expected_index),
+              "values": values}
+    moves = {a: m for a, m in shift.items() if m}
+    if part.name == "shifted_by_one" and len(moves) == 1:
+        axis, move = next(iter(moves.items()))
+        return say(Msg.SHIFTED, axis=axis_word(axis, ndim),
+                   direction=say(Msg.DIRECTION_DOWN if move > 0 else Msg.DIRECTION_UP),
+                   **places)
+    what = join((say(Msg.MOVE, count=abs(m), axis=axis_word(a, ndim),
+                     direction=say(Msg.DIRECTION_DOWN if m > 0 else Msg.DIRECTION_UP))
+                 for a, m in moves.items()), Msg.AND)
+    return say(Msg.ROLLED if part.name == "rolled" else Msg.SHIFTED_BY, what=what, **places)
+
+
+def _scaled(factor: float, inputs: Sequence[np.ndarray]) -> str:
+    shown = f"{factor:.6g}"
+    for number, argument in enumerate(inputs, start=1):
+        n = argument.size
+        if n > 1 and abs(factor * n - 1) < 1e-6:
+            return say(Msg.SCALED_MEAN, factor=shown, n=n)
+        with np.errstate(all="ignore"):
+            total = float(np.sum(argument))
+        if total != 0 and abs(factor * total - 1) < 1e-6:
+            return say(Msg.SCALED_SUM, factor=shown, name=f"argument {number}")
+    return say(Msg.SCALED, factor=shown)

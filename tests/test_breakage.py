@@ -1,0 +1,69 @@
+"""Crashes of code written for Python 2 or NumPy 1: the idiom is named beside the crash, from
+the exception's type, its message and the learner's line."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.catalog.spec import GENERIC_DIAGNOSES
+from grader.grading.breakage import IDIOMS, idiom_of
+from grader.sandbox.base import LearnerError
+
+ZERO_D = "only 0-dimensional arrays can be converted to Python scalars"
+SEQUENCE = "setting an array element with a sequence."
+FLOAT_INT = "'float' object cannot be interpreted as an integer"
+
+
+@pytest.mark.parametrize(("error", "code", "fragment"), [
+    (LearnerError("TypeError", ZERO_D, 12, "Z = Z + float(b)"), "numpy2_array_to_scalar",
+     "float() of an array"),
+    (LearnerError("TypeError", ZERO_D, 3, "n = int(np.sum(x, keepdims=True))"),
+     "numpy2_array_to_scalar", "int() of an array"),
+    (LearnerError("ValueError", SEQUENCE, 30, "Z[i, h, w, c] = conv_single_step(a, W, b)"),
+     "numpy2_array_into_element", "(1, 1, 1)"),
+    (LearnerError("TypeError", FLOAT_INT, 5, "out = np.zeros((h / 2, w / 2))"),
+     "python2_division", "use '//'"),
+    (LearnerError("TypeError", "slice indices must be integers or None or have an __index__ "
+                  "method", 7, "half = x[: n/2]"), "python2_division", "Python 2"),
+    (LearnerError("AttributeError", "module 'numpy' has no attribute 'float'.\n`np.float` was "
+                  "a deprecated alias", 4, "out = np.zeros(s, dtype=np.float)"),
+     "numpy_removed_alias", "np.float was removed"),
+    (LearnerError("NameError", "name 'xrange' is not defined", 6, "for i in xrange(n):"),
+     "python2_name", "use range"),
+])
+def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
+    found = idiom_of(error)
+    assert found is not None and found.code == code
+    assert fragment in found.message
+
+
+@pytest.mark.parametrize("error", [
+    # the same message, but the line does not use the idiom
+    LearnerError("TypeError", FLOAT_INT, 5, "out = np.zeros((h, w), dtype=size)"),
+    LearnerError("TypeError", FLOAT_INT, 5, "print('a/b'); out = np.zeros(shape)  # h/2"),
+    LearnerError("ValueError", SEQUENCE, 9, "values.append(row)"),
+    # another exception with the same words, or other words
+    LearnerError("ValueError", ZERO_D, 2, "float(x)"),
+    LearnerError("TypeError", "unsupported operand type(s)", 2, "a / b"),
+])
+def test_a_crash_that_is_not_the_idiom_gets_no_hint(error) -> None:
+    assert idiom_of(error) is None
+
+
+def test_a_crash_without_its_line_is_matched_on_its_message() -> None:
+    found = idiom_of(LearnerError("TypeError", FLOAT_INT))
+    assert found is not None and found.code == "python2_division"
+
+
+def test_every_idiom_is_a_diagnosis_a_sample_may_expect() -> None:
+    assert {idiom.code for idiom in IDIOMS} <= GENERIC_DIAGNOSES
+
+
+def test_a_division_on_an_earlier_line_is_found_through_the_name_it_set() -> None:
+    source = ("import numpy as np\n\ndef pool(image):\n    h, w = image.shape\n"
+              "    oh = h / 2  # rows\n    ow = w // 2\n    out = np.zeros((oh, ow))\n")
+    error = LearnerError("TypeError", FLOAT_INT, 7, "    out = np.zeros((oh, ow))")
+    found = idiom_of(error, source)
+    assert found is not None and found.code == "python2_division"
+    # a name set by floor division only is no sign of it
+    assert idiom_of(LearnerError("TypeError", FLOAT_INT, 7, "    x = range(ow)"), source) is None

@@ -1,0 +1,185 @@
+"""The search for an explanation, on plain arrays: candidates, generic parts, and every visible
+case (passed ones too) as evidence for or against."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+from grader.catalog.spec import Comparison
+from grader.grading.diagnose import fit_name
+from grader.grading.explain import Case, explain, search
+
+RULES = Comparison()
+RNG = np.random.default_rng(11)
+
+
+def xcorr(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    return np.einsum("ijkl,kl->ij", sliding_window_view(image, kernel.shape), kernel)
+
+
+IMAGE = RNG.normal(size=(9, 11))
+KERNEL = RNG.normal(size=(3, 3))
+EXPECTED = xcorr(IMAGE, KERNEL)
+FLIPPED = xcorr(IMAGE, KERNEL[::-1, ::-1])
+
+
+def best(got: np.ndarray, expected: np.ndarray = EXPECTED,
+         candidates: dict[str, np.ndarray] | None = None) -> str | None:
+    found, _ = explain([Case("a", expected, got, False, lambda: candidates or {})], RULES)
+    return None if found is None else fit_name(found.any_fit)
+
+
+def test_the_last_row_and_column_left_at_zero() -> None:
+    got = EXPECTED.copy()
+    got[-1, :] = 0
+    got[:, -1] = 0
+    assert best(got) == "edges_zero"
+
+
+def test_values_moved_by_two_rows_and_columns_with_anything_at_the_edge() -> None:
+    got = RNG.normal(size=EXPECTED.shape)
+    got[2:, 2:] = EXPECTED[:-2, :-2]
+    assert best(got) == "shifted"
+
+
+def test_a_circular_shift_is_a_roll() -> None:
+    assert best(np.roll(EXPECTED, (1, -2), axis=(0, 1))) == "rolled"
+
+
+def test_values_at_every_other_index_of_a_zero_array() -> None:
+    got = np.zeros((2 * EXPECTED.shape[0], 2 * EXPECTED.shape[1]))
+    got[::2, ::2] = EXPECTED
+    assert best(got) == "spread"
+
+
+@pytest.mark.parametrize(("change", "name"), [
+    (lambda e: np.round(e, 2), "rounded"),
+    (np.trunc, "truncated"),
+    (lambda e: e / 9, "scaled_output"),
+    (lambda e: e.T, "transposed"),
+    (lambda e: np.round(e, 1).T, "transposed+rounded"),
+])
+def test_what_was_done_to_the_values(change, name) -> None:
+    assert best(change(EXPECTED)) == name
+
+
+def test_a_known_mistake_composed_with_a_placement() -> None:
+    """A flipped kernel (the exercise's mistake) in a same-size output with a zero border."""
+    got = np.pad(FLIPPED, 1)
+    assert best(got, candidates={"flipped_kernel": FLIPPED}) == "flipped_kernel+valid_in_zero_ring"
+
+
+def test_three_parts_are_past_the_search() -> None:
+    """A flipped kernel, shifted, and rounded: no explanation of at most two parts fits."""
+    got = RNG.normal(size=EXPECTED.shape)
+    got[1:, :] = np.round(FLIPPED[:-1, :], 1)
+    assert best(got, candidates={"flipped_kernel": FLIPPED}) is None
+
+
+def test_nothing_fits_random_values() -> None:
+    assert best(RNG.normal(size=EXPECTED.shape), candidates={"flipped_kernel": FLIPPED}) is None
+
+
+def cases(failing: dict[str, tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]],
+          passed: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]) -> list[Case]:
+    made = [Case(name, want, got, False, lambda c=c: c) for name, (want, got, c)
+            in failing.items()]
+    made += [Case(name, want, want.copy(), True, lambda c=c: c) for name, (want, c)
+             in passed.items()]
+    return made
+
+
+def test_a_passed_case_that_a_known_mistake_would_change_contradicts_it() -> None:
+    """An output one row and column short on the failing case matches the mistake model
+    'short' too; but 'short' would also have changed the passed case, so the generic
+    explanation (the last row and column missing) is named instead."""
+    other = RNG.normal(size=(6, 6))
+    failing = {"fails": (EXPECTED, EXPECTED[:-1, :-1], {"short": EXPECTED[:-1, :-1]})}
+    contradicted = {"passes": (other, {"short": other[:-1, :-1]})}
+    found, _ = explain(cases(failing, contradicted), RULES)
+    assert found is not None and fit_name(found.any_fit) == "missing_edge"
+    # where the model leaves the passed case as it is, the model is named
+    allowed = {"passes": (other, {"short": other})}
+    found, _ = explain(cases(failing, allowed), RULES)
+    assert found is not None and fit_name(found.any_fit) == "short"
+
+
+def test_a_passed_case_contradicts_a_shift_but_not_a_short_loop() -> None:
+    """A shift changes every case; a loop that stops short changes only cases where the
+    bound is wrong (a padding of 0 leaves it right)."""
+    shifted = np.roll(EXPECTED, 1, axis=0)
+    other = RNG.normal(size=(6, 6))
+    found, _ = explain(cases({"fails": (EXPECTED, shifted, {})}, {"passes": (other, {})}), RULES)
+    assert found is None
+    edge = EXPECTED.copy()
+    edge[-1] = 0
+    found, _ = explain(cases({"fails": (EXPECTED, edge, {})}, {"passes": (other, {})}), RULES)
+    assert found is not None and fit_name(found.any_fit) == "edges_zero"
+
+
+def test_the_explanation_of_most_cases_wins_and_says_how_sure_it_is() -> None:
+    other = xcorr(IMAGE[:7, :8], KERNEL)
+    other_flipped = xcorr(IMAGE[:7, :8], KERNEL[::-1, ::-1])
+    failing = {"a": (EXPECTED, FLIPPED, {"flipped_kernel": FLIPPED}),
+               "b": (other, other_flipped, {"flipped_kernel": other_flipped})}
+    found, own = explain(cases(failing, {}), RULES)
+    assert found is not None and fit_name(found.any_fit) == "flipped_kernel"
+    assert set(found.fits) == {"a", "b"} and found.confidence == 1.0
+    assert set(own) == {"a", "b"}
+    # one case left unexplained halves the confidence
+    failing["b"] = (other, RNG.normal(size=other.shape), {"flipped_kernel": other_flipped})
+    found, own = explain(cases(failing, {}), RULES)
+    assert found is not None and found.confidence == 0.5 and set(own) == {"a"}
+
+
+def test_values_left_loose_lower_the_confidence() -> None:
+    got = RNG.normal(size=EXPECTED.shape)
+    got[2:, 2:] = EXPECTED[:-2, :-2]
+    found, _ = explain([Case("a", EXPECTED, got, False)], RULES)
+    assert found is not None and 0.3 < found.confidence < 0.8
+
+
+def test_known_mistakes_come_before_generic_parts_of_the_same_size() -> None:
+    fits = search(EXPECTED.T, EXPECTED, {"transposed_output": EXPECTED.T}, RULES)
+    names = [fit_name(f) for f in fits]
+    assert names.index("transposed_output") < names.index("transposed")
+    assert best(EXPECTED.T, candidates={"transposed_output": EXPECTED.T}) == "transposed_output"
+
+
+def test_channels_first_outputs_move_along_their_last_two_axes() -> None:
+    expected = RNG.normal(size=(3, 6, 7))
+    got = expected.copy()
+    got[:, -1, :] = 0
+    got[:, :, -1] = 0
+    assert best(got, expected) == "edges_zero"
+    assert best(np.roll(expected, 1, axis=2), expected) == "rolled"
+    assert best(np.roll(expected, 1, axis=0), expected) is None  # channels are not moved
+
+
+def test_any_output_is_searched_without_error() -> None:
+    """Fixed-seed fuzzing: outputs of every rank, shape and kind (zeros, repeated values,
+    integers, huge and tiny numbers) against any expected array."""
+    rng = np.random.default_rng(2024)
+    makers = [
+        lambda s: np.zeros(s), lambda s: np.ones(s), lambda s: rng.normal(size=s),
+        lambda s: rng.integers(-3, 4, size=s), lambda s: rng.normal(size=s) * 1e300,
+        lambda s: rng.normal(size=s) * 1e-300,
+    ]
+    for _ in range(300):
+        ndim = int(rng.integers(0, 4))
+        want_shape = tuple(int(n) for n in rng.integers(1, 7, size=ndim))
+        got_shape = tuple(max(1, n + int(rng.integers(-2, 3))) for n in want_shape)
+        expected = makers[int(rng.integers(0, 6))](want_shape).astype(np.float64)
+        got = makers[int(rng.integers(0, 6))](got_shape)
+        found, own = explain([Case("a", expected, got, False,
+                                   lambda e=expected: {"m": e * 2})], RULES)
+        assert (found is None) == (own == {})
+
+
+def test_maps_kept_apart_or_added_up_along_an_axis() -> None:
+    maps = RNG.normal(size=(3, 4, 5))
+    assert best(maps, maps.sum(axis=0)) == "not_summed"
+    assert best(maps.sum(axis=2), maps) == "summed"
+    assert best(maps, maps.mean(axis=0)) is None  # a mean is no sum

@@ -1,0 +1,104 @@
+"""The report's explanation of a submission, graded in real sandboxed processes: one at the top,
+one per wrong visible case, in a JSON shape that only adds to the report's."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.catalog.exercises import Catalog
+from grader.grading.grade import grade
+from grader.sandbox.fake import FakeRunner
+
+pytestmark = pytest.mark.processes
+
+VISIBLE = ["square 8x8", "tall 12x10"]
+
+
+def test_one_explanation_at_the_top_and_one_per_wrong_visible_case(grade_file) -> None:
+    report = grade_file("conv2d/negative_indices")
+    top = report.explanation
+    assert top is not None
+    assert (top.name, top.parts, top.kind) == (
+        "flipped_kernel+shifted", ["flipped_kernel", "shifted"], "mistake")
+    assert top.cases == VISIBLE and 0 < top.confidence < 1  # an edge of each output is loose
+    assert "flipped the kernel" in top.message and "moved by 2 rows" in top.message
+    for case in report.cases:
+        if case.visible:
+            assert case.explanation is not None and case.mistake == "flipped_kernel+shifted"
+            assert case.explanation.cases == [case.name]
+        else:
+            assert case.explanation is None and case.mistake is None
+    # the diagnosis list keeps its shape: the explanation is its first finding
+    assert report.diagnosis[0].code == top.name and report.diagnosis[0].cases == VISIBLE
+
+
+def test_the_report_json_adds_the_explanation_and_keeps_every_field(grade_file) -> None:
+    data = grade_file("conv2d/last_row_and_column_zero").model_dump(mode="json")
+    assert data["explanation"] == {
+        "name": "edges_zero", "parts": ["edges_zero"], "confidence": 1.0, "kind": "mistake",
+        "cases": VISIBLE, "message": data["explanation"]["message"]}
+    assert "last row and last column, left at zero" in data["explanation"]["message"]
+    assert {"diagnosis", "cases", "score", "passed"} <= set(data)
+    assert data["cases"][0]["mistake"] == "edges_zero"
+
+
+def test_a_correct_submission_has_no_explanation(grade_file) -> None:
+    report = grade_file("conv2d/correct_numpy")
+    assert report.explanation is None and report.diagnosis == []
+
+
+def test_a_crash_from_a_removed_idiom_is_explained_at_the_top(grade_file,
+                                                              catalog: Catalog) -> None:
+    report = grade_file("conv_layer/numpy2_array_into_element", catalog.get("conv_layer"))
+    assert {c.status for c in report.cases} == {"error"}
+    assert "setting an array element with a sequence" in report.cases[0].message
+    top = report.explanation
+    assert top is not None and (top.name, top.kind) == ("numpy2_array_into_element",
+                                                        "environment")
+    assert top.cases == ["1 -> 2 channels, 6x6", "3 -> 3 channels, 7x7", "2 -> 4 channels, 8x6"]
+
+
+def test_a_pattern_across_cases_comes_first(grade_file, catalog: Catalog) -> None:
+    report = grade_file("conv_layer/odd_kernels_only", catalog.get("conv_layer"))
+    top = report.explanation
+    assert top is not None and (top.name, top.kind) == ("odd_kernels_only", "across_cases")
+
+
+def test_an_explanation_contradicted_by_a_passed_case_is_not_given(grade_file,
+                                                                   catalog: Catalog) -> None:
+    """An output size of (h - k + 2p + 1) // s is one short where the stride is 2; one-sided
+    padding would give that size too, but would have failed the passed case '6x6, pad 2'."""
+    report = grade_file("conv2d_strided/size_plus_one_over_stride", catalog.get("conv2d_strided"))
+    assert report.cases[3].name == "6x6, pad 2" and report.cases[3].passed
+    assert report.explanation is not None and report.explanation.name == "missing_edge"
+    assert "padding_one_side" not in {f.code for f in report.diagnosis}
+
+
+def test_rounding_to_two_decimals_is_rounded_not_float32(grade_file) -> None:
+    report = grade_file("conv2d/rounded")
+    assert [f.code for f in report.diagnosis] == ["rounded"]
+
+
+def test_an_unexplained_integer_output_is_told_it_cannot_hold_the_values(conv2d) -> None:
+    def integers(image, kernel):  # right shape, integer values nothing explains
+        return (image[1:-1, 1:-1] * 7 + 3).astype(int) ** 2
+
+    report = grade(conv2d, "", FakeRunner(integers), 5, hidden_secret=b"k" * 32)
+    assert report.explanation is None
+    assert [(f.code, f.cases) for f in report.diagnosis] == [("integer_output", VISIBLE)]
+
+
+def test_hidden_outputs_are_never_explained(conv2d) -> None:
+    """Right on the visible cases, transposed on the hidden ones: the hidden statuses show,
+    nothing of what their outputs were."""
+    reference = conv2d.reference
+    visible = {(8, 8), (12, 10)}
+
+    def hidden_transposed(image, kernel):
+        out = reference(image, kernel)
+        return out if image.shape in visible else out.T
+
+    report = grade(conv2d, "", FakeRunner(hidden_transposed), 5, hidden_secret=b"k" * 32)
+    assert [c.passed for c in report.cases] == [True, True, False, False]
+    assert report.explanation is None and report.diagnosis == []
+    assert all(c.explanation is None and c.mistake is None for c in report.cases)
