@@ -9,6 +9,7 @@ runs no script of the page: boxes come from ``DOM.getBoxModel``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import subprocess
@@ -33,7 +34,13 @@ class Browser:
              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.ids = itertools.count(1)
-        self.socket = self._connect()
+        self.stack = contextlib.ExitStack()
+        self.stack.callback(self._stop)
+        try:
+            self.socket = self.stack.enter_context(self._connect())
+        except BaseException:
+            self.stack.close()
+            raise
 
     def _connect(self, timeout: float = 60.0) -> ClientConnection:
         active = self.profile / "DevToolsActivePort"
@@ -97,9 +104,10 @@ class Browser:
                                "scale": 1})
         path.write_bytes(base64.b64decode(shot["data"]))
 
+    def _stop(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
     def close(self) -> None:
-        try:
-            self.socket.close()
-        finally:
-            self.process.kill()
-            self.process.wait(timeout=30)
+        """Close the connection, then end the browser (whatever the closing raised)."""
+        self.stack.close()
