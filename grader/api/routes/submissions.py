@@ -27,7 +27,8 @@ POLL_SECONDS = 1
 def view(row: Submission, status: SubmissionStatus | None = None,
          links: ReportLinks | None = None) -> SubmissionView:
     return SubmissionView(
-        id=row.id, exercise_id=row.exercise_id, learner_id=row.learner_id,
+        id=row.id, exercise_id=row.exercise_id, exercise_version=row.exercise_version,
+        learner_id=row.learner_id,
         status=status or row.status,
         created_at=row.created_at, finished_at=row.finished_at, metadata=row.metadata_,
         report=Report.model_validate_json(row.report) if row.report else None,
