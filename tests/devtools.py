@@ -34,6 +34,7 @@ class Browser:
              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.ids = itertools.count(1)
+        self.events: list[str] = []  # the names of events received, since the last page opened
         self.stack = contextlib.ExitStack()
         self.stack.callback(self._stop)
         try:
@@ -58,7 +59,8 @@ class Browser:
         raise RuntimeError("chromium did not open its debugging port")
 
     def call(self, method: str, timeout: float = 60.0, **params: Any) -> dict[str, Any]:
-        """Send one command and wait for its answer (events on the way are dropped)."""
+        """Send one command and wait for its answer; events on the way are kept in
+        ``events``."""
         number = next(self.ids)
         self.socket.send(json.dumps({"id": number, "method": method, "params": params}))
         end = time.monotonic() + timeout
@@ -69,6 +71,8 @@ class Browser:
                     raise RuntimeError(f"{method}: {message['error']}")
                 result: dict[str, Any] = message["result"]
                 return result
+            if "method" in message:
+                self.events.append(message["method"])
 
     def open(self, url: str, width: int, height: int) -> None:
         """Load ``url`` in a window of ``width`` by ``height`` CSS pixels (a phone's when
@@ -76,13 +80,15 @@ class Browser:
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
                   deviceScaleFactor=1, mobile=width < 600)
         self.call("Page.enable")
+        self.events.clear()
         self.call("Page.navigate", url=url)
         end = time.monotonic() + 60
-        while time.monotonic() < end:
-            message = json.loads(self.socket.recv(timeout=60))
-            if message.get("method") == "Page.loadEventFired":
-                return
-        raise RuntimeError(f"{url} did not load")
+        while "Page.loadEventFired" not in self.events:
+            if time.monotonic() > end:
+                raise RuntimeError(f"{url} did not load")
+            message = json.loads(self.socket.recv(timeout=max(end - time.monotonic(), 0.1)))
+            if "method" in message:
+                self.events.append(message["method"])
 
     def top(self, selector: str) -> float | None:
         """The top of the first element matching ``selector``, in CSS pixels from the top of
