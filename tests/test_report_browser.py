@@ -1,14 +1,15 @@
 """The report page in a real headless Chromium, served by a real ``grader serve``.
 
 Chromium is not installed by the tests: CI installs Debian's package (``.ci/run``); where it
-is missing, these tests skip and say so. The flipped-kernel report's screenshot is kept in
-``test-artifacts/`` (git-ignored) and in the test's own temporary folder, which it prints.
+is missing, these tests skip and say so. Layout is measured over the DevTools protocol
+(``tests/devtools.py``). Full-page screenshots of four reports (a flipped kernel, a syntax
+error, a timeout, a pass) on a phone's width and a desktop's are written to
+``test-artifacts/``, for a person to look at.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import EXERCISES, ROOT, Server
+from tests.devtools import Browser
 
 pytestmark = [
     pytest.mark.processes,
@@ -26,7 +28,15 @@ pytestmark = [
 
 PLATFORM = "platform-token-browser-0123"
 ARTIFACTS = ROOT / "test-artifacts"
-FLIPPED = (EXERCISES / "conv2d" / "samples" / "flipped_kernel.py").read_text()
+SAMPLES = EXERCISES / "conv2d" / "samples"
+SUBMISSIONS = ROOT / "tests" / "submissions"
+REPORTS = {  # the reports looked at, by the name of their screenshots
+    "flipped_kernel": SAMPLES / "flipped_kernel.py",
+    "syntax_error": SUBMISSIONS / "syntax_error.py",
+    "timeout": SUBMISSIONS / "infinite_loop.py",
+    "passed": SAMPLES / "correct_numpy.py",
+}
+PHONE, DESKTOP = (390, 844), (1280, 900)
 
 
 def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -58,45 +68,80 @@ def requested_by_page(net_log: Path, site: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def page_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The report page of each of ``REPORTS``, graded by a real server."""
     server = Server(tmp_path_factory.mktemp("browser-server"),
                     {"GRADER_PLATFORM_TOKENS": PLATFORM}).start()
     try:
-        response = httpx.post(f"{server.url}/v1/submissions", timeout=60,
-                              headers={"Authorization": f"Bearer {PLATFORM}"},
-                              json={"exercise_id": "conv2d", "source": FLIPPED})
-        assert response.status_code == 200, response.text
-        yield server.url + response.json()["report_url"]
+        urls = {}
+        for name, path in REPORTS.items():
+            response = httpx.post(f"{server.url}/v1/submissions", timeout=120,
+                                  headers={"Authorization": f"Bearer {PLATFORM}"},
+                                  json={"exercise_id": "conv2d", "source": path.read_text()})
+            assert response.status_code == 200, response.text
+            urls[name] = server.url + response.json()["report_url"]
+        yield urls
     finally:
         server.stop()
 
 
-def test_the_page_renders_its_heatmaps_with_text_alternatives(page_url, tmp_path) -> None:
-    done = chromium(tmp_path / "profile", "--dump-dom", page_url)
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    opened = Browser(tmp_path / "profile")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_the_page_renders_its_heatmaps_with_text_alternatives(page_urls, tmp_path) -> None:
+    done = chromium(tmp_path / "profile", "--dump-dom", page_urls["flipped_kernel"])
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
-    assert dom.count('<svg class="heatmap"') == 6  # two visible cases, three pictures each
+    # two visible cases: the image and the kernel, expected, yours and the difference
+    assert dom.count('<svg class="heatmap"') == 10
     assert dom.count("<title>Difference, yours minus expected: ") == 2
-    assert "flipped kernel</strong>: you flipped the kernel" in dom
+    assert dom.count("flipped kernel</strong>: you flipped the kernel") == 1
     assert dom.count('<section class="case hidden">') == 2
 
 
-def test_the_page_requests_nothing_but_itself(page_url, tmp_path) -> None:
+def test_the_page_requests_nothing_but_itself(page_urls, tmp_path) -> None:
     net_log = tmp_path / "net-log.json"
-    done = chromium(tmp_path / "profile", f"--log-net-log={net_log}", "--dump-dom", page_url)
+    url = page_urls["flipped_kernel"]
+    done = chromium(tmp_path / "profile", f"--log-net-log={net_log}", "--dump-dom", url)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert requested_by_page(net_log, "http://127.0.0.1") == {page_url}
+    assert requested_by_page(net_log, "http://127.0.0.1") == {url}
 
 
-def test_screenshots_of_the_flipped_kernel_report_are_kept(page_url, tmp_path) -> None:
-    """On a desktop window and on a phone's; the files are for a person to look at."""
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_diagnosis_is_on_the_first_screen_above_the_first_heatmap(page_urls, browser,
+                                                                      size) -> None:
+    width, height = size
+    browser.open(page_urls["flipped_kernel"], width, height)
+    diagnosis, heatmap = browser.top("#diagnosis"), browser.top("svg.heatmap")
+    hint = browser.top("#diagnosis .hint")
+    assert diagnosis is not None and heatmap is not None and hint is not None
+    assert diagnosis < hint < heatmap
+    assert hint < height / 2, f"the hint starts at {hint} px of a {height} px screen"
+
+
+def test_an_error_and_a_timeout_say_so_first_and_draw_no_heatmap(page_urls, browser) -> None:
+    for name in ("syntax_error", "timeout"):
+        browser.open(page_urls[name], *PHONE)
+        assert browser.top("svg.heatmap") is None, name
+        lead = browser.top("#diagnosis pre")
+        assert lead is not None and lead < PHONE[1] / 2, name
+
+
+def test_screenshots_of_four_reports_on_a_phone_and_a_desktop_are_kept(page_urls,
+                                                                       browser) -> None:
+    """Whole pages; the files are for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
-    for name, size in [("flipped_kernel_report.png", "1200,1800"),
-                       ("flipped_kernel_report_phone.png", "390,844")]:
-        shot = tmp_path / name
-        done = chromium(tmp_path / "profile", f"--screenshot={shot}", f"--window-size={size}",
-                        page_url)
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-        shutil.copy(shot, ARTIFACTS / name)
-        print(f"screenshot: {shot} (and {ARTIFACTS / name})")
+    for name, url in page_urls.items():
+        for (width, height), label in ((PHONE, "phone"), (DESKTOP, "desktop")):
+            shot = ARTIFACTS / f"report_{name}_{label}.png"
+            browser.open(url, width, height)
+            browser.screenshot(shot, width)
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert shot.stat().st_size > 10_000
+            print(f"screenshot: {shot}")

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from grader.catalog.bundle import FILE_NAME, MAX_FILES
-from grader.catalog.spec import IDENT, ExerciseSpec
+from grader.catalog.spec import IDENT, Argument, Case, ExerciseSpec
 from grader.service.views import SubmissionView
 
 # Bounds on what a platform may store with a submission: deep or wide JSON costs every reader.
@@ -117,13 +117,34 @@ class SubmissionPage(BaseModel):
 
 class ArgumentView(BaseModel):
     name: str
-    dtype: str
+    kind: Literal["array", "int", "float"] = Field(
+        description="An array, or a scalar given per case")
+    dtype: str = Field(description="The dtype the function is given: a scalar int is an "
+                       "int64, a scalar float a float64", examples=["float64", "int64"])
+
+    @classmethod
+    def of(cls, argument: Argument) -> ArgumentView:
+        dtype = {"int": "int64", "float": "float64"}.get(argument.kind, argument.dtype)
+        return cls(name=argument.name, kind=argument.kind, dtype=dtype)
 
 
 class CaseView(BaseModel):
     name: str
     points: float
     shapes: dict[str, list[int]]
+    values: dict[str, Any] = Field(
+        default_factory=dict, description="The arguments this visible case fixes, by name: a "
+        "number for a scalar, nested lists for an array; the others are drawn from the seed")
+
+    @classmethod
+    def of(cls, spec: ExerciseSpec, case: Case) -> CaseView:
+        """A visible case (a hidden one's values are never shown)."""
+        assert case.visible
+        fixed = {a.name: spec.fixed_value(case, a) for a in spec.arguments}
+        return cls(name=case.name, points=case.points,
+                   shapes={a.name: list(spec.shape_of(case, a)) for a in spec.arguments},
+                   values={name: value.tolist() for name, value in fixed.items()
+                           if value is not None})
 
 
 class ExerciseView(BaseModel):
@@ -146,10 +167,8 @@ class ExerciseView(BaseModel):
         return cls(
             id=spec.id, title=spec.title, statement=spec.statement,
             entry_point=spec.entry_point,
-            arguments=[ArgumentView(name=a.name, dtype=a.dtype) for a in spec.arguments],
-            visible_cases=[CaseView(name=c.name, points=c.points,
-                                    shapes={a.name: list(spec.shape_of(c, a))
-                                            for a in spec.arguments}) for c in visible],
+            arguments=[ArgumentView.of(a) for a in spec.arguments],
+            visible_cases=[CaseView.of(spec, c) for c in visible],
             hidden_cases=len(hidden),
             hidden_points=sum(c.points for c in hidden),
             max_score=spec.max_score,

@@ -35,6 +35,7 @@ from grader.catalog.spec import (
     is_exercise_id,
     load_spec,
 )
+from grader.catalog.toml_text import line_of, toml_lines
 from grader.errors import NotFound
 from grader.sandbox.base import add_private_path
 
@@ -151,14 +152,29 @@ def import_error(path: Path, error: BaseException) -> str:
     return f"{where}: {path.name} does not import: {type(error).__name__}: {message}"
 
 
-def bind(spec: ExerciseSpec, library: ReferenceLibrary, source: str) -> Exercise:
+def spec_lines(path: Path) -> dict[tuple[str | int, ...], int]:
+    """Where each field of a spec file is (none when it cannot be read again)."""
+    try:
+        return toml_lines(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def bind(spec: ExerciseSpec, library: ReferenceLibrary, source: str,
+         lines: dict[tuple[str | int, ...], int] | None = None) -> Exercise:
+    """Resolve the functions ``spec`` names. Raises SpecError naming ``source`` and, with
+    ``lines`` (``toml_lines`` of its text), the line of the field."""
+    def at(*path: str | int) -> str:
+        line = line_of(lines or {}, path)
+        return f"{source}:{line}" if line else source
+
     home = spec.id if spec.id in library.bundles else None
-    reference, path = library.resolve(spec.reference, home, source, "reference")
+    reference, path = library.resolve(spec.reference, home, at("reference"), "reference")
     files = {spec.reference: path}
     mistakes = {}
     for i, m in enumerate(spec.mistakes):
         mistakes[m.code], files[m.function] = library.resolve(
-            m.function, home, source, f"mistakes[{i}].function")
+            m.function, home, at("mistakes", i, "function"), f"mistakes[{i}].function")
     samples = library.bundles[home] / SAMPLES_DIR if home else None
     return Exercise(spec=spec, reference=reference, mistakes=mistakes, samples_dir=samples,
                     files=files)
@@ -225,7 +241,8 @@ class Catalog:
         for path, spec in specs:
             self.library.add_bundle(path.name, path, reference_path(path, spec))
         for path, spec in specs:
-            self._exercises[spec.id] = bind(spec, self.library, str(path / SPEC_FILE))
+            self._exercises[spec.id] = bind(spec, self.library, str(path / SPEC_FILE),
+                                            spec_lines(path / SPEC_FILE))
 
     def load_bundle(self, folder: Path) -> Exercise:
         """Add one bundle, which may be outside the catalog's folders. Raises SpecError."""
@@ -236,7 +253,7 @@ class Catalog:
             raise SpecError(f"{folder}: not an exercise bundle: it has no {SPEC_FILE}")
         spec = load_spec(spec_file)
         self.library.add_bundle(folder.name, folder, reference_path(folder, spec))
-        exercise = bind(spec, self.library, str(spec_file))
+        exercise = bind(spec, self.library, str(spec_file), spec_lines(spec_file))
         self._exercises[spec.id] = exercise
         return exercise
 

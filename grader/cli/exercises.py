@@ -7,10 +7,12 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.catalog.exercises import Catalog, Exercise, UnknownExercise
+from grader.catalog.toml_text import SpecError
 from grader.cli.common import (
     EXIT_FAILED,
     EXIT_FAULT,
@@ -27,6 +29,22 @@ from grader.settings import get_settings
 if TYPE_CHECKING:
     import httpx
 
+
+
+# A bundle's own files, as a server names them in its reasons ("exercise.toml:64: ...").
+_BUNDLE_FILE = re.compile(r"^(exercise\.toml|reference\.py|samples/[^:\s]+)(:|$)")
+
+
+def spec_problems(where: Path | str, reasons: list[str]) -> int:
+    """Spec errors as ``validate`` and ``push`` both report them, whoever found them (this
+    machine or the server): the bundle's folder, then one reason a line, each naming its file
+    (a server's bundle-relative names are put under ``where``) and line. Exit status 1."""
+    print(inert(f"grader: {where}: the bundle has errors:"), file=sys.stderr)
+    for reason in reasons:
+        if _BUNDLE_FILE.match(reason):
+            reason = f"{where}/{reason}"
+        print(inert(f"  - {reason}"), file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _bundle(catalog: Catalog, folder: Path) -> Exercise | None:
@@ -96,6 +114,18 @@ def _problem(response: httpx.Response) -> str:
     return f"  {body.get('detail', body) if isinstance(body, dict) else body}"
 
 
+def _reasons(response: httpx.Response) -> list[str] | None:
+    """The ``msg`` of each of a problem answer's ``errors``; None when it has none."""
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(errors, list):
+        return None
+    found = [e.get("msg") for e in errors if isinstance(e, dict)]
+    return [m for m in found if isinstance(m, str)] or None
+
+
 TOKEN_VARIABLE = "GRADER_TOKEN"
 
 
@@ -124,10 +154,12 @@ def _token(args: argparse.Namespace) -> str | None:
 
 
 def server_request(args: argparse.Namespace, method: str, path: str, label: str, *,
-                   timeout: float = 60.0, **request: Any) -> httpx.Response | int:
+                   timeout: float = 60.0, invalid: Callable[[list[str]], int] | None = None,
+                   **request: Any) -> httpx.Response | int:
     """A server's success answer to an instructor's request under ``/v1/exercises/``, or the
     exit status, with the reason said on stderr (``label`` names what was refused): what
-    push, pull, versions, restore and regrade all send."""
+    push, pull, versions, restore and regrade all send. ``invalid`` says a 422's reasons
+    (the server's ``errors``) instead, and gives the exit status."""
     import httpx
 
     token = _token(args)
@@ -140,6 +172,9 @@ def server_request(args: argparse.Namespace, method: str, path: str, label: str,
     except httpx.HTTPError as error:
         print(inert(f"grader: cannot reach {args.url}: {error}"), file=sys.stderr)
         return EXIT_UNREACHABLE
+    reasons = _reasons(response) if response.status_code == 422 else None
+    if invalid is not None and reasons:
+        return invalid(reasons)
     if not response.is_success:
         print(inert(f"grader: {label}: refused ({response.status_code}):\n"
                     f"{_problem(response)}"), file=sys.stderr)
@@ -148,17 +183,22 @@ def server_request(args: argparse.Namespace, method: str, path: str, label: str,
 
 
 def _push(args: argparse.Namespace) -> int:
-    from grader.catalog.bundle import BundleFiles
+    from grader.catalog.bundle import BundleFiles, parse_bundle
 
     folder: Path = args.bundle.resolve()
     if not folder.is_dir():
         print(inert(f"grader: no folder {args.bundle}"), file=sys.stderr)
         return EXIT_USAGE
-    files = BundleFiles.read(folder).files()  # raises SpecError naming the file
-    body: dict[str, object] = {"files": files}
+    try:  # the checks the server makes before it runs anything: offline, and said alike
+        bundle = BundleFiles.read(folder)
+        parse_bundle(folder.name, bundle)
+    except SpecError as error:
+        return spec_problems(args.bundle, error.reasons)
+    body: dict[str, object] = {"files": bundle.files()}
     if args.message:
         body["message"] = args.message
-    response = server_request(args, "PUT", folder.name, str(folder), timeout=300, json=body)
+    response = server_request(args, "PUT", folder.name, str(folder), timeout=300, json=body,
+                              invalid=lambda reasons: spec_problems(args.bundle, reasons))
     if isinstance(response, int):
         return response
     print(f"published {folder.name} version {response.json()['version']}")
@@ -259,22 +299,34 @@ def _exercises(args: argparse.Namespace) -> int:
         return _push(args)
     if args.action == "pull":
         return _pull(args)
+    if args.action == "validate":
+        return _validate(args)
     catalog = _catalog()
     if args.action == "try":
         exercise = _chosen(catalog, args.exercise)
         return EXIT_USAGE if exercise is None else _grade_file(exercise, args)
-    if args.action == "list":
-        return _list(catalog, args.json)
-    from grader.grading.validate import validate
+    return _list(catalog, args.json)
 
-    chosen: list[Exercise] = list(catalog)
-    if args.exercise_id:
-        one = _chosen(catalog, args.exercise_id)
-        if one is None:
-            return EXIT_USAGE
-        chosen = [one]
+
+def _validate(args: argparse.Namespace) -> int:
+    """Prove one bundle, or every bundle of the catalog. A spec that cannot be loaded is said
+    as ``push`` says it (``spec_problems``), with exit status 1."""
+    from grader.grading.validate import validate
     from grader.service.secret import hidden_secret
 
+    where = get_settings().exercises_dir
+    try:
+        catalog = _catalog()
+        chosen: list[Exercise] = list(catalog)
+        if args.exercise_id:
+            if is_folder_argument(args.exercise_id):
+                where = Path(args.exercise_id)
+            one = _chosen(catalog, args.exercise_id)
+            if one is None:
+                return EXIT_USAGE
+            chosen = [one]
+    except SpecError as error:
+        return spec_problems(where, error.reasons)
     secret = hidden_secret(get_settings())
     runner = _runner()
     failed = False

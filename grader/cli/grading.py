@@ -114,4 +114,6 @@ def _page(exercise: Exercise, source: str, report: Report, runner: Runner,
     from grader.pages.report_page import render_report
 
     outputs = visible_outputs(exercise, source, report.seed, runner, hidden_secret=secret)
-    return render_report(report, exercise.spec.title, outputs)
+    spec = exercise.spec
+    return render_report(report, spec.title, outputs, statement=spec.statement,
+                         entry_point=spec.entry_point, source=source)

@@ -149,6 +149,27 @@ class Msg(StrEnum):
     PAGE_NOTHING = "page_nothing"
     PAGE_NOT_GRADED = "page_not_graded"
     PAGE_PENDING = "page_pending"
+    PAGE_WHAT_TO_TRY = "page_what_to_try"
+    PAGE_ALL_MATCH = "page_all_match"
+    PAGE_NOTHING_TO_FIX = "page_nothing_to_fix"
+    PAGE_HIDDEN_FAILED = "page_hidden_failed"
+    PAGE_SYNTAX_TRY = "page_syntax_try"
+    PAGE_ERROR_TRY = "page_error_try"
+    PAGE_TIMEOUT_TRY = "page_timeout_try"
+    PAGE_LIMIT = "page_limit"
+    PAGE_LIMIT_CPU = "page_limit_cpu"
+    PAGE_LIMIT_WALL = "page_limit_wall"
+    PAGE_FAILED_TRY = "page_failed_try"
+    PAGE_IN_CASES = "page_in_cases"
+    PAGE_CONFIDENCE = "page_confidence"
+    PAGE_LINE = "page_line"
+    PAGE_MATCHES = "page_matches"
+    PAGE_INPUTS = "page_inputs"
+    PAGE_INPUT = "page_input"
+    PAGE_REPRODUCE = "page_reproduce"
+    PAGE_REPRODUCE_CALL = "page_reproduce_call"
+    PAGE_TOO_MANY_VALUES = "page_too_many_values"
+    PAGE_STATEMENT = "page_statement"
     VERDICT_PASSED = "verdict_passed"
     VERDICT_NOT_PASSED = "verdict_not_passed"
     # the text report of `grader grade`
@@ -178,6 +199,32 @@ TEMPLATES: dict[Msg, str] = {
     Msg.PAGE_NOTHING: "nothing",
     Msg.PAGE_NOT_GRADED: "The grader could not grade this submission.",
     Msg.PAGE_PENDING: "This submission is {status}, not graded yet. This page reloads itself.",
+    Msg.PAGE_WHAT_TO_TRY: "What is wrong, and what to try",
+    Msg.PAGE_ALL_MATCH: "Every case matches the expected output.",
+    Msg.PAGE_NOTHING_TO_FIX: "Nothing to fix",
+    Msg.PAGE_HIDDEN_FAILED: "Every visible case matches, but {count} hidden case(s) did not "
+                            "pass ({what}). Hidden cases use other inputs: test your function "
+                            "on other shapes and values too.",
+    Msg.PAGE_SYNTAX_TRY: "Your file does not parse, so no case could run: fix this line first.",
+    Msg.PAGE_ERROR_TRY: "Your code raised an exception: read the line and the message, then "
+                        "run the case yourself with its inputs (below, \"Reproduce\").",
+    Msg.PAGE_TIMEOUT_TRY: "Your code did not finish in time: look for a loop that never ends, "
+                          "or one that does far more work than the output needs.",
+    Msg.PAGE_LIMIT: "stopped at the {kind} limit of {seconds:g} s",
+    Msg.PAGE_LIMIT_CPU: "CPU time",
+    Msg.PAGE_LIMIT_WALL: "wall-clock time",
+    Msg.PAGE_FAILED_TRY: "Compare your output with the expected one in the case below, and run "
+                         "it yourself with its inputs (\"Reproduce\").",
+    Msg.PAGE_IN_CASES: "in {cases}",
+    Msg.PAGE_CONFIDENCE: "confidence {confidence}",
+    Msg.PAGE_LINE: "line {line}",
+    Msg.PAGE_MATCHES: "matches the expected output",
+    Msg.PAGE_INPUTS: "Inputs",
+    Msg.PAGE_INPUT: "Input {name}",
+    Msg.PAGE_REPRODUCE: "Reproduce: this case's inputs as Python",
+    Msg.PAGE_REPRODUCE_CALL: "paste your function {entry} above this line, then run the file",
+    Msg.PAGE_TOO_MANY_VALUES: "{name} has {count} values, too many to list here",
+    Msg.PAGE_STATEMENT: "The exercise's statement",
     Msg.VERDICT_PASSED: "passed",
     Msg.VERDICT_NOT_PASSED: "not passed",
     Msg.TEXT_SCORE: "score {score:g}/{max_score:g}  {verdict}  ({ms:.0f} ms)",

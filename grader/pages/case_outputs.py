@@ -1,11 +1,12 @@
-"""The visible cases' outputs, drawn again for the report page: expected and the learner's.
+"""The visible cases' arrays, drawn again for the report page: inputs, expected and the
+learner's output.
 
 The stored report keeps scalar facts only. The page recomputes the arrays from the stored
 submission: the seed gives a visible case's inputs, the reference the expected output, and the
 learner's source runs again in the sandbox on the visible cases only (hidden inputs are never
-sent). The learner's code may not give the same output twice (it may use randomness or the
-clock): each case then says what this run's verdict is, and the page says that the pictures
-come from a new run.
+sent, and never kept here). The learner's code may not give the same output twice (it may use
+randomness or the clock): each case then says what this run's verdict is, and the page says
+that the pictures come from a new run.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.catalog.exercises import Exercise
+from grader.catalog.spec import ExerciseSpec
 from grader.grading.compare import compare
 from grader.grading.grade import job_for, syntax_finding
-from grader.grading.inputs import case_arguments
+from grader.grading.inputs import Arguments, case_arguments
 from grader.grading.oracle import oracle_for
 from grader.grading.report import Status
-from grader.sandbox.base import CaseInput, Runner
+from grader.sandbox.base import CaseInput, LearnerError, Runner
+
+Inputs = tuple[tuple[str, np.ndarray], ...]  # a case's arguments by name, in the call's order
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class CaseOutputs:
     expected: np.ndarray
     got: np.ndarray | None  # None: the run gave no array (an error, a timeout, a crash)
     status: Status  # this run's verdict, to be checked against the stored one
+    inputs: Inputs = ()
+    error: LearnerError | None = None  # what the learner's code raised in this run
 
 
 def _real(array: np.ndarray | None) -> np.ndarray | None:
@@ -37,9 +43,22 @@ def _real(array: np.ndarray | None) -> np.ndarray | None:
     return np.asarray(array, dtype=np.float64)
 
 
+def _named(spec: ExerciseSpec, args: Arguments) -> Inputs:
+    return tuple((a.name, value) for a, value in zip(spec.arguments, args, strict=True))
+
+
+def visible_inputs(spec: ExerciseSpec, seed: int, hidden_secret: bytes) -> dict[str, Inputs]:
+    """Per visible case, by name, its arguments: drawn from the seed alone, or the spec's fixed
+    values. No hidden case's inputs are returned."""
+    arguments = case_arguments(spec, seed, hidden_secret)
+    return {case.name: _named(spec, arguments[i]) for i, case in enumerate(spec.cases)
+            if case.visible}
+
+
 def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, *,
                     hidden_secret: bytes) -> dict[str, CaseOutputs]:
-    """Per visible case, by name: the expected output and what the learner's code gives now."""
+    """Per visible case, by name: its inputs, the expected output and what the learner's code
+    gives now."""
     spec = exercise.spec
     oracle = oracle_for(exercise, runner, hidden_secret)
     arguments = case_arguments(spec, seed, hidden_secret)
@@ -49,12 +68,15 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
     if not visible:
         return {}
     if syntax_finding(source) is not None:
-        return {spec.cases[i].name: CaseOutputs(expected[i], None, "error") for i in visible}
+        return {spec.cases[i].name: CaseOutputs(expected[i], None, "error",
+                                                _named(spec, arguments[i])) for i in visible}
     result = runner.run(job_for(spec, source,
                                 [CaseInput(arguments[i], hidden=False) for i in visible],
                                 expected.values()))
     outputs = {}
     for i, run in zip(visible, result.cases, strict=True):
         verdict = compare(run, expected[i], spec.compare, True)
-        outputs[spec.cases[i].name] = CaseOutputs(expected[i], _real(run.array), verdict.status)
+        outputs[spec.cases[i].name] = CaseOutputs(
+            expected[i], _real(run.array), verdict.status, _named(spec, arguments[i]),
+            run.error or result.load_error)
     return outputs

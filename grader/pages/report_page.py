@@ -1,93 +1,64 @@
-"""The report as one self-contained HTML page, for a person: pictures, words, what was printed.
+"""The report as one self-contained HTML page, for a person: what to do first, then each
+case's pictures and words, then what was printed.
 
-For each visible case: the expected output, the learner's and their difference as heatmaps
-side by side, the case's status and message, and the diagnosis's hint for the mistake it
-matches. Hidden cases show their status and points only. Then the whole diagnosis and what
-the submission printed.
+At the top, once: what is wrong and what to try (``grader.pages.lead``), and the exercise's
+statement a click away. Then each visible case: a passing one says that it matches; one that
+raised or ran out of time says the line, the message or the limit, with no picture; a wrong
+output shows the case's inputs (small heatmaps, and as Python to copy), the expected output,
+the learner's and their difference. Hidden cases show their status and points only: their
+inputs never reach the page. Then what the submission printed.
 
-The page requests nothing: no script, no font, no image from anywhere (its own Content
-Security Policy says so too); its pictures are inline SVG. Every piece of learner text
-(messages quote exceptions, printed output is the learner's own) is made inert and then
-HTML-escaped.
+The page requests nothing (``grader.pages.markup``: its own Content Security Policy says so);
+every piece of learner text is made inert and then HTML-escaped.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
 import numpy as np
 
 from grader.grading.messages import Msg, say
-from grader.grading.report import CaseReport, Finding, Report
-from grader.grading.text import inert
-from grader.pages.case_outputs import CaseOutputs
+from grader.grading.report import CaseReport, Report
+from grader.pages.case_outputs import CaseOutputs, Inputs
 from grader.pages.heatmap import colour_bar, heatmap
+from grader.pages.lead import case_error, field, findings, lead, limit_words
+from grader.pages.markup import CSP, STYLE, document, status_pill, text
+from grader.pages.reproduce import argument_code, reproduce
 from grader.storage.status import SubmissionStatus
 
-# Also sent as a header by the server; in the page itself for a page saved as a file.
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-       "form-action 'none'")
+__all__ = ["CSP", "STYLE", "render_pending", "render_report"]
 
-STYLE = """
-:root { color-scheme: light; --ink: #1b1b1b; --muted: #5a5a5a; --line: #d0d0d0;
-        --pass: #1a7f37; --fail: #b35900; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
-       color: var(--ink); background: #fff; }
-main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
-h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
-h2 { font-size: 1.15rem; margin: 0 0 .5rem; }
-h3 { font-size: 1rem; margin: .25rem 0; }
-.score { font-size: 1.1rem; margin: 0 0 1rem; }
-.case { border: 1px solid var(--line); border-radius: .5rem; padding: .75rem 1rem;
-        margin: 0 0 1rem; }
-.status { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-size: .9rem;
-          border: 1px solid currentColor; }
-.status.passed { color: var(--pass); }
-.status.failed { color: var(--fail); }
-.maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(13rem, 1fr));
-        gap: 1rem; margin: .75rem 0; }
-figure { margin: 0; }
-figcaption { font-size: .9rem; color: var(--muted); }
-svg.heatmap { width: 100%; height: auto; max-height: 22rem; display: block;
-              border: 1px solid var(--line); }
-.bar { display: flex; align-items: center; gap: .4rem; font-size: .8rem; margin-top: .25rem; }
-.bar svg { flex: 1; height: .8rem; border: 1px solid var(--line); }
-pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f4f4f4; padding: .5rem;
-      border-radius: .25rem; margin: .25rem 0; }
-.hint { border-left: .25rem solid var(--fail); padding-left: .5rem; }
-.note { color: var(--muted); }
-"""
-
-
-def _text(value: str) -> str:
-    """Learner-controlled text, safe in HTML: control characters shown as escapes, then
-    every markup character escaped."""
-    return html.escape(inert(value), quote=True)
-
-
-def _status(status: str) -> str:
-    kind = "passed" if status == "passed" else "failed"
-    return f'<span class="status {kind}">{_text(status.replace("_", " "))}</span>'
-
-
-def _document(title: str, body: str, refresh: bool = False) -> str:
-    again = '<meta http-equiv="refresh" content="5">' if refresh else ""
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        f'<meta name="referrer" content="no-referrer">{again}'
-        # no icon: a browser would otherwise ask the server for /favicon.ico
-        '<link rel="icon" href="data:,">'
-        f"<title>{_text(title)}</title><style>{STYLE}</style></head>"
-        f"<body><main>{body}</main></body></html>\n"
-    )
+# the names other page modules used before markup.py held them
+_text, _status, _document = text, status_pill, document
 
 
 def _figure(caption: str, svg: str, bar: str = "") -> str:
-    return f"<figure>{svg}{bar}<figcaption>{_text(caption)}</figcaption></figure>"
+    return f"<figure>{svg}{bar}<figcaption>{text(caption)}</figcaption></figure>"
+
+
+def _inputs(inputs: Inputs) -> str:
+    """Each array argument as a small heatmap, each scalar as its value."""
+    figures, scalars = [], []
+    for name, value in inputs:
+        if value.ndim == 0:
+            scalars.append(argument_code(name, value))
+            continue
+        caption = say(Msg.PAGE_INPUT, name=name)
+        low, high = (float(value.min()), float(value.max())) if value.size else (0.0, 0.0)
+        figures.append(_figure(caption, heatmap(value, caption).svg, colour_bar(low, high)))
+    words = "".join(f'<p class="scalars"><code>{text(s)}</code></p>' for s in scalars)
+    return (f"<h3>{text(say(Msg.PAGE_INPUTS))}</h3>{words}"
+            f'<div class="inputs">{"".join(figures)}</div>')
+
+
+def _reproduce(entry_point: str, inputs: Inputs, open_: bool) -> str:
+    if not inputs or not entry_point:
+        return ""
+    state = " open" if open_ else ""
+    return (f'<details class="reproduce"{state}><summary>{text(say(Msg.PAGE_REPRODUCE))}'
+            f'</summary><pre class="code">{text(reproduce(entry_point, inputs))}</pre>'
+            "</details>")
 
 
 def _pictures(case: CaseReport, outputs: CaseOutputs) -> str:
@@ -115,62 +86,89 @@ def _pictures(case: CaseReport, outputs: CaseOutputs) -> str:
         else:
             notes.append(say(Msg.PAGE_NO_DIFFERENCE, got=tuple(got.shape),
                              expected=tuple(expected.shape)))
-    if outputs.status != case.status:
-        notes.append(say(Msg.PAGE_RAN_OTHERWISE, status=outputs.status.replace("_", " ")))
     return (f'<div class="maps">{"".join(figures)}</div>'
-            + "".join(f'<p class="note">{_text(n)}</p>' for n in notes))
+            + "".join(f'<p class="note">{text(n)}</p>' for n in notes))
 
 
-def _hint(case: CaseReport, diagnosis: list[Finding]) -> str:
-    findings = [f for f in diagnosis if case.name in f.cases]
-    return "".join(
-        f'<p class="hint"><strong>{_text(f.code.replace("_", " "))}</strong>: '
-        f"{_text(f.message)}</p>" for f in findings)
+def _ran_otherwise(case: CaseReport, outputs: CaseOutputs | None) -> str:
+    if outputs is None or outputs.status == case.status:
+        return ""
+    note = say(Msg.PAGE_RAN_OTHERWISE, status=outputs.status.replace("_", " "))
+    return f'<p class="note">{text(note)}</p>'
 
 
-def _case(case: CaseReport, outputs: CaseOutputs | None, diagnosis: list[Finding]) -> str:
-    head = (f"<h2>{_text(case.name)} {_status(case.status)}</h2>"
-            f"<p>{_text(say(Msg.PAGE_POINTS, points=case.points, max_points=case.max_points))}"
+def _visible_body(case: CaseReport, outputs: CaseOutputs | None, inputs: Inputs,
+                  entry_point: str, source: str, first: bool) -> str:
+    """A visible case: "matches" when it passed; the line and message, or the limit, when it
+    stopped with no output; else its inputs and pictures."""
+    if case.passed:
+        return (f'<p class="matches">{text(say(Msg.PAGE_MATCHES))}</p>'
+                f'<p class="note">{text(case.message)}</p>'
+                + _reproduce(entry_point, inputs, False))
+    if case.status == "error":
+        return case_error(case, outputs, source) + _reproduce(entry_point, inputs, first)
+    if case.status == "timeout":
+        return (f'<pre>{text(limit_words(case))}</pre>'
+                + _reproduce(entry_point, inputs, first))
+    body = f"<pre>{text(case.message)}</pre>"
+    if outputs is not None and outputs.got is not None:
+        body += _inputs(inputs) + _pictures(case, outputs)
+    return body + _reproduce(entry_point, inputs, first) + _ran_otherwise(case, outputs)
+
+
+def _case(case: CaseReport, outputs: CaseOutputs | None, inputs: Inputs, entry_point: str,
+          source: str, first: bool) -> str:
+    head = (f"<h2>{text(case.name)} {status_pill(case.status)}</h2>"
+            f"<p>{text(say(Msg.PAGE_POINTS, points=case.points, max_points=case.max_points))}"
             "</p>")
     if not case.visible:
-        hidden = _text(say(Msg.PAGE_HIDDEN))
+        hidden = text(say(Msg.PAGE_HIDDEN))
         return f'<section class="case hidden">{head}<p class="note">{hidden}</p></section>'
-    body = f"<pre>{_text(case.message)}</pre>" + _hint(case, diagnosis)
-    if outputs is not None:
-        body += _pictures(case, outputs)
+    body = _visible_body(case, outputs, inputs, entry_point, source, first)
     return f'<section class="case">{head}{body}</section>'
 
 
+def _statement(statement: str) -> str:
+    if not statement:
+        return ""
+    return (f'<details class="statement"><summary>{text(say(Msg.PAGE_STATEMENT))}</summary>'
+            f"<pre>{text(statement.strip())}</pre></details>")
+
+
 def render_report(report: Report, title: str,
-                  outputs: Mapping[str, CaseOutputs] | None = None) -> str:
+                  outputs: Mapping[str, CaseOutputs] | None = None, *,
+                  inputs: Mapping[str, Inputs] | None = None, statement: str = "",
+                  entry_point: str = "", source: str = "") -> str:
     """The page of a graded submission. ``outputs``, by visible case name, give the pictures;
-    a case without them shows its words only."""
+    ``inputs`` (visible cases only) the reproduce blocks, with ``entry_point``; ``source``
+    the line an exception was raised at. A case without them shows its words only."""
+    outputs = outputs or {}
+    inputs = {**{n: o.inputs for n, o in outputs.items()}, **(inputs or {})}
     verdict = say(Msg.VERDICT_PASSED if report.passed else Msg.VERDICT_NOT_PASSED)
     score = say(Msg.PAGE_SCORE, score=report.score, max_score=report.max_score)
-    body = [f"<h1>{_text(report.exercise_id)}: {_text(title)}</h1>",
-            f'<p class="score">{_text(score)} '
-            f"{_status(verdict)} <span class=\"note\">(seed {report.seed})</span></p>"]
-    body += [_case(c, (outputs or {}).get(c.name), report.diagnosis) for c in report.cases]
-    if report.diagnosis:
-        items = "".join(
-            f"<li><strong>{_text(f.code.replace('_', ' '))}</strong> ({_text(f.severity)})"
-            f"{': ' + _text(', '.join(f.cases)) if f.cases else ''}"
-            f"<pre>{_text(f.message)}</pre></li>" for f in report.diagnosis)
-        body.append(f'<section class="case"><h2>{_text(say(Msg.PAGE_DIAGNOSIS))}</h2>'
-                    f"<ul>{items}</ul></section>")
+    body = [f"<h1>{text(report.exercise_id)}: {text(title)}</h1>",
+            f'<p class="score">{text(score)} '
+            f"{status_pill(verdict)} <span class=\"note\">(seed {report.seed})</span></p>",
+            lead(report, outputs, source), _statement(statement)]
+    # the reproduce block of the first failing case is open, unless the file does not parse
+    unparsed = any(field(f, "code") == "syntax_error" for f in findings(report))
+    first = None if unparsed else next(
+        (c.name for c in report.cases if c.visible and not c.passed), None)
+    body += [_case(c, outputs.get(c.name), inputs.get(c.name, ()) if c.visible else (),
+                   entry_point, source, c.name == first) for c in report.cases]
     printed = report.stdout.rstrip()
-    body.append(f'<section class="case"><h2>{_text(say(Msg.PAGE_PRINTED))}</h2>'
-                + (f"<pre>{_text(printed)}</pre>" if printed
-                   else f'<p class="note">{_text(say(Msg.PAGE_NOTHING))}</p>') + "</section>")
-    return _document(say(Msg.PAGE_TITLE, exercise=report.exercise_id), "".join(body))
+    body.append(f'<section class="case"><h2>{text(say(Msg.PAGE_PRINTED))}</h2>'
+                + (f"<pre>{text(printed)}</pre>" if printed
+                   else f'<p class="note">{text(say(Msg.PAGE_NOTHING))}</p>') + "</section>")
+    return document(say(Msg.PAGE_TITLE, exercise=report.exercise_id), "".join(body))
 
 
 def render_pending(exercise_id: str, status: str, error: str | None = None) -> str:
     """The page of a submission that is not graded yet (it reloads itself), or failed."""
     title = say(Msg.PAGE_TITLE, exercise=exercise_id)
     if status == SubmissionStatus.FAILED:
-        body = (f"<h1>{_text(exercise_id)}</h1><p>{_text(say(Msg.PAGE_NOT_GRADED))}</p>"
-                f"<pre>{_text(error or '')}</pre>")
-        return _document(title, body)
-    body = f"<h1>{_text(exercise_id)}</h1><p>{_text(say(Msg.PAGE_PENDING, status=status))}</p>"
-    return _document(title, body, refresh=True)
+        body = (f"<h1>{text(exercise_id)}</h1><p>{text(say(Msg.PAGE_NOT_GRADED))}</p>"
+                f"<pre>{text(error or '')}</pre>")
+        return document(title, body)
+    body = f"<h1>{text(exercise_id)}</h1><p>{text(say(Msg.PAGE_PENDING, status=status))}</p>"
+    return document(title, body, refresh=True)

@@ -22,7 +22,7 @@ from anyio import to_thread
 from grader.catalog.exercises import UnknownExercise
 from grader.errors import Unavailable
 from grader.grading.report import Report
-from grader.pages.case_outputs import CaseOutputs, visible_outputs
+from grader.pages.case_outputs import CaseOutputs, visible_inputs, visible_outputs
 from grader.pages.report_page import render_pending, render_report
 from grader.sandbox.base import Kind, Runner, SandboxError
 from grader.service.admission import Caps
@@ -146,4 +146,8 @@ class ReportPages:
         except Exception:  # noqa: BLE001 - the reference failed on these inputs: a page
             log.exception("the report page of %s has no pictures", row.id)  # without pictures
             outputs = None
-        return render_report(report, exercise.spec.title, outputs), outputs is not None
+        spec = exercise.spec
+        return render_report(report, spec.title, outputs,
+                             inputs=visible_inputs(spec, row.seed, self.hidden_secret),
+                             statement=spec.statement, entry_point=spec.entry_point,
+                             source=row.source), outputs is not None

@@ -149,6 +149,27 @@ def test_exercises_show_the_statement_and_nothing_hidden(make_client) -> None:
     assert "10x10" not in str(conv) and "mistakes" not in conv and "reference" not in conv
 
 
+def test_an_exercise_shows_each_argument_s_real_dtype(make_client) -> None:
+    strided = make_client().get("/v1/exercises/conv2d_strided").json()
+    assert strided["arguments"] == [
+        {"name": "image", "kind": "array", "dtype": "float64"},
+        {"name": "kernel", "kind": "array", "dtype": "float64"},
+        {"name": "stride", "kind": "int", "dtype": "int64"},
+        {"name": "padding", "kind": "int", "dtype": "int64"}]
+
+
+def test_a_visible_case_shows_the_values_it_fixes(make_client) -> None:
+    client = make_client()
+    strided = client.get("/v1/exercises/conv2d_strided").json()["visible_cases"]
+    assert [c["values"] for c in strided] == [
+        {"stride": 1, "padding": 0}, {"stride": 2, "padding": 1},
+        {"stride": 2, "padding": 0}, {"stride": 1, "padding": 2}]
+    patch = client.get("/v1/exercises/patch_dot").json()["visible_cases"]
+    assert patch[0]["values"] == {"patch": [[3.0, 0.0, 1.0], [1.0, 5.0, 8.0], [2.0, 7.0, 2.0]],
+                                  "kernel": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]}
+    assert patch[1]["values"] == {}  # drawn from the seed
+
+
 def hidden_inputs_sent(runner: FakeRunner) -> list[np.ndarray]:
     return [case.args[0] for case in runner.jobs[-1].cases if case.hidden]
 

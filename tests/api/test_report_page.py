@@ -94,16 +94,26 @@ def test_an_unknown_submission_is_404(make_client) -> None:
     assert client.get("/v1/submissions/nope/report", headers=auth(PLATFORM)).status_code == 404
 
 
-def test_a_failing_visible_case_shows_three_heatmaps_and_the_hint(make_client) -> None:
+def test_a_failing_visible_case_shows_its_inputs_and_three_heatmaps(make_client) -> None:
     client = make_client(runner=FakeRunner(flipped))
     page = client.get(submit(client)["report_url"]).text
     sections = re.findall(r'<section class="case">.*?</section>', page, re.S)
     square = next(s for s in sections if "square 8x8" in s)
-    assert square.count('<svg class="heatmap"') == 3
+    assert square.count('<svg class="heatmap"') == 5  # image, kernel; expected, yours, difference
+    assert "Input image: 8 by 8" in square and "Input kernel: 3 by 3" in square
     assert "Expected output: 6 by 6" in square and "Your output: 6 by 6" in square
     assert "the largest difference" in square
-    assert "flipped kernel</strong>: you flipped the kernel" in square
     assert "wrong values" in square
+    assert '<details class="reproduce" open>' in square and "print(conv(image, kernel))" in square
+
+
+def test_the_diagnosis_is_said_once_above_every_case(make_client) -> None:
+    client = make_client(runner=FakeRunner(flipped))
+    page = client.get(submit(client)["report_url"]).text
+    hint = "you flipped the kernel (textbook convolution)"
+    assert page.count(hint) == 1
+    assert page.index('id="diagnosis"') < page.index(hint) < page.index('<section class="case"')
+    assert "in square 8x8, tall 12x10" in page
 
 
 def test_hidden_cases_show_their_status_only(make_client) -> None:
@@ -153,12 +163,50 @@ def test_a_submission_not_graded_yet_gets_a_page_that_reloads(make_client) -> No
     runner.release.set()
 
 
-def test_an_output_equal_to_the_reference_shows_no_difference(make_client, conv2d) -> None:
+def test_a_passing_case_says_it_matches_and_draws_no_difference(make_client, conv2d) -> None:
     client = make_client(runner=FakeRunner(conv2d.reference))
     page = client.get(submit(client)["report_url"]).text
-    differences = re.findall(r"<title>Difference[^<]*</title>", page)
-    assert len(differences) == 2 and all("no difference at all" in d for d in differences)
+    assert "Difference" not in page and '<svg class="heatmap"' not in page
+    assert page.count('<p class="matches">matches the expected output</p>') == 2
+    assert "Every case matches the expected output." in page
     assert "Score 4 of 4" in page
+
+
+def test_an_exception_shows_its_message_and_line_first_and_no_heatmap(make_client) -> None:
+    def raises(image, kernel):
+        raise IndexError("index 9 is out of bounds for axis 0 with size 8")
+
+    client = make_client(runner=FakeRunner(raises))
+    page = client.get(submit(client)["report_url"]).text
+    assert '<svg class="heatmap"' not in page
+    lead = page[page.index('id="diagnosis"'):page.index("</section>")]
+    assert "IndexError: index 9 is out of bounds for axis 0 with size 8" in lead
+    assert "in square 8x8, tall 12x10" in lead
+
+
+def test_the_statement_is_a_click_away(make_client, conv2d) -> None:
+    client = make_client(runner=FakeRunner(flipped))
+    page = client.get(submit(client)["report_url"]).text
+    details = re.search(r'<details class="statement">.*?</details>', page, re.S)
+    assert details is not None and "The exercise&#x27;s statement" in details.group()
+    assert "Write `conv(image, kernel)`" in details.group()
+    assert page.index('id="diagnosis"') < details.start() < page.index('<section class="case"')
+
+
+def test_no_value_of_a_hidden_input_reaches_the_page(make_client, conv2d) -> None:
+    """The page lists the visible inputs exactly, and not one value of the hidden ones."""
+    from grader.grading.inputs import case_arguments
+    from grader.service.secret import hidden_secret
+
+    client = make_client(runner=FakeRunner(flipped))
+    body = submit(client)
+    page = client.get(body["report_url"]).text
+    secret = hidden_secret(client.app.state.grader.settings)
+    every = case_arguments(conv2d.spec, body["report"]["seed"], secret)
+    for case, arguments in zip(conv2d.spec.cases, every, strict=True):
+        values = [repr(float(v)) for a in arguments for v in a.ravel()]
+        shown = [v in page for v in values]
+        assert all(shown) if case.visible else not any(shown), case.name
 
 
 def test_a_page_is_drawn_once_at_a_time_and_only_a_few_pages_at_once() -> None:

@@ -143,6 +143,18 @@ def test_a_row_stored_with_a_non_finite_number_reads_back_as_strict_json(make_cl
         strict_json(response.text)
 
 
+def test_a_submission_says_which_exercise_version_graded_it(make_client) -> None:
+    client = make_client(instructor_tokens=INSTRUCTOR)
+    posted = client.post("/v1/submissions", json=SUBMISSION).json()
+    assert posted["exercise_version"] == 0  # the built-in bundle
+    row, _ = client.app.state.grader.store.create(
+        exercise_id="conv2d", source="x", seed=1, scope="open", exercise_version=3)
+    assert client.get(f"/v1/submissions/{row.id}").json()["exercise_version"] == 3
+    listed = client.get("/v1/submissions", headers=auth(INSTRUCTOR)).json()["items"]
+    assert {item["id"]: item["exercise_version"] for item in listed} == {
+        posted["id"]: 0, row.id: 3}
+
+
 def test_a_report_of_non_finite_output_is_strict_json(make_client) -> None:
     client = make_client(FakeRunner(lambda image, kernel: correct(image, kernel) * float("inf")))
     response = client.post("/v1/submissions", json=SUBMISSION)
