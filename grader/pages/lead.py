@@ -36,17 +36,27 @@ def _titled(title: str, message: str, names: list[str], extra: str = "") -> str:
             f"{text(message)}{where}</p>")
 
 
+def _top(report: Report) -> Any:
+    """The report's one explanation (``explanation``, or a ``diagnosis`` that is an object)."""
+    for name in ("explanation", "diagnosis"):
+        found = field(report, name)
+        if found is not None and not isinstance(found, list):
+            return found
+    return None
+
+
 def top_diagnosis(report: Report) -> str:
     """A report's one top-level diagnosis (an object with a message), when it has one."""
-    found = field(report, "diagnosis")
+    found = _top(report)
     message = field(found, "message")
-    if found is None or isinstance(found, list) or not isinstance(message, str):
+    if found is None or not isinstance(message, str):
         return ""
     confidence = field(found, "confidence")
     extra = (f' <span class="note">({text(say(Msg.PAGE_CONFIDENCE, confidence=confidence))})'
              "</span>" if isinstance(confidence, int | float | str) else "")
     name = field(found, "name")
-    return _titled(name if isinstance(name, str) else "", message, [], extra)
+    names = [c for c in field(found, "cases") or [] if isinstance(c, str)]
+    return _titled(name if isinstance(name, str) else "", message, names, extra)
 
 
 def findings(report: Report) -> list[Any]:
@@ -63,9 +73,10 @@ def finding_hints(report: Report) -> str:
     """Each finding's hint once: identical messages of several findings are joined, with
     every case they were seen in."""
     merged: dict[str, tuple[str, list[str]]] = {}
+    said = field(_top(report), "message")  # shown above the findings already
     for finding in findings(report):
         message, code = field(finding, "message"), field(finding, "code")
-        if not isinstance(message, str) or code == "syntax_error":
+        if not isinstance(message, str) or code == "syntax_error" or message == said:
             continue
         names = [c for c in field(finding, "cases") or [] if isinstance(c, str)]
         title, seen = merged.setdefault(message, (str(code or ""), []))
