@@ -243,14 +243,17 @@ class ZygoteLink:
         serving = self.process.pid
         if "pid" in self.layers.namespaces:  # the zygote forked itself into the namespace
             serving = next(iter(children_of(serving)), serving)
-        for candidate in children_of(serving):
+        # newest first: the child asked about is most often the one forked last
+        for candidate in reversed(children_of(serving)):
             try:
-                with open(f"/proc/{candidate}/status") as status:
-                    for line in status:
-                        if line.startswith("NSpid:"):
-                            if int(line.split()[-1]) == pid:
-                                return candidate
-                            break
+                fd = os.open(f"/proc/{candidate}/status", os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    status = os.read(fd, 8192)
+                finally:
+                    os.close(fd)
+                at = status.index(b"\nNSpid:")
+                if int(status[at:status.index(b"\n", at + 1)].split()[-1]) == pid:
+                    return candidate
             except (OSError, ValueError):
                 continue
         return None
