@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from grader.sandbox import account
 from grader.settings import Settings
 
 
@@ -29,6 +31,13 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_head()
+
+    def data_received(self, data: bytes) -> None:
+        cpu = time.thread_time()
+        super().data_received(data)
+        scope = getattr(self, "scope", None)
+        if isinstance(scope, dict):  # the request whose bytes these were (the last one)
+            scope[PARSE_CPU] = scope.get(PARSE_CPU, 0.0) + time.thread_time() - cpu
 
     def on_headers_complete(self) -> None:
         self._cancel_deadline()
@@ -57,6 +66,36 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
         self._head_deadline = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+# The scope's key for the CPU seconds uvicorn took to parse the request.
+PARSE_CPU = "grader.parse_cpu"
+
+
+class CpuAccount:
+    """Opens each request's CPU account (``grader.sandbox.account``) and, once it is answered,
+    hands the figures of each stage to the metrics. The request's stage is its code on the
+    event loop's thread until it waits for the grading, the response's from then on."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        charged = account.Account()
+        charged.add(account.Stage.REQUEST, scope.get(PARSE_CPU, 0.0))
+        with account.using(charged):
+            account.resume(account.Stage.REQUEST)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                account.pause()
+        metrics = getattr(getattr(getattr(self.app, "state", None), "grader", None),
+                          "metrics", None)
+        if metrics is not None and account.Stage.HANDOFF in charged.seconds:  # a grading
+            account.observed(charged, metrics.stage_cpu)
 
 
 # A query parameter whose value is a credential (a report link's signature, a token, a key),
@@ -91,6 +130,6 @@ def serve(app: Any, settings: Settings, host: str, port: int) -> None:
     if not any(isinstance(f, RedactedAccessLog) for f in access.filters):
         access.addFilter(RedactedAccessLog())
     # log_config=None: uvicorn's loggers go to the root handler, whose output is inert.
-    uvicorn.run(app, host=host, port=port, http=HeadDeadlineProtocol,
+    uvicorn.run(CpuAccount(app), host=host, port=port, http=HeadDeadlineProtocol,
                 timeout_keep_alive=settings.keep_alive_seconds,
                 log_level=settings.log_level.lower(), log_config=None, workers=1)

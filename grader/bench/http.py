@@ -15,6 +15,7 @@ from collections.abc import Callable
 import httpx
 
 from grader.bench.measure import Baselines, free_port, measure
+from grader.bench.stages import snapshot, table
 
 
 def start(command: list[str], env: dict[str, str], probe: str | None) -> subprocess.Popen[bytes]:
@@ -76,7 +77,15 @@ def http_rows(source: str, count: int, clients: int, baselines: Baselines) -> li
             one = poster(port, source)
             for _ in range(10):
                 one(0)  # warm
-            return [measure("(b) HTTP, correct_numpy", n, count, one).line(baselines)
-                    for n in sorted({1, 8, clients})]
+            rows, accounts = [], []
+            for n in sorted({1, 8, clients}):
+                before = snapshot(port, server.pid)
+                rows.append(measure("(b) HTTP, correct_numpy", n, count, one).line(baselines))
+                time.sleep(0.3)  # the last children reaped
+                accounts.append((n, table(before, snapshot(port, server.pid), count)))
+            for n, lines in accounts:
+                rows.append(f"(b) HTTP, {n} clients: " + lines[0])
+                rows.extend(lines[1:])
+            return rows
         finally:
             stop(server)

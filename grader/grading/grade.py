@@ -18,6 +18,7 @@ from grader.grading.messages import Msg, say
 from grader.grading.oracle import Oracle, oracle_for
 from grader.grading.report import CaseReport, Finding, Report
 from grader.grading.tally import Tally
+from grader.sandbox.account import Stage, stage
 from grader.sandbox.base import (
     CaseInput,
     CaseRun,
@@ -84,30 +85,33 @@ def grade(
     the sandbox on these inputs); nothing is read or written but the sandbox's runs."""
     started = time.perf_counter()
     spec = exercise.spec
-    oracle = oracle or oracle_for(exercise, runner, hidden_secret)
-    seed = new_seed() if seed is None else seed
-    arguments = case_arguments(spec, seed, hidden_secret)
-    expected = oracle.expected(seed, arguments)
+    with stage(Stage.INPUTS):
+        oracle = oracle or oracle_for(exercise, runner, hidden_secret)
+        seed = new_seed() if seed is None else seed
+        arguments = case_arguments(spec, seed, hidden_secret)
+        expected = oracle.expected(seed, arguments)
     ran = _run(spec, source, runner, arguments, expected)
-    tally = Tally(spec, lambda index, args: dict(oracle.mistakes(seed, index, args)))
-    cases = [_case_report(spec, index, args, want, run, tally)
-             for index, (args, want, run) in enumerate(
-                 zip(arguments, expected, ran.runs, strict=True))]
-    concluded = tally.conclude(cases, ran.load_error, source)
-    cases = concluded.reports
-    return Report(
-        exercise_id=spec.id,
-        passed=all(c.passed for c in cases),
-        score=sum(c.points for c in cases),
-        max_score=spec.max_score,
-        seed=seed,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        cases=cases,
-        diagnosis=ran.findings + concluded.findings,
-        explanation=concluded.explanation,
-        stdout=ran.stdout,
-        stderr=ran.stderr,
-    )
+    with stage(Stage.COMPARE):
+        tally = Tally(spec, lambda index, args: dict(oracle.mistakes(seed, index, args)))
+        cases = [_case_report(spec, index, args, want, run, tally)
+                 for index, (args, want, run) in enumerate(
+                     zip(arguments, expected, ran.runs, strict=True))]
+        concluded = tally.conclude(cases, ran.load_error, source)
+        cases = concluded.reports
+    with stage(Stage.REPORT):
+        return Report(
+            exercise_id=spec.id,
+            passed=all(c.passed for c in cases),
+            score=sum(c.points for c in cases),
+            max_score=spec.max_score,
+            seed=seed,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            cases=cases,
+            diagnosis=ran.findings + concluded.findings,
+            explanation=concluded.explanation,
+            stdout=ran.stdout,
+            stderr=ran.stderr,
+        )
 
 
 @dataclass
@@ -124,7 +128,8 @@ class _Ran:
 
 def _run(spec: ExerciseSpec, source: str, runner: Runner, arguments: list[Arguments],
          expected: list[np.ndarray]) -> _Ran:
-    syntax = syntax_finding(source)
+    with stage(Stage.INPUTS):
+        syntax = syntax_finding(source)
     if syntax is not None:
         return _Ran([CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in arguments],
                     [syntax])

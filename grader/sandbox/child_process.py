@@ -18,9 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.sandbox import frames
+from grader.sandbox.account import Account, Span, Stage
 from grader.sandbox.base import KillReason, SandboxError
-from grader.sandbox.zygote_link import ZygoteLink
+from grader.sandbox.zygote_link import ZygoteLink, exit_code
 
+# The longest greeting a child may send (its header: a type and a number).
+_GREETING_MAX = 128
 # A child whose last answer is in and that uses this much more CPU time is computing on.
 KEPT_RUNNING_CPU_SECONDS = 0.01
 
@@ -84,9 +87,11 @@ class Child:
 
     def __init__(self, zygote: ZygoteLink, uid: int, scratch: tuple[int, int] | None = None, *,
                  count_kill: Callable[[str], None],
-                 release: Callable[[int, ZygoteLink, bool], None]) -> None:
+                 release: Callable[[int, ZygoteLink, bool], None],
+                 on_exit_cpu: Callable[[float], None] | None = None) -> None:
         """``count_kill(reason)``: called once if the grader kills it; ``release(uid, zygote,
-        reaped)``: called once when it is gone (``reaped`` False: its end is unknown)."""
+        reaped)``: called once when it is gone (``reaped`` False: its end is unknown);
+        ``on_exit_cpu(seconds)``: once reaped, the CPU time it took after it was last read."""
         self._count_kill = count_kill
         self._release = release
         self.scratch = scratch
@@ -102,9 +107,18 @@ class Child:
         # its /proc files, opened while it waits for a job: they stay this process's, even
         # once the number is another's
         self._stat = self._schedstat = -1
+        # CPU seconds per stage of its start, charged to the job it is given (``account``)
+        self.start_cpu: dict[Stage, float] = {}
+        self.cpu_read: float | None = None  # its CPU time when last read
+        self.on_exit_cpu = on_exit_cpu
         self.events = zygote.open(self.run_id)
         try:
+            own = Account()  # measured apart: a job that forks its own child counts it once
+            span = Span(Stage.FORK, own).start()
             self._start()
+            span.stop()
+            self.start_cpu[Stage.FORK] = self.start_cpu.get(Stage.FORK, 0.0) \
+                + own.seconds.get(Stage.FORK, 0.0)
         except BaseException:
             self.kill(KillReason.UNCONFINED)
             with contextlib.suppress(SandboxError):
@@ -137,10 +151,18 @@ class Child:
             raise SandboxError("the sandbox zygote did not start a child")
         pid = started.get("pid")
         self.pid = pid if type(pid) is int else None
-        self._await_warm()
+        forked = started.get("cpu")
+        if type(forked) is float:
+            self.start_cpu[Stage.FORK] = forked
+        self._open_proc()
+        confined = self._await_warm()
+        warm = self.cpu_seconds()
+        if warm is not None:
+            confined = min(confined, warm)
+            self.start_cpu[Stage.CONFINE] = confined
+            self.start_cpu[Stage.WARM_UP] = warm - confined
         for fd in (self.stdout, self.stderr, self.results, self.to_child):
             os.set_blocking(fd, False)
-        self._open_proc()
 
     def _open_proc(self) -> None:
         host_pid = self.zygote.host_pid(self.pid) if self.pid is not None else None
@@ -150,24 +172,39 @@ class Child:
             self._schedstat = os.open(f"/proc/{host_pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
             self._stat = os.open(f"/proc/{host_pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
 
-    def _await_warm(self) -> None:
-        """The child says it is confined and warm before it is handed any job."""
-        expected = frames.encode({"type": "warm"})
-        got = b""
+    def _await_warm(self) -> float:
+        """The child says it is confined and warm before it is handed any job. Returns the
+        CPU seconds it says confinement took (for the benchmark's account only)."""
         end = time.monotonic() + 10.0
+        prefix = self._read_exact(frames.PREFIX_SIZE, end)
+        magic, header_size, body_size = frames.parse_prefix(prefix)
+        if magic != frames.MAGIC or header_size > _GREETING_MAX or body_size:
+            raise SandboxError("a sandbox child sent a wrong greeting")
+        header = self._read_exact(header_size, end)
+        try:
+            [(greeting, _)] = frames.Decoder(max_body=0).feed(prefix + header)
+        except (frames.FrameError, ValueError):
+            raise SandboxError("a sandbox child sent a wrong greeting") from None
+        confined = greeting.get("confined")
+        if greeting.get("type") != "warm" or set(greeting) != {"type", "confined"}:
+            raise SandboxError("a sandbox child sent a wrong greeting")
+        return float(confined) if type(confined) is float and confined >= 0 else 0.0
+
+    def _read_exact(self, size: int, end: float) -> bytes:
+        """``size`` bytes of its result pipe, read before ``end``."""
+        got = b""
         poller = select.poll()  # any descriptor number, unlike select()
         poller.register(self.results, select.POLLIN)
-        while len(got) < len(expected):
+        while len(got) < size:
             left = end - time.monotonic()
             if left <= 0 or not poller.poll(left * 1000):
                 raise SandboxError("a sandbox child did not get ready in 10 s")
-            data = os.read(self.results, len(expected) - len(got))
+            data = os.read(self.results, size - len(got))
             if not data:
                 code = self.wait_exit()
                 raise SandboxError(f"a sandbox child could not be confined (exit status {code})")
             got += data
-        if got != expected:
-            raise SandboxError("a sandbox child sent a wrong greeting")
+        return got
 
     def _event(self, timeout: float) -> dict[str, Any]:
         try:
@@ -198,7 +235,15 @@ class Child:
                 raise SandboxError("the sandbox zygote died")
             code = message.get("code")
             self.exit_code = code if type(code) is int else -9
+            self._count_exit_cpu(message)
         return self.exit_code
+
+    def _count_exit_cpu(self, exited: dict[str, Any]) -> None:
+        """Hand on the CPU time it took after it was last read (its end), from the zygote's
+        count of its whole CPU time."""
+        total = exited.get("cpu")
+        if self.on_exit_cpu is not None and type(total) is float:
+            self.on_exit_cpu(max(total - (self.cpu_read or 0.0), 0.0))
 
     def finish(self) -> None:
         """Make sure the child is gone and reaped; free its fds and uid."""
@@ -227,8 +272,11 @@ class Child:
             self.zygote.send({"op": "kill", "id": self.run_id})
         self._close_fds()
 
-        def reaped(code: int | None) -> None:
+        def reaped(exited: dict[str, Any] | None) -> None:
+            code = None if exited is None else exit_code(exited)
             self.exit_code = -9 if code is None else code
+            if exited is not None:
+                self._count_exit_cpu(exited)
             self.zygote.forget(self.run_id)
             self._release(self.uid, self.zygote, code is not None)
             gone()
@@ -256,7 +304,10 @@ class Child:
     def cpu_seconds(self) -> float | None:
         """The CPU time this child has used so far, or None when it cannot be read."""
         sched = self.sched()
-        return sched[0] if sched is not None else None
+        if sched is None:
+            return None
+        self.cpu_read = sched[0]
+        return sched[0]
 
     def state(self) -> str | None:
         """Its state letter (R running or runnable, S asleep, T stopped...), or None."""

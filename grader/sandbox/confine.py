@@ -10,6 +10,7 @@ with a byte and an inode budget the kernel enforces); it vanishes with the child
 
 from __future__ import annotations
 
+import _signal
 import ctypes
 import fcntl
 import os
@@ -73,8 +74,10 @@ def enter(
     # would let each runaway child take as much as all honest work together, whatever its
     # priority. It has no terminal to detach from (its fds are pipes; terminal ioctls fail).
     os.setpgid(0, 0)
+    # the C function: ``signal.signal`` turns what it returns into an enum, which costs a
+    # fresh child five times the call itself (copy-on-write of the enum machinery)
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
-        signal.signal(sig, signal.SIG_DFL)
+        _signal.signal(sig, _signal.SIG_DFL)
     os.chdir("/")
     if scratch is not None:
         private_tmpfs_root(scratch, uid if plan.drop_uid else os.getuid(),

@@ -20,7 +20,8 @@ import selectors
 import time
 from typing import Any
 
-from grader.sandbox import frames
+from grader.sandbox import account, frames
+from grader.sandbox.account import Stage
 from grader.sandbox.answers import case_frame, case_run, error_run, fill, unreadable
 from grader.sandbox.base import (
     CaseRun,
@@ -69,6 +70,9 @@ class Conversation:
     def __init__(self, child: Child, job: Job, deadline: float, result: RunResult,
                  ticket: Ticket, hard_deadline: float) -> None:
         self.child = child
+        self.account = account.current()  # the benchmark's and the metrics' figures
+        self.cpu_ready: float | None = None  # the child's CPU time once the source is loaded
+        self.claimed = 0.0  # the child's own timing of the learner's calls
         self.ticket = ticket
         self.hard_deadline = hard_deadline  # what no extension in the slow lane goes past
         self.parked = False
@@ -182,6 +186,8 @@ class Conversation:
         if kind != "ready":
             self._garbage()
             return None
+        if self.account is not None:
+            self.cpu_ready = self.child.cpu_seconds()
         return READY
 
     def _answers(self, first: int, sent: int) -> int | None:
@@ -224,14 +230,29 @@ class Conversation:
             claimed, limit_s = answer[0].get("seconds"), self.limits.case_seconds
             run.seconds = claimed if type(claimed) is float and 0 <= claimed <= limit_s \
                 else seconds
+            self.claimed += run.seconds
             self.result.cases.append(run)
             if run.kind == "crashed":
                 self.child.kill(KillReason.PROTOCOL)
                 return None
         self.cpu_at_last_answer = self.child.cpu_seconds()
+        self._charge_child()
         self.meter.stop()
         self._drain_output(self._time_limit())
         return None
+
+    def _charge_child(self) -> None:
+        """The child's CPU time for loading the source and for the cases, to the account. The
+        split of the cases' time between the learner's calls and the harness around them is
+        the child's own timing: shown, never trusted (it never reaches a verdict)."""
+        warm, ready, last = self.child.start_cpu, self.cpu_ready, self.cpu_at_last_answer
+        if self.account is None or ready is None or last is None:
+            return
+        self.account.add(Stage.LOAD, ready - warm.get(Stage.CONFINE, 0.0)
+                         - warm.get(Stage.WARM_UP, 0.0))
+        learner = min(max(self.claimed, 0.0), last - ready)
+        self.account.add(Stage.LEARNER, learner)
+        self.account.add(Stage.CHILD_FRAMES, last - ready - learner)
 
     def _garbage(self) -> None:
         self.child.kill(KillReason.PROTOCOL)

@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from grader.sandbox import account
+from grader.sandbox.account import Stage, stage
 from grader.sandbox.answers import fill
 from grader.sandbox.base import (
     CaseRun,
@@ -103,6 +105,8 @@ class ForkServerRunner:
         self._dying_lock = threading.Condition()
         self.waiting_for_uid = 0  # jobs waiting for a uid to be given back
         self.refusal: str | None = None
+        # told each child's CPU time after its last answer, once it is reaped (the metrics)
+        self.cpu_observer: Callable[[Stage, float], None] | None = None
         self.self_test_failures: list[str] = []
         # A uid for every child that can be alive at once: ready, running (fast or slow),
         # being reaped.
@@ -250,7 +254,13 @@ class ForkServerRunner:
             except queue.Empty:
                 raise SandboxError("no sandbox uid is free") from None
         # gives the uid back itself if it fails
-        return Child(zygote, uid, scratch, count_kill=self._count_kill, release=self._release)
+        return Child(zygote, uid, scratch, count_kill=self._count_kill, release=self._release,
+                     on_exit_cpu=self._exit_cpu)
+
+    def _exit_cpu(self, seconds: float) -> None:
+        observer = self.cpu_observer
+        if observer is not None:
+            observer(Stage.EXIT, seconds)
 
     def _free_uid(self) -> int:
         """A uid nobody's process has; when none is free, wait until one is given back. Every
@@ -379,14 +389,20 @@ class ForkServerRunner:
                 ))
                 break
             started = time.monotonic()
-            child = self._take(job)
+            with stage(Stage.HANDOFF):
+                child = self._take(job)
+            charged = account.current()
+            if charged is not None:
+                for name, seconds in child.start_cpu.items():
+                    charged.add(name, seconds)
             if ticket.lane is Lane.SLOW or ticket.run_background:
                 child.demote()
             parked = False
             try:
                 conversation = Conversation(child, job, started + time_left, result, ticket,
                                             started + wall_left)
-                conversation.run()
+                with stage(Stage.FRAMES):
+                    conversation.run()
                 parked = conversation.parked
                 # in the slow lane the child's CPU time counts (see the conversation)
                 used = child.cpu_seconds() if ticket.lane is Lane.SLOW else None

@@ -60,6 +60,12 @@ class FrameError(SandboxError):
         self.params = params
 
 
+def parse_prefix(data: bytes) -> tuple[bytes, int, int]:
+    """(magic, header length, body length) of a frame's first ``PREFIX_SIZE`` bytes."""
+    magic, head_len, body_len = _PREFIX.unpack_from(data)
+    return magic, head_len, body_len
+
+
 def encode(header: dict[str, Any], body: bytes = b"") -> bytes:
     head = json.dumps(header, separators=(",", ":")).encode()
     return _PREFIX.pack(MAGIC, len(head), len(body)) + head + body

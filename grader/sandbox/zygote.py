@@ -7,10 +7,13 @@ It imports numpy once, then forks one confined child per run on request.
 Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
     -> {"op": "run", "id", "uid", "gid", "cpu", "memory", "scratch": null or [bytes, files]}
        + fds [in, out, err, result]
-    <- {"op": "started", "id", "pid"}  once the child is forked (pid: in the zygote's namespace)
+    <- {"op": "started", "id", "pid", "cpu"}  once the child is forked (pid: in the zygote's
+                                       namespace; cpu: the zygote's CPU seconds for the fork)
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
     -> {"op": "demote", "id"}          the child to the lowest CPU priority (SCHED_IDLE)
-    <- {"op": "exited", "id", "code"}  once the child is reaped
+    <- {"op": "exited", "id", "code", "cpu"}  once the child is reaped (cpu: its whole CPU
+                                       time, from wait4, and the zygote's for killing and
+                                       reaping it)
 At start it sends {"op": "hello", "layers": {...}, "skipped": {...}}. A layer it cannot build
 is reported as skipped with the reason; the grader refuses to grade without a required one.
 ``--without LAYER`` (repeatable) makes it skip a layer on purpose, to prove that refusal.
@@ -32,6 +35,7 @@ import selectors
 import signal
 import socket
 import sys
+import time
 from typing import Any
 
 from grader.sandbox import child, confine, landlock, seccomp
@@ -94,6 +98,10 @@ class Zygote:
         self.selector = selectors.DefaultSelector()
         self.runs: dict[int, tuple[str, int]] = {}  # pidfd -> (run id, pid)
         self.by_id: dict[str, int] = {}  # run id -> pid
+        self.spent: dict[str, float] = {}  # run id -> this process's CPU time for its end
+        # closed in every child with the rest of its fds (``confine.enter``)
+        self.statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+        self.page_size = os.sysconf("SC_PAGE_SIZE")
 
     def send(self, message: dict[str, Any]) -> None:
         self.ctrl.send(json.dumps(message).encode())
@@ -110,6 +118,7 @@ class Zygote:
                     self._reap(int(key.fd))
 
     def _on_message(self) -> bool:
+        cpu = time.thread_time()
         fds = array.array("i")
         msg, ancdata, _, _ = self.ctrl.recvmsg(65536, socket.CMSG_SPACE(8 * fds.itemsize))
         for level, kind, data in ancdata:
@@ -119,7 +128,7 @@ class Zygote:
             return False
         request = json.loads(msg)
         if request["op"] == "run":
-            self._start(request, list(fds))
+            self._start(request, list(fds), cpu)
         elif request["op"] == "kill":
             pid = self.by_id.get(request["id"])
             if pid is not None:
@@ -127,6 +136,7 @@ class Zygote:
                     os.killpg(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     os.kill(pid, signal.SIGKILL)
+                self._count(request["id"], cpu)
         elif request["op"] == "demote":
             pid = self.by_id.get(request["id"])
             if pid is not None:
@@ -136,17 +146,27 @@ class Zygote:
                     os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         return True
 
-    def _start(self, request: dict[str, Any], fds: list[int]) -> None:
+    def _count(self, run_id: str, since: float) -> None:
+        """This process's CPU time since ``since``, for run ``run_id``'s end."""
+        if run_id in self.spent:
+            self.spent[run_id] += time.thread_time() - since
+
+    def _start(self, request: dict[str, Any], fds: list[int], cpu: float) -> None:
+        # the child's address space at fork is this one's: read here, from an open file,
+        # it costs the child nothing
+        base_vm = int(os.pread(self.statm, 64, 0).split()[0]) * self.page_size
         pid = os.fork()
         if pid == 0:
             try:
-                base_vm = confine.vm_size_bytes()
                 scratch = request.get("scratch")
                 confine.enter(
                     self.plan, fds, request["uid"], request["gid"],
                     request["cpu"], request["memory"], base_vm,
                     confine.Scratch(*scratch) if scratch else None,
                 )
+                # a new thread's CPU clock starts at fork: this is what confinement took (the
+                # process's clock lags by up to a tick once RLIMIT_CPU arms its timer)
+                child.CONFINED_CPU = time.thread_time()
             except BaseException:  # noqa: BLE001 - a child that cannot be confined never runs code
                 os._exit(71)
             child.main()
@@ -155,16 +175,21 @@ class Zygote:
         pidfd = os.pidfd_open(pid)
         self.runs[pidfd] = (request["id"], pid)
         self.by_id[request["id"]] = pid
+        self.spent[request["id"]] = 0.0
         self.selector.register(pidfd, selectors.EVENT_READ)
-        self.send({"op": "started", "id": request["id"], "pid": pid})
+        self.send({"op": "started", "id": request["id"], "pid": pid,
+                   "cpu": time.thread_time() - cpu})
 
     def _reap(self, pidfd: int) -> None:
+        cpu = time.thread_time()
         run_id, pid = self.runs.pop(pidfd)
         self.selector.unregister(pidfd)
         os.close(pidfd)
         del self.by_id[run_id]
-        _, status = os.waitpid(pid, 0)
-        self.send({"op": "exited", "id": run_id, "code": os.waitstatus_to_exitcode(status)})
+        _, status, usage = os.wait4(pid, 0)
+        self._count(run_id, cpu)
+        self.send({"op": "exited", "id": run_id, "code": os.waitstatus_to_exitcode(status),
+                   "cpu": usage.ru_utime + usage.ru_stime + self.spent.pop(run_id)})
 
     def _shutdown(self) -> None:
         for _, pid in self.runs.values():

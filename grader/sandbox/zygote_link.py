@@ -51,12 +51,16 @@ def children_of(pid: int) -> list[int]:
         return []
 
 
-def _exit_code(message: dict[str, Any]) -> int | None:
+def exit_code(message: dict[str, Any]) -> int | None:
     if message.get("op") != "exited":
         return None
     code = message.get("code")
     return code if type(code) is int else -9
 
+
+# What is called once the zygote has reaped a run: its "exited" message, or None (the zygote
+# died first).
+Reaped = Callable[[dict[str, Any] | None], None]
 
 # Layers without which no learner code runs, in any mode.
 REQUIRED_LAYERS = ("seccomp", "landlock")
@@ -142,7 +146,7 @@ class ZygoteLink:
         self.orphaned_uids: list[int] = []
         self._send_lock = threading.Lock()
         # per run: a queue of its messages, or what to call once it is reaped
-        self._waiters: dict[str, queue.Queue[dict[str, Any]] | Callable[[int | None], None]] = {}
+        self._waiters: dict[str, queue.Queue[dict[str, Any]] | Reaped] = {}
         self._waiters_lock = threading.Lock()
         self.alive = True
         self._reader = threading.Thread(target=self._read_loop, name="zygote-reader", daemon=True)
@@ -180,7 +184,7 @@ class ZygoteLink:
                 if waiter is None or message.get("op") != "exited":
                     continue
                 del self._waiters[message["id"]]
-            waiter(_exit_code(message))
+            waiter(message)
         with self._waiters_lock:
             self.alive = False
             reaped = []
@@ -193,9 +197,10 @@ class ZygoteLink:
             callback(None)
 
     def when_exited(self, run_id: str, events: queue.Queue[dict[str, Any]],
-                    callback: Callable[[int | None], None]) -> None:
-        """Call ``callback(status)`` once the zygote has reaped run ``run_id``, whose messages
-        went to ``events`` until now; with None if the zygote died first (the end unknown)."""
+                    callback: Reaped) -> None:
+        """Call ``callback(message)`` once the zygote has reaped run ``run_id``, whose messages
+        went to ``events`` until now (the "exited" message); with None if the zygote died
+        first (the end unknown)."""
         with self._waiters_lock:
             message: dict[str, Any] | None = None
             while message is None and not events.empty():
@@ -206,7 +211,7 @@ class ZygoteLink:
                 self._waiters[run_id] = callback
                 return
             self._waiters.pop(run_id, None)
-        callback(None if message is None else _exit_code(message))
+        callback(message if message is not None and message.get("op") == "exited" else None)
 
     def open(self, run_id: str) -> queue.Queue[dict[str, Any]]:
         events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -238,14 +243,17 @@ class ZygoteLink:
         serving = self.process.pid
         if "pid" in self.layers.namespaces:  # the zygote forked itself into the namespace
             serving = next(iter(children_of(serving)), serving)
-        for candidate in children_of(serving):
+        # newest first: the child asked about is most often the one forked last
+        for candidate in reversed(children_of(serving)):
             try:
-                with open(f"/proc/{candidate}/status") as status:
-                    for line in status:
-                        if line.startswith("NSpid:"):
-                            if int(line.split()[-1]) == pid:
-                                return candidate
-                            break
+                fd = os.open(f"/proc/{candidate}/status", os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    status = os.read(fd, 8192)
+                finally:
+                    os.close(fd)
+                at = status.index(b"\nNSpid:")
+                if int(status[at:status.index(b"\n", at + 1)].split()[-1]) == pid:
+                    return candidate
             except (OSError, ValueError):
                 continue
         return None

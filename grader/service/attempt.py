@@ -25,6 +25,7 @@ from typing import Protocol
 
 from grader.catalog.exercises import Exercise, UnknownExercise
 from grader.grading.report import Report
+from grader.sandbox.account import Stage, stage
 from grader.sandbox.base import SandboxError, SandboxUnavailable
 from grader.storage.store import Submission
 
@@ -112,8 +113,10 @@ def attempt(row: Submission, number: int, version: int, *,
         outcome = Outcome.FAILED if fault.give_up else \
             Outcome.RETRY if fault.counts else Outcome.REFUSED
         return Result(outcome, seconds=seconds, error=fault.error)
-    body = report.model_dump_json()
-    finished = ledger.finished(row, number, body)
+    with stage(Stage.REPORT):
+        body = report.model_dump_json()
+    with stage(Stage.UPDATE):
+        finished = ledger.finished(row, number, body)
     seconds = time.perf_counter() - started
     if finished is None:
         log.warning("dropped the report of %s from attempt %d: a newer attempt has started",

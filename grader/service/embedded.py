@@ -23,6 +23,8 @@ from anyio import to_thread
 from grader.catalog.exercises import Catalog, Exercise
 from grader.grading.grade import grade
 from grader.grading.report import Report
+from grader.sandbox import account
+from grader.sandbox.account import Stage, stage
 from grader.sandbox.base import Runner
 from grader.service.admission import Counts, Drain, Limits, Refused, Shares, admit
 from grader.service.attempt import Fault, Outcome, attempt
@@ -62,6 +64,8 @@ class GradingService(Submissions):
         self._regrading: set[str] = set()  # in _futures, but not in the backlog
         self.drain = Drain()  # when recent submissions left the backlog
         self._shares = Shares()  # new submissions waiting or grading, per token and learner
+        if metrics is not None and hasattr(runner, "cpu_observer"):
+            runner.cpu_observer = metrics.stage_cpu  # each child's end, once it is reaped
 
     # -- the interface ----------------------------------------------------------------------
 
@@ -71,7 +75,12 @@ class GradingService(Submissions):
         Otherwise stored and queued; with ``wait``, the request then waits for the grading."""
         if wait and idempotency_key is None:
             # graded, or as a fault of the grader's left it: failed, or queued for another try
-            return await asyncio.wrap_future(self.grade_now(new))
+            graded = self.grade_now(new)
+            account.pause()
+            try:
+                return await asyncio.wrap_future(graded)
+            finally:
+                account.resume(Stage.RESPONSE)
         row, created = await to_thread.run_sync(self.accept, new, idempotency_key)
         if not created and not new.stored_as(row):
             raise KeyReused()
@@ -153,16 +162,19 @@ class GradingService(Submissions):
         """Store and grade in one step on a grading thread, for a caller that waits for the
         report anyway (and sent no idempotency key): one hand-over instead of two. The
         future's row is graded, or as a fault of the grader's left it (failed, or queued)."""
-        self.catalog.get(new.exercise_id)  # raises UnknownExercise
-        submission_id = uuid.uuid4().hex
-        self._admit(submission_id, new)
+        with stage(Stage.ADMISSION):
+            self.catalog.get(new.exercise_id)  # raises UnknownExercise
+            submission_id = uuid.uuid4().hex
+            self._admit(submission_id, new)
 
         def store_and_grade() -> Submission | None:
-            row, _ = self.store.create(**new.fields(), submission_id=submission_id,
-                                       exercise_version=self._version(new.exercise_id))
+            with stage(Stage.ADMISSION):
+                row, _ = self.store.create(**new.fields(), submission_id=submission_id,
+                                           exercise_version=self._version(new.exercise_id))
             return self._grade(submission_id, row) or self.store.get(submission_id) or row
 
-        future = self._track(submission_id, self._pool, store_and_grade, admitted=True)
+        with stage(Stage.HANDOFF):
+            future = self._track(submission_id, self._pool, store_and_grade, admitted=True)
         assert future is not None  # the id is new
         return cast("Future[Submission]", future)
 
@@ -235,20 +247,25 @@ class GradingService(Submissions):
             if submission_id in self._futures:
                 return None
             low = pool is self._regrades
-            future = pool.submit(self._in_fast_place, low, task, *args)
+            future = pool.submit(self._in_fast_place, account.current(), low, task, *args)
             self._futures[submission_id] = future
             if low:
                 self._regrading.add(submission_id)
         future.add_done_callback(lambda _: self._forget(submission_id))
         return future
 
-    def _in_fast_place(self, low: bool, task: Callable[..., Submission | None],
+    def _in_fast_place(self, charged: account.Account | None, low: bool,
+                       task: Callable[..., Submission | None],
                        *args: object) -> Submission | None:
         """Run a grading task holding a place in the runner's fast lane: no more submissions
         than slots are worked on at once, storing and comparing included; one that runs long
         moves its place to the slow lane and frees a fast one. ``low`` (a regrade): the place
-        is taken only when no new submission waits for one."""
-        with self.runner.fast_place(low):
+        is taken only when no new submission waits for one. ``charged``: the CPU account of
+        the request that handed it over, if any."""
+        with account.using(charged), stage(Stage.GRADING_OTHER), \
+                contextlib.ExitStack() as place:
+            with stage(Stage.HANDOFF):
+                place.enter_context(self.runner.fast_place(low))
             return task(*args)
 
     def _forget(self, submission_id: str) -> None:

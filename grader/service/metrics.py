@@ -20,10 +20,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from grader.sandbox.account import Stage
 from grader.sandbox.base import KillReason
 from grader.storage.jobs import CALLBACK_QUEUE, GRADING_QUEUE, MAINTENANCE_QUEUE
 
 VERDICTS = ("passed", "failed", "grader_error")
+STAGES: tuple[str, ...] = tuple(Stage)
 KILL_REASONS: tuple[str, ...] = tuple(KillReason)
 QUEUES = (GRADING_QUEUE, CALLBACK_QUEUE, MAINTENANCE_QUEUE)
 JOB_STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted")
@@ -111,12 +113,22 @@ class Metrics:
             "grader_grading_seconds", "Time to grade one submission",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=self.registry)
+        self.stages = Histogram(
+            "grader_stage_cpu_seconds", "CPU time of one grading in one stage, every process "
+            "counted (the grader's threads, the zygote, the sandbox child)", ["stage"],
+            buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
+                     1),
+            registry=self.registry)
         backlog_gauge = Gauge("grader_backlog", "Submissions accepted and not yet graded",
                               registry=self.registry)
         backlog_gauge.set_function(lambda: float(backlog()))
         self.registry.register(_Kills(kills))
         if queue is not None:
             self.registry.register(_Queue(queue))
+
+    def stage_cpu(self, stage: str, seconds: float) -> None:
+        """One grading's CPU seconds in one stage (``grader.sandbox.account``)."""
+        self.stages.labels(stage=closed(stage, STAGES)).observe(seconds)
 
     def graded(self, verdict: str, seconds: float) -> None:
         self.submissions.labels(verdict=closed(verdict, VERDICTS)).inc()

@@ -13,7 +13,7 @@ from grader.api.problems import BODY, ApiError, error_answers
 from grader.api.schemas import SubmissionCreate, SubmissionPage, SubmissionView
 from grader.grading.inputs import new_seed
 from grader.service.submissions import NewSubmission, finished
-from grader.service.views import CallbackAttemptView
+from grader.service.views import CallbackAttemptView, spliced
 from grader.service.views import submission_view as view
 
 router = APIRouter(tags=["submissions"], route_class=StrictRoute)
@@ -22,9 +22,6 @@ router = APIRouter(tags=["submissions"], route_class=StrictRoute)
 POLL_SECONDS = 1
 
 
-def _json(model: SubmissionView) -> Response:
-    """Serialised once, here: the route's declared model documents it."""
-    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.post("/v1/submissions", response_model=SubmissionView,
@@ -64,7 +61,7 @@ async def submit(
         metadata=body.metadata or {})
     row = await state.submissions.submit(new, idempotency_key, wait)
     if finished(row):
-        return _json(view(row, links=state.links))
+        return Response(spliced(row, state.links), media_type="application/json")
     response.status_code = 202
     response.headers["Location"] = f"/v1/submissions/{row.id}"
     response.headers["Retry-After"] = str(POLL_SECONDS)

@@ -1,0 +1,137 @@
+"""The CPU time of one grading, stage by stage: figures for the benchmark and the metrics,
+never an input to a verdict.
+
+The grader's own stages are measured with the CPU clock of the thread that does them
+(``time.thread_time``). A stage nested in another on the same thread is charged to the inner
+one only, so that stages never count the same CPU twice. A sandbox child's stages come from the
+CPU time the kernel counts for it (its ``/proc/<pid>/schedstat``, read by the grader), the
+zygote's fork from the zygote (the grader's own code, before any learner code), and a child's
+end from the zygote's ``wait4``. Two splits inside the child (confinement against warm-up, the
+learner's call against the harness around it) are the child's own word: shown, never trusted.
+
+An account follows one grading from thread to thread: it lives in a context variable, which
+the code that hands work to another thread passes along (``using``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+import time
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Every stage a grading's CPU time is charged to; the metrics' label values."""
+
+    REQUEST = "request"  # HTTP parsing, routing, validation of the body
+    ADMISSION = "admission"  # admission and the database insert
+    HANDOFF = "handoff"  # to a grading thread, a place in the fast lane, a ready child
+    FORK = "fork"  # the zygote's fork and the grader's side of starting a child
+    CONFINE = "confine"  # the child until confined: copy-on-write, rlimits, uid, Landlock, seccomp
+    WARM_UP = "warm_up"  # the child's warm-up, before it greets
+    INPUTS = "inputs"  # syntax check, the cases' inputs and the reference's outputs
+    LOAD = "load"  # the child's import of the learner's source
+    LEARNER = "learner"  # the learner's own calls, per case
+    CHILD_FRAMES = "child_frames"  # the child's decoding of inputs and encoding of answers
+    FRAMES = "frames"  # the grader's side of the exchange: frames, pipes, checks of each answer
+    EXIT = "exit"  # the child's end, after its last answer: killed, torn down, reaped
+    COMPARE = "compare"  # comparison and diagnosis
+    REPORT = "report"  # the report built and serialised
+    UPDATE = "update"  # the database update
+    GRADING_OTHER = "grading_other"  # the rest of the grading thread's work
+    RESPONSE = "response"  # the answer built and sent
+
+
+class Account:
+    """CPU seconds per stage, for one grading."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[Stage, float] = {}
+        self._lock = threading.Lock()
+        self.span: Span | None = None  # the event loop's stage in progress (``pause``)
+
+    def add(self, stage: Stage, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+
+_current: contextvars.ContextVar[Account | None] = contextvars.ContextVar(
+    "grader_cpu_account", default=None)
+_thread = threading.local()  # CPU time charged to nested stages on this thread, so far
+
+
+def current() -> Account | None:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def using(account: Account | None) -> Iterator[None]:
+    """Charge what this thread measures to ``account`` (None: to nothing) until the end."""
+    token = _current.set(account)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+class Span:
+    """One stage's CPU time on this thread, from ``start`` to ``stop``, less what nested
+    stages took meanwhile. It must not span an ``await``: the event loop's thread runs other
+    requests' code there."""
+
+    def __init__(self, stage: Stage, account: Account | None = None) -> None:
+        self.stage = stage
+        self.account = account or current()
+        self.started = 0.0
+        self.inner = 0.0
+
+    def start(self) -> Span:
+        if self.account is not None:
+            self.started = time.thread_time()
+            self.inner = getattr(_thread, "charged", 0.0)
+        return self
+
+    def stop(self) -> None:
+        if self.account is None:
+            return
+        gross = time.thread_time() - self.started
+        inner = getattr(_thread, "charged", 0.0) - self.inner
+        self.account.add(self.stage, gross - inner)
+        _thread.charged = self.inner + gross
+
+
+@contextlib.contextmanager
+def stage(name: Stage) -> Iterator[None]:
+    """Charge the CPU time of the block, on this thread, to ``name`` of the current account."""
+    span = Span(name).start()
+    try:
+        yield
+    finally:
+        span.stop()
+
+
+def resume(name: Stage) -> None:
+    """The request's code on the event loop's thread goes on after an ``await``: its CPU time
+    is ``name``'s until the next ``pause``."""
+    account = current()
+    if account is not None:
+        account.span = Span(name, account).start()
+
+
+def pause() -> None:
+    """The request's code on the event loop's thread is about to ``await``: what runs there
+    meanwhile is other requests'."""
+    account = current()
+    if account is not None and account.span is not None:
+        account.span.stop()
+        account.span = None
+
+
+def observed(account: Account, report: Callable[[Stage, float], None]) -> None:
+    """Hand each stage's figure to ``report`` (the metrics)."""
+    for name, seconds in account.seconds.items():
+        report(name, seconds)
