@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
-from grader.grading.compare import compare, describe_error, matches, precision
+from grader.grading.compare import compare, describe_error, matches, precision, time_limit
 from grader.grading.diagnose import CaseOutcome, diagnose, square_only
 from grader.grading.inputs import Arguments, case_arguments, new_seed
 from grader.grading.messages import Msg, say
@@ -196,7 +196,8 @@ def _case_report(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarr
             tally.low_precision.setdefault(kind.name, []).append(case.name)
     return CaseReport(**shared, message=verdict.message + note, visible=True,
                       output_shape=verdict.output_shape, max_abs_error=verdict.max_abs_error,
-                      mistake=mistake, duration_ms=round(run.seconds * 1000, 3))
+                      mistake=mistake, duration_ms=round(run.seconds * 1000, 3),
+                      limit=time_limit(run))
 
 
 def _explain(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarray,

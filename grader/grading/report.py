@@ -27,6 +27,15 @@ class Finding(BaseModel):
     severity: Literal["error", "warning", "mistake", "info"] = "error"
 
 
+class TimeLimit(BaseModel):
+    """The time limit that stopped a case: CPU time or the wall clock, a case's own or the
+    whole submission's, and its value (the one the case's message states)."""
+
+    kind: Literal["cpu", "wall"]
+    seconds: float
+    scope: Literal["case", "submission"]
+
+
 class CaseReport(BaseModel):
     name: str
     passed: bool
@@ -41,6 +50,7 @@ class CaseReport(BaseModel):
     max_abs_error: float | None = None
     mistake: str | None = None
     duration_ms: float = 0.0
+    limit: TimeLimit | None = None  # timeout: the limit that stopped it
 
 
 class Report(BaseModel):
