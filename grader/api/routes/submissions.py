@@ -14,6 +14,7 @@ from grader.api.schemas import CallbackAttemptView, SubmissionCreate, Submission
 from grader.grading.inputs import new_seed
 from grader.grading.report import Report
 from grader.pages.links import ReportLinks
+from grader.service.admission import Busy
 from grader.service.submissions import NewSubmission, finished
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Submission
@@ -76,7 +77,12 @@ async def submit(
         scope=principal.scope, learner_id=body.learner_id,
         callback_url=str(body.callback_url) if body.callback_url else None,
         metadata=body.metadata or {})
-    row = await state.submissions.submit(new, idempotency_key, wait)
+    state.busy.check()  # before any wait for the database
+    try:
+        row = await state.submissions.submit(new, idempotency_key, wait)
+    except Busy as busy:
+        state.busy.refused(busy)
+        raise
     if finished(row):
         return _json(view(row, links=state.links))
     response.status_code = 202
