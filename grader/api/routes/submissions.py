@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from grader.api.deps import PlatformDep, StateDep, known_exercise, visible_submission
 from grader.api.middleware import StrictRoute
 from grader.api.problems import BODY, ApiError, error_answers
-from grader.api.schemas import CallbackAttemptView, SubmissionCreate, SubmissionPage, SubmissionView
+from grader.api.schemas import (
+    SUBMISSION_EXAMPLE,
+    CallbackAttemptView,
+    SubmissionCreate,
+    SubmissionPage,
+    SubmissionView,
+)
 from grader.grading.inputs import new_seed
 from grader.grading.report import Report
 from grader.pages.links import ReportLinks
@@ -53,7 +59,9 @@ def _json(model: SubmissionView) -> Response:
                                   "schema": {"type": "integer"}}}},
                         **error_answers(401, 404, 429, 503, *BODY)})
 async def submit(
-    body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
+    body: Annotated[SubmissionCreate, Body(openapi_examples={
+        "a submission": {"value": SUBMISSION_EXAMPLE}})],
+    state: StateDep, principal: PlatformDep, response: Response,
     wait: Annotated[bool, Query(description="Grade before answering (default)")] = True,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=256)] = None,
 ) -> SubmissionView | Response:
