@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import math
 import time
 from collections.abc import Iterable
@@ -11,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.catalog.bundle import parse_python
 from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
 from grader.grading.compare import compare, describe_error, matches, precision, time_limit
@@ -27,7 +27,7 @@ WITHHELD = say(Msg.WITHHELD)
 def syntax_finding(source: str) -> Finding | None:
     """Parse (never run) the source in the grader: a syntax error needs no sandbox."""
     try:
-        ast.parse(source, filename="submission.py")
+        parse_python(source, "submission.py")
     except SyntaxError as error:
         line = error.lineno or 0
         message = say(Msg.SYNTAX_ERROR, msg=error.msg)
