@@ -199,6 +199,17 @@ def revisions(engine: Engine) -> tuple[str | None, str, int]:
     return current, head, tables
 
 
+def revisions_between(before: str | None, head: str) -> list[tuple[str, str]]:
+    """The migrations that take a schema at ``before`` (None: none yet) to ``head``, oldest
+    first: each one's revision and the first line of what it says it does."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(_alembic())
+    steps = [(script.revision, (script.doc or "").strip().splitlines()[0:1])
+             for script in scripts.iterate_revisions(head, before or "base")]
+    return [(revision, doc[0] if doc else "") for revision, doc in reversed(steps)]
+
+
 def schema_problem(engine: Engine) -> str | None:
     """Why the database's schema is not the one this code needs; None when it is."""
     from alembic.runtime.migration import MigrationContext
