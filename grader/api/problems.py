@@ -115,8 +115,9 @@ def fault(error: BaseException) -> JSONResponse:
     if unreachable(error):
         log.warning("the database cannot be reached: %s", str(error).splitlines()[0][:300]
                     if str(error) else type(error).__name__)
-        return problem(503, "Service Unavailable", "the database cannot be reached now; "
-                       f"retry after {DATABASE_RETRY} s", {"Retry-After": str(DATABASE_RETRY)})
+        return problem(503, "Service Unavailable", "the database cannot be reached, or "
+                       f"cannot take this request, now; retry after {DATABASE_RETRY} s",
+                       {"Retry-After": str(DATABASE_RETRY)})
     log.error("unhandled error", exc_info=error)
     return problem(500, "Internal Server Error", "the grader failed; the error is logged")
 
