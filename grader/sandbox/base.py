@@ -46,9 +46,10 @@ def redact(text: str) -> str:
 
 
 # A case may run for its time limit in CPU time, and for this many times its limit on the wall
-# clock (sleeping, waiting, or on a busy machine); the submission for its own limit on the wall
-# clock, whichever lane it runs in. Both are stated as such to the learner.
-CASE_WALL_FACTOR = 2.0
+# clock (sleeping, waiting, or on a busy machine), within the submission's own limit on the
+# wall clock, whichever lane it runs in. Each is stated as such to the learner. Generous, for
+# an honest case on a busy machine; the submission's limit is what bounds the answer's time.
+CASE_WALL_FACTOR = 5.0
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ pytestmark = pytest.mark.processes
 
 REDTEAM = Path(__file__).resolve().parent.parent / "redteam"
 HONEST = (ROOT / "exercises" / "conv2d" / "samples" / "correct_numpy.py").read_text()
-# blocked or stopped, it uses no CPU time: the case's limit on the wall clock (twice 0.5 s) ends it
-TIME_LIMIT = ("timeout", "stopped after 1 s on the wall clock, the wall-clock limit of a case")
+# blocked or stopped, it uses no CPU time: the case's limit on the wall clock (5 x 0.5 s) ends it
+TIME_LIMIT = ("timeout", "stopped after 2.5 s on the wall clock, the wall-clock limit of a case")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +48,7 @@ HOSTILE: dict[str, Expected] = {
     "lane_sleep_all_cases": Expected("passed", "", leaves_fast=True),
     "block_on_stdin": Expected(*TIME_LIMIT, leaves_fast=True),
     # stopped while loading: every case is that timeout
-    "stop_self": Expected("timeout", "while loading the module, stopped after 1 s on "
+    "stop_self": Expected("timeout", "while loading the module, stopped after 2.5 s on "
                                    "the wall clock", leaves_fast=True),
     "block_on_full_output": Expected(*TIME_LIMIT, leaves_fast=True),
     # right answers, then computing on: killed at once, the answers stand

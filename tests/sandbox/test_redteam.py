@@ -33,8 +33,8 @@ SECRET = SECRET_A + SECRET_B
 HONEST = (ROOT / "exercises" / "conv2d" / "samples" / "correct_numpy.py").read_text()
 
 DENIED = ("error", "PermissionError")
-# Sleeping, blocked or stopped: the case's limit on the wall clock, twice its 0.5 s.
-WALL_LIMIT = ("timeout", "stopped after 1 s on the wall clock, the wall-clock limit of a case")
+# Sleeping, blocked or stopped: the case's limit on the wall clock, five times its 0.5 s.
+WALL_LIMIT = ("timeout", "stopped after 2.5 s on the wall clock, the wall-clock limit of a case")
 # Computing: its 0.5 s of CPU time, or on a busy machine the wall clock's limit first.
 CASE_LIMIT = ("timeout", "limit of a case")
 # name -> (status of every case, a fragment of the first case's message)
@@ -395,7 +395,12 @@ def test_hostile_submission_is_contained(arena: Arena, name: str) -> None:
 
 
 def test_huge_stdout_is_capped(arena: Arena) -> None:
-    report = grade(arena.exercise, arena.source("huge_stdout"), arena.runner, seed=1,
+    # blocked on its output, each case ends at its wall-clock limit (2.5 s): time enough for
+    # all four, so that the hidden ones run too
+    limits = Limits(case_seconds=0.5, submission_seconds=12.0, memory_mb=64)
+    exercise = dataclasses.replace(arena.exercise, spec=arena.exercise.spec.model_copy(
+        update={"limits": limits}))
+    report = grade(exercise, arena.source("huge_stdout"), arena.runner, seed=1,
                    hidden_secret=HIDDEN_SECRET)
     printed, note = report.stdout.rsplit("\n", 1)
     assert len(printed) == 16 * 1024
