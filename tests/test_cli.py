@@ -377,9 +377,12 @@ def test_migrate_says_what_it_did(tmp_path: Path) -> None:
     head = sorted(p.name[:4] for p in (ROOT / "grader" / "storage" / "migrations" / "versions")
                   .glob("0*.py"))[-1]
     created = migrate()
-    tables = re.fullmatch(rf"grader: created the schema at revision {head} \((\d+) tables\)\n",
-                          created)
+    tables = re.match(rf"grader: created the schema at revision {head} \((\d+) tables\); "
+                      r"applied:\n", created)
     assert tables is not None, created
+    applied = created.splitlines()[1:]
+    assert [line.split()[0] for line in applied] == [f"{n:04d}" for n in range(1, int(head) + 1)]
+    assert applied[0] == "  0001  Submissions, uploaded exercises and callback attempts."
     with sqlite3.connect(tmp_path / "grader.db") as db:
         count = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
         assert int(tables.group(1)) == count[0] > 2
@@ -396,7 +399,10 @@ def test_migrate_says_what_it_did(tmp_path: Path) -> None:
     with sqlite3.connect(at_0002 / "grader.db") as db:
         before = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
     env["GRADER_DATA_DIR"] = str(at_0002)
-    assert migrate() == (f"grader: upgraded the schema from revision 0002 to {head} "
-                         f"({count[0]} tables, {count[0] - before[0]} new)\n")
+    upgraded = migrate().splitlines()
+    assert upgraded[0] == (f"grader: upgraded the schema from revision 0002 to {head} "
+                           f"({count[0]} tables, {count[0] - before[0]} new); applied:")
+    assert [line.split()[0] for line in upgraded[1:]] == \
+        [f"{n:04d}" for n in range(3, int(head) + 1)]
     assert migrate() == (f"grader: the database is already at revision {head} "
                          f"({count[0]} tables); nothing to do\n")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -314,3 +316,45 @@ def test_modified_inputs_are_a_warning_that_names_visible_cases_only(conv2d: Exe
                                                           output_type="ndarray")))
     [finding] = report.diagnosis
     assert finding.code == "modifies_input" and finding.cases == VISIBLE
+
+
+class _Cycle:
+    """Garbage only the collector frees, whose finalizer runs Python code: a thread switch
+    in the middle of whatever parse the collection interrupts."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+    def __del__(self) -> None:
+        sum(range(50))
+
+
+def test_parsing_submissions_on_many_threads_at_once_is_safe() -> None:
+    """CPython 3.11 fails a parse with SystemError when another thread's parse switches in
+    (the depth of the tree being built is shared): the grader's parses take turns."""
+    source = ("def conv(image, kernel):\n"
+              + "".join(f"    y{i} = [(image + {i}) * (kernel - {i}) for _ in range(3)]\n"
+                        for i in range(100))
+              + "    return " + "(" * 50 + "image" + ")" * 50 + "\n")
+    found: list[object] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def parse_many() -> None:
+        for _ in range(50):
+            garbage = [_Cycle() for _ in range(50)]
+            del garbage
+            try:
+                found.append(syntax_finding(source))
+            except SystemError as error:
+                found.append(error)
+
+    try:
+        threads = [threading.Thread(target=parse_many) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert found == [None] * 400

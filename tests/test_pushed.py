@@ -132,7 +132,7 @@ def test_pull_refuses_to_overwrite_local_edits_unless_forced(server: Server,
 
 @pytest.mark.parametrize(("name", "tail", "reason"), [
     ("loops", "\ndef conv(image, kernel):\n    while True:\n        pass\n",
-     "ran past the case's time limit (0.5 s)"),
+     "ran past the case's time limit"),
     ("reads_passwd", "\ndef conv(image, kernel):\n    return open('/etc/passwd').read()\n",
      f"reference.py:{BASE + 3}: the reference 'conv' raised PermissionError"),
     ("forks", "\nimport os\n\n\ndef conv(image, kernel):\n    os.fork()\n    return image\n",
@@ -149,6 +149,9 @@ def test_a_hostile_reference_is_refused_in_bounded_time(
     assert time.monotonic() - started < HOSTILE_SECONDS
     assert response.status_code == 422, response.text
     assert reason in response.json()["detail"]
+    # its CPU time, or on a busy machine the wall clock's limit: the number is the limit's
+    assert ("in CPU time (0.5 s)" in response.json()["detail"]
+            or "on the wall clock (2.5 s)" in response.json()["detail"]) or "time" not in reason
     assert httpx.get(f"{server.url}/v1/exercises/hostile_{name}").status_code == 404
     assert httpx.get(f"{server.url}/readyz").status_code == 200
 

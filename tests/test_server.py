@@ -352,3 +352,31 @@ def test_a_body_sent_a_byte_at_a_time_is_408(server: Server) -> None:
     assert seconds < 5
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert b"did not arrive within 2 s" in answer
+
+
+def test_a_request_head_over_64_kib_is_431_and_closed(server: Server) -> None:
+    connection = connect(server)
+    head = (b"GET /healthz HTTP/1.1\r\nHost: grader\r\n"
+            + b"".join(b"X-Padding-%d: %s\r\n" % (n, b"x" * 1000) for n in range(200)))
+    with contextlib.suppress(OSError):  # the server may close before it has read it all
+        connection.sendall(head + b"\r\n")
+    _, answer = closed_after(connection)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert b"application/problem+json" in answer and b"65536 bytes" in answer
+
+
+def test_a_32_mib_request_head_is_431(server: Server) -> None:
+    connection = connect(server)
+    with contextlib.suppress(OSError):  # the server may close before the end
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: grader\r\nX-Big: ")
+        for _ in range(32):
+            connection.sendall(b"x" * (1024 * 1024))
+    _, answer = closed_after(connection)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200
+
+
+def test_a_request_head_within_64_kib_is_served(server: Server) -> None:
+    response = httpx.get(f"{server.url}/healthz", headers={"X-Padding": "x" * 40_000},
+                         timeout=30)
+    assert response.status_code == 200

@@ -124,10 +124,15 @@ class StrictJSONRequest(Request):
         if not hasattr(self, "_json"):
             body = await self.body()
             try:
-                self._json = json.loads(body, parse_constant=_not_json)
+                if b"\x00" in body:  # never in JSON text; in every ASCII character of UTF-16
+                    raise UnicodeDecodeError("utf-8", body, body.index(b"\x00"),
+                                             body.index(b"\x00") + 1, "a NUL byte")
+                # decoded here: json.loads would take UTF-16 and UTF-32 bytes too
+                self._json = json.loads(body.decode("utf-8"), parse_constant=_not_json)
             except UnicodeDecodeError as error:
-                raise json.JSONDecodeError("the body is not UTF-8", repr(body[:64]),
-                                           error.start) from None
+                raise json.JSONDecodeError(
+                    f"the body is not UTF-8 (byte {error.start}); JSON is sent as UTF-8",
+                    repr(body[:64]), error.start) from None
             except RecursionError:
                 raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
             except json.JSONDecodeError:

@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 
 from grader.api.schemas import Problem
 from grader.errors import Conflict, GraderError, InvalidInput, NotFound, OverLimit, Unavailable
+from grader.storage.database import DATABASE_ERRORS, unreachable
 
 log = logging.getLogger("grader.api")
 PROBLEM = "application/problem+json"
@@ -59,7 +60,8 @@ _ERRORS = {
     422: ("The request is malformed: the field paths say where", {}),
     429: ("This learner or this platform token already has as many submissions waiting or "
           "being graded as allowed", {"Retry-After": "Seconds to wait"}),
-    503: ("The grader takes no submissions now", {"Retry-After": "Seconds to wait"}),
+    503: ("The grader takes no submissions now, or its database cannot be reached",
+          {"Retry-After": "Seconds to wait"}),
 }
 BODY = (400, 408, 413, 422)
 
@@ -104,7 +106,18 @@ def answer(error: GraderError) -> JSONResponse:
     return fault(error)
 
 
+# Seconds a client is told to wait when the database is away (a restart takes a few)
+DATABASE_RETRY = 5
+
+
 def fault(error: BaseException) -> JSONResponse:
+    """A fault of the grader's (500, logged), or the database away for now (503)."""
+    if unreachable(error):
+        log.warning("the database cannot be reached: %s", str(error).splitlines()[0][:300]
+                    if str(error) else type(error).__name__)
+        return problem(503, "Service Unavailable", "the database cannot be reached, or "
+                       f"cannot take this request, now; retry after {DATABASE_RETRY} s",
+                       {"Retry-After": str(DATABASE_RETRY)})
     log.error("unhandled error", exc_info=error)
     return problem(500, "Internal Server Error", "the grader failed; the error is logged")
 
@@ -166,5 +179,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(GraderError, _grader_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for kind in DATABASE_ERRORS:  # answered here, not re-raised to the server as a fault
+        app.add_exception_handler(kind, _fault)
     app.add_exception_handler(Exception, _fault)
 

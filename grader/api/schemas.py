@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from grader.catalog.bundle import FILE_NAME, MAX_FILES
+from grader.catalog.scaffold import bundle_files
 from grader.catalog.spec import IDENT, Argument, Case, ExerciseSpec
 from grader.service.views import SubmissionView
 
@@ -47,10 +48,27 @@ def _metadata_problem(value: Any, depth: int = 1) -> str | None:
 NO_NUL: dict[str, Any] = {"pattern": "^[^\\u0000]*$"}
 
 
+# The documented examples of request bodies: each one is accepted as it is (a test sends them).
+EXAMPLE_EXERCISE = "scale"  # the id the example bundle is published under
+SUBMISSION_EXAMPLE: dict[str, Any] = {
+    "exercise_id": "conv2d",
+    "source": "import numpy as np\n\n\ndef conv(image, kernel):\n"
+              "    kh, kw = kernel.shape\n"
+              "    h, w = image.shape[0] - kh + 1, image.shape[1] - kw + 1\n"
+              "    out = np.zeros((h, w))\n"
+              "    for a in range(kh):\n        for b in range(kw):\n"
+              "            out += kernel[a, b] * image[a : a + h, b : b + w]\n"
+              "    return out\n",
+    "learner_id": "ada", "metadata": {"course": "dl-101"}}
+BUNDLE_EXAMPLE: dict[str, Any] = {"files": bundle_files(EXAMPLE_EXERCISE),
+                                  "message": "the first version"}
+
+
 class SubmissionCreate(BaseModel):
     """What a platform sends."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [SUBMISSION_EXAMPLE]})
 
     exercise_id: str = Field(max_length=64, examples=["conv2d"])
     source: str = Field(description="The learner's Python source, without NUL characters",
@@ -186,15 +204,14 @@ BundleFileName = Annotated[str, Field(pattern=FILE_NAME, max_length=256)]
 class BundleUpload(BaseModel):
     """An exercise bundle, as ``grader exercises push`` sends it: its files by path."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [BUNDLE_EXAMPLE]})
 
     files: dict[BundleFileName, BundleFileText] = Field(
         min_length=2, max_length=MAX_FILES,
         description="exercise.toml, reference.py and samples/<name>.py, each as text (no NUL), "
         f"by path in the bundle; at most {MAX_FILES} files. reference.py runs only in the "
         "sandbox",
-        examples=[{"exercise.toml": 'id = "scale"\n...', "reference.py": "def scale(x): ...",
-                   "samples/correct.py": "def scale(x): ..."}])
+        examples=[BUNDLE_EXAMPLE["files"]])
     message: str | None = Field(
         default=None, max_length=500,
         description="What changed in this version, kept with it and listed with the versions")

@@ -4,12 +4,14 @@ uvicorn closes a keep-alive connection that stays idle after a response, but not
 sends nothing at all after connecting, nor one that sends its request head a byte at a time:
 each would hold a connection open for as long as the client likes. Here one timer covers both:
 a connection that waits for a request has ``keep_alive_seconds`` to send that request's whole
-head. The body has its own deadline, in the app (``BodyLimit``, 408).
+head. The body has its own deadline, in the app (``BodyLimit``, 408). A head over
+``MAX_HEAD_BYTES`` is 431, and the connection is closed: httptools keeps whatever it is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -21,23 +23,43 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from grader.sandbox import account
 from grader.settings import Settings
 
+# The largest request head taken (request line and headers); more is 431
+MAX_HEAD_BYTES = 64 * 1024
+LINGER_SECONDS = 2.0  # how long the rest of a head over it is read and thrown away
+
 
 class HeadDeadlineProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol; a connection waiting for a request head is closed when
-    the head is not complete within the keep-alive timeout."""
+    the head is not complete within the keep-alive timeout, or answered 431 and closed when
+    the head is over ``MAX_HEAD_BYTES``."""
 
     _head_deadline: asyncio.TimerHandle | None = None
+    _head_seen: int | None = None  # bytes of the head awaited so far; None: not awaiting one
+    _head_tail = b""  # the last bytes received, for an end of head split across two reads
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._await_head()
+    _refused = False  # answered 431: what else comes is read and thrown away until closed
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        if self._head_seen is not None:
+            joined = self._head_tail + data
+            end = joined.find(b"\r\n\r\n")
+            size = self._head_seen + (len(data) if end < 0 else end + 4 - len(self._head_tail))
+            if size > MAX_HEAD_BYTES:
+                self._head_too_large()
+                return
+            self._head_seen = size if end < 0 else None
+            self._head_tail = joined[-3:]
         cpu = time.thread_time()
         super().data_received(data)
         scope = getattr(self, "scope", None)
         if isinstance(scope, dict):  # the request whose bytes these were (the last one)
             scope[PARSE_CPU] = scope.get(PARSE_CPU, 0.0) + time.thread_time() - cpu
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
 
     def on_headers_complete(self) -> None:
         self._cancel_deadline()
@@ -55,12 +77,33 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
 
     def _await_head(self) -> None:
         self._cancel_deadline()
+        self._head_seen, self._head_tail = 0, b""
         self._head_deadline = self.loop.call_later(self.timeout_keep_alive, self._too_slow)
 
     def _cancel_deadline(self) -> None:
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
+
+    def _head_too_large(self) -> None:
+        self._cancel_deadline()
+        self._head_seen = None
+        if self.transport.is_closing():
+            return
+        body = json.dumps({"type": "about:blank", "title": "Request Header Fields Too Large",
+                           "status": 431, "detail": f"the request head is over "
+                           f"{MAX_HEAD_BYTES} bytes"}).encode()
+        self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                             b"content-type: application/problem+json\r\n"
+                             b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
+                             + body)
+        # Closed at once, the rest of the head unread would reset the connection, and the
+        # client might lose the answer: the sending side is shut, what comes is thrown away
+        # for a moment, then the connection is closed.
+        self._refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _too_slow(self) -> None:
         self._head_deadline = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,9 +128,23 @@ def defined_names(tree: ast.Module) -> set[str]:
     return names
 
 
+# One parse at a time in this process: CPython 3.11 keeps the depth of the tree being built
+# in state shared by every thread, and a thread switch in the middle (a finalizer run by the
+# collector, say) fails another thread's parse with "SystemError: AST constructor recursion
+# depth mismatch". Re-entrant, for a finalizer that parses on the same thread.
+_PARSING = threading.RLock()
+
+
+def parse_python(text: str, filename: str) -> ast.Module:
+    """``ast.parse``, safe to call from any thread (see ``_PARSING``): every parse of the
+    grader's goes through here."""
+    with _PARSING:
+        return ast.parse(text, filename=filename)
+
+
 def _parse(text: str, name: str, what: str) -> ast.Module:
     try:
-        return ast.parse(text, filename=name)
+        return parse_python(text, name)
     except SyntaxError as error:
         raise SpecError(f"{name}:{error.lineno or 1}: {what} does not parse: {error.msg}") \
             from None

@@ -95,17 +95,24 @@ def scale(x, factor):
 }
 
 
+def bundle_files(exercise_id: str, folder: str | None = None) -> dict[str, str]:
+    """The new bundle's files, by path in the bundle (the example of ``PUT /v1/exercises``
+    too). ``folder``: where the spec's comment says it is; its id by default."""
+    return {
+        SPEC_FILE: SPEC.format(id=exercise_id, folder=folder or exercise_id),
+        REFERENCE_FILE: REFERENCE.format(id=exercise_id),
+        **{f"{SAMPLES_DIR}/{name}": text for name, text in SAMPLES.items()},
+    }
+
+
 def new_bundle(folder: Path) -> list[Path]:
     """Write a new bundle into ``folder`` (which must not exist); its id is the folder's
     name. Returns the files written."""
     folder.mkdir(parents=True)
-    samples = folder / SAMPLES_DIR
-    samples.mkdir()
-    files = {
-        folder / SPEC_FILE: SPEC.format(id=folder.name, folder=folder),
-        folder / REFERENCE_FILE: REFERENCE.format(id=folder.name),
-        **{samples / name: text for name, text in SAMPLES.items()},
-    }
-    for path, text in files.items():
+    (folder / SAMPLES_DIR).mkdir()
+    written = []
+    for name, text in bundle_files(folder.name, str(folder)).items():
+        path = folder / name
         path.write_text(text, encoding="utf-8")
-    return list(files)
+        written.append(path)
+    return written

@@ -66,7 +66,7 @@ def _old_schema(url: str) -> bool:
 
 
 def _migrate() -> int:
-    from grader.storage.database import revisions
+    from grader.storage.database import revisions, revisions_between
     from grader.storage.store import make_engine, schema_problem, upgrade
 
     settings = get_settings()
@@ -82,11 +82,14 @@ def _migrate() -> int:
     if before == head:
         print(f"grader: the database is already at revision {head} ({tables} tables); "
               "nothing to do")
-    elif before is None:
-        print(f"grader: created the schema at revision {head} ({tables} tables)")
+        return EXIT_PASSED
+    if before is None:
+        print(f"grader: created the schema at revision {head} ({tables} tables); applied:")
     else:
         print(f"grader: upgraded the schema from revision {before} to {head} "
-              f"({tables} tables, {tables - tables_before} new)")
+              f"({tables} tables, {tables - tables_before} new); applied:")
+    for revision, doc in revisions_between(before, head):
+        print(f"  {revision}  {doc}")
     return EXIT_PASSED
 
 

@@ -32,7 +32,7 @@ from grader.catalog.spec import Comparison
 from grader.grading.messages import Msg, elements, frame_fault, join, pair, say, signal_name
 from grader.grading.messages import index as show_index
 from grader.grading.messages import shape as show_shape
-from grader.grading.report import Status
+from grader.grading.report import Status, TimeLimit
 from grader.sandbox.base import CaseRun, Cause, Invalid, LearnerError, Limit
 
 
@@ -153,6 +153,21 @@ def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool
     return verdict if visible else hidden_verdict(verdict.status, run.error)
 
 
+# What each time limit's verdict says; the number in it is the limit's own (see ``time_limit``).
+_TIME_MESSAGES = {Limit.CASE_CPU: Msg.CASE_CPU, Limit.CASE_TIME: Msg.CASE_TIME,
+                  Limit.TOTAL_TIME: Msg.TOTAL_TIME, Limit.CPU: Msg.CPU_TIME}
+
+
+def time_limit(run: CaseRun) -> TimeLimit | None:
+    """The time limit that stopped a case, as the report carries it; None for other ends."""
+    if run.limit is None or run.limit is Limit.MEMORY or run.limit_value is None:
+        return None
+    cpu = run.limit in (Limit.CASE_CPU, Limit.CPU)
+    case = run.limit in (Limit.CASE_CPU, Limit.CASE_TIME)
+    return TimeLimit(kind="cpu" if cpu else "wall", seconds=run.limit_value,
+                     scope="case" if case else "submission")
+
+
 def stopped(run: CaseRun, entry_point: str = "") -> str:
     """Why a case gave no output, in words, from the run's facts."""
     if run.error is not None:
@@ -168,13 +183,8 @@ def stopped(run: CaseRun, entry_point: str = "") -> str:
         return say(Msg.SILENT)
     if run.cause is Cause.NOT_RUN:
         return say(Msg.NOT_RUN, limit=run.limit_value or 0.0)
-    if run.limit is Limit.CASE_TIME and run.loading:
-        return say(Msg.LOAD_TIME, limit=run.limit_value or 0.0)
-    if run.limit in (Limit.CASE_TIME, Limit.TOTAL_TIME):
-        msg = Msg.CASE_TIME if run.limit is Limit.CASE_TIME else Msg.TOTAL_TIME
-        return say(msg, seconds=run.seconds, limit=run.limit_value or 0.0)
-    if run.limit is Limit.CPU:
-        text = say(Msg.CPU_TIME)
+    if run.limit in _TIME_MESSAGES:
+        text = say(_TIME_MESSAGES[run.limit], limit=run.limit_value or 0.0)
     elif run.limit is Limit.MEMORY:
         text = say(Msg.KILLED_FOR_MEMORY)
     elif run.signal is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -10,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from grader.catalog.bundle import parse_python
 from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
-from grader.grading.compare import compare, describe_error
+from grader.grading.compare import compare, describe_error, time_limit
 from grader.grading.inputs import Arguments, case_arguments, new_seed
 from grader.grading.messages import Msg, say
 from grader.grading.oracle import Oracle, oracle_for
@@ -36,7 +36,7 @@ WITHHELD = say(Msg.WITHHELD)
 def syntax_finding(source: str) -> Finding | None:
     """Parse (never run) the source in the grader: a syntax error needs no sandbox."""
     try:
-        ast.parse(source, filename="submission.py")
+        parse_python(source, "submission.py")
     except SyntaxError as error:
         line = error.lineno or 0
         message = say(Msg.SYNTAX_ERROR, msg=error.msg)
@@ -176,4 +176,5 @@ def _case_report(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarr
         return CaseReport(**shared, message=verdict.message, visible=False)
     return CaseReport(**shared, message=verdict.message, visible=True,
                       output_shape=verdict.output_shape, max_abs_error=verdict.max_abs_error,
-                      duration_ms=round(run.seconds * 1000, 3))
+                      duration_ms=round(run.seconds * 1000, 3),
+                      limit=time_limit(run))

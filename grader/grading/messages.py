@@ -27,7 +27,7 @@ class Msg(StrEnum):
     CASE_TIME = "case_time"
     TOTAL_TIME = "total_time"
     NOT_RUN = "not_run"
-    LOAD_TIME = "load_time"
+    CASE_CPU = "case_cpu"
     CPU_TIME = "cpu_time"
     TOOK_TOO_LONG = "took_too_long"
     KILLED_FOR_MEMORY = "killed_for_memory"
@@ -238,12 +238,14 @@ TEMPLATES: dict[Msg, str] = {
     Msg.ERROR_LINE_TEXT: "{error} (line {line}: {text})",
     Msg.MISSING_ENTRY_CASE: "no function named {entry!r}",
     Msg.SYNTAX_ERROR_CASE: "the submission has a syntax error",
-    Msg.CASE_TIME: "stopped after {seconds:.1f} s: the time limit of {limit:g} s",
-    Msg.TOTAL_TIME: "stopped after {seconds:.1f} s: the submission's total time limit of "
-                    "{limit:g} s",
+    Msg.CASE_CPU: "stopped: it used its {limit:g} s of CPU time, the time limit of a case",
+    Msg.CASE_TIME: "stopped after {limit:g} s on the wall clock, the wall-clock limit of a case "
+                   "(it slept, waited, or did not get the CPU in that time)",
+    Msg.TOTAL_TIME: "stopped when the submission's total time limit of {limit:g} s (on the "
+                    "wall clock) ran out",
     Msg.NOT_RUN: "not run: the submission's total time limit of {limit:g} s was used up",
-    Msg.LOAD_TIME: "the module did not finish loading within {limit:g} s",
-    Msg.CPU_TIME: "the process used up its CPU time limit",
+    Msg.CPU_TIME: "the process used up its {limit:g} s of CPU time, the limit of the whole "
+                  "submission",
     Msg.TOOK_TOO_LONG: "the case took too long",
     Msg.KILLED_FOR_MEMORY: "the process was killed, most likely for its memory use",
     Msg.MEMORY_ERROR: "ran out of memory: {error}",

@@ -88,8 +88,10 @@ def _signal_name(number: int) -> str:
     return name
 
 
-_LIMITS = {"case_time": "the case's time limit", "total_time": "the time left for its runs",
-           "cpu": "its CPU time", "memory": "its memory limit"}
+_LIMITS = {"case_time": "the case's time limit on the wall clock",
+           "case_cpu": "the case's time limit in CPU time",
+           "total_time": "the time left for its runs", "cpu": "its CPU time",
+           "memory": "its memory limit"}
 
 
 def _failure(run: CaseRun, reference_lines: int) -> tuple[str, str]:

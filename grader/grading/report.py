@@ -40,6 +40,15 @@ class Explanation(BaseModel):
     cases: list[str] = Field(default_factory=list)
 
 
+class TimeLimit(BaseModel):
+    """The time limit that stopped a case: CPU time or the wall clock, a case's own or the
+    whole submission's, and its value (the one the case's message states)."""
+
+    kind: Literal["cpu", "wall"]
+    seconds: float
+    scope: Literal["case", "submission"]
+
+
 class CaseReport(BaseModel):
     name: str
     passed: bool
@@ -55,6 +64,7 @@ class CaseReport(BaseModel):
     mistake: str | None = None
     explanation: Explanation | None = None
     duration_ms: float = 0.0
+    limit: TimeLimit | None = None  # timeout: the limit that stopped it
 
 
 class Report(BaseModel):

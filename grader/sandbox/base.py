@@ -45,6 +45,13 @@ def redact(text: str) -> str:
     return text
 
 
+# A case may run for its time limit in CPU time, and for this many times its limit on the wall
+# clock (sleeping, waiting, or on a busy machine), within the submission's own limit on the
+# wall clock, whichever lane it runs in. Each is stated as such to the learner. Generous, for
+# an honest case on a busy machine; the submission's limit is what bounds the answer's time.
+CASE_WALL_FACTOR = 5.0
+
+
 @dataclass(frozen=True)
 class RunLimits:
     case_seconds: float
@@ -54,6 +61,17 @@ class RunLimits:
     # a private, writable file system of this many bytes and files; 0: none at all
     scratch_bytes: int = 0
     scratch_files: int = 0
+
+    @property
+    def case_wall_seconds(self) -> float:
+        """A case's limit on the wall clock, within the submission's."""
+        return min(CASE_WALL_FACTOR * self.case_seconds, self.submission_seconds)
+
+    @property
+    def process_cpu_seconds(self) -> int:
+        """The child's own CPU limit (RLIMIT_CPU), for all its cases: a backstop the
+        grader's clocks come before."""
+        return int(self.submission_seconds) + 1
 
 
 @dataclass(frozen=True)
@@ -130,9 +148,10 @@ class LearnerError:
 class Limit(StrEnum):
     """The limit that stopped a run."""
 
-    CASE_TIME = "case_time"  # the case's wall-clock time
+    CASE_TIME = "case_time"  # the case's wall-clock time (CASE_WALL_FACTOR x its time limit)
+    CASE_CPU = "case_cpu"  # the case's CPU time (its time limit)
     TOTAL_TIME = "total_time"  # the submission's wall-clock time, all cases together
-    CPU = "cpu"  # the process's CPU time (SIGXCPU)
+    CPU = "cpu"  # the process's CPU time (SIGXCPU), the whole submission's
     MEMORY = "memory"  # the process's memory (SIGKILL, or a MemoryError)
 
 

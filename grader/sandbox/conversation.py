@@ -8,7 +8,10 @@
 The source and the visible cases' inputs go at once; hidden inputs only after every visible
 case was answered, so nothing printed before that can carry them, and what is printed after is
 withheld. A run has one deadline and one byte budget for everything the child writes, draining
-included. Every frame is parsed as a lie until proven otherwise: what cannot be read is a
+included. Each step (the loading, or a case) may use the case's time limit in CPU time, and
+CASE_WALL_FACTOR times it on the wall clock, within the run's deadline; the first of these
+reached stops it, and the verdict says which (``CaseRun.limit`` and ``limit_value``).
+Every frame is parsed as a lie until proven otherwise: what cannot be read is a
 verdict, never an exception in the grader.
 """
 
@@ -35,7 +38,7 @@ from grader.sandbox.base import (
     redact,
 )
 from grader.sandbox.child_process import Child, ThreadSched
-from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Meter, Ticket
+from grader.sandbox.lanes import Lane, Meter, Ticket
 
 
 class _Timeout:
@@ -68,13 +71,12 @@ class Conversation:
     """The exchange with one child over its pipes, for one job."""
 
     def __init__(self, child: Child, job: Job, deadline: float, result: RunResult,
-                 ticket: Ticket, hard_deadline: float) -> None:
+                 ticket: Ticket) -> None:
         self.child = child
         self.account = account.current()  # the benchmark's and the metrics' figures
         self.cpu_ready: float | None = None  # the child's CPU time once the source is loaded
         self.claimed = 0.0  # the child's own timing of the learner's calls
         self.ticket = ticket
-        self.hard_deadline = hard_deadline  # what no extension in the slow lane goes past
         self.parked = False
         self.own_sched = ThreadSched()
         self.meter = Meter(ticket, child.sched, self.own_sched)
@@ -99,11 +101,12 @@ class Conversation:
         # longer read, so a child that keeps writing blocks until its time is up.
         self.output_read = 0
         self.output_budget = _OUTPUT_BUDGET_FACTOR * self.limits.output_bytes
-        # In the slow lane a case's time limit is counted in the child's CPU time, not the wall
-        # clock's (at the lowest priority on a busy machine a finite job may wait long for the
-        # CPU), within a wall-clock cap of SLOW_WALL_FACTOR times the limit.
+        # The step going on: when it started, the child's CPU time then, when its CPU time is
+        # next read, and the limit that stopped it
         self.phase_started = time.monotonic()
         self.phase_cpu = 0.0
+        self.cpu_check_at = 0.0
+        self.stopped_by: tuple[Limit, float] = (Limit.TOTAL_TIME, self.limits.submission_seconds)
         # per stream, so that a character split across two reads is still one character
         self.text = {fd: codecs.getincrementaldecoder("utf-8")(errors="replace")
                      for fd in (child.stdout, child.stderr)}
@@ -149,20 +152,20 @@ class Conversation:
         job = self.job
         load = {"type": "load", "entry": job.entry_point,
                 "max_elements": job.max_output_elements,
-                "cpu": int(self.limits.submission_seconds) + 1,
+                "cpu": self.limits.process_cpu_seconds,
                 "memory": self.limits.memory_mb << 20}
         self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
                     + b"".join(case_frame(i, job.cases[i].args) for i in range(first, sent)))
         self.meter.start()
-        answer = self._next_frame(self._begin_phase())
+        self._begin_phase()
+        answer = self._next_frame()
         if answer is PARKED:
             return None
         if answer is TIMEOUT:
             self.child.kill(KillReason.TIMEOUT)
+            limit, limit_value = self.stopped_by
             fill(self.result, job, CaseRun(
-                kind="timeout", limit=Limit.CASE_TIME, limit_value=self.limits.case_seconds,
-                loading=True,
-            ))
+                kind="timeout", limit=limit, limit_value=limit_value, loading=True))
             return None
         if answer is EOF:
             if self.frame_error is None:
@@ -202,17 +205,14 @@ class Conversation:
                                      for i in range(sent, len(job.cases))))
                 sent = len(job.cases)
                 self.meter.start()
-            started = time.monotonic()
-            answer = self._next_frame(self._begin_phase())
+            started = self._begin_phase()
+            answer = self._next_frame()
             seconds = time.monotonic() - started
             if answer is PARKED:
                 return None
             if answer is TIMEOUT:
                 self.child.kill(KillReason.TIMEOUT)
-                total_left = self.deadline - time.monotonic()
-                limit, limit_value = (
-                    (Limit.TOTAL_TIME, self.limits.submission_seconds) if total_left <= 0
-                    else (Limit.CASE_TIME, self.limits.case_seconds))
+                limit, limit_value = self.stopped_by
                 self.result.cases.append(CaseRun(
                     kind="timeout", limit=limit, limit_value=limit_value, seconds=seconds))
                 return None
@@ -271,7 +271,8 @@ class Conversation:
         elif exit_code == -9:
             run = CaseRun(kind="memory_limit", limit=Limit.MEMORY, signal=9)
         elif exit_code == -24:
-            run = CaseRun(kind="timeout", limit=Limit.CPU, signal=24)
+            run = CaseRun(kind="timeout", limit=Limit.CPU, signal=24,
+                          limit_value=self.limits.process_cpu_seconds)
         elif exit_code < 0:
             run = CaseRun(kind="crashed", signal=-exit_code)
         else:
@@ -289,42 +290,51 @@ class Conversation:
         return min(time.monotonic() + self.limits.case_seconds, self.deadline)
 
     def _begin_phase(self) -> float:
-        """A case (or the loading) starts: its clocks start too; returns its time limit."""
+        """A step (the loading, or a case) starts: its clocks start too."""
         self.phase_started = time.monotonic()
-        self.phase_cpu = (self.child.cpu_seconds() or 0.0) if self.ticket.lane is Lane.SLOW \
-            else 0.0
-        return self._time_limit()
+        self.phase_cpu = self.child.cpu_seconds() or 0.0
+        self.cpu_check_at = self.phase_started + self.limits.case_seconds
+        return self.phase_started
 
-    def _cpu_time_left(self, now: float) -> float:
-        """For a job in the slow lane past its wall-clock deadline: the CPU time its case may
-        still use (0 when none, or when the wall-clock cap is reached)."""
-        if self.ticket.lane is not Lane.SLOW:
-            return 0.0
-        cap = min(self.phase_started + SLOW_WALL_FACTOR * self.limits.case_seconds,
-                  self.hard_deadline)
-        used = self.child.cpu_seconds()
-        if used is None or now >= cap:
-            return 0.0
-        return max(self.limits.case_seconds - (used - self.phase_cpu), 0.0)
+    def _limit_reached(self, now: float) -> tuple[Limit, float] | None:
+        """The limit the step going on has reached, if any: the run's deadline, the case's
+        time on the wall clock, or its time limit in CPU time."""
+        limits = self.limits
+        if now >= self.deadline:
+            return Limit.TOTAL_TIME, limits.submission_seconds
+        if now >= self.phase_started + limits.case_wall_seconds:
+            return Limit.CASE_TIME, limits.case_wall_seconds
+        if now >= self.cpu_check_at:
+            used = self.child.cpu_seconds()
+            if used is None:  # unreadable: the wall clock and RLIMIT_CPU still hold
+                self.cpu_check_at = float("inf")
+                return None
+            left = limits.case_seconds - (used - self.phase_cpu)
+            if left <= 0:
+                return Limit.CASE_CPU, limits.case_seconds
+            # a single thread cannot use CPU time faster than the clock goes
+            self.cpu_check_at = now + max(left, 0.005)
+        return None
+
+    def _next_limit(self) -> float:
+        """When a limit of the step going on may next be reached."""
+        return min(self.deadline, self.phase_started + self.limits.case_wall_seconds,
+                   self.cpu_check_at)
 
     def _queue(self, data: bytes) -> None:
         self.pending += data
         self._write_some()
 
-    def _next_frame(self, deadline: float
-                    ) -> tuple[dict[str, Any], bytes] | _Timeout | _Eof | _Parked:
+    def _next_frame(self) -> tuple[dict[str, Any], bytes] | _Timeout | _Eof | _Parked:
         while not self.frames:
             if self.frame_error is not None or self.child.results not in self.open_reads:
                 return EOF
             now = time.monotonic()
-            left = deadline - now
-            if left <= 0:
-                more = self._cpu_time_left(now)
-                if more <= 0:
-                    return TIMEOUT
-                deadline = min(now + max(more, 0.01), self.hard_deadline)
-                self.deadline = max(self.deadline, deadline)
-                continue
+            reached = self._limit_reached(now)
+            if reached is not None:
+                self.stopped_by = reached
+                return TIMEOUT
+            left = self._next_limit() - now
             if self.ticket.lane is Lane.FAST:
                 if now >= self.check_at:
                     left_fast = self.ticket.budget - self.meter.charged()

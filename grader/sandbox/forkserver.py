@@ -46,11 +46,15 @@ from grader.sandbox.base import (
 )
 from grader.sandbox.child_process import Child
 from grader.sandbox.conversation import Conversation
-from grader.sandbox.lanes import SLOW_WALL_FACTOR, Lane, Lanes, Ticket
+from grader.sandbox.lanes import Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import Layers, ZygoteLink, cpu_time_readable
 
 log = logging.getLogger("grader.sandbox")
+
+# How long a parked job waits for a place in the slow lane, as a multiple of its submission's
+# time limit, before its grading fails (a grader fault: the slow lane stayed full).
+PARK_FACTOR = 5.0
 
 
 class ForkServerRunner:
@@ -379,8 +383,9 @@ class ForkServerRunner:
                 return self._run(job)
         ticket.begin_run(job.kind.background)
         result = RunResult(cases=[])
-        time_left = job.limits.submission_seconds  # time parked waiting is not counted
-        wall_left = SLOW_WALL_FACTOR * job.limits.submission_seconds  # the slow lane's cap
+        # the submission's limit on the wall clock, in any lane; time parked waiting for a
+        # place in the slow lane is not counted (it delays the work, as a queue does)
+        time_left = job.limits.submission_seconds
         while len(result.cases) < len(job.cases):
             if time_left <= 0:
                 fill(result, job, CaseRun(
@@ -399,19 +404,15 @@ class ForkServerRunner:
                 child.demote()
             parked = False
             try:
-                conversation = Conversation(child, job, started + time_left, result, ticket,
-                                            started + wall_left)
+                conversation = Conversation(child, job, started + time_left, result, ticket)
                 with stage(Stage.FRAMES):
                     conversation.run()
                 parked = conversation.parked
-                # in the slow lane the child's CPU time counts (see the conversation)
-                used = child.cpu_seconds() if ticket.lane is Lane.SLOW else None
             finally:
                 self._end(child)
-            wall = time.monotonic() - started
-            wall_left -= wall
-            time_left -= wall if used is None else max(used, wall / SLOW_WALL_FACTOR)
-            if parked and not ticket.park(timeout=wall_left):
+            time_left -= time.monotonic() - started
+            park_limit = PARK_FACTOR * job.limits.submission_seconds
+            if parked and not ticket.park(timeout=park_limit):
                 raise SandboxError("the slow lane stayed full: a submission waited "
-                                   f"{wall_left:.0f} s for a place in it")
+                                   f"{park_limit:.0f} s for a place in it")
         return result

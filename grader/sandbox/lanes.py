@@ -17,11 +17,12 @@ The budget, ``fast_seconds``, is one per grading: spent across all of its runs, 
 children that replace crashed ones, never refreshed.
 
 A job past its budget leaves the fast lane: its place goes to the next job at once, its child is
-demoted to the lowest CPU priority, and it goes on in the slow lane until its own time limit
-(counted there in CPU time, within SLOW_WALL_FACTOR times its limits on the wall clock). The
-slow lane has a cap of its own; when it is full the job is parked: its child is killed, and the
-job waits, holding no place, for a place in the slow lane, where its unanswered cases run again
-from the start (the time it waited is not counted against it).
+demoted to the lowest CPU priority, and it goes on in the slow lane until its own time limits,
+the same in either lane (see ``conversation``): a lane decides how soon a job gets the CPU,
+never how long it may run. The slow lane has a cap of its own; when it is full the job is
+parked: its child is killed, and the job waits, holding no place, for a place in the slow lane,
+where its unanswered cases run again from the start (the time it waited delays the work and is
+not counted against it).
 
 Background work (``Kind.background``: regrades, report pages, proofs of a reference) takes a
 fast place only when no submission waits for one, runs its children at the lowest CPU priority
@@ -40,11 +41,6 @@ from enum import StrEnum
 
 # The share of ``fast_seconds`` a background run may hold a fast place for.
 BACKGROUND_SHARE = 0.5
-
-# In the slow lane a job's limits count its CPU time, not the wall clock's, within this many
-# times its limits on the wall clock (per case, and for the whole submission); a job is charged
-# at least its wall-clock time divided by this, so sleeping does not make it last longer.
-SLOW_WALL_FACTOR = 5.0
 
 
 class Lane(StrEnum):

@@ -3,6 +3,7 @@
 Three limits on new submissions, the same in both modes: the backlog (everything waiting or
 being graded: past it, ``Busy``, 503), one learner's share and one platform token's share
 (``OverLimit``, 429). ``Retry-After`` comes from the rate at which the backlog drained lately.
+A backlog counted in the database, once full, is taken as full for a moment (``BusyMemory``).
 Apart from them, ``Caps`` bounds work that a request starts and waits for (a report page drawn
 again, a pushed bundle proven): so many at once per learner and per token, 429 past it.
 """
@@ -24,6 +25,7 @@ DRAIN_WINDOW = 30.0  # seconds: older departures do not count
 MAX_RETRY_AFTER = 600
 OVER_LIMIT_RETRY = 5  # seconds a learner or token over its share is told to wait
 REFUSED_RETRY = 60  # seconds: a sandbox that refuses is not mended sooner
+BUSY_MEMORY = 1.0  # seconds a full backlog counted in the database is taken as still full
 
 
 class Busy(Unavailable):
@@ -134,6 +136,31 @@ class Shares:
             self.of_learner[(scope, learner_id)] -= 1
             if self.of_learner[(scope, learner_id)] <= 0:
                 del self.of_learner[(scope, learner_id)]
+
+
+class BusyMemory:
+    """Where the backlog is counted in the database (the distributed mode), a full one is
+    remembered for a moment, so that a burst of new submissions is refused at once, before
+    any of them waits for one of the database's connections."""
+
+    def __init__(self, enabled: bool, seconds: float = BUSY_MEMORY) -> None:
+        self.enabled = enabled
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._until = 0.0
+        self._refusal: Busy | None = None
+
+    def check(self) -> None:
+        """Raise the refusal remembered, if it is recent."""
+        with self._lock:
+            if self._refusal is not None and time.monotonic() < self._until:
+                raise Busy(self._refusal.retry_after)
+
+    def refused(self, error: Busy) -> None:
+        if self.enabled:
+            with self._lock:
+                self._refusal = error
+                self._until = time.monotonic() + min(self.seconds, error.retry_after)
 
 
 class Caps:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from grader.catalog.exercises import Catalog
 from grader.pages.links import ReportLinks
 from grader.sandbox.base import Runner
-from grader.service.admission import Caps
+from grader.service.admission import BusyMemory, Caps
 from grader.service.callbacks import CallbackSender
 from grader.service.embedded import GradingService
 from grader.service.metrics import Metrics
@@ -61,6 +61,7 @@ class Service:
     metrics: Metrics
     callbacks: CallbackSender
     sandbox: Sandbox
+    busy: BusyMemory  # a full backlog, refused again at once for a moment
 
     def close(self) -> None:
         self.submissions.close()
@@ -116,7 +117,7 @@ def assemble(settings: Settings, runner: Runner | None = None) -> Service:
         Publisher(published, store, runner, hidden_secret=secret, proofs=proofs,
                   announce=distributed),
         ReportPages(published, runner, secret, pages),
-        links, metrics, callbacks, sandbox)
+        links, metrics, callbacks, sandbox, BusyMemory(enabled=distributed))
     _warn_if_open(settings)
     submissions.recover()
     return service

@@ -139,13 +139,16 @@ class GradingService(Submissions):
         """Store and queue a submission. Returns it and whether it is new (False for a retry
         with a used idempotency key, which is neither stored nor graded again)."""
         self.catalog.get(new.exercise_id)  # raises UnknownExercise
-        if idempotency_key is not None:
-            existing = self.store.by_key(new.scope, idempotency_key)
-            if existing is not None:
-                return existing, False
         submission_id = uuid.uuid4().hex
+        # Admitted before anything asks the database: a full backlog is refused at once,
+        # however busy the database's connections are (a retry of a stored one too).
         self._admit(submission_id, new)
         try:
+            existing = None if idempotency_key is None \
+                else self.store.by_key(new.scope, idempotency_key)
+            if existing is not None:
+                self._release(submission_id)
+                return existing, False
             row, created = self.store.create(
                 **new.fields(), idempotency_key=idempotency_key, submission_id=submission_id,
                 exercise_version=self._version(new.exercise_id))

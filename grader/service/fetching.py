@@ -132,10 +132,10 @@ class GatedJobManager(manager.JobManager):
         return None
 
 
-def queue_pool(conninfo: str) -> AsyncConnectionPool:
-    """The queue's connections. One that is ``suspect`` is checked before it is handed out
-    (and replaced if the database dropped it); one in steady use is not: a check on every
-    query would double the queue's round trips."""
+def queue_pool(conninfo: str, application_name: str | None = None) -> AsyncConnectionPool:
+    """The queue's connections, named ``application_name`` on the server. One that is
+    ``suspect`` is checked before it is handed out (and replaced if the database dropped it);
+    one in steady use is not: a check on every query would double the queue's round trips."""
     returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
     async def check(connection: Any) -> None:
@@ -145,5 +145,6 @@ def queue_pool(conninfo: str) -> AsyncConnectionPool:
     async def reset(connection: Any) -> None:
         returned[connection] = time.monotonic()
 
+    named = {"application_name": application_name} if application_name else None
     return AsyncConnectionPool(conninfo, min_size=2, max_size=8, open=False, check=check,
-                               reset=reset)
+                               reset=reset, kwargs=named)

@@ -90,7 +90,7 @@ class _Queue(Collector):
         yield GaugeMetricFamily("grader_queue_oldest_seconds",
                                 "Age of the oldest grading job waiting for a worker",
                                 value=facts["oldest"])
-        yield GaugeMetricFamily("grader_queue_workers", "Workers with a recent heartbeat",
+        yield GaugeMetricFamily("grader_queue_workers", "Worker processes connected to the queue",
                                 value=facts["workers"])
         yield GaugeMetricFamily("grader_queue_heartbeat_age_seconds",
                                 "Age of the oldest heartbeat among the workers",

@@ -253,7 +253,8 @@ class Worker:
                                         lambda: self.runner.refusal)
         self.app.job_manager = self._manager
         stop = stop or self._signalled()
-        pool = queue_pool(jobs.conninfo(self.settings.database))
+        pool = queue_pool(jobs.conninfo(self.settings.database),
+                          jobs.worker_application_name())
         await pool.open(wait=False)
         async with pool, self.app.open_async(pool):
             # Grading, and apart from it the sweep and the callbacks: the sweep does not wait

@@ -13,9 +13,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from psycopg import Error as PgError
+from psycopg import InterfaceError as PgInterfaceError
+from psycopg import OperationalError as PgOperationalError
+from psycopg_pool import PoolTimeout
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolFull
 from sqlalchemy.orm import Session, sessionmaker
 
 from grader.errors import StorageError
@@ -115,6 +126,30 @@ def _ping_after_idle(engine: Engine) -> None:
                 connection.autocommit = autocommit
 
 
+# Errors that say the database cannot be reached now (down, restarting, refusing connections,
+# every pooled connection in use past the pool's timeout), not that a statement was wrong.
+_AWAY = (OperationalError, InterfaceError, DisconnectionError, PoolFull, PgOperationalError,
+         PgInterfaceError, PoolTimeout)
+
+# Every error that the database's drivers raise (for a handler of them all)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, PgError, PoolTimeout)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether ``error``, or one it was raised from, says the database is away for now: an
+    answer to try again later (503), not a fault of the grader's (500)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, _AWAY):
+            return True
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def again_if_dropped(work: Callable[[], T]) -> T:
     """Run ``work`` (a transaction, or one statement), once more if the database dropped the
     connection under it (a restart, ``pg_terminate_backend``): the pool has thrown away the
@@ -162,6 +197,17 @@ def revisions(engine: Engine) -> tuple[str | None, str, int]:
         tables = len(inspect(connection).get_table_names())
     assert head is not None
     return current, head, tables
+
+
+def revisions_between(before: str | None, head: str) -> list[tuple[str, str]]:
+    """The migrations that take a schema at ``before`` (None: none yet) to ``head``, oldest
+    first: each one's revision and the first line of what it says it does."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(_alembic())
+    steps = [(script.revision, (script.doc or "").strip().splitlines()[0:1])
+             for script in scripts.iterate_revisions(head, before or "base")]
+    return [(revision, doc[0] if doc else "") for revision, doc in reversed(steps)]
 
 
 def schema_problem(engine: Engine) -> str | None:

@@ -16,6 +16,8 @@ The policy, in one place:
 
 from __future__ import annotations
 
+import os
+import socket
 import zlib
 from typing import Any
 
@@ -32,6 +34,16 @@ MAINTENANCE_QUEUE = "maintenance"
 REGRADE_PRIORITY = -(2**30)
 DONE_CHANNEL = "grader_done"  # payload: a submission id, once it is graded or failed
 EXERCISE_CHANNEL = "grader_exercises"  # payload: "<exercise id> <version>", once published
+
+
+# What each connection of a worker process to the queue is named (PostgreSQL's
+# application_name), followed by its host and pid: the worker processes are counted by it.
+WORKER_APPLICATION = "grader-worker"
+
+
+def worker_application_name() -> str:
+    """This process's name on the queue's connections (at most 63 characters, as kept)."""
+    return f"{WORKER_APPLICATION} {socket.gethostname()[:40]}:{os.getpid()}"[:63]
 
 
 def conninfo(url: str) -> str:

@@ -39,9 +39,14 @@ _WAITING = text(
     "FROM procrastinate_events WHERE job_id = j.id) e ON true "
     "WHERE j.queue_name = :queue AND j.status = CAST(:todo AS procrastinate_job_status)"
 ).bindparams(queue=jobs.GRADING_QUEUE, todo=JobStatus.TODO.value)
+# Worker processes: those connected to this database under their name (each one runs several
+# procrastinate workers, each with a heartbeat of its own), and the oldest heartbeat.
 _WORKERS = text(
-    "SELECT count(*), coalesce(extract(epoch FROM now() - min(last_heartbeat)), 0) "
-    "FROM procrastinate_workers")
+    "SELECT (SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND application_name LIKE :named), "
+    "(SELECT coalesce(extract(epoch FROM now() - min(last_heartbeat)), 0) "
+    "FROM procrastinate_workers)"
+).bindparams(named=f"{jobs.WORKER_APPLICATION} %")
 
 
 class QueueRows(Database):

@@ -131,6 +131,17 @@ def test_a_body_that_is_not_utf8_is_422(make_client) -> None:
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_json_body_in_another_encoding_than_utf8_is_422_and_nothing_is_stored(
+        make_client, encoding: str) -> None:
+    client = make_client(instructor_tokens=INSTRUCTOR)
+    response = client.post("/v1/submissions", content=json.dumps(SUBMISSION).encode(encoding),
+                           headers=JSON)
+    assert response.status_code == 422
+    assert "not UTF-8" in response.json()["detail"]
+    assert stored(client) == []
+
+
 def test_a_row_stored_with_a_non_finite_number_reads_back_as_strict_json(make_client) -> None:
     client = make_client(instructor_tokens=INSTRUCTOR)
     row, _ = client.app.state.grader.store.create(  # as it may have been stored before

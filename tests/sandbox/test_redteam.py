@@ -33,6 +33,10 @@ SECRET = SECRET_A + SECRET_B
 HONEST = (ROOT / "exercises" / "conv2d" / "samples" / "correct_numpy.py").read_text()
 
 DENIED = ("error", "PermissionError")
+# Sleeping, blocked or stopped: the case's limit on the wall clock, five times its 0.5 s.
+WALL_LIMIT = ("timeout", "stopped after 2.5 s on the wall clock, the wall-clock limit of a case")
+# Computing: its 0.5 s of CPU time, or on a busy machine the wall clock's limit first.
+CASE_LIMIT = ("timeout", "limit of a case")
 # name -> (status of every case, a fragment of the first case's message)
 EXPECTED: dict[str, tuple[str, str]] = {
     # comparison tricks
@@ -62,7 +66,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "frame_shape_overflow": ("invalid_output", "array of 18446744073709551616 elements is over"),
     "frame_body_too_short": ("invalid_output", "body is 8 bytes but dtype <f8 and shape [6, 6]"),
     # the grader waits for a body that never comes, until the case's time is up
-    "frame_body_never_arrives": ("timeout", "time limit of 0.5 s"),
+    "frame_body_never_arrives": WALL_LIMIT,
     "frame_body_over_limit": ("invalid_output", "bytes is over the limit"),
     "frame_json_array": ("invalid_output", "frame header is not a JSON object"),
     "frame_json_deep_nesting": ("invalid_output", "frame header is not JSON"),
@@ -105,16 +109,16 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "thread_storm": ("error", "can't start new thread"),
     "memory_bomb_bytes": ("memory_limit", "MemoryError"),
     "memory_bomb_gradual": ("memory_limit", "MemoryError"),
-    "busy_loop_signals_ignored": ("timeout", "time limit of 0.5 s"),
-    "sleeping_loop": ("timeout", "time limit of 0.5 s"),
-    "huge_stdout": ("timeout", "time limit of 0.5 s"),
+    "busy_loop_signals_ignored": CASE_LIMIT,
+    "sleeping_loop": WALL_LIMIT,
+    "huge_stdout": WALL_LIMIT,
     "huge_result": ("invalid_output", "4000000 elements, more than the 65536 allowed"),
     "deep_nested_lists": ("invalid_output", "nested lists that do not form an array"),
     # output that never ends, and is not UTF-8: one budget for the run, then a timeout
-    "flood_stdout_undecodable": ("timeout", "time limit of 0.5 s"),
-    "flood_stdout_undecodable_lines": ("timeout", "time limit of 0.5 s"),
-    "flood_stderr_undecodable": ("timeout", "time limit of 0.5 s"),
-    "flood_stderr_undecodable_lines": ("timeout", "time limit of 0.5 s"),
+    "flood_stdout_undecodable": WALL_LIMIT,
+    "flood_stdout_undecodable_lines": WALL_LIMIT,
+    "flood_stderr_undecodable": WALL_LIMIT,
+    "flood_stderr_undecodable_lines": WALL_LIMIT,
     # memory past the limit, by other ways than allocating: mmap and mremap fail with ENOMEM
     # (an OSError), memfds cannot be made, and poisoning a page fails (EPERM without
     # CAP_SYS_ADMIN, EINVAL on kernels without memory-failure support)
@@ -203,14 +207,14 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "write_to_case_input": ("error", "OSError: [Errno 9] Bad file descriptor"),
     "nonblocking_stdout": ("error", "BlockingIOError"),
     "pipe_flags": ("wrong_values", "differ from the expected"),  # zeros, answered despite them
-    "sigstop_self": ("timeout", "time limit of 0.5 s"),
+    "sigstop_self": WALL_LIMIT,
     # handlers that re-raise SIGSEGV nest until Python's recursion limit
     "sigsegv_handler_loop": ("error", "RecursionError"),
     # a real fault with a Python handler repeats forever, in C, until the time limit
-    "sigsegv_handled_fault": ("timeout", "time limit of 0.5 s"),
-    "itimer_storm": ("timeout", "time limit of 0.5 s"),
+    "sigsegv_handled_fault": CASE_LIMIT,
+    "itimer_storm": CASE_LIMIT,
     "exception_str_recursion": ("error", "<the exception's message could not be shown>"),
-    "array_hook_sleeps": ("timeout", "time limit of 0.5 s"),
+    "array_hook_sleeps": WALL_LIMIT,
     # garbage output
     "nan_output": ("invalid_output", "NaN"),
     "inf_output": ("invalid_output", "infinite"),
@@ -374,6 +378,9 @@ def test_hostile_submission_is_contained(arena: Arena, name: str) -> None:
 
     assert [c.status for c in report.cases] == [status] * 4, report.cases[0].message
     assert fragment in report.cases[0].message
+    limit = report.cases[0].limit
+    if limit is not None:  # the number stated is the limit's own
+        assert f" {limit.seconds:g} s" in report.cases[0].message
     assert report.score == 0
     assert SECRET not in report.model_dump_json()
     assert str(ROOT) not in report.model_dump_json()  # no path of the grader's, ever
@@ -388,7 +395,12 @@ def test_hostile_submission_is_contained(arena: Arena, name: str) -> None:
 
 
 def test_huge_stdout_is_capped(arena: Arena) -> None:
-    report = grade(arena.exercise, arena.source("huge_stdout"), arena.runner, seed=1,
+    # blocked on its output, each case ends at its wall-clock limit (2.5 s): time enough for
+    # all four, so that the hidden ones run too
+    limits = Limits(case_seconds=0.5, submission_seconds=12.0, memory_mb=64)
+    exercise = dataclasses.replace(arena.exercise, spec=arena.exercise.spec.model_copy(
+        update={"limits": limits}))
+    report = grade(exercise, arena.source("huge_stdout"), arena.runner, seed=1,
                    hidden_secret=HIDDEN_SECRET)
     printed, note = report.stdout.rsplit("\n", 1)
     assert len(printed) == 16 * 1024

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi import Path as FastPath
 from starlette.concurrency import run_in_threadpool
 
@@ -13,6 +13,8 @@ from grader.api.deps import InstructorDep, PlatformDep, StateDep, known_exercise
 from grader.api.middleware import StrictRoute
 from grader.api.problems import BODY, ApiError, error_answers
 from grader.api.schemas import (
+    BUNDLE_EXAMPLE,
+    EXAMPLE_EXERCISE,
     BundleUpload,
     BundleView,
     ExerciseList,
@@ -44,7 +46,10 @@ async def get_exercise(exercise_id: str, state: StateDep, _: PlatformDep) -> Exe
 @router.put("/v1/exercises/{exercise_id}", response_model=PublishedExercise,
             responses=error_answers(401, 403, 429, *BODY, s429=(
                 "This instructor token is already proving as many bundles as allowed")))
-async def put_exercise(exercise_id: Annotated[str, FastPath(pattern=IDENT)], body: BundleUpload,
+async def put_exercise(exercise_id: Annotated[str, FastPath(pattern=IDENT,
+                                                           examples=[EXAMPLE_EXERCISE])],
+                       body: Annotated[BundleUpload, Body(openapi_examples={
+                           "a new exercise": {"value": BUNDLE_EXAMPLE}})],
                        state: StateDep, principal: InstructorDep) -> PublishedExercise:
     """Publish a bundle as the exercise's next version. Its reference.py runs only in the
     sandbox: there, its reference and mistake models compute the outputs the version is

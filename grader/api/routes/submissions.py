@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from grader.api.deps import PlatformDep, StateDep, known_exercise, visible_submission
 from grader.api.middleware import StrictRoute
 from grader.api.problems import BODY, ApiError, error_answers
-from grader.api.schemas import SubmissionCreate, SubmissionPage, SubmissionView
+from grader.api.schemas import (
+    SUBMISSION_EXAMPLE,
+    SubmissionCreate,
+    SubmissionPage,
+    SubmissionView,
+)
 from grader.grading.inputs import new_seed
+from grader.service.admission import Busy
 from grader.service.submissions import NewSubmission, finished
 from grader.service.views import CallbackAttemptView, spliced
 from grader.service.views import submission_view as view
@@ -35,7 +41,9 @@ POLL_SECONDS = 1
                                   "schema": {"type": "integer"}}}},
                         **error_answers(401, 404, 429, 503, *BODY)})
 async def submit(
-    body: SubmissionCreate, state: StateDep, principal: PlatformDep, response: Response,
+    body: Annotated[SubmissionCreate, Body(openapi_examples={
+        "a submission": {"value": SUBMISSION_EXAMPLE}})],
+    state: StateDep, principal: PlatformDep, response: Response,
     wait: Annotated[bool, Query(description="Grade before answering (default)")] = True,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=256)] = None,
 ) -> SubmissionView | Response:
@@ -59,7 +67,12 @@ async def submit(
         scope=principal.scope, learner_id=body.learner_id,
         callback_url=str(body.callback_url) if body.callback_url else None,
         metadata=body.metadata or {})
-    row = await state.submissions.submit(new, idempotency_key, wait)
+    state.busy.check()  # before any wait for the database
+    try:
+        row = await state.submissions.submit(new, idempotency_key, wait)
+    except Busy as busy:
+        state.busy.refused(busy)
+        raise
     if finished(row):
         return Response(spliced(row, state.links), media_type="application/json")
     response.status_code = 202
