@@ -116,6 +116,14 @@ class CallbackAttemptView(BaseModel):
     delivered: bool
 
 
+class PassbackView(BaseModel):
+    """The grade passback of a submission made through an LTI launch (its newest round)."""
+
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    error: str | None = Field(default=None, description="Why the last attempt failed")
+
+
 class SubmissionView(BaseModel):
     """A stored submission as a platform sees it: its status, and the report once graded."""
 
@@ -133,6 +141,9 @@ class SubmissionView(BaseModel):
     report_url: str | None = Field(
         default=None, description="The report as an HTML page, by a signed link that expires: "
         "relative to this server's root, needs no token (e.g. for an iframe)")
+    passback: PassbackView | None = Field(
+        default=None, description="The score sent to an LMS's gradebook, for a submission "
+        "made through an LTI launch")
 
 
 class SubmissionPage(BaseModel):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.cli.common import EXIT_CODES, ID_OR_DIR, REMOTE_EXIT_CODES
+from grader.cli.lti import add_parser as add_lti_parser
 
 if TYPE_CHECKING:
     pass
@@ -65,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                                "push, pull, versions, restore, regrade"))
     _service_commands(command)
     _measuring_commands(command)
+    add_lti_parser(command("lti", "the LMS platforms this grader is an LTI 1.3 tool of: "
+                           "add-platform, list, remove, rotate-key"))
     return parser
 
 

@@ -320,7 +320,9 @@ class _Ledger:
 
     def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
         self.service._disown(row.id)
-        return self.service.store.save_report(row.id, body)
+        finished_at = self.service.store.save_report(row.id, body)
+        self.service.store.queue_passback(row)  # a launch from an LMS: its grade goes back
+        return finished_at
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         self.service.store.requeue(row.id, fault.error, give_up=fault.give_up)

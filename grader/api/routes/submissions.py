@@ -10,11 +10,18 @@ from starlette.concurrency import run_in_threadpool
 from grader.api.deps import PlatformDep, StateDep, known_exercise, visible_submission
 from grader.api.middleware import StrictRoute
 from grader.api.problems import BODY, ApiError, error_answers
-from grader.api.schemas import CallbackAttemptView, SubmissionCreate, SubmissionPage, SubmissionView
+from grader.api.schemas import (
+    CallbackAttemptView,
+    PassbackView,
+    SubmissionCreate,
+    SubmissionPage,
+    SubmissionView,
+)
 from grader.grading.inputs import new_seed
 from grader.grading.report import Report
 from grader.pages.links import ReportLinks
 from grader.service.submissions import NewSubmission, finished
+from grader.storage.lti import LTI_SCOPE
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Submission
 
@@ -97,6 +104,11 @@ async def get_submission(submission_id: str, state: StateDep,
         result.callback_attempts = [
             CallbackAttemptView(attempt=a.attempt, at=a.at, status_code=a.status_code,
                                 error=a.error, delivered=a.delivered) for a in attempts]
+    if row.scope.startswith(LTI_SCOPE):
+        job = await run_in_threadpool(state.store.passback_of, row.id)
+        if job is not None:
+            result.passback = PassbackView.model_validate(
+                {"status": job.status, "attempts": job.attempts, "error": job.last_error})
     return result
 
 
