@@ -125,7 +125,7 @@ class QueueGrading:
             host = (urlsplit(row.callback_url or "").hostname or "").lower()
             self.defer_callback(connection, row.id, host)
 
-        after = callback if row.callback_url else None
+        after: Callable[[Any], None] | None = callback if row.callback_url else None
         if passback_target(row) is not None:  # a launch from an LMS: its grade goes back
             after = passback_then(after, row)
         return self.store.finish(row.id, attempt, body, notify=jobs.DONE_CHANNEL,
