@@ -127,7 +127,7 @@ class Platform:
         page = (f'<form method="post" action="{html.escape(query["redirect_uri"])}">'
                 f'<input type="hidden" name="id_token" value="{token}">'
                 f'<input type="hidden" name="state" value="{html.escape(query["state"])}">'
-                "</form>")
+                "</form><script>document.forms[0].submit();</script>")
         return 200, page
 
     def _tool_key(self, token: str) -> Any:
