@@ -11,6 +11,7 @@ or Sakai launch in an iframe or a new window.
 - ``pages``: the HTML a launch answers with;
 - ``passback``: scores posted to a platform's line items (Assignment and Grade Services).
 
-The layer stores what it keeps through ``grader.storage.lti``; the service writes a passback
+It imports the base modules, ``storage``, ``catalog``, ``grading`` and ``service``; ``api``
+and ``cli`` import it. The layer stores what it keeps through ``grader.storage.lti``; the service writes a passback
 job when a launched submission is graded, and ``passback.Deliverer`` delivers it.
 """
