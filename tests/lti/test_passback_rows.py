@@ -8,9 +8,12 @@ import datetime as dt
 
 import pytest
 
+from grader.sandbox.fake import FakeRunner
+from grader.service.worker import Counters, QueueGrading
 from grader.storage.lti import passback_then
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission
+from tests.conftest import HIDDEN_SECRET
 
 LINEITEM = "https://lms.example/lineitems/9"
 
@@ -78,3 +81,42 @@ def test_a_job_is_claimed_once_and_its_attempts_are_counted(store: Store) -> Non
     store.passback_tried(job.id, True, None, None)
     done = store.passback_of(row.id)
     assert done is not None and (done.status, done.attempts) == ("delivered", 2)
+
+
+def test_the_workers_finish_writes_the_passback_with_the_report(postgres_url: str) -> None:
+    """Distributed mode (PostgreSQL only): ``QueueGrading.finished`` commits the report, the
+    notice to waiting requests and the passback job together."""
+    store = Store(postgres_url)
+    try:
+        worker_finishes(store)
+    finally:
+        store.close()
+
+
+def worker_finishes(store: Store) -> None:
+    deferred: list[str] = []
+    work = QueueGrading(store, lambda exercise_id, version: None,  # type: ignore[arg-type,return-value]
+                        FakeRunner(None), HIDDEN_SECRET, Counters(),
+                        lambda connection, submission_id, host: deferred.append(host))
+    row = launched(store)
+    claimed = store.claim(row.id, 0)
+    assert claimed is not None
+    assert work.finished(claimed, claimed.attempts, '{"score": 4}') is not None
+    job = store.passback_of(row.id)
+    assert job is not None and (job.round, job.status) == (0, "pending")
+    assert deferred == []  # no callback_url: no callback job
+    assert work.finished(claimed, claimed.attempts, "{}") is None  # done: nothing again
+    plain, _ = store.create(exercise_id="conv2d", source="x", seed=1, scope="t")
+    claimed = store.claim(plain.id, 0)
+    assert claimed is not None and work.finished(claimed, 1, "{}") is not None
+    assert store.passback_of(plain.id) is None
+
+
+def test_an_embedded_regrade_is_a_new_round_with_its_own_passback(store: Store) -> None:
+    row = launched(store)
+    store.save_report(row.id, "{}")
+    assert store.queue_passback(row)
+    store.set_queued([row.id])
+    again = store.get(row.id)
+    assert again is not None and again.round == 1
+    assert store.queue_passback(again) is True
