@@ -12,6 +12,7 @@ or Sakai launch in an iframe or a new window.
 - ``passback``: scores posted to a platform's line items (Assignment and Grade Services).
 
 It imports the base modules, ``storage``, ``catalog``, ``grading`` and ``service``; ``api``
-and ``cli`` import it. The layer stores what it keeps through ``grader.storage.lti``; the service writes a passback
-job when a launched submission is graded, and ``passback.Deliverer`` delivers it.
+and ``cli`` import it. The layer stores what it keeps through ``grader.storage.lti``; the
+service writes a passback job when a launched submission is graded, and
+``passback.Deliverer`` delivers it (and, at start, writes the jobs a stop left unwritten).
 """

@@ -109,7 +109,17 @@ class Deliverer:
             self._thread.join(timeout=DEADLINE + 5)
         self._client.close()
 
+    def recover(self) -> int:
+        """Write the jobs that a stop between a report and its job left unwritten."""
+        rows = self.store.unqueued_passbacks()
+        return sum(self.store.queue_passback(row) for row in rows)
+
     def _run(self) -> None:
+        try:
+            if self.recover():
+                log.info("wrote the grade passbacks left unwritten at the last stop")
+        except Exception:  # noqa: BLE001 - the database away: the jobs wait for the next start
+            log.exception("grade passbacks left unwritten could not be looked for")
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.run_once()

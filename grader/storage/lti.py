@@ -215,6 +215,16 @@ class LtiRows(Database):
         with self.engine.begin() as connection:
             return queue_passback(connection, row)
 
+    def unqueued_passbacks(self, limit: int = 1000) -> list[Submission]:
+        """Graded launched submissions whose round has no passback job: a server stopped
+        between storing a report and writing its job (embedded mode writes it right after)."""
+        done = select(_PASSBACKS.c.id).where(_PASSBACKS.c.submission_id == Submission.id,
+                                             _PASSBACKS.c.round == Submission.round)
+        with self._session() as session:
+            return list(session.scalars(select(Submission).where(
+                Submission.scope.startswith(LTI_SCOPE), Submission.status == "done",
+                ~done.exists()).limit(limit)))
+
     def passback_of(self, submission_id: str) -> LtiPassback | None:
         """The passback of a submission's newest round, if it has one."""
         with self._session() as session:

@@ -8,6 +8,8 @@ import datetime as dt
 
 import pytest
 
+from grader.lti.keys import ToolKeys
+from grader.lti.passback import Deliverer
 from grader.sandbox.fake import FakeRunner
 from grader.service.worker import Counters, QueueGrading
 from grader.storage.lti import passback_then
@@ -120,3 +122,15 @@ def test_an_embedded_regrade_is_a_new_round_with_its_own_passback(store: Store) 
     again = store.get(row.id)
     assert again is not None and again.round == 1
     assert store.queue_passback(again) is True
+
+
+def test_a_report_stored_without_its_job_is_found_at_the_next_start(store: Store) -> None:
+    row = launched(store)
+    store.save_report(row.id, "{}")  # and the server stopped before writing the job
+    other = launched(store)
+    store.save_report(other.id, "{}")
+    store.queue_passback(other)
+    store.create(exercise_id="conv2d", source="x", seed=1, scope="t")
+    assert [r.id for r in store.unqueued_passbacks()] == [row.id]
+    assert Deliverer(store, ToolKeys(store)).recover() == 1
+    assert store.unqueued_passbacks() == []
