@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grader.storage.database import Database
@@ -212,8 +213,11 @@ class LtiRows(Database):
     def queue_passback(self, row: Submission) -> bool:
         if passback_target(row) is None:  # most submissions: no transaction at all
             return False
-        with self.engine.begin() as connection:
-            return queue_passback(connection, row)
+        try:
+            with self.engine.begin() as connection:
+                return queue_passback(connection, row)
+        except IntegrityError:  # written meanwhile by the start's recovery: there it is
+            return False
 
     def unqueued_passbacks(self, limit: int = 1000) -> list[Submission]:
         """Graded launched submissions whose round has no passback job: a server stopped
