@@ -26,10 +26,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "grading": BASE | {"sandbox", "catalog"},
     "pages": BASE | {"sandbox", "catalog", "grading", "storage"},
     "service": BASE | {"sandbox", "catalog", "grading", "pages", "storage"},
-    "api": BASE | {"sandbox", "catalog", "grading", "pages", "storage", "service"},
+    "lti": BASE | {"sandbox", "catalog", "grading", "storage", "service"},
+    "api": BASE | {"sandbox", "catalog", "grading", "pages", "storage", "service", "lti"},
     "bench": BASE | {"sandbox", "catalog", "grading", "pages", "storage", "service", "api"},
     "cli": BASE | {"sandbox", "catalog", "grading", "pages", "storage", "service", "api",
-                   "bench"},
+                   "bench", "lti"},
 }
 
 

@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from grader.api import problems
 from grader.api.middleware import BodyLimit, StrictRoute
 from grader.api.openapi import document
-from grader.api.routes import docs, exercises, operations, reports, submissions
+from grader.api.routes import docs, exercises, lti, operations, reports, submissions
+from grader.lti.tool import Tool
 from grader.sandbox.base import Runner
 from grader.service.assembly import assemble
 from grader.settings import Settings, get_settings
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                        seconds=settings.body_seconds)
     problems.install(app)
     for router in (submissions.router, exercises.router, operations.router, reports.router,
-                   docs.router):
+                   docs.router, lti.router):
         app.include_router(router)
     return app
 
@@ -54,6 +55,8 @@ def lifespan(settings: Settings, runner: Runner | None, freeze_heap: bool) -> Li
         state = await run_in_threadpool(assemble, settings, runner)
         app.state.grader = state
         await state.submissions.start()
+        app.state.lti = Tool(state.store, state.published, state.submissions.hidden_secret)
+        app.state.lti.start()  # grade passbacks, delivered by every server
         if freeze_heap:
             gc.collect()
             gc.freeze()
@@ -61,6 +64,7 @@ def lifespan(settings: Settings, runner: Runner | None, freeze_heap: bool) -> Li
             yield
         finally:
             await state.submissions.stop()
+            await run_in_threadpool(app.state.lti.close)
             await run_in_threadpool(state.close)
 
     return running

@@ -17,6 +17,7 @@
     grader migrate                                      the database, to the current schema
     grader worker [--concurrency N] [--health-port P]   grade the queue's jobs (distributed)
     grader sandbox check [--json]                       the sandbox's layers and self-test
+    grader lti add-platform|list|remove|rotate-key      the LMSs this grader is an LTI tool of
 Exit status 3 means the grader itself failed (for example, no safe sandbox); 4, that the
 server could not be reached.
 
@@ -86,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_bench(_catalog(), args.count, clients, args.baseline_count, args.http,
                             args.distributed, args.attacks))
             return EXIT_PASSED
+        if args.command == "lti":
+            from grader.cli.lti import run as run_lti
+
+            return run_lti(args)
         if args.command == "exercises" and args.action in REMOTE:
             return REMOTE[args.action](args)
         return _exercises(args)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.cli.common import EXIT_CODES, ID_OR_DIR, REMOTE_EXIT_CODES
+from grader.cli.lti import add_parser as add_lti_parser
 
 if TYPE_CHECKING:
     pass
@@ -71,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("exercise_id", metavar="ID", help="the exercise's id")
     export.add_argument("--out", type=Path, required=True, metavar="FILE.zip",
                         help="where to write the zip")
+    add_lti_parser(command("lti", "the LMS platforms this grader is an LTI 1.3 tool of: "
+                           "add-platform, list, remove, rotate-key"))
     return parser
 
 

@@ -342,10 +342,12 @@ class _Ledger:
     def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
         self.service._disown(row.id)
         if not row.callback_url:
-            return self.service.store.save_report(row.id, body)
-        # the callback's delivery is stored with the report: neither without the other
-        return self.service.store.save_report(row.id, body,
-                                              after=lambda c: queue_callback(c, row.id))
+            finished_at = self.service.store.save_report(row.id, body)
+        else:  # the callback's delivery is stored with the report: neither without the other
+            finished_at = self.service.store.save_report(
+                row.id, body, after=lambda c: queue_callback(c, row.id))
+        self.service.store.queue_passback(row)  # a launch from an LMS: its grade goes back
+        return finished_at
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         self.service.store.requeue(row.id, fault.error, give_up=fault.give_up)

@@ -3,7 +3,7 @@ resource, given by ``GET /v1/submissions/{id}`` and sent as a callback's body.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -19,6 +19,14 @@ class CallbackAttemptView(BaseModel):
     status_code: int | None
     error: str | None
     delivered: bool
+
+
+class PassbackView(BaseModel):
+    """The grade passback of a submission made through an LTI launch (its newest round)."""
+
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    error: str | None = Field(default=None, description="Why the last attempt failed")
 
 
 class SubmissionView(BaseModel):
@@ -41,6 +49,9 @@ class SubmissionView(BaseModel):
     report_url: str | None = Field(
         default=None, description="The report as an HTML page, by a signed link that expires: "
         "relative to this server's root, needs no token (e.g. for an iframe)")
+    passback: PassbackView | None = Field(
+        default=None, description="The score sent to an LMS's gradebook, for a submission "
+        "made through an LTI launch")
 
 
 def submission_view(row: Submission, status: SubmissionStatus | None = None,

@@ -54,6 +54,7 @@ from grader.service.secret import hidden_secret
 from grader.settings import Settings
 from grader.storage import jobs
 from grader.storage.callbacks import queue_callback
+from grader.storage.lti import passback_target, passback_then
 from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.service.worker")
@@ -124,9 +125,11 @@ class QueueGrading:
             host = (urlsplit(row.callback_url or "").hostname or "").lower()
             self.defer_callback(connection, row.id, host)
 
+        after: Callable[[Any], None] | None = callback if row.callback_url else None
+        if passback_target(row) is not None:  # a launch from an LMS: its grade goes back
+            after = passback_then(after, row)
         return self.store.finish(row.id, attempt, body, notify=jobs.DONE_CHANNEL,
-                                 after=callback if row.callback_url else None,
-                                 round_=row.round)
+                                 after=after, round_=row.round)
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         def notify(connection: Any) -> None:

@@ -9,7 +9,8 @@ has its module, and its part of ``Store`` there:
 - ``tables`` and ``rows``: the rows as mapped, and the named rows handed back;
 - ``status``: a submission's ``SubmissionStatus``;
 - ``submissions``, ``versions``, ``callbacks``: the rows of each (``SubmissionRows``...);
-- ``queue``: the job queue's tables and the counters of events (``QueueRows``).
+- ``queue``: the job queue's tables and the counters of events (``QueueRows``);
+- ``lti``: LTI 1.3 platforms, keys, nonces and grade passbacks (``LtiRows``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from grader.storage.database import (
     suspect,
     upgrade,
 )
+from grader.storage.lti import LtiRows
 from grader.storage.queue import QueueRows
 from grader.storage.rows import (
     Admission,
@@ -47,5 +49,5 @@ __all__ = [
 ]
 
 
-class Store(SubmissionRows, VersionRows, CallbackRows, QueueRows, Database):
+class Store(SubmissionRows, VersionRows, CallbackRows, QueueRows, LtiRows, Database):
     """The grader's database: every group of tables' rows, on one engine."""

@@ -187,9 +187,9 @@ class SubmissionRows(Database):
                 .order_by(Submission.created_at)).all())
 
     def set_queued(self, submission_ids: list[str], exercise_version: int | None = None) -> None:
-        """Queued again (a regrade), with ``exercise_version`` when given: the one that will
-        grade them."""
-        values: dict[str, Any] = {"status": QUEUED, "attempts": 0}
+        """Queued again (a regrade) in a new round, with ``exercise_version`` when given: the
+        one that will grade them."""
+        values: dict[str, Any] = {"status": QUEUED, "attempts": 0, "round": Submission.round + 1}
         if exercise_version is not None:
             values["exercise_version"] = exercise_version
         with self._session() as session:

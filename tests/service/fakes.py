@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.errors import RetryLater
+from grader.storage.lti import passback_target
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Submission
 
@@ -45,6 +46,7 @@ class MemoryStore:
         self.events: Counter[str] = Counter()
         self.notified: list[str] = []  # notices sent (``notify``, or by a hook), by id
         self.connection = Connection()  # every hook's
+        self.passbacks: set[tuple[str, int]] = set()  # LTI grade passbacks: id, round
         self._lock = threading.Lock()
 
     def _row(self, values: dict[str, Any]) -> Submission:
@@ -105,6 +107,16 @@ class MemoryStore:
             self.rows[submission_id].update(status=DONE, report=report_json, error=None,
                                             finished_at=finished)
         return finished
+
+    def queue_passback(self, row: Submission) -> bool:
+        """As the store: one passback job per launched submission and round."""
+        if passback_target(row) is None:
+            return False
+        with self._lock:
+            if (row.id, row.round) in self.passbacks:
+                return False
+            self.passbacks.add((row.id, row.round))
+        return True
 
     def requeue(self, submission_id: str, error: str, give_up: bool) -> None:
         with self._lock:

@@ -19,8 +19,9 @@ from grader.api.schemas import (
 from grader.grading.inputs import new_seed
 from grader.service.admission import Busy
 from grader.service.submissions import NewSubmission, finished
-from grader.service.views import CallbackAttemptView, spliced
+from grader.service.views import CallbackAttemptView, PassbackView, spliced
 from grader.service.views import submission_view as view
+from grader.storage.lti import LTI_SCOPE
 
 router = APIRouter(tags=["submissions"], route_class=StrictRoute)
 # Seconds a client is told to wait before it reads a 202's Location: most submissions are
@@ -93,6 +94,11 @@ async def get_submission(submission_id: str, state: StateDep,
         result.callback_attempts = [
             CallbackAttemptView(attempt=a.attempt, at=a.at, status_code=a.status_code,
                                 error=a.error, delivered=a.delivered) for a in attempts]
+    if row.scope.startswith(LTI_SCOPE):
+        job = await run_in_threadpool(state.store.passback_of, row.id)
+        if job is not None:
+            result.passback = PassbackView.model_validate(
+                {"status": job.status, "attempts": job.attempts, "error": job.last_error})
     return result
 
 
