@@ -136,7 +136,7 @@ def test_migrations_run_again_without_change(store: Store) -> None:
     upgrade(store.engine)
     with store.engine.connect() as connection:
         version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0004"
+    assert version == "0006"
 
 
 def test_a_pushed_version_keeps_its_files_and_a_restore_copies_them(store: Store) -> None:

@@ -13,7 +13,15 @@ from starlette.concurrency import run_in_threadpool
 from grader.api import problems
 from grader.api.middleware import BodyLimit, StrictRoute
 from grader.api.openapi import document
-from grader.api.routes import docs, exercises, operations, reports, submissions
+from grader.api.routes import (
+    docs,
+    exercises,
+    instructor,
+    instructor_pages,
+    operations,
+    reports,
+    submissions,
+)
 from grader.sandbox.base import Runner
 from grader.service.assembly import assemble
 from grader.settings import Settings, get_settings
@@ -41,7 +49,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                        seconds=settings.body_seconds)
     problems.install(app)
     for router in (submissions.router, exercises.router, operations.router, reports.router,
-                   docs.router):
+                   docs.router, instructor.router, instructor_pages.router):
         app.include_router(router)
     return app
 

@@ -27,6 +27,7 @@ from grader.sandbox.base import Runner
 from grader.service.admission import Counts, Drain, Limits, Refused, Shares, admit
 from grader.service.attempt import Fault, Outcome, attempt
 from grader.service.callbacks import CallbackSender
+from grader.service.graded import graded_of
 from grader.service.metrics import Metrics
 from grader.service.published import Published
 from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
@@ -320,7 +321,7 @@ class _Ledger:
 
     def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
         self.service._disown(row.id)
-        return self.service.store.save_report(row.id, body)
+        return self.service.store.save_report(row.id, body, graded_of(body))
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         self.service.store.requeue(row.id, fault.error, give_up=fault.give_up)

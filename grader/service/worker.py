@@ -49,6 +49,7 @@ from grader.sandbox.base import Runner
 from grader.service.attempt import Fault, Outcome, attempt
 from grader.service.callbacks import headers_for, outcome, post_once
 from grader.service.fetching import GatedJobManager, queue_pool
+from grader.service.graded import graded_of
 from grader.service.published import Published
 from grader.service.secret import hidden_secret
 from grader.settings import Settings
@@ -126,7 +127,7 @@ class QueueGrading:
 
         return self.store.finish(row.id, attempt, body, notify=jobs.DONE_CHANNEL,
                                  after=callback if row.callback_url else None,
-                                 round_=row.round)
+                                 round_=row.round, graded=graded_of(body))
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         def notify(connection: Any) -> None:

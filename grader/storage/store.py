@@ -9,7 +9,9 @@ has its module, and its part of ``Store`` there:
 - ``tables`` and ``rows``: the rows as mapped, and the named rows handed back;
 - ``status``: a submission's ``SubmissionStatus``;
 - ``submissions``, ``versions``, ``callbacks``: the rows of each (``SubmissionRows``...);
-- ``queue``: the job queue's tables and the counters of events (``QueueRows``).
+- ``queue``: the job queue's tables and the counters of events (``QueueRows``);
+- ``findings``, ``summary``, ``listing``: what a grading found, counted and listed for the
+  instructor's view (``SummaryRows``, ``ListingRows``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from grader.storage.database import (
     suspect,
     upgrade,
 )
+from grader.storage.listing import ListingRows
 from grader.storage.queue import QueueRows
 from grader.storage.rows import (
     Admission,
@@ -37,6 +40,7 @@ from grader.storage.rows import (
 )
 from grader.storage.status import SubmissionStatus
 from grader.storage.submissions import SubmissionRows
+from grader.storage.summary import SummaryRows
 from grader.storage.tables import CallbackAttempt, ExerciseVersion, Submission
 from grader.storage.versions import VersionRows
 
@@ -47,5 +51,6 @@ __all__ = [
 ]
 
 
-class Store(SubmissionRows, VersionRows, CallbackRows, QueueRows, Database):
+class Store(SubmissionRows, VersionRows, CallbackRows, QueueRows, SummaryRows, ListingRows,
+            Database):
     """The grader's database: every group of tables' rows, on one engine."""
