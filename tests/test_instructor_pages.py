@@ -6,15 +6,11 @@ forged one, not with a platform token or a report link)."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from grader.api.sessions import COOKIE, SESSION_SECONDS, Sessions
-from grader.settings import Settings
 from tests.conftest import EXERCISES, Server
 
 pytestmark = pytest.mark.processes

@@ -1,13 +1,17 @@
 """What a finished grading found, written beside its report: the columns the instructor's
-view counts (``Graded``), the learner's attempt number, and one row per mistake in
-``submission_mistakes``. Written in the transaction, or the statement, that stores the
-report; a regrade writes them again."""
+view counts (``Graded``), the learner's attempt number, which of the learner's submissions
+first passed (``first_pass``), and one row per mistake in ``submission_mistakes``. Written in
+the transaction, or the statement, that stores the report; a regrade writes them again.
+
+``first_pass`` is settled for all of a learner's submissions to the exercise whenever one of
+them passes or is regraded, so a submission graded out of order (an earlier one finishing
+later) or one whose verdict a regrade changed moves the mark where it belongs."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, delete, func, insert, literal, or_, select
+from sqlalchemy import Table, and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from grader.storage.rows import Graded
@@ -36,16 +40,40 @@ def graded_values(graded: Graded | None) -> dict[str, Any]:
         return {}
     return {"passed": graded.passed, "score_pct": graded.score_pct,
             "cases_passed": graded.cases_passed, "duration_ms": graded.duration_ms,
-            "attempt": _ATTEMPT}
+            "attempt": _ATTEMPT, "first_pass": False}
 
 
-def writes_mistakes(graded: Graded | None, regraded: bool) -> bool:
-    """Whether storing this grading must write ``submission_mistakes``: it found some, or an
-    earlier grading of the same submission may have left rows to remove."""
-    return graded is not None and (bool(graded.mistakes) or regraded)
+def writes_more(graded: Graded | None, regraded: bool) -> bool:
+    """Whether storing this grading takes more than its row's update: it found mistakes, it
+    passed (and may be the learner's first pass), or an earlier grading of the same
+    submission may have left rows and marks to change."""
+    return graded is not None and (bool(graded.mistakes) or graded.passed or regraded)
 
 
-def write_mistakes(connection: Connection, submission_id: str, graded: Graded) -> None:
+def write_findings(connection: Connection, submission_id: str, graded: Graded) -> None:
+    """After the row's update, in its transaction: the learner's first pass, and the
+    submission's mistakes."""
+    _settle_first_pass(connection, submission_id)
+    _write_mistakes(connection, submission_id, graded)
+
+
+def _settle_first_pass(connection: Connection, submission_id: str) -> None:
+    """Mark the first passing submission of this submission's learner to its exercise, and
+    none of the others."""
+    row = connection.execute(select(_TABLE.c.exercise_id, _TABLE.c.learner_id)
+                             .where(_TABLE.c.id == submission_id)).first()
+    if row is None or row.learner_id is None:
+        return
+    mine = [_TABLE.c.exercise_id == row.exercise_id, _TABLE.c.learner_id == row.learner_id]
+    first = (select(_EARLIER.c.id).where(
+        _EARLIER.c.exercise_id == row.exercise_id, _EARLIER.c.learner_id == row.learner_id,
+        _EARLIER.c.passed.is_(True))
+        .order_by(_EARLIER.c.created_at, _EARLIER.c.id).limit(1).scalar_subquery())
+    connection.execute(update(_TABLE).where(*mine, _TABLE.c.passed.is_not(None)).values(
+        first_pass=func.coalesce(_TABLE.c.id == first, False)))
+
+
+def _write_mistakes(connection: Connection, submission_id: str, graded: Graded) -> None:
     """The submission's mistakes, replacing those of an earlier grading, each with the
     submission's exercise, version and time (read from its row in the same statement)."""
     connection.execute(delete(_MISTAKES).where(_MISTAKES.c.submission_id == submission_id))

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from grader.storage.database import Database, again_if_dropped
-from grader.storage.findings import graded_values, write_mistakes, writes_mistakes
+from grader.storage.findings import graded_values, write_findings, writes_more
 from grader.storage.rows import Admission, Graded, Page, Regraded, Stored
 from grader.storage.status import FINISHED, UNFINISHED, SubmissionStatus
 from grader.storage.tables import Submission, utc_now
@@ -167,7 +167,7 @@ class SubmissionRows(Database):
             connection.execute(update(_TABLE).where(_TABLE.c.id == submission_id).values(
                 status=DONE, report=report_json, error=None, finished_at=finished,
                 **graded_values(graded)))
-            write_mistakes(connection, submission_id, graded)
+            write_findings(connection, submission_id, graded)
         return finished
 
     def requeue(self, submission_id: str, error: str, give_up: bool) -> None:
@@ -233,8 +233,8 @@ class SubmissionRows(Database):
                                       _TABLE.c.status == RUNNING, *_in_round(round_))
                  .values(status=DONE, report=report_json, error=None, finished_at=finished,
                          **graded_values(graded)))
-        mistakes = writes_mistakes(graded, regraded=bool(round_))
-        if after is None and notify is not None and not mistakes:
+        more = writes_more(graded, regraded=bool(round_))
+        if after is None and notify is not None and not more:
             # the write and the notice in one statement, which commits alone: one round trip
             done = write.returning(_TABLE.c.id).cte("done")
             with self._single.connect() as connection:
@@ -244,9 +244,9 @@ class SubmissionRows(Database):
             written = connection.execute(write)
             if written.rowcount != 1:
                 return None
-            if mistakes:
+            if more:
                 assert graded is not None
-                write_mistakes(connection, submission_id, graded)
+                write_findings(connection, submission_id, graded)
             if notify is not None:
                 connection.execute(select(func.pg_notify(notify, submission_id)))
             if after is not None:

@@ -2,11 +2,13 @@
 many passed, the scores, each case, the mistakes and the slowest submissions.
 
 Every count reads the columns a finished grading wrote (``grader.storage.findings``), through
-indexes made for it (migration 0006): on PostgreSQL the per-submission and per-learner counts
-are index-only scans of ``ix_submissions_summary``, the mistakes one of
-``ix_submission_mistakes_count``, and the slowest a backward walk of
-``ix_submissions_slowest``. Four statements in one read-only transaction, whatever the number
-of submissions; nothing is read into Python row by row.
+indexes made for it (migration 0006): on PostgreSQL the submissions' and learners' counts are
+one scan of ``ix_submissions_summary`` (its other columns in ``INCLUDE``), grouped into a few
+dozen rows; the mistakes one of ``ix_submission_mistakes_count``; the slowest a backward walk
+of ``ix_submissions_slowest``. No learner is grouped on: a learner is counted by their first
+submission (``attempt`` 1) and their pass by their first passing one (``first_pass``), so
+with ``since`` or ``version`` a learner counts where their first submission falls, and their
+pass where their first pass falls.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class Slow(NamedTuple):
 @dataclass
 class SummaryCounts:
     """An exercise's counts. Submissions are every one stored; graded ones have a report
-    (``passed`` set); learners are those with an id, each counted once."""
+    (``passed`` set); learners are those with an id and a graded submission, each counted
+    once (by their first submission; with filters, where it falls)."""
 
     submissions: int = 0
     graded: int = 0
@@ -105,14 +108,17 @@ def _bit(index: int) -> int:
 def _outcomes(connection: Connection, exercise_id: str, filters: Filters, cases: int,
               counts: SummaryCounts) -> None:
     """Submissions grouped by what their grading found (few groups: a score goes with the
-    cases passed), then counted here: totals, the histogram, each case."""
+    cases passed, and the attempt matters only at a learner's first submission and first
+    pass), then counted here: totals, the histogram, each case, the learners."""
     t = SUBMISSIONS
+    first = case((t.c.attempt == 1, 1), else_=0)
+    until = case((t.c.first_pass.is_(True), t.c.attempt), else_=None)
     rows = connection.execute(
-        select(t.c.passed, t.c.score_pct, t.c.cases_passed, func.count())
+        select(t.c.passed, t.c.score_pct, t.c.cases_passed, first, until, func.count())
         .where(*_where(t, exercise_id, filters))
-        .group_by(t.c.passed, t.c.score_pct, t.c.cases_passed)).all()
+        .group_by(t.c.passed, t.c.score_pct, t.c.cases_passed, first, until)).all()
     counts.case_passed = [0] * cases
-    for passed, pct, bits, number in rows:
+    for passed, pct, bits, starts, passes_at, number in rows:
         counts.submissions += number
         if passed is None:
             continue
@@ -122,31 +128,12 @@ def _outcomes(connection: Connection, exercise_id: str, filters: Filters, cases:
         for index in range(cases):
             if (bits or 0) & _bit(index):
                 counts.case_passed[index] += number
-
-
-def _learners(connection: Connection, exercise_id: str, filters: Filters,
-              counts: SummaryCounts) -> None:
-    """Each learner's submissions reduced to three facts (passed at all, passed at the first
-    attempt, the attempt that first passed), then learners counted by those facts."""
-    t = SUBMISSIONS
-    passed = t.c.passed.is_(True)
-    per_learner = (
-        select(func.max(case((passed, 1), else_=0)).label("ever"),
-               func.max(case((passed & (t.c.attempt == 1), 1), else_=0)).label("first"),
-               func.min(case((passed, t.c.attempt), else_=None)).label("until"))
-        .where(*_where(t, exercise_id, filters), t.c.learner_id.is_not(None))
-        .group_by(t.c.learner_id).subquery())
-    rows = connection.execute(
-        select(per_learner.c.ever, per_learner.c.first, per_learner.c.until, func.count())
-        .group_by(per_learner.c.ever, per_learner.c.first, per_learner.c.until)).all()
-    for ever, first, until, number in rows:
-        counts.learners += number
-        if ever:
+        counts.learners += number if starts else 0
+        if passes_at is not None:
             counts.learners_passed += number
-            counts.learners_first_try += number if first else 0
-            if until is not None:
-                counts.attempts_to_pass[int(until)] = \
-                    counts.attempts_to_pass.get(int(until), 0) + number
+            counts.learners_first_try += number if passes_at == 1 else 0
+            counts.attempts_to_pass[int(passes_at)] = \
+                counts.attempts_to_pass.get(int(passes_at), 0) + number
 
 
 def _mistakes(connection: Connection, exercise_id: str, filters: Filters) -> list[MistakeCount]:
@@ -182,7 +169,6 @@ class SummaryRows(Database):
         counts = SummaryCounts(case_names=list(case_names))
         with self.engine.connect() as connection:
             _outcomes(connection, exercise_id, filters, len(case_names), counts)
-            _learners(connection, exercise_id, filters, counts)
             counts.mistakes = _mistakes(connection, exercise_id, filters)
             counts.slowest = _slowest(connection, exercise_id, filters)
         return counts

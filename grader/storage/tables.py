@@ -103,6 +103,7 @@ class Submission(Base):
     cases_passed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bit i: case i
     duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the learner's n-th
+    first_pass: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # learner's first
 
     @property
     def metadata_(self) -> dict[str, Any]:

@@ -3,7 +3,8 @@ published each version.
 
 On ``submissions``: ``passed``, ``score_pct`` (the score as a whole percentage of the
 maximum, rounded down), ``cases_passed`` (bit i set: case i passed), ``duration_ms`` and
-``attempt`` (the learner's n-th submission to the exercise), written when a grading finishes.
+``attempt`` (the learner's n-th submission to the exercise) and ``first_pass`` (the learner's
+first passing submission to the exercise), written when a grading finishes.
 ``submission_mistakes`` holds each graded submission's mistakes, one row each, with the
 submission's exercise, version and time beside it so that counting them needs no join. The
 indexes let the summary of an exercise be read from indexes alone on PostgreSQL (covering
@@ -21,8 +22,8 @@ from alembic import op
 revision = "0006"
 down_revision = "0004"
 
-SUMMARY_COLUMNS = ["passed", "attempt", "score_pct", "cases_passed", "exercise_version",
-                   "status"]
+SUMMARY_COLUMNS = ["passed", "attempt", "first_pass", "score_pct", "cases_passed",
+                   "exercise_version"]
 
 
 def upgrade() -> None:
@@ -32,10 +33,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("cases_passed", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("duration_ms", sa.Float(), nullable=True))
         batch.add_column(sa.Column("attempt", sa.Integer(), nullable=True))
-    op.create_index("ix_submissions_summary", "submissions",
-                    ["exercise_id", "learner_id", "created_at"],
+        batch.add_column(sa.Column("first_pass", sa.Boolean(), nullable=True))
+    op.create_index("ix_submissions_summary", "submissions", ["exercise_id", "created_at"],
                     postgresql_include=SUMMARY_COLUMNS)
-    op.create_index("ix_submissions_by_time", "submissions", ["exercise_id", "created_at"])
+    op.create_index("ix_submissions_learner", "submissions",
+                    ["exercise_id", "learner_id", "created_at"])
     op.create_index("ix_submissions_slowest", "submissions", ["exercise_id", "duration_ms"])
     op.create_table(
         "submission_mistakes",
