@@ -108,15 +108,17 @@ def submissions_table(rows: list[Listed], report_url: Callable[[str], str],
         learner = (f'<a href="{ROOT}/learners/{text(part(r.learner_id))}">{text(r.learner_id)}'
                    "</a>") if r.learner_id else "-"
         first = f"<td>{text(r.exercise_id)}</td>" if exercise_column else ""
+        score = "-" if r.score_pct is None else f"{r.score_pct}%"
         lines.append(
             f'<tr data-submission="{text(r.submission_id)}">{first}'
             f'<td><a href="{text(report_url(r.submission_id))}">{text(r.submission_id[:8])}</a>'
             f"</td><td>{text(r.created_at.strftime('%Y-%m-%d %H:%M:%S'))}</td><td>{learner}</td>"
-            f"<td>{r.version}</td><td>{verdict(r)}</td>"
-            f"<td>{'-' if r.score_pct is None else f'{r.score_pct}%'}</td>"
-            f"<td>{text(', '.join(r.mistakes) or '-')}</td></tr>")
+            f'<td data-label="version">{r.version}</td><td>{verdict(r)}</td>'
+            f'<td data-label="score">{score}</td>'
+            f"<td>{text(', '.join(r.mistakes))}</td></tr>")
     head = "<th>exercise</th>" if exercise_column else ""
-    return ('<div class="table"><table><thead><tr>' + head + "<th>submission</th><th>when (UTC)"
+    return ('<div class="table"><table class="rows"><thead><tr>' + head
+            + "<th>submission</th><th>when (UTC)"
             "</th><th>learner</th><th>version</th><th>verdict</th><th>score</th>"
             f"<th>mistakes</th></tr></thead><tbody>{''.join(lines)}</tbody></table></div>")
 

@@ -61,6 +61,13 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f4f4f4; paddi
       border-radius: .25rem; font-size: .85rem; }
 .add { background: #e6f4ea; } .del { background: #fbe9e7; }
 .pages { display: flex; gap: 1rem; align-items: center; }
+@media (max-width: 40rem) {
+  table.rows thead { display: none; }
+  table.rows tr { display: block; border-bottom: 1px solid var(--line); padding: .3rem 0; }
+  table.rows td { display: inline-block; border: 0; padding: .1rem .5rem .1rem 0; }
+  table.rows[data-first-line] td:first-child { display: block; }
+  table.rows td[data-label]::before { content: attr(data-label) " "; color: var(--muted); }
+}
 """
 
 

@@ -53,10 +53,13 @@ def exercises_page(lines: list[ExerciseLine], csrf: str) -> str:
             f'<tr data-exercise="{text(line.exercise_id)}">'
             f'<td><a href="{ROOT}/exercises/{part(line.exercise_id)}">'
             f"{text(line.exercise_id)}</a><br><span class=\"note\">{text(line.title)}</span></td>"
-            f"<td>{line.version}</td><td>{c.submissions if c else 0}</td><td>{rate}</td>"
-            f"<td>{text(mistake)}</td></tr>")
-    table = ('<div class="table"><table><thead><tr><th>exercise</th><th>version</th>'
-             "<th>submissions</th><th>pass rate</th><th>commonest mistake</th></tr></thead>"
+            f'<td data-label="version">{line.version}</td>'
+            f'<td data-label="submissions">{c.submissions if c else 0}</td>'
+            f'<td data-label="pass rate">{rate}</td>'
+            f'<td data-label="commonest mistake">{text(mistake)}</td></tr>')
+    table = ('<div class="table"><table class="rows" data-first-line><thead><tr>'
+             "<th>exercise</th><th>version</th><th>submissions</th><th>pass rate</th>"
+             "<th>commonest mistake</th></tr></thead>"
              f"<tbody>{''.join(rows)}</tbody></table></div>")
     return document("Exercises: grader", f"<h1>Exercises</h1>{table}", csrf)
 
