@@ -72,10 +72,6 @@ def _conditions(exercise_id: str, wanted: Wanted) -> list[Any]:
         where.append(t.c.passed.is_(False))
     elif wanted.status in ("queued", "running", "failed"):
         where.append(t.c.status == SubmissionStatus(wanted.status))
-    if wanted.mistake is not None:
-        m = MISTAKES
-        where.append(select(m.c.submission_id).where(
-            m.c.submission_id == t.c.id, m.c.mistake == wanted.mistake).exists())
     return where
 
 
@@ -112,13 +108,19 @@ class ListingRows(Database):
         """A page of the exercise's submissions that ``wanted`` keeps, newest first, and how
         many it keeps in all."""
         where = _conditions(exercise_id, wanted)
-        t = SUBMISSIONS
+        t, m = SUBMISSIONS, MISTAKES
+        source: Any = t
+        newest = [t.c.created_at.desc(), t.c.id.desc()]
+        if wanted.mistake is not None:  # walked from the mistake's own index, newest first
+            source = m.join(t, m.c.submission_id == t.c.id)
+            where += [m.c.exercise_id == exercise_id, m.c.mistake == wanted.mistake]
+            newest = [m.c.created_at.desc(), m.c.submission_id.desc()]
         with self.engine.connect() as connection:
-            total = int(connection.execute(select(func.count()).where(*where)).scalar_one())
+            total = int(connection.execute(
+                select(func.count()).select_from(source).where(*where)).scalar_one())
             rows = connection.execute(
-                select(*_COLUMNS).where(*where)
-                .order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit).offset(offset)
-            ).all()
+                select(*_COLUMNS).select_from(source).where(*where)
+                .order_by(*newest).limit(limit).offset(offset)).all()
             found = self._with_mistakes(connection, rows)
         return found, total
 
