@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from grader.service.graded import cases_bits, graded_of, mistakes_of, score_pct
+from grader.service.instructor import diff
 from grader.storage.listing import Wanted
 from grader.storage.rows import Graded
 from grader.storage.store import Store
@@ -161,3 +162,21 @@ def test_a_report_becomes_the_facts_stored_beside_it() -> None:
     assert score_pct(3.0, 3.0) == 100 and score_pct(0.7, 1.0) == 70
     assert score_pct(1.0, 0.0) == 0
     assert cases_bits([True] * 64) == -1  # bit 63 is the sign of the stored integer
+
+
+class TwoBundles:
+    """Two pushed versions' files, as ``Publisher.files`` gives them."""
+
+    def files(self, exercise_id: str, version: int | None) -> tuple[int, dict[str, str]]:
+        reference = "def conv(i, k):\n    return i\n" if version == 1 else \
+            "def conv(i, k):\n    return k\n"
+        return version or 0, {"exercise.toml": 'id = "x"\n', "reference.py": reference,
+                              "samples/a.py": "print()\n"}
+
+
+def test_a_diff_of_two_versions_compares_their_spec_and_reference() -> None:
+    found = {d.path: d.lines for d in diff(TwoBundles(), "x", 1, 2)}  # type: ignore[arg-type]
+    assert found["exercise.toml"] == []
+    assert "-    return i" in found["reference.py"] and "+    return k" in found["reference.py"]
+    assert found["reference.py"][0] == "--- reference.py (version 1)"
+    assert set(found) == {"exercise.toml", "reference.py"}

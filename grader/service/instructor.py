@@ -46,23 +46,34 @@ def exercise_lines(published: Published, store: Store) -> list[ExerciseLine]:
             for e in sorted(published.catalog, key=lambda e: e.id)]
 
 
-def _texts(publisher: Publisher, exercise_id: str, version: int) -> dict[str, str]:
-    """A version's files to compare: a bundle's spec and reference, or for a version stored
-    as a spec alone, that spec as JSON."""
+def _files(publisher: Publisher, exercise_id: str, version: int) -> dict[str, str] | None:
+    """A version's spec and reference as pushed; None for a version stored as a spec alone
+    (restored from the built-in one, or published before bundles)."""
     try:
         _, files = publisher.files(exercise_id, version)
     except NoFiles:
-        row = publisher.store.exercise_row(exercise_id, version)
-        assert row is not None
-        return {"spec.json": json.dumps(json.loads(row.spec), indent=2, sort_keys=True) + "\n"}
+        return None
     except NoSuchVersion:
         raise UnknownExerciseVersion(exercise_id, version) from None
     return {path: files[path] for path in DIFF_FILES if path in files}
 
 
+def _spec(publisher: Publisher, exercise_id: str, version: int) -> dict[str, str]:
+    try:
+        spec = publisher.published.at(exercise_id, version).spec
+    except UnknownExercise:
+        raise UnknownExerciseVersion(exercise_id, version) from None
+    return {"spec (JSON)": json.dumps(json.loads(spec.model_dump_json()), indent=2,
+                                      sort_keys=True) + "\n"}
+
+
 def diff(publisher: Publisher, exercise_id: str, old: int, new: int) -> list[FileDiff]:
-    """What changed from version ``old`` to ``new``, file by file (difflib's unified diff)."""
-    before, after = _texts(publisher, exercise_id, old), _texts(publisher, exercise_id, new)
+    """What changed from version ``old`` to ``new``, file by file (difflib's unified diff):
+    the spec and the reference of two bundles, or the specs as JSON when either version is
+    stored as a spec alone."""
+    before, after = _files(publisher, exercise_id, old), _files(publisher, exercise_id, new)
+    if before is None or after is None:  # one has no files: their specs are compared
+        before, after = _spec(publisher, exercise_id, old), _spec(publisher, exercise_id, new)
     found = []
     for path in sorted(set(before) | set(after)):
         lines = list(difflib.unified_diff(
