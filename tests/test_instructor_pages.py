@@ -196,3 +196,14 @@ def test_a_restore_from_the_page_records_who_and_the_versions_show_it(server: Se
     versions = httpx.get(f"{server.url}/v1/exercises/conv1d/versions",
                          headers={"Authorization": f"Bearer {ALICE}"}).json()
     assert [(v["version"], v["published_by"]) for v in versions["items"]] == [(1, "alice")]
+
+
+def test_a_learners_page_lists_their_submissions_in_order(server: Server) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        assert sign_in(client, ALICE).status_code == 303
+        page = client.get("/instructor/learners/dee").text
+        other = client.get("/instructor/learners/a%2Fb%3Cx%3E")
+    assert "<h1>Learner dee</h1><p>3 submissions, oldest first.</p>" in page
+    verdicts = re.findall(r'class="(passed|failed)">(?:not )?passed<', page)
+    assert verdicts == ["failed", "failed", "passed"]  # flipped, flipped, correct
+    assert other.status_code == 200 and "Learner a/b&lt;x&gt;" in other.text

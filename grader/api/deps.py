@@ -80,6 +80,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
+def token_digest(token: str) -> str:
+    """What a principal (and an instructor's session) records of its token: never the
+    token itself."""
+    return _digest(token)
+
+
 _bearer = HTTPBearer(auto_error=False, description="A platform or instructor token")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 

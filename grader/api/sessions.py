@@ -21,7 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from grader.api.deps import Principal, _digest, instructor_of
+from grader.api.deps import Principal, instructor_of, token_digest
 from grader.settings import Settings
 
 LABEL = b"grader instructor sessions v1"
@@ -79,7 +79,7 @@ class Sessions:
         if not expires_text.isdigit() or int(expires_text) <= (now or time.time()):
             return None
         known = [i for i, t in enumerate(self.settings.instructor_tokens)
-                 if hmac.compare_digest(_digest(t.get_secret_value()), digest)]
+                 if hmac.compare_digest(token_digest(t.get_secret_value()), digest)]
         if not known:
             return None
         name = self.settings.instructor_name(known[0])

@@ -191,7 +191,7 @@ async def exercise(exercise_id: str, request: Request, state: StateDep,
     return html(document(f"{exercise_id}: grader", body, sessions.csrf(session)))
 
 
-@router.get(ROOT + "/learners/{learner_id}")
+@router.get(ROOT + "/learners/{learner_id:path}")
 async def learner(learner_id: str, request: Request, state: StateDep,
                   sessions: SessionsDep) -> Response:
     session = signed_in(request, sessions)
