@@ -158,3 +158,7 @@ def test_a_browser_signs_in_and_sees_the_summarys_numbers(server: Server,
     assert shown["charts"] == 11 + 4 + 2  # score buckets, cases, mistakes
     assert browser.screenshot(390, ARTIFACTS / "instructor-exercise-390.png") <= 390
     assert browser.screenshot(1280, ARTIFACTS / "instructor-exercise-1280.png") <= 1280
+    browser.open(f"{server.url}/instructor/exercises/conv2d/versions",
+                 "/instructor/exercises/conv2d/versions")
+    assert browser.evaluate("document.querySelectorAll('tr[data-version]').length") == 1
+    assert browser.screenshot(390, ARTIFACTS / "instructor-versions-390.png") <= 390

@@ -86,6 +86,7 @@ def measure(url: str, rows: int, repeat: int) -> list[tuple[str, float, float]]:
         ("summary, version=2", lambda: store.summary("conv2d", Filters(version=2), CASES)),
         ("summary, since the last 7 days",
          lambda: store.summary("conv2d", Filters(since=since), CASES)),
+        ("every exercise's counts", store.exercise_counts),
         ("submissions page 1, no filter", lambda: store.listed("conv2d", Wanted(), 50, 0)),
         ("submissions page 1, one mistake",
          lambda: store.listed("conv2d", Wanted(mistake="same_padding"), 50, 0)),

@@ -75,7 +75,7 @@ def _version_rows(exercise_id: str, versions: list[VersionRow], newest: int, csr
         rows.append(f'<tr data-version="{v.version}"><td>{v.version}</td><td>{text(when)}</td>'
                     f"<td>{text(v.published_by or '-')}</td><td>{text(origin)}</td>"
                     f"<td>{text(v.message or '')}</td><td>{restore}</td></tr>")
-    return ('<div class="table"><table><thead><tr><th>version</th><th>published</th>'
+    return ('<div class="table"><table class="rows"><thead><tr><th>version</th><th>published</th>'
             "<th>by</th><th></th><th>message</th><th></th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 

@@ -69,8 +69,12 @@ def _settle_first_pass(connection: Connection, submission_id: str) -> None:
         _EARLIER.c.exercise_id == row.exercise_id, _EARLIER.c.learner_id == row.learner_id,
         _EARLIER.c.passed.is_(True))
         .order_by(_EARLIER.c.created_at, _EARLIER.c.id).limit(1).scalar_subquery())
-    connection.execute(update(_TABLE).where(*mine, _TABLE.c.passed.is_not(None)).values(
-        first_pass=func.coalesce(_TABLE.c.id == first, False)))
+    mark = func.coalesce(_TABLE.c.id == first, False)
+    # only the rows whose mark changes are written (and locked): a learner's other submission
+    # being graded at the same time, not graded before, is not waited on
+    connection.execute(update(_TABLE).where(*mine, _TABLE.c.passed.is_not(None),
+                                            _TABLE.c.first_pass.is_distinct_from(mark))
+                       .values(first_pass=mark))
 
 
 def _write_mistakes(connection: Connection, submission_id: str, graded: Graded) -> None:
