@@ -394,6 +394,6 @@ def test_migrate_says_what_it_did(tmp_path: Path) -> None:
         engine.dispose()
     env["GRADER_DATA_DIR"] = str(at_0002)
     assert migrate() == (f"grader: upgraded the schema from revision 0002 to {head} "
-                         f"({count[0]} tables, 1 new)\n")
+                         f"({count[0]} tables, 2 new)\n")  # exercise_outputs, submission_mistakes
     assert migrate() == (f"grader: the database is already at revision {head} "
                          f"({count[0]} tables); nothing to do\n")

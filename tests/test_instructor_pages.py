@@ -188,7 +188,8 @@ def test_a_restore_from_the_page_records_who_and_the_versions_show_it(server: Se
                            data={"csrf": csrf.group(1), "confirm": "yes"})
         assert done.status_code == 303
         page = client.get(done.headers["location"]).text
-        assert re.search(r'<tr data-version="1"><td>1</td><td>[^<]+</td><td>alice</td>', page)
+        assert re.search(r'<tr data-version="1"><td data-label="version">1</td><td>[^<]+</td>'
+                         r'<td data-label="by">alice</td>', page)
         assert "From version 0 to version 1" in page and "spec (JSON): the same" in page
         regraded = client.post("/instructor/exercises/conv1d/regrade",
                                data={"csrf": csrf.group(1)})

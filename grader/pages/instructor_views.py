@@ -72,8 +72,9 @@ def _version_rows(exercise_id: str, versions: list[VersionRow], newest: int, csr
         origin = f"restored from {v.restored_from}" if v.restored_from is not None else ""
         restore = "" if v.version == newest else \
             f'<a href="{base}/{v.version}/restore">restore</a>'
-        rows.append(f'<tr data-version="{v.version}"><td>{v.version}</td><td>{text(when)}</td>'
-                    f"<td>{text(v.published_by or '-')}</td><td>{text(origin)}</td>"
+        rows.append(f'<tr data-version="{v.version}"><td data-label="version">{v.version}</td>'
+                    f"<td>{text(when)}</td>"
+                    f'<td data-label="by">{text(v.published_by or "-")}</td><td>{text(origin)}</td>'
                     f"<td>{text(v.message or '')}</td><td>{restore}</td></tr>")
     return ('<div class="table"><table class="rows"><thead><tr><th>version</th><th>published</th>'
             "<th>by</th><th></th><th>message</th><th></th></tr></thead>"
