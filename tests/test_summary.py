@@ -152,6 +152,10 @@ def test_mistakes_are_read_from_cases_and_either_shape_of_diagnosis() -> None:
                   "diagnosis": {"name": "flipped_kernel+same_padding", "confidence": 0.9}}
     assert mistakes_of(redesigned) == ["flipped_kernel", "flipped_kernel+same_padding"]
     assert mistakes_of({"cases": "nonsense", "diagnosis": 3}) == []
+    explained = {"cases": [{"mistake": "flipped_kernel"}], "diagnosis": [],
+                 "explanation": {"name": "flipped_kernel+valid_in_zero_ring", "kind": "mistake"}}
+    assert mistakes_of(explained) == ["flipped_kernel", "flipped_kernel+valid_in_zero_ring"]
+    assert mistakes_of({"explanation": {"name": "slow_machine", "kind": "environment"}}) == []
 
 
 def test_a_report_becomes_the_facts_stored_beside_it() -> None:

@@ -20,7 +20,8 @@ MAX_CASE_BITS = 64  # a spec has at most 64 cases; bit 63 is the sign of the sto
 def mistakes_of(report: Mapping[str, Any]) -> list[str]:
     """The mistakes a report names, each once, in the order it names them: each case's
     ``mistake``, then the diagnosis's ``name`` when the diagnosis is one object that names
-    one, or the codes of its findings of severity ``mistake`` when it is a list."""
+    one, or the codes of its findings of severity ``mistake`` when it is a list, then the
+    name of the report's one ``explanation`` of kind ``mistake``, when it has one."""
     names: list[str] = []
     for case in report.get("cases") or []:
         if isinstance(case, Mapping) and isinstance(case.get("mistake"), str):
@@ -31,6 +32,10 @@ def mistakes_of(report: Mapping[str, Any]) -> list[str]:
     elif isinstance(diagnosis, list):
         names += [f["code"] for f in diagnosis if isinstance(f, Mapping)
                   and f.get("severity") == "mistake" and isinstance(f.get("code"), str)]
+    explanation = report.get("explanation")
+    if isinstance(explanation, Mapping) and isinstance(explanation.get("name"), str) \
+            and explanation.get("kind", "mistake") == "mistake":
+        names.append(explanation["name"])
     return list(dict.fromkeys(name for name in names if name))
 
 
