@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 Tokens = Annotated[list[SecretStr], NoDecode]
+# "name:token" names an instructor token: the name is recorded with what it publishes
+TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
 
 class Mode(StrEnum):
@@ -98,8 +101,9 @@ class Settings(BaseSettings):
         "sandbox then refuses to grade. For proving that it fails closed")
     platform_tokens: Tokens = Field(default_factory=list,
                                     description="Comma-separated; may submit and read")
-    instructor_tokens: Tokens = Field(default_factory=list,
-                                      description="Comma-separated; may do everything")
+    instructor_tokens: Tokens = Field(
+        default_factory=list, description="Comma-separated; may do everything. Each may be "
+        "named, name:token; the name is recorded with the versions it publishes")
     metrics_token: SecretStr | None = Field(
         default=None, description="Bearer token that may read /metrics (as may instructor "
         "tokens). Unset: /metrics is open when no platform token is set, else instructor "
@@ -123,6 +127,7 @@ class Settings(BaseSettings):
         default=24 * 3600, ge=60, le=30 * 24 * 3600,
         description="How long a report_url (a signed link to the report page) stays valid")
     log_level: str = Field(default="INFO", description="Python logging level")
+    _instructor_names: list[str | None] = PrivateAttr(default_factory=list)
 
     @field_validator("callback_secret", "hidden_secret", "metrics_token", "database_url",
                      "extra_exercises_dir", mode="before")
@@ -137,13 +142,35 @@ class Settings(BaseSettings):
             return [t.strip() for t in value.split(",") if t.strip()]
         return value
 
-    @field_validator("platform_tokens", "instructor_tokens")
+    @field_validator("platform_tokens")
     @classmethod
     def _long_enough(cls, tokens: list[SecretStr]) -> list[SecretStr]:
         for token in tokens:
             if len(token.get_secret_value()) < 16:
                 raise ValueError("tokens must be at least 16 characters")
         return tokens
+
+    @model_validator(mode="after")
+    def _named_instructors(self) -> Settings:
+        """``name:token`` entries: the token alone is kept in ``instructor_tokens``, its name
+        beside it. An entry whose part before the first colon is no name (letters, digits,
+        ``_.@-``) is a token without a name, colon and all."""
+        tokens, names = [], []
+        for entry in self.instructor_tokens:
+            text = entry.get_secret_value()
+            name, _, token = text.partition(":")
+            if not token or not TOKEN_NAME.fullmatch(name):
+                name, token = "", text
+            if len(token) < 16:
+                raise ValueError("tokens must be at least 16 characters")
+            tokens.append(SecretStr(token))
+            names.append(name or None)
+        self.instructor_tokens, self._instructor_names = tokens, names
+        return self
+
+    def instructor_name(self, index: int) -> str | None:
+        """The name given to the ``index``-th instructor token, if any."""
+        return self._instructor_names[index] if index < len(self._instructor_names) else None
 
     @model_validator(mode="after")
     def _secret_strength(self) -> Settings:

@@ -13,7 +13,16 @@ from starlette.concurrency import run_in_threadpool
 from grader.api import problems
 from grader.api.middleware import BodyLimit, StrictRoute
 from grader.api.openapi import document
-from grader.api.routes import docs, exercises, lti, operations, reports, submissions
+from grader.api.routes import (
+    docs,
+    exercises,
+    instructor,
+    instructor_pages,
+    lti,
+    operations,
+    reports,
+    submissions,
+)
 from grader.lti.tool import Tool
 from grader.sandbox.base import Runner
 from grader.service.assembly import assemble
@@ -42,7 +51,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
                        seconds=settings.body_seconds)
     problems.install(app)
     for router in (submissions.router, exercises.router, operations.router, reports.router,
-                   docs.router, lti.router):
+                   docs.router, lti.router, instructor.router, instructor_pages.router):
         app.include_router(router)
     return app
 

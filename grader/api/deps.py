@@ -24,6 +24,7 @@ from grader.catalog.spec import ExerciseSpec
 from grader.errors import NotFound
 from grader.service.assembly import Service
 from grader.service.submissions import UnknownSubmission
+from grader.settings import Settings
 from grader.storage.store import Submission
 
 State = Service  # what a route reaches through ``StateDep``: the service's parts
@@ -46,6 +47,7 @@ class Principal:
     role: Role
     scope: str  # what its submissions are stored under: a platform token's digest, or the role
     token: str  # which token: its digest ("open" without one), for caps per token
+    name: str | None = None  # an instructor token's name, when it was given one
 
 
 def _matches(token: str, candidates: list[SecretStr]) -> bool:
@@ -55,8 +57,33 @@ def _matches(token: str, candidates: list[SecretStr]) -> bool:
     return found
 
 
+def matching(token: str, candidates: list[SecretStr]) -> int | None:
+    """Which of ``candidates`` the token is (its index), looking at every one whatever
+    matches, so the time does not say which; None: none of them."""
+    found = None
+    for index, candidate in enumerate(candidates):
+        if hmac.compare_digest(token.encode(), candidate.get_secret_value().encode()):
+            found = index
+    return found
+
+
+def instructor_of(settings: Settings, token: str) -> Principal | None:
+    """The instructor a token is, with its name; None: not an instructor token."""
+    index = matching(token, settings.instructor_tokens)
+    if index is None:
+        return None
+    return Principal("instructor", "instructor", _digest(token),
+                     settings.instructor_name(index))
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def token_digest(token: str) -> str:
+    """What a principal (and an instructor's session) records of its token: never the
+    token itself."""
+    return _digest(token)
 
 
 _bearer = HTTPBearer(auto_error=False, description="A platform or instructor token")
@@ -89,8 +116,9 @@ async def instructor_principal(state: StateDep, credentials: Credentials) -> Pri
     if credentials is None:
         raise unauthorized("send 'Authorization: Bearer <token>' with an instructor token")
     token = credentials.credentials
-    if _matches(token, settings.instructor_tokens):
-        return Principal("instructor", "instructor", _digest(token))
+    instructor = instructor_of(settings, token)
+    if instructor is not None:
+        return instructor
     if _matches(token, settings.platform_tokens):
         raise ApiError(403, "Forbidden", "this route needs an instructor token")
     raise unauthorized("the token is not valid")

@@ -252,6 +252,9 @@ class ExerciseVersionView(BaseModel):
                                       description="The version this one is a copy of")
     message: str | None = Field(default=None,
                                 description="What its instructor said of it when pushing")
+    published_by: str | None = Field(
+        default=None, description="The name of the instructor token that published or "
+        "restored it (GRADER_INSTRUCTOR_TOKENS=name:token); null for an unnamed token")
 
 
 class ExerciseVersions(BaseModel):

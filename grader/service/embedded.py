@@ -29,6 +29,7 @@ from grader.sandbox.base import Runner
 from grader.service.admission import Counts, Drain, Limits, Refused, Shares, admit
 from grader.service.attempt import Fault, Outcome, attempt
 from grader.service.callbacks import CallbackSender
+from grader.service.graded import graded_of
 from grader.service.metrics import Metrics
 from grader.service.published import Published
 from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
@@ -341,11 +342,12 @@ class _Ledger:
 
     def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
         self.service._disown(row.id)
+        graded = graded_of(body)
         if not row.callback_url:
-            finished_at = self.service.store.save_report(row.id, body)
+            finished_at = self.service.store.save_report(row.id, body, graded)
         else:  # the callback's delivery is stored with the report: neither without the other
             finished_at = self.service.store.save_report(
-                row.id, body, after=lambda c: queue_callback(c, row.id))
+                row.id, body, graded, after=lambda c: queue_callback(c, row.id))
         self.service.store.queue_passback(row)  # a launch from an LMS: its grade goes back
         return finished_at
 

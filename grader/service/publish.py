@@ -61,10 +61,12 @@ class Publisher:
         self.announce = announce  # tell the other processes of a new version (distributed)
 
     def publish(self, exercise_id: str, files: dict[str, str], holder: str,
-                message: str | None = None) -> tuple[ExerciseSpec, int]:
+                message: str | None = None, by: str | None = None
+                ) -> tuple[ExerciseSpec, int]:
         """Parse, prove (one of ``holder``'s proofs at once) and publish a pushed bundle as
-        the exercise's next version. Raises SpecError or NotProven (each reason naming the
-        bundle's file and line), or OverLimit."""
+        the exercise's next version, recording the name of its instructor (``by``). Raises
+        SpecError or NotProven (each reason naming the bundle's file and line), or
+        OverLimit."""
         bundle = BundleFiles.of(files)
         spec = parse_bundle(exercise_id, bundle)
         # an instructor's code, proven in the background: only when no submission waits for a
@@ -74,13 +76,16 @@ class Publisher:
         if problems:
             raise NotProven(problems)
         version = self.published.publish_bundle(spec, bundle, self._announcer(exercise_id),
-                                                message)
+                                                message, by)
         return spec, version
 
-    def restore(self, exercise_id: str, version: int) -> tuple[ExerciseSpec, int]:
-        """Publish a copy of ``version`` (0: the built-in spec) as the newest version."""
+    def restore(self, exercise_id: str, version: int, by: str | None = None
+                ) -> tuple[ExerciseSpec, int]:
+        """Publish a copy of ``version`` (0: the built-in spec) as the newest version,
+        restored by the instructor named ``by``."""
         try:
-            new = self.published.restore(exercise_id, version, self._announcer(exercise_id))
+            new = self.published.restore(exercise_id, version, self._announcer(exercise_id),
+                                         by)
         except NotFound:
             raise NoSuchVersion(exercise_id, version) from None
         return self.published.at(exercise_id, new).spec, new

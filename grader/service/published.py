@@ -82,22 +82,26 @@ class Published:
 
     def publish_bundle(self, spec: ExerciseSpec, bundle: BundleFiles,
                        after: Callable[[Connection, int], None] | None = None,
-                       message: str | None = None) -> int:
+                       message: str | None = None, by: str | None = None) -> int:
         """Store a pushed bundle (parsed and proven by the caller) as the next version, with
-        its instructor's ``message``. Returns it."""
+        its instructor's ``message`` and name (``by``). Returns it."""
         version = self.store.put_exercise(spec.id, spec.model_dump_json(), after,
-                                          files_json=bundle.to_json(), message=message)
+                                          files_json=bundle.to_json(), message=message,
+                                          published_by=by)
         self._put(Exercise(spec=spec, reference=None, mistakes={}, samples_dir=None, files={},
                            pushed=Pushed(spec.id, version, bundle)), version)
         return version
 
     def restore(self, exercise_id: str, version: int,
-                after: Callable[[Connection, int], None] | None = None) -> int:
-        """Publish a copy of ``version`` as the next one (0: the built-in spec). Returns the
-        new version. Raises UnknownExercise when there is no such version."""
+                after: Callable[[Connection, int], None] | None = None,
+                by: str | None = None) -> int:
+        """Publish a copy of ``version`` as the next one (0: the built-in spec), restored
+        by the instructor named ``by``. Returns the new version. Raises UnknownExercise when
+        there is no such version."""
         builtin = self._exercises.get((exercise_id, 0))
         new = self.store.restore_exercise(
-            exercise_id, version, builtin.spec.model_dump_json() if builtin else None, after)
+            exercise_id, version, builtin.spec.model_dump_json() if builtin else None, after,
+            published_by=by)
         if new is None:
             raise UnknownExercise(f"{exercise_id} version {version}")
         self.at(exercise_id, new)

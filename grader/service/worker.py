@@ -49,6 +49,7 @@ from grader.sandbox.base import Runner
 from grader.service.attempt import Fault, Outcome, attempt
 from grader.service.callbacks import CallbackSender
 from grader.service.fetching import GatedJobManager, queue_pool
+from grader.service.graded import graded_of
 from grader.service.published import Published
 from grader.service.secret import hidden_secret
 from grader.settings import Settings
@@ -129,7 +130,7 @@ class QueueGrading:
         if passback_target(row) is not None:  # a launch from an LMS: its grade goes back
             after = passback_then(after, row)
         return self.store.finish(row.id, attempt, body, notify=jobs.DONE_CHANNEL,
-                                 after=after, round_=row.round)
+                                 after=after, round_=row.round, graded=graded_of(body))
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         def notify(connection: Any) -> None:

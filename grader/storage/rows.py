@@ -75,6 +75,18 @@ class NewestSpec(NamedTuple):
     spec: str
 
 
+class Graded(NamedTuple):
+    """What a finished grading found, stored beside its report in columns SQL can count:
+    whether it passed, its score as a whole percentage of the maximum (rounded down), its
+    passed cases as bits (bit i: case i), how long it ran, and the mistakes it made."""
+
+    passed: bool
+    score_pct: int
+    cases_passed: int
+    duration_ms: float
+    mistakes: tuple[str, ...] = ()
+
+
 class VersionRow(NamedTuple):
     """A stored version as listed: when it was published, whether it was pushed as a bundle
     (with files of its own), and the version it is a copy of, if restored."""
@@ -84,3 +96,4 @@ class VersionRow(NamedTuple):
     bundle: bool
     restored_from: int | None
     message: str | None = None  # what the instructor said of it when pushing
+    published_by: str | None = None  # the name of the instructor token that published it

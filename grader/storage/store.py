@@ -11,6 +11,8 @@ has its module, and its part of ``Store`` there:
 - ``submissions``, ``versions``, ``callbacks``: the rows of each (``SubmissionRows``...);
 - ``queue``: the job queue's tables and the counters of events (``QueueRows``);
 - ``lti``: LTI 1.3 platforms, keys, nonces and grade passbacks (``LtiRows``).
+- ``findings``, ``summary``, ``listing``: what a grading found, counted and listed for the
+  instructor's view (``SummaryRows``, ``ListingRows``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from grader.storage.database import (
     suspect,
     upgrade,
 )
+from grader.storage.listing import ListingRows
 from grader.storage.lti import LtiRows
 from grader.storage.queue import QueueRows
 from grader.storage.rows import (
@@ -39,6 +42,7 @@ from grader.storage.rows import (
 )
 from grader.storage.status import SubmissionStatus
 from grader.storage.submissions import SubmissionRows
+from grader.storage.summary import SummaryRows
 from grader.storage.tables import CallbackAttempt, ExerciseVersion, Submission
 from grader.storage.versions import VersionRows
 
@@ -49,5 +53,6 @@ __all__ = [
 ]
 
 
-class Store(SubmissionRows, VersionRows, CallbackRows, QueueRows, LtiRows, Database):
+class Store(SubmissionRows, VersionRows, CallbackRows, QueueRows, LtiRows, SummaryRows,
+            ListingRows, Database):
     """The grader's database: every group of tables' rows, on one engine."""

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from grader.storage.database import Database, again_if_dropped
-from grader.storage.rows import Admission, Page, Regraded, Stored
+from grader.storage.findings import graded_values, write_findings, writes_more
+from grader.storage.rows import Admission, Graded, Page, Regraded, Stored
 from grader.storage.status import FINISHED, UNFINISHED, SubmissionStatus
 from grader.storage.tables import Submission, utc_now
 from grader.storage.versions import latest_version
@@ -155,12 +156,20 @@ class SubmissionRows(Database):
                 status=RUNNING, started_at=utc_now(), attempts=Submission.attempts + 1))
 
     def save_report(self, submission_id: str, report_json: str,
+                    graded: Graded | None = None,
                     after: Callable[[Connection], None] | None = None) -> dt.datetime:
-        """``after`` runs in the same transaction (a callback's delivery is stored with it)."""
+        """Store the report, and what ``graded`` says it found; ``after`` runs in the same
+        transaction (a callback's delivery is stored with it)."""
         finished = utc_now()
         with self.engine.begin() as connection:
-            connection.execute(_FINISH, {"sid": submission_id, "report": report_json,
-                                         "at": finished})
+            if graded is None:
+                connection.execute(_FINISH, {"sid": submission_id, "report": report_json,
+                                             "at": finished})
+            else:
+                connection.execute(update(_TABLE).where(_TABLE.c.id == submission_id).values(
+                    status=DONE, report=report_json, error=None, finished_at=finished,
+                    **graded_values(graded)))
+                write_findings(connection, submission_id, graded)
             if after is not None:
                 after(connection)
         return finished
@@ -217,16 +226,19 @@ class SubmissionRows(Database):
 
     def finish(self, submission_id: str, attempt: int, report_json: str,
                after: Callable[[Connection], None] | None = None,
-               notify: str | None = None, round_: int | None = None) -> dt.datetime | None:
-        """Write the report of ``attempt``; None, and nothing written, when that attempt is
-        stale (another one has started since, or a regrade has started a new round).
-        ``after`` runs in the same transaction; ``notify`` (PostgreSQL) names a channel told
-        the submission's id when it commits."""
+               notify: str | None = None, round_: int | None = None,
+               graded: Graded | None = None) -> dt.datetime | None:
+        """Write the report of ``attempt`` and what ``graded`` says it found; None, and
+        nothing written, when that attempt is stale (another one has started since, or a
+        regrade has started a new round). ``after`` runs in the same transaction; ``notify``
+        (PostgreSQL) names a channel told the submission's id when it commits."""
         finished = utc_now()
         write = (update(_TABLE).where(_TABLE.c.id == submission_id, _TABLE.c.attempts == attempt,
                                       _TABLE.c.status == RUNNING, *_in_round(round_))
-                 .values(status=DONE, report=report_json, error=None, finished_at=finished))
-        if after is None and notify is not None:
+                 .values(status=DONE, report=report_json, error=None, finished_at=finished,
+                         **graded_values(graded)))
+        more = writes_more(graded, regraded=bool(round_))
+        if after is None and notify is not None and not more:
             # the write and the notice in one statement, which commits alone: one round trip
             done = write.returning(_TABLE.c.id).cte("done")
             with self._single.connect() as connection:
@@ -236,6 +248,9 @@ class SubmissionRows(Database):
             written = connection.execute(write)
             if written.rowcount != 1:
                 return None
+            if more:
+                assert graded is not None
+                write_findings(connection, submission_id, graded)
             if notify is not None:
                 connection.execute(select(func.pg_notify(notify, submission_id)))
             if after is not None:

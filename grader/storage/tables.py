@@ -12,9 +12,11 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -95,6 +97,13 @@ class Submission(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utc_now)
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # what the grading found, in columns SQL can count (the instructor's view); None before
+    passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    score_pct: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    cases_passed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bit i: case i
+    duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the learner's n-th
+    first_pass: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # learner's first
 
     @property
     def metadata_(self) -> dict[str, Any]:
@@ -115,6 +124,20 @@ class ExerciseVersion(Base):
     files: Mapped[str | None] = mapped_column(Text, nullable=True)
     restored_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
     message: Mapped[str | None] = mapped_column(String(500), nullable=True)  # the pusher's
+    published_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # token's name
+
+
+class SubmissionMistake(Base):
+    """A mistake a graded submission made, one row each, with the submission's exercise,
+    version and time beside it, so that counting mistakes needs no join."""
+
+    __tablename__ = "submission_mistakes"
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    mistake: Mapped[str] = mapped_column(String(128), primary_key=True)
+    exercise_id: Mapped[str] = mapped_column(String(64))
+    exercise_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
 class ExerciseOutputs(Base):

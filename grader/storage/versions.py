@@ -27,21 +27,24 @@ class VersionRows(Database):
 
     def put_exercise(self, exercise_id: str, spec_json: str,
                      after: Callable[[Connection, int], None] | None = None, *,
-                     files_json: str | None = None, message: str | None = None) -> int:
+                     files_json: str | None = None, message: str | None = None,
+                     published_by: str | None = None) -> int:
         """Publish a spec as the exercise's next version; returns its number. A pushed
-        bundle's ``files_json`` and its instructor's ``message`` are stored with it.
+        bundle's ``files_json``, its instructor's ``message`` and the name of the token that
+        published it are stored with it.
         ``after`` is given it in the same transaction."""
         with self.engine.begin() as connection:
             version = latest_version(connection, exercise_id) + 1
             connection.execute(insert(ExerciseVersion).values(
                 exercise_id=exercise_id, version=version, spec=spec_json, created_at=utc_now(),
-                files=files_json, message=message))
+                files=files_json, message=message, published_by=published_by))
             if after is not None:
                 after(connection, version)
         return version
 
     def restore_exercise(self, exercise_id: str, version: int, builtin_spec_json: str | None,
-                         after: Callable[[Connection, int], None] | None = None) -> int | None:
+                         after: Callable[[Connection, int], None] | None = None,
+                         published_by: str | None = None) -> int | None:
         """Publish a copy of ``version`` (its spec and files) as the next version;
         version 0 is ``builtin_spec_json``. Returns the new version; None when there is no
         such version to copy."""
@@ -61,7 +64,7 @@ class VersionRows(Database):
             new = latest_version(connection, exercise_id) + 1
             connection.execute(insert(ExerciseVersion).values(
                 exercise_id=exercise_id, version=new, spec=copied.spec, files=copied.files,
-                restored_from=version, created_at=utc_now()))
+                restored_from=version, created_at=utc_now(), published_by=published_by))
             if after is not None:
                 after(connection, new)
         return new
@@ -100,7 +103,7 @@ class VersionRows(Database):
         """Every stored version, oldest first."""
         with self._session() as session:
             return [VersionRow(v.version, v.created_at, v.files is not None, v.restored_from,
-                               v.message)
+                               v.message, v.published_by)
                     for v in session.scalars(
                         select(ExerciseVersion).where(ExerciseVersion.exercise_id == exercise_id)
                         .order_by(ExerciseVersion.version))]

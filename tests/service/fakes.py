@@ -19,6 +19,7 @@ from typing import Any
 
 from grader.errors import RetryLater
 from grader.storage.lti import passback_target
+from grader.storage.rows import Graded
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Submission
 
@@ -44,6 +45,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
         self.events: Counter[str] = Counter()
+        self.graded: dict[str, Graded | None] = {}  # what each grading found, as stored
         self.notified: list[str] = []  # notices sent (``notify``, or by a hook), by id
         self.connection = Connection()  # every hook's
         self.passbacks: set[tuple[str, int]] = set()  # LTI grade passbacks: id, round
@@ -101,11 +103,13 @@ class MemoryStore:
             values = self.rows[submission_id]
             values.update(status=RUNNING, started_at=_now(), attempts=values["attempts"] + 1)
 
-    def save_report(self, submission_id: str, report_json: str) -> dt.datetime:
+    def save_report(self, submission_id: str, report_json: str,
+                    graded: Graded | None = None) -> dt.datetime:
         finished = _now()
         with self._lock:
             self.rows[submission_id].update(status=DONE, report=report_json, error=None,
                                             finished_at=finished)
+            self.graded[submission_id] = graded
         return finished
 
     def queue_passback(self, row: Submission) -> bool:
@@ -146,13 +150,15 @@ class MemoryStore:
 
     def finish(self, submission_id: str, attempt: int, report_json: str,
                after: Callable[[Any], None] | None = None, notify: str | None = None,
-               round_: int | None = None) -> dt.datetime | None:
+               round_: int | None = None, graded: Graded | None = None
+               ) -> dt.datetime | None:
         with self._lock:
             if not self._holds(submission_id, attempt, round_):
                 return None
             finished = _now()
             self.rows[submission_id].update(status=DONE, report=report_json, error=None,
                                             finished_at=finished)
+            self.graded[submission_id] = graded
             if notify is not None:
                 self.notified.append(submission_id)
         if after is not None:

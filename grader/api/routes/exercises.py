@@ -62,7 +62,7 @@ async def put_exercise(exercise_id: Annotated[str, FastPath(pattern=IDENT,
             raise ApiError(413, "Content Too Large", f"{name} is {size} bytes; the limit "
                            f"for a file is {state.settings.max_source_bytes}")
     spec, version = await run_in_threadpool(state.publisher.publish, exercise_id, body.files,
-                                            principal.token, body.message)
+                                            principal.token, body.message, principal.name)
     return PublishedExercise(**ExerciseView.of(spec).model_dump(), version=version)
 
 
@@ -90,7 +90,8 @@ async def exercise_versions(exercise_id: str, state: StateDep,
     versions = await run_in_threadpool(state.publisher.versions, exercise_id)
     return ExerciseVersions(exercise_id=exercise_id, items=[
         ExerciseVersionView(version=row.version, created_at=row.created_at, bundle=row.bundle,
-                            restored_from=row.restored_from, message=row.message)
+                            restored_from=row.restored_from, message=row.message,
+                            published_by=row.published_by)
         for row in versions])
 
 
@@ -98,12 +99,13 @@ async def exercise_versions(exercise_id: str, state: StateDep,
              response_model=PublishedExercise, status_code=201,
              responses=error_answers(401, 403, 404, 422))
 async def restore_version(exercise_id: str, version: VERSION, state: StateDep,
-                          _: InstructorDep) -> PublishedExercise:
+                          principal: InstructorDep) -> PublishedExercise:
     """Roll back: publish a copy of ``version`` (0: the built-in spec) as the newest
     version, with the outputs it was proven with. Submissions go on recording the
     version that grades them; a regrade uses this one."""
     known_exercise(state, exercise_id)
-    spec, new = await run_in_threadpool(state.publisher.restore, exercise_id, version)
+    spec, new = await run_in_threadpool(state.publisher.restore, exercise_id, version,
+                                        principal.name)
     return PublishedExercise(**ExerciseView.of(spec).model_dump(), version=new)
 
 
