@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from procrastinate import exceptions, manager
@@ -44,6 +44,7 @@ class GatedJobManager(manager.JobManager):
         self.refusal = refusal
         self.promised: set[int] = set()  # ids of the fetched grading jobs holding a place
         self.stopping = asyncio.Event()
+        self.heard: dict[tuple[str, ...], int] = {}  # notices received, by listened queues
 
     def give_back(self, job_id: int | None) -> None:
         """(in the event loop) The job's promised place, once."""
@@ -118,18 +119,42 @@ class GatedJobManager(manager.JobManager):
             if not got and acquiring.done() and not acquiring.cancelled():
                 self.gate.release()
 
+    async def listen_for_jobs(self, *, on_notification: Any,
+                              queues: Iterable[str] | None = None) -> None:
+        key = _key(queues)
+
+        async def counted(*, channel: str, notification: Any) -> None:
+            self.heard[key] = self.heard.get(key, 0) + 1
+            await on_notification(channel=channel, notification=notification)
+
+        await super().listen_for_jobs(on_notification=counted, queues=queues)
+
     async def fetch_free(self, queues: Any, worker_id: int) -> Any:
         """A job, fetched again when two fetches raced for one lock: each took a different
         job of the lock (priorities within a lock need not follow its order), and
-        PostgreSQL's unique index refused the second. Its statement took nothing."""
+        PostgreSQL's unique index refused the second. Its statement took nothing.
+
+        Fetched again, too, when nothing was found but a notice came while the fetch ran:
+        procrastinate clears its wake-up once a fetch returns, and that fetch's snapshot may
+        predate the job announced (or the end of the lock that held it back), which would
+        then wait for the next poll, five seconds later."""
+        key = _key(queues)
         for _ in range(FETCH_TRIES):
+            heard = self.heard.get(key, 0)
             try:
-                return await super().fetch_job(queues=queues, worker_id=worker_id)
+                job = await super().fetch_job(queues=queues, worker_id=worker_id)
             except exceptions.UniqueViolation as error:
                 if error.constraint_name != LOCK_INDEX:
                     raise
                 log.info("another worker took a job of the same lock at once: fetching again")
+                continue
+            if job is not None or self.heard.get(key, 0) == heard:
+                return job
         return None
+
+
+def _key(queues: Iterable[str] | None) -> tuple[str, ...]:
+    return tuple(sorted(queues or ()))
 
 
 def queue_pool(conninfo: str, application_name: str | None = None) -> AsyncConnectionPool:
