@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from grader.grading.grade import syntax_finding
-from grader.grading.report import CaseReport, Finding, Report
+from grader.grading.report import CaseReport, Finding, Report, TimeLimit
 from grader.pages.case_outputs import CaseOutputs
 from grader.pages.report_page import render_report
 from grader.sandbox.base import LearnerError
@@ -56,13 +56,10 @@ def test_a_top_level_diagnosis_is_shown_first_when_the_report_has_one() -> None:
 
 
 def test_a_timeout_says_which_limit_when_the_report_names_it() -> None:
-    class LimitedCase(CaseReport):
-        limit: dict[str, Any] | None = None
-
-    cpu = LimitedCase(**case("a", "timeout", "stopped").model_dump(),
-                      limit={"kind": "cpu", "seconds": 2})
-    wall = LimitedCase(**case("b", "timeout", "stopped").model_dump(),
-                       limit={"kind": "wall", "seconds": 10})
+    cpu = case("a", "timeout", "stopped").model_copy(
+        update={"limit": TimeLimit(kind="cpu", seconds=2, scope="case")})
+    wall = case("b", "timeout", "stopped").model_copy(
+        update={"limit": TimeLimit(kind="wall", seconds=10, scope="submission")})
     plain = case("c", "timeout", "stopped after 2.0 s: the time limit of 2 s")
     lead = lead_of(render_report(report([cpu, wall, plain]), "t"))
     assert "stopped at the CPU time limit of 2 s" in lead

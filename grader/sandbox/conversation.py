@@ -248,8 +248,10 @@ class Conversation:
         warm, ready, last = self.child.start_cpu, self.cpu_ready, self.cpu_at_last_answer
         if self.account is None or ready is None or last is None:
             return
-        self.account.add(Stage.LOAD, ready - warm.get(Stage.CONFINE, 0.0)
-                         - warm.get(Stage.WARM_UP, 0.0))
+        # a difference of two clocks' readings (the child's own for its confinement): never
+        # below zero, and near it for a small source
+        self.account.add(Stage.LOAD, max(ready - warm.get(Stage.CONFINE, 0.0)
+                                         - warm.get(Stage.WARM_UP, 0.0), 0.0))
         learner = min(max(self.claimed, 0.0), last - ready)
         self.account.add(Stage.LEARNER, learner)
         self.account.add(Stage.CHILD_FRAMES, last - ready - learner)
