@@ -90,6 +90,20 @@ class Browser:
             if "method" in message:
                 self.events.append(message["method"])
 
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page."""
+        return self.call("Runtime.evaluate", expression=expression,
+                         returnByValue=True)["result"].get("value")
+
+    def wait_for(self, path: str, timeout: float = 60.0) -> None:
+        """Until the page at ``path`` (after a form's post or a redirect) has loaded."""
+        end = time.monotonic() + timeout
+        while self.evaluate("location.pathname + ' ' + document.readyState") != \
+                f"{path} complete":
+            if time.monotonic() > end:
+                raise RuntimeError(f"{path} did not load: at {self.evaluate('location.href')}")
+            time.sleep(0.1)
+
     def top(self, selector: str) -> float | None:
         """The top of the first element matching ``selector``, in CSS pixels from the top of
         the page; None when there is none."""

@@ -5,9 +5,11 @@ forged one, not with a platform token or a report link)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -33,9 +35,10 @@ def source(sample: str) -> str:
     return (SAMPLES / f"{sample}.py").read_text()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("instructor-server"), {
+@contextlib.contextmanager
+def graded_server(folder: Path) -> Iterator[Server]:
+    """A real server with alice's instructor token, after the ``MIX`` of submissions."""
+    running = Server(folder, {
         "GRADER_PLATFORM_TOKENS": PLATFORM, "GRADER_INSTRUCTOR_TOKENS": f"alice:{ALICE}",
         "GRADER_HIDDEN_SECRET": SECRET}).start()
     try:
@@ -48,6 +51,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with graded_server(tmp_path_factory.mktemp("instructor-server")) as running:
+        yield running
 
 
 def sign_in(client: httpx.Client, token: str) -> httpx.Response:
