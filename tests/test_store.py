@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from grader.api.schemas import SubmissionView
 from grader.storage import jobs
-from grader.storage.database import revisions
+from grader.storage.database import log_failure, revisions
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission, upgrade
 
@@ -282,3 +283,25 @@ def test_a_status_that_is_not_one_of_the_words_is_neither_written_nor_read(
         connection.execute(sa.text("UPDATE submissions SET status = 'paused'"))
     with pytest.raises(ValueError, match="'paused' is not a valid SubmissionStatus"):
         store.get(row.id)
+
+
+def test_a_background_failure_is_one_line_when_the_database_is_away(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A poll that meets a database restart logs a warning without a traceback; any other
+    failure keeps its traceback, to be looked into."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'missing' / 'no.db'}")
+    with pytest.raises(sa.exc.OperationalError) as away:
+        engine.connect()
+    logger = logging.getLogger("tests.background")
+    with caplog.at_level(logging.WARNING, logger="tests.background"):
+        log_failure(logger, "polling failed", away.value)
+        try:
+            raise ValueError("a bug")
+        except ValueError as error:
+            log_failure(logger, "polling failed", error)
+    outage, bug = caplog.records
+    assert outage.levelno == logging.WARNING and outage.exc_info is None
+    assert outage.getMessage().startswith("polling failed: the database cannot be reached: ")
+    assert "\n" not in outage.getMessage()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None
+    assert bug.exc_info[0] is ValueError

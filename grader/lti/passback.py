@@ -28,6 +28,7 @@ from grader.errors import GraderError
 from grader.grading.report import Report
 from grader.lti import claims as c
 from grader.lti.keys import ToolKeys
+from grader.storage.database import log_failure
 from grader.storage.lti import LtiPassback, LtiPlatform
 from grader.storage.store import Store, Submission
 
@@ -118,13 +119,13 @@ class Deliverer:
         try:
             if self.recover():
                 log.info("wrote the grade passbacks left unwritten at the last stop")
-        except Exception:  # noqa: BLE001 - the database away: the jobs wait for the next start
-            log.exception("grade passbacks left unwritten could not be looked for")
+        except Exception as error:  # noqa: BLE001 - the database away: they wait for the next start
+            log_failure(log, "grade passbacks left unwritten could not be looked for", error)
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.run_once()
-            except Exception:  # noqa: BLE001 - the database away: tried again next poll
-                log.exception("grade passbacks could not be read")
+            except Exception as error:  # noqa: BLE001 - the database away: tried again next poll
+                log_failure(log, "grade passbacks could not be read", error)
 
     def run_once(self) -> int:
         """Deliver the due jobs this server can take; how many were tried."""

@@ -23,6 +23,7 @@ from grader.service.admission import DRAIN_WINDOW, Counts, Limits, admit, retry_
 from grader.service.published import Published
 from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
 from grader.storage import jobs
+from grader.storage.database import log_failure
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Regraded, Store, Submission
 
@@ -146,8 +147,8 @@ class QueueService(Submissions):
         listener, since notices sent while it was away are lost."""
         try:
             await asyncio.to_thread(self.published.refresh)
-        except Exception:  # noqa: BLE001 - the next notice or connection tries again
-            log.exception("reading new exercise versions failed")
+        except Exception as error:  # noqa: BLE001 - the next notice or connection tries again
+            log_failure(log, "reading new exercise versions failed", error)
 
     @property
     def backlog(self) -> int:

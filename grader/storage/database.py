@@ -5,6 +5,7 @@ migrations in ``grader/storage/migrations``."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select as selectors_
 import time
@@ -148,6 +149,16 @@ def unreachable(error: BaseException) -> bool:
             return True
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def log_failure(log: logging.Logger, what: str, error: BaseException) -> None:
+    """Log a background task's failure: one line when the database is away for now (an
+    outage, waited out), the whole traceback for anything else (a fault to look into)."""
+    if unreachable(error):
+        first = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+        log.warning("%s: the database cannot be reached: %s", what, first)
+    else:
+        log.error("%s", what, exc_info=error)
 
 
 def again_if_dropped(work: Callable[[], T]) -> T:

@@ -58,15 +58,24 @@ def test_two_apis_and_three_workers_grade_500_submissions_exactly_once(make_clus
     plan = [(rng.random() < 0.5, rng.random() < 0.2) for _ in range(500)]  # (sync, flipped)
 
     def one(i: int) -> tuple[int, str, bool, int]:
+        """As a platform does: a 503 (this machine's PostgreSQL out of connections, when
+        another suite shares it) is sent again after its Retry-After."""
         sync, flipped = plan[i]
-        response = submit(apis[i % 2], FLIPPED if flipped else CORRECT, wait=sync,
-                          learner_id=f"learner-{i % 40}")
+        for _ in range(20):
+            response = submit(apis[i % 2], FLIPPED if flipped else CORRECT, wait=sync,
+                              learner_id=f"learner-{i % 40}", key=f"cluster-{i}")
+            if response.status_code != 503:
+                break
+            refusals.append((response.headers.get("Retry-After"), response.text[:300]))
+            time.sleep(int(response.headers["Retry-After"]))
         return response.status_code, response.json().get("id", ""), flipped, i
 
+    refusals: list[tuple[str | None, str]] = []
     with ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(one, range(500)))
     statuses = Counter(status for status, *_ in answers)
-    assert set(statuses) <= {200, 202}, statuses  # no 5xx, nothing refused
+    assert set(statuses) <= {200, 202}, (statuses, refusals[:3], cluster.explain())
+    assert all(after and after.isdigit() for after, _ in refusals), refusals
     assert statuses[200] >= 200  # the synchronous ones were answered graded
     ids = [submission_id for _, submission_id, _, _ in answers]
     done = wait_done(apis[0], ids)
