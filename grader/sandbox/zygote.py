@@ -204,6 +204,7 @@ def _warm(plan: confine.Plan) -> None:
         importlib.import_module(name)
     child._warm_up()
     plan.seccomp.program(os.getpid())
+    child._forget_grader_modules()  # after the last import of the grader's
 
 
 def _scratch_possible(skipped: dict[str, str]) -> bool:
