@@ -17,6 +17,7 @@ from grader.grading.compare import HIDDEN_MESSAGES
 from grader.grading.grade import grade, syntax_finding
 from grader.grading.inputs import case_arguments
 from grader.grading.messages import say
+from grader.grading.oracle import TrustedOracle, mistake_models
 from grader.grading.report import Report
 from grader.sandbox.base import CaseRun, Invalid, Job, LearnerError, Limit, Runner, RunResult
 from grader.sandbox.fake import FakeRunner
@@ -62,6 +63,43 @@ def test_the_runner_gets_the_inputs_of_the_seed_and_the_secret(conv2d: Exercise)
     sent = [case.args for case in runner.jobs[0].cases]
     for got, want in zip(sent, case_arguments(conv2d.spec, 5, HIDDEN_SECRET), strict=True):
         assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+
+class _Composed(TrustedOracle):
+    """The oracle as it was before its mistake models were kept per exercise: composed anew
+    for this grading."""
+
+    def __init__(self, exercise: Exercise) -> None:
+        super().__init__(exercise)
+        self.models = mistake_models(exercise)
+
+
+def _timeless(report: Report) -> str:
+    """The report's JSON without its clock readings (``duration_ms``), which no two gradings
+    share."""
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "duration_ms"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+    return json.dumps(strip(json.loads(report.model_dump_json())))
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda i, k: convolve2d(i, k, mode="valid"),
+    lambda i, k: correlate2d(i, k, mode="same"),
+    lambda i, k: correlate2d(i, k, mode="valid").T,
+    lambda i, k: np.round(correlate2d(i, k, mode="valid")),
+])
+def test_mistake_models_kept_per_exercise_give_the_report_composed_ones_give(
+        conv2d: Exercise, wrong: Callable[..., object]) -> None:
+    runner = FakeRunner(wrong)
+    for seed in (3, 4):
+        kept = [graded(conv2d, runner, seed=seed) for _ in range(2)]
+        composed = grade(conv2d, "", runner, seed=seed, hidden_secret=HIDDEN_SECRET,
+                         oracle=_Composed(conv2d))
+        assert _timeless(kept[0]) == _timeless(kept[1]) == _timeless(composed)
 
 
 def test_true_convolution_is_diagnosed_as_flipped_kernel(conv2d: Exercise) -> None:

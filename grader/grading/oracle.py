@@ -10,6 +10,7 @@ Two implementations of one interface, both drawing nothing from storage:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -48,13 +49,27 @@ def mistake_models(exercise: Exercise) -> list[tuple[str, Callable[..., object]]
             for codes in model_codes(exercise.spec)]
 
 
+# An exercise's mistake models, composed once per loaded exercise rather than per grading
+# (they are pure functions of their arguments), by id; an entry goes with its exercise.
+_models: dict[int, list[tuple[str, Callable[..., object]]]] = {}
+
+
+def _models_of(exercise: Exercise) -> list[tuple[str, Callable[..., object]]]:
+    models = _models.get(id(exercise))
+    if models is None:
+        models = mistake_models(exercise)
+        if _models.setdefault(id(exercise), models) is models:
+            weakref.finalize(exercise, _models.pop, id(exercise), None)
+    return models
+
+
 class TrustedOracle:
     """A built-in bundle's functions, called here."""
 
     def __init__(self, exercise: Exercise) -> None:
         assert exercise.reference is not None, "a built-in exercise's"
         self.reference = exercise.reference
-        self.models = mistake_models(exercise)
+        self.models = _models_of(exercise)
 
     def expected(self, seed: int, arguments: list[Arguments]) -> list[np.ndarray]:
         return [call_trusted(self.reference, args) for args in arguments]

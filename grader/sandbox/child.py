@@ -201,14 +201,15 @@ def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str]
 
 def _forget_grader_modules() -> None:
     """Learner code cannot import the grader: its files are unreadable, and what the zygote
-    loaded is dropped from the module table (the harness keeps its own references)."""
+    loaded is dropped from the module table (the harness keeps its own references). The
+    zygote does it once, before it serves: a child that did it would copy every page the
+    module table's names lie on."""
     for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
         del sys.modules[name]
 
 
 def serve() -> NoReturn:
     _warm_up()
-    _forget_grader_modules()
     _send({"type": "warm", "confined": round(CONFINED_CPU, 6)})
     reader = _Reader(IN_FD)
     header, body = reader.next()

@@ -20,8 +20,8 @@ import struct
 import sys
 from dataclasses import dataclass
 
-from grader.sandbox import landlock, seccomp
-from grader.sandbox.seccomp import Filter
+from grader.sandbox import landlock
+from grader.sandbox.seccomp import Loader
 
 _PR_SET_DUMPABLE = 4
 _RULESET_FD = 4  # where the Landlock ruleset waits, after the four pipes, until enforced
@@ -36,8 +36,8 @@ class Plan:
 
     landlock_ruleset: int  # an fd of the zygote's, shared by every child without a scratch
     landlock_abi: int
-    seccomp: Filter
-    scratch_seccomp: Filter
+    seccomp: Loader
+    scratch_seccomp: Loader
     drop_uid: bool
 
 
@@ -110,7 +110,7 @@ def enter(
     else:
         landlock.enforce(_RULESET_FD)
     _fresh_std_streams()
-    seccomp.install(plan.scratch_seccomp if scratch else plan.seccomp, os.getpid())
+    (plan.scratch_seccomp if scratch else plan.seccomp).install(os.getpid())
 
 
 _CLONE_NEWNS = 0x00020000

@@ -363,14 +363,35 @@ class _Fprog(ctypes.Structure):
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+class Loader:
+    """A filter's program in C memory, made once by the zygote before it forks: each child
+    writes its own pid where ``SELF`` stands and loads it. A child that made the bytes and
+    the ctypes objects itself would copy every page of the zygote's that making them writes."""
+
+    def __init__(self, compiled: Filter) -> None:
+        self.compiled = compiled
+        self._buffer = ctypes.create_string_buffer(compiled.template, len(compiled.template))
+        self._fprog = _Fprog(len(compiled.template) // 8,
+                             ctypes.cast(self._buffer, ctypes.c_void_p))
+
+    def write_pid(self, own_pid: int) -> bytes:
+        """Put ``own_pid`` where ``SELF`` stands; the program as it now is."""
+        for offset in self.compiled.self_slots:
+            struct.pack_into("<I", self._buffer, offset + 4, own_pid & 0xFFFFFFFF)
+        return self._buffer.raw
+
+    def install(self, own_pid: int) -> None:
+        """Load the filter into this process. Irreversible; sets no_new_privs."""
+        self.write_pid(own_pid)
+        if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            err = ctypes.get_errno()
+            raise SeccompError(err, f"prctl(NO_NEW_PRIVS): {os.strerror(err)}")
+        if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(self._fprog),
+                       0, 0) != 0:
+            err = ctypes.get_errno()
+            raise SeccompError(err, f"prctl(SET_SECCOMP): {os.strerror(err)}")
+
+
 def install(compiled: Filter, own_pid: int) -> None:
     """Load the filter into this process. Irreversible; sets no_new_privs."""
-    program = compiled.program(own_pid)
-    buffer = ctypes.create_string_buffer(program, len(program))
-    fprog = _Fprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        err = ctypes.get_errno()
-        raise SeccompError(err, f"prctl(NO_NEW_PRIVS): {os.strerror(err)}")
-    if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
-        err = ctypes.get_errno()
-        raise SeccompError(err, f"prctl(SET_SECCOMP): {os.strerror(err)}")
+    Loader(compiled).install(own_pid)

@@ -203,7 +203,11 @@ def _warm(plan: confine.Plan) -> None:
     for name in LEARNER_MODULES:
         importlib.import_module(name)
     child._warm_up()
-    plan.seccomp.program(os.getpid())
+    plan.seccomp.write_pid(os.getpid())
+    # ctypes looks a C function up, and keeps it, on its first use: here, not in every child
+    for library in (confine._libc, landlock._libc, seccomp._libc):
+        library.prctl  # noqa: B018 - looked up for its side effect
+    child._forget_grader_modules()  # after the last import of the grader's
 
 
 def _scratch_possible(skipped: dict[str, str]) -> bool:
@@ -274,8 +278,10 @@ def main() -> None:
         ctrl.send(json.dumps({"op": "hello", "layers": layers, "skipped": skipped}).encode())
         ctrl.recv(1)
         return
-    plan = confine.Plan(landlock_ruleset=ruleset, landlock_abi=abi, seccomp=syscall_filter,
-                        scratch_seccomp=seccomp.build(scratch=True), drop_uid=drop_uid)
+    plan = confine.Plan(landlock_ruleset=ruleset, landlock_abi=abi,
+                        seccomp=seccomp.Loader(syscall_filter),
+                        scratch_seccomp=seccomp.Loader(seccomp.build(scratch=True)),
+                        drop_uid=drop_uid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     zygote = Zygote(ctrl, plan)

@@ -44,11 +44,21 @@ def cpu_time_readable(zygote: ZygoteLink) -> bool:
 
 
 def children_of(pid: int) -> list[int]:
+    """Its children's pids, read with the os module's calls alone: a file object would also
+    stat the file, ask whether it is a terminal and seek, for each child forked."""
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
+        fd = os.open(f"/proc/{pid}/task/{pid}/children", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return []
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+    return [int(p) for p in b"".join(chunks).split()]
 
 
 def exit_code(message: dict[str, Any]) -> int | None:
@@ -144,6 +154,7 @@ class ZygoteLink:
             skipped=dict(hello["skipped"]),
         )
         self.orphaned_uids: list[int] = []
+        self._server_pid: int | None = None  # ``_serving``, once found
         self._send_lock = threading.Lock()
         # per run: a queue of its messages, or what to call once it is reaped
         self._waiters: dict[str, queue.Queue[dict[str, Any]] | Reaped] = {}
@@ -240,9 +251,7 @@ class ZygoteLink:
     def host_pid(self, pid: int) -> int | None:
         """The pid, as this process sees it, of the zygote's child ``pid`` (as the zygote sees
         it, in its pid namespace), or None when there is no such child."""
-        serving = self.process.pid
-        if "pid" in self.layers.namespaces:  # the zygote forked itself into the namespace
-            serving = next(iter(children_of(serving)), serving)
+        serving = self._serving()
         # newest first: the child asked about is most often the one forked last
         for candidate in reversed(children_of(serving)):
             try:
@@ -257,6 +266,21 @@ class ZygoteLink:
             except (OSError, ValueError):
                 continue
         return None
+
+    def _serving(self) -> int:
+        """The pid of the zygote's process that forks the children: the zygote itself, or
+        the child it forked into its pid namespace, which serves for the zygote's whole life
+        (the zygote exits when it ends), so it is looked up once."""
+        serving = self._server_pid
+        if serving is None:
+            serving = self.process.pid
+            if "pid" in self.layers.namespaces:  # the zygote forked itself into the namespace
+                found = children_of(serving)
+                if not found:
+                    return serving  # not forked yet: asked again next time
+                serving = found[0]
+            self._server_pid = serving
+        return serving
 
     def stop(self) -> None:
         self.alive = False

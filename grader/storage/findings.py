@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from grader.storage.rows import Graded
@@ -43,11 +43,47 @@ def graded_values(graded: Graded | None) -> dict[str, Any]:
             "attempt": _ATTEMPT, "first_pass": False}
 
 
+# The same columns, as parameters of a statement built once (``graded_parameters``): each
+# named apart from its column, which SQLAlchemy keeps for itself in an UPDATE's SET clause.
+GRADED_SET: dict[str, Any] = {
+    "passed": bindparam("g_passed"), "score_pct": bindparam("g_score_pct"),
+    "cases_passed": bindparam("g_cases_passed"), "duration_ms": bindparam("g_duration_ms"),
+    "attempt": _ATTEMPT, "first_pass": False}
+
+
+def graded_parameters(graded: Graded) -> dict[str, Any]:
+    """The values of ``GRADED_SET``'s parameters."""
+    return {"g_passed": graded.passed, "g_score_pct": graded.score_pct,
+            "g_cases_passed": graded.cases_passed, "g_duration_ms": graded.duration_ms}
+
+
 def writes_more(graded: Graded | None, regraded: bool) -> bool:
     """Whether storing this grading takes more than its row's update: it found mistakes, it
     passed (and may be the learner's first pass), or an earlier grading of the same
     submission may have left rows and marks to change."""
     return graded is not None and (bool(graded.mistakes) or graded.passed or regraded)
+
+
+# The statements below are on every graded submission's path: built once, with parameters.
+_LEARNER_OF = select(_TABLE.c.exercise_id, _TABLE.c.learner_id).where(
+    _TABLE.c.id == bindparam("sid"))
+_MINE = (_TABLE.c.exercise_id == bindparam("exercise"),
+         _TABLE.c.learner_id == bindparam("learner"))
+_FIRST = (select(_EARLIER.c.id).where(
+    _EARLIER.c.exercise_id == bindparam("exercise"),
+    _EARLIER.c.learner_id == bindparam("learner"), _EARLIER.c.passed.is_(True))
+    .order_by(_EARLIER.c.created_at, _EARLIER.c.id).limit(1).scalar_subquery())
+_MARK = func.coalesce(_TABLE.c.id == _FIRST, False)
+# only the rows whose mark changes are written (and locked): a learner's other submission
+# being graded at the same time, not graded before, is not waited on
+_SETTLE = update(_TABLE).where(*_MINE, _TABLE.c.passed.is_not(None),
+                               _TABLE.c.first_pass.is_distinct_from(_MARK)).values(first_pass=_MARK)
+_FORGET_MISTAKES = delete(_MISTAKES).where(_MISTAKES.c.submission_id == bindparam("sid"))
+_ADD_MISTAKE = insert(_MISTAKES).from_select(
+    ["submission_id", "mistake", "exercise_id", "exercise_version", "created_at"],
+    select(_TABLE.c.id, bindparam("mistake", type_=_MISTAKES.c.mistake.type),
+           _TABLE.c.exercise_id, _TABLE.c.exercise_version, _TABLE.c.created_at)
+    .where(_TABLE.c.id == bindparam("sid")))
 
 
 def write_findings(connection: Connection, submission_id: str, graded: Graded) -> None:
@@ -60,30 +96,15 @@ def write_findings(connection: Connection, submission_id: str, graded: Graded) -
 def _settle_first_pass(connection: Connection, submission_id: str) -> None:
     """Mark the first passing submission of this submission's learner to its exercise, and
     none of the others."""
-    row = connection.execute(select(_TABLE.c.exercise_id, _TABLE.c.learner_id)
-                             .where(_TABLE.c.id == submission_id)).first()
+    row = connection.execute(_LEARNER_OF, {"sid": submission_id}).first()
     if row is None or row.learner_id is None:
         return
-    mine = [_TABLE.c.exercise_id == row.exercise_id, _TABLE.c.learner_id == row.learner_id]
-    first = (select(_EARLIER.c.id).where(
-        _EARLIER.c.exercise_id == row.exercise_id, _EARLIER.c.learner_id == row.learner_id,
-        _EARLIER.c.passed.is_(True))
-        .order_by(_EARLIER.c.created_at, _EARLIER.c.id).limit(1).scalar_subquery())
-    mark = func.coalesce(_TABLE.c.id == first, False)
-    # only the rows whose mark changes are written (and locked): a learner's other submission
-    # being graded at the same time, not graded before, is not waited on
-    connection.execute(update(_TABLE).where(*mine, _TABLE.c.passed.is_not(None),
-                                            _TABLE.c.first_pass.is_distinct_from(mark))
-                       .values(first_pass=mark))
+    connection.execute(_SETTLE, {"exercise": row.exercise_id, "learner": row.learner_id})
 
 
 def _write_mistakes(connection: Connection, submission_id: str, graded: Graded) -> None:
     """The submission's mistakes, replacing those of an earlier grading, each with the
     submission's exercise, version and time (read from its row in the same statement)."""
-    connection.execute(delete(_MISTAKES).where(_MISTAKES.c.submission_id == submission_id))
+    connection.execute(_FORGET_MISTAKES, {"sid": submission_id})
     for mistake in dict.fromkeys(m[:MISTAKE_CHARS] for m in graded.mistakes):
-        connection.execute(insert(_MISTAKES).from_select(
-            ["submission_id", "mistake", "exercise_id", "exercise_version", "created_at"],
-            select(_TABLE.c.id, literal(mistake), _TABLE.c.exercise_id,
-                   _TABLE.c.exercise_version, _TABLE.c.created_at)
-            .where(_TABLE.c.id == submission_id)))
+        connection.execute(_ADD_MISTAKE, {"sid": submission_id, "mistake": mistake})

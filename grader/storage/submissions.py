@@ -15,7 +15,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from grader.storage.database import Database, again_if_dropped
-from grader.storage.findings import graded_values, write_findings, writes_more
+from grader.storage.findings import (
+    GRADED_SET,
+    graded_parameters,
+    graded_values,
+    write_findings,
+    writes_more,
+)
 from grader.storage.rows import Admission, Graded, Page, Regraded, Stored
 from grader.storage.status import FINISHED, UNFINISHED, SubmissionStatus
 from grader.storage.tables import Submission, utc_now
@@ -24,10 +30,11 @@ from grader.storage.versions import latest_version
 QUEUED, RUNNING = SubmissionStatus.QUEUED, SubmissionStatus.RUNNING
 DONE, FAILED = SubmissionStatus.DONE, SubmissionStatus.FAILED
 _TABLE = cast(Table, Submission.__table__)
-# The two statements on every submission's path, built once, on the table itself.
+# The statements on every submission's path, built once, on the table itself.
 _INSERT = insert(_TABLE)
 _FINISH = update(_TABLE).where(_TABLE.c.id == bindparam("sid")).values(
     status=DONE, report=bindparam("report"), error=None, finished_at=bindparam("at"))
+_FINISH_GRADED = _FINISH.values(**GRADED_SET)
 
 _UNFINISHED = "status IN (:queued, :running) AND report IS NULL"
 _ADMISSION = text(f"""
@@ -166,9 +173,9 @@ class SubmissionRows(Database):
                 connection.execute(_FINISH, {"sid": submission_id, "report": report_json,
                                              "at": finished})
             else:
-                connection.execute(update(_TABLE).where(_TABLE.c.id == submission_id).values(
-                    status=DONE, report=report_json, error=None, finished_at=finished,
-                    **graded_values(graded)))
+                connection.execute(_FINISH_GRADED, {
+                    "sid": submission_id, "report": report_json, "at": finished,
+                    **graded_parameters(graded)})
                 write_findings(connection, submission_id, graded)
             if after is not None:
                 after(connection)

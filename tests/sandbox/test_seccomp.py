@@ -104,6 +104,18 @@ def test_another_architecture_or_x32_kills(machine: str) -> None:
         assert evaluate(program, 0x40000000 | 39, arch) == KILL  # x32 getpid
 
 
+@pytest.mark.parametrize("machine", sorted(ARCHES))
+@pytest.mark.parametrize("scratch", [False, True])
+def test_the_loader_a_child_installs_holds_the_filter_s_own_program(machine: str,
+                                                                    scratch: bool) -> None:
+    """The zygote makes the program's C memory once; each child writes its pid into it. What
+    a child loads is what ``program`` assembles for that pid, whichever pid came before."""
+    compiled = seccomp.build(machine, scratch=scratch)
+    loader = seccomp.Loader(compiled)
+    for pid in (OWN_PID, 1, 0x7FFFFFFF, 2, OWN_PID):
+        assert loader.write_pid(pid) == compiled.program(pid)
+
+
 def test_an_unknown_architecture_has_no_filter() -> None:
     with pytest.raises(seccomp.UnsupportedArchitecture):
         seccomp.build("riscv64")
