@@ -65,6 +65,11 @@ READY = _Ready()
 
 # How much a run's stdout and stderr may write in all, as a multiple of what is kept of them.
 _OUTPUT_BUDGET_FACTOR = 64
+# A read of stdout or stderr that gave less than this leaves that pipe unwatched for _REST
+# seconds: a child that writes a byte at a time wakes the grader at most 1/_REST times a
+# second, not once per write (its writes wait in the pipe, or block it once the pipe is full).
+_SMALL_READ = 4096
+_REST = 0.005
 
 
 class Conversation:
@@ -95,6 +100,7 @@ class Conversation:
         self.pending = bytearray()
         self.hidden_seen = False
         self.open_reads: set[int] = set()
+        self.resting: dict[int, float] = {}  # an output pipe -> when it is watched again
         self.frames: list[tuple[dict[str, Any], bytes]] = []
         self.frame_error: dict[str, str | int] | None = None  # an UNREADABLE output's facts
         # Everything read from stdout and stderr in this run; past the budget the pipes are no
@@ -357,6 +363,14 @@ class Conversation:
         return self.frames.pop(0)
 
     def _pump(self, timeout: float) -> None:
+        if self.resting:
+            now = time.monotonic()
+            for fd, until in list(self.resting.items()):
+                if until <= now:
+                    del self.resting[fd]
+                    self.selector.register(fd, selectors.EVENT_READ)
+            if self.resting:
+                timeout = min(timeout, min(self.resting.values()) - now)
         to_child = self.child.to_child
         wants_write = bool(self.pending) and to_child >= 0
         registered = self._registered(to_child)
@@ -399,8 +413,7 @@ class Conversation:
         except BlockingIOError:
             return False
         if not data:
-            self.selector.unregister(fd)
-            self.open_reads.discard(fd)
+            self._stop_reading(fd)
             return False
         if fd == self.child.results:
             if self.frame_error is not None:
@@ -414,12 +427,16 @@ class Conversation:
             if self.output_read >= self.output_budget:
                 self._stop_reading(self.child.stdout)
                 self._stop_reading(self.child.stderr)
+            elif len(data) < _SMALL_READ and fd not in self.resting:
+                self.selector.unregister(fd)
+                self.resting[fd] = time.monotonic() + _REST
             self._keep_output(fd, data)
         return True
 
     def _stop_reading(self, fd: int) -> None:
         if fd in self.open_reads:
-            self.selector.unregister(fd)
+            if self.resting.pop(fd, None) is None:
+                self.selector.unregister(fd)
             self.open_reads.discard(fd)
 
     def _keep_output(self, fd: int, data: bytes) -> None:
