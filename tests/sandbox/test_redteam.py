@@ -24,6 +24,7 @@ from grader.grading.grade import WITHHELD, grade
 from grader.grading.report import Report
 from grader.pages.case_outputs import visible_outputs
 from grader.pages.report_page import render_report
+from grader.sandbox.conversation import Conversation
 from grader.sandbox.forkserver import ForkServerRunner
 from tests.conftest import HIDDEN_SECRET, ROOT
 
@@ -477,3 +478,29 @@ def test_the_report_page_of_a_hostile_submission_is_drawn_inert(arena: Arena, na
     assert "\x1b" not in page and "\u202e" not in page
     assert 'fill="#nan' not in page.lower() and "NaN" not in page
     assert str(ROOT) not in page and SECRET not in page
+
+
+@pytest.mark.xfail(strict=True, reason="each read of a child's stdout or stderr counts only its "
+                   "bytes against the output budget: a child writing a byte at a time wakes the "
+                   "grader for every few bytes until 1 MiB is read or the run ends (seconds of "
+                   "the grader's own CPU time per such run)")
+def test_a_trickle_of_output_wakes_the_grader_a_bounded_number_of_times(
+        arena: Arena, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grader's work on a child's printout is bounded per run, not per byte: counted in
+    reads of the child's pipes (no clock), for a child that writes one byte per write."""
+    reads = []
+    original = Conversation._read_some
+
+    def counting(self: Conversation, fd: int) -> bool:
+        if fd != self.child.results:
+            reads.append(fd)
+        return original(self, fd)
+
+    monkeypatch.setattr(Conversation, "_read_some", counting)
+    report = grade(arena.exercise, arena.source("stdout_trickle"), arena.runner, seed=1,
+                   hidden_secret=HIDDEN_SECRET)
+    assert report.cases[0].status == "timeout"
+    # now about 400 000 reads (its budget of 1 MiB, a few bytes at a time). Bounded either way
+    # the fix goes: at least 4 KiB of the budget charged a read (256 reads spend it), or a
+    # pipe that gave little left unwatched for 5 ms (at most 500 reads in a case's 2.5 s)
+    assert len(reads) <= 1000
