@@ -214,8 +214,15 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # a SIGKILL of its own is told as the grader's memory kill: contained, but the wording is
     # a guess the learner chose
     "sigkill_self": ("memory_limit", "killed, most likely for its memory use"),
+    # likewise its own SIGXCPU, told as the submission's CPU limit used up (it used none)
+    "sigxcpu_self": ("timeout", "of CPU time, the limit of the whole submission"),
     # descriptors and signals of its own
     "dup2_over_fds": DENIED,
+    # resizing its pipes, asking what waits in them, owning them: refused (seccomp's fcntl
+    # and ioctl commands)
+    "pipe_resize": DENIED,
+    # dumpable again, renamed, a personality, a subreaper, a death signal, a session: refused
+    "process_attributes_self": DENIED,
     # with fd 3 closed the harness cannot answer, and exits with status 70
     "close_result_fd": ("crashed", "exited with status 70 before returning a result"),
     "close_result_fd_and_linger": ("crashed", "closed the grader's channel and stopped answering"),
