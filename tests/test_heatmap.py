@@ -60,3 +60,10 @@ def test_the_largest_finite_floats_of_both_signs_are_drawn_at_the_palettes_ends(
     assert f'fill="{VIRIDIS[0]}"' in plain and f'fill="{VIRIDIS[-1]}"' in plain
     blocks = heatmap(np.full((200, 200), big), "Yours", low=-1.0, high=1.0).svg
     assert f'fill="{VIRIDIS[-1]}"' in blocks and "#7f7f7f" not in blocks  # finite, not grey
+
+
+def test_an_array_with_no_values_is_an_empty_picture() -> None:
+    for shape in [(0,), (0, 6), (6, 0), (0, 0, 3)]:
+        for diverging in (False, True):
+            drawn = heatmap(np.zeros(shape), "Yours", diverging=diverging)
+            assert drawn.summary.endswith(", empty") and "<rect " not in drawn.svg

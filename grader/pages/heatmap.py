@@ -54,7 +54,8 @@ def as_grid(values: np.ndarray) -> np.ndarray:
         return array.reshape(1, 1)
     if array.ndim == 1:
         return array.reshape(1, -1)
-    return array.reshape(-1, array.shape[-1])
+    # the rows' count spelled out: -1 cannot be inferred for an array with no values
+    return array.reshape(int(np.prod(array.shape[:-1])), array.shape[-1])
 
 
 def _mean(finite: np.ndarray) -> float:
@@ -69,7 +70,7 @@ def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
     largest magnitude, so that no large difference is averaged away."""
     rows, cols = grid.shape
     step_r, step_c = -(-rows // MAX_CELLS), -(-cols // MAX_CELLS)
-    if step_r == 1 and step_c == 1:
+    if step_r <= 1 and step_c <= 1:  # 0 for a side with no values
         return grid
     out_r, out_c = -(-rows // step_r), -(-cols // step_c)
     shown = np.full((out_r, out_c), np.nan)

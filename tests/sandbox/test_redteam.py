@@ -258,6 +258,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "extreme_finite_values": ("wrong_values", "the largest error is 1.798e+308"),
     "extreme_uniform_values": ("wrong_values", "the largest error is 1.798e+308"),
     "extreme_values_many": ("wrong_shape", "got (100, 100)"),
+    # outputs with no values: nothing for the diagnosis to explain, empty pictures
+    "empty_outputs": ("wrong_shape", "expected an array of shape (6, 6), got (6, 0)"),
     "inf_output": ("invalid_output", "infinite"),
     "object_array": ("invalid_output", "Python objects"),
     "ragged_lists": ("invalid_output", "nested lists that do not form an array"),
@@ -470,10 +472,12 @@ def test_the_child_has_no_file_system(arena: Arena) -> None:
 
 
 @pytest.mark.parametrize("name", ["html_in_messages", "extreme_finite_values",
-                                  "extreme_uniform_values", "extreme_values_many"])
+                                  "extreme_uniform_values", "extreme_values_many",
+                                  "empty_outputs"])
 def test_the_report_page_of_a_hostile_submission_is_drawn_inert(arena: Arena, name: str) -> None:
     """The learner's page, drawn as the server draws it (the visible cases run again): what it
-    printed and raised is text, and outputs whose ranges and sums overflow still get colours."""
+    printed and raised is text, outputs whose ranges and sums overflow still get colours, and
+    empty ones are empty pictures."""
     source = arena.source(name)
     report = grade(arena.exercise, source, arena.runner, seed=1, hidden_secret=HIDDEN_SECRET)
     outputs = visible_outputs(arena.exercise, source, report.seed, arena.runner,
