@@ -183,3 +183,9 @@ def test_maps_kept_apart_or_added_up_along_an_axis() -> None:
     assert best(maps, maps.sum(axis=0)) == "not_summed"
     assert best(maps.sum(axis=2), maps) == "summed"
     assert best(maps, maps.mean(axis=0)) is None  # a mean is no sum
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 9), (9, 0), (0, 0, 3)])
+def test_an_output_with_no_values_has_no_explanation(shape: tuple[int, ...]) -> None:
+    # ``return []`` is an ordinary mistake: nothing to explain, and no error of the grader's
+    assert best(np.zeros(shape)) is None

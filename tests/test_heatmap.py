@@ -47,3 +47,23 @@ def test_a_large_array_is_drawn_in_blocks_that_keep_the_largest_difference() -> 
 def test_vectors_and_scalars_are_drawn_as_one_row() -> None:
     assert 'viewBox="0 0 5 1"' in heatmap(np.arange(5.0), "v").svg
     assert 'viewBox="0 0 1 1"' in heatmap(np.float64(3.0), "s").svg
+
+
+def test_the_largest_finite_floats_of_both_signs_are_drawn_at_the_palettes_ends() -> None:
+    # a learner's output: their range, and every block's sum, overflows a float
+    big = np.finfo(np.float64).max
+    values = np.full((4, 4), big)
+    values[::2] = -big
+    for drawn in (heatmap(values, "Yours"), heatmap(values, "Difference", diverging=True)):
+        assert "NaN" not in drawn.svg and drawn.svg.count("<rect ") >= 16
+    plain = heatmap(values, "Yours").svg
+    assert f'fill="{VIRIDIS[0]}"' in plain and f'fill="{VIRIDIS[-1]}"' in plain
+    blocks = heatmap(np.full((200, 200), big), "Yours", low=-1.0, high=1.0).svg
+    assert f'fill="{VIRIDIS[-1]}"' in blocks and "#7f7f7f" not in blocks  # finite, not grey
+
+
+def test_an_array_with_no_values_is_an_empty_picture() -> None:
+    for shape in [(0,), (0, 6), (6, 0), (0, 0, 3)]:
+        for diverging in (False, True):
+            drawn = heatmap(np.zeros(shape), "Yours", diverging=diverging)
+            assert drawn.summary.endswith(", empty") and "<rect " not in drawn.svg

@@ -83,9 +83,10 @@ class Found:
 
 
 def usable(got: np.ndarray | None, rules: Comparison) -> bool:
-    """An output whose values can be explained: finite numbers the comparison looked at."""
-    return got is not None and got.dtype.kind in "iuf" and not too_coarse(got, rules) \
-        and bool(np.isfinite(got).all())
+    """An output whose values can be explained: finite numbers the comparison looked at (an
+    empty output has none: no placement or scale of anything fits nothing)."""
+    return got is not None and got.size > 0 and got.dtype.kind in "iuf" \
+        and not too_coarse(got, rules) and bool(np.isfinite(got).all())
 
 
 def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],

@@ -38,6 +38,14 @@ def colour_at(stops: tuple[str, ...], t: float) -> str:
     return f"#{r:02x}{g:02x}{bl:02x}"
 
 
+def position(value: float, low: float, high: float) -> float:
+    """Where finite ``value`` lies from ``low`` to ``high``, as a fraction (0.5 for no range).
+    Each is halved first: the difference of two finite floats can overflow (a learner's output
+    may hold the largest ones of both signs), half of it cannot."""
+    span = high / 2 - low / 2
+    return 0.5 if span <= 0 else (value / 2 - low / 2) / span
+
+
 def as_grid(values: np.ndarray) -> np.ndarray:
     """A 2D float view of any array: a scalar is 1x1, a vector one row, and leading axes of a
     higher-dimensional array are stacked as rows."""
@@ -46,7 +54,15 @@ def as_grid(values: np.ndarray) -> np.ndarray:
         return array.reshape(1, 1)
     if array.ndim == 1:
         return array.reshape(1, -1)
-    return array.reshape(-1, array.shape[-1])
+    # the rows' count spelled out: -1 cannot be inferred for an array with no values
+    return array.reshape(int(np.prod(array.shape[:-1])), array.shape[-1])
+
+
+def _mean(finite: np.ndarray) -> float:
+    """The mean of finite values, which never overflows: their sum may (a learner's output can
+    hold the largest floats), a mean of values scaled into [-1, 1] cannot."""
+    scale = float(np.abs(finite).max())
+    return float((finite / scale).mean()) * scale if scale > 0 else 0.0
 
 
 def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
@@ -54,7 +70,7 @@ def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
     largest magnitude, so that no large difference is averaged away."""
     rows, cols = grid.shape
     step_r, step_c = -(-rows // MAX_CELLS), -(-cols // MAX_CELLS)
-    if step_r == 1 and step_c == 1:
+    if step_r <= 1 and step_c <= 1:  # 0 for a side with no values
         return grid
     out_r, out_c = -(-rows // step_r), -(-cols // step_c)
     shown = np.full((out_r, out_c), np.nan)
@@ -64,7 +80,7 @@ def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
             finite = block[np.isfinite(block)]
             if finite.size == 0:
                 continue
-            shown[i, j] = finite[np.argmax(np.abs(finite))] if signed else finite.mean()
+            shown[i, j] = finite[np.argmax(np.abs(finite))] if signed else _mean(finite)
     return shown
 
 
@@ -120,7 +136,6 @@ def heatmap(values: np.ndarray, label: str, *, low: float | None = None,
     if (rows, cols) != grid.shape:
         summary += f"; drawn as {rows} by {cols} blocks"
     stops = BLUE_WHITE_RED if diverging else VIRIDIS
-    span = high - low
     cells = []
     for i in range(rows):
         for j in range(cols):
@@ -128,7 +143,7 @@ def heatmap(values: np.ndarray, label: str, *, low: float | None = None,
             if not np.isfinite(value):
                 fill = NOT_FINITE
             else:
-                fill = colour_at(stops, 0.5 if span <= 0 else (float(value) - low) / span)
+                fill = colour_at(stops, position(float(value), low, high))
             cells.append(f'<rect x="{j}" y="{i}" width="1" height="1" fill="{fill}"/>')
     if largest is not None and (rows, cols) == grid.shape:
         i, j = largest

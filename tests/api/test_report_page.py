@@ -6,6 +6,7 @@ import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 from scipy.signal import convolve2d
 
 from grader.sandbox.fake import FakeRunner
@@ -152,6 +153,23 @@ def test_learner_text_is_escaped(make_client) -> None:
     assert "<script" not in page and "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
     assert "&lt;b&gt;bold&lt;/b&gt;\\x1b[2J" in page
+
+
+def test_an_empty_or_overflowing_output_is_graded_and_drawn(make_client) -> None:
+    """``return []`` is an ordinary mistake, and the largest floats a learner's right to
+    return: each is a verdict in a report, and a page that draws."""
+    def largest(image, kernel):
+        out = np.full((image.shape[0] - 2, image.shape[1] - 2), np.finfo(np.float64).max)
+        out[::2] *= -1
+        return out
+
+    for output, status in ((lambda image, kernel: [], "wrong_shape"),
+                           (largest, "wrong_values")):
+        client = make_client(runner=FakeRunner(output))
+        body = submit(client)
+        assert body["status"] == "done" and body["report"]["cases"][0]["status"] == status
+        response = client.get(body["report_url"])
+        assert response.status_code == 200 and "Your output" in response.text
 
 
 def test_a_submission_not_graded_yet_gets_a_page_that_reloads(make_client) -> None:

@@ -22,6 +22,9 @@ from grader.catalog.exercises import Catalog, Exercise
 from grader.catalog.spec import Limits
 from grader.grading.grade import WITHHELD, grade
 from grader.grading.report import Report
+from grader.pages.case_outputs import visible_outputs
+from grader.pages.report_page import render_report
+from grader.sandbox.conversation import Conversation
 from grader.sandbox.forkserver import ForkServerRunner
 from tests.conftest import HIDDEN_SECRET, ROOT
 
@@ -102,6 +105,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "proc_other_process_mem": DENIED,
     "proc_listing": DENIED,
     "gc_hunt_for_expected": ("wrong_values", "differ from the expected"),
+    # every string reachable in its heap and up its stack into the zygote's frames: the
+    # zygote was started with a scrubbed environment, so none is a secret of the grader's
+    "heap_secret_scan": ("error", "found 0 secrets"),
+    # the zygote's control socket, found in the zygote's frames: sending is refused (seccomp)
+    "zygote_control_socket": ("error", "PermissionError: refused: ['PermissionError']"),
     "frames_hunt_for_expected": ("wrong_values", "differ from the expected"),
     "secret_in_exception": ("error", "leaked 0 secrets"),
     # resource exhaustion
@@ -111,8 +119,12 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "memory_bomb_gradual": ("memory_limit", "MemoryError"),
     "busy_loop_signals_ignored": CASE_LIMIT,
     "sleeping_loop": WALL_LIMIT,
+    # a byte a write, yielding between writes: the grader wakes for a few bytes at a time
+    "stdout_trickle": CASE_LIMIT,
     "huge_stdout": WALL_LIMIT,
     "huge_result": ("invalid_output", "4000000 elements, more than the 65536 allowed"),
+    # a trillion elements of zero strides: counted before anything is copied
+    "zero_stride_huge_view": ("invalid_output", "1000000000000 elements, more than the 65536"),
     "deep_nested_lists": ("invalid_output", "nested lists that do not form an array"),
     # output that never ends, and is not UTF-8: one budget for the run, then a timeout
     "flood_stdout_undecodable": WALL_LIMIT,
@@ -177,6 +189,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # raised limits
     "raise_memory_limit": ("error", "ValueError"),
     "raise_cpu_limit": ("error", "ValueError"),
+    # a real-time policy, a negative nice value, or the limits that would permit them
+    "realtime_self": ("error", "PermissionError: every attempt was refused"),
     # raw syscalls and other programs
     "ctypes_socket": DENIED,
     "ctypes_io_uring": DENIED,
@@ -190,6 +204,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "connect_at_import": ("invalid_output", "got a NoneType"),
     # crashes
     "segfault_ctypes": ("crashed", "SIGSEGV"),
+    "array_interface_bad_pointer": ("crashed", "SIGSEGV"),
     "stack_overflow": ("crashed", "SIGSEGV"),
     "rt_sigreturn_garbage": ("crashed", "SIGSEGV"),
     "alarm_default_action": ("crashed", "signal 14"),
@@ -199,8 +214,15 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # a SIGKILL of its own is told as the grader's memory kill: contained, but the wording is
     # a guess the learner chose
     "sigkill_self": ("memory_limit", "killed, most likely for its memory use"),
+    # likewise its own SIGXCPU, told as the submission's CPU limit used up (it used none)
+    "sigxcpu_self": ("timeout", "of CPU time, the limit of the whole submission"),
     # descriptors and signals of its own
     "dup2_over_fds": DENIED,
+    # resizing its pipes, asking what waits in them, owning them: refused (seccomp's fcntl
+    # and ioctl commands)
+    "pipe_resize": DENIED,
+    # dumpable again, renamed, a personality, a subreaper, a death signal, a session: refused
+    "process_attributes_self": DENIED,
     # with fd 3 closed the harness cannot answer, and exits with status 70
     "close_result_fd": ("crashed", "exited with status 70 before returning a result"),
     "close_result_fd_and_linger": ("crashed", "closed the grader's channel and stopped answering"),
@@ -214,9 +236,32 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "sigsegv_handled_fault": CASE_LIMIT,
     "itimer_storm": CASE_LIMIT,
     "exception_str_recursion": ("error", "<the exception's message could not be shown>"),
+    # exceptions that lie about themselves: a SyntaxError's fields of other types (only
+    # well-typed parts are kept), a BaseException that escapes every ``except Exception``, a
+    # message of 20 million characters (cut), a class whose module is the install path
+    "syntax_error_forged_fields": ("error", "your code raised submission.Forged (line 13"),
+    "base_exception_subclass": ("error", "submission.Escape: out of the harness"),
+    "exception_huge_message": ("error", "ValueError: xxxx"),
+    "exception_module_is_path": ("error", "raised <grader>.Boom: installed in <grader>"),
+    # markup and terminal escapes, printed and raised: quoted as text (the page test below)
+    "html_in_messages": ("error", "ValueError: <script>"),
+    # the harness's builtins replaced under it: it cannot answer, and exits with status 70
+    "builtins_sabotage": ("crashed", "exited with status 70 before returning a result"),
+    # likewise with a recursion limit just above conv's own depth
+    "recursion_limit_tiny": ("crashed", "exited with status 70 before returning a result"),
+    # its answer cut after ten bytes, then exit 0: no answer
+    "half_frame_then_exit": ("crashed", "exited with status 0 before returning a result"),
+    # frames forged at exit by atexit, finalizers and __del__: the harness ends with os._exit
+    "finalizers_forge_frames": ("wrong_values", "differ from the expected"),
     "array_hook_sleeps": WALL_LIMIT,
     # garbage output
     "nan_output": ("invalid_output", "NaN"),
+    # the largest finite floats: compared, and drawn on the page (the page test below)
+    "extreme_finite_values": ("wrong_values", "the largest error is 1.798e+308"),
+    "extreme_uniform_values": ("wrong_values", "the largest error is 1.798e+308"),
+    "extreme_values_many": ("wrong_shape", "got (100, 100)"),
+    # outputs with no values: nothing for the diagnosis to explain, empty pictures
+    "empty_outputs": ("wrong_shape", "expected an array of shape (6, 6), got (6, 0)"),
     "inf_output": ("invalid_output", "infinite"),
     "object_array": ("invalid_output", "Python objects"),
     "ragged_lists": ("invalid_output", "nested lists that do not form an array"),
@@ -426,3 +471,49 @@ def test_the_child_has_no_file_system(arena: Arena) -> None:
     )
     report = grade(arena.exercise, source, arena.runner, seed=1, hidden_secret=HIDDEN_SECRET)
     assert report.passed, report.cases[0].message
+
+
+@pytest.mark.parametrize("name", ["html_in_messages", "extreme_finite_values",
+                                  "extreme_uniform_values", "extreme_values_many",
+                                  "empty_outputs"])
+def test_the_report_page_of_a_hostile_submission_is_drawn_inert(arena: Arena, name: str) -> None:
+    """The learner's page, drawn as the server draws it (the visible cases run again): what it
+    printed and raised is text, outputs whose ranges and sums overflow still get colours, and
+    empty ones are empty pictures."""
+    source = arena.source(name)
+    report = grade(arena.exercise, source, arena.runner, seed=1, hidden_secret=HIDDEN_SECRET)
+    outputs = visible_outputs(arena.exercise, source, report.seed, arena.runner,
+                              hidden_secret=HIDDEN_SECRET)
+    spec = arena.exercise.spec
+    page = render_report(report, spec.title, outputs, statement=spec.statement,
+                         entry_point=spec.entry_point, source=source)
+    assert "<script" not in page and "<img" not in page and "<a href" not in page
+    assert "\x1b" not in page and "\u202e" not in page
+    assert 'fill="#nan' not in page.lower() and "NaN" not in page
+    assert str(ROOT) not in page and SECRET not in page
+
+
+@pytest.mark.xfail(strict=True, reason="each read of a child's stdout or stderr counts only its "
+                   "bytes against the output budget: a child writing a byte at a time wakes the "
+                   "grader for every few bytes until 1 MiB is read or the run ends (seconds of "
+                   "the grader's own CPU time per such run)")
+def test_a_trickle_of_output_wakes_the_grader_a_bounded_number_of_times(
+        arena: Arena, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grader's work on a child's printout is bounded per run, not per byte: counted in
+    reads of the child's pipes (no clock), for a child that writes one byte per write."""
+    reads = []
+    original = Conversation._read_some
+
+    def counting(self: Conversation, fd: int) -> bool:
+        if fd != self.child.results:
+            reads.append(fd)
+        return original(self, fd)
+
+    monkeypatch.setattr(Conversation, "_read_some", counting)
+    report = grade(arena.exercise, arena.source("stdout_trickle"), arena.runner, seed=1,
+                   hidden_secret=HIDDEN_SECRET)
+    assert report.cases[0].status == "timeout"
+    # now about 400 000 reads (its budget of 1 MiB, a few bytes at a time). Bounded either way
+    # the fix goes: at least 4 KiB of the budget charged a read (256 reads spend it), or a
+    # pipe that gave little left unwatched for 5 ms (at most 500 reads in a case's 2.5 s)
+    assert len(reads) <= 1000
