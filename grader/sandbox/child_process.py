@@ -110,6 +110,7 @@ class Child:
         # CPU seconds per stage of its start, charged to the job it is given (``account``)
         self.start_cpu: dict[Stage, float] = {}
         self.cpu_read: float | None = None  # its CPU time when last read
+        self.exit_cpu: float | None = None  # its whole CPU time, once reaped
         self.on_exit_cpu = on_exit_cpu
         self.events = zygote.open(self.run_id)
         try:
@@ -242,8 +243,10 @@ class Child:
         """Hand on the CPU time it took after it was last read (its end), from the zygote's
         count of its whole CPU time."""
         total = exited.get("cpu")
-        if self.on_exit_cpu is not None and type(total) is float:
-            self.on_exit_cpu(max(total - (self.cpu_read or 0.0), 0.0))
+        if type(total) is float:
+            self.exit_cpu = total
+            if self.on_exit_cpu is not None:
+                self.on_exit_cpu(max(total - (self.cpu_read or 0.0), 0.0))
 
     def finish(self) -> None:
         """Make sure the child is gone and reaped; free its fds and uid."""

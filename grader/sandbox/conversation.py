@@ -278,7 +278,7 @@ class Conversation:
             run = CaseRun(kind="crashed", cause=Cause.SILENT)
         elif exit_code == -9:
             run = CaseRun(kind="memory_limit", limit=Limit.MEMORY, signal=9)
-        elif exit_code == -24:
+        elif exit_code == -24 and self._cpu_limit_reached():
             run = CaseRun(kind="timeout", limit=Limit.CPU, signal=24,
                           limit_value=self.limits.process_cpu_seconds)
         elif exit_code < 0:
@@ -290,6 +290,13 @@ class Conversation:
             fill(self.result, self.job, run)
         else:
             self.result.cases.append(run)
+
+    def _cpu_limit_reached(self) -> bool:
+        """Whether a child ended by SIGXCPU had used its CPU time (the kernel's limit), or sent
+        the signal itself, having used a fraction of it: then it is a crash of its own making.
+        When its CPU time is unknown, the limit is taken as the cause."""
+        used = self.child.exit_cpu
+        return used is None or used >= 0.9 * self.limits.process_cpu_seconds
 
     # -- moving bytes -----------------------------------------------------------------------
 

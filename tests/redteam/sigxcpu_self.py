@@ -1,5 +1,5 @@
-# Sends itself SIGXCPU, the signal of the process's CPU limit, at once: contained, but told as
-# that limit reached, a wording the learner chose.
+# Sends itself SIGXCPU, the signal of the process's CPU limit, at once: contained, and told as
+# a crash by signal 24, not as the limit reached (its CPU time is far from it).
 import os
 import signal
 
