@@ -1,0 +1,87 @@
+"""CPU time by process group, for the distributed mode's rows: what one graded submission
+costs the embedded server (with its zygote and children) against the API process, the
+workers (with theirs) and the PostgreSQL backends serving the scratch database.
+
+Read from ``/proc/<pid>/stat`` before and after a row: a process's own CPU time and that of
+the children it reaped, summed over each group's process trees. PostgreSQL's backends are the
+ones ``pg_stat_activity`` lists for the scratch database (the benchmark runs on the database's
+machine); its shared background processes (WAL writer, checkpointer) serve every database on
+the server and are left out. CPU time is what this run used, whatever the load of the machine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from grader.bench.stages import _children, _stat
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and every descendant, with the children each of them reaped."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        own, reaped = _stat(current)
+        total += own + reaped
+        pending.extend(_children(current))
+    return total
+
+
+class Backends:
+    """The PostgreSQL backends connected to one database, found through the database itself."""
+
+    def __init__(self, url: str) -> None:
+        target = make_url(url)
+        self.database = target.database
+        self.connection = psycopg.connect(
+            target.set(drivername="postgresql", database="postgres").render_as_string(
+                hide_password=False), autocommit=True)
+
+    def cpu(self) -> dict[int, float]:
+        """Each backend's CPU seconds, by pid."""
+        rows = self.connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)).fetchall()
+        return {pid: sum(_stat(pid)) for (pid,) in rows}
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@dataclass
+class Groups:
+    """CPU seconds of each named group at one moment; ``backends`` by pid."""
+    trees: dict[str, float]
+    backends: dict[int, float]
+
+
+def snapshot(groups: dict[str, Iterable[int]], backends: Backends | None) -> Groups:
+    return Groups({name: sum(tree_cpu(pid) for pid in pids) for name, pids in groups.items()},
+                  backends.cpu() if backends is not None else {})
+
+
+def per_submission(before: Groups, after: Groups, count: int) -> dict[str, float]:
+    """ms of CPU time per graded submission, by group (a backend that started during the row
+    counts whole; one that ended is lost, which the pools' long-lived connections make rare)."""
+    per = 1000.0 / count
+    out = {name: (after.trees[name] - before.trees[name]) * per for name in after.trees}
+    if after.backends or before.backends:
+        out["PostgreSQL"] = sum(cpu - before.backends.get(pid, 0.0)
+                                for pid, cpu in after.backends.items()) * per
+    return out
+
+
+def cpu_lines(clients: int, embedded: dict[str, float], distributed: dict[str, float]) -> list[str]:
+    """The two modes' CPU per submission, by group, and the ratio of their totals."""
+    def described(groups: dict[str, float]) -> str:
+        return ", ".join(f"{name} {value:.2f}" for name, value in groups.items())
+
+    alone, queued = sum(embedded.values()), sum(distributed.values())
+    return [
+        f"    CPU per graded submission with {clients:>2} clients (ms): embedded {alone:.2f} "
+        f"({described(embedded)}); distributed {queued:.2f} ({described(distributed)}); "
+        f"distributed/embedded {queued / alone:.2f}x; load average {os.getloadavg()[0]:.1f}"]
