@@ -12,7 +12,7 @@ the server and are left out. CPU time is what this run used, whatever the load o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -21,15 +21,16 @@ from sqlalchemy.engine import make_url
 from grader.bench.stages import _children, _stat
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of ``pid`` and every descendant, with the children each of them reaped."""
-    total, pending = 0.0, [pid]
+def tree_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds of ``pid`` itself, and of every descendant with the children each of them
+    reaped (and those ``pid`` reaped): a grader process, and its sandbox."""
+    own, reaped = _stat(pid)
+    below, pending = reaped, _children(pid)
     while pending:
         current = pending.pop()
-        own, reaped = _stat(current)
-        total += own + reaped
+        below += sum(_stat(current))
         pending.extend(_children(current))
-    return total
+    return own, below
 
 
 class Backends:
@@ -59,9 +60,14 @@ class Groups:
     backends: dict[int, float]
 
 
-def snapshot(groups: dict[str, Iterable[int]], backends: Backends | None) -> Groups:
-    return Groups({name: sum(tree_cpu(pid) for pid in pids) for name, pids in groups.items()},
-                  backends.cpu() if backends is not None else {})
+def snapshot(groups: Mapping[str, Sequence[int]], backends: Backends | None) -> Groups:
+    trees: dict[str, float] = {}
+    for name, pids in groups.items():
+        split = [tree_cpu(pid) for pid in pids]
+        trees[name] = sum(own for own, _ in split)
+        trees[f"{name}' sandbox" if name.endswith("s") else f"{name}'s sandbox"] = sum(
+            below for _, below in split)
+    return Groups(trees, backends.cpu() if backends is not None else {})
 
 
 def per_submission(before: Groups, after: Groups, count: int) -> dict[str, float]:

@@ -45,6 +45,8 @@ class GatedJobManager(manager.JobManager):
         self.promised: set[int] = set()  # ids of the fetched grading jobs holding a place
         self.stopping = asyncio.Event()
         self.heard: dict[tuple[str, ...], int] = {}  # notices received, by listened queues
+        # ids of jobs their function ended with its own commit (``Worker._ended``)
+        self.ended: set[int] = set()
 
     def give_back(self, job_id: int | None) -> None:
         """(in the event loop) The job's promised place, once."""
@@ -54,7 +56,8 @@ class GatedJobManager(manager.JobManager):
 
     async def finish_job(self, job: Any, status: Any, delete_job: bool) -> None:
         try:
-            await super().finish_job(job=job, status=status, delete_job=delete_job)
+            if not self.already_ended(job.id):
+                await super().finish_job(job=job, status=status, delete_job=delete_job)
         finally:
             self.give_back(job.id)
         await self.wake_lock(job.lock)
@@ -62,11 +65,21 @@ class GatedJobManager(manager.JobManager):
     async def retry_job(self, job: Any, retry_at: Any = None, priority: int | None = None,
                         queue: str | None = None, lock: str | None = None) -> None:
         try:
-            await super().retry_job(job=job, retry_at=retry_at, priority=priority,
-                                    queue=queue, lock=lock)
+            if not self.already_ended(job.id):
+                await super().retry_job(job=job, retry_at=retry_at, priority=priority,
+                                        queue=queue, lock=lock)
         finally:
             self.give_back(job.id)
         await self.wake_lock(job.lock)
+
+    def already_ended(self, job_id: int | None) -> bool:
+        """Whether the job's function ended it in its report's commit (deleted, as
+        procrastinate deletes a job that succeeded): nothing is left to write, and a retry
+        asked after that has nothing to retry."""
+        if job_id in self.ended:
+            self.ended.discard(job_id)
+            return True
+        return False
 
     async def wake_lock(self, lock: str | None) -> None:
         if lock is None:
