@@ -49,15 +49,25 @@ class Backends:
             "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)).fetchall()
         return {pid: sum(_stat(pid)) for (pid,) in rows}
 
+    def transactions(self) -> int:
+        """Transactions the database has ended, committed or rolled back (as its backends
+        report them: within a second or so)."""
+        row = self.connection.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
+            (self.database,)).fetchone()
+        return int(row[0]) if row else 0
+
     def close(self) -> None:
         self.connection.close()
 
 
 @dataclass
 class Groups:
-    """CPU seconds of each named group at one moment; ``backends`` by pid."""
+    """CPU seconds of each named group at one moment; ``backends`` by pid; and the
+    database's transactions so far."""
     trees: dict[str, float]
     backends: dict[int, float]
+    transactions: int = 0
 
 
 def snapshot(groups: Mapping[str, Sequence[int]], backends: Backends | None) -> Groups:
@@ -67,7 +77,9 @@ def snapshot(groups: Mapping[str, Sequence[int]], backends: Backends | None) -> 
         trees[name] = sum(own for own, _ in split)
         trees[f"{name}' sandbox" if name.endswith("s") else f"{name}'s sandbox"] = sum(
             below for _, below in split)
-    return Groups(trees, backends.cpu() if backends is not None else {})
+    if backends is None:
+        return Groups(trees, {})
+    return Groups(trees, backends.cpu(), backends.transactions())
 
 
 def per_submission(before: Groups, after: Groups, count: int) -> dict[str, float]:
@@ -81,7 +93,12 @@ def per_submission(before: Groups, after: Groups, count: int) -> dict[str, float
     return out
 
 
-def cpu_lines(clients: int, embedded: dict[str, float], distributed: dict[str, float]) -> list[str]:
+def transactions_per_submission(before: Groups, after: Groups, count: int) -> float:
+    return (after.transactions - before.transactions) / count
+
+
+def cpu_lines(clients: int, embedded: dict[str, float], distributed: dict[str, float],
+              transactions: float) -> list[str]:
     """The two modes' CPU per submission, by group, and the ratio of their totals."""
     def described(groups: dict[str, float]) -> str:
         return ", ".join(f"{name} {value:.2f}" for name, value in groups.items())
@@ -90,4 +107,5 @@ def cpu_lines(clients: int, embedded: dict[str, float], distributed: dict[str, f
     return [
         f"    CPU per graded submission with {clients:>2} clients (ms): embedded {alone:.2f} "
         f"({described(embedded)}); distributed {queued:.2f} ({described(distributed)}); "
-        f"distributed/embedded {queued / alone:.2f}x; load average {os.getloadavg()[0]:.1f}"]
+        f"distributed/embedded {queued / alone:.2f}x; {transactions:.1f} PostgreSQL "
+        f"transactions per submission; load average {os.getloadavg()[0]:.1f}"]

@@ -20,7 +20,13 @@ from collections.abc import Iterator
 import psycopg
 from sqlalchemy.engine import make_url
 
-from grader.bench.groups import Backends, cpu_lines, per_submission, snapshot
+from grader.bench.groups import (
+    Backends,
+    cpu_lines,
+    per_submission,
+    snapshot,
+    transactions_per_submission,
+)
 from grader.bench.http import base_env, poster, start, stop
 from grader.bench.measure import Figures, free_port, measure
 
@@ -88,8 +94,12 @@ def queue_rows(source: str, count: int, clients: int, database: str) -> list[str
                 before = snapshot(queued, backends)
                 b = measure("(f) distributed: 1 API + 2 workers", n, count, one_queued)
                 time.sleep(0.3)
-                cost_b = per_submission(before, snapshot(queued, backends), count)
-                out += [a.line(), b.line(), compare(a, b), *cpu_lines(n, cost_a, cost_b)]
+                time.sleep(1.0)  # the backends' counts of transactions reported
+                after = snapshot(queued, backends)
+                cost_b = per_submission(before, after, count)
+                out += [a.line(), b.line(), compare(a, b),
+                        *cpu_lines(n, cost_a, cost_b,
+                                   transactions_per_submission(before, after, count))]
         finally:
             if backends is not None:
                 backends.close()

@@ -282,13 +282,15 @@ class SubmissionRows(Database):
             if more:
                 assert graded is not None
                 write_findings(connection, submission_id, graded)
-            if notify is not None:
-                connection.execute(select(func.pg_notify(notify, submission_id)))
             if after is not None:
                 after(connection)
-            gone = job_id is not None and bool(connection.execute(
-                select(_ended(job_id, true()))).scalar_one())
-        return finished, gone
+            if notify is None and job_id is None:
+                return finished, False
+            # the notice (sent at the commit) and the job's end in one round trip
+            notice: Any = (func.pg_notify(notify, submission_id) if notify is not None
+                           else literal(None))
+            gone = connection.execute(select(notice, _ended(job_id, true()))).one()[1]
+        return finished, bool(gone)
 
     def fault(self, submission_id: str, attempt: int, error: str, give_up: bool,
               after: Callable[[Connection], None] | None = None, round_: int | None = None,
