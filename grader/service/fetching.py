@@ -168,7 +168,8 @@ class GatedJobManager(manager.JobManager):
         Not fetched at all when the fetch before took a job, no other job waited then, and
         no notice came since: procrastinate fetches again as soon as it has room (a fast
         place given back), and that query would find nothing. A job that becomes due without
-        a notice (a retry's time, one the sweep put back) waits for the poll, as it would."""
+        a notice while that job runs (a retry's time, one the sweep put back) waits for the
+        next poll."""
         key = _key(queues)
         if self.drained.pop(key, None) == self.heard.get(key, 0):
             # the fetch after a job that left the queue empty, with no job announced since
