@@ -50,8 +50,8 @@ class Backends:
         return {pid: sum(_stat(pid)) for (pid,) in rows}
 
     def transactions(self) -> int:
-        """Transactions the database has ended, committed or rolled back (as its backends
-        report them: within a second or so)."""
+        """Transactions the database has ended, committed or rolled back, as its backends
+        have reported them (a busy one each second, an idle one up to 10 s late)."""
         row = self.connection.execute(
             "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
             (self.database,)).fetchone()
