@@ -93,8 +93,7 @@ def queue_rows(source: str, count: int, clients: int, database: str) -> list[str
                 cost_a = per_submission(before, snapshot(alone, None), count)
                 before = snapshot(queued, backends)
                 b = measure("(f) distributed: 1 API + 2 workers", n, count, one_queued)
-                time.sleep(0.3)
-                time.sleep(1.0)  # the backends' counts of transactions reported
+                time.sleep(1.0)  # the last children reaped, the backends' counts reported
                 after = snapshot(queued, backends)
                 cost_b = per_submission(before, after, count)
                 out += [a.line(), b.line(), compare(a, b),

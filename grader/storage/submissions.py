@@ -257,9 +257,8 @@ class SubmissionRows(Database):
         """``finish``, and (PostgreSQL) the queue's job ``job_id`` ended in the same commit
         when the report is written: deleted, as procrastinate deletes a job that succeeded,
         if it is still ``doing`` (one taken back by the stalled-job sweep is left alone). The
-        report and the job's end cost one commit, and a worker that dies between them leaves
-        neither a graded submission with a job to run again nor the reverse. Also whether the
-        job was ended."""
+        report and the job's end cost one commit, and a worker that dies after it leaves no job
+        for the sweep to run again. Also whether the job was ended."""
         finished = utc_now()
         write = (update(_TABLE).where(_TABLE.c.id == submission_id, _TABLE.c.attempts == attempt,
                                       _TABLE.c.status == RUNNING, *_in_round(round_))
@@ -360,10 +359,11 @@ class SubmissionRows(Database):
 
 def _ended(job_id: int | None, when: Any) -> Any:
     """Whether the queue's job ``job_id`` was deleted (when ``when`` holds and it is still
-    ``doing``), as a scalar for a SELECT: its DELETE a CTE, which runs whatever reads it."""
+    ``doing``), as a scalar for a SELECT; the DELETE is a CTE of that SELECT (PostgreSQL runs
+    a data-modifying CTE once, read or not)."""
     if job_id is None:
         return literal(False)
-    gone = (delete(_JOBS).where(_JOBS.c.id == job_id, _JOBS.c.status == literal_column("'doing'"),
-                        when)
+    doing = _JOBS.c.status == literal_column("'doing'")
+    gone = (delete(_JOBS).where(_JOBS.c.id == job_id, doing, when)
             .returning(_JOBS.c.id).cte("ended"))
     return select(func.count() > 0).select_from(gone).scalar_subquery()
