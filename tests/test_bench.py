@@ -3,12 +3,20 @@ speed is shown by the benchmark's output, never by a test that fails on a slow m
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 
 import pytest
 
+from grader.bench.groups import (
+    Groups,
+    cpu_lines,
+    per_submission,
+    transactions_per_submission,
+    tree_cpu,
+)
 from grader.bench.measure import Baselines, Figures
 
 pytestmark = pytest.mark.processes
@@ -52,3 +60,31 @@ def test_bench_prints_every_row_with_its_figures() -> None:
     assert re.search(r"^zygote: RSS \d+\.\d MiB$", done.stdout, re.M)
     assert re.search(r"^one child \(ready, confined\): RSS \d+\.\d MiB", done.stdout, re.M)
     assert '"seccomp": true' in done.stdout
+
+
+def test_the_cpu_account_of_the_two_modes_is_per_submission_by_group() -> None:
+    before = Groups({"server": 1.0, "server's sandbox": 2.0}, {}, 0)
+    after = Groups({"server": 1.5, "server's sandbox": 3.0}, {}, 0)
+    embedded = per_submission(before, after, 100)
+    assert embedded == pytest.approx({"server": 5.0, "server's sandbox": 10.0})
+    # a backend that started during the row counts whole
+    before = Groups({"API": 1.0, "workers": 1.0}, {11: 0.5}, 40)
+    after = Groups({"API": 1.2, "workers": 1.6}, {11: 0.7, 12: 0.1}, 540)
+    distributed = per_submission(before, after, 100)
+    assert distributed == pytest.approx({"API": 2.0, "workers": 6.0, "PostgreSQL": 3.0})
+    assert transactions_per_submission(before, after, 100) == 5.0
+    [line] = cpu_lines(8, embedded, distributed, 5.0)
+    assert "with  8 clients (ms): embedded 15.00 (server 5.00, server's sandbox 10.00)" in line
+    assert "distributed 11.00 (API 2.00, workers 6.00, PostgreSQL 3.00)" in line
+    assert "distributed/embedded 0.73x; 5.0 PostgreSQL transactions per submission" in line
+
+
+def test_a_process_tree_s_cpu_counts_the_process_and_its_descendants_apart() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        own, below = tree_cpu(os.getpid())
+        alone, _ = tree_cpu(child.pid)
+        assert own > 0 and below >= alone >= 0
+    finally:
+        child.communicate(b"")

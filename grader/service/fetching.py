@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from procrastinate import exceptions, manager
+from procrastinate import jobs as procrastinate_jobs
 from psycopg_pool import AsyncConnectionPool
 
 from grader.storage import jobs
@@ -25,6 +26,15 @@ FETCH_TRIES = 5
 WAKE_LOCK = """SELECT pg_notify('procrastinate_queue_v1#' || queue_name,
     json_build_object('type', 'job_inserted', 'job_id', id)::text)
   FROM procrastinate_jobs WHERE lock = %(lock)s AND status = 'todo' LIMIT 1"""
+# procrastinate's fetch, and whether another job of the queues waited when it began (the job
+# it took was still ``todo`` in the statement's snapshot)
+FETCH = """SELECT id, status, task_name, priority, lock, queueing_lock, args, scheduled_at,
+    queue_name, attempts, worker_id,
+    EXISTS (SELECT 1 FROM procrastinate_jobs other WHERE other.status = 'todo'
+            AND other.id <> job.id AND (%(queues)s::varchar[] IS NULL
+                                        OR other.queue_name = ANY(%(queues)s::varchar[])))
+      AS more
+  FROM procrastinate_fetch_job_v2(%(queues)s::varchar[], %(worker_id)s) AS job"""
 
 
 class GatedJobManager(manager.JobManager):
@@ -45,6 +55,11 @@ class GatedJobManager(manager.JobManager):
         self.promised: set[int] = set()  # ids of the fetched grading jobs holding a place
         self.stopping = asyncio.Event()
         self.heard: dict[tuple[str, ...], int] = {}  # notices received, by listened queues
+        # by listened queues: the notices heard when a fetch began that took a job and saw no
+        # other waiting (the next fetch has nothing to find unless a notice came since)
+        self.drained: dict[tuple[str, ...], int] = {}
+        # ids of jobs their function ended with its own commit (``Worker._ended``)
+        self.ended: set[int] = set()
 
     def give_back(self, job_id: int | None) -> None:
         """(in the event loop) The job's promised place, once."""
@@ -54,7 +69,8 @@ class GatedJobManager(manager.JobManager):
 
     async def finish_job(self, job: Any, status: Any, delete_job: bool) -> None:
         try:
-            await super().finish_job(job=job, status=status, delete_job=delete_job)
+            if not self.already_ended(job.id):
+                await super().finish_job(job=job, status=status, delete_job=delete_job)
         finally:
             self.give_back(job.id)
         await self.wake_lock(job.lock)
@@ -62,11 +78,21 @@ class GatedJobManager(manager.JobManager):
     async def retry_job(self, job: Any, retry_at: Any = None, priority: int | None = None,
                         queue: str | None = None, lock: str | None = None) -> None:
         try:
-            await super().retry_job(job=job, retry_at=retry_at, priority=priority,
-                                    queue=queue, lock=lock)
+            if not self.already_ended(job.id):
+                await super().retry_job(job=job, retry_at=retry_at, priority=priority,
+                                        queue=queue, lock=lock)
         finally:
             self.give_back(job.id)
         await self.wake_lock(job.lock)
+
+    def already_ended(self, job_id: int | None) -> bool:
+        """Whether the job's function ended it in its report's commit (deleted, as
+        procrastinate deletes a job that succeeded): nothing is left to write, and a retry
+        asked after that has nothing to retry."""
+        if job_id in self.ended:
+            self.ended.discard(job_id)
+            return True
+        return False
 
     async def wake_lock(self, lock: str | None) -> None:
         if lock is None:
@@ -137,19 +163,35 @@ class GatedJobManager(manager.JobManager):
         Fetched again, too, when nothing was found but a notice came while the fetch ran:
         procrastinate clears its wake-up once a fetch returns, and that fetch's snapshot may
         predate the job announced (or the end of the lock that held it back), which would
-        then wait for the next poll, five seconds later."""
+        then wait for the next poll, five seconds later.
+
+        Not fetched at all when the fetch before took a job, no other job waited then, and
+        no notice came since: procrastinate fetches again as soon as it has room (a fast
+        place given back), and that query would find nothing. A job that becomes due without
+        a notice while that job runs (a retry's time, one the sweep put back) waits for the
+        next poll."""
         key = _key(queues)
+        if self.drained.pop(key, None) == self.heard.get(key, 0):
+            # the fetch after a job that left the queue empty, with no job announced since
+            # (the one after this queries again, whatever it heard: the next poll's)
+            return None
         for _ in range(FETCH_TRIES):
             heard = self.heard.get(key, 0)
             try:
-                job = await super().fetch_job(queues=queues, worker_id=worker_id)
+                row = await self.connector.execute_query_one_async(
+                    query=FETCH, queues=list(queues) if queues is not None else None,
+                    worker_id=worker_id)
             except exceptions.UniqueViolation as error:
                 if error.constraint_name != LOCK_INDEX:
                     raise
                 log.info("another worker took a job of the same lock at once: fetching again")
                 continue
-            if job is not None or self.heard.get(key, 0) == heard:
-                return job
+            if row["id"] is not None:
+                if not row["more"]:
+                    self.drained[key] = heard
+                return procrastinate_jobs.Job.from_row(row)
+            if self.heard.get(key, 0) == heard:
+                return None
         return None
 
 

@@ -82,16 +82,18 @@ class QueueGrading:
 
     def __init__(self, store: Store, exercise_at: Callable[[str, int], Exercise],
                  runner: Runner, hidden_secret: bytes, counters: Counters,
-                 defer_callback: Callable[[Any, str, str], None]) -> None:
+                 defer_callback: Callable[[Any, str, str], None],
+                 ended: Callable[[int], None] | None = None) -> None:
         self.store = store
         self.exercise_at = exercise_at
         self.runner = runner
         self.hidden_secret = hidden_secret
         self.counters = counters
         self.defer_callback = defer_callback
+        self.ended = ended  # told the id of a job ended with its report's commit
 
     def grade(self, submission_id: str, round_: int, version: int,
-              freed: Callable[[], None] | None = None) -> str:
+              freed: Callable[[], None] | None = None, job_id: int | None = None) -> str:
         row = self.store.claim(submission_id, round_)
         if row is None:
             return "nothing to do"  # graded already, given up, or regraded since
@@ -102,7 +104,7 @@ class QueueGrading:
                              hidden_secret=self.hidden_secret)
 
         result = attempt(row, row.attempts, version, exercise_at=self.exercise_at,
-                         grade=graded, ledger=self)
+                         grade=graded, ledger=_JobLedger(self, job_id))
         done = result.outcome
         if result.error is not None:  # a fault in grading, fenced or not
             self.counters.add("faults")
@@ -121,7 +123,10 @@ class QueueGrading:
     def started(self, row: Submission, attempt: int) -> None:
         pass  # the claim started it
 
-    def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime | None:
+    def finished(self, row: Submission, attempt: int, body: str,
+                 job_id: int | None = None) -> dt.datetime | None:
+        """The report written, with its callback, passback and notice; and the job
+        ``job_id`` ended in the same commit (``self.ended`` is told)."""
         def callback(connection: Any) -> None:
             host = (urlsplit(row.callback_url or "").hostname or "").lower()
             self.defer_callback(connection, row.id, host)
@@ -129,8 +134,12 @@ class QueueGrading:
         after: Callable[[Any], None] | None = callback if row.callback_url else None
         if passback_target(row) is not None:  # a launch from an LMS: its grade goes back
             after = passback_then(after, row)
-        return self.store.finish(row.id, attempt, body, notify=jobs.DONE_CHANNEL,
-                                 after=after, round_=row.round, graded=graded_of(body))
+        finished, ended = self.store.finish_job(row.id, attempt, body, job_id, after=after,
+                                                notify=jobs.DONE_CHANNEL, round_=row.round,
+                                                graded=graded_of(body))
+        if ended and job_id is not None and self.ended is not None:
+            self.ended(job_id)
+        return finished
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         def notify(connection: Any) -> None:
@@ -139,6 +148,23 @@ class QueueGrading:
         return self.store.fault(row.id, attempt, fault.error, give_up=fault.give_up,
                                 after=notify if fault.give_up else None, round_=row.round,
                                 uncount=not fault.counts)
+
+
+class _JobLedger:
+    """``QueueGrading``'s ledger for one job: its report's commit ends the job too."""
+
+    def __init__(self, grading: QueueGrading, job_id: int | None) -> None:
+        self.grading = grading
+        self.job_id = job_id
+
+    def started(self, row: Submission, attempt: int) -> None:
+        self.grading.started(row, attempt)
+
+    def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime | None:
+        return self.grading.finished(row, attempt, body, self.job_id)
+
+    def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
+        return self.grading.faulted(row, attempt, fault)
 
 
 class Worker:
@@ -157,7 +183,8 @@ class Worker:
         self.deferrer = jobs.client_app(settings.database)
         self.grading = QueueGrading(
             self.store, self.published.at, runner, self.hidden_secret, self.counters,
-            lambda connection, submission_id, host: queue_callback(connection, submission_id))
+            lambda connection, submission_id, host: queue_callback(connection, submission_id),
+            ended=self._ended)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gate: asyncio.Semaphore | None = None
         self._manager: GatedJobManager | None = None
@@ -185,7 +212,7 @@ class Worker:
                   version: int) -> str:
         freed = self._freer(context.job.id)
         try:
-            return self.grading.grade(submission_id, round, version, freed)
+            return self.grading.grade(submission_id, round, version, freed, context.job.id)
         except RetryLater:
             raise
         except Exception as error:  # the database, before the claim or in a fault's write
@@ -203,6 +230,12 @@ class Worker:
             if loop is not None and manager_ is not None:
                 loop.call_soon_threadsafe(manager_.give_back, job_id)
         return free
+
+    def _ended(self, job_id: int) -> None:
+        """(from the job's thread, before its function returns) The job was ended with its
+        report: procrastinate's end of it takes no query."""
+        if self._manager is not None:
+            self._manager.ended.add(job_id)
 
     async def callback_job(self, submission_id: str) -> str:
         """A callback job deferred by an earlier release: its delivery, stored, is sent by

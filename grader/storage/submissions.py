@@ -10,7 +10,21 @@ import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -32,6 +46,7 @@ DONE, FAILED = SubmissionStatus.DONE, SubmissionStatus.FAILED
 _TABLE = cast(Table, Submission.__table__)
 # The statements on every submission's path, built once, on the table itself.
 _INSERT = insert(_TABLE)
+_JOBS = table("procrastinate_jobs", column("id"), column("status"))
 _FINISH = update(_TABLE).where(_TABLE.c.id == bindparam("sid")).values(
     status=DONE, report=bindparam("report"), error=None, finished_at=bindparam("at"))
 _FINISH_GRADED = _FINISH.values(**GRADED_SET)
@@ -239,6 +254,18 @@ class SubmissionRows(Database):
         nothing written, when that attempt is stale (another one has started since, or a
         regrade has started a new round). ``after`` runs in the same transaction; ``notify``
         (PostgreSQL) names a channel told the submission's id when it commits."""
+        return self.finish_job(submission_id, attempt, report_json, None, after, notify,
+                               round_, graded)[0]
+
+    def finish_job(self, submission_id: str, attempt: int, report_json: str,
+                   job_id: int | None, after: Callable[[Connection], None] | None = None,
+                   notify: str | None = None, round_: int | None = None,
+                   graded: Graded | None = None) -> tuple[dt.datetime | None, bool]:
+        """``finish``, and (PostgreSQL) the queue's job ``job_id`` ended in the same commit
+        when the report is written: deleted, as procrastinate deletes a job that succeeded,
+        if it is still ``doing`` (one taken back by the stalled-job sweep is left alone). The
+        report and the job's end cost one commit, and a worker that dies after it leaves no job
+        for the sweep to run again. Also whether the job was ended."""
         finished = utc_now()
         write = (update(_TABLE).where(_TABLE.c.id == submission_id, _TABLE.c.attempts == attempt,
                                       _TABLE.c.status == RUNNING, *_in_round(round_))
@@ -246,23 +273,30 @@ class SubmissionRows(Database):
                          **graded_values(graded)))
         more = writes_more(graded, regraded=bool(round_))
         if after is None and notify is not None and not more:
-            # the write and the notice in one statement, which commits alone: one round trip
+            # the write, the notice and the job's end in one statement, which commits alone:
+            # one round trip
             done = write.returning(_TABLE.c.id).cte("done")
+            ended = _ended(job_id, select(done.c.id).exists())
             with self._single.connect() as connection:
-                told = connection.execute(select(func.pg_notify(notify, done.c.id))).all()
-            return finished if told else None
+                told = connection.execute(select(func.pg_notify(notify, done.c.id),
+                                                 ended)).all()
+            return (finished, bool(told[0][1])) if told else (None, False)
         with self.engine.begin() as connection:
             written = connection.execute(write)
             if written.rowcount != 1:
-                return None
+                return None, False
             if more:
                 assert graded is not None
                 write_findings(connection, submission_id, graded)
-            if notify is not None:
-                connection.execute(select(func.pg_notify(notify, submission_id)))
             if after is not None:
                 after(connection)
-        return finished
+            if notify is None and job_id is None:
+                return finished, False
+            # the notice (sent at the commit) and the job's end in one round trip
+            notice: Any = (func.pg_notify(notify, submission_id) if notify is not None
+                           else literal(None))
+            gone = connection.execute(select(notice, _ended(job_id, true()))).one()[1]
+        return finished, bool(gone)
 
     def fault(self, submission_id: str, attempt: int, error: str, give_up: bool,
               after: Callable[[Connection], None] | None = None, round_: int | None = None,
@@ -328,3 +362,15 @@ class SubmissionRows(Database):
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(Submission).where(
                 Submission.finished_at >= since)).scalar_one())
+
+
+def _ended(job_id: int | None, when: Any) -> Any:
+    """Whether the queue's job ``job_id`` was deleted (when ``when`` holds and it is still
+    ``doing``), as a scalar for a SELECT; the DELETE is a CTE of that SELECT (PostgreSQL runs
+    a data-modifying CTE once, read or not)."""
+    if job_id is None:
+        return literal(False)
+    doing = _JOBS.c.status == literal_column("'doing'")
+    gone = (delete(_JOBS).where(_JOBS.c.id == job_id, doing, when)
+            .returning(_JOBS.c.id).cte("ended"))
+    return select(func.count() > 0).select_from(gone).scalar_subquery()
