@@ -259,3 +259,30 @@ def test_a_delivery_of_a_round_a_regrade_replaced_is_not_sent(store: Store) -> N
                            {"id": submission_id})
     assert store.claim_callbacks(limit=10, per_host=8, lease=60, attempts=3) == []
     assert [d.state for d in store.deliveries(submission_id)] == ["superseded"]
+
+
+def test_an_outcome_met_by_a_database_restart_is_recorded_once_it_is_back(
+        store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attempt delivered, but the database was away when its outcome was to be written:
+    written once it answers again, and the callback is not sent a second time (which waiting
+    for its lease to run out would do)."""
+    settle = store.settle_callback
+    refused: list[bool] = []
+
+    def away_twice(*args: object) -> None:
+        if len(refused) < 2:
+            refused.append(True)
+            raise sa.exc.OperationalError("UPDATE", {}, Exception("the database restarts"))
+        settle(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "settle_callback", away_twice)
+    sending = sender(store)
+    try:
+        submission_id = graded(store, receiver.url("/ok"))
+        sending.wake()
+        assert wait_for(lambda: any(a.delivered for a in store.callbacks(submission_id)), 30)
+    finally:
+        sending.close()
+    assert len(refused) == 2
+    assert len(receiver.to("/ok")) == 1
+    assert [d.state for d in store.deliveries(submission_id)] == ["delivered"]

@@ -8,7 +8,8 @@ worker of the distributed mode. What to send lives in the database
 - A sender claims due deliveries, at most ``per_host`` in flight to one host across every
   sender; each claimed attempt is counted and recorded before it is sent, so a process
   killed mid-delivery leaves it counted, and the delivery is sent again (same
-  ``webhook-id``) once its lease runs out.
+  ``webhook-id``) once its lease runs out. A database away for a moment (a restart) is
+  waited for within the lease, so an attempt's outcome is still recorded and not sent again.
 - An attempt has one deadline for all of it (connect, send, the answer's head and body). A
   failure is retried later (``next_attempt_at``, 1, 2, 4 ... s on), never slept on while it
   holds a place: one failing or hanging URL takes one place at a time, and only while an
@@ -25,6 +26,9 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 import psycopg
@@ -35,6 +39,7 @@ from grader.service.views import submission_view
 from grader.service.webhooks import signed_headers, signing_key
 from grader.settings import Settings
 from grader.storage.callbacks import CALLBACK_CHANNEL, Claim
+from grader.storage.database import unreachable
 from grader.storage.jobs import conninfo
 from grader.storage.store import Store
 from grader.storage.tables import utc_now
@@ -44,6 +49,7 @@ ANSWER_BYTES = 64 * 1024  # of a receiver's answer, read and dropped; the status
 IDLE_SECONDS = 60.0  # the longest sleep with nothing due: a safety net, not the way to wake
 BLOCKED_SECONDS = 5.0  # due, and every place taken: a freed place wakes sooner
 MAX_RETRY_DELAY = 600.0
+T = TypeVar("T")
 
 
 async def post_once(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str],
@@ -178,11 +184,27 @@ class CallbackSender:
 
     # -- one attempt --------------------------------------------------------------------------
 
+    async def _stored(self, work: Callable[[], T], until: float) -> T:
+        """``work`` (a read, or an idempotent write of the database), tried again while the
+        database is away, until ``until`` (monotonic): an attempt whose outcome is known is
+        recorded once the database is back, not sent again when its lease runs out."""
+        delay = 0.25
+        while True:
+            try:
+                return await asyncio.to_thread(work)
+            except SQLAlchemyError as error:
+                if not unreachable(error) or time.monotonic() + delay > until:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, 4.0)
+
     async def _deliver(self, client: httpx.AsyncClient, claim: Claim) -> None:
         status: int | None = None
         error: str | None = "the submission has no report to send"
         delivered = retry = False
-        row = await asyncio.to_thread(self.store.get, claim.submission_id)
+        # within its lease (less one attempt's deadline, for the POST), it is this sender's
+        until = time.monotonic() + self.lease - self.timeout
+        row = await self._stored(lambda: self.store.get(claim.submission_id), until)
         if row is not None and row.report is not None:
             body = submission_view(row, links=self.links).model_dump_json().encode()
             try:
@@ -198,8 +220,8 @@ class CallbackSender:
             retry = claim.attempt < self.attempts
         retry_at = utc_now() + dt.timedelta(seconds=self._backoff(claim.attempt)) \
             if retry and not delivered else None
-        await asyncio.to_thread(self.store.settle_callback, claim, status, error, delivered,
-                                retry_at)
+        await self._stored(lambda: self.store.settle_callback(
+            claim, status, error, delivered, retry_at), until + self.timeout)
         if not delivered:
             log.warning("callback for %s failed (attempt %d/%d): %s", claim.submission_id,
                         claim.attempt, self.attempts, error)
