@@ -7,7 +7,10 @@ import pytest
 
 from grader.catalog.spec import GENERIC_DIAGNOSES
 from grader.grading.breakage import IDIOMS, idiom_of
+from grader.grading.grade import grade
 from grader.sandbox.base import LearnerError
+from grader.sandbox.modules import importable
+from tests.conftest import HIDDEN_SECRET
 
 ZERO_D = "only 0-dimensional arrays can be converted to Python scalars"
 SEQUENCE = "setting an array element with a sequence."
@@ -30,6 +33,12 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
      "numpy_removed_alias", "np.float was removed"),
     (LearnerError("NameError", "name 'xrange' is not defined", 6, "for i in xrange(n):"),
      "python2_name", "use range"),
+    (LearnerError("ModuleNotFoundError", "No module named 'scipy'", 2,
+                  "from scipy.signal import correlate2d"),
+     "module_not_available", "scipy cannot be imported here"),
+    (LearnerError("ModuleNotFoundError", "No module named 'matplotlib'", 1,
+                  "import matplotlib.pyplot as plt"),
+     "module_not_available", "remove the import if your code does not need it"),
 ])
 def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     found = idiom_of(error)
@@ -67,3 +76,18 @@ def test_a_division_on_an_earlier_line_is_found_through_the_name_it_set() -> Non
     assert found is not None and found.code == "python2_division"
     # a name set by floor division only is no sign of it
     assert idiom_of(LearnerError("TypeError", FLOAT_INT, 7, "    x = range(ow)"), source) is None
+
+
+
+def test_a_module_the_sandbox_lacks_is_named_with_what_may_be_imported(conv2d, runner) -> None:
+    """A real child's import of a module it cannot load: the crash, and beside it, as the
+    report's first explanation, what can be imported (the modules the zygote loads)."""
+    source = ("import numpy as np\nimport matplotlib.pyplot as plt\n\n"
+              "def conv(image, kernel):\n    return image[1:-1, 1:-1]\n")
+    report = grade(conv2d, source, runner, seed=3, hidden_secret=HIDDEN_SECRET)
+    codes = [d.code for d in report.diagnosis]
+    assert codes[:2] == ["load_error", "module_not_available"]
+    words = report.diagnosis[1].message
+    assert words.startswith("matplotlib cannot be imported here")
+    assert ", ".join(importable()) in words and importable()[0] == "numpy"
+    assert report.explanation is not None and "matplotlib" in report.explanation.message

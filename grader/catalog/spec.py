@@ -49,6 +49,7 @@ GENERIC_DIAGNOSES = frozenset({
     "scaled_output", "integer_truncated", "integer_rounded", "integer_output", "truncated",
     "rounded", "square_inputs_only", "odd_kernels_only", "numpy2_array_to_scalar",
     "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
+    "module_not_available",
 })
 SPEC_FILE = "exercise.toml"
 REFERENCE_FILE = "reference.py"

@@ -1,4 +1,5 @@
-"""Crashes of code that was right when it was written: idioms that Python 3 or NumPy 2 removed.
+"""Crashes of code that was right when it was written: idioms that Python 3 or NumPy 2 removed,
+and imports of what the sandbox does not have (SciPy, plotting, notebooks' helpers).
 
 Each idiom is data: the exception's type, a pattern its message must match, and one the
 learner's line (as the child reports it) must match, when the line is known. A match names the
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from grader.grading.messages import Msg, say
 from grader.sandbox.base import LearnerError
+from grader.sandbox.modules import importable
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ IDIOMS = (
           None, Msg.REMOVED_NUMPY_ALIAS),
     Idiom("python2_name", "NameError", re.compile(r"name '(xrange|raw_input|unicode|long)'"),
           None, Msg.PYTHON2_NAME),
+    Idiom("module_not_available", "ModuleNotFoundError", re.compile(r"No module named '([^']+)'"),
+          None, Msg.MODULE_NOT_AVAILABLE),
 )
 
 _PYTHON3 = {"xrange": "range", "raw_input": "input", "unicode": "str", "long": "int"}
@@ -103,6 +107,8 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
         return say(idiom.words, call=f"{call.group(1)}()" if call else "float() or int()")
     if idiom.words is Msg.REMOVED_NUMPY_ALIAS:
         return say(idiom.words, name=found.group(1))
+    if idiom.words is Msg.MODULE_NOT_AVAILABLE:
+        return say(idiom.words, name=found.group(1)[:60], modules=", ".join(importable()))
     if idiom.words is Msg.PYTHON2_NAME:
         name = found.group(1)
         return say(idiom.words, name=name, replacement=_PYTHON3[name])

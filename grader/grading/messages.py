@@ -132,6 +132,7 @@ class Msg(StrEnum):
     FLOAT_AS_INDEX = "float_as_index"
     REMOVED_NUMPY_ALIAS = "removed_numpy_alias"
     PYTHON2_NAME = "python2_name"
+    MODULE_NOT_AVAILABLE = "module_not_available"
     # the report page
     PAGE_TITLE = "page_title"
     PAGE_SCORE = "page_score"
@@ -402,6 +403,10 @@ TEMPLATES: dict[Msg, str] = {
     Msg.REMOVED_NUMPY_ALIAS: "np.{name} was removed in NumPy 1.24 (an alias of Python's own "
                              "{name}); use {name} or np.{name}64",
     Msg.PYTHON2_NAME: "{name} exists in Python 2 only; use {replacement}",
+    Msg.MODULE_NOT_AVAILABLE: "{name} cannot be imported here: your code runs with these "
+                              "modules only: {modules}; remove the import if your code does "
+                              "not need it (plotting, progress bars, image files), else write "
+                              "that part with NumPy",
 }
 
 SIGNAL_NAMES: dict[int, str] = {

@@ -19,7 +19,7 @@ is reported as skipped with the reason; the grader refuses to grade without a re
 ``--without LAYER`` (repeatable) makes it skip a layer on purpose, to prove that refusal.
 
 Learner code can import only what is already loaded: the child has no file system. The zygote
-loads numpy and the stdlib modules in ``LEARNER_MODULES`` once, for every child to share.
+loads numpy and the stdlib modules in ``modules.LEARNER_MODULES`` once, for every child to share.
 """
 
 from __future__ import annotations
@@ -39,16 +39,7 @@ import time
 from typing import Any
 
 from grader.sandbox import child, confine, landlock, seccomp
-
-# What learner code may import (a child cannot read any file, so nothing else loads).
-LEARNER_MODULES = (
-    "numpy", "numpy.fft", "numpy.linalg", "numpy.random", "numpy.lib.stride_tricks",
-    "numpy.polynomial", "numpy.testing", "encodings.idna", "math", "cmath", "itertools",
-    "functools", "operator", "collections", "collections.abc", "heapq", "bisect", "array",
-    "copy", "numbers", "fractions", "decimal", "statistics", "random", "string", "re", "typing",
-    "dataclasses", "enum", "time", "warnings", "abc", "contextlib", "types", "resource", "sys",
-    "os",
-)
+from grader.sandbox.modules import LEARNER_MODULES
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
