@@ -86,12 +86,25 @@ def token_digest(token: str) -> str:
     return _digest(token)
 
 
-_bearer = HTTPBearer(auto_error=False, description="A platform or instructor token")
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-
-
 def unauthorized(detail: str) -> ApiError:
     return ApiError(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class OneBearer(HTTPBearer):
+    """A bearer token, from a request's one Authorization header. A request with two is
+    refused (401): a proxy that checks the one and an app that reads the other would
+    disagree on who is asking."""
+
+    async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
+        count = len(request.headers.getlist("authorization"))
+        if count > 1:
+            raise unauthorized(f"send one Authorization header; this request has {count}")
+        return await super().__call__(request)
+
+
+_bearer = OneBearer(auto_error=False, scheme_name="HTTPBearer",
+                    description="A platform or instructor token")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 async def platform_principal(state: StateDep, credentials: Credentials) -> Principal:

@@ -1,0 +1,51 @@
+"""A real server against requests a hostile client sends: each is a 4xx with a problem body
+that says what is wrong, never a 500, and never an answer for someone else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, auth
+from tests.conftest import EXERCISES, Server
+
+pytestmark = pytest.mark.processes
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = Server(tmp_path_factory.mktemp("hostile"), {
+        "GRADER_PLATFORM_TOKENS": f"{PLATFORM},{OTHER_PLATFORM}",
+        "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR}).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def submitted(server: Server, token: str) -> str:
+    source = (EXERCISES / "conv2d" / "samples" / "correct_numpy.py").read_text()
+    answer = httpx.post(f"{server.url}/v1/submissions?wait=false", headers=auth(token),
+                        json={"exercise_id": "conv2d", "source": source}, timeout=60)
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["id"])
+
+
+def test_two_authorization_headers_are_refused_whichever_comes_first(server: Server) -> None:
+    """A proxy that checks one Authorization header and an app that reads another would let
+    one platform read another's submissions: a request with two is refused."""
+    mine = submitted(server, PLATFORM)
+    for first, second in ((OTHER_PLATFORM, PLATFORM), (PLATFORM, OTHER_PLATFORM)):
+        headers = [("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {second}")]
+        for method, path in (("GET", f"/v1/submissions/{mine}"), ("GET", "/v1/submissions"),
+                             ("GET", f"/v1/submissions/{mine}/report"),
+                             ("GET", "/v1/exercises/conv2d/versions"),
+                             ("GET", "/metrics")):
+            answer = httpx.request(method, f"{server.url}{path}", headers=headers, timeout=30)
+            assert answer.status_code == 401, (path, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert "one Authorization header" in answer.json()["detail"]
+    one = httpx.get(f"{server.url}/v1/submissions/{mine}", headers=auth(PLATFORM), timeout=30)
+    assert one.status_code == 200 and one.json()["id"] == mine
