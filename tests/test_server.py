@@ -380,3 +380,25 @@ def test_a_request_head_within_64_kib_is_served(server: Server) -> None:
     response = httpx.get(f"{server.url}/healthz", headers={"X-Padding": "x" * 40_000},
                          timeout=30)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"POST /v1/submissions HTTP/1.1\r\nHost: grader\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",  # two framings: a smuggling attempt
+    b"POST /v1/submissions HTTP/1.1\r\nHost: grader\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"zz\r\nhello\r\n0\r\n\r\n",  # a chunk size that is not hex
+    b"POST /v1/submissions HTTP/1.1\r\nHost: grader\r\nContent-Length: -1\r\n\r\n",
+    b"GET /v1/submissions/a\x00b HTTP/1.1\r\nHost: grader\r\n\r\n",
+    b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 64,  # TLS to a plain port
+], ids=["te-and-cl", "bad-chunk", "negative-length", "nul-in-target", "tls-hello"])
+def test_a_request_http_cannot_parse_is_400_problem_json_and_closed(
+        server: Server, request_bytes: bytes) -> None:
+    connection = connect(server)
+    connection.sendall(request_bytes)
+    _, answer = closed_after(connection)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"content-type: application/problem+json" in head.lower()
+    problem = json.loads(body)
+    assert problem["status"] == 400 and "not valid HTTP/1.1" in problem["detail"]
+    assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200

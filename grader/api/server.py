@@ -90,13 +90,9 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
         self._head_seen = None
         if self.transport.is_closing():
             return
-        body = json.dumps({"type": "about:blank", "title": "Request Header Fields Too Large",
-                           "status": 431, "detail": f"the request head is over "
-                           f"{MAX_HEAD_BYTES} bytes"}).encode()
-        self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                             b"content-type: application/problem+json\r\n"
-                             b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
-                             + body)
+        self.transport.write(closing_problem(431, "Request Header Fields Too Large",
+                                             f"the request head is over {MAX_HEAD_BYTES} "
+                                             f"bytes"))
         # Closed at once, the rest of the head unread would reset the connection, and the
         # client might lose the answer: the sending side is shut, what comes is thrown away
         # for a moment, then the connection is closed.
@@ -105,10 +101,29 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             self.transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to bytes httptools cannot parse, as problem+json like every other
+        answer (uvicorn's own is text/plain); the connection is closed, as uvicorn does."""
+        self._cancel_deadline()
+        self.transport.write(closing_problem(
+            400, "Bad Request", "the request is not valid HTTP/1.1: its request line, a "
+            "header, or its body's framing (Content-Length, chunks) could not be parsed"))
+        self.transport.close()
+
     def _too_slow(self) -> None:
         self._head_deadline = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+def closing_problem(status: int, title: str, detail: str) -> bytes:
+    """A whole HTTP/1.1 answer, problem+json, that closes the connection: for what is
+    answered before the app has a request to answer."""
+    body = json.dumps({"type": "about:blank", "title": title, "status": status,
+                       "detail": detail}).encode()
+    return (b"HTTP/1.1 %d %s\r\ncontent-type: application/problem+json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n"
+            % (status, title.encode(), len(body)) + body)
 
 
 # The scope's key for the CPU seconds uvicorn took to parse the request.
