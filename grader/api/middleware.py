@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -158,18 +159,34 @@ class StrictRoute(APIRoute):
         async def strict(request: Request) -> Response:
             unknown = sorted(set(request.query_params) - known)
             if unknown:
-                raise RequestValidationError([
-                    {"type": "extra_forbidden", "loc": ("query", name),
-                     "msg": "Extra inputs are not permitted"} for name in unknown])
-            names = [name for name, _ in request.query_params.multi_items()]
-            repeated = sorted({name for name in names if names.count(name) > 1})
+                raise RequestValidationError(_listed(
+                    unknown, "extra_forbidden", "Extra inputs are not permitted",
+                    "unknown query parameters"))
+            counts = Counter(name for name, _ in request.query_params.multi_items())
+            repeated = sorted(name for name, count in counts.items() if count > 1)
             if repeated:
-                raise RequestValidationError([
-                    {"type": "repeated", "loc": ("query", name),
-                     "msg": "Given more than once; it takes one value"} for name in repeated])
+                raise RequestValidationError(_listed(
+                    repeated, "repeated", "Given more than once; it takes one value",
+                    "query parameters given more than once"))
             return await handler(StrictJSONRequest(request.scope, request.receive))
 
         return strict
+
+
+# The offending query parameters named one by one in a 422; the rest are counted: a 64 KiB
+# head of thousands of names would otherwise be answered with a megabyte of errors.
+LISTED_PARAMETERS = 10
+
+
+def _listed(names: list[str], kind: str, message: str, what: str) -> list[dict[str, Any]]:
+    """The errors of the first ``LISTED_PARAMETERS`` of ``names``, and one saying how many
+    more there are, if any."""
+    errors: list[dict[str, Any]] = [{"type": kind, "loc": ("query", name), "msg": message}
+                                    for name in names[:LISTED_PARAMETERS]]
+    if len(names) > LISTED_PARAMETERS:
+        errors.append({"type": kind, "loc": ("query",),
+                       "msg": f"and {len(names) - LISTED_PARAMETERS} more {what}"})
+    return errors
 
 
 def _query_names(dependant: Dependant) -> set[str]:
