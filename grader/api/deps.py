@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from grader.api.problems import ApiError
 from grader.catalog.exercises import UnknownExercise
@@ -95,7 +96,7 @@ class OneBearer(HTTPBearer):
     refused (401): a proxy that checks the one and an app that reads the other would
     disagree on who is asking."""
 
-    async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
         count = len(request.headers.getlist("authorization"))
         if count > 1:
             raise unauthorized(f"send one Authorization header; this request has {count}")
