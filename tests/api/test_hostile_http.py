@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from grader.api.schemas import BUNDLE_EXAMPLE, EXAMPLE_EXERCISE
 from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, auth
 from tests.conftest import EXERCISES, Server
 
@@ -78,3 +79,15 @@ def test_a_query_of_thousands_of_parameters_is_a_short_422_for_little_cpu(
         assert len(answer.content) < 8192, len(answer.content)
         assert said in answer.json()["detail"]
     assert cpu_seconds(server) - before < 1.0  # 2 s of CPU when each name was counted anew
+
+
+def test_a_pushed_spec_with_a_number_too_long_to_read_is_422_naming_its_line(
+        server: Server) -> None:
+    files = dict(BUNDLE_EXAMPLE["files"])
+    files["exercise.toml"] = "# a number no one can read\nseed = " + "9" * 5000 + "\n" \
+        + files["exercise.toml"]
+    answer = httpx.put(f"{server.url}/v1/exercises/{EXAMPLE_EXERCISE}", json={"files": files},
+                       headers=auth(INSTRUCTOR), timeout=120)
+    assert answer.status_code == 422, answer.text[:300]
+    assert answer.json()["detail"] == (
+        "exercise.toml:2: not valid TOML: a number of more than 4300 digits")
