@@ -105,8 +105,8 @@ def read_toml(text: str, source: str) -> dict[str, Any]:
     except ValueError:  # tomllib reads an integer of any length; int() takes so many digits
         digits = sys.get_int_max_str_digits()
         long_number = re.search(rf"\d{{{digits + 1}}}", text)
-        line = text.count("\n", 0, long_number.start()) + 1 if long_number else None
-        raise SpecError(f"{source}{'' if line is None else f':{line}'}: not valid TOML: a "
+        where = f":{text.count(chr(10), 0, long_number.start()) + 1}" if long_number else ""
+        raise SpecError(f"{source}{where}: not valid TOML: a "
                         f"number of more than {digits} digits") from None
     except (RecursionError, MemoryError) as error:  # bounded above; never a 500
         raise SpecError(f"{source}: not valid TOML: {type(error).__name__}") from None
