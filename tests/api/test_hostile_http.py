@@ -91,3 +91,19 @@ def test_a_pushed_spec_with_a_number_too_long_to_read_is_422_naming_its_line(
     assert answer.status_code == 422, answer.text[:300]
     assert answer.json()["detail"] == (
         "exercise.toml:2: not valid TOML: a number of more than 4300 digits")
+
+
+def test_the_report_page_takes_its_query_as_strictly_as_every_route(server: Server) -> None:
+    """A report link with a parameter it does not know, or one of its own given twice (which
+    of the two would be checked?), is 422 like any other route's; the link as given works."""
+    mine = submitted(server, PLATFORM)
+    link = httpx.get(f"{server.url}/v1/submissions/{mine}", headers=auth(PLATFORM),
+                     timeout=30).json()["report_url"]
+    expires = link.split("expires=")[1].split("&")[0]
+    for extra, said in ((f"&expires={expires}", "query.expires: Given more than once"),
+                        ("&signature=00", "query.signature: Given more than once"),
+                        ("&debug=1", "query.debug: Extra inputs are not permitted")):
+        answer = httpx.get(f"{server.url}{link}{extra}", timeout=60)
+        assert answer.status_code == 422, (extra, answer.text[:300])
+        assert said in answer.json()["detail"]
+    assert httpx.get(f"{server.url}{link}", timeout=60).status_code == 200

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from grader.api.deps import Credentials, StateDep, platform_principal, visible_submission
+from grader.api.middleware import StrictRoute
 from grader.api.problems import ApiError, error_answers
 from grader.pages.report_page import CSP
 
@@ -26,7 +27,7 @@ HEADERS = {
     "Cache-Control": "private, no-store",
 }
 
-router = APIRouter(tags=["submissions"])
+router = APIRouter(tags=["submissions"], route_class=StrictRoute)
 
 
 @router.get("/v1/submissions/{submission_id}/report", response_class=HTMLResponse,
