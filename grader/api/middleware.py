@@ -118,8 +118,9 @@ class BodyLimit:
 
 class StrictJSONRequest(Request):
     """A request whose JSON body is parsed as RFC 8259 has it: NaN, Infinity and -Infinity
-    are refused, and so is a body that is not UTF-8, is nested past what the parser takes or
-    has a number it cannot read. Each is a JSON decode error, which the app answers with 422."""
+    are refused, and so is an object that gives a name twice, and a body that is not UTF-8,
+    is nested past what the parser takes or has a number it cannot read. Each is a JSON
+    decode error, which the app answers with 422."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -129,7 +130,8 @@ class StrictJSONRequest(Request):
                     raise UnicodeDecodeError("utf-8", body, body.index(b"\x00"),
                                              body.index(b"\x00") + 1, "a NUL byte")
                 # decoded here: json.loads would take UTF-16 and UTF-32 bytes too
-                self._json = json.loads(body.decode("utf-8"), parse_constant=_not_json)
+                self._json = json.loads(body.decode("utf-8"), parse_constant=_not_json,
+                                        object_pairs_hook=_unique_names)
             except UnicodeDecodeError as error:
                 raise json.JSONDecodeError(
                     f"the body is not UTF-8 (byte {error.start}); JSON is sent as UTF-8",
@@ -145,6 +147,17 @@ class StrictJSONRequest(Request):
 
 def _not_json(constant: str) -> Any:
     raise json.JSONDecodeError(f"{constant} is not JSON", constant, 0)
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose names are unique: of a name given twice, parsers keep different
+    values (the first, the last), so a proxy and the app could read two requests in one."""
+    names: set[str] = set()
+    for name, _ in pairs:
+        if name in names:
+            raise json.JSONDecodeError(f"the name {name!r} is given twice in one object", "", 0)
+        names.add(name)
+    return dict(pairs)
 
 
 class StrictRoute(APIRoute):

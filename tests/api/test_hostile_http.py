@@ -107,3 +107,24 @@ def test_the_report_page_takes_its_query_as_strictly_as_every_route(server: Serv
         assert answer.status_code == 422, (extra, answer.text[:300])
         assert said in answer.json()["detail"]
     assert httpx.get(f"{server.url}{link}", timeout=60).status_code == 200
+
+
+@pytest.mark.parametrize("body", [
+    b'{"exercise_id": "conv2d", "exercise_id": "patch_dot", "source": "x = 1"}',
+    b'{"exercise_id": "conv2d", "source": "x = 1", "metadata": {"a": {"b": 1, "b": 2}}}',
+], ids=["top-level", "in-metadata"])
+def test_a_body_with_a_name_given_twice_is_422_and_stores_nothing(
+        server: Server, body: bytes) -> None:
+    """Which of two values a parser keeps differs between parsers (a proxy's, the app's):
+    a body whose object gives a name twice is refused, as RFC 8259's names SHOULD be
+    unique."""
+    before = httpx.get(f"{server.url}/v1/submissions", headers=auth(INSTRUCTOR),
+                       timeout=30).json()["total"]
+    answer = httpx.post(f"{server.url}/v1/submissions?wait=false", content=body,
+                        headers={**auth(PLATFORM), "Content-Type": "application/json"},
+                        timeout=60)
+    assert answer.status_code == 422, answer.text[:300]
+    assert "given twice" in answer.json()["detail"]
+    after = httpx.get(f"{server.url}/v1/submissions", headers=auth(INSTRUCTOR),
+                      timeout=30).json()["total"]
+    assert after == before
