@@ -126,6 +126,13 @@ class Msg(StrEnum):
     SUMMED = "summed"
     MISTAKE_VALUES = "mistake_values"
     MOVE = "move"
+    NEGATIVES_ZEROED = "negatives_zeroed"
+    OFFSET = "offset"
+    INPUT_CHANGED = "input_changed"
+    HOW_TRANSPOSED = "how_transposed"
+    HOW_FLIPPED = "how_flipped"
+    HOW_FLIPPED_ROWS = "how_flipped_rows"
+    HOW_FLIPPED_COLUMNS = "how_flipped_columns"
     # idioms that Python 3 or NumPy 2 removed (grader.grading.breakage)
     ARRAY_TO_SCALAR = "array_to_scalar"
     ARRAY_INTO_ELEMENT = "array_into_element"
@@ -391,6 +398,21 @@ TEMPLATES: dict[Msg, str] = {
                 "{expected_shape}, what should be kept apart: shape {got_shape} is the sum of "
                 "{values}; keep one value per index along that axis",
     Msg.MISTAKE_VALUES: "that mistake's values",
+    Msg.NEGATIVES_ZEROED: "your output holds {values} with every negative one set to zero, "
+                          "as a ReLU (np.maximum(out, 0)) does; return every value as it is, "
+                          "negative ones too",
+    Msg.OFFSET: "your output holds {values} plus {offset}, the same for every one: something "
+                "added a constant (a bias, or the input's mean taken off first); leave it out",
+    Msg.INPUT_CHANGED: "your output is what the right computation gives with {argument} {how}; "
+                       "use {argument} as it is given",
+    Msg.HOW_TRANSPOSED: "transposed (its rows and columns swapped, as {argument}.T does)",
+    Msg.HOW_FLIPPED: "flipped along both axes (as np.flip({argument}) or "
+                     "{argument}[::-1, ::-1] does)",
+    Msg.HOW_FLIPPED_ROWS: "flipped upside down (its rows in reverse order, as "
+                          "{argument}[::-1] or np.flipud does)",
+    Msg.HOW_FLIPPED_COLUMNS: "flipped left to right (its columns in reverse order, as "
+                             "{argument}[:, ::-1] or np.fliplr does, or np.convolve on each "
+                             "row, which flips what it slides)",
     Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
                          "it (older NumPy took the single value); take the value first, e.g. "
                          "float(np.sum(...)) or x.item(), or keep the array's value as it is",

@@ -31,6 +31,7 @@ from grader.catalog.spec import MAX_ELEMENTS, REFERENCE_FILE, ExerciseSpec
 from grader.errors import InvalidInput
 from grader.grading.inputs import Arguments, case_arguments
 from grader.grading.mistakes import compose_source, composed_source, model_codes
+from grader.grading.parts import Part
 from grader.sandbox.base import (
     CaseInput,
     CaseRun,
@@ -172,6 +173,13 @@ class SandboxOracle:
         for code, output in self._mistakes[seed].get(index, []):
             if output is not None:
                 yield code, output
+
+    def transformed(self, seed: int, index: int, args: Arguments
+                    ) -> Iterator[tuple[Part, np.ndarray]]:
+        """None: each changed argument would be one more sandboxed run of the reference per
+        visible case, for every submission, so a pushed bundle names only its known
+        mistakes."""
+        return iter(())
 
     def _every_mistake(self, seed: int) -> dict[int, list[tuple[str, np.ndarray | None]]]:
         """Every mistake model's output on every visible case, in one run."""

@@ -27,7 +27,8 @@ def mistake_hint(spec: ExerciseSpec, code: str) -> str:
 def fit_message(fit: Fit, spec: ExerciseSpec | None, inputs: Sequence[np.ndarray]) -> str:
     """The whole explanation in one sentence."""
     pieces = [mistake_hint(spec, fit.model)] if fit.model and spec is not None else []
-    values = say(Msg.MISTAKE_VALUES if fit.model else Msg.RIGHT_VALUES)
+    changed = fit.model or any("transform" in part.fields for part in fit.parts)
+    values = say(Msg.MISTAKE_VALUES if changed else Msg.RIGHT_VALUES)
     pieces += [part_message(part, inputs, values) for part in fit.parts]
     if len(pieces) == 1:
         return pieces[0]
@@ -67,6 +68,13 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> 
     if name in ("not_summed", "summed"):
         return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
                    values=values, **_shapes(fields))
+    if "transform" in fields:
+        return _changed_input(part)
+    if name == "offset_output":
+        shift = float(fields["offset"])  # type: ignore[arg-type]
+        return say(Msg.OFFSET, values=values, offset=f"{shift:.6g}")
+    if name == "negatives_zeroed":
+        return say(Msg.NEGATIVES_ZEROED, values=values)
     if name == "scaled_output":
         return _scaled(float(fields["factor"]), inputs)  # type: ignore[arg-type]
     simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "truncated": Msg.TRUNCATED,
@@ -76,6 +84,17 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> 
     if name == "rounded":
         return say(Msg.ROUNDED, **fields) if part.decimals else say(Msg.ROUNDED_WHOLE)
     return name
+
+
+HOW = {"transposed": Msg.HOW_TRANSPOSED, "flipped": Msg.HOW_FLIPPED,
+       "flipped_rows": Msg.HOW_FLIPPED_ROWS, "flipped_columns": Msg.HOW_FLIPPED_COLUMNS}
+
+
+def _changed_input(part: Part) -> str:
+    """An input part: the argument it changed, and how a learner's code does that."""
+    argument = str(part.fields["argument"])
+    how = say(HOW[str(part.fields["transform"])], argument=argument)
+    return say(Msg.INPUT_CHANGED, argument=argument, how=how)
 
 
 def _placed(part: Part, values: str) -> str:
