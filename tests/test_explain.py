@@ -11,6 +11,7 @@ from grader.catalog.spec import INPUT_CHANGES, Comparison
 from grader.grading.diagnose import fit_name
 from grader.grading.explain import Case, explain, search
 from grader.grading.parts import TRANSFORMS, keeps, transformed_arguments, variants
+from grader.grading.wording import part_message
 
 RULES = Comparison()
 RNG = np.random.default_rng(11)
@@ -250,3 +251,16 @@ def test_negatives_set_to_zero_are_allowed_only_by_outputs_without_negatives() -
     part = next(p for p, _ in variants(EXPECTED, EXPECTED.dtype) if p is not None)
     assert part.name == "negatives_zeroed"
     assert not keeps(part, EXPECTED) and keeps(part, np.abs(EXPECTED))
+
+
+def test_an_argument_change_is_said_with_code_that_makes_it() -> None:
+    """kernel.T on a matrix; on the last two axes of a stack of kernels, what .T would not do."""
+    words = {}
+    for args in ((IMAGE, KERNEL), (IMAGE, RNG.normal(size=(2, 3, 3, 3)))):
+        for part, _ in transformed_arguments(args, ("image", "kernel")):
+            words[(part.name, args[1].ndim)] = part_message(part, args)
+    assert "as kernel.T does" in words[("kernel_transposed", 2)]
+    assert "np.swapaxes(kernel, -1, -2)" in words[("kernel_transposed", 4)]
+    assert "kernel[::-1] or np.flipud" in words[("kernel_flipped_rows", 2)]
+    assert "kernel[..., ::-1, :]" in words[("kernel_flipped_rows", 4)]
+    assert "np.convolve on each row" in words[("kernel_flipped_columns", 2)]

@@ -405,14 +405,11 @@ TEMPLATES: dict[Msg, str] = {
                 "added a constant (a bias, or the input's mean taken off first); leave it out",
     Msg.INPUT_CHANGED: "your output is what the right computation gives with {argument} {how}; "
                        "use {argument} as it is given",
-    Msg.HOW_TRANSPOSED: "transposed (its rows and columns swapped, as {argument}.T does)",
-    Msg.HOW_FLIPPED: "flipped along both axes (as np.flip({argument}) or "
-                     "{argument}[::-1, ::-1] does)",
-    Msg.HOW_FLIPPED_ROWS: "flipped upside down (its rows in reverse order, as "
-                          "{argument}[::-1] or np.flipud does)",
-    Msg.HOW_FLIPPED_COLUMNS: "flipped left to right (its columns in reverse order, as "
-                             "{argument}[:, ::-1] or np.fliplr does, or np.convolve on each "
-                             "row, which flips what it slides)",
+    Msg.HOW_TRANSPOSED: "transposed (its rows and columns swapped, as {code} does)",
+    Msg.HOW_FLIPPED: "flipped along its rows and columns (as {code} does)",
+    Msg.HOW_FLIPPED_ROWS: "flipped upside down (its rows in reverse order, as {code} does)",
+    Msg.HOW_FLIPPED_COLUMNS: "flipped left to right (its columns in reverse order, as {code} "
+                             "does, or np.convolve on each row, which flips what it slides)",
     Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
                          "it (older NumPy took the single value); take the value first, e.g. "
                          "float(np.sum(...)) or x.item(), or keep the array's value as it is",

@@ -170,5 +170,6 @@ def transformed_arguments(args: tuple[np.ndarray, ...], names: Sequence[str]
             changed = np.ascontiguousarray(change(argument))
             if changed.shape != argument.shape or np.array_equal(changed, argument):
                 continue
-            part = Part(f"{name}_{kind}", {"transform": kind, "argument": name})
+            part = Part(f"{name}_{kind}", {"transform": kind, "argument": name,
+                                           "ndim": argument.ndim})
             yield part, args[:number] + (changed,) + args[number + 1:]

@@ -86,15 +86,21 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> 
     return name
 
 
-HOW = {"transposed": Msg.HOW_TRANSPOSED, "flipped": Msg.HOW_FLIPPED,
-       "flipped_rows": Msg.HOW_FLIPPED_ROWS, "flipped_columns": Msg.HOW_FLIPPED_COLUMNS}
+# An input part's words, and the code that makes the change: on a matrix, then on the last two
+# axes of an array of more dimensions.
+HOW = {"transposed": (Msg.HOW_TRANSPOSED, "{a}.T", "np.swapaxes({a}, -1, -2)"),
+       "flipped": (Msg.HOW_FLIPPED, "np.flip({a}) or {a}[::-1, ::-1]", "{a}[..., ::-1, ::-1]"),
+       "flipped_rows": (Msg.HOW_FLIPPED_ROWS, "{a}[::-1] or np.flipud", "{a}[..., ::-1, :]"),
+       "flipped_columns": (Msg.HOW_FLIPPED_COLUMNS, "{a}[:, ::-1] or np.fliplr",
+                           "{a}[..., ::-1]")}
 
 
 def _changed_input(part: Part) -> str:
-    """An input part: the argument it changed, and how a learner's code does that."""
+    """An input part: the argument it changed, and code that does that to it."""
     argument = str(part.fields["argument"])
-    how = say(HOW[str(part.fields["transform"])], argument=argument)
-    return say(Msg.INPUT_CHANGED, argument=argument, how=how)
+    words, matrix, array = HOW[str(part.fields["transform"])]
+    code = (matrix if part.fields.get("ndim", 2) == 2 else array).format(a=argument)
+    return say(Msg.INPUT_CHANGED, argument=argument, how=say(words, code=code))
 
 
 def _placed(part: Part, values: str) -> str:
