@@ -42,6 +42,7 @@ class Msg(StrEnum):
     # a case's verdict: what is wrong with the output
     INVALID = "invalid"
     INVALID_TYPE = "invalid_type"
+    INVALID_NONE = "invalid_none"
     INVALID_NOT_AN_ARRAY = "invalid_not_an_array"
     INVALID_ELEMENTS = "invalid_elements"
     INVALID_TOO_LARGE = "invalid_too_large"
@@ -266,6 +267,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.WHILE_LOADING: "while loading the module, {what}",
     Msg.INVALID: "expected a numpy array of numbers, got {what}",
     Msg.INVALID_TYPE: "a {type}",
+    Msg.INVALID_NONE: "a NoneType (None, what a function that ends without a return "
+                      "statement returns: end yours with return and its output)",
     Msg.INVALID_NOT_AN_ARRAY: "nested lists that do not form an array ({error})",
     Msg.INVALID_ELEMENTS: "an array of {elements}",
     Msg.INVALID_TOO_LARGE: "an array of {count} elements, more than the {limit} allowed",
