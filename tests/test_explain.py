@@ -64,6 +64,8 @@ def test_values_at_every_other_index_of_a_zero_array() -> None:
     (lambda e: np.round(e, 1).T, "transposed+rounded"),
     (lambda e: np.maximum(e, 0), "negatives_zeroed"),
     (lambda e: e - 0.25, "offset_output"),
+    (lambda e: (e - e.min()) / (e.max() - e.min()), "rescaled_output"),
+    (lambda e: 2 * e + 1, "rescaled_output"),
     (lambda e: np.pad(np.maximum(e, 0), 1), "valid_in_zero_ring+negatives_zeroed"),
 ])
 def test_what_was_done_to_the_values(change, name) -> None:

@@ -50,6 +50,7 @@ GENERIC_DIAGNOSES = frozenset({
     "rounded", "square_inputs_only", "odd_kernels_only", "numpy2_array_to_scalar",
     "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
     "module_not_available", "negatives_zeroed", "offset_output",
+    "rescaled_output",
 })
 # The changes to an argument an explanation may name (grader.grading.parts' input parts), each
 # as "<argument>_<change>": "kernel_transposed".

@@ -24,7 +24,17 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.compare import matches, too_coarse
-from grader.grading.parts import Part, View, keeps, near, offset, scaled, summed, variants
+from grader.grading.parts import (
+    Part,
+    View,
+    keeps,
+    near,
+    offset,
+    rescaled,
+    scaled,
+    summed,
+    variants,
+)
 from grader.grading.placements import placements, rolled, zero_bands
 
 MAX_PARTS = 2
@@ -147,16 +157,16 @@ def _fit(view: View, model: str, given: tuple[Part, ...], value: Part | None,
 
 def _scaled(view: View, model: str, given: tuple[Part, ...], rules: Comparison,
             order: int) -> list[Fit]:
-    """The view's values times a constant, or plus one (on the plain or the transposed
-    placement only)."""
+    """The view's values times a constant, or plus one, or else both (on the plain or the
+    transposed placement only)."""
     if view.got.size < 2 or view.loose:
         return []
-    fits: list[Fit] = []
-    for part in (scaled(view.got, view.candidate, rules),
-                 offset(view.got, view.candidate, rules)):
-        if part is not None:
-            fits.append(Fit(model, given + tuple(p for p in (view.part, part) if p is not None),
-                            0.0, view.got.size, order + len(fits)))
+    found = [part for part in (scaled(view.got, view.candidate, rules),
+                               offset(view.got, view.candidate, rules)) if part is not None]
+    if not found:
+        found = [part for part in [rescaled(view.got, view.candidate, rules)] if part is not None]
+    fits = [Fit(model, given + tuple(p for p in (view.part, part) if p is not None), 0.0,
+                view.got.size, order + number) for number, part in enumerate(found)]
     return [fit for fit in fits if fit.size <= MAX_PARTS]
 
 

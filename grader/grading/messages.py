@@ -129,6 +129,8 @@ class Msg(StrEnum):
     MOVE = "move"
     NEGATIVES_ZEROED = "negatives_zeroed"
     OFFSET = "offset"
+    RESCALED = "rescaled"
+    RESCALED_RANGE = "rescaled_range"
     INPUT_CHANGED = "input_changed"
     HOW_TRANSPOSED = "how_transposed"
     HOW_FLIPPED = "how_flipped"
@@ -406,6 +408,11 @@ TEMPLATES: dict[Msg, str] = {
                           "negative ones too",
     Msg.OFFSET: "your output holds {values} plus {offset}, the same for every one: something "
                 "added a constant (a bias, or the input's mean taken off first); leave it out",
+    Msg.RESCALED: "your output holds {values} times {factor}, plus {offset}: rescaled; "
+                  "return them as computed, without normalising them",
+    Msg.RESCALED_RANGE: "your output holds {values} rescaled to run from {low} to {high}, as "
+                        "a min-max normalisation ((out - out.min()) / (out.max() - out.min())) "
+                        "does; return them as computed, without normalising them",
     Msg.INPUT_CHANGED: "your output is what the right computation gives with {argument} {how}; "
                        "use {argument} as it is given",
     Msg.HOW_TRANSPOSED: "transposed (its rows and columns swapped, as {code} does)",

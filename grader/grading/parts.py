@@ -7,7 +7,8 @@ mistake's) turned into the learner's output by at most a few parts:
   inside a larger array (a ring of zeros, a corner), cut short of an edge, with edges left at
   zero, moved by a few rows or columns (the edge they left is anything) or rolled round
   (circular), or spread out at every s-th index;
-- a *value* part says what was done to them: nothing, a constant factor or term, a truncation or a
+- a *value* part says what was done to them: nothing, a constant factor or term or both, a
+  truncation or a
   rounding (to whole numbers, in an integer array or not, or to a few decimals), negative
   values set to zero (a ReLU);
 - an *input* part says what was done to an argument before the right computation ran on it:
@@ -118,6 +119,23 @@ def offset(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | 
             or not near(got, candidate + shift, rules):
         return None
     return Part("offset_output", {"offset": shift})
+
+
+def rescaled(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | None:
+    """The candidate times a constant plus another, both fitted on the values (a min-max
+    normalisation, for instance): only when neither alone fits, on at least three values."""
+    if got.size < 3 or not np.isfinite(candidate).all():
+        return None
+    centred = candidate - np.mean(candidate)
+    energy = float(np.sum(centred * centred))
+    if energy == 0.0 or not np.isfinite(energy):
+        return None
+    factor = float(np.sum(centred * (got - np.mean(got)))) / energy
+    shift = float(np.mean(got)) - factor * float(np.mean(candidate))
+    if factor == 0.0 or not near(got, factor * candidate + shift, rules):
+        return None
+    return Part("rescaled_output", {"factor": float(factor), "offset": float(shift),
+                                    "low": float(got.min()), "high": float(got.max())})
 
 
 def summed(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterator[Part]:

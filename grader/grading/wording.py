@@ -73,6 +73,8 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> 
     if name == "offset_output":
         shift = float(fields["offset"])  # type: ignore[arg-type]
         return say(Msg.OFFSET, values=values, offset=f"{shift:.6g}")
+    if name == "rescaled_output":
+        return _rescaled(part, values)
     if name == "negatives_zeroed":
         return say(Msg.NEGATIVES_ZEROED, values=values)
     if name == "scaled_output":
@@ -147,6 +149,17 @@ def _moved(part: Part, values: str) -> str:
                      direction=say(Msg.DIRECTION_DOWN if m > 0 else Msg.DIRECTION_UP))
                  for a, m in moves.items()), Msg.AND)
     return say(Msg.ROLLED if part.name == "rolled" else Msg.SHIFTED_BY, what=what, **places)
+
+
+def _rescaled(part: Part, values: str) -> str:
+    """A factor and a term: said as a min-max normalisation when the output runs over [0, 1]
+    or [0, 255], as the factor and the term otherwise."""
+    low, high = float(part.fields["low"]), float(part.fields["high"])  # type: ignore[arg-type]
+    for bounds in ((0.0, 1.0), (0.0, 255.0)):
+        if abs(low - bounds[0]) < 1e-6 and abs(high - bounds[1]) < 1e-6 * bounds[1]:
+            return say(Msg.RESCALED_RANGE, values=values, low=f"{low:g}", high=f"{high:g}")
+    factor, shift = float(part.fields["factor"]), float(part.fields["offset"])  # type: ignore[arg-type]
+    return say(Msg.RESCALED, values=values, factor=f"{factor:.6g}", offset=f"{shift:.6g}")
 
 
 def _scaled(factor: float, inputs: Sequence[np.ndarray]) -> str:
