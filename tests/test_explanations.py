@@ -116,3 +116,9 @@ def test_np_convolve_on_each_row_is_a_kernel_flipped_left_to_right(grade_file) -
     top = grade_file("conv2d/np_convolve_rows").explanation
     assert top is not None and top.name == "kernel_flipped_columns"
     assert "np.convolve" in top.message
+
+
+def test_a_factor_of_one_over_an_argument_s_sum_names_the_argument(grade_file) -> None:
+    top = grade_file("conv2d/normalised_by_kernel_sum").explanation
+    assert top is not None and top.name == "scaled_output"
+    assert "divided by the sum of the kernel" in top.message

@@ -29,7 +29,8 @@ def fit_message(fit: Fit, spec: ExerciseSpec | None, inputs: Sequence[np.ndarray
     pieces = [mistake_hint(spec, fit.model)] if fit.model and spec is not None else []
     changed = fit.model or any("transform" in part.fields for part in fit.parts)
     values = say(Msg.MISTAKE_VALUES if changed else Msg.RIGHT_VALUES)
-    pieces += [part_message(part, inputs, values) for part in fit.parts]
+    names = [argument.name for argument in spec.arguments] if spec is not None else []
+    pieces += [part_message(part, inputs, values, names) for part in fit.parts]
     if len(pieces) == 1:
         return pieces[0]
     return say(Msg.COMPOSED, first=pieces[0], second="; and ".join(pieces[1:]))
@@ -48,7 +49,8 @@ def _shapes(fields: dict[str, object]) -> dict[str, str]:
             "expected_shape": show_shape(fields["expected_shape"])}  # type: ignore[arg-type]
 
 
-def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> str:
+def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
+                 names: Sequence[str] = ()) -> str:
     """One generic part's sentence; ``values`` says whose values it places (the right ones,
     by default, or a known mistake's)."""
     fields = part.fields
@@ -78,7 +80,7 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> 
     if name == "negatives_zeroed":
         return say(Msg.NEGATIVES_ZEROED, values=values)
     if name == "scaled_output":
-        return _scaled(float(fields["factor"]), inputs)  # type: ignore[arg-type]
+        return _scaled(float(fields["factor"]), inputs, names)  # type: ignore[arg-type]
     simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "truncated": Msg.TRUNCATED,
               "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED}
     if name in simple:
@@ -162,7 +164,9 @@ def _rescaled(part: Part, values: str) -> str:
     return say(Msg.RESCALED, values=values, factor=f"{factor:.6g}", offset=f"{shift:.6g}")
 
 
-def _scaled(factor: float, inputs: Sequence[np.ndarray]) -> str:
+def _scaled(factor: float, inputs: Sequence[np.ndarray], names: Sequence[str]) -> str:
+    """A factor, said as 1/n of an input's size (a mean) or as one over its sum (normalised by
+    it, named as the spec names it) when it is one."""
     shown = f"{factor:.6g}"
     for number, argument in enumerate(inputs, start=1):
         n = argument.size
@@ -171,5 +175,6 @@ def _scaled(factor: float, inputs: Sequence[np.ndarray]) -> str:
         with np.errstate(all="ignore"):
             total = float(np.sum(argument))
         if total != 0 and abs(factor * total - 1) < 1e-6:
-            return say(Msg.SCALED_SUM, factor=shown, name=f"argument {number}")
+            name = names[number - 1] if number <= len(names) else f"argument {number}"
+            return say(Msg.SCALED_SUM, factor=shown, name=name)
     return say(Msg.SCALED, factor=shown)
