@@ -35,8 +35,9 @@ IDIOMS = (
     Idiom("numpy2_array_into_element", "ValueError",
           re.compile(r"setting an array element with a sequence"),
           re.compile(r"\]\s*[-+*/]?=(?!=)"), Msg.ARRAY_INTO_ELEMENT,
-          # a sum along some axes only leaves several values: wrong in every NumPy
-          re.compile(r"\baxis\s*=\s*(?!None\b)")),
+          # a sum along some axes only, or Python's sum of an array (along its first axis),
+          # leaves several values: wrong in every NumPy
+          re.compile(r"\baxis\s*=\s*(?!None\b)|(?<![.\w])sum\s*\((?!\s*sum\b)")),
     Idiom("python2_division", "TypeError",
           re.compile(r"'float' object cannot be interpreted as an integer|slice indices must "
                      r"be integers|only integers, slices .* are valid indices"),
