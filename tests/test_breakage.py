@@ -24,6 +24,10 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
      "numpy2_array_to_scalar", "int() of an array"),
     (LearnerError("ValueError", SEQUENCE, 30, "Z[i, h, w, c] = conv_single_step(a, W, b)"),
      "numpy2_array_into_element", "(1, 1, 1)"),
+    (LearnerError("ValueError", SEQUENCE, 30, "Z[i, c] = np.sum(a * W, axis=None) + b"),
+     "numpy2_array_into_element", "(1, 1, 1)"),
+    (LearnerError("ValueError", SEQUENCE, 30, "Z[i, c] = a.sum() + np.sum(W) + b"),
+     "numpy2_array_into_element", "(1, 1, 1)"),
     (LearnerError("TypeError", FLOAT_INT, 5, "out = np.zeros((h / 2, w / 2))"),
      "python2_division", "use '//'"),
     (LearnerError("TypeError", "slice indices must be integers or None or have an __index__ "
@@ -51,6 +55,9 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     LearnerError("TypeError", FLOAT_INT, 5, "out = np.zeros((h, w), dtype=size)"),
     LearnerError("TypeError", FLOAT_INT, 5, "print('a/b'); out = np.zeros(shape)  # h/2"),
     LearnerError("ValueError", SEQUENCE, 9, "values.append(row)"),
+    # a sum along one axis only: several values for one element, in any NumPy
+    LearnerError("ValueError", SEQUENCE, 8, "out[i, j] = np.sum(image[i:i+3, j:j+3] * k, axis=0)"),
+    LearnerError("ValueError", SEQUENCE, 8, "out[i, j] = sum(image[i:i+3, j:j+3] * kernel)"),
     # another exception with the same words, or other words
     LearnerError("ValueError", ZERO_D, 2, "float(x)"),
     LearnerError("TypeError", "unsupported operand type(s)", 2, "a / b"),

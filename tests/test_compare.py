@@ -125,6 +125,9 @@ def test_child_reported_failures_map_to_their_status() -> None:
         assert compare(run, EXPECTED, RULES, visible=True).status == status
     message = compare(cases["error"], EXPECTED, RULES, True).message
     assert message == "your code raised ValueError: bad shape (line 4: out[0] = image[0])"
+    # None is what a function without a return statement gives: said so
+    message = compare(cases["invalid_output"], EXPECTED, RULES, True).message
+    assert "got a NoneType" in message and "return statement" in message
 
 
 def test_matches_needs_same_shape_and_close_values() -> None:

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from grader.catalog.spec import Comparison
+from grader.catalog.spec import INPUT_CHANGES, Comparison
 from grader.grading.diagnose import fit_name
 from grader.grading.explain import Case, explain, search
+from grader.grading.parts import TRANSFORMS, keeps, transformed_arguments, variants
+from grader.grading.wording import part_message
 
 RULES = Comparison()
 RNG = np.random.default_rng(11)
@@ -60,6 +62,11 @@ def test_values_at_every_other_index_of_a_zero_array() -> None:
     (lambda e: e / 9, "scaled_output"),
     (lambda e: e.T, "transposed"),
     (lambda e: np.round(e, 1).T, "transposed+rounded"),
+    (lambda e: np.maximum(e, 0), "negatives_zeroed"),
+    (lambda e: e - 0.25, "offset_output"),
+    (lambda e: (e - e.min()) / (e.max() - e.min()), "rescaled_output"),
+    (lambda e: 2 * e + 1, "rescaled_output"),
+    (lambda e: np.pad(np.maximum(e, 0), 1), "valid_in_zero_ring+negatives_zeroed"),
 ])
 def test_what_was_done_to_the_values(change, name) -> None:
     assert best(change(EXPECTED)) == name
@@ -189,3 +196,73 @@ def test_maps_kept_apart_or_added_up_along_an_axis() -> None:
 def test_an_output_with_no_values_has_no_explanation(shape: tuple[int, ...]) -> None:
     # ``return []`` is an ordinary mistake: nothing to explain, and no error of the grader's
     assert best(np.zeros(shape)) is None
+
+
+def changed(image: np.ndarray = IMAGE, kernel: np.ndarray = KERNEL):
+    """The reference's outputs on the arguments with one changed, as an oracle gives them."""
+    return [(part, xcorr(*args))
+            for part, args in transformed_arguments((image, kernel), ("image", "kernel"))]
+
+
+@pytest.mark.parametrize(("change", "name"), [
+    (lambda k: k.T, "kernel_transposed"),
+    (lambda k: k[::-1], "kernel_flipped_rows"),
+    (lambda k: k[:, ::-1], "kernel_flipped_columns"),
+    (lambda k: k[::-1, ::-1], "kernel_flipped"),
+])
+def test_an_argument_changed_before_the_right_computation(change, name) -> None:
+    got = xcorr(IMAGE, change(KERNEL))
+    found, _ = explain([Case("a", EXPECTED, got, False, dict, changed)], RULES)
+    assert found is not None and fit_name(found.any_fit) == name
+
+
+def test_an_argument_changed_composes_with_a_placement() -> None:
+    """kernel.T in a 'same' output, zero-padded: two parts."""
+    got = np.pad(xcorr(IMAGE, KERNEL.T), 1)
+    found, _ = explain([Case("a", EXPECTED, got, False, dict, changed)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "kernel_transposed+valid_in_zero_ring"
+
+
+def test_a_known_mistake_is_named_before_the_same_argument_change() -> None:
+    """The exercise's flipped kernel and the generic flip of the kernel say the same: the
+    known mistake, with its own hint, wins, and the generic one is no rival."""
+    found, _ = explain([Case("a", EXPECTED, FLIPPED, False,
+                             lambda: {"flipped_kernel": FLIPPED}, changed)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "flipped_kernel"
+    assert found.rivals == []
+
+
+def test_a_passed_case_contradicts_an_argument_change() -> None:
+    other_image, other_kernel = RNG.normal(size=(7, 7)), RNG.normal(size=(3, 3))
+    other = xcorr(other_image, other_kernel)
+    made = [Case("fails", EXPECTED, xcorr(IMAGE, KERNEL.T), False, dict, changed),
+            Case("passes", other, other.copy(), True, dict,
+                 lambda: changed(other_image, other_kernel))]
+    assert explain(made, RULES)[0] is None
+
+
+def test_arguments_are_changed_only_where_the_change_keeps_their_shape_and_changes_them() -> None:
+    symmetric = np.array([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]])
+    names = [part.name for part, _ in transformed_arguments(
+        (RNG.normal(size=(4, 6)), symmetric, np.arange(3.0)), ("image", "kernel", "bias"))]
+    assert names == ["image_flipped", "image_flipped_rows", "image_flipped_columns"]
+    assert set(TRANSFORMS) == set(INPUT_CHANGES)
+
+
+def test_negatives_set_to_zero_are_allowed_only_by_outputs_without_negatives() -> None:
+    part = next(p for p, _ in variants(EXPECTED, EXPECTED.dtype) if p is not None)
+    assert part.name == "negatives_zeroed"
+    assert not keeps(part, EXPECTED) and keeps(part, np.abs(EXPECTED))
+
+
+def test_an_argument_change_is_said_with_code_that_makes_it() -> None:
+    """kernel.T on a matrix; on the last two axes of a stack of kernels, what .T would not do."""
+    words = {}
+    for args in ((IMAGE, KERNEL), (IMAGE, RNG.normal(size=(2, 3, 3, 3)))):
+        for part, _ in transformed_arguments(args, ("image", "kernel")):
+            words[(part.name, args[1].ndim)] = part_message(part, args)
+    assert "as kernel.T does" in words[("kernel_transposed", 2)]
+    assert "np.swapaxes(kernel, -1, -2)" in words[("kernel_transposed", 4)]
+    assert "kernel[::-1] or np.flipud" in words[("kernel_flipped_rows", 2)]
+    assert "kernel[..., ::-1, :]" in words[("kernel_flipped_rows", 4)]
+    assert "np.convolve on each row" in words[("kernel_flipped_columns", 2)]

@@ -102,3 +102,23 @@ def test_hidden_outputs_are_never_explained(conv2d) -> None:
     assert [c.passed for c in report.cases] == [True, True, False, False]
     assert report.explanation is None and report.diagnosis == []
     assert all(c.explanation is None and c.mistake is None for c in report.cases)
+
+
+def test_a_kernel_used_transposed_is_named_with_the_argument_and_the_idiom(grade_file) -> None:
+    report = grade_file("conv2d/kernel_transposed")
+    top = report.explanation
+    assert top is not None and (top.name, top.confidence) == ("kernel_transposed", 1.0)
+    assert "kernel.T" in top.message and "use kernel as it is given" in top.message
+    assert [c.mistake for c in report.cases] == ["kernel_transposed"] * 2 + [None] * 2
+
+
+def test_np_convolve_on_each_row_is_a_kernel_flipped_left_to_right(grade_file) -> None:
+    top = grade_file("conv2d/np_convolve_rows").explanation
+    assert top is not None and top.name == "kernel_flipped_columns"
+    assert "np.convolve" in top.message
+
+
+def test_a_factor_of_one_over_an_argument_s_sum_names_the_argument(grade_file) -> None:
+    top = grade_file("conv2d/normalised_by_kernel_sum").explanation
+    assert top is not None and top.name == "scaled_output"
+    assert "divided by the sum of the kernel" in top.message

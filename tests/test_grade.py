@@ -117,7 +117,7 @@ def test_full_padding_is_diagnosed(conv2d: Exercise) -> None:
 
 
 def test_an_unknown_wrong_answer_gets_no_diagnosis(conv2d: Exercise) -> None:
-    report = graded(conv2d, FakeRunner(lambda i, k: correct(i, k) + 1), seed=3)
+    report = graded(conv2d, FakeRunner(lambda i, k: correct(i, k) ** 2), seed=3)
     assert {c.status for c in report.cases} == {"wrong_values"}
     assert report.diagnosis == []
 

@@ -49,8 +49,12 @@ GENERIC_DIAGNOSES = frozenset({
     "scaled_output", "integer_truncated", "integer_rounded", "integer_output", "truncated",
     "rounded", "square_inputs_only", "odd_kernels_only", "numpy2_array_to_scalar",
     "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
-    "module_not_available",
+    "module_not_available", "negatives_zeroed", "offset_output",
+    "rescaled_output",
 })
+# The changes to an argument an explanation may name (grader.grading.parts' input parts), each
+# as "<argument>_<change>": "kernel_transposed".
+INPUT_CHANGES = ("transposed", "flipped", "flipped_rows", "flipped_columns")
 SPEC_FILE = "exercise.toml"
 REFERENCE_FILE = "reference.py"
 SAMPLES_DIR = "samples"
@@ -294,6 +298,13 @@ class ExerciseSpec(_Strict):
             raise ValueError(f"argument names must be unique, got {names}")
         return arguments
 
+    @property
+    def generic_diagnoses(self) -> frozenset[str]:
+        """The diagnoses grading names for any exercise, with the changes to this one's
+        arguments."""
+        return GENERIC_DIAGNOSES | {f"{argument.name}_{change}" for argument in self.arguments
+                                    for change in INPUT_CHANGES}
+
     @model_validator(mode="after")
     def _cases_fit_arguments(self) -> ExerciseSpec:
         known = {a.name: a for a in self.arguments}
@@ -317,7 +328,7 @@ class ExerciseSpec(_Strict):
                 raise _located(f"samples[{i}].expect",
                                f"has {len(sample.expect)} verdicts for {len(self.cases)} cases")
             missing = [c for c in (sample.mistake or "").split("+")
-                       if c and c not in codes and c not in GENERIC_DIAGNOSES]
+                       if c and c not in codes and c not in self.generic_diagnoses]
             if missing:
                 raise _located(f"samples[{i}].mistake", f"{missing[0]!r} is not a mistake code")
         return self

@@ -1,8 +1,9 @@
 """Crashes of code that was right when it was written: idioms that Python 3 or NumPy 2 removed,
 and imports of what the sandbox does not have (SciPy, plotting, notebooks' helpers).
 
-Each idiom is data: the exception's type, a pattern its message must match, and one the
-learner's line (as the child reports it) must match, when the line is known. A match names the
+Each idiom is data: the exception's type, a pattern its message must match, one the learner's
+line (as the child reports it) must match, when the line is known, and one it must not (code
+that no version ever ran, which the same exception follows). A match names the
 idiom and its fix, beside the crash itself, which the case's verdict already shows.
 """
 
@@ -24,6 +25,7 @@ class Idiom:
     message: re.Pattern[str]
     line: re.Pattern[str] | None  # None: any line, or none known
     words: Msg
+    unless: re.Pattern[str] | None = None  # a line that rules the idiom out
 
 
 IDIOMS = (
@@ -32,7 +34,10 @@ IDIOMS = (
           re.compile(r"\b(float|int|complex)\s*\("), Msg.ARRAY_TO_SCALAR),
     Idiom("numpy2_array_into_element", "ValueError",
           re.compile(r"setting an array element with a sequence"),
-          re.compile(r"\]\s*[-+*/]?=(?!=)"), Msg.ARRAY_INTO_ELEMENT),
+          re.compile(r"\]\s*[-+*/]?=(?!=)"), Msg.ARRAY_INTO_ELEMENT,
+          # a sum along some axes only, or Python's sum of an array (along its first axis),
+          # leaves several values: wrong in every NumPy
+          re.compile(r"\baxis\s*=\s*(?!None\b)|(?<![.\w])sum\s*\((?!\s*sum\b)")),
     Idiom("python2_division", "TypeError",
           re.compile(r"'float' object cannot be interpreted as an integer|slice indices must "
                      r"be integers|only integers, slices .* are valid indices"),
@@ -71,6 +76,8 @@ def idiom_of(error: LearnerError, source: str = "") -> Breakage | None:
         if idiom.line is not None and error.text and not idiom.line.search(_code(error.text)) \
                 and not (idiom.words is Msg.FLOAT_AS_INDEX
                          and _divided_names(source) & _names(error.text)):
+            continue
+        if idiom.unless is not None and error.text and idiom.unless.search(_code(error.text)):
             continue
         return Breakage(idiom.code, _words(idiom, error, found))
     return None

@@ -200,7 +200,9 @@ def stopped(run: CaseRun, entry_point: str = "") -> str:
 def unusable(run: CaseRun) -> str:
     """What an invalid output was, in words, from the reason code and its parameters."""
     params = run.params
-    if run.invalid is Invalid.TYPE:
+    if run.invalid is Invalid.TYPE and params["type"] == "NoneType":
+        what = say(Msg.INVALID_NONE)
+    elif run.invalid is Invalid.TYPE:
         what = say(Msg.INVALID_TYPE, type=params["type"])
     elif run.invalid is Invalid.NOT_AN_ARRAY:
         what = say(Msg.INVALID_NOT_AN_ARRAY, error=params["error"])

@@ -1,8 +1,9 @@
 """The search for an explanation of a submission's wrong outputs.
 
 For each failing visible case, every explanation of at most ``MAX_PARTS`` parts is tried: a
-candidate (the reference's output, or a known mistake's, whose pairs count two parts) turned
-into the learner's output by a placement and a value part (``grader.grading.parts``). An
+candidate (the reference's output, or a known mistake's, whose pairs count two parts, or the
+reference's output on an argument transposed or flipped, an input part) turned into the
+learner's output by a placement and a value part (``grader.grading.parts``). An
 explanation is kept only when it is consistent with every visible case: a passed case
 contradicts it when one of its known mistakes would have changed that case's output, or one of
 its generic parts cannot leave a case untouched (a shift, a factor). Of the rest, the one that
@@ -23,7 +24,17 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.compare import matches, too_coarse
-from grader.grading.parts import Part, View, keeps, near, scaled, summed, variants
+from grader.grading.parts import (
+    Part,
+    View,
+    keeps,
+    near,
+    offset,
+    rescaled,
+    scaled,
+    summed,
+    variants,
+)
 from grader.grading.placements import placements, rolled, zero_bands
 
 MAX_PARTS = 2
@@ -35,13 +46,15 @@ FAMILIES = {"shifted_by_one": "shifted"}
 @dataclass
 class Case:
     """What the search needs of one visible case. ``candidates`` gives the known mistakes'
-    outputs on this case, by code, when first asked (a failing submission only)."""
+    outputs on this case, by code, and ``transformed`` the reference's outputs on changed
+    arguments, by input part, when first asked (a failing submission only)."""
 
     name: str
     expected: np.ndarray
     got: np.ndarray | None
     passed: bool
     candidates: Callable[[], Mapping[str, np.ndarray]] = dict
+    transformed: Callable[[], Sequence[tuple[Part, np.ndarray]]] = list
 
 
 @dataclass(frozen=True)
@@ -90,23 +103,28 @@ def usable(got: np.ndarray | None, rules: Comparison) -> bool:
 
 
 def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
-           rules: Comparison) -> list[Fit]:
+           rules: Comparison, transformed: Sequence[tuple[Part, np.ndarray]] = ()
+           ) -> list[Fit]:
     """Every explanation of ``got`` of at most MAX_PARTS parts: known mistakes first (in the
-    oracle's order), then the reference's output with generic parts. Values near float64's
-    limits may overflow on the way: an overflow is no match, never an error."""
+    oracle's order), then the reference's output with generic parts, then its outputs on
+    changed arguments (``transformed``: input part, output). Values near float64's limits may
+    overflow on the way: an overflow is no match, never an error."""
     with np.errstate(all="ignore"):
-        return _search(got, expected, candidates, rules)
+        return _search(got, expected, candidates, rules, transformed)
 
 
 def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
-            rules: Comparison) -> list[Fit]:
+            rules: Comparison, transformed: Sequence[tuple[Part, np.ndarray]]) -> list[Fit]:
     values = got.astype(np.float64)
     bands = zero_bands(values)
     fits: list[Fit] = []
-    for model, candidate in [*candidates.items(), (REFERENCE, expected)]:
-        base = len(model.split("+")) if model else 0
+    sources: list[tuple[str, tuple[Part, ...], np.ndarray]] = [
+        *((model, (), candidate) for model, candidate in candidates.items()),
+        (REFERENCE, (), expected), *((REFERENCE, (part,), out) for part, out in transformed)]
+    for model, given, candidate in sources:
+        base = (len(model.split("+")) if model else 0) + len(given)
         if base < MAX_PARTS and abs(candidate.ndim - values.ndim) == 1:
-            fits += [Fit(model, (part,), 0.0, values.size, len(fits))
+            fits += [Fit(model, (*given, part), 0.0, values.size, len(fits))
                      for part in summed(values, candidate, rules)]
         if base > MAX_PARTS or candidate.ndim != values.ndim:
             continue
@@ -114,16 +132,16 @@ def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.n
         for value, variant in shown:
             plain = base + (value is not None) >= MAX_PARTS  # no part left for a placement
             for view in placements(values, variant, rules, bands, plain):
-                fit = _fit(view, model, value, values, variant, rules, len(fits))
+                fit = _fit(view, model, given, value, values, variant, rules, len(fits))
                 if fit is not None and fit.size <= MAX_PARTS:
                     fits.append(fit)
                 if value is None and (view.part is None or view.part.name == "transposed"):
-                    fits += _scaled(view, model, rules, len(fits))
+                    fits += _scaled(view, model, given, rules, len(fits))
     return fits
 
 
-def _fit(view: View, model: str, value: Part | None, got: np.ndarray,
-         candidate: np.ndarray, rules: Comparison, order: int) -> Fit | None:
+def _fit(view: View, model: str, given: tuple[Part, ...], value: Part | None,
+         got: np.ndarray, candidate: np.ndarray, rules: Comparison, order: int) -> Fit | None:
     """The explanation a view gives when its regions agree."""
     if view.got.size == 0 or not near(view.got, view.candidate, rules):
         return None
@@ -131,22 +149,25 @@ def _fit(view: View, model: str, value: Part | None, got: np.ndarray,
     if placement is not None and placement.name.startswith("shift"):
         placement = rolled(placement, got, candidate, rules)
         loose = 0 if placement.name == "rolled" else loose
-    parts = tuple(p for p in (placement, value) if p is not None)
+    parts = given + tuple(p for p in (placement, value) if p is not None)
     if not model and not parts:
         return None  # the reference itself: not an explanation of a wrong output
     return Fit(model, parts, loose / max(got.size, 1), view.got.size, order)
 
 
-def _scaled(view: View, model: str, rules: Comparison, order: int) -> list[Fit]:
-    """The view's values times a constant (on the plain or the transposed placement only)."""
+def _scaled(view: View, model: str, given: tuple[Part, ...], rules: Comparison,
+            order: int) -> list[Fit]:
+    """The view's values times a constant, or plus one, or else both (on the plain or the
+    transposed placement only)."""
     if view.got.size < 2 or view.loose:
         return []
-    part = scaled(view.got, view.candidate, rules)
-    if part is None:
-        return []
-    fit = Fit(model, tuple(p for p in (view.part, part) if p is not None), 0.0,
-              view.got.size, order)
-    return [fit] if fit.size <= MAX_PARTS else []
+    found = [part for part in (scaled(view.got, view.candidate, rules),
+                               offset(view.got, view.candidate, rules)) if part is not None]
+    if not found:
+        found = [part for part in [rescaled(view.got, view.candidate, rules)] if part is not None]
+    fits = [Fit(model, given + tuple(p for p in (view.part, part) if p is not None), 0.0,
+                view.got.size, order + number) for number, part in enumerate(found)]
+    return [fit for fit in fits if fit.size <= MAX_PARTS]
 
 
 def consistent(fit: Fit, case: Case, rules: Comparison) -> bool:
@@ -169,7 +190,8 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
     by_key: dict[tuple[str, ...], dict[str, Fit]] = {}
     for case in failing:
         assert case.got is not None
-        for fit in search(case.got, case.expected, case.candidates(), rules):
+        for fit in search(case.got, case.expected, case.candidates(), rules,
+                          case.transformed()):
             by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
     kept = {key: fits for key, fits in by_key.items()
             if all(consistent(next(iter(fits.values())), case, rules) for case in passed)}

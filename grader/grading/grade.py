@@ -92,7 +92,8 @@ def grade(
         expected = oracle.expected(seed, arguments)
     ran = _run(spec, source, runner, arguments, expected)
     with stage(Stage.COMPARE):
-        tally = Tally(spec, lambda index, args: dict(oracle.mistakes(seed, index, args)))
+        tally = Tally(spec, lambda index, args: dict(oracle.mistakes(seed, index, args)),
+                      lambda index, args: list(oracle.transformed(seed, index, args)))
         cases = [_case_report(spec, index, args, want, run, tally)
                  for index, (args, want, run) in enumerate(
                      zip(arguments, expected, ran.runs, strict=True))]

@@ -42,6 +42,7 @@ class Msg(StrEnum):
     # a case's verdict: what is wrong with the output
     INVALID = "invalid"
     INVALID_TYPE = "invalid_type"
+    INVALID_NONE = "invalid_none"
     INVALID_NOT_AN_ARRAY = "invalid_not_an_array"
     INVALID_ELEMENTS = "invalid_elements"
     INVALID_TOO_LARGE = "invalid_too_large"
@@ -126,6 +127,15 @@ class Msg(StrEnum):
     SUMMED = "summed"
     MISTAKE_VALUES = "mistake_values"
     MOVE = "move"
+    NEGATIVES_ZEROED = "negatives_zeroed"
+    OFFSET = "offset"
+    RESCALED = "rescaled"
+    RESCALED_RANGE = "rescaled_range"
+    INPUT_CHANGED = "input_changed"
+    HOW_TRANSPOSED = "how_transposed"
+    HOW_FLIPPED = "how_flipped"
+    HOW_FLIPPED_ROWS = "how_flipped_rows"
+    HOW_FLIPPED_COLUMNS = "how_flipped_columns"
     # idioms that Python 3 or NumPy 2 removed (grader.grading.breakage)
     ARRAY_TO_SCALAR = "array_to_scalar"
     ARRAY_INTO_ELEMENT = "array_into_element"
@@ -259,6 +269,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.WHILE_LOADING: "while loading the module, {what}",
     Msg.INVALID: "expected a numpy array of numbers, got {what}",
     Msg.INVALID_TYPE: "a {type}",
+    Msg.INVALID_NONE: "a NoneType (None, what a function that ends without a return "
+                      "statement returns: end yours with return and its output)",
     Msg.INVALID_NOT_AN_ARRAY: "nested lists that do not form an array ({error})",
     Msg.INVALID_ELEMENTS: "an array of {elements}",
     Msg.INVALID_TOO_LARGE: "an array of {count} elements, more than the {limit} allowed",
@@ -391,6 +403,23 @@ TEMPLATES: dict[Msg, str] = {
                 "{expected_shape}, what should be kept apart: shape {got_shape} is the sum of "
                 "{values}; keep one value per index along that axis",
     Msg.MISTAKE_VALUES: "that mistake's values",
+    Msg.NEGATIVES_ZEROED: "your output holds {values} with every negative one set to zero, "
+                          "as a ReLU (np.maximum(out, 0)) does; return every value as it is, "
+                          "negative ones too",
+    Msg.OFFSET: "your output holds {values} plus {offset}, the same for every one: something "
+                "added a constant (a bias, or the input's mean taken off first); leave it out",
+    Msg.RESCALED: "your output holds {values} times {factor}, plus {offset}: rescaled; "
+                  "return them as computed, without normalising them",
+    Msg.RESCALED_RANGE: "your output holds {values} rescaled to run from {low} to {high}, as "
+                        "a min-max normalisation ((out - out.min()) / (out.max() - out.min())) "
+                        "does; return them as computed, without normalising them",
+    Msg.INPUT_CHANGED: "your output is what the right computation gives with {argument} {how}; "
+                       "use {argument} as it is given",
+    Msg.HOW_TRANSPOSED: "transposed (its rows and columns swapped, as {code} does)",
+    Msg.HOW_FLIPPED: "flipped along its rows and columns (as {code} does)",
+    Msg.HOW_FLIPPED_ROWS: "flipped upside down (its rows in reverse order, as {code} does)",
+    Msg.HOW_FLIPPED_COLUMNS: "flipped left to right (its columns in reverse order, as {code} "
+                             "does, or np.convolve on each row, which flips what it slides)",
     Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
                          "it (older NumPy took the single value); take the value first, e.g. "
                          "float(np.sum(...)) or x.item(), or keep the array's value as it is",

@@ -19,6 +19,7 @@ import numpy as np
 from grader.catalog.exercises import Exercise
 from grader.grading.inputs import Arguments, call_args
 from grader.grading.mistakes import composed, model_codes
+from grader.grading.parts import Part, transformed_arguments
 from grader.grading.pushed import SandboxOracle
 from grader.sandbox.base import Runner
 
@@ -33,6 +34,13 @@ class Oracle(Protocol):
     def mistakes(self, seed: int, index: int, args: Arguments) -> Iterator[tuple[str, np.ndarray]]:
         """The output of every known mistake (and pair) that applies to visible case ``index``,
         in the order they are tried: (code, output)."""
+        ...
+
+    def transformed(self, seed: int, index: int, args: Arguments
+                    ) -> Iterator[tuple[Part, np.ndarray]]:
+        """The reference's output on visible case ``index``'s arguments with one of them
+        transposed or flipped (``grader.grading.parts.transformed_arguments``): (part,
+        output)."""
         ...
 
 
@@ -70,6 +78,7 @@ class TrustedOracle:
         assert exercise.reference is not None, "a built-in exercise's"
         self.reference = exercise.reference
         self.models = _models_of(exercise)
+        self.names = [argument.name for argument in exercise.spec.arguments]
 
     def expected(self, seed: int, arguments: list[Arguments]) -> list[np.ndarray]:
         return [call_trusted(self.reference, args) for args in arguments]
@@ -80,6 +89,14 @@ class TrustedOracle:
                 yield code, call_trusted(model, args)
             except ValueError:
                 continue  # a mistake model that does not apply to these inputs
+
+    def transformed(self, seed: int, index: int, args: Arguments
+                    ) -> Iterator[tuple[Part, np.ndarray]]:
+        for part, changed in transformed_arguments(args, self.names):
+            try:
+                yield part, call_trusted(self.reference, changed)
+            except ValueError:
+                continue  # a change the reference refuses
 
 
 def oracle_for(exercise: Exercise, runner: Runner, hidden_secret: bytes) -> Oracle:

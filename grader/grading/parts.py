@@ -7,8 +7,12 @@ mistake's) turned into the learner's output by at most a few parts:
   inside a larger array (a ring of zeros, a corner), cut short of an edge, with edges left at
   zero, moved by a few rows or columns (the edge they left is anything) or rolled round
   (circular), or spread out at every s-th index;
-- a *value* part says what was done to them: nothing, a constant factor, a truncation or a
-  rounding (to whole numbers, in an integer array or not, or to a few decimals).
+- a *value* part says what was done to them: nothing, a constant factor or term or both, a
+  truncation or a
+  rounding (to whole numbers, in an integer array or not, or to a few decimals), negative
+  values set to zero (a ReLU);
+- an *input* part says what was done to an argument before the right computation ran on it:
+  transposed, or flipped along its rows, its columns or both (``transformed_arguments``).
 
 Each part is a plain function of arrays: nothing of the exercise but its inputs. A part also
 says whether it can leave a case untouched (``keeps``): a placement that follows the case's
@@ -18,7 +22,7 @@ cannot, so a passed case contradicts it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,8 +36,9 @@ DECIMALS = (0, 1, 2, 3)  # roundings tried
 @dataclass(frozen=True)
 class Part:
     """One part of an explanation: its name, the words that fill its template, and whether a
-    passed case may be left untouched by it (``keeps``: ``True``, ``False`` or ``"whole"``
-    for a rounding, which leaves values that are already rounded)."""
+    passed case may be left untouched by it (``keeps``: ``True``, ``False``, ``"whole"``
+    for a rounding, which leaves values that are already rounded, or ``"nonnegative"`` for
+    negatives set to zero, which leaves an output with none)."""
 
     name: str
     fields: dict[str, object] = field(default_factory=dict)
@@ -67,12 +72,16 @@ def near(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> bool:
 # ---- value parts: what was done to the candidate's values ------------------------------------
 
 def variants(candidate: np.ndarray, dtype: np.dtype) -> Iterator[tuple[Part | None, np.ndarray]]:
-    """The candidate as it is, then each rounding of it that changes it: truncated (as an
-    integer array or int() does), rounded to whole numbers or to a few decimals."""
+    """The candidate as it is, then its negative values set to zero (a ReLU applied), then
+    each rounding of it that changes it: truncated (as an integer array or int() does),
+    rounded to whole numbers or to a few decimals."""
     yield None, candidate
+    clipped = np.maximum(candidate, 0)
+    if np.any(candidate < 0) and np.any(candidate > 0):
+        yield Part("negatives_zeroed", keeps="nonnegative"), clipped
     integer = dtype.kind in "iu"
     kind = str(dtype)
-    seen = [candidate]
+    seen = [candidate, clipped]
     for decimals in (None, *DECIMALS):
         if decimals and integer:
             break
@@ -100,6 +109,35 @@ def scaled(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | 
     return Part("scaled_output", {"factor": factor})
 
 
+def offset(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | None:
+    """The candidate plus a constant other than 0 (the mean difference, fitted on at least
+    two values): a bias added, or the input's mean taken off, once for every value."""
+    if got.size < 2:
+        return None
+    shift = float(np.mean(got - candidate))
+    if abs(shift) <= float(np.max(allowed_error(candidate, rules))) \
+            or not near(got, candidate + shift, rules):
+        return None
+    return Part("offset_output", {"offset": shift})
+
+
+def rescaled(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | None:
+    """The candidate times a constant plus another, both fitted on the values (a min-max
+    normalisation, for instance): only when neither alone fits, on at least three values."""
+    if got.size < 3 or not np.isfinite(candidate).all():
+        return None
+    centred = candidate - np.mean(candidate)
+    energy = float(np.sum(centred * centred))
+    if energy == 0.0 or not np.isfinite(energy):
+        return None
+    factor = float(np.sum(centred * (got - np.mean(got)))) / energy
+    shift = float(np.mean(got)) - factor * float(np.mean(candidate))
+    if factor == 0.0 or not near(got, factor * candidate + shift, rules):
+        return None
+    return Part("rescaled_output", {"factor": float(factor), "offset": float(shift),
+                                    "low": float(got.min()), "high": float(got.max())})
+
+
 def summed(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterator[Part]:
     """One axis too many, whose sum is the candidate (maps kept apart that should be added
     up), or one too few, the candidate's sum along it (maps added up that should be kept)."""
@@ -119,4 +157,37 @@ def keeps(part: Part, expected: np.ndarray) -> bool:
     """Whether ``part`` could leave a case whose right output is ``expected`` as it is."""
     if part.keeps == "whole":
         return bool(np.array_equal(expected, np.round(expected, part.decimals)))
+    if part.keeps == "nonnegative":
+        return not bool(np.any(expected < 0))
     return bool(part.keeps)
+
+
+# ---- input parts: what was done to an argument before the computation ------------------------
+
+TRANSFORMS = {  # an input part's name -> what it does to an argument's last two axes
+    "transposed": lambda a: np.swapaxes(a, -1, -2),
+    "flipped": lambda a: a[..., ::-1, ::-1],
+    "flipped_rows": lambda a: a[..., ::-1, :],
+    "flipped_columns": lambda a: a[..., :, ::-1],
+}
+
+
+def transformed_arguments(args: tuple[np.ndarray, ...], names: Sequence[str]
+                          ) -> Iterator[tuple[Part, tuple[np.ndarray, ...]]]:
+    """The arguments with one of them transposed, or flipped (along both spatial axes, its
+    rows only or its columns only), each change that keeps its shape and changes its values:
+    a learner's kernel.T, kernel[::-1] or np.flip(kernel), fed to the right computation. The
+    part is named after the argument ("kernel_transposed") so that a change to one argument
+    is never taken for the same change to another. A passed case contradicts it: random
+    inputs are never left as they are by it."""
+    for number, argument in enumerate(args):
+        if argument.ndim < 2 or min(argument.shape[-2:]) < 2:
+            continue
+        name = names[number] if number < len(names) else f"argument {number + 1}"
+        for kind, change in TRANSFORMS.items():
+            changed = np.ascontiguousarray(change(argument))
+            if changed.shape != argument.shape or np.array_equal(changed, argument):
+                continue
+            part = Part(f"{name}_{kind}", {"transform": kind, "argument": name,
+                                           "ndim": argument.ndim})
+            yield part, args[:number] + (changed,) + args[number + 1:]

@@ -9,8 +9,9 @@ A submission of a pushed exercise is graded as one of a built-in exercise is: wi
 fresh from its own seed (and, for hidden cases, the server's secret), so no two submissions share
 hidden inputs. Right before its outputs are compared, the bundle's reference runs in the sandbox
 on those inputs (one run more than a built-in exercise costs); when a visible case is wrong, its
-mistake models run on the visible cases too (one more). Nothing is stored: grading calls no
-storage, and a replaced secret needs nothing recomputed.
+mistake models, and its reference on changed arguments, run on the visible cases too (one
+more). Nothing is stored: grading calls no storage, and a replaced secret needs nothing
+recomputed.
 
 Publishing proves a bundle the same way (``grader.grading.validate.prove_bundle``), strictly: the
 reference runs twice and must agree, and every function must give finite numbers on every case
@@ -31,6 +32,7 @@ from grader.catalog.spec import MAX_ELEMENTS, REFERENCE_FILE, ExerciseSpec
 from grader.errors import InvalidInput
 from grader.grading.inputs import Arguments, case_arguments
 from grader.grading.mistakes import compose_source, composed_source, model_codes
+from grader.grading.parts import Part, transformed_arguments
 from grader.sandbox.base import (
     CaseInput,
     CaseRun,
@@ -45,7 +47,7 @@ from grader.sandbox.base import (
 PROVE_SECONDS = 60.0  # proving a bundle, when it is published, takes at most
 ENTRY = "__pushed_model__"
 MODELS = "__grader_models__"
-Key = tuple[int, int]  # (model, case index); model 0 is the reference
+Key = tuple[int, int]  # (model, case index); model 0 is the reference, below 0 on a change
 
 
 class OutputsRefused(InvalidInput):
@@ -126,8 +128,9 @@ def _load_problem(error: LearnerError, reference_lines: int) -> str:
 
 class SandboxOracle:
     """A pushed bundle's functions, run in the sandbox on a submission's inputs: the reference
-    on every case when the expected outputs are asked for; every mistake model on the visible
-    cases the first time a mistake is. Outputs are kept by seed for the oracle's life (one
+    on every case when the expected outputs are asked for; every mistake model, and the
+    reference on each change of an argument (``transformed_arguments``), on the visible cases
+    the first time a mistake or a change is. Outputs are kept by seed for the oracle's life (one
     grading, or one proof).
 
     ``strict`` (a proof, within ``deadline``): the reference runs twice and must agree, and a
@@ -149,6 +152,9 @@ class SandboxOracle:
         self._arguments: dict[int, list[Arguments]] = {}
         self._expected: dict[int, list[np.ndarray]] = {}
         self._mistakes: dict[int, dict[int, list[tuple[str, np.ndarray | None]]]] = {}
+        self._changed: dict[int, dict[int, list[tuple[Part, np.ndarray]]]] = {}
+        # a run of the reference on changed arguments: key (-1 - change, case) -> arguments
+        self._changed_args: dict[tuple[int, Key], Arguments] = {}
 
     def expected(self, seed: int, arguments: list[Arguments]) -> list[np.ndarray]:
         if seed not in self._expected:
@@ -173,15 +179,36 @@ class SandboxOracle:
             if output is not None:
                 yield code, output
 
+    def transformed(self, seed: int, index: int, args: Arguments
+                    ) -> Iterator[tuple[Part, np.ndarray]]:
+        if seed not in self._mistakes:
+            self._mistakes[seed] = self._every_mistake(seed)
+        yield from self._changed[seed].get(index, [])
+
     def _every_mistake(self, seed: int) -> dict[int, list[tuple[str, np.ndarray | None]]]:
-        """Every mistake model's output on every visible case, in one run."""
+        """Every mistake model's output on every visible case, and the reference's on each
+        change of its arguments, in one run."""
         visible = [i for i, case in enumerate(self.spec.cases) if case.visible]
-        largest = max(a.size for a in self.expected(seed, self._args(seed)))
+        arguments = self._args(seed)
+        largest = max(a.size for a in self.expected(seed, arguments))
         keys = [(m, i) for m in range(1, len(self.models)) for i in visible]
+        parts: dict[Key, Part] = {}
+        names = [argument.name for argument in self.spec.arguments]
+        for i in visible:
+            for change, (part, changed) in enumerate(transformed_arguments(arguments[i], names)):
+                key = (-1 - change, i)
+                keys.append(key)
+                parts[key] = part
+                self._changed_args[(seed, key)] = changed
         outputs = self._run(seed, keys, min(max(16 * largest, 1 << 16), MAX_ELEMENTS))
         found: dict[int, list[tuple[str, np.ndarray | None]]] = {i: [] for i in visible}
+        changes: dict[int, list[tuple[Part, np.ndarray]]] = {i: [] for i in visible}
         for (m, i), output in outputs.items():
-            found[i].append(("+".join(self.models[m]), output))
+            if m > 0:
+                found[i].append(("+".join(self.models[m]), output))
+            elif output is not None:
+                changes[i].append((parts[(m, i)], output))
+        self._changed[seed] = changes
         return found
 
     def _args(self, seed: int) -> list[Arguments]:
@@ -190,8 +217,9 @@ class SandboxOracle:
         return self._arguments[seed]
 
     def _what(self, model: int) -> str:
-        if model == 0:
-            return f"the reference {function_name(self.spec.reference)!r}"
+        if model <= 0:
+            changed = " on changed arguments" if model < 0 else ""
+            return f"the reference {function_name(self.spec.reference)!r}{changed}"
         return f"mistake {'+'.join(self.models[model])!r}"
 
     def _run(self, seed: int, keys: list[Key], max_elements: int) -> dict[Key, np.ndarray | None]:
@@ -210,7 +238,8 @@ class SandboxOracle:
         arguments = self._args(seed)
         result = self.runner.run(Job(
             source=self.source, entry_point=ENTRY,
-            cases=[CaseInput((np.array(m, dtype=np.int64), *arguments[i]),
+            cases=[CaseInput((np.array(max(m, 0), dtype=np.int64),
+                              *self._changed_args.get((seed, (m, i)), arguments[i])),
                              hidden=not spec.cases[i].visible) for m, i in keys],
             limits=RunLimits(limits.case_seconds, max(total, limits.case_seconds),
                              limits.memory_mb, scratch_bytes=limits.scratch_kb * 1024,
@@ -226,8 +255,8 @@ class SandboxOracle:
         for (m, i), run in zip(keys, result.cases, strict=True):
             case = self.spec.cases[i].name
             failed = run.kind != "output" or run.array is None
-            if failed and m > 0 and (run.kind == "error" or not self.strict):
-                outputs[(m, i)] = None  # a mistake model that does not apply here
+            if failed and m != 0 and (run.kind == "error" or not self.strict):
+                outputs[(m, i)] = None  # a mistake model, or a change, that does not apply
                 continue
             if failed:
                 where, failure = _failure(run, self.lines)
@@ -235,7 +264,7 @@ class SandboxOracle:
                               f"(seed {seed})")
             array = np.asarray(run.array, dtype=np.float64)
             if not np.isfinite(array).all():
-                if m > 0 and not self.strict:
+                if m != 0 and not self.strict:
                     outputs[(m, i)] = None
                     continue
                 self._problem(f"{self._what(m)} gives non-finite values on case {case!r} "

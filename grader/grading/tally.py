@@ -10,7 +10,7 @@ outputs come from the oracle, and the search works on arrays.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -23,11 +23,18 @@ from grader.grading.diagnose import CaseOutcome, Diagnosis, fit_name, odd_kernel
 from grader.grading.explain import Case, Fit, explain, fit_confidence
 from grader.grading.inputs import Arguments
 from grader.grading.messages import Msg, say
+from grader.grading.parts import Part
 from grader.grading.report import CaseReport, Explanation, Finding
 from grader.grading.wording import fit_message
 from grader.sandbox.base import CaseRun, LearnerError
 
 Candidates = Callable[[int, Arguments], Mapping[str, np.ndarray]]
+Transformed = Callable[[int, Arguments], Sequence[tuple[Part, np.ndarray]]]
+
+
+def _unchanged(index: int, args: Arguments) -> Sequence[tuple[Part, np.ndarray]]:
+    """No changed arguments to try."""
+    return []
 
 
 @dataclass
@@ -37,6 +44,8 @@ class Tally:
 
     spec: ExerciseSpec
     candidates: Candidates  # (case index, arguments) -> the known mistakes' outputs
+    # (case index, arguments) -> the reference's outputs on changed arguments, by input part
+    transformed: Transformed = _unchanged
     cases: list[Case] = field(default_factory=list)
     inputs: dict[str, Arguments] = field(default_factory=dict)
     outcomes: list[CaseOutcome] = field(default_factory=list)
@@ -56,7 +65,8 @@ class Tally:
         if not case.visible:
             return  # its status only: the rest of the run is the learner's
         self.cases.append(Case(case.name, want, got, passed,
-                               cache(lambda: self.candidates(index, args))))
+                               cache(lambda: self.candidates(index, args)),
+                               cache(lambda: self.transformed(index, args))))
         self.inputs[case.name] = args
         if run.error is not None:
             self.errors.append((case.name, run.error))

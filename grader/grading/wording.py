@@ -27,8 +27,10 @@ def mistake_hint(spec: ExerciseSpec, code: str) -> str:
 def fit_message(fit: Fit, spec: ExerciseSpec | None, inputs: Sequence[np.ndarray]) -> str:
     """The whole explanation in one sentence."""
     pieces = [mistake_hint(spec, fit.model)] if fit.model and spec is not None else []
-    values = say(Msg.MISTAKE_VALUES if fit.model else Msg.RIGHT_VALUES)
-    pieces += [part_message(part, inputs, values) for part in fit.parts]
+    changed = fit.model or any("transform" in part.fields for part in fit.parts)
+    values = say(Msg.MISTAKE_VALUES if changed else Msg.RIGHT_VALUES)
+    names = [argument.name for argument in spec.arguments] if spec is not None else []
+    pieces += [part_message(part, inputs, values, names) for part in fit.parts]
     if len(pieces) == 1:
         return pieces[0]
     return say(Msg.COMPOSED, first=pieces[0], second="; and ".join(pieces[1:]))
@@ -47,7 +49,8 @@ def _shapes(fields: dict[str, object]) -> dict[str, str]:
             "expected_shape": show_shape(fields["expected_shape"])}  # type: ignore[arg-type]
 
 
-def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> str:
+def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
+                 names: Sequence[str] = ()) -> str:
     """One generic part's sentence; ``values`` says whose values it places (the right ones,
     by default, or a known mistake's)."""
     fields = part.fields
@@ -67,8 +70,17 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> 
     if name in ("not_summed", "summed"):
         return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
                    values=values, **_shapes(fields))
+    if "transform" in fields:
+        return _changed_input(part)
+    if name == "offset_output":
+        shift = float(fields["offset"])  # type: ignore[arg-type]
+        return say(Msg.OFFSET, values=values, offset=f"{shift:.6g}")
+    if name == "rescaled_output":
+        return _rescaled(part, values)
+    if name == "negatives_zeroed":
+        return say(Msg.NEGATIVES_ZEROED, values=values)
     if name == "scaled_output":
-        return _scaled(float(fields["factor"]), inputs)  # type: ignore[arg-type]
+        return _scaled(float(fields["factor"]), inputs, names)  # type: ignore[arg-type]
     simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "truncated": Msg.TRUNCATED,
               "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED}
     if name in simple:
@@ -76,6 +88,23 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "") -> 
     if name == "rounded":
         return say(Msg.ROUNDED, **fields) if part.decimals else say(Msg.ROUNDED_WHOLE)
     return name
+
+
+# An input part's words, and the code that makes the change: on a matrix, then on the last two
+# axes of an array of more dimensions.
+HOW = {"transposed": (Msg.HOW_TRANSPOSED, "{a}.T", "np.swapaxes({a}, -1, -2)"),
+       "flipped": (Msg.HOW_FLIPPED, "np.flip({a}) or {a}[::-1, ::-1]", "{a}[..., ::-1, ::-1]"),
+       "flipped_rows": (Msg.HOW_FLIPPED_ROWS, "{a}[::-1] or np.flipud", "{a}[..., ::-1, :]"),
+       "flipped_columns": (Msg.HOW_FLIPPED_COLUMNS, "{a}[:, ::-1] or np.fliplr",
+                           "{a}[..., ::-1]")}
+
+
+def _changed_input(part: Part) -> str:
+    """An input part: the argument it changed, and code that does that to it."""
+    argument = str(part.fields["argument"])
+    words, matrix, array = HOW[str(part.fields["transform"])]
+    code = (matrix if part.fields.get("ndim", 2) == 2 else array).format(a=argument)
+    return say(Msg.INPUT_CHANGED, argument=argument, how=say(words, code=code))
 
 
 def _placed(part: Part, values: str) -> str:
@@ -124,7 +153,20 @@ def _moved(part: Part, values: str) -> str:
     return say(Msg.ROLLED if part.name == "rolled" else Msg.SHIFTED_BY, what=what, **places)
 
 
-def _scaled(factor: float, inputs: Sequence[np.ndarray]) -> str:
+def _rescaled(part: Part, values: str) -> str:
+    """A factor and a term: said as a min-max normalisation when the output runs over [0, 1]
+    or [0, 255], as the factor and the term otherwise."""
+    low, high = float(part.fields["low"]), float(part.fields["high"])  # type: ignore[arg-type]
+    for bounds in ((0.0, 1.0), (0.0, 255.0)):
+        if abs(low - bounds[0]) < 1e-6 and abs(high - bounds[1]) < 1e-6 * bounds[1]:
+            return say(Msg.RESCALED_RANGE, values=values, low=f"{low:g}", high=f"{high:g}")
+    factor, shift = float(part.fields["factor"]), float(part.fields["offset"])  # type: ignore[arg-type]
+    return say(Msg.RESCALED, values=values, factor=f"{factor:.6g}", offset=f"{shift:.6g}")
+
+
+def _scaled(factor: float, inputs: Sequence[np.ndarray], names: Sequence[str]) -> str:
+    """A factor, said as 1/n of an input's size (a mean) or as one over its sum (normalised by
+    it, named as the spec names it) when it is one."""
     shown = f"{factor:.6g}"
     for number, argument in enumerate(inputs, start=1):
         n = argument.size
@@ -133,5 +175,6 @@ def _scaled(factor: float, inputs: Sequence[np.ndarray]) -> str:
         with np.errstate(all="ignore"):
             total = float(np.sum(argument))
         if total != 0 and abs(factor * total - 1) < 1e-6:
-            return say(Msg.SCALED_SUM, factor=shown, name=f"argument {number}")
+            name = names[number - 1] if number <= len(names) else f"argument {number}"
+            return say(Msg.SCALED_SUM, factor=shown, name=name)
     return say(Msg.SCALED, factor=shown)

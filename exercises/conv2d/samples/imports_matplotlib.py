@@ -1,0 +1,12 @@
+import matplotlib.pyplot as plt  # noqa: F401  (imported for plotting, unused here)
+import numpy as np
+from tqdm import tqdm
+
+
+def conv(image, kernel):
+    h, w = image.shape
+    out = np.zeros((h - 2, w - 2))
+    for i in tqdm(range(h - 2)):
+        for j in range(w - 2):
+            out[i, j] = np.sum(image[i:i+3, j:j+3] * kernel)
+    return out
