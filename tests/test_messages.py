@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.grading.messages import TEMPLATES, Msg, pair, say, signal_name
+from grader.grading.faults import signal_name
+from grader.grading.messages import TEMPLATES, Msg, pair, say
 
 
 def test_every_message_id_has_a_template() -> None:
@@ -44,7 +45,7 @@ def test_two_different_numbers_never_print_the_same(expected: float, got: float)
 
 
 def test_every_frame_fault_has_words_and_missing_facts_read_as_malformed() -> None:
-    from grader.grading.messages import FRAME_FAULTS, frame_fault
+    from grader.grading.faults import FRAME_FAULTS, frame_fault
     from grader.sandbox.frames import Fault
 
     assert set(FRAME_FAULTS) == {str(fault) for fault in Fault}

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.catalog.spec import Comparison
-from grader.grading.messages import Msg, elements, frame_fault, join, pair, say, signal_name
+from grader.grading.faults import frame_fault, signal_name
+from grader.grading.messages import Msg, elements, join, pair, say
 from grader.grading.messages import index as show_index
 from grader.grading.messages import shape as show_shape
 from grader.grading.report import Status, TimeLimit
