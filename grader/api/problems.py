@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute
 
 from grader.api.schemas import Problem
 from grader.errors import Conflict, GraderError, InvalidInput, NotFound, OverLimit, Unavailable
-from grader.storage.database import DATABASE_ERRORS, unreachable
+from grader.storage.database import DATABASE_ERRORS, first_line, unreachable
 
 log = logging.getLogger("grader.api")
 PROBLEM = "application/problem+json"
@@ -113,8 +113,7 @@ DATABASE_RETRY = 5
 def fault(error: BaseException) -> JSONResponse:
     """A fault of the grader's (500, logged), or the database away for now (503)."""
     if unreachable(error):
-        log.warning("the database cannot be reached: %s", str(error).splitlines()[0][:300]
-                    if str(error) else type(error).__name__)
+        log.warning("the database cannot be reached: %s", first_line(error))
         return problem(503, "Service Unavailable", "the database cannot be reached, or "
                        f"cannot take this request, now; retry after {DATABASE_RETRY} s",
                        {"Retry-After": str(DATABASE_RETRY)})

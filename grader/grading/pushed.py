@@ -173,17 +173,21 @@ class SandboxOracle:
         return self._expected[seed]
 
     def mistakes(self, seed: int, index: int, args: Arguments) -> Iterator[tuple[str, np.ndarray]]:
-        if seed not in self._mistakes:
-            self._mistakes[seed] = self._every_mistake(seed)
-        for code, output in self._mistakes[seed].get(index, []):
+        for code, output in self._visible_runs(seed).get(index, []):
             if output is not None:
                 yield code, output
 
     def transformed(self, seed: int, index: int, args: Arguments
                     ) -> Iterator[tuple[Part, np.ndarray]]:
+        self._visible_runs(seed)
+        yield from self._changed[seed].get(index, [])
+
+    def _visible_runs(self, seed: int) -> dict[int, list[tuple[str, np.ndarray | None]]]:
+        """The mistake models' outputs by visible case, with the changes' (``_changed``),
+        from their one run, made the first time either is asked for."""
         if seed not in self._mistakes:
             self._mistakes[seed] = self._every_mistake(seed)
-        yield from self._changed[seed].get(index, [])
+        return self._mistakes[seed]
 
     def _every_mistake(self, seed: int) -> dict[int, list[tuple[str, np.ndarray | None]]]:
         """Every mistake model's output on every visible case, and the reference's on each

@@ -55,6 +55,7 @@ from grader.service.secret import hidden_secret
 from grader.settings import Settings
 from grader.storage import jobs
 from grader.storage.callbacks import queue_callback
+from grader.storage.database import log_failure
 from grader.storage.lti import passback_target, passback_then
 from grader.storage.store import Store, Submission
 
@@ -216,7 +217,7 @@ class Worker:
         except RetryLater:
             raise
         except Exception as error:  # the database, before the claim or in a fault's write
-            log.exception("grading %s: the job is tried again", submission_id)
+            log_failure(log, f"grading {submission_id}: the job is tried again", error)
             raise RetryLater(str(error)) from error
         finally:
             freed()

@@ -155,10 +155,14 @@ def log_failure(log: logging.Logger, what: str, error: BaseException) -> None:
     """Log a background task's failure: one line when the database is away for now (an
     outage, waited out), the whole traceback for anything else (a fault to look into)."""
     if unreachable(error):
-        first = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
-        log.warning("%s: the database cannot be reached: %s", what, first)
+        log.warning("%s: the database cannot be reached: %s", what, first_line(error))
     else:
         log.error("%s", what, exc_info=error)
+
+
+def first_line(error: BaseException) -> str:
+    """An error in one short line, for a log that says why without a traceback."""
+    return str(error).splitlines()[0][:300] if str(error) else type(error).__name__
 
 
 def again_if_dropped(work: Callable[[], T]) -> T:
