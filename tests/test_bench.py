@@ -88,3 +88,36 @@ def test_a_process_tree_s_cpu_counts_the_process_and_its_descendants_apart() -> 
         assert own > 0 and below >= alone >= 0
     finally:
         child.communicate(b"")
+
+
+def test_a_course_s_mix_gets_each_sample_s_verdicts_from_a_real_server(tmp_path) -> None:
+    from pathlib import Path
+
+    from grader.bench.http import COURSE_MIX, CoursePoster, base_env, start, stop
+    from grader.bench.measure import free_port
+    from grader.catalog.exercises import Catalog
+
+    exercise = Catalog(Path(__file__).resolve().parent.parent / "exercises").get("conv2d")
+    expected = {s.file.removesuffix(".py"): s.expect for s in exercise.spec.samples}
+    cycle = sum(times for _, times in COURSE_MIX)
+    verdicts = [expected[name] for name, times in COURSE_MIX for _ in range(times)]
+    assert cycle == 20
+    assert sum(all(v == "passed" for v in got) for got in verdicts) == 12
+    assert sum(all(v == "error" for v in got) for got in verdicts) == 2
+    port = free_port()
+    server = start(["serve", "--port", str(port)], base_env(str(tmp_path)),
+                   f"http://127.0.0.1:{port}/readyz")
+    try:
+        course = CoursePoster(port, exercise.samples_dir, expected)
+        told_wrong = CoursePoster(port, exercise.samples_dir,
+                                  dict(expected, correct_numpy=["wrong_values"] * 4))
+        try:
+            for i in range(cycle):
+                course(i)  # asserts the answer's verdict per case against the sample's
+            with pytest.raises(AssertionError):
+                told_wrong(0)
+        finally:
+            course.close()
+            told_wrong.close()
+    finally:
+        stop(server)

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -63,12 +64,59 @@ def poster(port: int, source: str) -> Callable[[int], None]:
     return one
 
 
+# A course's submissions, one cycle of 20 in the bench's order: 12 right (in six styles), 6
+# wrong (known mistakes, each diagnosed), 2 broken (a crash, an import the sandbox lacks).
+COURSE_MIX = (
+    ("correct_numpy", 4), ("correct_loops", 4), ("correct_lists", 1), ("correct_tensordot", 1),
+    ("correct_as_strided", 1), ("correct_kernel_loop", 1), ("flipped_kernel", 2),
+    ("same_padding", 1), ("kernel_transposed", 1), ("loop_range_h_minus_1", 1),
+    ("integer_truncation", 1), ("python2_xrange", 1), ("imports_matplotlib", 1),
+)
+
+
+class CoursePoster:
+    """One POST per call of the mix's next submission, checked against its sample's expected
+    verdicts per case; one keep-alive connection per client thread."""
+
+    def __init__(self, port: int, samples: Path, expected: dict[str, list[str]]) -> None:
+        self.port = port
+        self.cycle = [name for name, times in COURSE_MIX for _ in range(times)]
+        self.bodies = {name: json.dumps({"exercise_id": "conv2d",
+                                         "source": (samples / f"{name}.py").read_text()}).encode()
+                       for name in set(self.cycle)}
+        self.expected = expected
+        self.local = threading.local()
+        self.connections: list[http.client.HTTPConnection] = []
+
+    def __call__(self, i: int) -> None:
+        name = self.cycle[i % len(self.cycle)]
+        if not hasattr(self.local, "connection"):
+            self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                               timeout=60)
+            self.connections.append(self.local.connection)
+        self.local.connection.request("POST", "/v1/submissions", self.bodies[name],
+                                      {"Content-Type": "application/json"})
+        response = self.local.connection.getresponse()
+        data = response.read()
+        assert response.status == 200, data[:500]
+        got = [case["status"] for case in json.loads(data)["report"]["cases"]]
+        assert got == self.expected[name], (name, got)
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+
+
 def base_env(data: str) -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GRADER_DATA_DIR": data,
             "GRADER_LOG_LEVEL": "WARNING", "GRADER_BACKLOG": "1000"}
 
 
-def http_rows(source: str, count: int, clients: int, baselines: Baselines) -> list[str]:
+def http_rows(source: str, count: int, clients: int, baselines: Baselines,
+              mix: Callable[[int], CoursePoster] | None = None) -> list[str]:
+    """The HTTP rows of one correct submission, 1, 8 and ``clients`` clients, then (given
+    ``mix``, which makes a poster for a port) a course's mix at 8 clients; each with its CPU
+    account by stage."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as data:
         server = start(["serve", "--port", str(port)], base_env(data),
@@ -82,9 +130,23 @@ def http_rows(source: str, count: int, clients: int, baselines: Baselines) -> li
                 before = snapshot(port, server.pid)
                 rows.append(measure("(b) HTTP, correct_numpy", n, count, one).line(baselines))
                 time.sleep(0.3)  # the last children reaped
-                accounts.append((n, table(before, snapshot(port, server.pid), count)))
-            for n, lines in accounts:
-                rows.append(f"(b) HTTP, {n} clients: " + lines[0])
+                accounts.append((f"{n} clients", table(before, snapshot(port, server.pid),
+                                                       count)))
+            if mix is not None:
+                course = mix(port)
+                try:
+                    for i in range(len(course.cycle)):
+                        course(i)  # warm: each kind's first grading
+                    before = snapshot(port, server.pid)
+                    rows.append(measure("(b) HTTP, a course's mix", 8, count,
+                                        course).line(baselines))
+                finally:
+                    course.close()
+                time.sleep(0.3)
+                accounts.append(("a course's mix, 8 clients",
+                                 table(before, snapshot(port, server.pid), count)))
+            for what, lines in accounts:
+                rows.append(f"(b) HTTP, {what}: " + lines[0])
                 rows.extend(lines[1:])
             return rows
         finally:

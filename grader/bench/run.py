@@ -1,7 +1,9 @@
 """The benchmark: figures, not a test. Everything is measured in one run, on this machine.
 
     (a) the sandbox alone: the grading pipeline with the fork-server runner, 1 and N clients
-    (b) over HTTP: a real uvicorn server, 1 and N concurrent clients (when ``--http``)
+    (b) over HTTP: a real uvicorn server, 1 and N concurrent clients (when ``--http``), then
+        a course's mix at 8 clients: 60% right, 30% wrong (known mistakes, diagnosed), 10%
+        broken (a crash, a missing module)
     (f) the distributed mode: one API process and two workers on PostgreSQL against embedded
         mode, the same requests (when ``--distributed``)
     (d) a course at a deadline: 32 clients, with and without 5% infinite loops among the
@@ -29,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader.bench.attacks import attack_rows
-from grader.bench.http import http_rows
+from grader.bench.http import CoursePoster, http_rows
 from grader.bench.measure import Baselines, Figures, measure
 from grader.bench.pushed import pushed_rows
 from grader.bench.queue import queue_rows
@@ -176,7 +178,10 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
         out.extend(pushed_rows(exercise, runner, solutions["correct_numpy"], count, clients,
                                secret, wrong))
         if http:
-            out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines))
+            expected = {sample.file.removesuffix(".py"): sample.expect
+                        for sample in exercise.spec.samples}
+            out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines,
+                                 mix=lambda port: CoursePoster(port, samples, expected)))
         if distributed is not None:
             out.extend(queue_rows(solutions["correct_numpy"], count, clients, distributed))
         runner.settle()
