@@ -188,11 +188,55 @@ class Zygote:
                 os.killpg(pid, signal.SIGKILL)
 
 
+# Modules whose after-fork hooks only repair what other threads may have left behind: locks
+# they held, and the records of threads that a child does not have.
+THREAD_REPAIR = frozenset({"threading", "logging"})
+
+
+class ForkHooks:
+    """Keeps the after-fork hooks of ``THREAD_REPAIR``'s modules from being registered while
+    the learner modules load (``numpy.random`` imports ``threading``, ``numpy.testing``
+    ``logging``). The zygote forks its children from its only thread, holding none of their
+    locks, so there is nothing for them to repair; run, they would write about 160 of its pages
+    in every child (0.4 ms of CPU), and logging's would take and release its lock around every
+    fork. Every other module's hooks are registered as usual (``random`` reseeds each child).
+    Should the zygote have more than one thread once the modules are loaded, the held hooks are
+    registered after all."""
+
+    def __init__(self, register: Any = None) -> None:
+        self.register = register or os.register_at_fork
+        self.held: list[dict[str, Any]] = []
+        self.replaced: Any = None
+
+    def __enter__(self) -> ForkHooks:
+        self.replaced, os.register_at_fork = os.register_at_fork, self.filter
+        return self
+
+    def filter(self, **hooks: Any) -> None:
+        if all(getattr(hook, "__module__", None) in THREAD_REPAIR for hook in hooks.values()):
+            self.held.append(hooks)
+        else:
+            self.register(**hooks)
+
+    def __exit__(self, *_: object) -> None:
+        os.register_at_fork = self.replaced
+        if threads() != 1:
+            for hooks in self.held:
+                self.register(**hooks)
+            self.held.clear()
+
+
+def threads() -> int:
+    """This process's threads, its native ones included."""
+    return len(os.listdir("/proc/self/task"))
+
+
 def _warm(plan: confine.Plan) -> None:
     """Run, once here, the code every child runs. CPython rewrites bytecode as it first runs
     it; done here, that memory stays shared instead of being copied into every child."""
-    for name in LEARNER_MODULES:
-        importlib.import_module(name)
+    with ForkHooks():
+        for name in LEARNER_MODULES:
+            importlib.import_module(name)
     child._warm_up()
     plan.seccomp.write_pid(os.getpid())
     # ctypes looks a C function up, and keeps it, on its first use: here, not in every child
