@@ -38,6 +38,11 @@ ODD = {
     "return_outside_function": "def conv(image, kernel):\n    return image\nreturn 3\n",
     "nonlocal_at_module_level": "nonlocal x\ndef conv(image, kernel):\n    return image\n",
     "await_outside_async": "def conv(image, kernel):\n    await image\n",
+    # compile-time warnings: the child gives them, on the run's stderr
+    "is_literal": "import numpy as np\ndef conv(image, kernel):\n    if image is 1:\n        pass"
+                  + CORRECT_BODY + "    return out\n",
+    "invalid_escape": "import numpy as np\ndef conv(image, kernel):\n    s = '\\d'"
+                      + CORRECT_BODY + "    return out\n",
     "unicode": "import numpy as np\n# école ☃\ndef conv(image, kernel):\n    s = 'é☃'"
                + CORRECT_BODY + "    return out + len(s) - 2\n",
 }
@@ -70,6 +75,13 @@ def test_the_compiler_s_own_errors_are_left_to_the_child() -> None:
     assert source.compiled("def conv(:\n") is None
 
 
+def test_a_source_whose_compiling_warns_is_left_to_the_child_and_the_grader_prints_nothing(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    assert source.compiled(ODD["is_literal"]) is None
+    assert source.compiled(ODD["invalid_escape"]) is None
+    assert capfd.readouterr() == ("", "")
+
+
 def test_a_report_is_the_same_whether_the_grader_or_the_child_compiles(
         conv2d: Exercise, runner: ForkServerRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     sources = _sources()
@@ -85,3 +97,4 @@ def test_a_report_is_the_same_whether_the_grader_or_the_child_compiles(
     assert "submission.py submission 1" in by_grader["filename"]
     assert "outside function" in by_grader["return_outside_function"]
     assert json.loads(by_grader["annotations"])["passed"]
+    assert '"is" with a literal' in json.loads(by_grader["is_literal"])["stderr"]
