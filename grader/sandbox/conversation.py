@@ -64,6 +64,7 @@ PARKED = _Parked()
 READY = _Ready()
 
 
+_UTF8 = codecs.getincrementaldecoder("utf-8")
 # How much a run's stdout and stderr may write in all, as a multiple of what is kept of them.
 _OUTPUT_BUDGET_FACTOR = 64
 # A read of stdout or stderr that gave less than this leaves that pipe unwatched for _REST
@@ -116,8 +117,8 @@ class Conversation:
         self.cpu_check_at = 0.0
         self.stopped_by: tuple[Limit, float] = (Limit.TOTAL_TIME, self.limits.submission_seconds)
         # per stream, so that a character split across two reads is still one character
-        self.text = {fd: codecs.getincrementaldecoder("utf-8")(errors="replace")
-                     for fd in (child.stdout, child.stderr)}
+        # (made when the stream first has something to keep: most runs print nothing)
+        self.text: dict[int, codecs.IncrementalDecoder] = {}
 
     def run(self) -> None:
         child = self.child
@@ -455,7 +456,10 @@ class Conversation:
         kept = self.result.stdout if fd == self.child.stdout else self.result.stderr
         if len(kept) >= cap:
             return
-        text = self.text[fd].decode(data)
+        decoder = self.text.get(fd)
+        if decoder is None:
+            decoder = self.text[fd] = _UTF8(errors="replace")
+        text = decoder.decode(data)
         if fd == self.child.stdout:
             self.result.stdout = _capped(self.result.stdout, text, cap)
         else:

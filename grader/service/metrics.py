@@ -122,6 +122,7 @@ class Metrics:
         # each stage's series, looked up once (a grading reports some fifteen figures), when
         # first observed: a stage never seen has no series yet
         self._by_stage: dict[str, Any] = {}
+        self._by_verdict: dict[str, Any] = {}  # the same for each verdict's count
         backlog_gauge = Gauge("grader_backlog", "Submissions accepted and not yet graded",
                               registry=self.registry)
         backlog_gauge.set_function(lambda: float(backlog()))
@@ -139,7 +140,12 @@ class Metrics:
         labelled.observe(seconds)
 
     def graded(self, verdict: str, seconds: float) -> None:
-        self.submissions.labels(verdict=closed(verdict, VERDICTS)).inc()
+        counted = self._by_verdict.get(verdict)
+        if counted is None:
+            counted = self.submissions.labels(verdict=closed(verdict, VERDICTS))
+            if verdict in VERDICTS:
+                self._by_verdict[verdict] = counted
+        counted.inc()
         self.latency.observe(seconds)
 
     def render(self) -> bytes:
