@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.catalog.exercises import Exercise
-from grader.grading.inputs import _draw, case_arguments
+from grader.grading.inputs import _draw, case_arguments, hidden_entropy
 
 SECRET = b"a-secret-of-the-server-0123456789"
 OTHER_SECRET = b"another-secret-of-a-server-987654"
@@ -48,6 +48,16 @@ def test_visible_inputs_are_reproduced_from_the_seed_alone(conv2d: Exercise) -> 
     inputs = case_arguments(spec, 7, SECRET)
     for index in VISIBLE:
         rng = np.random.default_rng([7, index])
+        drawn = tuple(_draw(rng, a, spec.shape_of(spec.cases[index], a)) for a in spec.arguments)
+        assert same(inputs[index], drawn)
+
+
+def test_hidden_inputs_are_drawn_from_the_seed_and_secret_as_default_rng_draws(
+        conv2d: Exercise) -> None:
+    spec = conv2d.spec
+    inputs = case_arguments(spec, 7, SECRET)
+    for index in HIDDEN:
+        rng = np.random.default_rng(hidden_entropy(SECRET, spec.id, 7, index))
         drawn = tuple(_draw(rng, a, spec.shape_of(spec.cases[index], a)) for a in spec.arguments)
         assert same(inputs[index], drawn)
 

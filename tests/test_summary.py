@@ -11,6 +11,7 @@ import pytest
 
 from grader.service.graded import cases_bits, graded_of, mistakes_of, score_pct
 from grader.service.instructor import diff
+from grader.storage.findings import Known
 from grader.storage.listing import Wanted
 from grader.storage.rows import Graded
 from grader.storage.store import Store
@@ -30,22 +31,27 @@ def store(database_url: str) -> Iterator[Store]:
 
 
 def submit(store: Store, learner: str | None, graded: Graded | None, version: int = 0,
-           exercise: str = "conv2d") -> str:
+           exercise: str = "conv2d", told: bool = False) -> str:
+    """A stored submission, graded when ``graded`` is given; ``told``: the report is saved
+    as embedded mode saves a first grading, with what it knows of the submission."""
     row, _ = store.create(exercise_id=exercise, source="def conv(i, k): ...", seed=1,
                           scope="platform", learner_id=learner, exercise_version=version)
     if graded is not None:
-        store.save_report(row.id, "{}", graded)
+        store.save_report(row.id, "{}", graded,
+                          known=Known(exercise, learner, first=True) if told else None)
     return row.id
 
 
-def test_the_summary_counts_submissions_learners_cases_and_mistakes(store: Store) -> None:
-    ada = [submit(store, "ada", FLIPPED), submit(store, "ada", PADDED),
-           submit(store, "ada", PASS)]
-    submit(store, "bob", PASS)
-    cy = submit(store, "cy", FLIPPED)
-    submit(store, None, PASS)
+@pytest.mark.parametrize("told", [False, True], ids=["read", "told"])
+def test_the_summary_counts_submissions_learners_cases_and_mistakes(store: Store,
+                                                                   told: bool) -> None:
+    ada = [submit(store, "ada", FLIPPED, told=told), submit(store, "ada", PADDED, told=told),
+           submit(store, "ada", PASS, told=told)]
+    submit(store, "bob", PASS, told=told)
+    cy = submit(store, "cy", FLIPPED, told=told)
+    submit(store, None, PASS, told=told)
     submit(store, "dee", None)  # not graded yet
-    submit(store, "bob", FLIPPED, exercise="other")
+    submit(store, "bob", FLIPPED, exercise="other", told=told)
     c = store.summary("conv2d", Filters(), CASES)
     assert (c.submissions, c.graded, c.passed) == (7, 6, 3)
     assert (c.learners, c.learners_passed, c.learners_first_try) == (3, 2, 1)

@@ -44,6 +44,10 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
         lifespan=lifespan(settings, runner, freeze_heap),
         docs_url=None,  # both served by grader.api.routes.docs, with their assets
         redoc_url=None,
+        # The server's figures are its Prometheus metrics; FastAPI's own OpenTelemetry,
+        # configured nowhere, would still look for its providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False,
+                   "operation_spans": False, "auto_configure": False},
     )
     app.openapi = document(app, settings)  # type: ignore[method-assign]
     app.router.route_class = StrictRoute

@@ -18,6 +18,7 @@ verdict, never an exception in the grader.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import selectors
 import time
@@ -64,6 +65,7 @@ PARKED = _Parked()
 READY = _Ready()
 
 
+_UTF8 = codecs.getincrementaldecoder("utf-8")
 # How much a run's stdout and stderr may write in all, as a multiple of what is kept of them.
 _OUTPUT_BUDGET_FACTOR = 64
 # A read of stdout or stderr that gave less than this leaves that pipe unwatched for _REST
@@ -101,6 +103,7 @@ class Conversation:
         self.pending = bytearray()
         self.hidden_seen = False
         self.open_reads: set[int] = set()
+        self.writing: int | None = None  # the child's input, while it is watched for writing
         self.resting: dict[int, float] = {}  # an output pipe -> when it is watched again
         self.frames: list[tuple[dict[str, Any], bytes]] = []
         self.frame_error: dict[str, str | int] | None = None  # an UNREADABLE output's facts
@@ -115,8 +118,8 @@ class Conversation:
         self.cpu_check_at = 0.0
         self.stopped_by: tuple[Limit, float] = (Limit.TOTAL_TIME, self.limits.submission_seconds)
         # per stream, so that a character split across two reads is still one character
-        self.text = {fd: codecs.getincrementaldecoder("utf-8")(errors="replace")
-                     for fd in (child.stdout, child.stderr)}
+        # (made when the stream first has something to keep: most runs print nothing)
+        self.text: dict[int, codecs.IncrementalDecoder] = {}
 
     def run(self) -> None:
         child = self.child
@@ -382,11 +385,12 @@ class Conversation:
                 timeout = min(timeout, min(self.resting.values()) - now)
         to_child = self.child.to_child
         wants_write = bool(self.pending) and to_child >= 0
-        registered = self._registered(to_child)
+        registered = self.writing
         if wants_write and not registered:
             self.selector.register(to_child, selectors.EVENT_WRITE)
-        elif registered and not wants_write:
-            self.selector.unregister(to_child)
+            self.writing = to_child
+        elif registered is not None and not wants_write:
+            self._stop_writing()
         for key, _ in self.selector.select(timeout):
             fd = int(key.fd)
             if fd == to_child:
@@ -394,14 +398,12 @@ class Conversation:
             else:
                 self._read_some(fd)
 
-    def _registered(self, fd: int) -> bool:
-        if fd < 0:
-            return False
-        try:
-            self.selector.get_key(fd)
-            return True
-        except KeyError:
-            return False
+    def _stop_writing(self) -> None:
+        """The child's input is no longer watched (nothing is left to send, or it is closed)."""
+        fd, self.writing = self.writing, None
+        if fd is not None:
+            with contextlib.suppress(KeyError, ValueError, OSError):  # closed since: unwatched
+                self.selector.unregister(fd)
 
     def _write_some(self) -> None:
         if not self.pending or self.child.to_child < 0:
@@ -456,7 +458,10 @@ class Conversation:
         kept = self.result.stdout if fd == self.child.stdout else self.result.stderr
         if len(kept) >= cap:
             return
-        text = self.text[fd].decode(data)
+        decoder = self.text.get(fd)
+        if decoder is None:
+            decoder = self.text[fd] = _UTF8(errors="replace")
+        text = decoder.decode(data)
         if fd == self.child.stdout:
             self.result.stdout = _capped(self.result.stdout, text, cap)
         else:

@@ -34,6 +34,7 @@ from grader.service.metrics import Metrics
 from grader.service.published import Published
 from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
 from grader.storage.callbacks import queue_callback
+from grader.storage.findings import Known
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission
 
@@ -343,11 +344,14 @@ class _Ledger:
     def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
         self.service._disown(row.id)
         graded = graded_of(body)
+        # Stored just now and graded at the first try: no earlier grading left rows to replace
+        known = Known(row.exercise_id, row.learner_id,
+                      first=self.fresh and attempt == row.attempts + 1)
         if not row.callback_url:
-            finished_at = self.service.store.save_report(row.id, body, graded)
+            finished_at = self.service.store.save_report(row.id, body, graded, known=known)
         else:  # the callback's delivery is stored with the report: neither without the other
             finished_at = self.service.store.save_report(
-                row.id, body, graded, after=lambda c: queue_callback(c, row.id))
+                row.id, body, graded, after=lambda c: queue_callback(c, row.id), known=known)
         self.service.store.queue_passback(row)  # a launch from an LMS: its grade goes back
         return finished_at
 

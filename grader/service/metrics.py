@@ -119,6 +119,10 @@ class Metrics:
             buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
                      1),
             registry=self.registry)
+        # each stage's series, looked up once (a grading reports some fifteen figures), when
+        # first observed: a stage never seen has no series yet
+        self._by_stage: dict[str, Any] = {}
+        self._by_verdict: dict[str, Any] = {}  # the same for each verdict's count
         backlog_gauge = Gauge("grader_backlog", "Submissions accepted and not yet graded",
                               registry=self.registry)
         backlog_gauge.set_function(lambda: float(backlog()))
@@ -128,10 +132,20 @@ class Metrics:
 
     def stage_cpu(self, stage: str, seconds: float) -> None:
         """One grading's CPU seconds in one stage (``grader.sandbox.account``)."""
-        self.stages.labels(stage=closed(stage, STAGES)).observe(seconds)
+        labelled = self._by_stage.get(stage)
+        if labelled is None:
+            labelled = self.stages.labels(stage=closed(stage, STAGES))
+            if stage in STAGES:
+                self._by_stage[stage] = labelled
+        labelled.observe(seconds)
 
     def graded(self, verdict: str, seconds: float) -> None:
-        self.submissions.labels(verdict=closed(verdict, VERDICTS)).inc()
+        counted = self._by_verdict.get(verdict)
+        if counted is None:
+            counted = self.submissions.labels(verdict=closed(verdict, VERDICTS))
+            if verdict in VERDICTS:
+                self._by_verdict[verdict] = counted
+        counted.inc()
         self.latency.observe(seconds)
 
     def render(self) -> bytes:

@@ -43,7 +43,10 @@ def make_engine(url: str) -> Engine:
         private = Path(path) if path and path != ":memory:" else None
         if private is not None:
             private_file(private)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Last in, first out: the connection used last is used again, and its page cache is
+        # still good (each connection's cache is read again once another one has written).
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_use_lifo=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _record: Any) -> None:

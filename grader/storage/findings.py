@@ -9,6 +9,7 @@ later) or one whose verdict a regrade changed moves the mark where it belongs.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, or_, select, update
@@ -86,25 +87,42 @@ _ADD_MISTAKE = insert(_MISTAKES).from_select(
     .where(_TABLE.c.id == bindparam("sid")))
 
 
-def write_findings(connection: Connection, submission_id: str, graded: Graded) -> None:
+@dataclass(frozen=True)
+class Known:
+    """What the caller of ``write_findings`` knows of the submission, which saves reading
+    it: its exercise and learner (neither ever changes once it is stored), and whether this
+    is its first grading written (``first``: no rows of an earlier one to replace)."""
+
+    exercise_id: str
+    learner_id: str | None
+    first: bool = False
+
+
+def write_findings(connection: Connection, submission_id: str, graded: Graded,
+                   known: Known | None = None) -> None:
     """After the row's update, in its transaction: the learner's first pass, and the
     submission's mistakes."""
-    _settle_first_pass(connection, submission_id)
-    _write_mistakes(connection, submission_id, graded)
+    _settle_first_pass(connection, submission_id, known)
+    _write_mistakes(connection, submission_id, graded, known is not None and known.first)
 
 
-def _settle_first_pass(connection: Connection, submission_id: str) -> None:
+def _settle_first_pass(connection: Connection, submission_id: str, known: Known | None) -> None:
     """Mark the first passing submission of this submission's learner to its exercise, and
     none of the others."""
-    row = connection.execute(_LEARNER_OF, {"sid": submission_id}).first()
+    row: Any = known
+    if row is None:
+        row = connection.execute(_LEARNER_OF, {"sid": submission_id}).first()
     if row is None or row.learner_id is None:
         return
     connection.execute(_SETTLE, {"exercise": row.exercise_id, "learner": row.learner_id})
 
 
-def _write_mistakes(connection: Connection, submission_id: str, graded: Graded) -> None:
-    """The submission's mistakes, replacing those of an earlier grading, each with the
-    submission's exercise, version and time (read from its row in the same statement)."""
-    connection.execute(_FORGET_MISTAKES, {"sid": submission_id})
+def _write_mistakes(connection: Connection, submission_id: str, graded: Graded,
+                    first: bool) -> None:
+    """The submission's mistakes, replacing those of an earlier grading (none to replace on
+    its ``first``), each with the submission's exercise, version and time (read from its
+    row in the same statement)."""
+    if not first:
+        connection.execute(_FORGET_MISTAKES, {"sid": submission_id})
     for mistake in dict.fromkeys(m[:MISTAKE_CHARS] for m in graded.mistakes):
         connection.execute(_ADD_MISTAKE, {"sid": submission_id, "mistake": mistake})

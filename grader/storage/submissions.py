@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from grader.storage.database import Database, again_if_dropped
 from grader.storage.findings import (
     GRADED_SET,
+    Known,
     graded_parameters,
     graded_values,
     write_findings,
@@ -179,9 +180,11 @@ class SubmissionRows(Database):
 
     def save_report(self, submission_id: str, report_json: str,
                     graded: Graded | None = None,
-                    after: Callable[[Connection], None] | None = None) -> dt.datetime:
+                    after: Callable[[Connection], None] | None = None,
+                    known: Known | None = None) -> dt.datetime:
         """Store the report, and what ``graded`` says it found; ``after`` runs in the same
-        transaction (a callback's delivery is stored with it)."""
+        transaction (a callback's delivery is stored with it). ``known``: what the caller
+        knows of the submission, which saves reading it (``findings.Known``)."""
         finished = utc_now()
         with self.engine.begin() as connection:
             if graded is None:
@@ -191,7 +194,7 @@ class SubmissionRows(Database):
                 connection.execute(_FINISH_GRADED, {
                     "sid": submission_id, "report": report_json, "at": finished,
                     **graded_parameters(graded)})
-                write_findings(connection, submission_id, graded)
+                write_findings(connection, submission_id, graded, known)
             if after is not None:
                 after(connection)
         return finished

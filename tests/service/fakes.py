@@ -104,7 +104,7 @@ class MemoryStore:
             values.update(status=RUNNING, started_at=_now(), attempts=values["attempts"] + 1)
 
     def save_report(self, submission_id: str, report_json: str,
-                    graded: Graded | None = None) -> dt.datetime:
+                    graded: Graded | None = None, known: Any = None) -> dt.datetime:
         finished = _now()
         with self._lock:
             self.rows[submission_id].update(status=DONE, report=report_json, error=None,
