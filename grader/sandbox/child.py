@@ -12,7 +12,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import gc
-import marshal
 import os
 import sys
 import time
@@ -23,9 +22,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from grader.sandbox import confine, frames
-from grader.sandbox import source as learner_source
-from grader.sandbox.source import FILENAME
 
+FILENAME = "submission.py"
 IN_FD = 0
 RESULT_FD = 3
 MAX_TEXT = 500
@@ -141,15 +139,13 @@ def f(a, b):
             out[i, j] = np.sum(a[i:i + 3, j:j + 3] * b)
     return [list(row) for row in out]
 """
-# compiled once, in the zygote: a child loads code as it loads a submission's, with marshal
-_WARM_UP_CODE = marshal.dumps(compile(_WARM_UP, "warm-up", "exec"))
 
 
 def _warm_up() -> None:
     """Touch, while idle, what a job touches: memory shared with the zygote is copied on first
     write, and paying for that before the source arrives keeps it off the clock."""
     namespace: dict[str, Any] = {}
-    exec(learner_source.load(_WARM_UP_CODE, ""), namespace)
+    exec(compile(_WARM_UP, "warm-up", "exec"), namespace)
     args = (np.ones((6, 6)), np.ones((3, 3)))
     metas = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in args]
     data = frames.encode({"type": "case", "index": 0, "args": metas},
@@ -220,12 +216,11 @@ def serve() -> NoReturn:
     confine.lower_limits(int(header["cpu"]), int(header["memory"]))
     max_elements = int(header["max_elements"])
     entry = str(header.get("entry"))
-    code_size = int(header.get("code", 0))
-    source = body[code_size:].decode("utf-8", errors="replace")
+    source = body.decode("utf-8", errors="replace")
     lines = source.splitlines()
     namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins}
     try:
-        exec(learner_source.load(body[:code_size], source), namespace)
+        exec(compile(source, FILENAME, "exec"), namespace)
     except BaseException as error:  # noqa: BLE001 - any failure of learner code is reported
         _send({"type": "load_error", "error": describe(error, lines)})
         os._exit(0)

@@ -40,7 +40,6 @@ from grader.sandbox.base import (
 )
 from grader.sandbox.child_process import Child, ThreadSched
 from grader.sandbox.lanes import Lane, Meter, Ticket
-from grader.sandbox.source import compiled
 
 
 class _Timeout:
@@ -160,12 +159,11 @@ class Conversation:
         """Send the source and the first cases; READY once the child has loaded the source,
         else what ``_converse`` returns."""
         job = self.job
-        code = compiled(job.source) or b""  # the child compiles what does not compile here
         load = {"type": "load", "entry": job.entry_point,
                 "max_elements": job.max_output_elements,
                 "cpu": self.limits.process_cpu_seconds,
-                "memory": self.limits.memory_mb << 20, "code": len(code)}
-        self._queue(frames.encode(load, code + job.source.encode("utf-8", errors="replace"))
+                "memory": self.limits.memory_mb << 20}
+        self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
                     + b"".join(case_frame(i, job.cases[i].args) for i in range(first, sent)))
         self.meter.start()
         self._begin_phase()
