@@ -35,7 +35,8 @@ from grader.grading.parts import (
     summed,
     variants,
 )
-from grader.grading.placements import placements, rolled, zero_bands
+from grader.grading.placements import Bands, placements, rolled, zero_bands
+from grader.grading.screen import Probe, may_edge, may_hold, may_match, may_scale, may_sit
 
 MAX_PARTS = 2
 REFERENCE = ""  # the candidate code of the reference's own output
@@ -116,27 +117,64 @@ def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.nd
 def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
             rules: Comparison, transformed: Sequence[tuple[Part, np.ndarray]]) -> list[Fit]:
     values = got.astype(np.float64)
+    probe = Probe(values, rules)
     bands = zero_bands(values)
     fits: list[Fit] = []
     sources: list[tuple[str, tuple[Part, ...], np.ndarray]] = [
         *((model, (), candidate) for model, candidate in candidates.items()),
         (REFERENCE, (), expected), *((REFERENCE, (part,), out) for part, out in transformed)]
-    for model, given, candidate in sources:
-        base = (len(model.split("+")) if model else 0) + len(given)
+    bases = [(len(model.split("+")) if model else 0) + len(given)
+             for model, given, _ in sources]
+    # A candidate with all its parts is tried as it is, in place; one a part short, changed
+    # in its values in place only, or as it is placed anywhere: the screen rules out those
+    # far from the output on a few values.
+    as_is, changes = may_match(probe, [candidate for _, _, candidate in sources])
+    for index, ((model, given, candidate), base) in enumerate(zip(sources, bases, strict=True)):
         if base < MAX_PARTS and abs(candidate.ndim - values.ndim) == 1:
             fits += [Fit(model, (*given, part), 0.0, values.size, len(fits))
                      for part in summed(values, candidate, rules)]
-        if base > MAX_PARTS or candidate.ndim != values.ndim:
+        if base > MAX_PARTS or candidate.ndim != values.ndim \
+                or base == MAX_PARTS and not as_is[index]:
             continue
-        shown = variants(candidate, got.dtype) if base < MAX_PARTS else [(None, candidate)]
+        shown = variants(candidate, got.dtype) if base < MAX_PARTS - 1 \
+            or base == MAX_PARTS - 1 and changes[index] else [(None, candidate)]
+        finite = bool(np.isfinite(candidate).all())  # so is each variant then
         for value, variant in shown:
-            plain = base + (value is not None) >= MAX_PARTS  # no part left for a placement
-            for view in placements(values, variant, rules, bands, plain):
-                fit = _fit(view, model, given, value, values, variant, rules, len(fits))
-                if fit is not None and fit.size <= MAX_PARTS:
-                    fits.append(fit)
-                if value is None and (view.part is None or view.part.name == "transposed"):
-                    fits += _scaled(view, model, given, rules, len(fits))
+            fits += _placed(probe, bands, (model, given, base), value, variant,
+                            (finite, as_is[index] or value is not None), len(fits))
+    return fits
+
+
+def _placed(probe: Probe, bands: Bands | None, source: tuple[str, tuple[Part, ...], int],
+            value: Part | None, variant: np.ndarray, screened: tuple[bool, bool],
+            order: int) -> list[Fit]:
+    """The fits of one candidate's variant (``value``: what was done to its values) in each
+    placement left to it. ``source``: the candidate's code, its input part if any, and the
+    parts those count for; ``screened``: whether every value of the candidate is finite,
+    and whether the variant may be near the output as it is, in place."""
+    model, given, base = source
+    finite, in_place = screened
+    plain = base + (value is not None) >= MAX_PARTS  # no part left for a placement
+    # Views of the variant as it is, transposed, shifted or cropped compare got's centre
+    # value; views inside got, or spread over it, the variant's first, largest and smallest
+    # values; the view inside zero bands, its first value there: with no value near those,
+    # they are left out (a screen that cannot tell lets them through).
+    smaller = variant.size < probe.got.size
+    held = plain or smaller or may_hold(probe, variant, finite)
+    sits = plain or not smaller or may_sit(probe, variant, finite)
+    if bands is not None and (plain or variant.shape != probe.got.shape
+                              or not may_edge(probe, variant, bands, finite)):
+        bands = None
+    fits: list[Fit] = []
+    for view in placements(probe.got, variant, probe.rules, bands, plain, held, sits):
+        whole = view.part is None or view.part.name == "transposed"
+        tried = (held or not whole) and (in_place or view.part is not None)
+        fit = _fit(view, model, given, value, probe.got, variant, probe.rules,
+                   order + len(fits)) if tried else None
+        if fit is not None and fit.size <= MAX_PARTS:
+            fits.append(fit)
+        if value is None and whole and base + (view.part is not None) < MAX_PARTS:
+            fits += _scaled(view, model, given, probe, order + len(fits))
     return fits
 
 
@@ -155,12 +193,13 @@ def _fit(view: View, model: str, given: tuple[Part, ...], value: Part | None,
     return Fit(model, parts, loose / max(got.size, 1), view.got.size, order)
 
 
-def _scaled(view: View, model: str, given: tuple[Part, ...], rules: Comparison,
+def _scaled(view: View, model: str, given: tuple[Part, ...], probe: Probe,
             order: int) -> list[Fit]:
     """The view's values times a constant, or plus one, or else both (on the plain or the
-    transposed placement only)."""
-    if view.got.size < 2 or view.loose:
+    transposed placement only: ``view.got`` is ``probe``'s output)."""
+    if view.got.size < 2 or view.loose or not may_scale(probe, view.candidate):
         return []
+    rules = probe.rules
     found = [part for part in (scaled(view.got, view.candidate, rules),
                                offset(view.got, view.candidate, rules)) if part is not None]
     if not found:
