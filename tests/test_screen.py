@@ -15,11 +15,11 @@ from hypothesis.extra.numpy import arrays
 from grader.catalog.exercises import Catalog, Exercise
 from grader.catalog.spec import Comparison
 from grader.grading import explain
-from grader.grading.compare import allowed_error
+from grader.grading.compare import allowed_error, matches
 from grader.grading.explain import search, usable
 from grader.grading.inputs import case_arguments
 from grader.grading.oracle import TrustedOracle
-from grader.grading.parts import near, variants
+from grader.grading.parts import Part, near, variants
 from grader.grading.screen import Probe, may_match, may_scale
 
 CATALOG = Catalog(Path(__file__).resolve().parent.parent / "exercises")
@@ -132,6 +132,82 @@ def test_the_screened_search_finds_every_explanation_the_exhaustive_one_finds(
                 tried += 1
                 found += bool(every)
     assert found > tried // 2  # the set holds outputs that are explained, not only noise
+
+
+def _visible(exercise: Exercise, seed: int) -> list[tuple[str, np.ndarray, dict, list]]:
+    """Each visible case's name, expected output, known mistakes' and changed arguments'
+    outputs."""
+    oracle = TrustedOracle(exercise)
+    arguments = case_arguments(exercise.spec, seed, SECRET)
+    return [(case.name, oracle.expected(seed, [args])[0], dict(oracle.mistakes(seed, i, args)),
+             list(oracle.transformed(seed, i, args)))
+            for i, (case, args) in enumerate(zip(exercise.spec.cases, arguments, strict=True))
+            if case.visible]
+
+
+def _outputs(visible: list[tuple[str, np.ndarray, dict, list]]) -> Iterator[list[np.ndarray]]:
+    """Wrong outputs for every visible case at once: the expected one, a known mistake's, or
+    the one on a changed argument, as it is or changed, on every case or all but the
+    first."""
+    kinds: list[Callable[[np.ndarray, dict, list], np.ndarray | None]] = [
+        lambda e, m, c: e,
+        *(lambda e, m, c, code=code: m.get(code) for code in list(visible[0][2])[:6]),
+        *(lambda e, m, c, n=n: c[n][1] if n < len(c) else None for n in range(3))]
+    for kind in kinds:
+        for name in ("as it is", "scaled, within the tolerance", "rounded", "shifted",
+                     "transposed", "in a zero ring", "edges zero", "random"):
+            for first_right in (False, True):
+                outputs = []
+                for number, (_, expected, mistakes, changed) in enumerate(visible):
+                    base = kind(expected, mistakes, changed)
+                    if base is None or base.ndim == 0 and name not in VALUES_ONLY:
+                        break
+                    with np.errstate(all="ignore"):
+                        outputs.append(expected if first_right and number == 0
+                                       else CHANGES[name](base, Comparison()))
+                else:
+                    yield outputs
+
+
+@pytest.mark.parametrize("exercise_id", CATALOG.ids())
+def test_the_explanation_is_the_one_found_with_every_changed_argument_searched(
+        exercise_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    exercise = CATALOG.get(exercise_id)
+    rules = exercise.spec.compare
+    for seed in (5, 6):
+        visible = _visible(exercise, seed)
+        for outputs in _outputs(visible):
+            cases = [explain.Case(name, expected, got, matches(got, expected, rules),
+                                  lambda m=mistakes: m, lambda c=changed: c)
+                     for (name, expected, mistakes, changed), got in zip(
+                         visible, outputs, strict=True)]
+            asked = repr(explain.explain(cases, rules))
+            with monkeypatch.context() as patch:
+                patch.setattr(explain, "_settled", lambda *args: False)
+                assert asked == repr(explain.explain(cases, rules))
+
+
+FLIPPED = Part("kernel_flipped", {"transform": "flipped", "argument": "kernel", "ndim": 2})
+
+
+def test_a_changed_argument_that_explains_more_cases_than_a_known_mistake_is_found() -> None:
+    rng = np.random.default_rng(1)
+    first, second, other = (rng.normal(size=(5, 6)) for _ in range(3))
+    cases = [explain.Case("a", rng.normal(size=(5, 6)), first, False,
+                          lambda: {"mistake": first}, lambda: [(FLIPPED, first)]),
+             explain.Case("b", rng.normal(size=(5, 6)), second, False,
+                          lambda: {"mistake": other}, lambda: [(FLIPPED, second)])]
+    found, _ = explain.explain(cases, Comparison())
+    assert found is not None and list(found.fits) == ["a", "b"]
+    assert found.any_fit.parts == (FLIPPED,)
+
+
+def test_a_changed_argument_as_good_as_a_generic_part_is_its_rival() -> None:
+    expected = np.random.default_rng(2).normal(size=(5, 6))
+    got = 2.5 * expected
+    case = explain.Case("a", expected, got, False, dict, lambda: [(FLIPPED, got)])
+    found, _ = explain.explain([case], Comparison())
+    assert found is not None and found.rivals == [("kernel_flipped:0",)]
 
 
 RULES = st.builds(Comparison, rtol=st.sampled_from([0.0, 1e-9, 1e-6, 1e-3, 0.1]),

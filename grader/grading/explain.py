@@ -103,6 +103,9 @@ def usable(got: np.ndarray | None, rules: Comparison) -> bool:
         and not too_coarse(got, rules) and bool(np.isfinite(got).all())
 
 
+Source = tuple[str, tuple[Part, ...], np.ndarray]  # a candidate: code, input part, output
+
+
 def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
            rules: Comparison, transformed: Sequence[tuple[Part, np.ndarray]] = ()
            ) -> list[Fit]:
@@ -110,19 +113,34 @@ def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.nd
     oracle's order), then the reference's output with generic parts, then its outputs on
     changed arguments (``transformed``: input part, output). Values near float64's limits may
     overflow on the way: an overflow is no match, never an error."""
+    return _searched(got, [*_known(expected, candidates), *_changed(transformed)], rules)
+
+
+def _known(expected: np.ndarray, candidates: Mapping[str, np.ndarray]) -> list[Source]:
+    """The known mistakes' outputs, then the reference's, as candidates."""
+    return [*((model, (), candidate) for model, candidate in candidates.items()),
+            (REFERENCE, (), expected)]
+
+
+def _changed(transformed: Sequence[tuple[Part, np.ndarray]]) -> list[Source]:
+    """The reference's outputs on changed arguments, as candidates."""
+    return [(REFERENCE, (part,), out) for part, out in transformed]
+
+
+def _searched(got: np.ndarray, sources: list[Source], rules: Comparison,
+              order: int = 0) -> list[Fit]:
+    """The explanations of ``got`` by ``sources``, in ``search``'s order, numbered from
+    ``order`` (the sources searched before these on the same output gave as many)."""
     with np.errstate(all="ignore"):
-        return _search(got, expected, candidates, rules, transformed)
+        return _search(got, sources, rules, order)
 
 
-def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
-            rules: Comparison, transformed: Sequence[tuple[Part, np.ndarray]]) -> list[Fit]:
+def _search(got: np.ndarray, sources: list[Source], rules: Comparison,
+            order: int) -> list[Fit]:
     values = got.astype(np.float64)
     probe = Probe(values, rules)
     bands = zero_bands(values)
     fits: list[Fit] = []
-    sources: list[tuple[str, tuple[Part, ...], np.ndarray]] = [
-        *((model, (), candidate) for model, candidate in candidates.items()),
-        (REFERENCE, (), expected), *((REFERENCE, (part,), out) for part, out in transformed)]
     bases = [(len(model.split("+")) if model else 0) + len(given)
              for model, given, _ in sources]
     # A candidate with all its parts is tried as it is, in place; one a part short, changed
@@ -131,7 +149,7 @@ def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.n
     as_is, changes = may_match(probe, [candidate for _, _, candidate in sources])
     for index, ((model, given, candidate), base) in enumerate(zip(sources, bases, strict=True)):
         if base < MAX_PARTS and abs(candidate.ndim - values.ndim) == 1:
-            fits += [Fit(model, (*given, part), 0.0, values.size, len(fits))
+            fits += [Fit(model, (*given, part), 0.0, values.size, order + len(fits))
                      for part in summed(values, candidate, rules)]
         if base > MAX_PARTS or candidate.ndim != values.ndim \
                 or base == MAX_PARTS and not as_is[index]:
@@ -141,7 +159,7 @@ def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.n
         finite = bool(np.isfinite(candidate).all())  # so is each variant then
         for value, variant in shown:
             fits += _placed(probe, bands, (model, given, base), value, variant,
-                            (finite, as_is[index] or value is not None), len(fits))
+                            (finite, as_is[index] or value is not None), order + len(fits))
     return fits
 
 
@@ -221,19 +239,24 @@ def consistent(fit: Fit, case: Case, rules: Comparison) -> bool:
 
 
 def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dict[str, Fit]]:
-    """The explanation of the submission (or None), and each failing case's own best one."""
+    """The explanation of the submission (or None), and each failing case's own best one.
+
+    The reference's outputs on changed arguments are asked for, and searched, only when an
+    explanation of theirs could change that: not when one known mistake alone, or no part
+    at all, explains every failing case in full (theirs has a generic part, so it ranks
+    below, and no case of theirs is any case's own)."""
     failing = [c for c in cases if not c.passed and usable(c.got, rules)]
     passed = [c for c in cases if c.passed and c.got is not None]
     if not failing:
         return None, {}
-    by_key: dict[tuple[str, ...], dict[str, Fit]] = {}
-    for case in failing:
-        assert case.got is not None
-        for fit in search(case.got, case.expected, case.candidates(), rules,
-                          case.transformed()):
-            by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
-    kept = {key: fits for key, fits in by_key.items()
-            if all(consistent(next(iter(fits.values())), case, rules) for case in passed)}
+    fits = [(case, _searched(case.got, _known(case.expected, case.candidates()), rules))
+            for case in failing if case.got is not None]
+    kept = _kept(fits, passed, rules)
+    if not _settled(kept, len(failing)):
+        for case, more in fits:
+            assert case.got is not None
+            more += _searched(case.got, _changed(case.transformed()), rules, len(more))
+        kept = _kept(fits, passed, rules)
     if not kept:
         return None, {}
     ranked = sorted(kept, key=lambda k: _rank(kept[k]))
@@ -246,6 +269,25 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
         if mine:
             own[case.name] = kept[mine[0]][case.name]
     return found, own
+
+
+def _settled(kept: dict[tuple[str, ...], dict[str, Fit]], failing: int) -> bool:
+    """Whether the best of ``kept`` ranks above any explanation with a generic part (an
+    argument changed is one) could, on every one of the ``failing`` cases."""
+    return bool(kept) and min(_rank(fits) for fits in kept.values())[:4] \
+        < (-failing, 1, 0.0, 1)
+
+
+def _kept(fits: list[tuple[Case, list[Fit]]], passed: Sequence[Case], rules: Comparison
+          ) -> dict[tuple[str, ...], dict[str, Fit]]:
+    """The explanations of the failing cases (``fits``: each one's, in search order), by
+    key, that every passed case allows: case name -> the first fit of that key."""
+    by_key: dict[tuple[str, ...], dict[str, Fit]] = {}
+    for case, searched in fits:
+        for fit in searched:
+            by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
+    return {key: fits for key, fits in by_key.items()
+            if all(consistent(next(iter(fits.values())), case, rules) for case in passed)}
 
 
 def _rank(fits: dict[str, Fit]) -> tuple[float, ...]:
