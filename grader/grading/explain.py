@@ -35,7 +35,8 @@ from grader.grading.parts import (
     summed,
     variants,
 )
-from grader.grading.placements import placements, rolled, zero_bands
+from grader.grading.placements import Bands, placements, rolled, zero_bands
+from grader.grading.screen import Probe, may_edge, may_hold, may_match, may_scale, may_sit
 
 MAX_PARTS = 2
 REFERENCE = ""  # the candidate code of the reference's own output
@@ -102,6 +103,9 @@ def usable(got: np.ndarray | None, rules: Comparison) -> bool:
         and not too_coarse(got, rules) and bool(np.isfinite(got).all())
 
 
+Source = tuple[str, tuple[Part, ...], np.ndarray]  # a candidate: code, input part, output
+
+
 def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
            rules: Comparison, transformed: Sequence[tuple[Part, np.ndarray]] = ()
            ) -> list[Fit]:
@@ -109,34 +113,86 @@ def search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.nd
     oracle's order), then the reference's output with generic parts, then its outputs on
     changed arguments (``transformed``: input part, output). Values near float64's limits may
     overflow on the way: an overflow is no match, never an error."""
+    return _searched(got, [*_known(expected, candidates), *_changed(transformed)], rules)
+
+
+def _known(expected: np.ndarray, candidates: Mapping[str, np.ndarray]) -> list[Source]:
+    """The known mistakes' outputs, then the reference's, as candidates."""
+    return [*((model, (), candidate) for model, candidate in candidates.items()),
+            (REFERENCE, (), expected)]
+
+
+def _changed(transformed: Sequence[tuple[Part, np.ndarray]]) -> list[Source]:
+    """The reference's outputs on changed arguments, as candidates."""
+    return [(REFERENCE, (part,), out) for part, out in transformed]
+
+
+def _searched(got: np.ndarray, sources: list[Source], rules: Comparison,
+              order: int = 0) -> list[Fit]:
+    """The explanations of ``got`` by ``sources``, in ``search``'s order, numbered from
+    ``order`` (the sources searched before these on the same output gave as many)."""
     with np.errstate(all="ignore"):
-        return _search(got, expected, candidates, rules, transformed)
+        return _search(got, sources, rules, order)
 
 
-def _search(got: np.ndarray, expected: np.ndarray, candidates: Mapping[str, np.ndarray],
-            rules: Comparison, transformed: Sequence[tuple[Part, np.ndarray]]) -> list[Fit]:
+def _search(got: np.ndarray, sources: list[Source], rules: Comparison,
+            order: int) -> list[Fit]:
     values = got.astype(np.float64)
+    probe = Probe(values, rules)
     bands = zero_bands(values)
     fits: list[Fit] = []
-    sources: list[tuple[str, tuple[Part, ...], np.ndarray]] = [
-        *((model, (), candidate) for model, candidate in candidates.items()),
-        (REFERENCE, (), expected), *((REFERENCE, (part,), out) for part, out in transformed)]
-    for model, given, candidate in sources:
-        base = (len(model.split("+")) if model else 0) + len(given)
+    bases = [(len(model.split("+")) if model else 0) + len(given)
+             for model, given, _ in sources]
+    # A candidate with all its parts is tried as it is, in place; one a part short, changed
+    # in its values in place only, or as it is placed anywhere: the screen rules out those
+    # far from the output on a few values.
+    as_is, changes = may_match(probe, [candidate for _, _, candidate in sources])
+    for index, ((model, given, candidate), base) in enumerate(zip(sources, bases, strict=True)):
         if base < MAX_PARTS and abs(candidate.ndim - values.ndim) == 1:
-            fits += [Fit(model, (*given, part), 0.0, values.size, len(fits))
+            fits += [Fit(model, (*given, part), 0.0, values.size, order + len(fits))
                      for part in summed(values, candidate, rules)]
-        if base > MAX_PARTS or candidate.ndim != values.ndim:
+        if base > MAX_PARTS or candidate.ndim != values.ndim \
+                or base == MAX_PARTS and not as_is[index]:
             continue
-        shown = variants(candidate, got.dtype) if base < MAX_PARTS else [(None, candidate)]
+        shown = variants(candidate, got.dtype) if base < MAX_PARTS - 1 \
+            or base == MAX_PARTS - 1 and changes[index] else [(None, candidate)]
+        finite = bool(np.isfinite(candidate).all())  # so is each variant then
         for value, variant in shown:
-            plain = base + (value is not None) >= MAX_PARTS  # no part left for a placement
-            for view in placements(values, variant, rules, bands, plain):
-                fit = _fit(view, model, given, value, values, variant, rules, len(fits))
-                if fit is not None and fit.size <= MAX_PARTS:
-                    fits.append(fit)
-                if value is None and (view.part is None or view.part.name == "transposed"):
-                    fits += _scaled(view, model, given, rules, len(fits))
+            fits += _placed(probe, bands, (model, given, base), value, variant,
+                            (finite, as_is[index] or value is not None), order + len(fits))
+    return fits
+
+
+def _placed(probe: Probe, bands: Bands | None, source: tuple[str, tuple[Part, ...], int],
+            value: Part | None, variant: np.ndarray, screened: tuple[bool, bool],
+            order: int) -> list[Fit]:
+    """The fits of one candidate's variant (``value``: what was done to its values) in each
+    placement left to it. ``source``: the candidate's code, its input part if any, and the
+    parts those count for; ``screened``: whether every value of the candidate is finite,
+    and whether the variant may be near the output as it is, in place."""
+    model, given, base = source
+    finite, in_place = screened
+    plain = base + (value is not None) >= MAX_PARTS  # no part left for a placement
+    # Views of the variant as it is, transposed, shifted or cropped compare got's centre
+    # value; views inside got, or spread over it, the variant's first, largest and smallest
+    # values; the view inside zero bands, its first value there: with no value near those,
+    # they are left out (a screen that cannot tell lets them through).
+    smaller = variant.size < probe.got.size
+    held = plain or smaller or may_hold(probe, variant, finite)
+    sits = plain or not smaller or may_sit(probe, variant, finite)
+    if bands is not None and (plain or variant.shape != probe.got.shape
+                              or not may_edge(probe, variant, bands, finite)):
+        bands = None
+    fits: list[Fit] = []
+    for view in placements(probe.got, variant, probe.rules, bands, plain, held, sits):
+        whole = view.part is None or view.part.name == "transposed"
+        tried = (held or not whole) and (in_place or view.part is not None)
+        fit = _fit(view, model, given, value, probe.got, variant, probe.rules,
+                   order + len(fits)) if tried else None
+        if fit is not None and fit.size <= MAX_PARTS:
+            fits.append(fit)
+        if value is None and whole and base + (view.part is not None) < MAX_PARTS:
+            fits += _scaled(view, model, given, probe, order + len(fits))
     return fits
 
 
@@ -155,12 +211,13 @@ def _fit(view: View, model: str, given: tuple[Part, ...], value: Part | None,
     return Fit(model, parts, loose / max(got.size, 1), view.got.size, order)
 
 
-def _scaled(view: View, model: str, given: tuple[Part, ...], rules: Comparison,
+def _scaled(view: View, model: str, given: tuple[Part, ...], probe: Probe,
             order: int) -> list[Fit]:
     """The view's values times a constant, or plus one, or else both (on the plain or the
-    transposed placement only)."""
-    if view.got.size < 2 or view.loose:
+    transposed placement only: ``view.got`` is ``probe``'s output)."""
+    if view.got.size < 2 or view.loose or not may_scale(probe, view.candidate):
         return []
+    rules = probe.rules
     found = [part for part in (scaled(view.got, view.candidate, rules),
                                offset(view.got, view.candidate, rules)) if part is not None]
     if not found:
@@ -182,19 +239,24 @@ def consistent(fit: Fit, case: Case, rules: Comparison) -> bool:
 
 
 def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dict[str, Fit]]:
-    """The explanation of the submission (or None), and each failing case's own best one."""
+    """The explanation of the submission (or None), and each failing case's own best one.
+
+    The reference's outputs on changed arguments are asked for, and searched, only when an
+    explanation of theirs could change that: not when one known mistake alone, or no part
+    at all, explains every failing case in full (theirs has a generic part, so it ranks
+    below, and no case of theirs is any case's own)."""
     failing = [c for c in cases if not c.passed and usable(c.got, rules)]
     passed = [c for c in cases if c.passed and c.got is not None]
     if not failing:
         return None, {}
-    by_key: dict[tuple[str, ...], dict[str, Fit]] = {}
-    for case in failing:
-        assert case.got is not None
-        for fit in search(case.got, case.expected, case.candidates(), rules,
-                          case.transformed()):
-            by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
-    kept = {key: fits for key, fits in by_key.items()
-            if all(consistent(next(iter(fits.values())), case, rules) for case in passed)}
+    fits = [(case, _searched(case.got, _known(case.expected, case.candidates()), rules))
+            for case in failing if case.got is not None]
+    kept = _kept(fits, passed, rules)
+    if not _settled(kept, len(failing)):
+        for case, more in fits:
+            assert case.got is not None
+            more += _searched(case.got, _changed(case.transformed()), rules, len(more))
+        kept = _kept(fits, passed, rules)
     if not kept:
         return None, {}
     ranked = sorted(kept, key=lambda k: _rank(kept[k]))
@@ -207,6 +269,25 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
         if mine:
             own[case.name] = kept[mine[0]][case.name]
     return found, own
+
+
+def _settled(kept: dict[tuple[str, ...], dict[str, Fit]], failing: int) -> bool:
+    """Whether the best of ``kept`` ranks above any explanation with a generic part (an
+    argument changed is one) could, on every one of the ``failing`` cases."""
+    return bool(kept) and min(_rank(fits) for fits in kept.values())[:4] \
+        < (-failing, 1, 0.0, 1)
+
+
+def _kept(fits: list[tuple[Case, list[Fit]]], passed: Sequence[Case], rules: Comparison
+          ) -> dict[tuple[str, ...], dict[str, Fit]]:
+    """The explanations of the failing cases (``fits``: each one's, in search order), by
+    key, that every passed case allows: case name -> the first fit of that key."""
+    by_key: dict[tuple[str, ...], dict[str, Fit]] = {}
+    for case, searched in fits:
+        for fit in searched:
+            by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
+    return {key: fits for key, fits in by_key.items()
+            if all(consistent(next(iter(fits.values())), case, rules) for case in passed)}
 
 
 def _rank(fits: dict[str, Fit]) -> tuple[float, ...]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.catalog.exercises import Exercise
 from grader.grading.inputs import Arguments, call_args
-from grader.grading.mistakes import composed, model_codes
+from grader.grading.mistakes import composed, model_codes, stages
 from grader.grading.parts import Part, transformed_arguments
 from grader.grading.pushed import SandboxOracle
 from grader.sandbox.base import Runner
@@ -57,15 +57,33 @@ def mistake_models(exercise: Exercise) -> list[tuple[str, Callable[..., object]]
             for codes in model_codes(exercise.spec)]
 
 
+Models = list[tuple[str, Callable[..., object]]]
+Pairs = dict[str, tuple[str, Callable[..., object]]]
+
+
+def output_pairs(exercise: Exercise) -> Pairs:
+    """The pairs that end with a mistake of the ``output`` stage, by code: the other mistake's
+    code and the output stage's function. Such a pair's output is that function applied to
+    the other mistake's output (``compose``), which is computed before it."""
+    pairs = {}
+    for codes in model_codes(exercise.spec):
+        by_stage = stages(exercise.spec, codes)
+        if len(codes) == 2 and "output" in by_stage:
+            other = next(code for stage, code in by_stage.items() if stage != "output")
+            pairs["+".join(codes)] = (other, exercise.mistakes[by_stage["output"]])
+    return pairs
+
+
 # An exercise's mistake models, composed once per loaded exercise rather than per grading
-# (they are pure functions of their arguments), by id; an entry goes with its exercise.
-_models: dict[int, list[tuple[str, Callable[..., object]]]] = {}
+# (they are pure functions of their arguments), with its ``output_pairs``, by id; an entry
+# goes with its exercise.
+_models: dict[int, tuple[Models, Pairs]] = {}
 
 
-def _models_of(exercise: Exercise) -> list[tuple[str, Callable[..., object]]]:
+def _models_of(exercise: Exercise) -> tuple[Models, Pairs]:
     models = _models.get(id(exercise))
     if models is None:
-        models = mistake_models(exercise)
+        models = mistake_models(exercise), output_pairs(exercise)
         if _models.setdefault(id(exercise), models) is models:
             weakref.finalize(exercise, _models.pop, id(exercise), None)
     return models
@@ -77,18 +95,42 @@ class TrustedOracle:
     def __init__(self, exercise: Exercise) -> None:
         assert exercise.reference is not None, "a built-in exercise's"
         self.reference = exercise.reference
-        self.models = _models_of(exercise)
+        self.models, self.pairs = _models_of(exercise)
         self.names = [argument.name for argument in exercise.spec.arguments]
 
     def expected(self, seed: int, arguments: list[Arguments]) -> list[np.ndarray]:
         return [call_trusted(self.reference, args) for args in arguments]
 
     def mistakes(self, seed: int, index: int, args: Arguments) -> Iterator[tuple[str, np.ndarray]]:
+        outputs: dict[str, np.ndarray] = {}
         for code, model in self.models:
             try:
-                yield code, call_trusted(model, args)
+                output = self._output(code, model, args, outputs)
             except ValueError:
                 continue  # a mistake model that does not apply to these inputs
+            if output is not None:
+                outputs[code] = output
+                yield code, output
+
+    def _output(self, code: str, model: Callable[..., object], args: Arguments,
+                outputs: dict[str, np.ndarray]) -> np.ndarray | None:
+        """``model``'s output; a pair ending with an output-stage mistake reuses the other
+        mistake's output (None when that one does not apply: neither does the pair). Should
+        the output stage change the array it is given, the pair is computed anew."""
+        if code not in self.pairs:
+            return call_trusted(model, args)
+        other, change = self.pairs[code]
+        if other not in outputs:
+            return None
+        given = outputs[other]
+        before = given.copy()
+        try:
+            output = np.asarray(change(given), dtype=np.float64)
+        finally:
+            changed = given.tobytes() != before.tobytes()
+            if changed:
+                np.copyto(given, before)
+        return call_trusted(model, args) if changed else output
 
     def transformed(self, seed: int, index: int, args: Arguments
                     ) -> Iterator[tuple[Part, np.ndarray]]:

@@ -46,9 +46,14 @@ def zero_bands(got: np.ndarray) -> Bands | None:
 
 
 def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
-               bands: Bands | None, plain: bool = False) -> Iterator[View]:
+               bands: Bands | None, plain: bool = False, centred: bool = True,
+               inside: bool = True) -> Iterator[View]:
     """Every placement of ``candidate``'s values that the shapes (and a looked-up value)
-    allow, the plain one first (``plain``: that one only). ``bands``: ``zero_bands(got)``."""
+    allow, the plain one first (``plain``: that one only). ``bands``: ``zero_bands(got)``.
+    Not ``centred`` (no value of the candidate can be near got's centre value): the shifts
+    and the crops, whose views compare that value, are left out; not ``inside`` (nor near
+    any of got's values, the candidate's first one), the placements inside got and the
+    spread one, whose views compare the whole candidate."""
     if got.ndim != candidate.ndim or candidate.size == 0:
         return
     if got.shape == candidate.shape:
@@ -58,14 +63,15 @@ def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
     if got.shape == candidate.shape:
         if bands is not None:
             yield from _edges_zero(got, candidate, bands)
-        yield from _shifted(got, candidate, rules)
+        if centred:
+            yield from _shifted(got, candidate, rules)
     if got.ndim >= 2 and got.shape == candidate.shape[:-2] + candidate.shape[:-3:-1]:
         yield View(Part("transposed"), got, np.swapaxes(candidate, -1, -2))
     spare = [g - c for g, c in zip(got.shape, candidate.shape, strict=True)]
-    if min(spare) >= 0 and max(spare) > 0:
+    if min(spare) >= 0 and max(spare) > 0 and inside:
         yield from _inside(got, candidate, spare, rules)
         yield from _spread(got, candidate)
-    if max(spare) <= 0 and min(spare) < 0:
+    if max(spare) <= 0 and min(spare) < 0 and centred:
         yield from _cropped(got, candidate, [-s for s in spare], rules)
 
 
