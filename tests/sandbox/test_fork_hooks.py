@@ -4,7 +4,10 @@ do with those modules still works, and ``random`` still differs in every child."
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 from grader.sandbox import zygote
 from grader.sandbox.base import CaseInput, Job, RunLimits
 from grader.sandbox.forkserver import ForkServerRunner
+from grader.sandbox.zygote_link import _SCRUBBED_ENV
 
 
 def _hook_of(module: str) -> Any:
@@ -96,3 +100,25 @@ def test_threading_logging_and_random_work_in_children_and_random_differs() -> N
         assert len(set(values)) == 3, values  # each child's random is seeded afresh
     finally:
         runner.close()
+
+
+ZYGOTE_IMPORTS = """
+import importlib, json, sys
+import grader.sandbox.zygote as zygote
+from grader.sandbox.modules import LEARNER_MODULES
+before = sorted(name for name in ("threading", "logging") if name in sys.modules)
+with zygote.ForkHooks() as hooks:
+    for name in LEARNER_MODULES:
+        importlib.import_module(name)
+held = sorted({hook.__module__ for held in hooks.held for hook in held.values()})
+print(json.dumps({"before": before, "held": held, "threads": zygote.threads()}))
+"""
+
+
+def test_a_zygote_s_interpreter_holds_back_both_modules_hooks() -> None:
+    """As the zygote starts: a fresh ``python -I`` in its environment, where nothing the
+    zygote's module imports loads threading or logging before the learner modules do."""
+    done = subprocess.run([sys.executable, "-I", "-c", ZYGOTE_IMPORTS], env=_SCRUBBED_ENV,
+                          cwd="/", capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(done.stdout) == {"before": [], "held": ["logging", "threading"],
+                                       "threads": 1}

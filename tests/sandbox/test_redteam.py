@@ -117,6 +117,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "thread_storm": ("error", "can't start new thread"),
     "memory_bomb_bytes": ("memory_limit", "MemoryError"),
     "memory_bomb_gradual": ("memory_limit", "MemoryError"),
+    "constant_folding_bomb": ("memory_limit", "MemoryError"),
     "busy_loop_signals_ignored": CASE_LIMIT,
     "sleeping_loop": WALL_LIMIT,
     # a byte a write, yielding between writes: the grader wakes for a few bytes at a time
