@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -396,3 +397,25 @@ def test_parsing_submissions_on_many_threads_at_once_is_safe() -> None:
     finally:
         sys.setswitchinterval(switch)
     assert found == [None] * 400
+
+
+PARSE_WARNS = """
+import ast, sys
+source = 's = "\\\\d"\\n'
+if sys.argv[1] == "grader":
+    from grader.grading.grade import syntax_finding
+    print(syntax_finding(source))
+else:
+    print(ast.parse(source, filename="submission.py") is None)
+"""
+
+
+def test_what_the_parser_says_of_a_learner_s_source_is_not_logged_by_the_grader() -> None:
+    """An invalid escape sequence: a warning at parse time (every warning shown, as 3.12 shows
+    this one by default); the parser alone prints it, the grader's syntax check does not."""
+    def run(how: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-W", "always", "-c", PARSE_WARNS, how],
+                              capture_output=True, text=True, timeout=120, check=True)
+    assert "invalid escape sequence" in run("parser").stderr
+    checked = run("grader")
+    assert (checked.stdout, checked.stderr) == ("None\n", "")
