@@ -121,3 +121,17 @@ def test_a_course_s_mix_gets_each_sample_s_verdicts_from_a_real_server(tmp_path)
             told_wrong.close()
     finally:
         stop(server)
+
+
+def test_a_course_s_mix_has_a_baseline_of_its_own_that_checks_each_answer() -> None:
+    from pathlib import Path
+
+    from grader.bench.run import course_baseline
+    from grader.catalog.exercises import Catalog
+
+    exercise = Catalog(Path(__file__).resolve().parent.parent / "exercises").get("conv2d")
+    shapes = [list(exercise.spec.shape_of(c, exercise.spec.arguments[0]))
+              for c in exercise.spec.cases]
+    [row] = course_baseline(exercise, shapes, 1, 2).rows
+    assert (row.clients, row.count, len(row.latencies)) == (2, 20, 20)
+    assert row.name == "(c) baseline: fresh interpreter, a course's mix"

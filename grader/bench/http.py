@@ -113,10 +113,11 @@ def base_env(data: str) -> dict[str, str]:
 
 
 def http_rows(source: str, count: int, clients: int, baselines: Baselines,
+              course: Baselines | None = None,
               mix: Callable[[int], CoursePoster] | None = None) -> list[str]:
     """The HTTP rows of one correct submission, 1, 8 and ``clients`` clients, then (given
-    ``mix``, which makes a poster for a port) a course's mix at 8 clients; each with its CPU
-    account by stage."""
+    ``mix``, which makes a poster for a port) a course's mix at 8 clients, compared with
+    ``course``, the mix's baseline; each with its CPU account by stage."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as data:
         server = start(["serve", "--port", str(port)], base_env(data),
@@ -133,15 +134,15 @@ def http_rows(source: str, count: int, clients: int, baselines: Baselines,
                 accounts.append((f"{n} clients", table(before, snapshot(port, server.pid),
                                                        count)))
             if mix is not None:
-                course = mix(port)
+                mixed = mix(port)
                 try:
-                    for i in range(len(course.cycle)):
-                        course(i)  # warm: each kind's first grading
+                    for i in range(len(mixed.cycle)):
+                        mixed(i)  # warm: each kind's first grading
                     before = snapshot(port, server.pid)
                     rows.append(measure("(b) HTTP, a course's mix", 8, count,
-                                        course).line(baselines))
+                                        mixed).line(course or baselines))
                 finally:
-                    course.close()
+                    mixed.close()
                 time.sleep(0.3)
                 accounts.append(("a course's mix, 8 clients",
                                  table(before, snapshot(port, server.pid), count)))

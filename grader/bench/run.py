@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader.bench.attacks import attack_rows
-from grader.bench.http import CoursePoster, http_rows
+from grader.bench.http import COURSE_MIX, CoursePoster, http_rows
 from grader.bench.measure import Baselines, Figures, measure
 from grader.bench.pushed import pushed_rows
 from grader.bench.queue import queue_rows
@@ -47,14 +47,20 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 source, seed, shapes = json.loads(sys.stdin.read())
 namespace = {}
-exec(compile(source, "submission.py", "exec"), namespace)
+try:
+    exec(compile(source, "submission.py", "exec"), namespace)
+except Exception:
+    namespace = {}
 results = []
 for index, shape in enumerate(shapes):
     rng = np.random.default_rng([seed, index])
     image, kernel = rng.normal(size=shape), rng.normal(size=(3, 3))
     expected = np.einsum("ijkl,kl->ij", sliding_window_view(image, (3, 3)), kernel)
-    got = np.asarray(namespace["conv"](image.copy(), kernel.copy()), dtype=float)
-    results.append(got.shape == expected.shape and bool(np.allclose(got, expected)))
+    try:
+        got = np.asarray(namespace["conv"](image.copy(), kernel.copy()), dtype=float)
+        results.append(got.shape == expected.shape and bool(np.allclose(got, expected)))
+    except Exception:
+        results.append(False)
 print(json.dumps(results))
 """
 
@@ -118,6 +124,34 @@ def mix_rows(exercise: Exercise, runner: ForkServerRunner, honest: str, count: i
             f"{runner.lanes.moved_to_slow} moved to the slow lane, {runner.lanes.parked} parked"]
 
 
+def _baseline(source: str, seed: int, shapes: list[list[int]]) -> list[bool]:
+    """One submission in a fresh interpreter: whether each case's output is right."""
+    done = subprocess.run([sys.executable, "-I", "-c", BASELINE],
+                          input=json.dumps([source, seed, shapes]),
+                          capture_output=True, text=True, check=True)
+    results: list[bool] = json.loads(done.stdout)
+    return results
+
+
+def course_baseline(exercise: Exercise, shapes: list[list[int]], count: int,
+                    cpus: int) -> Baselines:
+    """The baseline of a course's mix (``COURSE_MIX``): each submission in a fresh interpreter,
+    one client per CPU; it runs what the sandbox runs, and compares, but explains nothing."""
+    samples = exercise.samples_dir
+    assert samples is not None
+    cycle = [name for name, times in COURSE_MIX for _ in range(times)]
+    sources = {name: (samples / f"{name}.py").read_text() for name in set(cycle)}
+    passes = {s.file.removesuffix(".py"): all(v == "passed" for v in s.expect)
+              for s in exercise.spec.samples}
+
+    def one(i: int) -> None:
+        name = cycle[i % len(cycle)]
+        assert all(_baseline(sources[name], i, shapes)) == passes[name], name
+
+    return Baselines([measure("(c) baseline: fresh interpreter, a course's mix", cpus,
+                              max(count, len(cycle)), one)])
+
+
 def memory_lines(runner: ForkServerRunner) -> list[str]:
     outer = runner.zygote_pid
     inner = children_of(outer)
@@ -145,15 +179,15 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
               for c in exercise.spec.cases]
 
     def baseline_one(i: int) -> None:
-        payload = json.dumps([solutions["correct_numpy"], i, shapes])
-        done = subprocess.run([sys.executable, "-I", "-c", BASELINE], input=payload,
-                              capture_output=True, text=True, check=True)
-        assert json.loads(done.stdout) == [True] * 4, done.stdout
+        assert _baseline(solutions["correct_numpy"], i, shapes) == [True] * 4
 
     cpus = os.cpu_count() or 1
     baselines = Baselines([measure("(c) baseline: fresh interpreter", n, baseline_count,
                                    baseline_one) for n in sorted({1, cpus})])
     out.extend(row.line() for row in baselines.rows)
+    course = course_baseline(exercise, shapes, baseline_count, cpus) if http else None
+    if course is not None:
+        out.append(course.rows[0].line())
 
     runner = ForkServerRunner(slots=clients)
     secret = secrets.token_bytes(32)  # any secret: the figures do not depend on the inputs
@@ -180,7 +214,7 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
         if http:
             expected = {sample.file.removesuffix(".py"): sample.expect
                         for sample in exercise.spec.samples}
-            out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines,
+            out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines, course,
                                  mix=lambda port: CoursePoster(port, samples, expected)))
         if distributed is not None:
             out.extend(queue_rows(solutions["correct_numpy"], count, clients, distributed))
