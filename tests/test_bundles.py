@@ -236,3 +236,17 @@ def test_validate_names_a_sample_that_declares_no_verdicts(
     (tmp_path / "maxpool2d" / "samples" / "extra.py").write_text("def pool(image): pass\n")
     problems = validate(Catalog(tmp_path).get("maxpool2d"), runner, hidden_secret=HIDDEN_SECRET)
     assert problems == ["sample extra.py has no [[samples]] entry with its verdicts in the spec"]
+
+
+@pytest.mark.processes
+def test_samples_are_proven_on_the_same_inputs_whatever_seeds_prove_the_rest(
+        catalog: Catalog, runner: ForkServerRunner) -> None:
+    """On this seed the image's mean taken off adds almost nothing to one visible case (its
+    kernel sums to 0.0007), so that case passes and the sample is not diagnosed: a push proven
+    on it was refused. Samples are proven on the fixed seeds, wherever the proof runs."""
+    chance = 3383681814217883649
+    conv2d = catalog.get("conv2d")
+    sample = (conv2d.samples_dir / "mean_subtracted_in_place.py").read_text()
+    on_chance = grade(conv2d, sample, runner, seed=chance, hidden_secret=HIDDEN_SECRET)
+    assert [c.status for c in on_chance.cases][:2] == ["wrong_values", "passed"]
+    assert validate(conv2d, runner, (chance,), hidden_secret=HIDDEN_SECRET) == []

@@ -6,7 +6,9 @@ case and be diagnosed as itself on a visible case (hidden cases diagnose nothing
 told apart from every other known mistake; a mistake of the ``input`` or ``output`` stage is
 graded as the reference with only that change. Each shipped sample must get exactly the
 verdicts it declares, and every sample file of a bundle must declare them. Several seeds are
-tried, since inputs are random.
+tried, since inputs are random; the samples always on the same inputs (``SEEDS``, and
+``SAMPLE_SECRET`` for hidden cases), so that a push proves them as the instructor's own
+``grader exercises validate`` did.
 
 A pushed bundle (``prove_bundle``) is proven the same way, and nothing of it runs in the
 grader: its reference and mistake models run in the sandbox, strictly (``grader.grading.pushed``:
@@ -34,6 +36,13 @@ from grader.grading.report import Report
 from grader.sandbox.base import Runner
 
 SEEDS = (1, 2, 3)
+# Samples are proven on the same inputs wherever they are proven (``grader exercises validate``
+# on an instructor's machine, a push on the server): the seeds above, and a secret of their own
+# for the hidden cases, which no learner's inputs are drawn with. A sample's mistake can vanish
+# on some inputs (a ReLU where no output is negative, the image's mean taken off where the
+# kernel sums to about zero): on fresh inputs, a push would be refused at random where the
+# instructor's own proof had passed.
+SAMPLE_SECRET = b"the inputs every sample is proven on"
 
 
 def _file_text(exercise: Exercise, function_ref: str) -> str:
@@ -92,10 +101,10 @@ def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS,
     problems: list[str] = []
     oracle = oracle or oracle_for(exercise, runner, hidden_secret)
 
-    def graded(source: str, seed: int) -> Report:
+    def graded(source: str, seed: int, secret: bytes = hidden_secret) -> Report:
         if deadline is not None and time.monotonic() > deadline:
             raise _OutOfTime
-        return grade(exercise, source, runner, seed, hidden_secret=hidden_secret, oracle=oracle)
+        return grade(exercise, source, runner, seed, hidden_secret=secret, oracle=oracle)
 
     try:
         for seed in seeds:
@@ -103,6 +112,9 @@ def validate(exercise: Exercise, runner: Runner, seeds: tuple[int, ...] = SEEDS,
                                                                      hidden_secret, problems):
                 return merged(problems)
             _prove_seed(exercise, seed, graded, problems)
+        for seed in SEEDS:
+            _prove_samples(exercise, seed, lambda source, seed: graded(source, seed,
+                                                                       SAMPLE_SECRET), problems)
     except _OutOfTime:
         problems.append(f"the proof took longer than {PROVE_SECONDS:g} s")
     problems += undeclared_samples(exercise)
@@ -171,6 +183,11 @@ def _prove_seed(exercise: Exercise, seed: int, graded: Callable[[str, int], Repo
                 f"seed {seed}: mistake {mistake.code!r} is not diagnosed as itself on any "
                 f"visible case (diagnosed: {sorted(d for d in diagnosed if d)})"
             )
+
+
+def _prove_samples(exercise: Exercise, seed: int, graded: Callable[[str, int], Report],
+                   problems: list[str]) -> None:
+    spec = exercise.spec
     for sample in spec.samples:
         try:
             source = _sample_source(exercise, sample.file)
@@ -193,7 +210,8 @@ def prove_bundle(spec: ExerciseSpec, bundle: BundleFiles, runner: Runner, *,
                  hidden_secret: bytes) -> list[str]:
     """Prove a pushed bundle (parsed by ``grader.catalog.bundle.parse_bundle``) in the sandbox,
     on three fresh seeds: every output of its functions, strictly (the reference twice, every
-    mistake model on every visible case), then ``validate``, all within ``PROVE_SECONDS``.
+    mistake model on every visible case), then ``validate`` (its samples on ``SEEDS``), all
+    within ``PROVE_SECONDS``.
     Returns the problems; none means it may be published."""
     deadline = time.monotonic() + PROVE_SECONDS
     pushed = Pushed(spec.id, 0, bundle)
