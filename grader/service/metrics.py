@@ -102,6 +102,22 @@ class _Queue(Collector):
                                       value=facts["counters"].get(name, 0))
 
 
+class _Series:
+    """A metric's series by one label, each looked up once; a value outside ``known`` is
+    counted as "other" (``closed``)."""
+
+    def __init__(self, metric: Any, label: str, known: Sequence[str]) -> None:
+        self.metric, self.label, self.known = metric, label, known
+        self.series: dict[str, Any] = {}
+
+    def __call__(self, value: object) -> Any:
+        key = closed(value, self.known)
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = self.metric.labels(**{self.label: key})
+        return series
+
+
 class Metrics:
     def __init__(self, backlog: Callable[[], int], kills: Callable[[], dict[str, int]],
                  queue: Callable[[], dict[str, Any]] | None = None) -> None:
@@ -119,10 +135,10 @@ class Metrics:
             buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
                      1),
             registry=self.registry)
-        # each stage's series, looked up once (a grading reports some fifteen figures), when
-        # first observed: a stage never seen has no series yet
-        self._by_stage: dict[str, Any] = {}
-        self._by_verdict: dict[str, Any] = {}  # the same for each verdict's count
+        # each stage's and verdict's series, looked up once (a grading reports some fifteen
+        # figures), when first observed: a label never seen has no series yet
+        self._stage_series = _Series(self.stages, "stage", STAGES)
+        self._verdict_series = _Series(self.submissions, "verdict", VERDICTS)
         backlog_gauge = Gauge("grader_backlog", "Submissions accepted and not yet graded",
                               registry=self.registry)
         backlog_gauge.set_function(lambda: float(backlog()))
@@ -132,20 +148,10 @@ class Metrics:
 
     def stage_cpu(self, stage: str, seconds: float) -> None:
         """One grading's CPU seconds in one stage (``grader.sandbox.account``)."""
-        labelled = self._by_stage.get(stage)
-        if labelled is None:
-            labelled = self.stages.labels(stage=closed(stage, STAGES))
-            if stage in STAGES:
-                self._by_stage[stage] = labelled
-        labelled.observe(seconds)
+        self._stage_series(stage).observe(seconds)
 
     def graded(self, verdict: str, seconds: float) -> None:
-        counted = self._by_verdict.get(verdict)
-        if counted is None:
-            counted = self.submissions.labels(verdict=closed(verdict, VERDICTS))
-            if verdict in VERDICTS:
-                self._by_verdict[verdict] = counted
-        counted.inc()
+        self._verdict_series(verdict).inc()
         self.latency.observe(seconds)
 
     def render(self) -> bytes:
