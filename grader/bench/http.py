@@ -17,6 +17,7 @@ import httpx
 
 from grader.bench.measure import Baselines, free_port, measure
 from grader.bench.stages import snapshot, table
+from grader.catalog.spec import ExerciseSpec
 
 
 def start(command: list[str], env: dict[str, str], probe: str | None) -> subprocess.Popen[bytes]:
@@ -74,13 +75,23 @@ COURSE_MIX = (
 )
 
 
+def course_cycle() -> list[str]:
+    """One cycle of the mix: each sample's name as many times as it comes, in order."""
+    return [name for name, times in COURSE_MIX for _ in range(times)]
+
+
+def sample_verdicts(spec: ExerciseSpec) -> dict[str, list[str]]:
+    """Each sample's name (its file without ``.py``) and the verdicts it declares."""
+    return {sample.file.removesuffix(".py"): sample.expect for sample in spec.samples}
+
+
 class CoursePoster:
     """One POST per call of the mix's next submission, checked against its sample's expected
     verdicts per case; one keep-alive connection per client thread."""
 
     def __init__(self, port: int, samples: Path, expected: dict[str, list[str]]) -> None:
         self.port = port
-        self.cycle = [name for name, times in COURSE_MIX for _ in range(times)]
+        self.cycle = course_cycle()
         self.bodies = {name: json.dumps({"exercise_id": "conv2d",
                                          "source": (samples / f"{name}.py").read_text()}).encode()
                        for name in set(self.cycle)}

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader.bench.attacks import attack_rows
-from grader.bench.http import COURSE_MIX, CoursePoster, http_rows
+from grader.bench.http import CoursePoster, course_cycle, http_rows, sample_verdicts
 from grader.bench.measure import Baselines, Figures, measure
 from grader.bench.pushed import pushed_rows
 from grader.bench.queue import queue_rows
@@ -139,10 +139,10 @@ def course_baseline(exercise: Exercise, shapes: list[list[int]], count: int,
     one client per CPU; it runs what the sandbox runs, and compares, but explains nothing."""
     samples = exercise.samples_dir
     assert samples is not None
-    cycle = [name for name, times in COURSE_MIX for _ in range(times)]
+    cycle = course_cycle()
     sources = {name: (samples / f"{name}.py").read_text() for name in set(cycle)}
-    passes = {s.file.removesuffix(".py"): all(v == "passed" for v in s.expect)
-              for s in exercise.spec.samples}
+    passes = {name: all(v == "passed" for v in expect)
+              for name, expect in sample_verdicts(exercise.spec).items()}
 
     def one(i: int) -> None:
         name = cycle[i % len(cycle)]
@@ -212,8 +212,7 @@ def run_bench(catalog: Catalog, count: int, clients: int, baseline_count: int,
         out.extend(pushed_rows(exercise, runner, solutions["correct_numpy"], count, clients,
                                secret, wrong))
         if http:
-            expected = {sample.file.removesuffix(".py"): sample.expect
-                        for sample in exercise.spec.samples}
+            expected = sample_verdicts(exercise.spec)
             out.extend(http_rows(solutions["correct_numpy"], count, clients, baselines, course,
                                  mix=lambda port: CoursePoster(port, samples, expected)))
         if distributed is not None:
