@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from grader.grading.report import CaseReport, Finding, Report
 from grader.grading.tally import Tally
 from grader.sandbox.account import Stage, stage
 from grader.sandbox.base import (
+    SUBMISSION_FILE,
     CaseInput,
     CaseRun,
     Cause,
@@ -32,17 +34,16 @@ from grader.sandbox.base import (
 )
 
 WITHHELD = say(Msg.WITHHELD)
-SUBMISSION = "submission.py"
 # What the parser says of a learner's source (from Python 3.12, a SyntaxWarning for each invalid
 # escape sequence) is the learner's, not the grader's to log: once per submission, with text
 # the learner chose. The learner reads it on the run's stderr, from the child's own compile.
-warnings.filterwarnings("ignore", module=r"submission\Z")
+warnings.filterwarnings("ignore", module=re.escape(SUBMISSION_FILE.removesuffix(".py")) + r"\Z")
 
 
 def syntax_finding(source: str) -> Finding | None:
     """Parse (never run) the source in the grader: a syntax error needs no sandbox."""
     try:
-        parse_python(source, SUBMISSION)
+        parse_python(source, SUBMISSION_FILE)
     except SyntaxError as error:
         line = error.lineno or 0
         message = say(Msg.SYNTAX_ERROR, msg=error.msg)

@@ -24,6 +24,10 @@ from grader.sandbox.errors import SandboxUnavailable as SandboxUnavailable
 
 CaseKind = Literal["output", "invalid", "error", "timeout", "memory_limit", "crashed"]
 
+# The name a learner's source has wherever it is parsed or compiled: in its tracebacks, its
+# syntax errors and its warnings.
+SUBMISSION_FILE = "submission.py"
+
 
 # Where the grader is installed: never shown to learners, even in their own error messages.
 _PRIVATE_PATHS = sorted(

@@ -22,8 +22,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from grader.sandbox import confine, frames
+from grader.sandbox.base import SUBMISSION_FILE as FILENAME
 
-FILENAME = "submission.py"
 IN_FD = 0
 RESULT_FD = 3
 MAX_TEXT = 500
