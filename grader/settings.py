@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from enum import StrEnum
@@ -119,6 +120,10 @@ class Settings(BaseSettings):
     callback_host_concurrency: int = Field(
         default=8, ge=1, le=256,
         description="Callbacks in flight to one host at once, across every process")
+    callback_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated networks (10.0.0.0/8, ::1/128) callbacks may reach "
+        "besides public addresses; a callback to any other address is refused")
     callback_timeout_seconds: float = Field(
         default=10.0, ge=0.5, le=300,
         description="One callback attempt's deadline (connect, send, answer); a receiver "
@@ -135,12 +140,24 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("platform_tokens", "instructor_tokens", "sandbox_without", mode="before")
+    @field_validator("platform_tokens", "instructor_tokens", "sandbox_without",
+                     "callback_networks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [t.strip() for t in value.split(",") if t.strip()]
         return value
+
+    @field_validator("callback_networks")
+    @classmethod
+    def _networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"GRADER_CALLBACK_NETWORKS: {entry!r} is not a network "
+                                 "(10.0.0.0/8) nor an address") from None
+        return entries
 
     @field_validator("platform_tokens")
     @classmethod

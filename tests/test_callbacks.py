@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 from grader.bench.receiver import Receiver
 from grader.grading.report import Report
 from grader.service.callbacks import CallbackSender
+from grader.service.destinations import loopback
 from grader.service.views import submission_view
 from grader.service.webhooks import legacy_signature, signing_key
 from grader.settings import Settings
@@ -65,7 +66,8 @@ def wait_for(condition: Callable[[], object], seconds: float) -> bool:
 
 
 def sender(store: Store, secret: str = WHSEC, **options: object) -> CallbackSender:
-    made = CallbackSender(store, secret, **{"attempts": 3, **options})  # type: ignore[arg-type]
+    options = {"attempts": 3, "reach": loopback(), **options}
+    made = CallbackSender(store, secret, **options)  # type: ignore[arg-type]
     made.start()
     return made
 
@@ -193,8 +195,10 @@ def test_the_last_attempt_s_failure_gives_the_callback_up(
 KILLED_SENDER = """
 import sys, time
 from grader.service.callbacks import CallbackSender
+from grader.service.destinations import loopback
 from grader.storage.store import Store
-sender = CallbackSender(Store(sys.argv[1]), sys.argv[2], attempts=3, timeout=1.0)
+sender = CallbackSender(Store(sys.argv[1]), sys.argv[2], attempts=3, timeout=1.0,
+                        reach=loopback())
 sender.start()
 time.sleep(600)
 """

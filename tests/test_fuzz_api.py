@@ -23,7 +23,8 @@ PLATFORM = "platform-token-fuzz-0123456789"
 INSTRUCTOR = "instructor-token-fuzz-0123456789"
 SECRET = "callback-secret-fuzz-0123456789"
 ENVIRONMENT = {"GRADER_PLATFORM_TOKENS": PLATFORM, "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
-               "GRADER_CALLBACK_SECRET": SECRET, "GRADER_MAX_SOURCE_BYTES": "4096"}
+               "GRADER_CALLBACK_SECRET": SECRET, "GRADER_MAX_SOURCE_BYTES": "4096",
+               "GRADER_CALLBACK_NETWORKS": "127.0.0.0/8"}
 # The document of an app with the server's settings; building it starts nothing. That the server
 # serves this very document is a test of its own, below.
 DOCUMENT = create_app(Settings(

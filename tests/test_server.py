@@ -38,7 +38,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(tmp_path_factory.mktemp("server"), {
         "GRADER_PLATFORM_TOKENS": PLATFORM, "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
         "GRADER_CALLBACK_SECRET": SECRET, "GRADER_MAX_SOURCE_BYTES": "4096",
-        "GRADER_KEEP_ALIVE_SECONDS": "2", "GRADER_BODY_SECONDS": "2"}).start()
+        "GRADER_CALLBACK_NETWORKS": "127.0.0.0/8", "GRADER_KEEP_ALIVE_SECONDS": "2",
+        "GRADER_BODY_SECONDS": "2"}).start()
     yield server
     server.stop()
 

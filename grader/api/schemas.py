@@ -79,7 +79,8 @@ class SubmissionCreate(BaseModel):
                             Field(json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"})
                             ] | None = Field(
         default=None, description="Where the report is POSTed when grading is done (http or "
-        "https); needs GRADER_CALLBACK_SECRET on the server")
+        "https, at a public address or one in the server's GRADER_CALLBACK_NETWORKS); needs "
+        "GRADER_CALLBACK_SECRET on the server")
     metadata: dict[str, Any] | None = Field(
         default=None, max_length=MAX_METADATA_MEMBERS,
         description=f"Anything the platform wants back: JSON nested at most "

@@ -23,6 +23,7 @@ from grader.bench.queue import scratch_database
 from grader.bench.receiver import Receiver
 from grader.grading.report import Report
 from grader.service.callbacks import CallbackSender
+from grader.service.destinations import loopback
 from grader.storage.callbacks import queue_callback
 from grader.storage.jobs import conninfo
 from grader.storage.store import Store
@@ -63,7 +64,7 @@ def run(count: int, url: str, senders: int, per_host: int) -> list[str]:
     listen = conninfo(url) if url.startswith("postgresql") else None
     receiver = Receiver()
     running = [CallbackSender(store, SECRET, attempts=5, per_host=per_host, timeout=120,
-                              listen=listen) for _ in range(senders)]
+                              listen=listen, reach=loopback()) for _ in range(senders)]
     try:
         for sender in running:
             sender.start()

@@ -336,6 +336,7 @@ def run_soak(count: int = 300, hanging: int = 10, learners: int = 6) -> tuple[st
         server = receiver.serve()
         env = {**base_env(str(folder / "data")), "GRADER_QUEUE": "procrastinate",
                "GRADER_DATABASE_URL": cluster.url, "GRADER_CALLBACK_SECRET": secret,
+               "GRADER_CALLBACK_NETWORKS": "127.0.0.0/8",
                "GRADER_HIDDEN_SECRET": uuid.uuid4().hex * 2, "GRADER_LEARNER_LIMIT": "1000"}
         try:
             with cluster_of_processes(folder, env) as (urls, processes):

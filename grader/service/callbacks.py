@@ -35,6 +35,7 @@ import psycopg
 from sqlalchemy.exc import SQLAlchemyError
 
 from grader.pages.links import ReportLinks
+from grader.service.destinations import Destinations, GuardedTransport, parse_networks
 from grader.service.views import submission_view
 from grader.service.webhooks import signed_headers, signing_key
 from grader.settings import Settings
@@ -86,8 +87,10 @@ class CallbackSender:
     def __init__(self, store: Store, secret: str | None, attempts: int, *,
                  per_host: int = 8, timeout: float = 10.0, first_delay: float = 1.0,
                  in_flight: int = 64, links: ReportLinks | None = None,
-                 listen: str | None = None) -> None:
+                 listen: str | None = None, reach: Destinations | None = None) -> None:
+        """``reach``: the addresses it may connect to (default: public ones only)."""
         self.store = store
+        self.reach = reach or Destinations()
         self.key = signing_key(secret) if secret is not None else None
         self.attempts = attempts
         self.per_host = per_host
@@ -113,7 +116,8 @@ class CallbackSender:
             settings.callback_secret.get_secret_value() if settings.callback_secret else None,
             settings.callback_attempts, per_host=settings.callback_host_concurrency,
             timeout=settings.callback_timeout_seconds, links=links,
-            listen=conninfo(database) if database.startswith("postgresql") else None)
+            listen=conninfo(database) if database.startswith("postgresql") else None,
+            reach=Destinations(parse_networks(settings.callback_networks)))
 
     # -- one process's sending loop ---------------------------------------------------------
 
@@ -123,10 +127,11 @@ class CallbackSender:
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
         listener = asyncio.create_task(self._listen()) if self.listen else None
-        client = httpx.AsyncClient(
-            timeout=self.timeout, follow_redirects=False,
-            limits=httpx.Limits(max_connections=self.in_flight,
-                                max_keepalive_connections=self.in_flight))
+        limits = httpx.Limits(max_connections=self.in_flight,
+                              max_keepalive_connections=self.in_flight)
+        client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False,
+                                   trust_env=False,
+                                   transport=GuardedTransport(self.reach, limits))
         delay = 1.0
         try:
             while not stop.is_set():

@@ -87,7 +87,8 @@ class Cluster:
             "GRADER_HIDDEN_SECRET": "hidden-secret-of-the-cluster-0123",
             "GRADER_PLATFORM_TOKENS": f"{PLATFORM},{OTHER}", "GRADER_INSTRUCTOR_TOKENS": INSTRUCTOR,
             "GRADER_LOG_LEVEL": "INFO", "GRADER_STALLED_SECONDS": "5", "GRADER_SLOTS": "1",
-            "GRADER_BACKLOG": "2000", "GRADER_LEARNER_LIMIT": "50", **env}
+            "GRADER_BACKLOG": "2000", "GRADER_LEARNER_LIMIT": "50",
+            "GRADER_CALLBACK_NETWORKS": "127.0.0.0/8", **env}
         self.apis: list[Server] = []
         self.workers: list[Server] = []
 

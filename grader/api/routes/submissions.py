@@ -18,6 +18,7 @@ from grader.api.schemas import (
 )
 from grader.grading.inputs import new_seed
 from grader.service.admission import Busy
+from grader.service.destinations import Destinations, parse_networks
 from grader.service.submissions import NewSubmission, finished
 from grader.service.views import CallbackAttemptView, PassbackView, spliced
 from grader.service.views import submission_view as view
@@ -62,6 +63,11 @@ async def submit(
     if body.callback_url is not None and state.settings.callback_secret is None:
         raise ApiError(422, "Unprocessable Content", "callbacks are signed, and this server "
                        "has no GRADER_CALLBACK_SECRET: leave out callback_url")
+    if body.callback_url is not None:
+        refused = Destinations(parse_networks(state.settings.callback_networks)) \
+            .literal_refusal(body.callback_url.host or "")
+        if refused is not None:
+            raise ApiError(422, "Unprocessable Content", f"callback_url: {refused}")
     known_exercise(state, body.exercise_id)
     new = NewSubmission(
         exercise_id=body.exercise_id, source=body.source, seed=new_seed(),

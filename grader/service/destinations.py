@@ -1,0 +1,149 @@
+"""Where callbacks may go: public addresses, and the networks the operator names.
+
+A callback URL comes from a platform's request, and the grader POSTs to it from inside the
+operator's network. Left open, it would reach what only the grader can: the database, a
+cloud's metadata service (169.254.169.254), an admin port on loopback. So a callback goes to
+an address on the public internet, or to one in ``GRADER_CALLBACK_NETWORKS`` (a platform on
+the campus network, a receiver on loopback in tests), and nowhere else.
+
+The check is made on the address actually connected to, as the connection is made
+(``GuardedBackend``): the name is resolved once, every address it gives is checked, and the
+socket is opened to a checked address. A name that resolves to a public address when the
+submission arrives and to a private one when the callback is sent is refused then. A URL
+whose host is itself an address (or ``localhost``) is refused already when it is submitted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import anyio
+import httpcore
+import httpx
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# The names that are loopback by definition (RFC 6761), whatever a resolver says.
+_LOOPBACK_NAMES = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
+
+
+def parse_networks(entries: Iterable[str]) -> list[Network]:
+    """CIDR networks (``10.0.0.0/8``, ``::1/128``) or single addresses; raises ValueError
+    with the entry that is neither."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{entry.strip()!r} is not a network (10.0.0.0/8) nor an "
+                             "address") from None
+    return networks
+
+
+class Destinations:
+    """The addresses callbacks may reach: public unicast ones, and ``networks``."""
+
+    def __init__(self, networks: Iterable[Network] = ()) -> None:
+        self.networks = tuple(networks)
+
+    def allows(self, address: Address) -> bool:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if any(address in network for network in self.networks):
+            return True
+        return address.is_global and not address.is_multicast
+
+    def refusal(self, host: str, addresses: Iterable[Address]) -> str | None:
+        """Why ``host``, which has ``addresses``, may not be reached; None when it may. Every
+        address must be allowed: a name that mixes public and private ones is refused."""
+        addresses = list(addresses)
+        if not addresses:
+            return f"{host} has no address"
+        for address in addresses:
+            if not self.allows(address):
+                shown = host if host == str(address) else f"{host} ({address})"
+                return (f"{shown} is not a public address, and not in the networks callbacks "
+                        "may reach (GRADER_CALLBACK_NETWORKS)")
+        return None
+
+    def literal_refusal(self, host: str) -> str | None:
+        """What can be known of a URL's host without a resolver: an address, or
+        ``localhost``. None for any other name (it is checked when the callback is sent)."""
+        name = host.strip("[]").lower().rstrip(".")
+        if name == "localhost" or name.endswith(".localhost"):
+            return self.refusal(host, _LOOPBACK_NAMES)
+        try:
+            address = ipaddress.ip_address(name)
+        except ValueError:
+            return None
+        return self.refusal(host, [address])
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, but a TCP connection is opened only to an address that
+    ``destinations`` allows; the name is resolved here, once, and the socket is opened to the
+    address checked. TLS is then started by httpcore with the URL's own name (SNI and the
+    certificate's check are unchanged)."""
+
+    def __init__(self, destinations: Destinations) -> None:
+        self.destinations = destinations
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None
+                          ) -> httpcore.AsyncNetworkStream:
+        try:
+            with anyio.fail_after(timeout):
+                found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, TimeoutError) as unresolved:
+            raise httpcore.ConnectError(f"{host} could not be resolved: {unresolved}") \
+                from None
+        addresses: list[Address] = []
+        for *_, sockaddr in found:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+            if address not in addresses:
+                addresses.append(address)
+        refused = self.destinations.refusal(host, addresses)
+        if refused is not None:
+            raise httpcore.ConnectError(f"refused: {refused}")
+        last = ""
+        for address in addresses:
+            try:
+                return await self.inner.connect_tcp(str(address), port, timeout, local_address,
+                                                    socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as failed:
+                last = str(failed) or type(failed).__name__
+        raise httpcore.ConnectError(last)
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None
+                                  ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("a callback is never sent over a unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over ``GuardedBackend``: no proxy, nothing taken from the
+    environment, every connection checked."""
+
+    def __init__(self, destinations: Destinations, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(destinations))
+
+
+def loopback() -> Destinations:
+    """Public addresses and this machine's loopback: for receivers on this machine (the
+    benchmark's, a test's)."""
+    return Destinations(parse_networks(["127.0.0.0/8", "::1/128"]))
