@@ -92,7 +92,7 @@ def test_routes_over_http(server: Server) -> None:
     regrade = httpx.post(f"{server.url}/v1/exercises/conv2d/regrade", headers=I)
     assert regrade.status_code == 202 and regrade.json()["queued"] >= 1
     assert httpx.get(f"{server.url}/metrics").status_code == 401  # platform tokens are set
-    assert httpx.get(f"{server.url}/metrics", headers=P).status_code == 401
+    assert httpx.get(f"{server.url}/metrics", headers=P).status_code == 403  # not its kind
     metrics = httpx.get(f"{server.url}/metrics", headers=I).text
     assert "grader_submissions_total" in metrics and "grader_backlog" in metrics
     assert httpx.get(f"{server.url}/docs").status_code == 200
@@ -131,6 +131,20 @@ hint = "use the max"
 """
     return {"files": {"exercise.toml": spec,
                       "reference.py": (REFERENCES / "maxpool2d.py").read_text()}}
+
+
+def test_head_is_answered_as_get_without_the_body(server: Server) -> None:
+    with httpx.Client(base_url=server.url, headers=P) as client:
+        for path in ("/healthz", "/readyz", "/v1/exercises/conv2d", "/docs"):
+            got, head = client.get(path), client.head(path)
+            assert head.status_code == got.status_code == 200, path
+            assert head.content == b"", path
+            assert head.headers["content-type"] == got.headers["content-type"], path
+            assert head.headers["content-length"] == str(len(got.content)), path
+        assert client.head("/v1/exercises/nope").status_code == 404
+        refused = client.head("/v1/exercises/conv2d/regrade")  # POST alone
+        assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+        assert httpx.head(f"{server.url}/v1/exercises").status_code == 401  # no token
 
 
 def test_an_instructor_adds_an_exercise_that_survives_a_restart(tmp_path: Path) -> None:

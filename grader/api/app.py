@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from grader.api import problems
-from grader.api.middleware import BodyLimit, StrictRoute
+from grader.api.middleware import BodyLimit, HeadAsGet, StrictRoute
 from grader.api.openapi import document
 from grader.api.routes import (
     docs,
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, runner: Runner | None = None, *
     app.router.route_class = StrictRoute
     app.add_middleware(BodyLimit, limit=8 * settings.max_source_bytes + 64 * 1024,
                        seconds=settings.body_seconds)
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD is routed, limited and answered as a GET
     problems.install(app)
     for router in (submissions.router, exercises.router, operations.router, reports.router,
                    docs.router, lti.router, instructor.router, instructor_pages.router):

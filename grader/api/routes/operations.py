@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from grader.api.deps import Credentials, StateDep, unauthorized
+from grader.api.deps import Credentials, StateDep, matching, unauthorized
 from grader.api.middleware import StrictRoute
-from grader.api.problems import error_answers
+from grader.api.problems import ApiError, error_answers
 from grader.api.schemas import Health, Readiness
 from grader.service.metrics import readable
 
@@ -41,7 +41,7 @@ async def readyz(state: StateDep, response: Response) -> Readiness:
                      self_test=state.sandbox.self_test, reasons=reasons)
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses=error_answers(401))
+@router.get("/metrics", response_class=PlainTextResponse, responses=error_answers(401, 403))
 async def metrics(state: StateDep, credentials: Credentials) -> PlainTextResponse:
     """Prometheus metrics, aggregates only: open when the server has no platform token and
     no GRADER_METRICS_TOKEN, else for that token or an instructor token."""
@@ -50,6 +50,10 @@ async def metrics(state: StateDep, credentials: Credentials) -> PlainTextRespons
                     settings.metrics_token.get_secret_value() if settings.metrics_token
                     else None, [t.get_secret_value() for t in settings.instructor_tokens],
                     open_server=not settings.platform_tokens):
+        if credentials is not None and matching(
+                credentials.credentials, settings.platform_tokens) is not None:
+            raise ApiError(403, "Forbidden", "the metrics need the metrics token "
+                           "(GRADER_METRICS_TOKEN) or an instructor token, not a platform token")
         raise unauthorized("send 'Authorization: Bearer <token>' with the metrics token "
                            "(GRADER_METRICS_TOKEN) or an instructor token")
     return PlainTextResponse(state.metrics.render(),
