@@ -26,6 +26,9 @@ from grader.sandbox.zygote_link import ZygoteLink, exit_code
 _GREETING_MAX = 128
 # A child whose last answer is in and that uses this much more CPU time is computing on.
 KEPT_RUNNING_CPU_SECONDS = 0.01
+# While it is watched for that: the first pause, doubled up to the longest
+_FIRST_PAUSE = 0.00005
+_WATCH_PAUSE = 0.0005
 
 
 def _read_proc(fd: int) -> bytes | None:
@@ -322,6 +325,7 @@ class Child:
         runnable, until it sleeps or stops (False), uses KEPT_RUNNING_CPU_SECONDS more (True),
         or ``wall_cap`` seconds pass without either (False: only not given the CPU)."""
         end = time.monotonic() + wall_cap
+        pause = 0.0
         while self.state() == "R":
             used = self.cpu_seconds()
             if used is None:
@@ -330,7 +334,10 @@ class Child:
                 return True
             if time.monotonic() >= end:
                 return False
-            time.sleep(0.0005)
+            # an honest harness blocks microseconds after its last answer: looked at again
+            # soon at first, then every _WATCH_PAUSE
+            time.sleep(pause)
+            pause = min(2 * pause or _FIRST_PAUSE, _WATCH_PAUSE)
         return False
 
     def demote(self) -> None:
