@@ -77,6 +77,17 @@ def test_an_integer_array_of_truncated_values() -> None:
     assert code_of(np.zeros((6, 8), dtype=int)) == "integer_output"
 
 
+def test_one_value_repeated_is_told_as_it_is_not_explained_by_what_wipes_values_out() -> None:
+    small = EXPECTED / (2 * np.max(np.abs(EXPECTED)))  # every value strictly between -1 and 1
+    found = diagnose(np.zeros((6, 8)), small, INPUTS)  # truncation "explains" zeros
+    assert found is not None and found.code == "constant_output"
+    assert "every value of your output is 0," in found.message
+    assert code_of(np.full((6, 8), -0.695665)) == "constant_output"  # a scale near 0 fits
+    assert code_of(np.full((6, 8), -3.0), np.minimum(EXPECTED, 0) - 3) == "constant_output"
+    assert code_of(np.full((6, 8), 4.0), np.full((6, 8), 2.0)) == "scaled_output"  # it is
+    assert code_of(np.full((1, 1), 4.0), EXPECTED[:1, :1] * 3) != "constant_output"
+
+
 def test_an_unrelated_wrong_output_has_no_diagnosis() -> None:
     assert code_of(RNG.normal(size=(6, 8))) is None
     assert code_of(np.full((6, 8), np.nan)) is None

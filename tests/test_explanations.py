@@ -3,6 +3,7 @@ one per wrong visible case, in a JSON shape that only adds to the report's."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from grader.catalog.exercises import Catalog
@@ -86,6 +87,20 @@ def test_an_unexplained_integer_output_is_told_it_cannot_hold_the_values(conv2d)
     report = grade(conv2d, "", FakeRunner(integers), 5, hidden_secret=b"k" * 32)
     assert report.explanation is None
     assert [(f.code, f.cases) for f in report.diagnosis] == [("integer_output", VISIBLE)]
+
+
+def test_an_output_never_filled_is_told_so_and_nothing_explains_it(conv2d) -> None:
+    def never_stored(image, kernel):
+        out = np.zeros((image.shape[0] - 2, image.shape[1] - 2))
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                value = np.sum(image[i:i + 3, j:j + 3] * kernel)  # noqa: F841 - the mistake
+        return out
+
+    report = grade(conv2d, "", FakeRunner(never_stored), 5, hidden_secret=b"k" * 32)
+    assert report.explanation is None
+    assert [(f.code, f.cases) for f in report.diagnosis] == [("constant_output", VISIBLE)]
+    assert all(c.mistake is None for c in report.cases)
 
 
 def test_hidden_outputs_are_never_explained(conv2d) -> None:

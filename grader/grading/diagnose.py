@@ -15,8 +15,8 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.compare import allowed_error
-from grader.grading.explain import FAMILIES, Case, Fit, explain, usable
-from grader.grading.messages import Msg, say
+from grader.grading.explain import FAMILIES, Case, Fit, constant, explain, usable
+from grader.grading.messages import Msg, say, shown
 from grader.grading.messages import shape as show_shape
 from grader.grading.wording import fit_message
 
@@ -53,6 +53,8 @@ def diagnose(got: np.ndarray, expected: np.ndarray, inputs: Sequence[np.ndarray]
         return Diagnosis(fit_name(fit), fit_message(fit, None, inputs))
     if got.dtype.kind in "iu" and not np.array_equal(expected, np.round(expected)):
         return Diagnosis("integer_output", say(Msg.INTEGER_OUTPUT, dtype=got.dtype))
+    if constant(got, expected):
+        return Diagnosis("constant_output", say(Msg.CONSTANT_OUTPUT, value=shown(got.flat[0])))
     return None
 
 

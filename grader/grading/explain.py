@@ -103,6 +103,14 @@ def usable(got: np.ndarray | None, rules: Comparison) -> bool:
         and not too_coarse(got, rules) and bool(np.isfinite(got).all())
 
 
+def constant(got: np.ndarray, expected: np.ndarray) -> bool:
+    """An output of one value repeated, where the expected values differ: it says nothing of
+    how they were computed. A rounding, a scale near zero or a ReLU would each "explain" it
+    by what it wipes out, so it is told as it is instead (``Msg.CONSTANT_OUTPUT``)."""
+    return got.size > 1 and bool(np.all(got == got.flat[0])) \
+        and expected.size > 1 and not bool(np.all(expected == expected.flat[0]))
+
+
 Source = tuple[str, tuple[Part, ...], np.ndarray]  # a candidate: code, input part, output
 
 
@@ -245,7 +253,8 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
     explanation of theirs could change that: not when one known mistake alone, or no part
     at all, explains every failing case in full (theirs has a generic part, so it ranks
     below, and no case of theirs is any case's own)."""
-    failing = [c for c in cases if not c.passed and usable(c.got, rules)]
+    failing = [c for c in cases if not c.passed and c.got is not None
+               and usable(c.got, rules) and not constant(c.got, c.expected)]
     passed = [c for c in cases if c.passed and c.got is not None]
     if not failing:
         return None, {}

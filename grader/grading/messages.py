@@ -101,6 +101,8 @@ class Msg(StrEnum):
     INTEGER_TRUNCATED = "integer_truncated"
     INTEGER_ROUNDED = "integer_rounded"
     INTEGER_OUTPUT = "integer_output"
+    CONSTANT_OUTPUT = "constant_output"
+    ARGUMENT_ORDER = "argument_order"
     SHAPE_SWAPPED = "shape_swapped"
     SHAPE_ONE_DIMENSION = "shape_one_dimension"
     SQUARE_ONLY = "square_only"
@@ -353,6 +355,13 @@ TEMPLATES: dict[Msg, str] = {
                          "to a whole number; create it with a float dtype",
     Msg.INTEGER_OUTPUT: "your output is an integer array ({dtype}) where the expected values "
                         "have fractions; compute and return floats",
+    Msg.ARGUMENT_ORDER: "your {entry}({mine}) names its parameters in another order than the "
+                        "exercise passes its arguments, by position: {entry}({theirs}); "
+                        "take them in that order",
+    Msg.CONSTANT_OUTPUT: "every value of your output is {value}, where the expected values "
+                         "differ from one another: check that each result is stored in the "
+                         "output array, and that the array is returned once the loops have "
+                         "filled it",
     Msg.SHAPE_SWAPPED: "in {case}, your output has shape {got_shape}, the expected "
                        "{expected_shape} with height and width swapped",
     Msg.SHAPE_ONE_DIMENSION: "in {case}, your output has shape {got_shape} where "
@@ -449,6 +458,12 @@ OTHER_ELEMENTS = "dtype {dtype}"
 def say(message: Msg, /, **fields: object) -> str:
     """The sentence ``message`` with its fields filled in."""
     return TEMPLATES[message].format(**fields)
+
+
+def shown(value: object) -> str:
+    """A number as a learner would write it: 0, 3, 0.5, 1.25e-07."""
+    number = float(value)  # type: ignore[arg-type]
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:.6g}"
 
 
 def join(parts: Iterable[str], separator: Msg) -> str:

@@ -20,11 +20,12 @@ from grader.catalog.spec import ExerciseSpec
 from grader.grading.breakage import breakages
 from grader.grading.compare import precision
 from grader.grading.diagnose import CaseOutcome, Diagnosis, fit_name, odd_kernels_only, square_only
-from grader.grading.explain import Case, Fit, explain, fit_confidence
+from grader.grading.explain import Case, Fit, constant, explain, fit_confidence
 from grader.grading.inputs import Arguments
-from grader.grading.messages import Msg, say
+from grader.grading.messages import Msg, say, shown
 from grader.grading.parts import Part
 from grader.grading.report import CaseReport, Explanation, Finding
+from grader.grading.signature import argument_order
 from grader.grading.wording import fit_message
 from grader.sandbox.base import CaseRun, LearnerError
 
@@ -85,12 +86,15 @@ class Tally:
         found, own = explain(self.cases, self.spec.compare)
         reports = [self._noted(report, own.get(report.name)) for report in reports]
         findings = self._mistakes(own, found.any_fit.key if found else None)
-        across = [d for d in (square_only(self.outcomes), odd_kernels_only(self.outcomes))
+        failed = any(not outcome.passed for outcome in self.outcomes)
+        across = [d for d in (argument_order(source, self.spec) if failed else None,
+                              square_only(self.outcomes), odd_kernels_only(self.outcomes))
                   if d is not None]
-        findings += [Finding(code=d.code, message=d.message,
-                             cases=[c.name for c in self.outcomes if c.visible],
-                             severity="mistake")
-                     for d in across]
+        # a pattern across cases accounts for every case's status: told before the search's
+        findings[:0] = [Finding(code=d.code, message=d.message,
+                                cases=[c.name for c in self.outcomes if c.visible],
+                                severity="mistake")
+                        for d in across]
         errors = self.errors + ([("", load_error)] if load_error is not None else [])
         broken = breakages(errors, source)
         findings += [Finding(code=code, message=words, cases=[c for c in cases if c],
@@ -133,6 +137,12 @@ class Tally:
                  for key in order]
         findings = [Finding(code=e.name, message=e.message, cases=e.cases, severity="mistake")
                     for e in found]
+        flat = [c for c in self.cases if not c.passed and c.got is not None
+                and c.got.dtype.kind in "iuf" and constant(c.got, c.expected)]
+        if flat:
+            findings.append(Finding(code="constant_output", message=say(
+                Msg.CONSTANT_OUTPUT, value=shown(flat[0].got.flat[0])),  # type: ignore[union-attr]
+                cases=[c.name for c in flat], severity="mistake"))
         integer = [c for c in self.cases if not c.passed and c.name not in own
                    and c.got is not None and c.got.dtype.kind in "iu"
                    and not np.array_equal(c.expected, np.round(c.expected))]
