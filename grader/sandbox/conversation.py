@@ -72,6 +72,10 @@ _OUTPUT_BUDGET_FACTOR = 64
 # second, not once per write (its writes wait in the pipe, or block it once the pipe is full).
 _SMALL_READ = 4096
 _REST = 0.005
+# The result channel is rested likewise once this many small reads in a row completed no
+# frame: an honest frame comes in one or two writes, a trickled one (a byte a write, in the
+# pipe's packet mode each its own read) would wake the grader once per byte.
+_PARTIAL_READS = 8
 
 
 class Conversation:
@@ -105,6 +109,7 @@ class Conversation:
         self.writing: int | None = None  # the child's input, while it is watched for writing
         self.resting: dict[int, float] = {}  # an output pipe -> when it is watched again
         self.frames: list[tuple[dict[str, Any], bytes]] = []
+        self.partial_reads = 0  # small reads of the result channel since a frame completed
         self.frame_error: dict[str, str | int] | None = None  # an UNREADABLE output's facts
         # Everything read from stdout and stderr in this run; past the budget the pipes are no
         # longer read, so a child that keeps writing blocks until its time is up.
@@ -425,22 +430,37 @@ class Conversation:
             self._stop_reading(fd)
             return False
         if fd == self.child.results:
-            if self.frame_error is not None:
-                return True
-            try:
-                self.frames.extend(self.decoder.feed(data))
-            except frames.FrameError as error:
-                self.frame_error = unreadable(error)
+            if self.frame_error is None:
+                self._feed_frames(data)
         else:
             self.output_read += len(data)
             if self.output_read >= self.output_budget:
                 self._stop_reading(self.child.stdout)
                 self._stop_reading(self.child.stderr)
-            elif len(data) < _SMALL_READ and fd not in self.resting:
-                self.selector.unregister(fd)
-                self.resting[fd] = time.monotonic() + _REST
+            elif len(data) < _SMALL_READ:
+                self._rest(fd)
             self._keep_output(fd, data)
         return True
+
+    def _feed_frames(self, data: bytes) -> None:
+        """Bytes of the result channel: the frames they complete, or the fault that stops it."""
+        before = len(self.frames)
+        try:
+            self.frames.extend(self.decoder.feed(data))
+        except frames.FrameError as error:
+            self.frame_error = unreadable(error)
+            return
+        if len(self.frames) > before:
+            self.partial_reads = 0
+        elif len(data) < _SMALL_READ:
+            self.partial_reads += 1
+            if self.partial_reads > _PARTIAL_READS:
+                self._rest(self.child.results)
+
+    def _rest(self, fd: int) -> None:
+        if fd not in self.resting:  # a pipe that gave little is unwatched for _REST seconds
+            self.selector.unregister(fd)
+            self.resting[fd] = time.monotonic() + _REST
 
     def _stop_reading(self, fd: int) -> None:
         if fd in self.open_reads:

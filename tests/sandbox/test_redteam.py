@@ -122,6 +122,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "sleeping_loop": WALL_LIMIT,
     # a byte a write, yielding between writes: the grader wakes for a few bytes at a time
     "stdout_trickle": CASE_LIMIT,
+    # a result frame a byte per write, in packet mode: the grader reads it at a bounded pace
+    "result_frame_trickle": CASE_LIMIT,
     "huge_stdout": WALL_LIMIT,
     "huge_result": ("invalid_output", "4000000 elements, more than the 65536 allowed"),
     # a trillion elements of zero strides: counted before anything is copied
@@ -512,4 +514,26 @@ def test_a_trickle_of_output_wakes_the_grader_a_bounded_number_of_times(
     assert report.cases[0].status == "timeout"
     # a pipe that gave little is left unwatched for 5 ms: at most 500 reads in a case's 2.5 s
     # (once about 400 000 reads: its budget of 1 MiB, a few bytes at a time)
+    assert len(reads) <= 1000
+
+
+def test_a_trickle_of_frame_bytes_wakes_the_grader_a_bounded_number_of_times(
+        arena: Arena, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Likewise for the result channel: a frame that a child sends a byte per write (each its
+    own read, in the pipe's packet mode) and never completes costs the grader a bounded number
+    of reads of that channel per second, not one per byte."""
+    reads = []
+    original = Conversation._read_some
+
+    def counting(self: Conversation, fd: int) -> bool:
+        if fd == self.child.results:
+            reads.append(fd)
+        return original(self, fd)
+
+    monkeypatch.setattr(Conversation, "_read_some", counting)
+    report = grade(arena.exercise, arena.source("result_frame_trickle"), arena.runner, seed=1,
+                   hidden_secret=HIDDEN_SECRET)
+    assert report.cases[0].status == "timeout"
+    # rested for 5 ms once 8 small reads in a row completed no frame: at most about 600 reads
+    # in the run's 3 s (once about 400 000: a wake-up for every byte)
     assert len(reads) <= 1000
