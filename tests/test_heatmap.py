@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from grader.pages.heatmap import BLUE_WHITE_RED, MAX_CELLS, VIRIDIS, colour_at, heatmap
@@ -63,7 +65,11 @@ def test_the_largest_finite_floats_of_both_signs_are_drawn_at_the_palettes_ends(
 
 
 def test_an_array_with_no_values_is_an_empty_picture() -> None:
-    for shape in [(0,), (0, 6), (6, 0), (0, 0, 3)]:
+    # a side of no values beside one too long to draw cell by cell too, up to 2**48 rows of
+    # nothing: no blocks, no rows to go through, a picture of at most MAX_CELLS a side
+    for shape in [(0,), (0, 6), (6, 0), (0, 0, 3), (0, 100), (100, 0), (2, 0, 100),
+                  (65536, 65536, 65536, 0)]:
         for diverging in (False, True):
             drawn = heatmap(np.zeros(shape), "Yours", diverging=diverging)
             assert drawn.summary.endswith(", empty") and "<rect " not in drawn.svg
+            assert re.search(r'viewBox="0 0 \d{1,2} \d{1,2}"', drawn.svg), drawn.svg[:80]

@@ -69,8 +69,10 @@ def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
     """At most MAX_CELLS a side: each block shows its mean, or for a difference its value of
     largest magnitude, so that no large difference is averaged away."""
     rows, cols = grid.shape
+    if grid.size == 0:  # no values to block, however long a side: drawn as at most MAX_CELLS
+        return grid.reshape(min(rows, MAX_CELLS), min(cols, MAX_CELLS))
     step_r, step_c = -(-rows // MAX_CELLS), -(-cols // MAX_CELLS)
-    if step_r <= 1 and step_c <= 1:  # 0 for a side with no values
+    if step_r <= 1 and step_c <= 1:
         return grid
     out_r, out_c = -(-rows // step_r), -(-cols // step_c)
     shown = np.full((out_r, out_c), np.nan)
@@ -133,7 +135,7 @@ def heatmap(values: np.ndarray, label: str, *, low: float | None = None,
     assert low is not None and high is not None
     shown = _blocks(grid, diverging)
     rows, cols = shown.shape
-    if (rows, cols) != grid.shape:
+    if grid.size and (rows, cols) != grid.shape:
         summary += f"; drawn as {rows} by {cols} blocks"
     stops = BLUE_WHITE_RED if diverging else VIRIDIS
     cells = []

@@ -265,6 +265,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "extreme_values_many": ("wrong_shape", "got (100, 100)"),
     # outputs with no values: nothing for the diagnosis to explain, empty pictures
     "empty_outputs": ("wrong_shape", "expected an array of shape (6, 6), got (6, 0)"),
+    "empty_output_wide": ("wrong_shape", "expected an array of shape (6, 6), got (0, 100)"),
     "inf_output": ("invalid_output", "infinite"),
     "object_array": ("invalid_output", "Python objects"),
     "ragged_lists": ("invalid_output", "nested lists that do not form an array"),
@@ -478,7 +479,7 @@ def test_the_child_has_no_file_system(arena: Arena) -> None:
 
 @pytest.mark.parametrize("name", ["html_in_messages", "extreme_finite_values",
                                   "extreme_uniform_values", "extreme_values_many",
-                                  "empty_outputs"])
+                                  "empty_outputs", "empty_output_wide"])
 def test_the_report_page_of_a_hostile_submission_is_drawn_inert(arena: Arena, name: str) -> None:
     """The learner's page, drawn as the server draws it (the visible cases run again): what it
     printed and raised is text, outputs whose ranges and sums overflow still get colours, and
