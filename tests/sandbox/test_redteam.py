@@ -99,6 +99,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "read_spec": DENIED,
     "list_exercises_dir": DENIED,
     "read_database": DENIED,
+    # numpy's own readers and writers of files (load, fromfile, memmap, loadtxt, save...)
+    "numpy_file_readers": ("error", "every numpy file reader and writer was refused"),
     "read_environment": ("error", "env: [("),
     "proc_parent_environ": DENIED,
     "proc_self_environ": DENIED,
@@ -139,6 +141,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # CAP_SYS_ADMIN, EINVAL on kernels without memory-failure support)
     "mmap_shared_beyond_limit": ("error", "OSError: [Errno 12] Cannot allocate memory"),
     "mremap_beyond_limit": ("error", "OSError: [Errno 12] Cannot allocate memory"),
+    # a page at address zero, for a kernel bug that follows a null pointer: below mmap_min_addr
+    "mmap_null_page": ("error", "the null page: refused"),
     "memfd_beyond_memory_limit": DENIED,
     "madvise_hwpoison": ("error", "madvise refused both"),
     # writes
@@ -192,6 +196,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     # raised limits
     "raise_memory_limit": ("error", "ValueError"),
     "raise_cpu_limit": ("error", "ValueError"),
+    # pending signals are counted per uid: queued past the limit, they go with the child
+    "sigpending_flood": ("error", "raising the limit: ValueError"),
     # a real-time policy, a negative nice value, or the limits that would permit them
     "realtime_self": ("error", "PermissionError: every attempt was refused"),
     # raw syscalls and other programs
@@ -248,6 +254,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "exception_module_is_path": ("error", "raised <grader>.Boom: installed in <grader>"),
     # markup and terminal escapes, printed and raised: quoted as text (the page test below)
     "html_in_messages": ("error", "ValueError: <script>"),
+    # escapes where names are quoted: an exception's class name, qualified name and module
+    "escapes_in_exception_names": ("error", "\u202eBoom"),
     # the harness's builtins replaced under it: it cannot answer, and exits with status 70
     "builtins_sabotage": ("crashed", "exited with status 70 before returning a result"),
     # likewise with a recursion limit just above conv's own depth
@@ -270,6 +278,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "object_array": ("invalid_output", "Python objects"),
     "ragged_lists": ("invalid_output", "nested lists that do not form an array"),
     "generator_output": ("invalid_output", "got a generator"),
+    # a list subclass that claims 2**62 items and makes them up forever, one a call
+    "list_subclass_lies": ("invalid_output", "nested lists that do not form an array"),
 }
 
 
@@ -479,7 +489,8 @@ def test_the_child_has_no_file_system(arena: Arena) -> None:
 
 @pytest.mark.parametrize("name", ["html_in_messages", "extreme_finite_values",
                                   "extreme_uniform_values", "extreme_values_many",
-                                  "empty_outputs", "empty_output_wide"])
+                                  "empty_outputs", "empty_output_wide",
+                                  "escapes_in_exception_names"])
 def test_the_report_page_of_a_hostile_submission_is_drawn_inert(arena: Arena, name: str) -> None:
     """The learner's page, drawn as the server draws it (the visible cases run again): what it
     printed and raised is text, outputs whose ranges and sums overflow still get colours, and
