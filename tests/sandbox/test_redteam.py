@@ -168,6 +168,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "stat_secret_file": DENIED,
     "listmount_statmount": DENIED,
     "sysv_ipc": DENIED,
+    # a mark in memory inherited from the zygote, one child a case: none sees another's
+    "inherited_memory_marker": ("crashed", "exited with status 0 before returning a result"),
     # kills and escapes
     "kill_parent": DENIED,
     "kill_process_group": DENIED,
@@ -254,6 +256,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "base_exception_subclass": ("error", "submission.Escape: out of the harness"),
     "exception_huge_message": ("error", "ValueError: xxxx"),
     "exception_module_is_path": ("error", "raised <grader>.Boom: installed in <grader>"),
+    # a class whose ``__traceback__`` is a fake that is its own next entry: the harness walks
+    # it forever, within the case's time; a message, a str subclass, that says it is empty but
+    # holds 2 million characters: sent whole, a frame header over the limit
+    "fake_traceback_cycle": CASE_LIMIT,
+    "exception_str_subclass_lies": ("invalid_output", "frame header of 2000106 bytes is over"),
     # markup and terminal escapes, printed and raised: quoted as text (the page test below)
     "html_in_messages": ("error", "ValueError: <script>"),
     # escapes where names are quoted: an exception's class name, qualified name and module
