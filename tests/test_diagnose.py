@@ -88,6 +88,17 @@ def test_one_value_repeated_is_told_as_it_is_not_explained_by_what_wipes_values_
     assert code_of(np.full((1, 1), 4.0), EXPECTED[:1, :1] * 3) != "constant_output"
 
 
+def test_axes_of_length_one_kept_or_left_out() -> None:
+    found = diagnose(EXPECTED[None, None], EXPECTED, INPUTS)  # a batch and a channel kept
+    assert found is not None and found.code == "extra_axes"
+    assert "(1, 1, 6, 8)" in found.message and "2 axes of length 1 more" in found.message
+    assert "out.reshape((6, 8))" in found.message
+    assert code_of(EXPECTED[:, None, :]) == "extra_axes"
+    found = diagnose(EXPECTED, EXPECTED[None], INPUTS)
+    assert found is not None and found.code == "missing_axes" and "an axis" in found.message
+    assert code_of(EXPECTED.T[None]) is None  # the values in another order: no reshape fits
+
+
 def test_an_unrelated_wrong_output_has_no_diagnosis() -> None:
     assert code_of(RNG.normal(size=(6, 8))) is None
     assert code_of(np.full((6, 8), np.nan)) is None

@@ -27,6 +27,7 @@ from grader.grading.compare import matches, too_coarse
 from grader.grading.parts import (
     Part,
     View,
+    axes_of_one,
     keeps,
     near,
     offset,
@@ -156,9 +157,11 @@ def _search(got: np.ndarray, sources: list[Source], rules: Comparison,
     # far from the output on a few values.
     as_is, changes = may_match(probe, [candidate for _, _, candidate in sources])
     for index, ((model, given, candidate), base) in enumerate(zip(sources, bases, strict=True)):
-        if base < MAX_PARTS and abs(candidate.ndim - values.ndim) == 1:
+        if base < MAX_PARTS and candidate.ndim != values.ndim:
+            reshaped = axes_of_one(values, candidate, rules)
             fits += [Fit(model, (*given, part), 0.0, values.size, order + len(fits))
-                     for part in summed(values, candidate, rules)]
+                     for part in ([reshaped] if reshaped else [])
+                     + list(summed(values, candidate, rules))]
         if base > MAX_PARTS or candidate.ndim != values.ndim \
                 or base == MAX_PARTS and not as_is[index]:
             continue

@@ -127,6 +127,8 @@ class Msg(StrEnum):
     RIGHT_VALUES = "right_values"
     NOT_SUMMED = "not_summed"
     SUMMED = "summed"
+    EXTRA_AXES = "extra_axes"
+    MISSING_AXES = "missing_axes"
     MISTAKE_VALUES = "mistake_values"
     MOVE = "move"
     NEGATIVES_ZEROED = "negatives_zeroed"
@@ -411,6 +413,12 @@ TEMPLATES: dict[Msg, str] = {
     Msg.SUMMED: "your output adds up, along axis {axis} of the expected shape "
                 "{expected_shape}, what should be kept apart: shape {got_shape} is the sum of "
                 "{values}; keep one value per index along that axis",
+    Msg.EXTRA_AXES: "your output has shape {got_shape}: {values} of shape {expected_shape}, "
+                    "with {axes} of length 1 more (a batch's or a channel's kept, say); "
+                    "return it in the expected shape (e.g. out.reshape({expected_shape}))",
+    Msg.MISSING_AXES: "your output has shape {got_shape}: {values}, with {axes} of length 1 "
+                      "fewer than the expected shape {expected_shape}; return it in "
+                      "that shape (e.g. out.reshape({expected_shape}))",
     Msg.MISTAKE_VALUES: "that mistake's values",
     Msg.NEGATIVES_ZEROED: "your output holds {values} with every negative one set to zero, "
                           "as a ReLU (np.maximum(out, 0)) does; return every value as it is, "

@@ -153,6 +153,19 @@ def summed(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterato
                                       "expected_shape": candidate.shape})
 
 
+def axes_of_one(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | None:
+    """The candidate's values in the same order, with axes of length 1 more (a batch's or a
+    channel's kept) or fewer (left out) than its shape has."""
+    if got.ndim == candidate.ndim or got.size != candidate.size \
+            or [n for n in got.shape if n != 1] != [n for n in candidate.shape if n != 1]:
+        return None
+    if not near(got.reshape(candidate.shape), candidate, rules):
+        return None
+    return Part("extra_axes" if got.ndim > candidate.ndim else "missing_axes",
+                {"count": abs(got.ndim - candidate.ndim), "got_shape": got.shape,
+                 "expected_shape": candidate.shape})
+
+
 def keeps(part: Part, expected: np.ndarray) -> bool:
     """Whether ``part`` could leave a case whose right output is ``expected`` as it is."""
     if part.keeps == "whole":

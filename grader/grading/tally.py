@@ -90,11 +90,12 @@ class Tally:
         across = [d for d in (argument_order(source, self.spec) if failed else None,
                               square_only(self.outcomes), odd_kernels_only(self.outcomes))
                   if d is not None]
-        # a pattern across cases accounts for every case's status: told before the search's
-        findings[:0] = [Finding(code=d.code, message=d.message,
-                                cases=[c.name for c in self.outcomes if c.visible],
-                                severity="mistake")
-                        for d in across]
+        told = [Finding(code=d.code, message=d.message,
+                        cases=[c.name for c in self.outcomes if c.visible], severity="mistake")
+                for d in across]
+        # parameters in another order account for what the search found: told before it
+        findings = [f for f in told if f.code == "argument_order"] + findings \
+            + [f for f in told if f.code != "argument_order"]
         errors = self.errors + ([("", load_error)] if load_error is not None else [])
         broken = breakages(errors, source)
         findings += [Finding(code=code, message=words, cases=[c for c in cases if c],

@@ -70,6 +70,11 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     if name in ("not_summed", "summed"):
         return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
                    values=values, **_shapes(fields))
+    if name in ("extra_axes", "missing_axes"):
+        count = int(fields["count"])  # type: ignore[call-overload]
+        return say(Msg.EXTRA_AXES if name == "extra_axes" else Msg.MISSING_AXES,
+                   axes="an axis" if count == 1 else f"{count} axes", values=values,
+                   **_shapes(fields))
     if "transform" in fields:
         return _changed_input(part)
     if name == "offset_output":

@@ -92,6 +92,24 @@ _FUTEX_PRIVATE_FLAG, _FUTEX_CLOCK_REALTIME = 128, 256
 _PRIVATE_FUTEX = Arg(1, values=tuple(_FUTEX_PRIVATE_FLAG | op for op in (0, 1, 3, 4, 5, 9, 10)),
                      mask=~_FUTEX_CLOCK_REALTIME & 0xFFFFFFFF)
 
+# Memory. A child's address space is limited above the zygote's size (RLIMIT_AS), which
+# counts what it maps, not what it writes: the zygote's read-only mappings (its libraries'
+# text, about 90 MB), made writable and filled, would be memory beyond the limit. So a mapping
+# is never made writable or executable again once made (mprotect to PROT_NONE or PROT_READ
+# only: glibc calls it for guard pages; its arenas, which widen a heap with it, are for
+# threads, which a child cannot start), no mapping is executable (no code but what the zygote
+# loaded), and madvise takes the advice that frees memory or hints only: not
+# MADV_POPULATE_READ / _WRITE (which fill a range in one call), nor the rest (merging, fork
+# behaviour, collapsing, guards). The zygote's writable memory (about 25 MB), inherited
+# copy-on-write, is what a child can still fill without mapping: that bounds the excess.
+_PROT_READ, _PROT_WRITE, _PROT_EXEC = 1, 2, 4
+_NO_EXEC = Arg(2, values=(0, _PROT_READ, _PROT_WRITE, _PROT_READ | _PROT_WRITE),
+               mask=_PROT_READ | _PROT_WRITE | _PROT_EXEC)
+_READ_AT_MOST = Arg(2, values=(0, _PROT_READ), mask=_PROT_READ | _PROT_WRITE | _PROT_EXEC)
+# NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTNEED, FREE, HUGEPAGE, NOHUGEPAGE (numpy asks
+# for huge pages for large arrays; glibc frees with DONTNEED)
+_HINTS = Arg(2, values=(0, 1, 2, 3, 4, 8, 14, 15))
+
 # name -> None (any arguments) or an argument rule. Most used first: the filter is checked in
 # this order on every call.
 POLICY: dict[str, Rule] = {
@@ -102,12 +120,13 @@ POLICY: dict[str, Rule] = {
     "writev": None,
     "lseek": None,
     "close": None,
-    # memory
-    "mmap": None,
+    # memory: new mappings without execution; no mapping made writable or executable again
+    # (what it inherited from the zygote stays as it is); advice that frees or hints only
+    "mmap": _NO_EXEC,
     "munmap": None,
     "mremap": None,
-    "mprotect": None,
-    "madvise": None,
+    "mprotect": _READ_AT_MOST,
+    "madvise": _HINTS,
     "brk": None,
     # its own limits only: lowered for each job, read by learner code
     "prlimit64": Arg(0, (_RLIMIT_CALLER,)),

@@ -146,6 +146,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "mremap_beyond_limit": ("error", "OSError: [Errno 12] Cannot allocate memory"),
     # a page at address zero, for a kernel bug that follows a null pointer: below mmap_min_addr
     "mmap_null_page": ("error", "the null page: refused"),
+    "inherited_memory_refilled": ("error", "inherited memory stays as it was: refused"),
     "memfd_beyond_memory_limit": DENIED,
     "madvise_hwpoison": ("error", "madvise refused both"),
     # writes
@@ -226,7 +227,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "alarm_default_action": ("crashed", "signal 14"),
     # another architecture's entry points: the filter kills the process (SIGSYS)
     "x32_syscall": ("crashed", "signal 31"),
-    "int80_syscall": ("crashed", "signal 31"),
+    "int80_syscall": ("error", "no executable memory"),
     # a SIGKILL of its own is told as the grader's memory kill: contained, but the wording is
     # a guess the learner chose
     "sigkill_self": ("memory_limit", "killed, most likely for its memory use"),
