@@ -100,8 +100,9 @@ _PRIVATE_FUTEX = Arg(1, values=tuple(_FUTEX_PRIVATE_FLAG | op for op in (0, 1, 3
 # threads, which a child cannot start), no mapping is executable (no code but what the zygote
 # loaded), and madvise takes the advice that frees memory or hints only: not
 # MADV_POPULATE_READ / _WRITE (which fill a range in one call), nor the rest (merging, fork
-# behaviour, collapsing, guards). The zygote's writable memory (about 25 MB), inherited
-# copy-on-write, is what a child can still fill without mapping: that bounds the excess.
+# behaviour, collapsing, guards). The zygote's writable mappings (about 96 MB, 64 MB of it
+# OpenBLAS's buffer), inherited copy-on-write, are what a child can still fill without
+# mapping: that bounds the excess (a memory cgroup per child would close it).
 _PROT_READ, _PROT_WRITE, _PROT_EXEC = 1, 2, 4
 _NO_EXEC = Arg(2, values=(0, _PROT_READ, _PROT_WRITE, _PROT_READ | _PROT_WRITE),
                mask=_PROT_READ | _PROT_WRITE | _PROT_EXEC)
