@@ -17,6 +17,7 @@ from grader.grading.grade import grade
 from grader.sandbox.base import CaseInput, Job, RunLimits, SandboxUnavailable
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim
+from grader.sandbox.zygote_link import children_of
 from tests.conftest import EXERCISES, HIDDEN_SECRET
 
 pytestmark = pytest.mark.processes
@@ -150,5 +151,27 @@ def test_every_byte_a_child_writes_counts_against_one_deadline(conv2d: Exercise)
         assert time.monotonic() - started < 15.0
         assert [c.kind for c in result.cases] == ["timeout"]
         assert len(result.stdout) <= job.limits.output_bytes
+    finally:
+        runner.close()
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in children_of(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
+def test_the_zygote_and_its_children_never_preempt_the_grader() -> None:
+    """SCHED_BATCH: a woken child or zygote waits for a free CPU instead of cutting in."""
+    runner = ForkServerRunner(slots=1)
+    try:
+        runner.settle()
+        assert runner.warm_children > 0
+        serving = [runner.zygote_pid] if "pid" not in runner.layers.namespaces else []
+        processes = serving + _descendants(runner.zygote_pid)
+        assert len(processes) >= 2  # the serving zygote and a child ready for a job
+        assert {os.sched_getscheduler(pid) for pid in processes} == {os.SCHED_BATCH}
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the grader itself: as it was
     finally:
         runner.close()
