@@ -468,12 +468,6 @@ def say(message: Msg, /, **fields: object) -> str:
     return TEMPLATES[message].format(**fields)
 
 
-def shown(value: object) -> str:
-    """A number as a learner would write it: 0, 3, 0.5, 1.25e-07."""
-    number = float(value)  # type: ignore[arg-type]
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:.6g}"
-
-
 def join(parts: Iterable[str], separator: Msg) -> str:
     return TEMPLATES[separator].join(parts)
 

@@ -19,10 +19,17 @@ import numpy as np
 from grader.catalog.spec import ExerciseSpec
 from grader.grading.breakage import breakages
 from grader.grading.compare import precision
-from grader.grading.diagnose import CaseOutcome, Diagnosis, fit_name, odd_kernels_only, square_only
+from grader.grading.diagnose import (
+    CaseOutcome,
+    Diagnosis,
+    fit_name,
+    odd_kernels_only,
+    shown,
+    square_only,
+)
 from grader.grading.explain import Case, Fit, constant, explain, fit_confidence
 from grader.grading.inputs import Arguments
-from grader.grading.messages import Msg, say, shown
+from grader.grading.messages import Msg, say
 from grader.grading.parts import Part
 from grader.grading.report import CaseReport, Explanation, Finding
 from grader.grading.signature import argument_order
