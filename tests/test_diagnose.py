@@ -88,6 +88,15 @@ def test_one_value_repeated_is_told_as_it_is_not_explained_by_what_wipes_values_
     assert code_of(np.full((1, 1), 4.0), EXPECTED[:1, :1] * 3) != "constant_output"
 
 
+def test_values_stored_in_a_narrow_integer_array_wrap_round_its_range() -> None:
+    large = EXPECTED * 100  # from about -250 to 250
+    found = diagnose(np.trunc(large).astype(np.int64).astype(np.uint8), large, INPUTS)
+    assert found is not None and found.code == "integer_wrapped"
+    assert "uint8" in found.message and "wrapped round" in found.message
+    assert code_of(np.trunc(large).astype(np.int16), large) == "integer_wrapped"  # all fit
+    assert code_of(np.trunc(large).astype(np.int64), large) == "integer_truncated"
+
+
 def test_axes_of_length_one_kept_or_left_out() -> None:
     found = diagnose(EXPECTED[None, None], EXPECTED, INPUTS)  # a batch and a channel kept
     assert found is not None and found.code == "extra_axes"

@@ -100,7 +100,8 @@ def _cases(exercise: Exercise, seeds: tuple[int, ...]) -> Iterator[
 
 def _exhaustive(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every screen of the search lets every candidate through."""
-    def every(probe: Probe, candidates: list[np.ndarray]) -> tuple[list[bool], list[bool]]:
+    def every(probe: Probe, candidates: list[np.ndarray],
+              dtype: np.dtype | None = None) -> tuple[list[bool], list[bool]]:
         return [True] * len(candidates), [True] * len(candidates)
 
     monkeypatch.setattr(explain, "may_match", every)
@@ -256,6 +257,18 @@ def test_no_rounding_near_the_output_is_ruled_out(
         return
     as_is, rounded = may_match(Probe(got, rules), [candidate])
     assert rounded[0] or which % len(shown) == 0 and as_is[0]
+
+
+@settings(max_examples=200)
+@given(VALUES, st.sampled_from(["uint8", "int8", "int16", "uint16", "int64"]))
+def test_no_value_stored_in_a_narrow_integer_array_is_ruled_out(
+        candidate: np.ndarray, name: str) -> None:
+    dtype = np.dtype(name)
+    for _, changed in list(variants(candidate, dtype))[1:]:
+        if not np.isfinite(changed).all():
+            continue
+        as_is, stored = may_match(Probe(changed, Comparison()), [candidate], dtype)
+        assert stored[0]
 
 
 def test_a_far_output_is_ruled_out_by_the_screens() -> None:

@@ -155,7 +155,7 @@ def _search(got: np.ndarray, sources: list[Source], rules: Comparison,
     # A candidate with all its parts is tried as it is, in place; one a part short, changed
     # in its values in place only, or as it is placed anywhere: the screen rules out those
     # far from the output on a few values.
-    as_is, changes = may_match(probe, [candidate for _, _, candidate in sources])
+    as_is, changes = may_match(probe, [candidate for _, _, candidate in sources], got.dtype)
     for index, ((model, given, candidate), base) in enumerate(zip(sources, bases, strict=True)):
         if base < MAX_PARTS and candidate.ndim != values.ndim:
             reshaped = axes_of_one(values, candidate, rules)

@@ -99,6 +99,7 @@ class Msg(StrEnum):
     SCALED_MEAN = "scaled_mean"
     SCALED_SUM = "scaled_sum"
     INTEGER_TRUNCATED = "integer_truncated"
+    INTEGER_WRAPPED = "integer_wrapped"
     INTEGER_ROUNDED = "integer_rounded"
     INTEGER_OUTPUT = "integer_output"
     CONSTANT_OUTPUT = "constant_output"
@@ -350,6 +351,9 @@ TEMPLATES: dict[Msg, str] = {
                      "mean over each window (a normalised kernel) instead of the sum",
     Msg.SCALED_SUM: "your output is the expected one divided by the sum of the {name} "
                     "({factor}): you normalised it; use it as given",
+    Msg.INTEGER_WRAPPED: "your output is a {dtype} array, which holds whole numbers of a "
+                         "narrow range only: {values} lost their fractions, and any outside "
+                         "that range wrapped round it; return a float array",
     Msg.INTEGER_TRUNCATED: "your output is an integer array ({dtype}): every value lost its "
                            "fraction (truncated towards zero); create it with a float dtype, "
                            "e.g. np.zeros(shape) rather than np.zeros(shape, dtype=int)",

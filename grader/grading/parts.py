@@ -86,9 +86,10 @@ def variants(candidate: np.ndarray, dtype: np.dtype) -> Iterator[tuple[Part | No
         if decimals and integer:
             break
         if decimals is None:
-            part = Part("integer_truncated" if integer else "truncated", {"dtype": kind},
-                        keeps="whole")
-            values = np.trunc(candidate)
+            narrow = integer and dtype.itemsize <= 2  # wraps round: uint8, int16 ...
+            part = Part("integer_wrapped" if narrow else "integer_truncated" if integer
+                        else "truncated", {"dtype": kind}, keeps="whole")
+            values = stored_as(candidate, dtype) if integer else np.trunc(candidate)
         else:
             part = Part("integer_rounded" if integer else "rounded",
                         {"dtype": kind, "decimals": decimals}, keeps="whole", decimals=decimals)
@@ -96,6 +97,17 @@ def variants(candidate: np.ndarray, dtype: np.dtype) -> Iterator[tuple[Part | No
         if not any(np.array_equal(values, other) for other in seen):
             seen.append(values)
             yield part, values
+
+
+def stored_as(candidate: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The candidate stored in an integer array of ``dtype``: truncated, and in a narrow one
+    (uint8, int16 ...) wrapped round its range, as a whole number modulo 2**bits."""
+    whole = np.trunc(candidate)
+    info = np.iinfo(dtype)
+    if dtype.itemsize > 2 or not np.isfinite(whole).all() \
+            or (whole.min(initial=0) >= info.min and whole.max(initial=0) <= info.max):
+        return whole
+    return whole.astype(np.int64).astype(dtype).astype(np.float64)
 
 
 def scaled(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | None:

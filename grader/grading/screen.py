@@ -24,7 +24,7 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.compare import PRECISION_ULPS, tolerance_precision
-from grader.grading.parts import DECIMALS
+from grader.grading.parts import DECIMALS, stored_as
 
 MARGIN = 1e-6  # relative slack for the rounding of a bound itself
 UNIT = 2.0 ** -53  # float64's unit roundoff
@@ -77,19 +77,21 @@ class Probe:
         return self.reaches[kind]
 
 
-def may_match(probe: Probe, candidates: Sequence[np.ndarray]) -> tuple[list[bool], list[bool]]:
+def may_match(probe: Probe, candidates: Sequence[np.ndarray],
+              dtype: np.dtype | None = None) -> tuple[list[bool], list[bool]]:
     """For each candidate, whether it may be ``near`` got as it is placed, and whether one
-    of its value parts (``parts.variants``: negatives set to zero, truncated, rounded) may,
-    each with no other placement: False only for a float64 candidate of got's shape whose
-    values (or changed values) are not all within reach of got's on the probe, or for one
-    of another shape."""
+    of its value parts (``parts.variants``: negatives set to zero, truncated, rounded; stored
+    in got's ``dtype``, when it is a narrow integer one) may, each with no other placement:
+    False only for a float64 candidate of got's shape whose values (or changed values) are
+    not all within reach of got's on the probe, or for one of another shape."""
     as_is = [c.shape == probe.got.shape for c in candidates]
     changes = list(as_is)
     screened = [i for i, c in enumerate(candidates) if as_is[i] and c.dtype == np.float64]
     if not screened:
         return as_is, changes
     values = np.stack([candidates[i].flat[probe.places] for i in screened])
-    every = np.stack([values, np.maximum(values, 0), np.trunc(values),
+    stored = [stored_as(values, dtype)] if dtype is not None and dtype.kind in "iu" else []
+    every = np.stack([values, np.maximum(values, 0), np.trunc(values), *stored,
                       *(np.round(values, decimals) for decimals in DECIMALS)])
     far = (np.abs(every - probe.values) > probe.reach(values)) & np.isfinite(every)
     near = ~far.any(axis=2)  # (change, candidate): within reach on every probed value

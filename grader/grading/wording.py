@@ -87,7 +87,8 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     if name == "scaled_output":
         return _scaled(float(fields["factor"]), inputs, names)  # type: ignore[arg-type]
     simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "truncated": Msg.TRUNCATED,
-              "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED}
+              "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED,
+              "integer_wrapped": Msg.INTEGER_WRAPPED}
     if name in simple:
         return say(simple[name], values=values, **fields)
     if name == "rounded":
