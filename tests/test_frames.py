@@ -162,7 +162,7 @@ def test_any_byte_stream_is_frames_or_a_frame_error(chunks: list[bytes], head: b
 
 @settings(max_examples=400, deadline=None)
 @given(why=st.sampled_from([*CHILD_INVALID, "unreadable", "unusable", "nonsense"]) | JSON,
-       params=st.dictionaries(st.sampled_from(["type", "error", "kind", "dtype", "count",
+       params=st.dictionaries(st.sampled_from(["type", "error", "kind", "dtype", "count", "first",
                                                "limit", "reason"]), JSON, max_size=4) | JSON)
 def test_a_child_s_reason_for_an_unusable_output_is_a_known_code_with_typed_parameters(
         why: object, params: object) -> None:
@@ -182,6 +182,9 @@ def test_a_child_s_reason_for_an_unusable_output_is_a_known_code_with_typed_para
     (None, "type", {"type": "NoneType"}),
     ([[1.0], [1.0, 2.0]], "not_an_array", {"error": "ValueError"}),
     (np.array(["a"]), "elements", {"kind": "U", "dtype": "<U1"}),
+    ((np.ones((2, 2)), {"x": 1}), "tuple", {"count": 2, "first": "ndarray"}),
+    ((np.ones((2, 2)), np.ones(3)), "tuple", {"count": 2, "first": "ndarray"}),
+    ((np.ones((2, 2)), None), "tuple", {"count": 2, "first": "ndarray"}),
 ])
 def test_the_child_reports_why_an_output_is_unusable_as_a_code_and_parameters(
         output: object, why: str, params: dict) -> None:

@@ -207,6 +207,8 @@ def unusable(run: CaseRun) -> str:
         what = say(Msg.INVALID_TYPE, type=params["type"])
     elif run.invalid is Invalid.NOT_AN_ARRAY:
         what = say(Msg.INVALID_NOT_AN_ARRAY, error=params["error"])
+    elif run.invalid is Invalid.TUPLE:
+        what = say(Msg.INVALID_TUPLE, count=params["count"], first=params["first"])
     elif run.invalid is Invalid.ELEMENTS:
         what = say(Msg.INVALID_ELEMENTS,
                    elements=elements(str(params["kind"]), str(params["dtype"])))

@@ -44,6 +44,7 @@ class Msg(StrEnum):
     INVALID_TYPE = "invalid_type"
     INVALID_NONE = "invalid_none"
     INVALID_NOT_AN_ARRAY = "invalid_not_an_array"
+    INVALID_TUPLE = "invalid_tuple"
     INVALID_ELEMENTS = "invalid_elements"
     INVALID_TOO_LARGE = "invalid_too_large"
     INVALID_UNREADABLE = "invalid_unreadable"
@@ -277,6 +278,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.INVALID_NONE: "a NoneType (None, what a function that ends without a return "
                       "statement returns: end yours with return and its output)",
     Msg.INVALID_NOT_AN_ARRAY: "nested lists that do not form an array ({error})",
+    Msg.INVALID_TUPLE: "a tuple of {count} items, the first a {first}: return the output "
+                       "alone (return out, not return out, cache)",
     Msg.INVALID_ELEMENTS: "an array of {elements}",
     Msg.INVALID_TOO_LARGE: "an array of {count} elements, more than the {limit} allowed",
     Msg.INVALID_UNREADABLE: "an output that could not be read: {fault}",
@@ -361,13 +364,11 @@ TEMPLATES: dict[Msg, str] = {
                          "to a whole number; create it with a float dtype",
     Msg.INTEGER_OUTPUT: "your output is an integer array ({dtype}) where the expected values "
                         "have fractions; compute and return floats",
-    Msg.ARGUMENT_ORDER: "your {entry}({mine}) names its parameters in another order than the "
-                        "exercise passes its arguments, by position: {entry}({theirs}); "
-                        "take them in that order",
-    Msg.CONSTANT_OUTPUT: "every value of your output is {value}, where the expected values "
-                         "differ from one another: check that each result is stored in the "
-                         "output array, and that the array is returned once the loops have "
-                         "filled it",
+    Msg.ARGUMENT_ORDER: "your {entry}({mine}) takes its parameters in another order than the "
+                        "exercise passes them, by position: {entry}({theirs})",
+    Msg.CONSTANT_OUTPUT: "every value of your output is {value}, where the expected ones "
+                         "differ: check that each result is stored in its own place of the "
+                         "output, and that it is returned once the loops have filled it",
     Msg.SHAPE_SWAPPED: "in {case}, your output has shape {got_shape}, the expected "
                        "{expected_shape} with height and width swapped",
     Msg.SHAPE_ONE_DIMENSION: "in {case}, your output has shape {got_shape} where "
@@ -421,8 +422,7 @@ TEMPLATES: dict[Msg, str] = {
                     "with {axes} of length 1 more (a batch's or a channel's kept, say); "
                     "return it in the expected shape (e.g. out.reshape({expected_shape}))",
     Msg.MISSING_AXES: "your output has shape {got_shape}: {values}, with {axes} of length 1 "
-                      "fewer than the expected shape {expected_shape}; return it in "
-                      "that shape (e.g. out.reshape({expected_shape}))",
+                      "fewer than {expected_shape}; return out.reshape({expected_shape})",
     Msg.MISTAKE_VALUES: "that mistake's values",
     Msg.NEGATIVES_ZEROED: "your output holds {values} with every negative one set to zero, "
                           "as a ReLU (np.maximum(out, 0)) does; return every value as it is, "

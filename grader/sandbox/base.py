@@ -164,6 +164,7 @@ class Invalid(StrEnum):
 
     TYPE = "type"  # not an array or nested lists: {type}
     NOT_AN_ARRAY = "not_an_array"  # nested lists that do not form an array: {error}
+    TUPLE = "tuple"  # a tuple of several things, an array among them: {count, first}
     ELEMENTS = "elements"  # an array of other things than numbers: {kind, dtype}
     TOO_LARGE = "too_large"  # more elements than allowed: {count, limit}
     UNREADABLE = "unreadable"  # the result frame could not be parsed: {fault, its facts}
@@ -175,12 +176,13 @@ class Invalid(StrEnum):
 INVALID_PARAMS: dict[Invalid, dict[str, type]] = {
     Invalid.TYPE: {"type": str},
     Invalid.NOT_AN_ARRAY: {"error": str},
+    Invalid.TUPLE: {"count": int, "first": str},
     Invalid.ELEMENTS: {"kind": str, "dtype": str},
     Invalid.TOO_LARGE: {"count": int, "limit": int},
     Invalid.UNREADABLE: {"fault": str},  # and the fault's own facts (frames.Fault)
     Invalid.UNUSABLE: {},
 }
-CHILD_INVALID = frozenset({Invalid.TYPE, Invalid.NOT_AN_ARRAY, Invalid.ELEMENTS,
+CHILD_INVALID = frozenset({Invalid.TYPE, Invalid.NOT_AN_ARRAY, Invalid.TUPLE, Invalid.ELEMENTS,
                            Invalid.TOO_LARGE})
 
 

@@ -99,6 +99,11 @@ def _defined_callables(namespace: dict[str, Any]) -> list[str]:
     )[:20]
 
 
+def _items(output: tuple[Any, ...]) -> dict[str, Any]:
+    """A tuple that is no array: how many items, and what the first is."""
+    return {"count": len(output), "first": type(output[0]).__name__[:60] if output else ""}
+
+
 def _convert(output: object) -> tuple[str, np.ndarray | None, str, dict[str, Any]]:
     """(accepted type, array, why, parameters). The array is None when the output is unusable;
     then ``why`` is a reason code of ``grader.sandbox.base.Invalid`` (this module imports none
@@ -111,7 +116,11 @@ def _convert(output: object) -> tuple[str, np.ndarray | None, str, dict[str, Any
         try:
             array = np.array(output)
         except (ValueError, TypeError, RecursionError, MemoryError) as error:
+            if isinstance(output, tuple):  # ``return out, cache``
+                return kind, None, "tuple", _items(output)
             return kind, None, "not_an_array", {"error": type(error).__name__}
+        if isinstance(output, tuple) and array.dtype.kind not in "iuf":
+            return kind, None, "tuple", _items(output)
     elif isinstance(output, int | float | np.integer | np.floating) \
             and not isinstance(output, bool):
         kind = "number"
