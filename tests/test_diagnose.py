@@ -97,6 +97,20 @@ def test_values_stored_in_a_narrow_integer_array_wrap_round_its_range() -> None:
     assert code_of(np.trunc(large).astype(np.int64), large) == "integer_truncated"
 
 
+def test_values_stored_at_their_window_s_start_instead_of_their_index() -> None:
+    got = np.zeros((6, 8))
+    got[::2, ::2] = EXPECTED[:3, :4]  # out[x, y] for x, y the input's positions, stride 2
+    found = diagnose(got, EXPECTED, INPUTS)
+    assert found is not None and found.code == "spread_cut"
+    assert "every 2nd row and column" in found.message and "(i // stride" in found.message
+    other = np.zeros((6, 8))
+    other[::2, ::2] = RNG.normal(size=(3, 4))
+    assert code_of(other) is None
+    spread = np.zeros((12, 16))
+    spread[::2, ::2] = EXPECTED
+    assert code_of(spread) == "spread"
+
+
 def test_axes_of_length_one_kept_or_left_out() -> None:
     found = diagnose(EXPECTED[None, None], EXPECTED, INPUTS)  # a batch and a channel kept
     assert found is not None and found.code == "extra_axes"

@@ -120,6 +120,7 @@ class Msg(StrEnum):
     ROLLED = "rolled"
     TRANSPOSED = "transposed"
     SPREAD = "spread"
+    SPREAD_CUT = "spread_cut"
     TRUNCATED = "truncated"
     ROUNDED = "rounded"
     ROUNDED_WHOLE = "rounded_whole"
@@ -397,7 +398,9 @@ TEMPLATES: dict[Msg, str] = {
                 "{expected_index}",
     Msg.TRANSPOSED: "your output is transposed: rows and columns are swapped; index the output "
                     "as out[i, j] with i along the rows",
-    Msg.SPREAD: "{values} are all there, at every {stride}th row and column of a "
+    Msg.SPREAD_CUT: "{values} start right at every {stride} row and column, zeros between, "
+                    "the rest missing: store each at (i // stride, j // stride), not at i, j",
+    Msg.SPREAD: "{values} are all there, at every {stride} row and column of a "
                 "larger array of zeros: the stride belongs in the input's index (image[i * "
                 "{stride} + a]), not in the output's (out[i, j] for consecutive i, j)",
     Msg.TRUNCATED: "every value lost its fraction (truncated towards zero, as int() does); "
@@ -460,11 +463,10 @@ TEMPLATES: dict[Msg, str] = {
 }
 
 
-# What an array holds, by numpy's dtype kind, for "an array of ..."
+# What an array holds, by numpy's dtype kind, for "an array of ..."; any other, its dtype
 ELEMENT_KINDS: dict[str, str] = {
     "b": "booleans", "c": "complex numbers", "O": "Python objects", "U": "strings", "S": "bytes",
 }
-OTHER_ELEMENTS = "dtype {dtype}"
 
 
 def say(message: Msg, /, **fields: object) -> str:
@@ -477,7 +479,7 @@ def join(parts: Iterable[str], separator: Msg) -> str:
 
 
 def elements(kind: str, dtype: str) -> str:
-    return ELEMENT_KINDS.get(kind) or OTHER_ELEMENTS.format(dtype=dtype)
+    return ELEMENT_KINDS.get(kind) or f"dtype {dtype}"
 
 
 def shape(dims: Iterable[int]) -> str:
@@ -490,9 +492,7 @@ def index(position: Iterable[int]) -> str:
 
 
 def pair(expected: float, got: float, digits: int = 4) -> tuple[str, str]:
-    """Two numbers printed with ``digits`` significant digits, or more until they read
-    differently; at the end, Python's shortest round-trip form (repr), which always differs
-    for different floats."""
+    """Two numbers with ``digits`` significant digits, or more until they differ; else repr."""
     for places in range(digits, 18):
         a, b = f"{expected:.{places}g}", f"{got:.{places}g}"
         if a != b or expected == got:

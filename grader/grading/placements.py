@@ -60,6 +60,8 @@ def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
         yield View(None, got, candidate)
     if got.ndim == 0 or plain:
         return
+    if got.shape == candidate.shape and inside:
+        yield from _spread_cut(got, candidate)
     if got.shape == candidate.shape:
         if bands is not None:
             yield from _edges_zero(got, candidate, bands)
@@ -193,6 +195,25 @@ def _spread(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
         if np.any(got[rest]):
             continue
         yield View(Part("spread", {"stride": stride}, keeps=True), got[region], candidate)
+
+
+def _spread_cut(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
+    """The candidate's first values at every s-th index of an output as large as it, zero
+    between them, the rest of them left out: each stored at its window's start in the input
+    instead of at its own index (the stride applied where it was not due)."""
+    if got.ndim < 2 or got.shape != candidate.shape:
+        return
+    for stride in SPREADS:
+        picked = got[..., ::stride, ::stride]
+        rows, cols = picked.shape[-2:]
+        if rows * cols < 4 or (rows, cols) == candidate.shape[-2:]:
+            continue  # too few values to tell; or nothing left out: a spread, not this
+        rest = np.ones(got.shape, dtype=bool)
+        rest[..., ::stride, ::stride] = False
+        if np.any(got[rest]):
+            continue
+        yield View(Part("spread_cut", {"stride": stride}, keeps=True), picked,
+                   candidate[..., :rows, :cols])
 
 
 def rolled(part: Part, got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part:

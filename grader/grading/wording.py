@@ -14,6 +14,8 @@ from grader.grading.messages import index as show_index
 from grader.grading.messages import shape as show_shape
 from grader.grading.parts import Part
 
+ORDINAL = {1: "st", 2: "nd", 3: "rd"}  # every 2nd, 3rd ... row (up to 20th)
+
 
 def mistake_hint(spec: ExerciseSpec, code: str) -> str:
     """A known mistake's hint, or a pair's two hints in one sentence."""
@@ -86,10 +88,14 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
         return say(Msg.NEGATIVES_ZEROED, values=values)
     if name == "scaled_output":
         return _scaled(float(fields["factor"]), inputs, names)  # type: ignore[arg-type]
-    simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "truncated": Msg.TRUNCATED,
+    simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "spread_cut": Msg.SPREAD_CUT,
+              "truncated": Msg.TRUNCATED,
               "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED,
               "integer_wrapped": Msg.INTEGER_WRAPPED}
     if name in simple:
+        if "stride" in fields:  # every 2nd, 3rd ... row
+            stride = int(fields["stride"])  # type: ignore[call-overload]
+            fields = {**fields, "stride": f"{stride}{ORDINAL.get(stride, 'th')}"}
         return say(simple[name], values=values, **fields)
     if name == "rounded":
         return say(Msg.ROUNDED, **fields) if part.decimals else say(Msg.ROUNDED_WHOLE)
