@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.grading.faults import signal_name
-from grader.grading.messages import TEMPLATES, Msg, pair, say
+from grader.grading.messages import TEMPLATES, Msg, say
+from grader.grading.numbers import pair
 
 
 def test_every_message_id_has_a_template() -> None:

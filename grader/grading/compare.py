@@ -30,9 +30,10 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.faults import frame_fault, signal_name
-from grader.grading.messages import Msg, elements, join, pair, say
-from grader.grading.messages import index as show_index
-from grader.grading.messages import shape as show_shape
+from grader.grading.messages import Msg, join, say
+from grader.grading.numbers import elements, pair
+from grader.grading.numbers import index as show_index
+from grader.grading.numbers import shape as show_shape
 from grader.grading.report import Status, TimeLimit
 from grader.sandbox.base import CaseRun, Cause, Invalid, LearnerError, Limit
 

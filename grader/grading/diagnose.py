@@ -17,7 +17,8 @@ from grader.catalog.spec import Comparison
 from grader.grading.compare import allowed_error
 from grader.grading.explain import FAMILIES, Case, Fit, constant, explain, usable
 from grader.grading.messages import Msg, say
-from grader.grading.messages import shape as show_shape
+from grader.grading.numbers import shape as show_shape
+from grader.grading.numbers import shown
 from grader.grading.wording import fit_message
 
 RULES = Comparison()
@@ -56,12 +57,6 @@ def diagnose(got: np.ndarray, expected: np.ndarray, inputs: Sequence[np.ndarray]
     if constant(got, expected):
         return Diagnosis("constant_output", say(Msg.CONSTANT_OUTPUT, value=shown(got.flat[0])))
     return None
-
-
-def shown(value: object) -> str:
-    """A number as a learner would write it: 0, 3, 0.5, 1.25e-07."""
-    number = float(value)  # type: ignore[arg-type]
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:.6g}"
 
 
 def fit_name(fit: Fit, *others: Fit) -> str:

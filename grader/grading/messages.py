@@ -463,12 +463,6 @@ TEMPLATES: dict[Msg, str] = {
 }
 
 
-# What an array holds, by numpy's dtype kind, for "an array of ..."; any other, its dtype
-ELEMENT_KINDS: dict[str, str] = {
-    "b": "booleans", "c": "complex numbers", "O": "Python objects", "U": "strings", "S": "bytes",
-}
-
-
 def say(message: Msg, /, **fields: object) -> str:
     """The sentence ``message`` with its fields filled in."""
     return TEMPLATES[message].format(**fields)
@@ -476,25 +470,3 @@ def say(message: Msg, /, **fields: object) -> str:
 
 def join(parts: Iterable[str], separator: Msg) -> str:
     return TEMPLATES[separator].join(parts)
-
-
-def elements(kind: str, dtype: str) -> str:
-    return ELEMENT_KINDS.get(kind) or f"dtype {dtype}"
-
-
-def shape(dims: Iterable[int]) -> str:
-    dims = list(dims)
-    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
-
-
-def index(position: Iterable[int]) -> str:
-    return "[" + ", ".join(str(int(i)) for i in position) + "]"
-
-
-def pair(expected: float, got: float, digits: int = 4) -> tuple[str, str]:
-    """Two numbers with ``digits`` significant digits, or more until they differ; else repr."""
-    for places in range(digits, 18):
-        a, b = f"{expected:.{places}g}", f"{got:.{places}g}"
-        if a != b or expected == got:
-            return a, b
-    return repr(float(expected)), repr(float(got))

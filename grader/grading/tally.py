@@ -24,12 +24,12 @@ from grader.grading.diagnose import (
     Diagnosis,
     fit_name,
     odd_kernels_only,
-    shown,
     square_only,
 )
 from grader.grading.explain import Case, Fit, constant, explain, fit_confidence
 from grader.grading.inputs import Arguments
 from grader.grading.messages import Msg, say
+from grader.grading.numbers import shown
 from grader.grading.parts import Part
 from grader.grading.report import CaseReport, Explanation, Finding
 from grader.grading.signature import argument_order

@@ -10,8 +10,8 @@ import numpy as np
 from grader.catalog.spec import ExerciseSpec
 from grader.grading.explain import Fit
 from grader.grading.messages import Msg, join, say
-from grader.grading.messages import index as show_index
-from grader.grading.messages import shape as show_shape
+from grader.grading.numbers import index as show_index
+from grader.grading.numbers import shape as show_shape
 from grader.grading.parts import Part
 
 ORDINAL = {1: "st", 2: "nd", 3: "rd"}  # every 2nd, 3rd ... row (up to 20th)
