@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.grading.diagnose import CaseOutcome, diagnose, odd_kernels_only, square_only
+from grader.grading.diagnose import (
+    CaseOutcome,
+    diagnose,
+    even_sizes_only,
+    odd_kernels_only,
+    square_only,
+)
 
 RNG = np.random.default_rng(5)
 EXPECTED = RNG.normal(size=(6, 8))
@@ -185,3 +191,16 @@ def test_not_odd_kernels_only_when_an_odd_case_fails_or_no_case_has_an_even_kern
                              kernels("2x2", (2, 3, 2, 2), False)]) is None
     assert odd_kernels_only([kernels("3x3", (2, 3, 3, 3), True),
                              kernels("5x5", (2, 3, 5, 5), False)]) is None
+
+
+def test_right_on_even_sizes_only() -> None:
+    found = even_sizes_only([outcome("a", (6, 6), (3, 3), True),
+                             outcome("b", (8, 12), (4, 6), True),
+                             outcome("c", (7, 5), None, False)])
+    assert found is not None and found.code == "even_sizes_only"
+    assert "even (a, b)" in found.message and "odd (c)" in found.message
+    assert even_sizes_only([outcome("a", (6, 6), (3, 3), True),
+                            outcome("c", (7, 5), (3, 2), True)]) is None  # odd ones pass
+    assert even_sizes_only([outcome("a", (6, 6), (3, 3), False),
+                            outcome("c", (7, 5), None, False)]) is None  # even ones fail
+    assert even_sizes_only([outcome("a", (6, 6), (3, 3), True)]) is None  # no odd case

@@ -142,3 +142,14 @@ def odd_kernels_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
         return None
     return Diagnosis("odd_kernels_only", say(
         Msg.ODD_KERNELS_ONLY, passed=_names(odd), failed=_names(even)))
+
+
+def even_sizes_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
+    """Right on every case whose first input is even in height and width, wrong on every
+    case where one of them is odd."""
+    even = [c for c in cases if all(n % 2 == 0 for n in _spatial(c.input_shape))]
+    odd = [c for c in cases if any(n % 2 for n in _spatial(c.input_shape))]
+    if not even or not odd or not all(c.passed for c in even) or any(c.passed for c in odd):
+        return None
+    return Diagnosis("even_sizes_only", say(
+        Msg.EVEN_SIZES_ONLY, passed=_names(even), failed=_names(odd)))

@@ -126,6 +126,7 @@ class Msg(StrEnum):
     ROUNDED_WHOLE = "rounded_whole"
     COMPOSED = "composed"
     ODD_KERNELS_ONLY = "odd_kernels_only"
+    EVEN_SIZES_ONLY = "even_sizes_only"
     HIDDEN_CASES = "hidden_cases"
     RIGHT_VALUES = "right_values"
     NOT_SUMMED = "not_summed"
@@ -408,6 +409,10 @@ TEMPLATES: dict[Msg, str] = {
     Msg.ROUNDED: "your values are rounded to {decimals} decimals; return them unrounded",
     Msg.ROUNDED_WHOLE: "your values are rounded to whole numbers; return them unrounded",
     Msg.COMPOSED: "two mistakes at once: {first}; and, on top of that, {second}",
+    Msg.EVEN_SIZES_ONLY: "your function is right when the input's height and width are even "
+                         "({passed}) but not when one is odd ({failed}): look at what it does "
+                         "with the last row or column of an odd size (a reshape into pairs, "
+                         "or a loop's range, may leave it out or fail on it)",
     Msg.ODD_KERNELS_ONLY: "your function is right when every kernel dimension is odd ({passed}) "
                           "but not otherwise ({failed}): it most likely centres the window "
                           "on the output index (k // 2 on each side), which needs an odd "

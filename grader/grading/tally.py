@@ -22,6 +22,7 @@ from grader.grading.compare import precision
 from grader.grading.diagnose import (
     CaseOutcome,
     Diagnosis,
+    even_sizes_only,
     fit_name,
     odd_kernels_only,
     square_only,
@@ -95,7 +96,8 @@ class Tally:
         findings = self._mistakes(own, found.any_fit.key if found else None)
         failed = any(not outcome.passed for outcome in self.outcomes)
         across = [d for d in (argument_order(source, self.spec) if failed else None,
-                              square_only(self.outcomes), odd_kernels_only(self.outcomes))
+                              square_only(self.outcomes), odd_kernels_only(self.outcomes),
+                              even_sizes_only(self.outcomes))
                   if d is not None]
         told = [Finding(code=d.code, message=d.message,
                         cases=[c.name for c in self.outcomes if c.visible], severity="mistake")
