@@ -103,6 +103,24 @@ def test_an_output_never_filled_is_told_so_and_nothing_explains_it(conv2d) -> No
     assert all(c.mistake is None for c in report.cases)
 
 
+def test_a_few_values_that_happen_to_sit_inside_a_larger_output_explain_nothing(
+        catalog: Catalog) -> None:
+    def appended_inside(image, kernel):  # a row appended once per value: (n * n, n)
+        p, n = len(kernel), len(image) - len(kernel) + 1
+        out = []
+        for i in range(n):
+            row = []
+            for j in range(n):
+                row.append(np.sum(image[i:i + p, j:j + p] * kernel))
+                out.append(row)
+        return out
+
+    report = grade(catalog.get("conv2d_kernels"), "", FakeRunner(appended_inside), 12345,
+                   hidden_secret=b"k" * 32)
+    assert not report.passed
+    assert report.explanation is None and report.diagnosis == []
+
+
 def test_hidden_outputs_are_never_explained(conv2d) -> None:
     """Right on the visible cases, transposed on the hidden ones: the hidden statuses show,
     nothing of what their outputs were."""

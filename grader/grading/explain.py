@@ -40,6 +40,9 @@ from grader.grading.placements import Bands, placements, rolled, zero_bands
 from grader.grading.screen import Probe, may_edge, may_hold, may_match, may_scale, may_sit
 
 MAX_PARTS = 2
+# A case's explanation less sure than this is none (a few values that happen to sit inside a
+# larger output of anything: ``fit_confidence``)
+MIN_CONFIDENCE = 0.1
 REFERENCE = ""  # the candidate code of the reference's own output
 # Parts that are one explanation under two names: a shift by one is a shift.
 FAMILIES = {"shifted_by_one": "shifted"}
@@ -297,7 +300,8 @@ def _kept(fits: list[tuple[Case, list[Fit]]], passed: Sequence[Case], rules: Com
     by_key: dict[tuple[str, ...], dict[str, Fit]] = {}
     for case, searched in fits:
         for fit in searched:
-            by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
+            if fit_confidence(fit) >= MIN_CONFIDENCE:
+                by_key.setdefault(fit.key, {}).setdefault(case.name, fit)
     return {key: fits for key, fits in by_key.items()
             if all(consistent(next(iter(fits.values())), case, rules) for case in passed)}
 
