@@ -204,3 +204,13 @@ def test_right_on_even_sizes_only() -> None:
     assert even_sizes_only([outcome("a", (6, 6), (3, 3), False),
                             outcome("c", (7, 5), None, False)]) is None  # even ones fail
     assert even_sizes_only([outcome("a", (6, 6), (3, 3), True)]) is None  # no odd case
+
+
+def test_axes_in_another_order_channels_last() -> None:
+    maps = RNG.normal(size=(2, 4, 5))  # channels first
+    found = diagnose(np.moveaxis(maps, 0, -1), maps, INPUTS)
+    assert found is not None and found.code == "axes_moved"
+    assert "(4, 5, 2) where (2, 4, 5)" in found.message
+    assert "np.transpose(out, (2, 0, 1))" in found.message
+    assert np.array_equal(np.transpose(np.moveaxis(maps, 0, -1), (2, 0, 1)), maps)
+    assert code_of(np.swapaxes(maps, -1, -2), maps) == "transposed"  # the last two: that

@@ -199,7 +199,7 @@ def _placed(probe: Probe, bands: Bands | None, source: tuple[str, tuple[Part, ..
         bands = None
     fits: list[Fit] = []
     for view in placements(probe.got, variant, probe.rules, bands, plain, held, sits):
-        whole = view.part is None or view.part.name == "transposed"
+        whole = view.part is None or view.part.name in ("transposed", "axes_moved")
         tried = (held or not whole) and (in_place or view.part is not None)
         fit = _fit(view, model, given, value, probe.got, variant, probe.rules,
                    order + len(fits)) if tried else None

@@ -119,6 +119,7 @@ class Msg(StrEnum):
     SHIFTED_BY = "shifted_by"
     ROLLED = "rolled"
     TRANSPOSED = "transposed"
+    AXES_MOVED = "axes_moved"
     SPREAD = "spread"
     SPREAD_CUT = "spread_cut"
     TRUNCATED = "truncated"
@@ -397,6 +398,9 @@ TEMPLATES: dict[Msg, str] = {
                 "one edge comes back at the other (a circular shift, as np.roll, negative "
                 "indices or an FFT give); your output at {got_index} is the expected value at "
                 "{expected_index}",
+    Msg.AXES_MOVED: "your output holds {values} with their axes in another order: shape "
+                    "{got_shape} where {expected_shape} is expected; put them back with "
+                    "np.transpose(out, {back})",
     Msg.TRANSPOSED: "your output is transposed: rows and columns are swapped; index the output "
                     "as out[i, j] with i along the rows",
     Msg.SPREAD_CUT: "{values} start right at every {stride} row and column, zeros between, "

@@ -24,6 +24,7 @@ MAX_SHIFT = 3  # rows or columns a shift may move values by
 MAX_LOOKUPS = 64  # offsets a looked-up value may point at before every offset is tried
 MAX_OFFSETS = 256  # offsets tried one by one, at most, when a looked-up value tells nothing
 SPREADS = (2, 3)  # strides a spread output may use
+MAX_MOVED_AXES = 4  # outputs of up to this many axes are tried with their axes in every order
 
 Bands = dict[tuple[int, int], int]  # (axis, 0 first / 1 last) -> zero rows or columns there
 
@@ -69,12 +70,26 @@ def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
             yield from _shifted(got, candidate, rules)
     if got.ndim >= 2 and got.shape == candidate.shape[:-2] + candidate.shape[:-3:-1]:
         yield View(Part("transposed"), got, np.swapaxes(candidate, -1, -2))
+    if 3 <= got.ndim <= MAX_MOVED_AXES:
+        yield from _axes_moved(got, candidate)
     spare = [g - c for g, c in zip(got.shape, candidate.shape, strict=True)]
     if min(spare) >= 0 and max(spare) > 0 and inside:
         yield from _inside(got, candidate, spare, rules)
         yield from _spread(got, candidate)
     if max(spare) <= 0 and min(spare) < 0 and centred:
         yield from _cropped(got, candidate, [-s for s in spare], rules)
+
+
+def _axes_moved(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
+    """The candidate with its axes in another order (channels last where they come first,
+    say), of got's shape; the last two swapped alone are ``transposed``."""
+    same = tuple(range(got.ndim))
+    swap = (*same[:-2], same[-1], same[-2])
+    for order in itertools.permutations(same):
+        moved = np.transpose(candidate, order)
+        if order not in (same, swap) and moved.shape == got.shape:
+            yield View(Part("axes_moved", {"order": order, "got_shape": got.shape,
+                                           "expected_shape": candidate.shape}), got, moved)
 
 
 def _window(offset: tuple[int, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:

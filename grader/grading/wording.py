@@ -72,6 +72,10 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     if name in ("not_summed", "summed"):
         return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
                    values=values, **_shapes(fields))
+    if name == "axes_moved":
+        order: tuple[int, ...] = fields["order"]  # type: ignore[assignment]
+        back = tuple(int(i) for i in np.argsort(order))
+        return say(Msg.AXES_MOVED, values=values, back=back, **_shapes(fields))
     if name in ("extra_axes", "missing_axes"):
         count = int(fields["count"])  # type: ignore[call-overload]
         return say(Msg.EXTRA_AXES if name == "extra_axes" else Msg.MISSING_AXES,
