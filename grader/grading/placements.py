@@ -216,8 +216,9 @@ def _spread_cut(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
     """The candidate's first values at every s-th index of an output as large as it, zero
     between them, the rest of them left out: each stored at its window's start in the input
     instead of at its own index (the stride applied where it was not due)."""
-    if got.ndim < 2 or got.shape != candidate.shape:
-        return
+    if got.ndim < 2 or got.shape != candidate.shape or min(got.shape[-2:]) < 2 \
+            or np.any(got[..., 0, 1]) or np.any(got[..., 1, 0]):
+        return  # a value between the first ones: no stride spread them
     for stride in SPREADS:
         picked = got[..., ::stride, ::stride]
         rows, cols = picked.shape[-2:]
