@@ -114,7 +114,10 @@ def test_values_stored_at_their_window_s_start_instead_of_their_index() -> None:
     assert code_of(other) is None
     spread = np.zeros((12, 16))
     spread[::2, ::2] = EXPECTED
-    assert code_of(spread) == "spread"
+    found = diagnose(spread, EXPECTED, INPUTS)
+    assert found is not None and found.code == "spread"
+    # the ordinal in the words, the number in the index
+    assert "every 2nd row and column" in found.message and "image[i * 2 + a]" in found.message
 
 
 def test_axes_of_length_one_kept_or_left_out() -> None:

@@ -403,9 +403,9 @@ TEMPLATES: dict[Msg, str] = {
                     "np.transpose(out, {back})",
     Msg.TRANSPOSED: "your output is transposed: rows and columns are swapped; index the output "
                     "as out[i, j] with i along the rows",
-    Msg.SPREAD_CUT: "{values} start right at every {stride} row and column, zeros between, "
+    Msg.SPREAD_CUT: "{values} start right at every {nth} row and column, zeros between, "
                     "the rest missing: store each at (i // stride, j // stride), not at i, j",
-    Msg.SPREAD: "{values} are all there, at every {stride} row and column of a "
+    Msg.SPREAD: "{values} are all there, at every {nth} row and column of a "
                 "larger array of zeros: the stride belongs in the input's index (image[i * "
                 "{stride} + a]), not in the output's (out[i, j] for consecutive i, j)",
     Msg.TRUNCATED: "every value lost its fraction (truncated towards zero, as int() does); "

@@ -97,9 +97,9 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
               "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED,
               "integer_wrapped": Msg.INTEGER_WRAPPED}
     if name in simple:
-        if "stride" in fields:  # every 2nd, 3rd ... row
+        if "stride" in fields:  # every 2nd, 3rd ... row; the number itself in an index
             stride = int(fields["stride"])  # type: ignore[call-overload]
-            fields = {**fields, "stride": f"{stride}{ORDINAL.get(stride, 'th')}"}
+            fields = {**fields, "nth": f"{stride}{ORDINAL.get(stride, 'th')}"}
         return say(simple[name], values=values, **fields)
     if name == "rounded":
         return say(Msg.ROUNDED, **fields) if part.decimals else say(Msg.ROUNDED_WHOLE)
