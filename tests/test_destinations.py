@@ -26,8 +26,12 @@ REPORT = Report(exercise_id="conv2d", passed=True, score=4, max_score=4, seed=1,
 
 REFUSED = ["127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1",
            "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255",
-           "::1", "::", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "ff02::1"]
-ALLOWED = ["8.8.8.8", "1.1.1.1", "2001:4860:4860::8888", "::ffff:8.8.8.8"]
+           "::1", "::", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "ff02::1",
+           # an IPv4 address carried in an IPv6 one: NAT64 (a gateway translates it), the
+           # IPv4-compatible form, 6to4; and the site-local addresses of old
+           "64:ff9b::127.0.0.1", "64:ff9b::169.254.169.254", "64:ff9b::10.0.0.1",
+           "::127.0.0.1", "::10.0.0.1", "2002:7f00:1::1", "2002:a9fe:a9fe::", "fec0::1"]
+ALLOWED = ["8.8.8.8", "1.1.1.1", "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::8.8.8.8"]
 
 
 @pytest.mark.parametrize("address", REFUSED)
@@ -46,6 +50,8 @@ def test_the_operator_s_networks_are_allowed_and_no_more() -> None:
     assert campus.allows(ipaddress.ip_address("fd00::1"))
     assert not campus.allows(ipaddress.ip_address("10.21.0.1"))
     assert not campus.allows(ipaddress.ip_address("127.0.0.1"))
+    assert campus.allows(ipaddress.ip_address("64:ff9b::10.20.3.4"))  # through NAT64
+    assert not campus.allows(ipaddress.ip_address("64:ff9b::10.21.0.1"))
 
 
 def test_a_name_with_one_private_address_among_public_ones_is_refused() -> None:
@@ -56,7 +62,8 @@ def test_a_name_with_one_private_address_among_public_ones_is_refused() -> None:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "::1", "localhost", "LocalHost.",
-                                  "api.localhost", "169.254.169.254", "[::ffff:7f00:1]"])
+                                  "api.localhost", "169.254.169.254", "[::ffff:7f00:1]",
+                                  "[64:ff9b::a9fe:a9fe]", "[::7f00:1]"])
 def test_an_address_or_localhost_in_the_url_is_known_refused_at_once(host: str) -> None:
     refusal = Destinations().literal_refusal(host)
     assert refusal is not None and "GRADER_CALLBACK_NETWORKS" in refusal

@@ -44,6 +44,21 @@ def parse_networks(entries: Iterable[str]) -> list[Network]:
     return networks
 
 
+# IPv6 addresses that carry an IPv4 one a translator or tunnel on the way may deliver to:
+# NAT64's well-known prefix (RFC 6052) and the deprecated IPv4-compatible form (::a.b.c.d)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a NAT64, IPv4-compatible or 6to4 address stands for, or None."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour
+
+
 class Destinations:
     """The addresses callbacks may reach: public unicast ones, and ``networks``."""
 
@@ -55,6 +70,11 @@ class Destinations:
             address = address.ipv4_mapped
         if any(address in network for network in self.networks):
             return True
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and not self.allows(embedded):
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+            return False  # fec0::/10: deprecated, and routed within a site if at all
         return address.is_global and not address.is_multicast
 
     def refusal(self, host: str, addresses: Iterable[Address]) -> str | None:
