@@ -94,6 +94,13 @@ def test_one_value_repeated_is_told_as_it_is_not_explained_by_what_wipes_values_
     assert code_of(np.full((1, 1), 4.0), EXPECTED[:1, :1] * 3) != "constant_output"
 
 
+def test_an_integer_array_of_one_value_that_its_dtype_explains_is_not_a_constant() -> None:
+    small = EXPECTED / (2 * np.max(np.abs(EXPECTED)))  # every value strictly between -1 and 1
+    assert code_of(np.zeros((6, 8), dtype=np.int64), small) == "integer_truncated"
+    assert code_of(np.zeros((6, 8), dtype=np.int8), small) == "integer_wrapped"
+    assert code_of(np.zeros((6, 8)), small) == "constant_output"  # floats: no dtype to say
+
+
 def test_values_stored_in_a_narrow_integer_array_wrap_round_its_range() -> None:
     large = EXPECTED * 100  # from about -250 to 250
     found = diagnose(np.trunc(large).astype(np.int64).astype(np.uint8), large, INPUTS)

@@ -155,3 +155,20 @@ def test_a_factor_of_one_over_an_argument_s_sum_names_the_argument(grade_file) -
     top = grade_file("conv2d/normalised_by_kernel_sum").explanation
     assert top is not None and top.name == "scaled_output"
     assert "divided by the sum of the kernel" in top.message
+
+
+def test_an_integer_output_all_zero_where_every_expected_value_is_small_is_its_dtype_s(
+        catalog: Catalog) -> None:
+    """Stored in int8: one visible case's expected values all lie between -1 and 1, so its
+    output is all 0; that is the dtype's doing, told as on the other cases, not a constant."""
+    conv1d = catalog.get("conv1d")
+
+    def narrow(signal, kernel):
+        return np.correlate(signal, kernel, mode="valid").astype(np.int8)
+
+    report = grade(conv1d, "", FakeRunner(narrow), 1, hidden_secret=b"k" * 32)
+    flat = [c for c in report.cases if c.visible and c.output_shape is not None
+            and "got 0\n" in c.message and "got:\n[0.000 0.000]" in c.message]
+    assert flat, "no visible case of all-zero output at this seed: the test needs another"
+    assert [f.code for f in report.diagnosis] == ["integer_wrapped"]
+    assert report.diagnosis[0].cases == [c.name for c in report.cases if c.visible]

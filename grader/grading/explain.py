@@ -33,6 +33,7 @@ from grader.grading.parts import (
     offset,
     rescaled,
     scaled,
+    stored_as,
     summed,
     variants,
 )
@@ -110,9 +111,17 @@ def usable(got: np.ndarray | None, rules: Comparison) -> bool:
 def constant(got: np.ndarray, expected: np.ndarray) -> bool:
     """An output of one value repeated, where the expected values differ: it says nothing of
     how they were computed. A rounding, a scale near zero or a ReLU would each "explain" it
-    by what it wipes out, so it is told as it is instead (``Msg.CONSTANT_OUTPUT``)."""
-    return got.size > 1 and bool(np.all(got == got.flat[0])) \
-        and expected.size > 1 and not bool(np.all(expected == expected.flat[0]))
+    by what it wipes out, so it is told as it is instead (``Msg.CONSTANT_OUTPUT``). Not an
+    integer array whose one value is what it makes of every expected value (all between -1
+    and 1, truncated to 0): its dtype says what happened, as on the other cases."""
+    if got.size <= 1 or expected.size <= 1 or not bool(np.all(got == got.flat[0])) \
+            or bool(np.all(expected == expected.flat[0])):
+        return False
+    if got.dtype.kind in "iu" and got.shape == expected.shape:
+        with np.errstate(all="ignore"):
+            return not any(bool(np.all(whole == got.flat[0]))
+                           for whole in (stored_as(expected, got.dtype), np.round(expected)))
+    return True
 
 
 Source = tuple[str, tuple[Part, ...], np.ndarray]  # a candidate: code, input part, output
