@@ -102,7 +102,9 @@ _PRIVATE_FUTEX = Arg(1, values=tuple(_FUTEX_PRIVATE_FLAG | op for op in (0, 1, 3
 # MADV_POPULATE_READ / _WRITE (which fill a range in one call), nor the rest (merging, fork
 # behaviour, collapsing, guards). The zygote's writable mappings (about 96 MB, 64 MB of it
 # OpenBLAS's buffer), inherited copy-on-write, are what a child can still fill without
-# mapping: that bounds the excess (a memory cgroup per child would close it).
+# mapping; and the read-only ones, unmapped (munmap is any allocator's), leave as much
+# address space free to map anew. Together they bound the excess (a memory cgroup per child
+# would close it).
 _PROT_READ, _PROT_WRITE, _PROT_EXEC = 1, 2, 4
 _NO_EXEC = Arg(2, values=(0, _PROT_READ, _PROT_WRITE, _PROT_READ | _PROT_WRITE),
                mask=_PROT_READ | _PROT_WRITE | _PROT_EXEC)
