@@ -98,3 +98,17 @@ def test_a_module_the_sandbox_lacks_is_named_with_what_may_be_imported(conv2d, r
     assert words.startswith("matplotlib cannot be imported here")
     assert ", ".join(importable()) in words and importable()[0] == "numpy"
     assert report.explanation is not None and "matplotlib" in report.explanation.message
+
+
+def test_what_numpy_imports_on_first_use_is_there_in_a_child(conv2d, runner) -> None:
+    """numpy loads some submodules only when a function first needs them (np.median and
+    np.unique import numpy.ma): a child, which can load nothing, finds them loaded."""
+    source = ("import numpy as np\nimport numpy.typing as npt\n\n"
+              "def conv(image: npt.NDArray, kernel):\n"
+              "    np.unique(image), np.percentile(image, 50), np.ma.masked_array(kernel)\n"
+              "    np.char.upper(['a']), np.strings.upper(np.array(['a'])), np.rec.array([(1, 2)])\n"
+              "    windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)\n"
+              "    return np.median(windows * kernel, axis=(2, 3)) * 0 + np.einsum(\n"
+              "        'ijkl,kl->ij', windows, kernel)\n")
+    report = grade(conv2d, source, runner, seed=3, hidden_secret=HIDDEN_SECRET)
+    assert report.passed, report.cases[0].message
