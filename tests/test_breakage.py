@@ -106,7 +106,8 @@ def test_what_numpy_imports_on_first_use_is_there_in_a_child(conv2d, runner) -> 
     source = ("import numpy as np\nimport numpy.typing as npt\n\n"
               "def conv(image: npt.NDArray, kernel):\n"
               "    np.unique(image), np.percentile(image, 50), np.ma.masked_array(kernel)\n"
-              "    np.char.upper(['a']), np.strings.upper(np.array(['a'])), np.rec.array([(1, 2)])\n"
+              "    np.char.upper(['a']), np.strings.upper(np.array(['a']))\n"
+              "    np.rec.array([(1, 2)])\n"
               "    windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)\n"
               "    return np.median(windows * kernel, axis=(2, 3)) * 0 + np.einsum(\n"
               "        'ijkl,kl->ij', windows, kernel)\n")

@@ -224,3 +224,12 @@ def test_axes_in_another_order_channels_last() -> None:
     assert "np.transpose(out, (2, 0, 1))" in found.message
     assert np.array_equal(np.transpose(np.moveaxis(maps, 0, -1), (2, 0, 1)), maps)
     assert code_of(np.swapaxes(maps, -1, -2), maps) == "transposed"  # the last two: that
+
+
+def test_the_right_values_stacked_with_others_along_a_new_first_axis() -> None:
+    indices = RNG.integers(0, 4, size=EXPECTED.shape).astype(float)
+    found = diagnose(np.stack([EXPECTED, indices]), EXPECTED, INPUTS)  # return out, idx
+    assert found is not None and found.code == "stacked"
+    assert "its item [0] of 2" in found.message
+    assert code_of(np.stack([indices, EXPECTED, indices])) == "stacked"
+    assert code_of(np.stack([indices, indices])) is None

@@ -33,6 +33,7 @@ from grader.grading.parts import (
     offset,
     rescaled,
     scaled,
+    stacked,
     stored_as,
     summed,
     variants,
@@ -170,9 +171,9 @@ def _search(got: np.ndarray, sources: list[Source], rules: Comparison,
     as_is, changes = may_match(probe, [candidate for _, _, candidate in sources], got.dtype)
     for index, ((model, given, candidate), base) in enumerate(zip(sources, bases, strict=True)):
         if base < MAX_PARTS and candidate.ndim != values.ndim:
-            reshaped = axes_of_one(values, candidate, rules)
+            shaped = [axes_of_one(values, candidate, rules), stacked(values, candidate, rules)]
             fits += [Fit(model, (*given, part), 0.0, values.size, order + len(fits))
-                     for part in ([reshaped] if reshaped else [])
+                     for part in [p for p in shaped if p is not None]
                      + list(summed(values, candidate, rules))]
         if base > MAX_PARTS or candidate.ndim != values.ndim \
                 or base == MAX_PARTS and not as_is[index]:

@@ -133,6 +133,7 @@ class Msg(StrEnum):
     NOT_SUMMED = "not_summed"
     SUMMED = "summed"
     EXTRA_AXES = "extra_axes"
+    STACKED = "stacked"
     MISSING_AXES = "missing_axes"
     MISTAKE_VALUES = "mistake_values"
     MOVE = "move"
@@ -430,6 +431,9 @@ TEMPLATES: dict[Msg, str] = {
     Msg.SUMMED: "your output adds up, along axis {axis} of the expected shape "
                 "{expected_shape}, what should be kept apart: shape {got_shape} is the sum of "
                 "{values}; keep one value per index along that axis",
+    Msg.STACKED: "your output has shape {got_shape}: {values} are its item [{index}] of {count} "
+                 "along its first axis, stacked with others (return out, cache makes one "
+                 "array of both when they have one shape); return that item alone",
     Msg.EXTRA_AXES: "your output has shape {got_shape}: {values} of shape {expected_shape}, "
                     "with {axes} of length 1 more (a batch's or a channel's kept, say); "
                     "return it in the expected shape (e.g. out.reshape({expected_shape}))",

@@ -30,6 +30,7 @@ import numpy as np
 from grader.catalog.spec import Comparison
 from grader.grading.compare import allowed_error
 
+MAX_STACKED = 8  # items along an output's first axis looked at for the right values
 DECIMALS = (0, 1, 2, 3)  # roundings tried
 
 
@@ -176,6 +177,18 @@ def axes_of_one(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Pa
     return Part("extra_axes" if got.ndim > candidate.ndim else "missing_axes",
                 {"count": abs(got.ndim - candidate.ndim), "got_shape": got.shape,
                  "expected_shape": candidate.shape})
+
+
+def stacked(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | None:
+    """The candidate as one item along got's first axis, beside others: ``return out, cache``
+    whose items have one shape, so that they make one array."""
+    if got.ndim != candidate.ndim + 1 or got.shape[1:] != candidate.shape or got.shape[0] < 2:
+        return None
+    for index in range(min(got.shape[0], MAX_STACKED)):
+        if near(got[index], candidate, rules):
+            return Part("stacked", {"index": index, "count": got.shape[0],
+                                    "got_shape": got.shape, "expected_shape": candidate.shape})
+    return None
 
 
 def keeps(part: Part, expected: np.ndarray) -> bool:

@@ -72,6 +72,9 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     if name in ("not_summed", "summed"):
         return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
                    values=values, **_shapes(fields))
+    if name == "stacked":
+        return say(Msg.STACKED, index=fields["index"], count=fields["count"], values=values,
+                   **_shapes(fields))
     if name == "axes_moved":
         order: tuple[int, ...] = fields["order"]  # type: ignore[assignment]
         back = tuple(int(i) for i in np.argsort(order))

@@ -6,11 +6,11 @@ LEARNER_MODULES = (
     "numpy.polynomial", "numpy.testing",
     # numpy imports these on first use (np.median, np.percentile and np.unique need numpy.ma;
     # type hints numpy.typing): a child, which cannot load them, needs them loaded
-    "numpy.ma", "numpy.typing", "numpy.strings", "numpy.char", "numpy.rec", "encodings.idna", "math", "cmath", "itertools",
-    "functools", "operator", "collections", "collections.abc", "heapq", "bisect", "array",
-    "copy", "numbers", "fractions", "decimal", "statistics", "random", "string", "re", "typing",
-    "dataclasses", "enum", "time", "warnings", "abc", "contextlib", "types", "resource", "sys",
-    "os",
+    "numpy.ma", "numpy.typing", "numpy.strings", "numpy.char", "numpy.rec",
+    "encodings.idna", "math", "cmath", "itertools", "functools", "operator", "collections",
+    "collections.abc", "heapq", "bisect", "array", "copy", "numbers", "fractions", "decimal",
+    "statistics", "random", "string", "re", "typing", "dataclasses", "enum", "time",
+    "warnings", "abc", "contextlib", "types", "resource", "sys", "os",
 )
 
 
