@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
+from grader.bench.receiver import Receiver
 from grader.catalog.bundle import BundleFiles
 from grader.catalog.exercises import Catalog, Exercise
 from grader.catalog.spec import Limits
@@ -195,3 +196,11 @@ class Server:
                 self.kill()
         if hasattr(self, "log"):
             self.log.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver of callbacks on a loopback port of its own."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()

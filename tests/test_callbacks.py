@@ -40,13 +40,6 @@ def store(database_url: str) -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
-
-
 def graded(store: Store, url: str, learner: str = "ada") -> str:
     """A submission graded just now, its callback stored with its report."""
     row, _ = store.create(exercise_id="conv2d", source="x", seed=1, scope="s",

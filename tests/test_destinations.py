@@ -95,13 +95,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
-
-
 def graded(store: Store, url: str) -> str:
     row, _ = store.create(exercise_id="conv2d", source="x", seed=1, scope="s",
                           learner_id="ada", callback_url=url)

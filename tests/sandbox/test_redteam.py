@@ -521,44 +521,28 @@ def test_the_report_page_of_a_hostile_submission_is_drawn_inert(arena: Arena, na
     assert str(ROOT) not in page and SECRET not in page
 
 
-def test_a_trickle_of_output_wakes_the_grader_a_bounded_number_of_times(
-        arena: Arena, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The grader's work on a child's printout is bounded per run, not per byte: counted in
-    reads of the child's pipes (no clock), for a child that writes one byte per write."""
+@pytest.mark.parametrize(("source", "channel"), [
+    # a child's printout, a byte per write: a pipe that gave little is left unwatched for 5 ms
+    ("stdout_trickle", "printout"),
+    # a frame that a child sends a byte per write (each its own read, in the pipe's packet
+    # mode) and never completes: rested likewise once 8 small reads completed no frame
+    ("result_frame_trickle", "results"),
+])
+def test_a_trickle_of_bytes_wakes_the_grader_a_bounded_number_of_times(
+        arena: Arena, monkeypatch: pytest.MonkeyPatch, source: str, channel: str) -> None:
+    """The grader's work on what a child writes is bounded per run, not per byte: counted in
+    reads of the child's pipes (no clock)."""
     reads = []
     original = Conversation._read_some
 
     def counting(self: Conversation, fd: int) -> bool:
-        if fd != self.child.results:
+        if (fd == self.child.results) == (channel == "results"):
             reads.append(fd)
         return original(self, fd)
 
     monkeypatch.setattr(Conversation, "_read_some", counting)
-    report = grade(arena.exercise, arena.source("stdout_trickle"), arena.runner, seed=1,
+    report = grade(arena.exercise, arena.source(source), arena.runner, seed=1,
                    hidden_secret=HIDDEN_SECRET)
     assert report.cases[0].status == "timeout"
-    # a pipe that gave little is left unwatched for 5 ms: at most 500 reads in a case's 2.5 s
-    # (once about 400 000 reads: its budget of 1 MiB, a few bytes at a time)
-    assert len(reads) <= 1000
-
-
-def test_a_trickle_of_frame_bytes_wakes_the_grader_a_bounded_number_of_times(
-        arena: Arena, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Likewise for the result channel: a frame that a child sends a byte per write (each its
-    own read, in the pipe's packet mode) and never completes costs the grader a bounded number
-    of reads of that channel per second, not one per byte."""
-    reads = []
-    original = Conversation._read_some
-
-    def counting(self: Conversation, fd: int) -> bool:
-        if fd == self.child.results:
-            reads.append(fd)
-        return original(self, fd)
-
-    monkeypatch.setattr(Conversation, "_read_some", counting)
-    report = grade(arena.exercise, arena.source("result_frame_trickle"), arena.runner, seed=1,
-                   hidden_secret=HIDDEN_SECRET)
-    assert report.cases[0].status == "timeout"
-    # rested for 5 ms once 8 small reads in a row completed no frame: at most about 600 reads
-    # in the run's 3 s (once about 400 000: a wake-up for every byte)
+    # at most about 600 reads in the run's 3 s (once about 400 000: one for every byte)
     assert len(reads) <= 1000
