@@ -8,7 +8,7 @@ kernels only. A hidden case's status is shown to the learner anyway, so these ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,14 +99,18 @@ def _spatial(shape: tuple[int, ...]) -> tuple[int, ...]:
     return shape[-2:] if len(shape) >= 2 else shape
 
 
+def _sides(case: CaseOutcome) -> int:
+    """How many lengths the first input's height and width have: 1 when it is square."""
+    return len(set(_spatial(case.input_shape)))
+
+
 def square_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     """Right on every case whose first input is square (height = width, whatever channels
     come first), wrong on every other one."""
-    square = [c for c in cases if len(set(_spatial(c.input_shape))) == 1]
-    other = [c for c in cases if len(set(_spatial(c.input_shape))) > 1]
-    if not square or not other or not all(c.passed for c in square) \
-            or any(c.passed for c in other):
+    split = _split(cases, lambda c: _sides(c) == 1 if _sides(c) else None)
+    if split is None:
         return None
+    square, other = split
     symptoms = []
     for case in other:
         got, want = case.got_shape, case.expected_shape
@@ -136,20 +140,30 @@ def _odd_kernel(case: CaseOutcome) -> bool | None:
 
 def odd_kernels_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     """Right on every case whose kernels are odd, wrong on every case with an even one."""
-    odd = [c for c in cases if _odd_kernel(c) is True]
-    even = [c for c in cases if _odd_kernel(c) is False]
-    if not odd or not even or not all(c.passed for c in odd) or any(c.passed for c in even):
+    split = _split(cases, _odd_kernel)
+    if split is None:
         return None
     return Diagnosis("odd_kernels_only", say(
-        Msg.ODD_KERNELS_ONLY, passed=_names(odd), failed=_names(even)))
+        Msg.ODD_KERNELS_ONLY, passed=_names(split[0]), failed=_names(split[1])))
 
 
 def even_sizes_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     """Right on every case whose first input is even in height and width, wrong on every
     case where one of them is odd."""
-    even = [c for c in cases if all(n % 2 == 0 for n in _spatial(c.input_shape))]
-    odd = [c for c in cases if any(n % 2 for n in _spatial(c.input_shape))]
-    if not even or not odd or not all(c.passed for c in even) or any(c.passed for c in odd):
+    split = _split(cases, lambda c: all(n % 2 == 0 for n in _spatial(c.input_shape)))
+    if split is None:
         return None
     return Diagnosis("even_sizes_only", say(
-        Msg.EVEN_SIZES_ONLY, passed=_names(even), failed=_names(odd)))
+        Msg.EVEN_SIZES_ONLY, passed=_names(split[0]), failed=_names(split[1])))
+
+
+def _split(cases: Sequence[CaseOutcome], holds: Callable[[CaseOutcome], bool | None]
+           ) -> tuple[list[CaseOutcome], list[CaseOutcome]] | None:
+    """The cases where ``holds`` is True and those where it is False (None: neither), when
+    every one of the first passed and none of the second did: a pattern across cases."""
+    right = [c for c in cases if holds(c) is True]
+    wrong = [c for c in cases if holds(c) is False]
+    if not right or not wrong or not all(c.passed for c in right) \
+            or any(c.passed for c in wrong):
+        return None
+    return right, wrong
