@@ -95,16 +95,15 @@ class Tally:
         reports = [self._noted(report, own.get(report.name)) for report in reports]
         findings = self._mistakes(own, found.any_fit.key if found else None)
         failed = any(not outcome.passed for outcome in self.outcomes)
-        across = [d for d in (argument_order(source, self.spec) if failed else None,
-                              square_only(self.outcomes), odd_kernels_only(self.outcomes),
-                              even_sizes_only(self.outcomes))
-                  if d is not None]
-        told = [Finding(code=d.code, message=d.message,
-                        cases=[c.name for c in self.outcomes if c.visible], severity="mistake")
-                for d in across]
         # parameters in another order account for what the search found: told before it
-        findings = [f for f in told if f.code == "argument_order"] + findings \
-            + [f for f in told if f.code != "argument_order"]
+        first = argument_order(source, self.spec) if failed else None
+        after = [square_only(self.outcomes), odd_kernels_only(self.outcomes),
+                 even_sizes_only(self.outcomes)]
+        across = [d for d in (first, *after) if d is not None]
+        visible = [c.name for c in self.outcomes if c.visible]
+        told = [Finding(code=d.code, message=d.message, cases=visible, severity="mistake")
+                for d in across]
+        findings = told[:1] + findings + told[1:] if first else findings + told
         errors = self.errors + ([("", load_error)] if load_error is not None else [])
         broken = breakages(errors, source)
         findings += [Finding(code=code, message=words, cases=[c for c in cases if c],
