@@ -7,6 +7,7 @@ import binascii
 import ipaddress
 import os
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -151,12 +152,10 @@ class Settings(BaseSettings):
     @field_validator("callback_networks")
     @classmethod
     def _networks(cls, entries: list[str]) -> list[str]:
-        for entry in entries:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(f"GRADER_CALLBACK_NETWORKS: {entry!r} is not a network "
-                                 "(10.0.0.0/8) nor an address") from None
+        try:
+            parse_networks(entries)
+        except ValueError as error:
+            raise ValueError(f"GRADER_CALLBACK_NETWORKS: {error}") from None
         return entries
 
     @field_validator("platform_tokens")
@@ -220,6 +219,19 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'grader.db'}"
+
+
+def parse_networks(entries: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """CIDR networks (``10.0.0.0/8``, ``::1/128``) or single addresses; raises ValueError
+    with the entry that is neither."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{entry.strip()!r} is not a network (10.0.0.0/8) nor an "
+                             "address") from None
+    return networks
 
 
 @lru_cache

@@ -15,8 +15,8 @@ import pytest
 from grader.bench.receiver import Receiver
 from grader.grading.report import Report
 from grader.service.callbacks import CallbackSender
-from grader.service.destinations import Destinations, loopback, parse_networks
-from grader.settings import Settings
+from grader.service.destinations import Destinations, loopback
+from grader.settings import Settings, parse_networks
 from grader.storage.callbacks import NO_OUTCOME, queue_callback
 from grader.storage.store import Store
 

@@ -35,7 +35,7 @@ import psycopg
 from sqlalchemy.exc import SQLAlchemyError
 
 from grader.pages.links import ReportLinks
-from grader.service.destinations import Destinations, GuardedTransport, parse_networks
+from grader.service.destinations import Destinations, GuardedTransport
 from grader.service.views import submission_view
 from grader.service.webhooks import signed_headers, signing_key
 from grader.settings import Settings
@@ -117,7 +117,7 @@ class CallbackSender:
             settings.callback_attempts, per_host=settings.callback_host_concurrency,
             timeout=settings.callback_timeout_seconds, links=links,
             listen=conninfo(database) if database.startswith("postgresql") else None,
-            reach=Destinations(parse_networks(settings.callback_networks)))
+            reach=Destinations.from_settings(settings))
 
     # -- one process's sending loop ---------------------------------------------------------
 

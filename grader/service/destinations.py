@@ -24,24 +24,13 @@ import anyio
 import httpcore
 import httpx
 
+from grader.settings import Settings, parse_networks
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # The names that are loopback by definition (RFC 6761), whatever a resolver says.
 _LOOPBACK_NAMES = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
-
-
-def parse_networks(entries: Iterable[str]) -> list[Network]:
-    """CIDR networks (``10.0.0.0/8``, ``::1/128``) or single addresses; raises ValueError
-    with the entry that is neither."""
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"{entry.strip()!r} is not a network (10.0.0.0/8) nor an "
-                             "address") from None
-    return networks
 
 
 # IPv6 addresses that carry an IPv4 one a translator or tunnel on the way may deliver to:
@@ -64,6 +53,11 @@ class Destinations:
 
     def __init__(self, networks: Iterable[Network] = ()) -> None:
         self.networks = tuple(networks)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Destinations:
+        """Public addresses and the settings' ``GRADER_CALLBACK_NETWORKS``."""
+        return cls(parse_networks(settings.callback_networks))
 
     def allows(self, address: Address) -> bool:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:

@@ -18,7 +18,7 @@ from grader.api.schemas import (
 )
 from grader.grading.inputs import new_seed
 from grader.service.admission import Busy
-from grader.service.destinations import Destinations, parse_networks
+from grader.service.destinations import Destinations
 from grader.service.submissions import NewSubmission, finished
 from grader.service.views import CallbackAttemptView, PassbackView, spliced
 from grader.service.views import submission_view as view
@@ -64,7 +64,7 @@ async def submit(
         raise ApiError(422, "Unprocessable Content", "callbacks are signed, and this server "
                        "has no GRADER_CALLBACK_SECRET: leave out callback_url")
     if body.callback_url is not None:
-        refused = Destinations(parse_networks(state.settings.callback_networks)) \
+        refused = Destinations.from_settings(state.settings) \
             .literal_refusal(body.callback_url.host or "")
         if refused is not None:
             raise ApiError(422, "Unprocessable Content", f"callback_url: {refused}")
