@@ -92,19 +92,18 @@ _FUTEX_PRIVATE_FLAG, _FUTEX_CLOCK_REALTIME = 128, 256
 _PRIVATE_FUTEX = Arg(1, values=tuple(_FUTEX_PRIVATE_FLAG | op for op in (0, 1, 3, 4, 5, 9, 10)),
                      mask=~_FUTEX_CLOCK_REALTIME & 0xFFFFFFFF)
 
-# Memory. A child's address space is limited above the zygote's size (RLIMIT_AS), which
-# counts what it maps, not what it writes: the zygote's read-only mappings (its libraries'
-# text, about 90 MB), made writable and filled, would be memory beyond the limit. So a mapping
-# is never made writable or executable again once made (mprotect to PROT_NONE or PROT_READ
-# only: glibc calls it for guard pages; its arenas, which widen a heap with it, are for
-# threads, which a child cannot start), no mapping is executable (no code but what the zygote
-# loaded), and madvise takes the advice that frees memory or hints only: not
+# Memory. A child's address space is limited above the zygote's size (RLIMIT_AS), which counts
+# what it maps, not what it writes: the zygote's read-only mappings (its libraries' text and
+# constants, about 53 MB), made writable and filled, would be memory beyond the limit. So a
+# mapping is never made writable or executable again once made (mprotect to PROT_NONE or
+# PROT_READ only: glibc calls it for guard pages; its arenas, which widen a heap with it, are
+# for threads, which a child cannot start), no mapping is executable (no code but what the
+# zygote loaded), and madvise takes the advice that frees memory or hints only: not
 # MADV_POPULATE_READ / _WRITE (which fill a range in one call), nor the rest (merging, fork
 # behaviour, collapsing, guards). The zygote's writable mappings (about 96 MB, 64 MB of it
-# OpenBLAS's buffer), inherited copy-on-write, are what a child can still fill without
-# mapping; and the read-only ones, unmapped (munmap is any allocator's), leave as much
-# address space free to map anew. Together they bound the excess (a memory cgroup per child
-# would close it).
+# OpenBLAS's buffer), inherited copy-on-write, are what a child can still fill without mapping;
+# and the read-only ones, unmapped (munmap is any allocator's), leave as much address space free
+# to map anew. Together they bound the excess (a memory cgroup per child would close it).
 _PROT_READ, _PROT_WRITE, _PROT_EXEC = 1, 2, 4
 _NO_EXEC = Arg(2, values=(0, _PROT_READ, _PROT_WRITE, _PROT_READ | _PROT_WRITE),
                mask=_PROT_READ | _PROT_WRITE | _PROT_EXEC)
