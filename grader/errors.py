@@ -12,6 +12,8 @@
     ├── ConfigError                    service.secret.SecretFileError
     ├── RetryLater                     service.worker: a fault the queue retries
     ├── OutOfTime                      grading.validate: a proof past its deadline
+    ├── (grading.grade._Unparsable)    a run stopped, the source does not parse: never
+    │                                  leaves ``grading.grade.grade``
     └── ApiError             its own   api.problems: an answer of the HTTP layer alone
 
 ``grader.api.problems`` maps each kind to its answer, in one place; a kind without an answer

@@ -124,9 +124,11 @@ def test_an_unknown_wrong_answer_gets_no_diagnosis(conv2d: Exercise) -> None:
 
 
 def test_syntax_error_is_found_without_running_anything(conv2d: Exercise) -> None:
-    runner = FakeRunner(correct)
+    calls: list[int] = []
+    runner = FakeRunner(lambda image, kernel: calls.append(1) or correct(image, kernel))
     report = graded(conv2d, runner, source="def conv(image kernel):\n    return 1\n")
-    assert runner.jobs == []
+    # the run is stopped before its inputs are made: no case runs
+    assert calls == [] and not any(job.inputs_made for job in runner.jobs)
     assert {c.status for c in report.cases} == {"error"}
     finding = report.diagnosis[0]
     assert finding.code == "syntax_error"

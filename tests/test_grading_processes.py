@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+from typing import cast
 
 import pytest
 
 from grader.catalog.exercises import Exercise
 from grader.grading.grade import grade
 from grader.grading.inputs import case_arguments
+from grader.sandbox.base import Job, Runner, RunResult
 from grader.sandbox.forkserver import ForkServerRunner
-from tests.conftest import HIDDEN_SECRET, ROOT
+from grader.sandbox.zygote_link import children_of
+from tests.conftest import HIDDEN_SECRET, ROOT, source_of
 
 pytestmark = pytest.mark.processes
 
@@ -267,3 +271,64 @@ def test_code_that_keeps_computing_after_its_last_answer_passes_and_is_told(
     report = grade(conv2d, source, runner, seed=7, hidden_secret=HIDDEN_SECRET)
     assert statuses(report) == ["passed"] * 4
     assert [(f.code, f.severity) for f in report.diagnosis] == [("kept_running", "warning")]
+
+
+class _InputsFirst:
+    """The runner, handed each job with its inputs already made and no answer handed back
+    before the run's end: as grading did before it made them while the child loads the
+    source, and compared each answer while the child computes the next."""
+
+    def __init__(self, runner: ForkServerRunner) -> None:
+        self.runner = runner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.runner, name)
+
+    def run(self, job: Job) -> RunResult:
+        assert not job.inputs_made
+        job.cases  # noqa: B018 - made now, before any child has the source
+        job.answered = None
+        return self.runner.run(job)
+
+
+def _timeless(report) -> str:
+    """The report's JSON without the readings of a clock, which no two gradings share."""
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "duration_ms"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+    return json.dumps(strip(json.loads(report.model_dump_json())))
+
+
+@pytest.mark.parametrize("name", [
+    *(f"conv2d/{path.stem}" for path in sorted((ROOT / "exercises/conv2d/samples").glob("*.py"))),
+    "syntax_error", "load_error", "no_entry_point", "raises", "prints_everywhere", "segfault",
+    "leaks_hidden_input", "mutates_input", "returns_nan", "exits_on_12x10",
+])
+def test_work_done_while_the_child_computes_gives_the_report_done_before_gives(
+        conv2d: Exercise, runner: ForkServerRunner, name: str) -> None:
+    source = source_of(name)
+    late = grade(conv2d, source, runner, seed=11, hidden_secret=HIDDEN_SECRET)
+    first = grade(conv2d, source, cast(Runner, _InputsFirst(runner)), seed=11,
+                  hidden_secret=HIDDEN_SECRET)
+    assert _timeless(late) == _timeless(first)
+
+
+def _descendants(pid: int) -> list[int]:
+    return [p for child in children_of(pid) for p in (child, *_descendants(child))]
+
+
+def test_a_syntax_error_ends_the_child_that_had_the_source(
+        conv2d: Exercise, runner: ForkServerRunner) -> None:
+    runner.settle()  # the children ahead of need are ready, and nothing else
+    before = len(_descendants(runner.zygote_pid))
+    report = grade(conv2d, source_of("syntax_error"), runner, seed=3,
+                   hidden_secret=HIDDEN_SECRET)
+    assert [f.code for f in report.diagnosis] == ["syntax_error"]
+    assert statuses(report) == ["error"] * 4
+    runner.settle()  # the child that had the source is reaped, another made ready
+    assert len(_descendants(runner.zygote_pid)) == before
+    assert grade(conv2d, source_of("conv2d/correct_numpy"), runner, seed=3,
+                 hidden_secret=HIDDEN_SECRET).passed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,8 @@ import numpy as np
 from grader.catalog.bundle import parse_python
 from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
-from grader.grading.compare import compare, describe_error, time_limit
+from grader.errors import GraderError
+from grader.grading.compare import Verdict, compare, describe_error, time_limit
 from grader.grading.inputs import Arguments, case_arguments, new_seed
 from grader.grading.messages import Msg, say
 from grader.grading.oracle import Oracle, oracle_for
@@ -26,6 +27,7 @@ from grader.sandbox.base import (
     CaseInput,
     CaseRun,
     Cause,
+    Inputs,
     Job,
     LearnerError,
     RunLimits,
@@ -63,16 +65,64 @@ def job_for(spec: ExerciseSpec, source: str, cases: list[CaseInput],
             expected: Iterable[np.ndarray]) -> Job:
     """The sandbox's job for ``cases`` of ``spec``: its limits, and room for outputs of up to
     16 times the largest expected one."""
+    return Job(source, spec.entry_point, cases, _run_limits(spec), _most_elements(expected))
+
+
+def _run_limits(spec: ExerciseSpec) -> RunLimits:
     limits = spec.limits
-    return Job(
-        source=source,
-        entry_point=spec.entry_point,
-        cases=cases,
-        limits=RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb,
-                         scratch_bytes=limits.scratch_kb * 1024,
-                         scratch_files=limits.scratch_files),
-        max_output_elements=max(16 * max(e.size for e in expected), 1 << 16),
-    )
+    return RunLimits(limits.case_seconds, limits.submission_seconds, limits.memory_mb,
+                     scratch_bytes=limits.scratch_kb * 1024, scratch_files=limits.scratch_files)
+
+
+def _most_elements(expected: Iterable[np.ndarray]) -> int:
+    return max(16 * max(e.size for e in expected), 1 << 16)
+
+
+class _Made:
+    """A grading's inputs and expected outputs, made once, when first asked for: by the
+    runner once its child has the source, for an oracle that runs in this process (the child
+    loads the source meanwhile), or before the run."""
+
+    def __init__(self, spec: ExerciseSpec, oracle: Oracle, seed: int, secret: bytes) -> None:
+        self.spec, self.oracle, self.seed, self.secret = spec, oracle, seed, secret
+        self._made: tuple[list[Arguments], list[np.ndarray]] | None = None
+        self.order = _visible_first(spec)  # the cases in the order they are run
+        # a case's verdict, found while the child computed a later case, and the run it is of
+        self.verdicts: dict[int, tuple[CaseRun, Verdict]] = {}
+
+    def __call__(self) -> tuple[list[Arguments], list[np.ndarray]]:
+        if self._made is None:
+            with stage(Stage.INPUTS):
+                arguments = case_arguments(self.spec, self.seed, self.secret)
+                self._made = arguments, self.oracle.expected(self.seed, arguments)
+        return self._made
+
+    def job(self, source: str, first: Callable[[], None]) -> Job:
+        """The sandbox's job: every visible case before any hidden one, so that no visible
+        case runs in a process that has seen a hidden input. ``first`` runs before the
+        inputs are made (and may stop the run by raising)."""
+        spec = self.spec
+
+        def inputs() -> Inputs:
+            first()
+            arguments, expected = self()
+            return Inputs([CaseInput(arguments[i], hidden=not spec.cases[i].visible)
+                           for i in self.order], _most_elements(expected))
+
+        if self.oracle.in_process:
+            return Job(source, spec.entry_point, None, _run_limits(spec), later=inputs,
+                       answered=self.answered)
+        made = inputs()
+        return Job(source, spec.entry_point, made.cases, _run_limits(spec),
+                   made.max_output_elements, answered=self.answered)
+
+    def answered(self, position: int, run: CaseRun) -> None:
+        """The verdict of the case run at ``position``, while the child computes another."""
+        index = self.order[position]
+        case, spec = self.spec.cases[index], self.spec
+        with stage(Stage.COMPARE):
+            self.verdicts[index] = (run, compare(run, self()[1][index], spec.compare,
+                                                 case.visible, spec.entry_point))
 
 
 def _visible_first(spec: ExerciseSpec) -> list[int]:
@@ -95,13 +145,13 @@ def grade(
     with stage(Stage.INPUTS):
         oracle = oracle or oracle_for(exercise, runner, hidden_secret)
         seed = new_seed() if seed is None else seed
-        arguments = case_arguments(spec, seed, hidden_secret)
-        expected = oracle.expected(seed, arguments)
-    ran = _run(spec, source, runner, arguments, expected)
+    made = _Made(spec, oracle, seed, hidden_secret)
+    ran = _run(spec, source, runner, made)
+    arguments, expected = made()
     with stage(Stage.COMPARE):
         tally = Tally(spec, lambda index, args: dict(oracle.mistakes(seed, index, args)),
                       lambda index, args: list(oracle.transformed(seed, index, args)))
-        cases = [_case_report(spec, index, args, want, run, tally)
+        cases = [_case_report(spec, index, args, want, run, tally, made.verdicts.get(index))
                  for index, (args, want, run) in enumerate(
                      zip(arguments, expected, ran.runs, strict=True))]
         concluded = tally.conclude(cases, ran.load_error, source)
@@ -134,18 +184,29 @@ class _Ran:
     stderr: str = ""
 
 
-def _run(spec: ExerciseSpec, source: str, runner: Runner, arguments: list[Arguments],
-         expected: list[np.ndarray]) -> _Ran:
+class _Unparsable(GraderError):
+    """The source does not parse: the run stops before any case (its child is ended)."""
+
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+
+
+def _check_syntax(source: str) -> None:
     with stage(Stage.INPUTS):
         syntax = syntax_finding(source)
     if syntax is not None:
-        return _Ran([CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in arguments],
-                    [syntax])
+        raise _Unparsable(syntax)
+
+
+def _run(spec: ExerciseSpec, source: str, runner: Runner, made: _Made) -> _Ran:
+    """Run the source on the cases. The source is parsed here too, usually while a child
+    loads it: a syntax error needs no sandbox, and gets the grader's own finding."""
+    try:
+        result = runner.run(made.job(source, lambda: _check_syntax(source)))
+    except _Unparsable as unparsable:
+        return _Ran([CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in spec.cases],
+                    [unparsable.finding])
     order = _visible_first(spec)
-    result = runner.run(job_for(
-        spec, source,
-        [CaseInput(arguments[i], hidden=not spec.cases[i].visible) for i in order],
-        expected))
     by_case = dict(zip(order, result.cases, strict=True))
     ran = _Ran([by_case[i] for i in range(len(spec.cases))],
                stdout=redact(result.stdout), stderr=redact(result.stderr))
@@ -170,9 +231,11 @@ def _run(spec: ExerciseSpec, source: str, runner: Runner, arguments: list[Argume
 
 
 def _case_report(spec: ExerciseSpec, index: int, args: Arguments, want: np.ndarray,
-                 run: CaseRun, tally: Tally) -> CaseReport:
+                 run: CaseRun, tally: Tally,
+                 early: tuple[CaseRun, Verdict] | None = None) -> CaseReport:
     case = spec.cases[index]
-    verdict = compare(run, want, spec.compare, case.visible, spec.entry_point)
+    verdict = early[1] if early is not None and early[0] is run \
+        else compare(run, want, spec.compare, case.visible, spec.entry_point)
     passed = verdict.status == "passed"
     shared: dict[str, Any] = {
         "name": case.name, "passed": passed, "status": verdict.status,

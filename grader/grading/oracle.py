@@ -27,6 +27,9 @@ __all__ = ["Arguments", "Oracle", "TrustedOracle", "mistake_models", "oracle_for
 
 
 class Oracle(Protocol):
+    # its functions run in the grader's process: quick enough to run while a child loads
+    in_process: bool
+
     def expected(self, seed: int, arguments: list[Arguments]) -> list[np.ndarray]:
         """Each case's expected output, as float64."""
         ...
@@ -91,6 +94,8 @@ def _models_of(exercise: Exercise) -> tuple[Models, Pairs]:
 
 class TrustedOracle:
     """A built-in bundle's functions, called here."""
+
+    in_process = True
 
     def __init__(self, exercise: Exercise) -> None:
         assert exercise.reference is not None, "a built-in exercise's"

@@ -138,6 +138,8 @@ class SandboxOracle:
     (OutputsRefused). Otherwise (grading), a reference that fails is a grader fault
     (OutputsUnavailable), and a mistake model that fails does not apply."""
 
+    in_process = False  # each of its outputs is a sandbox run of its own
+
     def __init__(self, spec: ExerciseSpec, pushed: Pushed, runner: Runner, secret: bytes, *,
                  strict: bool = False, deadline: float | None = None) -> None:
         self.spec = spec

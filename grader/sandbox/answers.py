@@ -34,14 +34,17 @@ def fill(result: RunResult, job: Job, outcome: CaseRun) -> None:
         result.cases.append(dataclasses.replace(outcome, params=dict(outcome.params)))
 
 
-def case_frame(index: int, args: tuple[np.ndarray, ...]) -> bytes:
+def case_frame(index: int, args: tuple[np.ndarray, ...], max_elements: int) -> bytes:
+    """A case's inputs for a child, with the most output elements it may send back (more is
+    refused by the grader whatever the child does; the child says so in a clearer way)."""
     metas = []
     bodies = []
     for arg in args:
         arg = np.asarray(arg, order="C")  # a 0-d array (a scalar argument) stays 0-d
         metas.append({"dtype": arg.dtype.str, "shape": list(arg.shape)})
         bodies.append(arg.tobytes())
-    return frames.encode({"type": "case", "index": index, "args": metas}, b"".join(bodies))
+    return frames.encode({"type": "case", "index": index, "args": metas,
+                          "max_elements": max_elements}, b"".join(bodies))
 
 
 def case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int) -> CaseRun:

@@ -113,14 +113,61 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Job:
-    source: str
-    entry_point: str
+class Inputs:
+    """A job's cases, and the most output elements the grader reads back for one of them."""
+
     cases: Sequence[CaseInput]
-    limits: RunLimits
     max_output_elements: int = 1 << 22
-    # a background kind makes this run background even in a submission's place
-    kind: Kind = Kind.SUBMISSION
+
+
+class Job:
+    """Learner code to run on cases, with its limits.
+
+    The cases may come late: given ``later`` instead of ``cases``, a job makes them the first
+    time they are asked for, once, on the thread that asks (a job is run by one thread). A
+    runner that starts a child asks only once the source is on its way, so that the child
+    loads it while the grader draws the inputs and runs the reference.
+
+    ``answered``, if given, is handed a case's answer (its index in ``cases``, and its run)
+    while the child computes a later case: work on it there is off the submission's clock.
+    A runner may hand over some answers, or none."""
+
+    def __init__(self, source: str, entry_point: str, cases: Sequence[CaseInput] | None,
+                 limits: RunLimits, max_output_elements: int = 1 << 22,
+                 kind: Kind = Kind.SUBMISSION, *,
+                 later: Callable[[], Inputs] | None = None,
+                 answered: Callable[[int, CaseRun], None] | None = None) -> None:
+        if (cases is None) == (later is None):
+            raise ValueError("a job is given its cases or a function that makes them, "
+                             "not both")
+        self.source = source
+        self.entry_point = entry_point
+        self.limits = limits
+        # a background kind makes this run background even in a submission's place
+        self.kind = kind
+        self._inputs = None if cases is None else Inputs(cases, max_output_elements)
+        self._later = later
+        self.answered = answered
+
+    @property
+    def inputs(self) -> Inputs:
+        if self._inputs is None:
+            assert self._later is not None
+            self._inputs = self._later()
+        return self._inputs
+
+    @property
+    def inputs_made(self) -> bool:
+        """Whether the cases are made (asking for them would not make them now)."""
+        return self._inputs is not None
+
+    @property
+    def cases(self) -> Sequence[CaseInput]:
+        return self.inputs.cases
+
+    @property
+    def max_output_elements(self) -> int:
+        return self.inputs.max_output_elements
 
 
 @dataclass(frozen=True)

@@ -157,17 +157,18 @@ def _warm_up() -> None:
     exec(compile(_WARM_UP, "warm-up", "exec"), namespace)
     args = (np.ones((6, 6)), np.ones((3, 3)))
     metas = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in args]
-    data = frames.encode({"type": "case", "index": 0, "args": metas},
+    data = frames.encode({"type": "case", "index": 0, "args": metas, "max_elements": 1 << 10},
                          b"".join(a.tobytes() for a in args))
     [(header, body)] = frames.Decoder(1 << 16).feed(data)
-    _answer(namespace["f"], header, body, [], 1 << 10)
+    _answer(namespace["f"], header, body, [])
     gc.collect()
 
 
-def _answer(function: Any, header: dict[str, Any], body: bytes, lines: list[str],
-            max_elements: int) -> list[bytes | memoryview]:
+def _answer(function: Any, header: dict[str, Any], body: bytes,
+            lines: list[str]) -> list[bytes | memoryview]:
     """Run one case and return the frame that answers it, in parts to write in order."""
     index = header["index"]
+    max_elements = int(header["max_elements"])
     args = []
     offset = 0
     for meta in header["args"]:
@@ -223,7 +224,6 @@ def serve() -> NoReturn:
     reader = _Reader(IN_FD)
     header, body = reader.next()
     confine.lower_limits(int(header["cpu"]), int(header["memory"]))
-    max_elements = int(header["max_elements"])
     entry = str(header.get("entry"))
     source = body.decode("utf-8", errors="replace")
     lines = source.splitlines()
@@ -242,7 +242,7 @@ def serve() -> NoReturn:
         header, body = reader.next()
         if header.get("type") != "case":
             os._exit(0)
-        parts = _answer(function, header, body, lines, max_elements)
+        parts = _answer(function, header, body, lines)
         _flush_std()
         for part in parts:
             _write_all(RESULT_FD, part)

@@ -5,7 +5,8 @@
     fd 2  child -> grader   stderr, capped
     fd 3  child -> grader   one result frame per step, parsed as hostile input
 
-The source and the visible cases' inputs go at once; hidden inputs only after every visible
+The source goes first, then the visible cases' inputs (a job that makes its inputs late makes
+them meanwhile, while the child loads the source); hidden inputs only after every visible
 case was answered, so nothing printed before that can carry them, and what is printed after is
 withheld. A run has one deadline and one byte budget for everything the child writes, draining
 included. Each step (the loading, or a case) may use the case's time limit in CPU time, and
@@ -22,6 +23,8 @@ import contextlib
 import os
 import selectors
 import time
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from grader.sandbox import account, frames
@@ -42,26 +45,21 @@ from grader.sandbox.child_process import Child, ThreadSched
 from grader.sandbox.lanes import Lane, Meter, Ticket
 
 
-class _Timeout:
-    pass
+class _Stop(Enum):
+    """Why no frame came: a limit was reached, the channel ended, or the job was parked."""
+
+    TIMEOUT = "timeout"
+    EOF = "eof"
+    PARKED = "parked"
 
 
-class _Eof:
-    pass
+@dataclass(frozen=True)
+class _Ready:  # the child has loaded the source; the cases from first to sent were sent
+    first: int
+    sent: int
 
 
-class _Parked:
-    pass
-
-
-class _Ready:
-    pass
-
-
-TIMEOUT = _Timeout()
-EOF = _Eof()
-PARKED = _Parked()
-READY = _Ready()
+TIMEOUT, EOF, PARKED = _Stop.TIMEOUT, _Stop.EOF, _Stop.PARKED
 
 
 _UTF8 = codecs.getincrementaldecoder("utf-8")
@@ -101,7 +99,8 @@ class Conversation:
         self.limits = job.limits
         self.deadline = deadline
         self.result = result
-        self.decoder = frames.Decoder(max_body=job.max_output_elements * 8 + 4096)
+        # No answer has a body before the child has its cases: ``_load`` sets the bound then.
+        self.decoder = frames.Decoder(max_body=0)
         self.selector = selectors.DefaultSelector()
         self.pending = bytearray()
         self.hidden_seen = False
@@ -148,30 +147,32 @@ class Conversation:
 
     def _converse(self) -> int | None:
         """Drive the child through the cases. Returns the index of a case it died on."""
-        job = self.job
-        first = len(self.result.cases)
-        # The source and the visible cases go at once; hidden inputs only after every visible
-        # answer (and everything printed before it) is in.
-        sent = first
-        while sent < len(job.cases) and not job.cases[sent].hidden:
-            sent += 1
-        loaded = self._load(first, sent)
-        if isinstance(loaded, _Ready):
-            return self._answers(first, sent)
-        return loaded
+        sent = self._load()
+        if isinstance(sent, _Ready):
+            return self._answers(sent.first, sent.sent)
+        return sent
 
-    def _load(self, first: int, sent: int) -> int | None | _Ready:
-        """Send the source and the first cases; READY once the child has loaded the source,
-        else what ``_converse`` returns."""
+    def _load(self) -> int | None | _Ready:
+        """Send the source, then the first cases; ``_Ready`` once the child has loaded the
+        source, else what ``_converse`` returns."""
         job = self.job
         load = {"type": "load", "entry": job.entry_point,
-                "max_elements": job.max_output_elements,
                 "cpu": self.limits.process_cpu_seconds,
                 "memory": self.limits.memory_mb << 20}
-        self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace"))
-                    + b"".join(case_frame(i, job.cases[i].args) for i in range(first, sent)))
-        self.meter.start()
+        self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace")))
+        # The child loads the source meanwhile, should the job's inputs be made now; its step
+        # is timed from when they are sent (the grader's speed is no limit of the learner's).
+        first = len(self.result.cases)
+        cases, most = job.cases, job.max_output_elements
+        self.decoder.max_body = most * 8 + 4096
+        # The visible cases go at once; hidden inputs only after every visible answer (and
+        # everything printed before it) is in.
+        sent = first
+        while sent < len(cases) and not cases[sent].hidden:
+            sent += 1
+        self._queue(b"".join(case_frame(i, cases[i].args, most) for i in range(first, sent)))
         self._begin_phase()
+        self.meter.start()
         answer = self._next_frame()
         if answer is PARKED:
             return None
@@ -205,20 +206,23 @@ class Conversation:
             return None
         if self.account is not None:
             self.cpu_ready = self.child.cpu_seconds()
-        return READY
+        return _Ready(first, sent)
 
     def _answers(self, first: int, sent: int) -> int | None:
         """Each case's answer, hidden inputs sent once the visible ones are in."""
         job = self.job
+        answered: tuple[int, CaseRun] | None = None  # handed to the job once the next is asked
         for index in range(first, len(job.cases)):
             if index == sent:  # the grader's own turn: not charged to the child
                 self.meter.stop()
                 self._drain_output(self._time_limit())
                 self.hidden_seen = True
-                self._queue(b"".join(case_frame(i, job.cases[i].args)
+                self._queue(b"".join(case_frame(i, job.cases[i].args, job.max_output_elements)
                                      for i in range(sent, len(job.cases))))
                 sent = len(job.cases)
                 self.meter.start()
+            if answered is not None and job.answered is not None:
+                job.answered(*answered)  # while the child computes this case
             started = self._begin_phase()
             answer = self._next_frame()
             seconds = time.monotonic() - started
@@ -246,6 +250,7 @@ class Conversation:
                 else seconds
             self.claimed += run.seconds
             self.result.cases.append(run)
+            answered = (index, run)
             if run.kind == "crashed":
                 self.child.kill(KillReason.PROTOCOL)
                 return None
@@ -348,7 +353,7 @@ class Conversation:
         self.pending += data
         self._write_some()
 
-    def _next_frame(self) -> tuple[dict[str, Any], bytes] | _Timeout | _Eof | _Parked:
+    def _next_frame(self) -> tuple[dict[str, Any], bytes] | _Stop:
         while not self.frames:
             if self.frame_error is not None or self.child.results not in self.open_reads:
                 return EOF
@@ -481,9 +486,9 @@ class Conversation:
             decoder = self.text[fd] = _UTF8(errors="replace")
         text = decoder.decode(data)
         if fd == self.child.stdout:
-            self.result.stdout = _capped(self.result.stdout, text, cap)
+            self.result.stdout = (kept + text)[:cap]
         else:
-            self.result.stderr = _capped(self.result.stderr, text, cap)
+            self.result.stderr = (kept + text)[:cap]
 
     def _drain_output(self, deadline: float) -> None:
         """Read what the child printed so far (before any hidden input reaches it), within
@@ -492,9 +497,3 @@ class Conversation:
             while (fd in self.open_reads and time.monotonic() < deadline
                    and self._read_some(fd)):
                 pass
-
-
-def _capped(existing: str, text: str, cap: int) -> str:
-    if len(existing) >= cap:
-        return existing
-    return (existing + text)[:cap]

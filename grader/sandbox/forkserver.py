@@ -386,7 +386,8 @@ class ForkServerRunner:
         # the submission's limit on the wall clock, in any lane; time parked waiting for a
         # place in the slow lane is not counted (it delays the work, as a queue does)
         time_left = job.limits.submission_seconds
-        while len(result.cases) < len(job.cases):
+        # (a job that makes its inputs late makes them once its first child has the source)
+        while not job.inputs_made or len(result.cases) < len(job.cases):
             if time_left <= 0:
                 fill(result, job, CaseRun(
                     kind="timeout", limit=Limit.TOTAL_TIME, cause=Cause.NOT_RUN,

@@ -121,10 +121,11 @@ def test_hostile_submission_against_the_lanes(lanes_runner: ForkServerRunner, qu
     assert honest.passed
 
 
-def _job(source: str, cases: int = 4, case_seconds: float = 2.0) -> Job:
+def _job(source: str, cases: int = 4, case_seconds: float = 2.0,
+         kind: Kind = Kind.SUBMISSION) -> Job:
     return Job(source, "f", [CaseInput((np.zeros(2),), hidden=False)] * cases,
                RunLimits(case_seconds=case_seconds, submission_seconds=4 * case_seconds,
-                         memory_mb=64))
+                         memory_mb=64), kind=kind)
 
 
 def _start_time(host_pid: int) -> str | None:
@@ -182,7 +183,7 @@ def test_background_work_runs_low_and_leaves_the_fast_lane_on_its_small_budget(
     sleeps = "import time\ndef f(x):\n    time.sleep(0.3)\n    return x + 1\n"
     lanes = lanes_runner.lanes
     before = lanes.moved_to_slow + lanes.parked
-    result = lanes_runner.run(dataclasses.replace(_job(sleeps, cases=1), kind=Kind.REDRAW))
+    result = lanes_runner.run(_job(sleeps, cases=1, kind=Kind.REDRAW))
     assert [c.kind for c in result.cases] == ["output"]
     assert lanes.moved_to_slow + lanes.parked == before + 1
     with lanes_runner.fast_place(kind=Kind.PROOF):
