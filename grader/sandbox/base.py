@@ -129,8 +129,9 @@ class Job:
     loads it while the grader draws the inputs and runs the reference.
 
     ``answered``, if given, is handed a case's answer (its index in ``cases``, and its run)
-    while the child computes a later case: work on it there is off the submission's clock.
-    A runner may hand over some answers, or none."""
+    while the child computes a later case, or after the last one, while the child is watched
+    until it blocks: work on it there is off the submission's clock. A runner may hand over
+    some answers, or none."""
 
     def __init__(self, source: str, entry_point: str, cases: Sequence[CaseInput] | None,
                  limits: RunLimits, max_output_elements: int = 1 << 22,

@@ -147,10 +147,8 @@ class Conversation:
 
     def _converse(self) -> int | None:
         """Drive the child through the cases. Returns the index of a case it died on."""
-        sent = self._load()
-        if isinstance(sent, _Ready):
-            return self._answers(sent.first, sent.sent)
-        return sent
+        loaded = self._load()
+        return self._answers(loaded.first, loaded.sent) if isinstance(loaded, _Ready) else loaded
 
     def _load(self) -> int | None | _Ready:
         """Send the source, then the first cases; ``_Ready`` once the child has loaded the
@@ -257,6 +255,8 @@ class Conversation:
         self.cpu_at_last_answer = self.child.cpu_seconds()
         self._charge_child()
         self.meter.stop()
+        if answered is not None and job.answered is not None:
+            job.answered(*answered)  # while the child blocks, as an honest harness does
         self._drain_output(self._time_limit())
         return None
 
