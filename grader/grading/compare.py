@@ -151,7 +151,7 @@ def hidden_verdict(status: Status, error: LearnerError | None) -> Verdict:
 
 def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool,
             entry_point: str = "") -> Verdict:
-    verdict = _compare(run, expected, rules, entry_point)
+    verdict = _compare(run, expected, rules, entry_point, excerpt=visible)
     return verdict if visible else hidden_verdict(verdict.status, run.error)
 
 
@@ -225,7 +225,10 @@ def unusable(run: CaseRun) -> str:
 _OUTPUT_KINDS = {"ndarray": Msg.A_NUMPY_ARRAY, "list": Msg.NESTED_LISTS, "number": Msg.A_NUMBER}
 
 
-def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point: str) -> Verdict:
+def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point: str,
+             excerpt: bool = True) -> Verdict:
+    """``excerpt``: wrong values show a window of them (a hidden case's words are replaced:
+    drawing it would be wasted)."""
     if run.kind in ("error", "timeout", "memory_limit", "crashed"):
         return Verdict(run.kind, stopped(run, entry_point))
     if run.kind == "invalid":
@@ -274,15 +277,15 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
     worst = tuple(int(i) for i in np.unravel_index(flat, got.shape))
     count = int(wrong.sum())
     want_text, got_text = pair(float(expected[worst]), float(got[worst]))
-    message = (
-        say(Msg.WRONG_VALUES, count=count, size=got.size, percent=100 * count / got.size,
-            max_error=max_error, index=show_index(worst), expected=want_text, got=got_text)
-        + "\n" + excerpt(expected, got, worst)
-    )
+    message = say(Msg.WRONG_VALUES, count=count, size=got.size, percent=100 * count / got.size,
+                  max_error=max_error, index=show_index(worst), expected=want_text, got=got_text)
+    if excerpt:
+        message += "\n" + values_around(expected, got, worst)
     return Verdict("wrong_values", message, shape, max_error)
 
 
-def excerpt(expected: np.ndarray, got: np.ndarray, center: tuple[int, ...], radius: int = 1) -> str:
+def values_around(expected: np.ndarray, got: np.ndarray, center: tuple[int, ...],
+                  radius: int = 1) -> str:
     """A small window of expected and got values around ``center``."""
     window = tuple(
         slice(max(0, int(c) - radius), min(n, int(c) + radius + 1))
