@@ -158,14 +158,14 @@ class Conversation:
                 "cpu": self.limits.process_cpu_seconds,
                 "memory": self.limits.memory_mb << 20}
         self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace")))
-        # The child loads the source meanwhile, should the job's inputs be made now; its step
-        # is timed from when they are sent (the grader's speed is no limit of the learner's).
+        # A pipe's write wakes the child as if this thread were to block next, so the kernel
+        # queues it (SCHED_BATCH: it never preempts) here, behind this thread; a yield lets it
+        # load the source while the job's inputs are made (p50 wait while loading 0.73 -> 0 ms).
+        os.sched_yield()
         first = len(self.result.cases)
-        cases, most = job.cases, job.max_output_elements
+        cases, most = job.cases, job.max_output_elements  # the step is timed from their sending
         self.decoder.max_body = most * 8 + 4096
-        # The visible cases go at once; hidden inputs only after every visible answer (and
-        # everything printed before it) is in.
-        sent = first
+        sent = first  # the visible cases now; hidden ones once every visible answer is in
         while sent < len(cases) and not cases[sent].hidden:
             sent += 1
         self._queue(b"".join(case_frame(i, cases[i].args, most) for i in range(first, sent)))
