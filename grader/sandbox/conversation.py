@@ -220,6 +220,7 @@ class Conversation:
                 sent = len(job.cases)
                 self.meter.start()
             if answered is not None and job.answered is not None:
+                os.sched_yield()  # its answer woke this thread ahead of it, on its CPU
                 job.answered(*answered)  # while the child computes this case
             started = self._begin_phase()
             answer = self._next_frame()
