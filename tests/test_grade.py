@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import pytest
@@ -20,7 +21,16 @@ from grader.grading.inputs import case_arguments
 from grader.grading.messages import say
 from grader.grading.oracle import TrustedOracle, mistake_models
 from grader.grading.report import Report
-from grader.sandbox.base import CaseRun, Invalid, Job, LearnerError, Limit, Runner, RunResult
+from grader.sandbox.base import (
+    CaseRun,
+    Invalid,
+    Job,
+    LearnerError,
+    Limit,
+    Runner,
+    RunResult,
+    SandboxUnavailable,
+)
 from grader.sandbox.fake import FakeRunner
 from tests.conftest import HIDDEN_SECRET
 
@@ -123,12 +133,34 @@ def test_an_unknown_wrong_answer_gets_no_diagnosis(conv2d: Exercise) -> None:
     assert report.diagnosis == []
 
 
+class _CountingOracle(TrustedOracle):
+    def __init__(self, exercise: Exercise) -> None:
+        super().__init__(exercise)
+        self.expected_calls = 0
+
+    def expected(self, seed: int, arguments: list) -> list[np.ndarray]:
+        self.expected_calls += 1
+        return super().expected(seed, arguments)
+
+
 def test_syntax_error_is_found_without_running_anything(conv2d: Exercise) -> None:
     calls: list[int] = []
-    runner = FakeRunner(lambda image, kernel: calls.append(1) or correct(image, kernel))
-    report = graded(conv2d, runner, source="def conv(image kernel):\n    return 1\n")
-    # the run is stopped before its inputs are made: no case runs
-    assert calls == [] and not any(job.inputs_made for job in runner.jobs)
+    oracle = _CountingOracle(conv2d)
+    references_in_the_run: list[int] = []
+
+    class Runner(FakeRunner):
+        def run(self, job: Job) -> RunResult:
+            try:
+                return super().run(job)
+            finally:
+                references_in_the_run.append(oracle.expected_calls)
+
+    runner = Runner(lambda image, kernel: calls.append(1) or correct(image, kernel))
+    report = grade(conv2d, "def conv(image kernel):\n    return 1\n", runner, seed=1,
+                   hidden_secret=HIDDEN_SECRET, oracle=oracle)
+    # the run is stopped before its inputs are made: no case runs, and the reference runs
+    # only after it, once, for the report's shapes
+    assert calls == [] and references_in_the_run == [0] and oracle.expected_calls == 1
     assert {c.status for c in report.cases} == {"error"}
     finding = report.diagnosis[0]
     assert finding.code == "syntax_error"
@@ -421,3 +453,21 @@ def test_what_the_parser_says_of_a_learner_s_source_is_not_logged_by_the_grader(
     assert "invalid escape sequence" in run("parser").stderr
     checked = run("grader")
     assert (checked.stdout, checked.stderr) == ("None\n", "")
+
+
+class _Refusing:
+    """A runner that fails before it asks a job for its cases."""
+
+    slow_slots = 0
+    refusal = None
+
+    def run(self, job: Job) -> RunResult:
+        raise SandboxUnavailable("no sandbox here")
+
+
+def test_a_syntax_error_is_reported_even_when_the_sandbox_fails_first(conv2d: Exercise) -> None:
+    report = graded(conv2d, cast(Runner, _Refusing()), source="def conv(image kernel):\n")
+    assert [f.code for f in report.diagnosis] == ["syntax_error"]
+    assert {c.status for c in report.cases} == {"error"}
+    with pytest.raises(SandboxUnavailable):  # a source that parses: the runner's fault stands
+        graded(conv2d, cast(Runner, _Refusing()), source="def conv(image, kernel):\n    pass\n")

@@ -12,7 +12,7 @@ import pytest
 from grader.catalog.exercises import Exercise
 from grader.grading.grade import grade
 from grader.grading.inputs import case_arguments
-from grader.sandbox.base import Job, Runner, RunResult
+from grader.sandbox.base import Inputs, Job, RunLimits, Runner, RunResult
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.zygote_link import children_of
 from tests.conftest import HIDDEN_SECRET, ROOT, source_of
@@ -316,19 +316,83 @@ def test_work_done_while_the_child_computes_gives_the_report_done_before_gives(
     assert _timeless(late) == _timeless(first)
 
 
+class _HandedBack:
+    """The runner, recording each answer handed back to the job while its child computes."""
+
+    def __init__(self, runner: ForkServerRunner) -> None:
+        self.runner = runner
+        self.handed: list[tuple[int, object]] = []
+        self.result: RunResult | None = None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.runner, name)
+
+    def run(self, job: Job) -> RunResult:
+        answered = job.answered
+        assert answered is not None
+
+        def record(position: int, run: object) -> None:
+            self.handed.append((position, run))
+            answered(position, run)  # type: ignore[arg-type]
+
+        job.answered = record
+        self.result = self.runner.run(job)
+        return self.result
+
+
+@pytest.mark.parametrize("name", ["conv2d/correct_numpy", "conv2d/flipped_kernel"])
+def test_every_answer_is_handed_back_once_in_order_while_the_child_works(
+        conv2d: Exercise, runner: ForkServerRunner, name: str) -> None:
+    recording = _HandedBack(runner)
+    grade(conv2d, source_of(name), cast(Runner, recording), seed=5, hidden_secret=HIDDEN_SECRET)
+    assert recording.result is not None
+    assert [position for position, _ in recording.handed] == [0, 1, 2, 3]
+    assert all(run is recording.result.cases[position] for position, run in recording.handed)
+
+
 def _descendants(pid: int) -> list[int]:
     return [p for child in children_of(pid) for p in (child, *_descendants(child))]
 
 
-def test_a_syntax_error_ends_the_child_that_had_the_source(
-        conv2d: Exercise, runner: ForkServerRunner) -> None:
+class _Stop(Exception):
+    pass
+
+
+def test_a_run_stopped_while_its_inputs_are_made_ends_the_child_that_had_the_source(
+        runner: ForkServerRunner) -> None:
+    """A child that loops as it loads the source never ends by itself: the runner ends it."""
+    def stop() -> Inputs:
+        raise _Stop
+
     runner.settle()  # the children ahead of need are ready, and nothing else
     before = len(_descendants(runner.zygote_pid))
+    job = Job("while True:\n    pass\n", "conv", None,
+              RunLimits(case_seconds=30.0, submission_seconds=60.0, memory_mb=64), later=stop)
+    with pytest.raises(_Stop):
+        runner.run(job)
+    runner.settle()  # the child that had the source is reaped, another made ready
+    assert len(_descendants(runner.zygote_pid)) == before
+    # and none of them computes for long: the ready ones wait for a job (once past their
+    # greeting), and the looping one is gone
+    deadline = time.monotonic() + 20.0
+    while [pid for pid in _descendants(runner.zygote_pid) if _state(pid) == "R"]:
+        assert time.monotonic() < deadline, "a child of the zygote kept computing"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def test_a_syntax_error_is_reported_and_the_runner_goes_on(
+        conv2d: Exercise, runner: ForkServerRunner) -> None:
     report = grade(conv2d, source_of("syntax_error"), runner, seed=3,
                    hidden_secret=HIDDEN_SECRET)
     assert [f.code for f in report.diagnosis] == ["syntax_error"]
     assert statuses(report) == ["error"] * 4
-    runner.settle()  # the child that had the source is reaped, another made ready
-    assert len(_descendants(runner.zygote_pid)) == before
     assert grade(conv2d, source_of("conv2d/correct_numpy"), runner, seed=3,
                  hidden_secret=HIDDEN_SECRET).passed

@@ -184,6 +184,10 @@ class _Ran:
     stderr: str = ""
 
 
+def _syntax_error(spec: ExerciseSpec, finding: Finding) -> _Ran:
+    return _Ran([CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in spec.cases], [finding])
+
+
 class _Unparsable(GraderError):
     """The source does not parse: the run stops before any case (its child is ended)."""
 
@@ -200,12 +204,19 @@ def _check_syntax(source: str) -> None:
 
 def _run(spec: ExerciseSpec, source: str, runner: Runner, made: _Made) -> _Ran:
     """Run the source on the cases. The source is parsed here too, usually while a child
-    loads it: a syntax error needs no sandbox, and gets the grader's own finding."""
+    loads it: a syntax error needs no sandbox, and gets the grader's own finding, even when
+    the runner fails before it asks for the cases."""
+    job: Job | None = None
     try:
-        result = runner.run(made.job(source, lambda: _check_syntax(source)))
+        job = made.job(source, lambda: _check_syntax(source))
+        result = runner.run(job)
     except _Unparsable as unparsable:
-        return _Ran([CaseRun(kind="error", cause=Cause.SYNTAX_ERROR) for _ in spec.cases],
-                    [unparsable.finding])
+        return _syntax_error(spec, unparsable.finding)
+    except Exception:
+        syntax = None if job is None or job.inputs_made else syntax_finding(source)
+        if syntax is None:
+            raise
+        return _syntax_error(spec, syntax)
     order = _visible_first(spec)
     by_case = dict(zip(order, result.cases, strict=True))
     ran = _Ran([by_case[i] for i in range(len(spec.cases))],

@@ -147,3 +147,20 @@ def observed(account: Account, report: Callable[[Stage, float], None]) -> None:
     """Hand each stage's figure to ``report`` (the metrics)."""
     for name, seconds in account.seconds.items():
         report(name, seconds)
+
+
+def charge_child(account: Account, start: dict[Stage, float], ready: float | None,
+                 last: float | None, claimed: float) -> None:
+    """A child's CPU time for loading the source and for the cases (its readings at its start,
+    once loaded and at its last answer), to ``account``. The split of the cases' time between
+    the learner's calls (``claimed``, the child's own timing) and the harness around them is
+    the child's word: shown, never trusted (it never reaches a verdict)."""
+    if ready is None or last is None:
+        return
+    # a difference of two clocks' readings (the child's own for its confinement): never below
+    # zero, and near it for a small source
+    account.add(Stage.LOAD, max(ready - start.get(Stage.CONFINE, 0.0)
+                                - start.get(Stage.WARM_UP, 0.0), 0.0))
+    learner = min(max(claimed, 0.0), last - ready)
+    account.add(Stage.LEARNER, learner)
+    account.add(Stage.CHILD_FRAMES, last - ready - learner)

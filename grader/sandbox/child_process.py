@@ -322,23 +322,24 @@ class Child:
     def kept_computing(self, cpu_then: float, wall_cap: float) -> bool:
         """Whether it goes on computing now that its last answer is in (at ``cpu_then`` of CPU
         time): an honest harness blocks at once, waiting for input. It is watched while it is
-        runnable, until it sleeps or stops (False), uses KEPT_RUNNING_CPU_SECONDS more (True),
-        or ``wall_cap`` seconds pass without either (False: only not given the CPU)."""
+        runnable, until it has used KEPT_RUNNING_CPU_SECONDS more (True, whether or not it
+        sleeps since), sleeps or stops (False), or ``wall_cap`` seconds pass without either
+        (False: only not given the CPU)."""
         end = time.monotonic() + wall_cap
         pause = 0.0
-        while self.state() == "R":
+        while True:
+            # its CPU time first: one that computed on and has blocked since is caught too
             used = self.cpu_seconds()
             if used is None:
                 return False
             if used - cpu_then >= KEPT_RUNNING_CPU_SECONDS:
                 return True
-            if time.monotonic() >= end:
+            if self.state() != "R" or time.monotonic() >= end:
                 return False
             # an honest harness blocks microseconds after its last answer: looked at again
             # soon at first, then every _WATCH_PAUSE
             time.sleep(pause)
             pause = min(2 * pause or _FIRST_PAUSE, _WATCH_PAUSE)
-        return False
 
     def demote(self) -> None:
         """Lowest CPU priority from now on (the zygote does it: the child may not)."""

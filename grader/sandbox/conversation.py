@@ -23,12 +23,12 @@ import contextlib
 import os
 import selectors
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from grader.sandbox import account, frames
-from grader.sandbox.account import Stage
 from grader.sandbox.answers import case_frame, case_run, error_run, fill, unreadable
 from grader.sandbox.base import (
     CaseRun,
@@ -60,6 +60,7 @@ class _Ready:  # the child has loaded the source; the cases from first to sent w
 
 
 TIMEOUT, EOF, PARKED = _Stop.TIMEOUT, _Stop.EOF, _Stop.PARKED
+_T = TypeVar("_T")
 
 
 _UTF8 = codecs.getincrementaldecoder("utf-8")
@@ -98,6 +99,7 @@ class Conversation:
         self.job = job
         self.limits = job.limits
         self.deadline = deadline
+        self.own_seconds = 0.0  # the grader's own work while the child's steps were timed
         self.result = result
         # No answer has a body before the child has its cases: ``_load`` sets the bound then.
         self.decoder = frames.Decoder(max_body=0)
@@ -158,18 +160,17 @@ class Conversation:
                 "cpu": self.limits.process_cpu_seconds,
                 "memory": self.limits.memory_mb << 20}
         self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace")))
-        # A pipe's write wakes the child as if this thread were to block next, so the kernel
-        # queues it (SCHED_BATCH: it never preempts) here, behind this thread; a yield lets it
-        # load the source while the job's inputs are made (p50 wait while loading 0.73 -> 0 ms).
+        self._begin_phase()
+        # A pipe's write wakes the child as if this thread would block next: it is queued here
+        # (SCHED_BATCH never preempts); a yield lets it load while the inputs are made.
         os.sched_yield()
         first = len(self.result.cases)
-        cases, most = job.cases, job.max_output_elements  # the step is timed from their sending
+        cases, most = self._own(lambda: (job.cases, job.max_output_elements))
         self.decoder.max_body = most * 8 + 4096
         sent = first  # the visible cases now; hidden ones once every visible answer is in
         while sent < len(cases) and not cases[sent].hidden:
             sent += 1
         self._queue(b"".join(case_frame(i, cases[i].args, most) for i in range(first, sent)))
-        self._begin_phase()
         self.meter.start()
         answer = self._next_frame()
         if answer is PARKED:
@@ -219,12 +220,12 @@ class Conversation:
                                      for i in range(sent, len(job.cases))))
                 sent = len(job.cases)
                 self.meter.start()
+            self._begin_phase()
             if answered is not None and job.answered is not None:
                 os.sched_yield()  # its answer woke this thread ahead of it, on its CPU
-                job.answered(*answered)  # while the child computes this case
-            started = self._begin_phase()
+                self._own(job.answered, *answered)  # while the child computes this case
             answer = self._next_frame()
-            seconds = time.monotonic() - started
+            seconds = time.monotonic() - self.phase_started
             if answer is PARKED:
                 return None
             if answer is TIMEOUT:
@@ -254,27 +255,26 @@ class Conversation:
                 self.child.kill(KillReason.PROTOCOL)
                 return None
         self.cpu_at_last_answer = self.child.cpu_seconds()
-        self._charge_child()
+        if self.account is not None:
+            account.charge_child(self.account, self.child.start_cpu, self.cpu_ready,
+                                 self.cpu_at_last_answer, self.claimed)
         self.meter.stop()
         if answered is not None and job.answered is not None:
-            job.answered(*answered)  # while the child blocks, as an honest harness does
+            self._own(job.answered, *answered)  # while it blocks, as an honest harness does
         self._drain_output(self._time_limit())
         return None
 
-    def _charge_child(self) -> None:
-        """The child's CPU time for loading the source and for the cases, to the account. The
-        split of the cases' time between the learner's calls and the harness around them is
-        the child's own timing: shown, never trusted (it never reaches a verdict)."""
-        warm, ready, last = self.child.start_cpu, self.cpu_ready, self.cpu_at_last_answer
-        if self.account is None or ready is None or last is None:
-            return
-        # a difference of two clocks' readings (the child's own for its confinement): never
-        # below zero, and near it for a small source
-        self.account.add(Stage.LOAD, max(ready - warm.get(Stage.CONFINE, 0.0)
-                                         - warm.get(Stage.WARM_UP, 0.0), 0.0))
-        learner = min(max(self.claimed, 0.0), last - ready)
-        self.account.add(Stage.LEARNER, learner)
-        self.account.add(Stage.CHILD_FRAMES, last - ready - learner)
+    def _own(self, work: Callable[..., _T], *args: Any) -> _T:
+        """The grader's own work while a step of the child's is timed: it moves the step's
+        and the run's wall-clock limits by the time it takes (the child's CPU time counts)."""
+        began = time.monotonic()
+        try:
+            return work(*args)
+        finally:
+            spent = time.monotonic() - began
+            self.own_seconds += spent
+            self.deadline += spent
+            self.phase_started += spent
 
     def _garbage(self) -> None:
         self.child.kill(KillReason.PROTOCOL)

@@ -411,7 +411,7 @@ class ForkServerRunner:
                 parked = conversation.parked
             finally:
                 self._end(child)
-            time_left -= time.monotonic() - started
+            time_left -= time.monotonic() - started - conversation.own_seconds
             park_limit = PARK_FACTOR * job.limits.submission_seconds
             if parked and not ticket.park(timeout=park_limit):
                 raise SandboxError("the slow lane stayed full: a submission waited "

@@ -14,7 +14,7 @@ import pytest
 
 from grader.catalog.exercises import Exercise
 from grader.grading.grade import grade
-from grader.sandbox.base import CaseInput, Job, RunLimits, SandboxUnavailable
+from grader.sandbox.base import CaseInput, Inputs, Job, RunLimits, SandboxUnavailable
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import children_of
@@ -175,3 +175,38 @@ def test_the_zygote_and_its_children_never_preempt_the_grader() -> None:
         assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the grader itself: as it was
     finally:
         runner.close()
+
+
+def _made_slowly(seconds: float) -> Inputs:
+    """The cases of a job, made as slowly as a grader on a busy machine might make them."""
+    time.sleep(seconds)
+    return Inputs([CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=False)])
+
+
+def test_the_graders_own_work_is_on_no_wall_clock_of_the_learners() -> None:
+    """The inputs are made while the child loads the source: the time that takes counts
+    against neither the loading's wall-clock limit nor the submission's."""
+    source = "def conv(image, kernel):\n    return image[1:-1, 1:-1] * 0\n"
+    limits = RunLimits(case_seconds=0.25, submission_seconds=1.2, memory_mb=64)
+    runner = ForkServerRunner(slots=1)
+    try:
+        result = runner.run(Job(source, "conv", None, limits, later=lambda: _made_slowly(1.5)))
+    finally:
+        runner.close()
+    assert [c.kind for c in result.cases] == ["output"]
+
+
+def test_what_the_child_computes_while_the_inputs_are_made_counts_to_its_loading() -> None:
+    """Module code that burns CPU while the grader makes the inputs is stopped at the case's
+    CPU limit all the same."""
+    source = ("import time\nend = time.process_time() + 2.0\n"
+              "while time.process_time() < end:\n    pass\n"
+              "def conv(image, kernel):\n    return image\n")
+    limits = RunLimits(case_seconds=1.0, submission_seconds=30.0, memory_mb=64)
+    runner = ForkServerRunner(slots=1)
+    try:
+        result = runner.run(Job(source, "conv", None, limits, later=lambda: _made_slowly(1.5)))
+    finally:
+        runner.close()
+    [case] = result.cases
+    assert case.kind == "timeout" and case.loading
