@@ -251,6 +251,8 @@ class ZygoteLink:
     def host_pid(self, pid: int) -> int | None:
         """The pid, as this process sees it, of the zygote's child ``pid`` (as the zygote sees
         it, in its pid namespace), or None when there is no such child."""
+        if "pid" not in self.layers.namespaces:  # no namespace: the zygote's pids are ours
+            return pid if pid in children_of(self.process.pid) else None
         serving = self._serving()
         # newest first: the child asked about is most often the one forked last
         for candidate in reversed(children_of(serving)):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
 import signal
+import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import numpy as np
 import pytest
@@ -17,7 +21,7 @@ from grader.grading.grade import grade
 from grader.sandbox.base import CaseInput, Inputs, Job, RunLimits, SandboxUnavailable
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim
-from grader.sandbox.zygote_link import children_of
+from grader.sandbox.zygote_link import ZygoteLink, children_of
 from tests.conftest import EXERCISES, HIDDEN_SECRET
 
 pytestmark = pytest.mark.processes
@@ -210,3 +214,23 @@ def test_what_the_child_computes_while_the_inputs_are_made_counts_to_its_loading
         runner.close()
     [case] = result.cases
     assert case.kind == "timeout" and case.loading
+
+
+def test_without_a_pid_namespace_a_childs_pid_is_its_own_if_the_zygote_forked_it() -> None:
+    """As in a container whose profile forbids namespaces: the zygote's pids are the grader's,
+    and only its own children are taken as such."""
+    parent = subprocess.Popen(["sh", "-c", "sleep 60 & wait"])
+    try:
+        deadline = time.monotonic() + 20.0
+        while not (found := children_of(parent.pid)):
+            assert time.monotonic() < deadline, "the shell forked no child"
+            time.sleep(0.01)
+        link = SimpleNamespace(layers=SimpleNamespace(namespaces=[]), process=parent)
+        assert ZygoteLink.host_pid(cast(ZygoteLink, link), found[0]) == found[0]
+        assert ZygoteLink.host_pid(cast(ZygoteLink, link), os.getpid()) is None
+    finally:
+        for pid in children_of(parent.pid):  # before the shell: its orphans would be no one's
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        parent.kill()
+        parent.wait()
