@@ -222,7 +222,6 @@ class Conversation:
                 self.meter.start()
             self._begin_phase()
             if answered is not None and job.answered is not None:
-                os.sched_yield()  # its answer woke this thread ahead of it, on its CPU
                 self._own(job.answered, *answered)  # while the child computes this case
             answer = self._next_frame()
             seconds = time.monotonic() - self.phase_started
