@@ -109,12 +109,11 @@ class _Made:
             return Inputs([CaseInput(arguments[i], hidden=not spec.cases[i].visible)
                            for i in self.order], _most_elements(expected))
 
-        if self.oracle.in_process:
-            return Job(source, spec.entry_point, None, _run_limits(spec), later=inputs,
-                       answered=self.answered)
-        made = inputs()
-        return Job(source, spec.entry_point, made.cases, _run_limits(spec),
-                   made.max_output_elements, answered=self.answered)
+        job = Job(source, spec.entry_point, None, _run_limits(spec), later=inputs,
+                  answered=self.answered)
+        if not self.oracle.in_process:
+            job.inputs  # noqa: B018 - made now: the oracle's own runs go before the job's
+        return job
 
     def answered(self, position: int, run: CaseRun) -> None:
         """The verdict of the case run at ``position``, while the child computes another."""
@@ -217,8 +216,7 @@ def _run(spec: ExerciseSpec, source: str, runner: Runner, made: _Made) -> _Ran:
         if syntax is None:
             raise
         return _syntax_error(spec, syntax)
-    order = _visible_first(spec)
-    by_case = dict(zip(order, result.cases, strict=True))
+    by_case = dict(zip(made.order, result.cases, strict=True))
     ran = _Ran([by_case[i] for i in range(len(spec.cases))],
                stdout=redact(result.stdout), stderr=redact(result.stderr))
     if result.output_withheld:
