@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -113,6 +114,18 @@ def runner() -> Iterator[ForkServerRunner]:
     runner = ForkServerRunner(slots=2)
     yield runner
     runner.close()
+
+
+def timeless(report: Report) -> str:
+    """The report's JSON without its clock readings (``duration_ms``), which no two gradings
+    share."""
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "duration_ms"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+    return json.dumps(strip(json.loads(report.model_dump_json())))
 
 
 def source_of(name: str) -> str:

@@ -32,7 +32,7 @@ from grader.sandbox.base import (
     SandboxUnavailable,
 )
 from grader.sandbox.fake import FakeRunner
-from tests.conftest import HIDDEN_SECRET
+from tests.conftest import HIDDEN_SECRET, timeless
 
 VISIBLE, HIDDEN = ["square 8x8", "tall 12x10"], ["square 10x10", "tall 12x8"]
 
@@ -85,18 +85,6 @@ class _Composed(TrustedOracle):
         self.models = mistake_models(exercise)
 
 
-def _timeless(report: Report) -> str:
-    """The report's JSON without its clock readings (``duration_ms``), which no two gradings
-    share."""
-    def strip(value: object) -> object:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "duration_ms"}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-    return json.dumps(strip(json.loads(report.model_dump_json())))
-
-
 @pytest.mark.parametrize("wrong", [
     lambda i, k: convolve2d(i, k, mode="valid"),
     lambda i, k: correlate2d(i, k, mode="same"),
@@ -110,7 +98,7 @@ def test_mistake_models_kept_per_exercise_give_the_report_composed_ones_give(
         kept = [graded(conv2d, runner, seed=seed) for _ in range(2)]
         composed = grade(conv2d, "", runner, seed=seed, hidden_secret=HIDDEN_SECRET,
                          oracle=_Composed(conv2d))
-        assert _timeless(kept[0]) == _timeless(kept[1]) == _timeless(composed)
+        assert timeless(kept[0]) == timeless(kept[1]) == timeless(composed)
 
 
 def test_true_convolution_is_diagnosed_as_flipped_kernel(conv2d: Exercise) -> None:

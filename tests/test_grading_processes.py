@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from typing import cast
 
@@ -15,7 +14,7 @@ from grader.grading.inputs import case_arguments
 from grader.sandbox.base import Inputs, Job, RunLimits, Runner, RunResult
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.zygote_link import children_of
-from tests.conftest import HIDDEN_SECRET, ROOT, source_of
+from tests.conftest import HIDDEN_SECRET, ROOT, source_of, timeless
 
 pytestmark = pytest.mark.processes
 
@@ -291,17 +290,6 @@ class _InputsFirst:
         return self.runner.run(job)
 
 
-def _timeless(report) -> str:
-    """The report's JSON without the readings of a clock, which no two gradings share."""
-    def strip(value: object) -> object:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "duration_ms"}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-    return json.dumps(strip(json.loads(report.model_dump_json())))
-
-
 @pytest.mark.parametrize("name", [
     *(f"conv2d/{path.stem}" for path in sorted((ROOT / "exercises/conv2d/samples").glob("*.py"))),
     "syntax_error", "load_error", "no_entry_point", "raises", "prints_everywhere", "segfault",
@@ -313,7 +301,7 @@ def test_work_done_while_the_child_computes_gives_the_report_done_before_gives(
     late = grade(conv2d, source, runner, seed=11, hidden_secret=HIDDEN_SECRET)
     first = grade(conv2d, source, cast(Runner, _InputsFirst(runner)), seed=11,
                   hidden_secret=HIDDEN_SECRET)
-    assert _timeless(late) == _timeless(first)
+    assert timeless(late) == timeless(first)
 
 
 class _HandedBack:

@@ -18,7 +18,14 @@ import pytest
 
 from grader.catalog.exercises import Exercise
 from grader.grading.grade import grade
-from grader.sandbox.base import CaseInput, Inputs, Job, RunLimits, SandboxUnavailable
+from grader.sandbox.base import (
+    CaseInput,
+    CaseRun,
+    Inputs,
+    Job,
+    RunLimits,
+    SandboxUnavailable,
+)
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import ZygoteLink, children_of
@@ -181,10 +188,18 @@ def test_the_zygote_and_its_children_never_preempt_the_grader() -> None:
         runner.close()
 
 
-def _made_slowly(seconds: float) -> Inputs:
-    """The cases of a job, made as slowly as a grader on a busy machine might make them."""
-    time.sleep(seconds)
-    return Inputs([CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=False)])
+def _run_with_inputs_made_slowly(source: str, limits: RunLimits) -> list[CaseRun]:
+    """One case of ``source``, whose inputs take the grader 1.5 s to make (as on a busy
+    machine) while the child loads it."""
+    def slowly() -> Inputs:
+        time.sleep(1.5)
+        return Inputs([CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=False)])
+
+    runner = ForkServerRunner(slots=1)
+    try:
+        return runner.run(Job(source, "conv", None, limits, later=slowly)).cases
+    finally:
+        runner.close()
 
 
 def test_the_graders_own_work_is_on_no_wall_clock_of_the_learners() -> None:
@@ -192,12 +207,7 @@ def test_the_graders_own_work_is_on_no_wall_clock_of_the_learners() -> None:
     against neither the loading's wall-clock limit nor the submission's."""
     source = "def conv(image, kernel):\n    return image[1:-1, 1:-1] * 0\n"
     limits = RunLimits(case_seconds=0.25, submission_seconds=1.2, memory_mb=64)
-    runner = ForkServerRunner(slots=1)
-    try:
-        result = runner.run(Job(source, "conv", None, limits, later=lambda: _made_slowly(1.5)))
-    finally:
-        runner.close()
-    assert [c.kind for c in result.cases] == ["output"]
+    assert [c.kind for c in _run_with_inputs_made_slowly(source, limits)] == ["output"]
 
 
 def test_what_the_child_computes_while_the_inputs_are_made_counts_to_its_loading() -> None:
@@ -207,12 +217,7 @@ def test_what_the_child_computes_while_the_inputs_are_made_counts_to_its_loading
               "while time.process_time() < end:\n    pass\n"
               "def conv(image, kernel):\n    return image\n")
     limits = RunLimits(case_seconds=1.0, submission_seconds=30.0, memory_mb=64)
-    runner = ForkServerRunner(slots=1)
-    try:
-        result = runner.run(Job(source, "conv", None, limits, later=lambda: _made_slowly(1.5)))
-    finally:
-        runner.close()
-    [case] = result.cases
+    [case] = _run_with_inputs_made_slowly(source, limits)
     assert case.kind == "timeout" and case.loading
 
 
