@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from grader.bench.floor import measured_apart
 from grader.bench.measure import Baselines, free_port, measure
 from grader.bench.stages import snapshot, table
 from grader.catalog.spec import ExerciseSpec
@@ -138,12 +139,17 @@ def http_rows(source: str, count: int, clients: int, baselines: Baselines,
             for _ in range(10):
                 one(0)  # warm
             rows, accounts = [], []
+            floor = measured_apart()
+            rows.append(f"(b) a child's floor: in a process with the learner modules loaded "
+                        f"(RSS {floor.rss_mib:.1f} MiB), a fork and an exit with no work "
+                        f"{floor.fork_exit_ms:.2f} ms of CPU, each page written after the "
+                        f"fork {floor.page_us:.2f} us")
             for n in sorted({1, 8, clients}):
                 before = snapshot(port, server.pid)
                 rows.append(measure("(b) HTTP, correct_numpy", n, count, one).line(baselines))
                 time.sleep(0.3)  # the last children reaped
                 accounts.append((f"{n} clients", table(before, snapshot(port, server.pid),
-                                                       count)))
+                                                       count, floor)))
             if mix is not None:
                 mixed = mix(port)
                 try:
@@ -156,7 +162,7 @@ def http_rows(source: str, count: int, clients: int, baselines: Baselines,
                     mixed.close()
                 time.sleep(0.3)
                 accounts.append(("a course's mix, 8 clients",
-                                 table(before, snapshot(port, server.pid), count)))
+                                 table(before, snapshot(port, server.pid), count, floor)))
             for what, lines in accounts:
                 rows.append(f"(b) HTTP, {what}: " + lines[0])
                 rows.extend(lines[1:])

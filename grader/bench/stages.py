@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from grader.bench.floor import Floor
 from grader.sandbox.account import Stage
 
 # Where each stage's CPU time is spent, and what it is, for the table.
@@ -39,6 +40,7 @@ WHERE: dict[Stage, tuple[str, str]] = {
     Stage.RESPONSE: ("server", "response built and sent"),
 }
 _SUM = re.compile(r'^grader_stage_cpu_seconds_sum\{stage="([a-z_]+)"\} (\S+)$', re.MULTILINE)
+_FAULTS = re.compile(r'^grader_sandbox_child_page_faults_(sum|count) (\S+)$', re.MULTILINE)
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -85,12 +87,15 @@ class Snapshot:
     sandbox: float  # the zygote's processes and every child they reaped
     clients: float  # this process
     machine: float
+    faults: float = 0.0  # page faults of the sandbox children reaped so far
+    reaped: float = 0.0  # sandbox children reaped so far
     at: float = field(default_factory=time.monotonic)
 
 
 def snapshot(port: int, server_pid: int) -> Snapshot:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
     stages = {name: float(value) for name, value in _SUM.findall(text)}
+    children = {kind: float(value) for kind, value in _FAULTS.findall(text)}
     server, _ = _stat(server_pid)
     loop, _ = _stat(server_pid, f"task/{server_pid}/")
     sandbox = 0.0
@@ -100,12 +105,14 @@ def snapshot(port: int, server_pid: int) -> Snapshot:
         own, reaped = _stat(pid)
         sandbox += own + reaped
         pending.extend(_children(pid))
-    return Snapshot(stages, server, loop, sandbox, time.process_time(), _machine_busy())
+    return Snapshot(stages, server, loop, sandbox, time.process_time(), _machine_busy(),
+                    children.get("sum", 0.0), children.get("count", 0.0))
 
 
-def table(before: Snapshot, after: Snapshot, count: int) -> list[str]:
+def table(before: Snapshot, after: Snapshot, count: int, floor: Floor | None = None) -> list[str]:
     """The account per graded submission, in ms of CPU time, and how much of the total the
-    stages explain."""
+    stages explain; given the ``floor`` of a child measured in this run, how much of the
+    sandbox's part it is."""
     per = 1000.0 / count
     stages = {name: (after.stages.get(name, 0.0) - before.stages.get(name, 0.0)) * per
               for name in Stage}
@@ -132,4 +139,16 @@ def table(before: Snapshot, after: Snapshot, count: int) -> list[str]:
         f"{clients:.3f}); the whole machine, every user: {machine:.3f} ms; load average "
         f"{os.getloadavg()[0]:.1f}",
     ]
+    reaped = after.reaped - before.reaped
+    if reaped > 0:
+        faults = (after.faults - before.faults) / reaped
+        lines.append(f"  a sandbox child's page faults over its life: {faults:.0f} (the mean of "
+                     f"{reaped:.0f} children reaped)")
+        if floor is not None and sandbox > 0:
+            least = floor.child_ms(faults) * reaped / count
+            lines.append(
+                f"  the floor of those children, measured in this run: a fork and an exit "
+                f"with no work {floor.fork_exit_ms:.2f} ms, each page copied "
+                f"{floor.page_us:.2f} us; {least:.3f} ms per graded submission, "
+                f"{least / sandbox:.0%} of the sandbox's {sandbox:.3f} ms")
     return lines

@@ -91,10 +91,11 @@ class Child:
     def __init__(self, zygote: ZygoteLink, uid: int, scratch: tuple[int, int] | None = None, *,
                  count_kill: Callable[[str], None],
                  release: Callable[[int, ZygoteLink, bool], None],
-                 on_exit_cpu: Callable[[float], None] | None = None) -> None:
+                 on_exit_cpu: Callable[[float, int], None] | None = None) -> None:
         """``count_kill(reason)``: called once if the grader kills it; ``release(uid, zygote,
         reaped)``: called once when it is gone (``reaped`` False: its end is unknown);
-        ``on_exit_cpu(seconds)``: once reaped, the CPU time it took after it was last read."""
+        ``on_exit_cpu(seconds, faults)``: once reaped, the CPU time it took after it was last
+        read, and its page faults over its whole life."""
         self._count_kill = count_kill
         self._release = release
         self.scratch = scratch
@@ -245,11 +246,12 @@ class Child:
     def _count_exit_cpu(self, exited: dict[str, Any]) -> None:
         """Hand on the CPU time it took after it was last read (its end), from the zygote's
         count of its whole CPU time."""
-        total = exited.get("cpu")
+        total, faults = exited.get("cpu"), exited.get("faults")
         if type(total) is float:
             self.exit_cpu = total
             if self.on_exit_cpu is not None:
-                self.on_exit_cpu(max(total - (self.cpu_read or 0.0), 0.0))
+                self.on_exit_cpu(max(total - (self.cpu_read or 0.0), 0.0),
+                                 faults if type(faults) is int else 0)
 
     def finish(self) -> None:
         """Make sure the child is gone and reaped; free its fds and uid."""

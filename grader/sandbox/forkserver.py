@@ -111,6 +111,8 @@ class ForkServerRunner:
         self.refusal: str | None = None
         # told each child's CPU time after its last answer, once it is reaped (the metrics)
         self.cpu_observer: Callable[[Stage, float], None] | None = None
+        # told each child's page faults over its whole life, once it is reaped (the metrics)
+        self.fault_observer: Callable[[int], None] | None = None
         self.self_test_failures: list[str] = []
         # A uid for every child that can be alive at once: ready, running (fast or slow),
         # being reaped.
@@ -261,10 +263,12 @@ class ForkServerRunner:
         return Child(zygote, uid, scratch, count_kill=self._count_kill, release=self._release,
                      on_exit_cpu=self._exit_cpu)
 
-    def _exit_cpu(self, seconds: float) -> None:
-        observer = self.cpu_observer
+    def _exit_cpu(self, seconds: float, faults: int) -> None:
+        observer, fault_observer = self.cpu_observer, self.fault_observer
         if observer is not None:
             observer(Stage.EXIT, seconds)
+        if fault_observer is not None:
+            fault_observer(faults)
 
     def _free_uid(self) -> int:
         """A uid nobody's process has; when none is free, wait until one is given back. Every

@@ -11,9 +11,9 @@ Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
                                        namespace; cpu: the zygote's CPU seconds for the fork)
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
     -> {"op": "demote", "id"}          the child to the lowest CPU priority (SCHED_IDLE)
-    <- {"op": "exited", "id", "code", "cpu"}  once the child is reaped (cpu: its whole CPU
-                                       time, from wait4, and the zygote's for killing and
-                                       reaping it)
+    <- {"op": "exited", "id", "code", "cpu", "faults"}  once the child is reaped (cpu: its
+                                       whole CPU time, from wait4, and the zygote's for
+                                       killing and reaping it; faults: its page faults)
 At start it sends {"op": "hello", "layers": {...}, "skipped": {...}}. A layer it cannot build
 is reported as skipped with the reason; the grader refuses to grade without a required one.
 ``--without LAYER`` (repeatable) makes it skip a layer on purpose, to prove that refusal.
@@ -180,7 +180,8 @@ class Zygote:
         _, status, usage = os.wait4(pid, 0)
         self._count(run_id, cpu)
         self.send({"op": "exited", "id": run_id, "code": os.waitstatus_to_exitcode(status),
-                   "cpu": usage.ru_utime + usage.ru_stime + self.spent.pop(run_id)})
+                   "cpu": usage.ru_utime + usage.ru_stime + self.spent.pop(run_id),
+                   "faults": usage.ru_minflt + usage.ru_majflt})
 
     def _shutdown(self) -> None:
         for _, pid in self.runs.values():

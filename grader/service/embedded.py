@@ -66,8 +66,10 @@ class GradingService(Submissions):
         self._regrading: set[str] = set()  # in _futures, but not in the backlog
         self.drain = Drain()  # when recent submissions left the backlog
         self._shares = Shares()  # new submissions waiting or grading, per token and learner
-        if metrics is not None and hasattr(runner, "cpu_observer"):
+        if metrics is not None and hasattr(runner, "cpu_observer") \
+                and hasattr(runner, "fault_observer"):
             runner.cpu_observer = metrics.stage_cpu  # each child's end, once it is reaped
+            runner.fault_observer = metrics.child_reaped  # and its page faults
 
     # -- the interface ----------------------------------------------------------------------
 

@@ -135,6 +135,11 @@ class Metrics:
             buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
                      1),
             registry=self.registry)
+        self.child_faults = Histogram(
+            "grader_sandbox_child_page_faults", "Page faults of one sandbox child over its "
+            "whole life (copies of pages shared with the zygote, first touches), once reaped",
+            buckets=(250, 500, 750, 1000, 2500, 10_000, 100_000, 1_000_000),
+            registry=self.registry)
         # each stage's and verdict's series, looked up once (a grading reports some fifteen
         # figures), when first observed: a label never seen has no series yet
         self._stage_series = _Series(self.stages, "stage", STAGES)
@@ -149,6 +154,10 @@ class Metrics:
     def stage_cpu(self, stage: str, seconds: float) -> None:
         """One grading's CPU seconds in one stage (``grader.sandbox.account``)."""
         self._stage_series(stage).observe(seconds)
+
+    def child_reaped(self, faults: int) -> None:
+        """A sandbox child's page faults, once it is reaped."""
+        self.child_faults.observe(faults)
 
     def graded(self, verdict: str, seconds: float) -> None:
         self._verdict_series(verdict).inc()

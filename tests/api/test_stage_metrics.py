@@ -29,7 +29,10 @@ def test_a_real_server_exports_each_stage_of_a_graded_submission(tmp_path: Path)
             text = httpx.get(f"{server.url}/metrics", timeout=30).text
             counts = dict(re.findall(
                 r'^grader_stage_cpu_seconds_count\{stage="([a-z_]+)"\} (\S+)$', text, re.M))
-            if float(counts.get("exit", 0)) >= 1 or time.monotonic() > deadline:
+            faults = dict(re.findall(
+                r'^grader_sandbox_child_page_faults_(sum|count) (\S+)$', text, re.M))
+            if (float(counts.get("exit", 0)) >= 1 and float(faults.get("count", 0)) >= 1) \
+                    or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         sums = dict(re.findall(
@@ -45,3 +48,6 @@ def test_a_real_server_exports_each_stage_of_a_graded_submission(tmp_path: Path)
         Stage.LOAD}, sums
     assert float(sums.get(Stage.LOAD, 0.0)) >= 0
     assert set(sums) <= set(STAGES)
+    # every child reaped told its page faults: a forked Python that ran any code took many
+    assert float(faults["count"]) >= 1
+    assert float(faults["sum"]) / float(faults["count"]) > 50, faults
