@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from grader.bench import floor
@@ -42,3 +44,20 @@ def test_the_floor_is_measured_on_real_forks(monkeypatch: pytest.MonkeyPatch) ->
     measured = floor.measure()
     # CPU time, not wall-clock: a fork and an exit always take some, a copy never less than 0
     assert measured.fork_exit_ms > 0 and measured.page_us >= 0 and measured.rss_mib > 1
+
+
+@pytest.mark.processes
+def test_the_web_layer_s_floor_is_the_server_s_cpu_time_for_requests_that_do_nothing(
+        tmp_path: Path) -> None:
+    from grader.bench.http import base_env, start, stop, web_floor
+    from grader.bench.measure import free_port
+
+    port = free_port()
+    server = start(["serve", "--port", str(port)], base_env(str(tmp_path)),
+                   f"http://127.0.0.1:{port}/readyz")
+    try:
+        # 300 requests take the server tens of ms of CPU on any machine: more than the
+        # 10 ms a clock tick of /proc counts in
+        assert web_floor(port, server.pid, 300) > 0
+    finally:
+        stop(server)

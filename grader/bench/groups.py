@@ -18,17 +18,17 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy.engine import make_url
 
-from grader.bench.stages import _children, _stat
+from grader.bench.stages import _children, stat
 
 
 def tree_cpu(pid: int) -> tuple[float, float]:
     """CPU seconds of ``pid`` itself, and of every descendant with the children each of them
     reaped (and those ``pid`` reaped): a grader process, and its sandbox."""
-    own, reaped = _stat(pid)
+    own, reaped = stat(pid)
     below, pending = reaped, _children(pid)
     while pending:
         current = pending.pop()
-        below += sum(_stat(current))
+        below += sum(stat(current))
         pending.extend(_children(current))
     return own, below
 
@@ -47,7 +47,7 @@ class Backends:
         """Each backend's CPU seconds, by pid."""
         rows = self.connection.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)).fetchall()
-        return {pid: sum(_stat(pid)) for (pid,) in rows}
+        return {pid: sum(stat(pid)) for (pid,) in rows}
 
     def transactions(self) -> int:
         """Transactions the database has ended, committed or rolled back, as its backends

@@ -17,7 +17,7 @@ import httpx
 
 from grader.bench.floor import measured_apart
 from grader.bench.measure import Baselines, free_port, measure
-from grader.bench.stages import snapshot, table
+from grader.bench.stages import snapshot, stat, table
 from grader.catalog.spec import ExerciseSpec
 
 
@@ -119,6 +119,23 @@ class CoursePoster:
             connection.close()
 
 
+def web_floor(port: int, server_pid: int, count: int = 1000) -> float:
+    """The server's CPU time, in ms, for one ``GET /healthz`` (which does no work of its own):
+    what the HTTP layer, the middleware, the routing and a JSON answer cost any request."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        before, _ = stat(server_pid)
+        for _ in range(count):
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200, response.status
+        after, _ = stat(server_pid)
+    finally:
+        connection.close()
+    return (after - before) * 1000 / count
+
+
 def base_env(data: str) -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GRADER_DATA_DIR": data,
             "GRADER_LOG_LEVEL": "WARNING", "GRADER_BACKLOG": "1000"}
@@ -139,6 +156,9 @@ def http_rows(source: str, count: int, clients: int, baselines: Baselines,
             for _ in range(10):
                 one(0)  # warm
             rows, accounts = [], []
+            rows.append(f"(b) the web layer's floor: a GET /healthz takes the server "
+                        f"{web_floor(port, server.pid):.3f} ms of CPU (HTTP, middleware, "
+                        f"routing, a JSON answer; no work of its own)")
             floor = measured_apart()
             rows.append(f"(b) a child's floor: in a process with the learner modules loaded "
                         f"(RSS {floor.rss_mib:.1f} MiB), a fork and an exit with no work "

@@ -44,7 +44,7 @@ _FAULTS = re.compile(r'^grader_sandbox_child_page_faults_(sum|count) (\S+)$', re
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int, task: str = "") -> tuple[float, float]:
+def stat(pid: int, task: str = "") -> tuple[float, float]:
     """(its own CPU seconds, those of its reaped children) from /proc/<pid>/stat (or a
     thread's, ``task``: "task/<tid>/")."""
     try:
@@ -96,13 +96,13 @@ def snapshot(port: int, server_pid: int) -> Snapshot:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
     stages = {name: float(value) for name, value in _SUM.findall(text)}
     children = {kind: float(value) for kind, value in _FAULTS.findall(text)}
-    server, _ = _stat(server_pid)
-    loop, _ = _stat(server_pid, f"task/{server_pid}/")
+    server, _ = stat(server_pid)
+    loop, _ = stat(server_pid, f"task/{server_pid}/")
     sandbox = 0.0
     pending = _children(server_pid)
     while pending:  # the zygote (and the one it forked into its pid namespace), their children
         pid = pending.pop()
-        own, reaped = _stat(pid)
+        own, reaped = stat(pid)
         sandbox += own + reaped
         pending.extend(_children(pid))
     return Snapshot(stages, server, loop, sandbox, time.process_time(), _machine_busy(),
