@@ -272,6 +272,9 @@ class RunResult:
     stdout: str = ""
     stderr: str = ""
     output_withheld: bool = False
+    # a hidden case's inputs reached a child of this run: whatever a later child (after a
+    # crash, a timeout, a park) prints, or its load error, could carry them, and is withheld
+    hidden_sent: bool = False
     # its answers were all in, yet it went on computing: the grader killed it there
     kept_running: bool = False
 

@@ -7,13 +7,13 @@
 
 The source goes first, then the visible cases' inputs (a job that makes its inputs late makes
 them meanwhile, while the child loads the source); hidden inputs only after every visible
-case was answered, so nothing printed before that can carry them, and what is printed after is
-withheld. A run has one deadline and one byte budget for everything the child writes, draining
-included. Each step (the loading, or a case) may use the case's time limit in CPU time, and
-CASE_WALL_FACTOR times it on the wall clock, within the run's deadline; the first of these
-reached stops it, and the verdict says which (``CaseRun.limit`` and ``limit_value``).
-Every frame is parsed as a lie until proven otherwise: what cannot be read is a
-verdict, never an exception in the grader.
+case was answered, so nothing printed before that can carry them; what any child of the run
+prints after, and a later child's load error, is withheld. A run has one deadline and one
+byte budget for everything the child writes, draining included. Each step (the loading, or a
+case) may use the case's time limit in CPU time, and CASE_WALL_FACTOR times it on the wall
+clock, within the run's deadline; the first of these reached stops it, and the verdict says
+which (``CaseRun.limit`` and ``limit_value``). Every frame is parsed as a lie until proven
+otherwise: what cannot be read is a verdict, never an exception in the grader.
 """
 
 from __future__ import annotations
@@ -105,7 +105,6 @@ class Conversation:
         self.decoder = frames.Decoder(max_body=0)
         self.selector = selectors.DefaultSelector()
         self.pending = bytearray()
-        self.hidden_seen = False
         self.open_reads: set[int] = set()
         self.writing: int | None = None  # the child's input, while it is watched for writing
         self.resting: dict[int, float] = {}  # an output pipe -> when it is watched again
@@ -116,8 +115,7 @@ class Conversation:
         # longer read, so a child that keeps writing blocks until its time is up.
         self.output_read = 0
         self.output_budget = _OUTPUT_BUDGET_FACTOR * self.limits.output_bytes
-        # The step going on: when it started, the child's CPU time then, when its CPU time is
-        # next read, and the limit that stopped it
+        # the step going on: its start, the child's CPU then and next read, what stopped it
         self.phase_started = time.monotonic()
         self.phase_cpu = 0.0
         self.cpu_check_at = 0.0
@@ -191,13 +189,16 @@ class Conversation:
         kind = header.get("type")
         if kind == "load_error":
             error = LearnerError.from_header(header.get("error"))
-            self.result.load_error = error
+            if not self.result.hidden_sent:  # else a later child's: a hidden case's error
+                self.result.load_error = error
             fill(self.result, job, error_run(error))
             return None
         if kind == "missing":
             found = header.get("found")
             found = found if isinstance(found, list) else []
-            self.result.missing_entry = [redact(n)[:60] for n in found if isinstance(n, str)][:20]
+            if not self.result.hidden_sent:  # else a later child's: a hidden case's error
+                self.result.missing_entry = [redact(n)[:60] for n in found
+                                             if isinstance(n, str)][:20]
             fill(self.result, job, CaseRun(kind="error", cause=Cause.MISSING_ENTRY))
             return None
         if kind != "ready":
@@ -215,7 +216,7 @@ class Conversation:
             if index == sent:  # the grader's own turn: not charged to the child
                 self.meter.stop()
                 self._drain_output(self._time_limit())
-                self.hidden_seen = True
+                self.result.hidden_sent = True
                 self._queue(b"".join(case_frame(i, job.cases[i].args, job.max_output_elements)
                                      for i in range(sent, len(job.cases))))
                 sent = len(job.cases)
@@ -474,7 +475,7 @@ class Conversation:
             self.open_reads.discard(fd)
 
     def _keep_output(self, fd: int, data: bytes) -> None:
-        if self.hidden_seen:
+        if self.result.hidden_sent:
             self.result.output_withheld = True
             return
         cap = self.limits.output_bytes

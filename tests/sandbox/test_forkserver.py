@@ -239,3 +239,62 @@ def test_without_a_pid_namespace_a_childs_pid_is_its_own_if_the_zygote_forked_it
                 os.kill(pid, signal.SIGKILL)
         parent.kill()
         parent.wait()
+
+
+def test_a_child_started_after_a_hidden_case_prints_nothing_to_the_report() -> None:
+    """A child that took hidden inputs can pick the moment it dies from them, and the child
+    started after it can print that moment (the clock is shared): what a later child prints is
+    withheld as well, not only what the child that took them printed."""
+    source = (
+        "import os\n"
+        "print('loaded', os.getpid())\n"
+        "calls = [0]\n"
+        "def conv(image, kernel):\n"
+        "    calls[0] += 1\n"
+        "    if calls[0] == 2:\n"
+        "        os._exit(0)  # in the first child, its first hidden case\n"
+        "    return image[1:-1, 1:-1]\n"
+    )
+    cases = [CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=hidden)
+             for hidden in (False, True, True)]
+    runner = ForkServerRunner(slots=1)
+    try:
+        result = runner.run(Job(source, "conv", cases,
+                                RunLimits(case_seconds=5.0, submission_seconds=30.0,
+                                          memory_mb=256)))
+    finally:
+        runner.close()
+    # the first child answered the visible case and died in the first hidden one; a second
+    # child, started for the last case, loaded (printing) and answered it
+    assert [c.kind for c in result.cases] == ["output", "crashed", "output"]
+    assert result.stdout.count("loaded") == 1, result.stdout
+    assert result.hidden_sent and result.output_withheld
+
+
+@pytest.mark.parametrize("source, found", [
+    ("raise RuntimeError('made of a hidden input')\n", "error"),
+    ("def not_conv(image, kernel):\n    return image\n", "error"),
+])
+def test_a_later_child_s_load_error_or_names_are_a_hidden_case_s_error(
+        monkeypatch: pytest.MonkeyPatch, source: str, found: str) -> None:
+    """After hidden inputs reached a child of the run, a later child's load error and the
+    names it defines could carry them: they become the hidden cases' errors (which a report
+    shows by status only), not the report's own load error or list of names."""
+    import grader.sandbox.forkserver as forkserver
+    from grader.sandbox.base import RunResult
+
+    # a run whose earlier child already took hidden inputs
+    monkeypatch.setattr(forkserver, "RunResult",
+                        lambda cases: RunResult(cases=cases, hidden_sent=True))
+    source = "print('loading')\n" + source
+    cases = [CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=True)] * 2
+    runner = ForkServerRunner(slots=1)
+    try:
+        result = runner.run(Job(source, "conv", cases,
+                                RunLimits(case_seconds=5.0, submission_seconds=30.0,
+                                          memory_mb=256)))
+    finally:
+        runner.close()
+    assert [c.kind for c in result.cases] == [found, found]
+    assert result.load_error is None and result.missing_entry is None
+    assert "loading" not in result.stdout and result.output_withheld
