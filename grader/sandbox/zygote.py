@@ -11,9 +11,9 @@ Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
                                        namespace; cpu: the zygote's CPU seconds for the fork)
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
     -> {"op": "demote", "id"}          the child to the lowest CPU priority (SCHED_IDLE)
-    <- {"op": "exited", "id", "code", "cpu", "faults"}  once the child is reaped (cpu: its
-                                       whole CPU time, from wait4, and the zygote's for
-                                       killing and reaping it; faults: its page faults)
+    <- {"op": "exited", "id", "cpu"} NUL record  once the child is reaped (cpu: the zygote's
+                                       CPU time for killing and reaping it; record: wait4's
+                                       status and rusage, raw, ``EXIT_RECORD`` in zygote_link)
 At start it sends {"op": "hello", "layers": {...}, "skipped": {...}}. A layer it cannot build
 is reported as skipped with the reason; the grader refuses to grade without a required one.
 ``--without LAYER`` (repeatable) makes it skip a layer on purpose, to prove that refusal.
@@ -27,6 +27,7 @@ from __future__ import annotations
 import array
 import contextlib
 import ctypes
+import errno
 import gc
 import importlib
 import json
@@ -46,6 +47,20 @@ _CLONE_NEWNET = 0x40000000
 _CLONE_NEWPID = 0x20000000
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
+_libc.wait4.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+_libc.wait4.restype = ctypes.c_int
+
+
+class _ExitRecord(ctypes.Structure):
+    """What wait4 tells of one child: its wait status, then its ``struct rusage``.
+
+    Read into this one buffer, sent as it is and wiped at once, the values a child chose (its
+    exit status, its CPU time, its page faults) never become objects of the zygote's heap.
+    Freed memory keeps its bytes, and every child forked later inherits them: a child could
+    read there what an earlier one, of any learner, chose from its hidden inputs."""
+
+    _fields_ = [("status", ctypes.c_int), ("_pad", ctypes.c_int),
+                ("usage", ctypes.c_long * 18)]
 
 
 def _write(path: str, text: str) -> None:
@@ -93,6 +108,7 @@ class Zygote:
         # closed in every child with the rest of its fds (``confine.enter``)
         self.statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
         self.page_size = os.sysconf("SC_PAGE_SIZE")
+        self.exit_record = _ExitRecord()
 
     def send(self, message: dict[str, Any]) -> None:
         self.ctrl.send(json.dumps(message).encode())
@@ -177,11 +193,16 @@ class Zygote:
         self.selector.unregister(pidfd)
         os.close(pidfd)
         del self.by_id[run_id]
-        _, status, usage = os.wait4(pid, 0)
+        record = self.exit_record
+        while _libc.wait4(pid, ctypes.byref(record, 0), 0, ctypes.byref(record, 8)) < 0 \
+                and ctypes.get_errno() == errno.EINTR:
+            pass
         self._count(run_id, cpu)
-        self.send({"op": "exited", "id": run_id, "code": os.waitstatus_to_exitcode(status),
-                   "cpu": usage.ru_utime + usage.ru_stime + self.spent.pop(run_id),
-                   "faults": usage.ru_minflt + usage.ru_majflt})
+        header = json.dumps({"op": "exited", "id": run_id, "cpu": self.spent.pop(run_id)})
+        try:
+            self.ctrl.sendmsg([header.encode(), b"\0", memoryview(record).cast("B")])
+        finally:
+            ctypes.memset(ctypes.addressof(record), 0, ctypes.sizeof(record))
 
     def _shutdown(self) -> None:
         for _, pid in self.runs.values():

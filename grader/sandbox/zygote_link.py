@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import socket
+import struct
 import subprocess
 import threading
 from collections.abc import Callable
@@ -59,6 +60,27 @@ def children_of(pid: int) -> list[int]:
     finally:
         os.close(fd)
     return [int(p) for p in b"".join(chunks).split()]
+
+
+# wait4's status (and 4 bytes of padding), then the 18 longs of its ``struct rusage``: two
+# timevals (user and system CPU time), maxrss, ixrss, idrss, isrss, minflt, majflt, ...
+EXIT_RECORD = struct.Struct("@ii18l")  # native sizes, as the zygote's ctypes buffer
+
+
+def _message(data: bytes) -> dict[str, Any]:
+    """A message of the zygote's. An "exited" one carries wait4's record raw after a NUL (see
+    ``zygote._ExitRecord``): its child's exit code, whole CPU time and page faults are read
+    from it here."""
+    head, nul, record = data.partition(b"\0")
+    message: dict[str, Any] = json.loads(head)
+    if nul and len(record) == EXIT_RECORD.size:
+        status, _, *usage = EXIT_RECORD.unpack(record)
+        with contextlib.suppress(ValueError):  # a status no exit gives: the end is unknown
+            message["code"] = os.waitstatus_to_exitcode(status)
+        message["cpu"] = (usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6
+                          + float(message.get("cpu", 0.0)))
+        message["faults"] = usage[8] + usage[9]
+    return message
 
 
 def exit_code(message: dict[str, Any]) -> int | None:
@@ -186,9 +208,9 @@ class ZygoteLink:
                 data = b""
             if not data:
                 break
-            message = json.loads(data)
+            message = _message(data)
             with self._waiters_lock:
-                waiter = self._waiters.get(message.get("id"))
+                waiter = self._waiters.get(str(message.get("id")))
                 if isinstance(waiter, queue.Queue):
                     waiter.put(message)
                     continue

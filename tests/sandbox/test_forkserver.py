@@ -298,3 +298,64 @@ def test_a_later_child_s_load_error_or_names_are_a_hidden_case_s_error(
     assert [c.kind for c in result.cases] == [found, found]
     assert result.load_error is None and result.missing_entry is None
     assert "loading" not in result.stdout and result.output_withheld
+
+
+_SCAN = """
+import ctypes, gc, re
+import numpy as np
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+
+
+def readable(address):
+    # rt_sigprocmask reads the set before it refuses an unknown "how": EFAULT if it cannot
+    return not (libc.syscall(14, 999, ctypes.c_void_p(address), None, 8) == -1
+                and ctypes.get_errno() == 14)
+
+
+def count(mark):
+    hits = pages = 0
+    for window in sorted({id(o) >> 20 for o in gc.get_objects()}):
+        for address in range(window << 20, (window + 1) << 20, 4096):
+            if readable(address):
+                pages += 1
+                hits += len(re.findall(mark, ctypes.string_at(address, 4096)))
+    return hits, pages
+
+
+HITS, PAGES = count(rb'"code": 17[3]\\b')  # (a mark that does not match its own text)
+
+
+def conv(image, kernel):
+    return np.zeros((1 + HITS, 2 if PAGES > 100 else 1))
+"""
+
+
+def test_what_an_earlier_child_chose_at_its_end_is_not_in_a_later_child_s_memory() -> None:
+    """A child's exit status, CPU time and page faults are its own choice. The zygote that
+    reaps it must not keep them in its heap, which every later child inherits (freed memory
+    keeps its bytes): a child could end at a status made of a hidden input, and a later one,
+    of any submission, read it there and print it."""
+    limits = RunLimits(case_seconds=5.0, submission_seconds=60.0, memory_mb=256)
+    case = [CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=False)]
+    runner = ForkServerRunner(slots=1)
+    found = []
+    try:
+        runner.settle()
+        runner.ahead = 0  # each child forked when its job comes, after the one before ended
+        while not runner._warm.empty():
+            runner._warm.get_nowait().finish()
+        for _ in range(3):
+            ended = runner.run(Job("import os\ndef conv(image, kernel):\n    os._exit(173)\n",
+                                   "conv", case, limits))
+            assert [c.kind for c in ended.cases] == ["crashed"]  # reaped, its status read
+            run = runner.run(Job(_SCAN, "conv", case, limits)).cases[0]
+            assert run.array is not None, run
+            found.append(run.array.shape)
+    finally:
+        runner.close()
+    # the scan read the memory around the heap it shares with the zygote (where the code
+    # before found the status three times a scan: its "exited" message, freed) ...
+    assert all(pages == 2 for _, pages in found), found
+    # ... and no status the earlier child chose is there
+    assert all(code == 1 for code, _ in found), found
