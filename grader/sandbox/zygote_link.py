@@ -109,6 +109,7 @@ class Layers:
     namespaces: list[str]
     scratch: bool
     skipped: dict[str, str]
+    pinned_files_mib: float = 0.0  # the files it maps, kept in memory (0: see skipped)
 
     @property
     def refusal(self) -> str | None:
@@ -128,6 +129,7 @@ class Layers:
             "seccomp_instructions": self.seccomp_instructions,
             "namespaces": self.namespaces,
             "rlimits": True,
+            "pinned_files_mib": self.pinned_files_mib,
             "filesystem": "none; a private tmpfs for exercises that ask for a scratch"
             if self.scratch else "none",
             "skipped": self.skipped,
@@ -174,6 +176,7 @@ class ZygoteLink:
             namespaces=list(layers["namespaces"]),
             scratch=bool(layers["scratch"]),
             skipped=dict(hello["skipped"]),
+            pinned_files_mib=float(layers.get("pinned_files_mib", 0.0)),
         )
         self.orphaned_uids: list[int] = []
         self._server_pid: int | None = None  # ``_serving``, once found

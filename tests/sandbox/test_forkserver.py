@@ -359,3 +359,33 @@ def test_what_an_earlier_child_chose_at_its_end_is_not_in_a_later_child_s_memory
     assert all(pages == 2 for _, pages in found), found
     # ... and no status the earlier child chose is there
     assert all(code == 1 for code, _ in found), found
+
+
+def test_every_file_a_child_maps_stays_in_memory_while_the_zygote_lives() -> None:
+    """Which pages of a library are cached is state every process shares: a child that could
+    bring chosen pages in would pass bits to any later child that times its reads. The zygote
+    locks every file it maps (its children map nothing else), so every page is always in."""
+    runner = ForkServerRunner(slots=1)
+    try:
+        zygote = runner.zygote_pid
+        inner = children_of(zygote)
+        serving = inner[0] if inner else zygote
+        files = set()
+        with open(f"/proc/{serving}/maps") as maps:
+            for line in maps:
+                fields = line.split(maxsplit=5)
+                if len(fields) == 6 and fields[5].startswith("/"):
+                    files.add(fields[5].strip())
+        size = sum(os.stat(path).st_size for path in files)
+        with open(f"/proc/{serving}/status") as status:
+            locked = next(int(line.split()[1]) for line in status
+                          if line.startswith("VmLck:")) * 1024
+        pinned, skipped = runner.layers.pinned_files_mib, runner.layers.skipped
+    finally:
+        runner.close()
+    if os.geteuid() == 0:  # CAP_IPC_LOCK: the files are locked, whatever their size
+        assert "pinned_files" not in skipped, skipped
+        assert pinned * (1 << 20) >= 0.99 * size and locked >= size > 10 << 20, \
+            (pinned, locked, size)
+    else:  # a memlock limit too small is said, never passed over
+        assert pinned > 0 or "CAP_IPC_LOCK" in skipped["pinned_files"], skipped
