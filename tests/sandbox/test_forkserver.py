@@ -24,6 +24,7 @@ from grader.sandbox.base import (
     Inputs,
     Job,
     RunLimits,
+    RunResult,
     SandboxUnavailable,
 )
 from grader.sandbox.forkserver import ForkServerRunner
@@ -241,6 +242,16 @@ def test_without_a_pid_namespace_a_childs_pid_is_its_own_if_the_zygote_forked_it
         parent.wait()
 
 
+def _run_once(source: str, cases: list[CaseInput]) -> RunResult:
+    """The run of ``source`` on ``cases`` in a runner of its own, with room to spare."""
+    runner = ForkServerRunner(slots=1)
+    try:
+        return runner.run(Job(source, "conv", cases, RunLimits(
+            case_seconds=5.0, submission_seconds=30.0, memory_mb=256)))
+    finally:
+        runner.close()
+
+
 def test_a_child_started_after_a_hidden_case_prints_nothing_to_the_report() -> None:
     """A child that took hidden inputs can pick the moment it dies from them, and the child
     started after it can print that moment (the clock is shared): what a later child prints is
@@ -257,13 +268,7 @@ def test_a_child_started_after_a_hidden_case_prints_nothing_to_the_report() -> N
     )
     cases = [CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=hidden)
              for hidden in (False, True, True)]
-    runner = ForkServerRunner(slots=1)
-    try:
-        result = runner.run(Job(source, "conv", cases,
-                                RunLimits(case_seconds=5.0, submission_seconds=30.0,
-                                          memory_mb=256)))
-    finally:
-        runner.close()
+    result = _run_once(source, cases)
     # the first child answered the visible case and died in the first hidden one; a second
     # child, started for the last case, loaded (printing) and answered it
     assert [c.kind for c in result.cases] == ["output", "crashed", "output"]
@@ -281,20 +286,13 @@ def test_a_later_child_s_load_error_or_names_are_a_hidden_case_s_error(
     names it defines could carry them: they become the hidden cases' errors (which a report
     shows by status only), not the report's own load error or list of names."""
     import grader.sandbox.forkserver as forkserver
-    from grader.sandbox.base import RunResult
 
     # a run whose earlier child already took hidden inputs
     monkeypatch.setattr(forkserver, "RunResult",
                         lambda cases: RunResult(cases=cases, hidden_sent=True))
     source = "print('loading')\n" + source
     cases = [CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=True)] * 2
-    runner = ForkServerRunner(slots=1)
-    try:
-        result = runner.run(Job(source, "conv", cases,
-                                RunLimits(case_seconds=5.0, submission_seconds=30.0,
-                                          memory_mb=256)))
-    finally:
-        runner.close()
+    result = _run_once(source, cases)
     assert [c.kind for c in result.cases] == [found, found]
     assert result.load_error is None and result.missing_entry is None
     assert "loading" not in result.stdout and result.output_withheld
