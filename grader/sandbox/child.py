@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import gc
 import os
 import sys
 import time
@@ -139,14 +138,19 @@ def _convert(output: object) -> tuple[str, np.ndarray | None, str, dict[str, Any
     return kind, array, "", {}
 
 
+# What a job touches, and no more: the compiler (the child compiles the learner's source), a
+# function's call, slices and an arithmetic of arrays, a loop that sums a window and assigns an
+# element (the two ways learners write this kind of exercise), then the harness's own path: a
+# case's frame decoded, answered and encoded. Each page touched here is a page copied in every
+# child, used or not: a longer warm-up (a 4x4 loop whose result went through lists, then a
+# collection) cost 0.2 ms more of each child's CPU, and took no more off the job's.
 _WARM_UP = """
 import numpy as np
 def f(a, b):
-    out = np.zeros((a.shape[0] - 2, a.shape[1] - 2))
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[i, j] = np.sum(a[i:i + 3, j:j + 3] * b)
-    return [list(row) for row in out]
+    out = a[:-2, :-2] * b[0, 0]
+    for i in range(2):
+        out[i, 0] = np.sum(a[i:i + 3, 0:3] * b)
+    return out
 """
 
 
@@ -161,7 +165,7 @@ def _warm_up() -> None:
                          b"".join(a.tobytes() for a in args))
     [(header, body)] = frames.Decoder(1 << 16).feed(data)
     _answer(namespace["f"], header, body, [])
-    gc.collect()
+    namespace.clear()  # the function and its globals referred to each other
 
 
 def _answer(function: Any, header: dict[str, Any], body: bytes,
