@@ -26,7 +26,7 @@ WHERE: dict[Stage, tuple[str, str]] = {
     Stage.HANDOFF: ("server", "to a thread, a fast place, a ready child"),
     Stage.FORK: ("server+zygote", "fork (zygote) and starting a child (grader)"),
     Stage.CONFINE: ("child", "after fork until confined: fds, rlimits, uid, Landlock, seccomp"),
-    Stage.WARM_UP: ("child", "warm-up (the harness run once), module table, greeting"),
+    Stage.WARM_UP: ("child", "warm-up (the harness run once, unless jobs queue), greeting"),
     Stage.INPUTS: ("server", "syntax check, inputs, reference outputs"),
     Stage.LOAD: ("child", "import of the learner's source"),
     Stage.LEARNER: ("child", "the learner's conv, 4 cases (child's timing)"),

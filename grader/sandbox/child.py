@@ -29,6 +29,9 @@ MAX_TEXT = 500
 # The CPU seconds this process took to be confined (set by the zygote's fork): sent with the
 # greeting, for the benchmark's account only (the grader reads the child's CPU time itself).
 CONFINED_CPU = 0.0
+# Whether to warm up before the greeting (set by the zygote's fork): a child that a job is
+# already waiting for, or that a busy grader forks ahead, has no idle time to warm up in.
+WARM = True
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
@@ -223,8 +226,9 @@ def _forget_grader_modules() -> None:
 
 
 def serve() -> NoReturn:
-    _warm_up()
-    _send({"type": "warm", "confined": round(CONFINED_CPU, 6)})
+    if WARM:
+        _warm_up()
+    _send({"type": "warm", "confined": round(CONFINED_CPU, 6), "warmed": WARM})
     reader = _Reader(IN_FD)
     header, body = reader.next()
     confine.lower_limits(int(header["cpu"]), int(header["memory"]))

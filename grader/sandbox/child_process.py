@@ -91,16 +91,21 @@ class Child:
     def __init__(self, zygote: ZygoteLink, uid: int, scratch: tuple[int, int] | None = None, *,
                  count_kill: Callable[[str], None],
                  release: Callable[[int, ZygoteLink, bool], None],
-                 on_exit_cpu: Callable[[float, int], None] | None = None) -> None:
+                 on_exit_cpu: Callable[[float, int], None] | None = None,
+                 warm: bool = True) -> None:
         """``count_kill(reason)``: called once if the grader kills it; ``release(uid, zygote,
         reaped)``: called once when it is gone (``reaped`` False: its end is unknown);
         ``on_exit_cpu(seconds, faults)``: once reaped, the CPU time it took after it was last
-        read, and its page faults over its whole life."""
+        read, and its page faults over its whole life; ``warm``: whether it warms up (runs the
+        harness once) before it greets, which takes CPU time but keeps the copying of pages it
+        would do anyway off a job's clock."""
         self._count_kill = count_kill
         self._release = release
         self.scratch = scratch
         self.zygote = zygote
         self.uid = uid
+        self.warm = warm
+        self.warmed: bool | None = None  # the child's own word, for the tests and the account
         self.run_id = uuid.uuid4().hex
         self.exit_code: int | None = None
         self.killed: str | None = None
@@ -143,7 +148,7 @@ class Child:
                 self.zygote.send(
                     {"op": "run", "id": self.run_id, "uid": self.uid, "gid": self.uid,
                      "cpu": _MAX_CPU_SECONDS, "memory": _MAX_MEMORY_MB << 20,
-                     "scratch": self.scratch},
+                     "scratch": self.scratch, "warm": self.warm},
                     child_ends,
                 )
             except OSError as error:
@@ -190,9 +195,11 @@ class Child:
             [(greeting, _)] = frames.Decoder(max_body=0).feed(prefix + header)
         except (frames.FrameError, ValueError):
             raise SandboxError("a sandbox child sent a wrong greeting") from None
-        confined = greeting.get("confined")
-        if greeting.get("type") != "warm" or set(greeting) != {"type", "confined"}:
+        confined, warmed = greeting.get("confined"), greeting.get("warmed")
+        if greeting.get("type") != "warm" or set(greeting) != {"type", "confined", "warmed"} \
+                or type(warmed) is not bool:
             raise SandboxError("a sandbox child sent a wrong greeting")
+        self.warmed = warmed
         return float(confined) if type(confined) is float and confined >= 0 else 0.0
 
     def _read_exact(self, size: int, end: float) -> bytes:

@@ -80,6 +80,11 @@ class Places:
             queue.remove(handed)
             return False
 
+    def queued(self) -> bool:
+        """Whether someone waits for a place (every one is taken)."""
+        with self._lock:
+            return bool(self._waiting or self._waiting_low)
+
     def release(self) -> None:
         with self._lock:
             if self._waiting:
@@ -104,6 +109,9 @@ class Lanes:
     def ticket(self, freed: Callable[[], None] | None = None, background: bool = False
                ) -> Ticket:
         return Ticket(self, freed, background)
+
+    def fast_lane_queued(self) -> bool:
+        return self._fast.queued()
 
     def _count(self, what: str) -> None:
         with self._lock:

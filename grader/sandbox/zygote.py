@@ -5,8 +5,8 @@ scrubbed environment, so it holds no secrets, database handles, specs or referen
 It imports numpy once, then forks one confined child per run on request.
 
 Control protocol, JSON messages on a SOCK_SEQPACKET socket from the grader:
-    -> {"op": "run", "id", "uid", "gid", "cpu", "memory", "scratch": null or [bytes, files]}
-       + fds [in, out, err, result]
+    -> {"op": "run", "id", "uid", "gid", "cpu", "memory", "scratch": null or [bytes, files],
+        "warm": whether the child warms up before it greets} + fds [in, out, err, result]
     <- {"op": "started", "id", "pid", "cpu"}  once the child is forked (pid: in the zygote's
                                        namespace; cpu: the zygote's CPU seconds for the fork)
     -> {"op": "kill", "id"}            SIGKILL to the child's process group, if still alive
@@ -180,6 +180,7 @@ class Zygote:
                 # a new thread's CPU clock starts at fork: this is what confinement took (the
                 # process's clock lags by up to a tick once RLIMIT_CPU arms its timer)
                 child.CONFINED_CPU = time.thread_time()
+                child.WARM = request.get("warm") is not False
             except BaseException:  # noqa: BLE001 - a child that cannot be confined never runs code
                 os._exit(71)
             child.main()

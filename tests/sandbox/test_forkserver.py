@@ -30,7 +30,7 @@ from grader.sandbox.base import (
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import ZygoteLink, children_of
-from tests.conftest import EXERCISES, HIDDEN_SECRET
+from tests.conftest import EXERCISES, HIDDEN_SECRET, timeless
 
 pytestmark = pytest.mark.processes
 
@@ -388,3 +388,40 @@ def test_every_file_a_child_maps_stays_in_memory_while_the_zygote_lives() -> Non
             (pinned, locked, size)
     else:  # a memlock limit too small is said, never passed over
         assert pinned > 0 or "CAP_IPC_LOCK" in skipped["pinned_files"], skipped
+
+
+def test_children_ahead_warm_up_unless_jobs_queue_for_a_fast_place(
+        conv2d: Exercise, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child forked ahead warms up, unless jobs queue for a fast place: then the CPUs are
+    busy with jobs and it is soon taken, so it goes without, as does one forked for a job that
+    found none ready. Each grades the same report."""
+    runner = ForkServerRunner(slots=1)
+    try:
+        runner.settle()
+        ahead = list(runner._warm.queue)
+        assert ahead and all(child.warmed is True for child in ahead)
+        warmed = timeless(grade(conv2d, HONEST, runner, seed=5, hidden_secret=HIDDEN_SECRET))
+
+        monkeypatch.setattr(runner.lanes, "fast_lane_queued", lambda: True)
+        runner.settle()
+        while runner.warm_children:  # those forked while there was room
+            runner._warm.get_nowait().finish()
+        runner._refill()
+        [cold] = list(runner._warm.queue)
+        assert cold.warmed is False
+        assert timeless(grade(conv2d, HONEST, runner, seed=5,
+                              hidden_secret=HIDDEN_SECRET)) == warmed
+
+        runner.ahead = 0  # no child ready: the job forks its own, which it waits for
+        runner.settle()
+        while runner.warm_children:
+            runner._warm.get_nowait().finish()
+        taken: list[bool | None] = []
+        take = runner._take
+        monkeypatch.setattr(runner, "_take",
+                            lambda job: taken.append((child := take(job)).warmed) or child)
+        assert timeless(grade(conv2d, HONEST, runner, seed=5,
+                              hidden_secret=HIDDEN_SECRET)) == warmed
+        assert taken == [False]
+    finally:
+        runner.close()

@@ -138,6 +138,24 @@ def test_places_go_to_waiters_in_the_order_they_came() -> None:
     assert not places.acquire(blocking=False)  # the last one still holds it
 
 
+def test_places_say_whether_someone_waits_for_one() -> None:
+    places = Places(2)
+    places.acquire()
+    assert not places.queued()  # one is free
+    places.acquire()
+    assert not places.queued()  # all taken, nobody waits
+    waiter = threading.Thread(target=places.acquire)
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not places.queued():
+        assert time.monotonic() < deadline, "the waiter never queued"
+        time.sleep(0.001)
+    places.release()  # to the waiter
+    waiter.join(timeout=10)
+    assert not waiter.is_alive()
+    assert not places.queued()
+
+
 def test_a_low_place_waits_until_no_one_else_does() -> None:
     places = Places(1)
     places.acquire()
