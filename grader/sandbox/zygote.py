@@ -393,7 +393,7 @@ def main() -> None:
     plan = confine.Plan(landlock_ruleset=ruleset, landlock_abi=abi,
                         seccomp=seccomp.Loader(syscall_filter),
                         scratch_seccomp=seccomp.Loader(seccomp.build(scratch=True)),
-                        drop_uid=drop_uid)
+                        drop_uid=drop_uid, streams=confine.std_streams())
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _batch()

@@ -425,3 +425,29 @@ def test_children_ahead_warm_up_unless_jobs_queue_for_a_fast_place(
         assert taken == [False]
     finally:
         runner.close()
+
+
+def test_a_child_s_standard_streams_are_its_own_pipes_and_start_empty() -> None:
+    """The zygote makes a child's streams once: each child still finds stdout and stderr over
+    its own pipes (which cannot seek), nothing that an earlier child wrote in them, and an
+    empty stdin."""
+    source = (
+        "import sys\n"
+        "print(sys.stdout.seekable(), sys.stderr.seekable(), repr(sys.stdin.read()),"
+        " sys.stdout.line_buffering, sys.stderr.write_through)\n"
+        "sys.stdout.write('half a line')\n"  # in the stream's buffer until the harness flushes
+        "sys.stderr.write('to stderr\\n')\n"
+        "def conv(image, kernel):\n"
+        "    return image[1:-1, 1:-1]\n"
+    )
+    cases = [CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=False)]
+    runner = ForkServerRunner(slots=1)
+    try:
+        for _ in range(3):  # each child after the first is forked once one has written
+            result = runner.run(Job(source, "conv", cases, RunLimits(
+                case_seconds=5.0, submission_seconds=30.0, memory_mb=256)))
+            assert [c.kind for c in result.cases] == ["output"]
+            assert result.stdout == "False False '' False True\nhalf a line", result.stdout
+            assert result.stderr == "to stderr\n", result.stderr
+    finally:
+        runner.close()
