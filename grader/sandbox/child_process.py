@@ -92,7 +92,7 @@ class Child:
                  count_kill: Callable[[str], None],
                  release: Callable[[int, ZygoteLink, bool], None],
                  on_exit_cpu: Callable[[float, int], None] | None = None,
-                 warm: bool = True) -> None:
+                 warm: bool = False) -> None:
         """``count_kill(reason)``: called once if the grader kills it; ``release(uid, zygote,
         reaped)``: called once when it is gone (``reaped`` False: its end is unknown);
         ``on_exit_cpu(seconds, faults)``: once reaped, the CPU time it took after it was last
@@ -105,7 +105,7 @@ class Child:
         self.zygote = zygote
         self.uid = uid
         self.warm = warm
-        self.warmed: bool | None = None  # the child's own word, for the tests and the account
+        self.warmed: bool | None = None  # what its greeting says: as asked, or it is refused
         self.run_id = uuid.uuid4().hex
         self.exit_code: int | None = None
         self.killed: str | None = None
@@ -197,7 +197,7 @@ class Child:
             raise SandboxError("a sandbox child sent a wrong greeting") from None
         confined, warmed = greeting.get("confined"), greeting.get("warmed")
         if greeting.get("type") != "warm" or set(greeting) != {"type", "confined", "warmed"} \
-                or type(warmed) is not bool:
+                or warmed is not self.warm:
             raise SandboxError("a sandbox child sent a wrong greeting")
         self.warmed = warmed
         return float(confined) if type(confined) is float and confined >= 0 else 0.0

@@ -161,16 +161,18 @@ def std_streams() -> StdStreams:
     (made in a child, they cost it about 0.1 ms, most of it copying the pages that making them
     writes). A stream asks at once whether its file can seek and remembers the answer: fds 1 and
     2 are pipes in a child, so they are pipes here while the streams are made."""
-    saved = [os.dup(1), os.dup(2)]
-    read_end, write_end = os.pipe()
+    # above 2, so that a copy never takes the place of fd 1 or 2 (a closed one raises here)
+    saved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3) for fd in (1, 2)]
+    made: list[int] = []
     try:
-        os.dup2(write_end, 1)
-        os.dup2(write_end, 2)
+        made.extend(os.pipe())
+        os.dup2(made[1], 1)
+        os.dup2(made[1], 2)
         return (io.StringIO(""),
                 io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=False),
                 io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True))
     finally:
         os.dup2(saved[0], 1)
         os.dup2(saved[1], 2)
-        for fd in (*saved, read_end, write_end):
+        for fd in (*saved, *made):
             os.close(fd)

@@ -429,25 +429,34 @@ def test_children_ahead_warm_up_unless_jobs_queue_for_a_fast_place(
 
 def test_a_child_s_standard_streams_are_its_own_pipes_and_start_empty() -> None:
     """The zygote makes a child's streams once: each child still finds stdout and stderr over
-    its own pipes (which cannot seek), nothing that an earlier child wrote in them, and an
-    empty stdin."""
+    its own pipes (fds 1 and 2, which cannot seek), open whatever an earlier child did to its
+    own, nothing an earlier child wrote in them, and an empty stdin."""
     source = (
         "import sys\n"
-        "print(sys.stdout.seekable(), sys.stderr.seekable(), repr(sys.stdin.read()),"
-        " sys.stdout.line_buffering, sys.stderr.write_through)\n"
+        "try:\n"
+        "    input()\n"
+        "except EOFError:\n"
+        "    print('input: EOF')\n"
+        "print(sys.stdout.fileno(), sys.stderr.fileno(), sys.stdout.seekable(),"
+        " sys.stderr.seekable(), repr(sys.stdin.read()), sys.stdout.line_buffering,"
+        " sys.stderr.write_through)\n"
         "sys.stdout.write('half a line')\n"  # in the stream's buffer until the harness flushes
         "sys.stderr.write('to stderr\\n')\n"
+        "sys.stderr.close()\n"
         "def conv(image, kernel):\n"
         "    return image[1:-1, 1:-1]\n"
     )
     cases = [CaseInput((np.ones((5, 5)), np.ones((3, 3))), hidden=False)]
     runner = ForkServerRunner(slots=1)
     try:
-        for _ in range(3):  # each child after the first is forked once one has written
+        # the runner keeps two children ahead, forked at its start: from the third run on,
+        # each child is forked after an earlier one wrote to its streams and closed one
+        for _ in range(4):
             result = runner.run(Job(source, "conv", cases, RunLimits(
                 case_seconds=5.0, submission_seconds=30.0, memory_mb=256)))
-            assert [c.kind for c in result.cases] == ["output"]
-            assert result.stdout == "False False '' False True\nhalf a line", result.stdout
+            assert [c.kind for c in result.cases] == ["output"], result
+            assert result.stdout == "input: EOF\n1 2 False False '' False True\nhalf a line", \
+                result.stdout
             assert result.stderr == "to stderr\n", result.stderr
     finally:
         runner.close()

@@ -144,7 +144,7 @@ def test_places_say_whether_someone_waits_for_one() -> None:
     assert not places.queued()  # one is free
     places.acquire()
     assert not places.queued()  # all taken, nobody waits
-    waiter = threading.Thread(target=places.acquire)
+    waiter = threading.Thread(target=places.acquire, daemon=True)
     waiter.start()
     deadline = time.monotonic() + 10
     while not places.queued():
