@@ -116,6 +116,12 @@ def runner() -> Iterator[ForkServerRunner]:
     runner.close()
 
 
+def drop_ready_children(runner: ForkServerRunner) -> None:
+    """Finish every child the runner forked ahead: the next job forks its own."""
+    while runner.warm_children:
+        runner._warm.get_nowait().finish()
+
+
 def timeless(report: Report) -> str:
     """The report's JSON without its clock readings (``duration_ms``), which no two gradings
     share."""

@@ -31,7 +31,7 @@ MAX_TEXT = 500
 CONFINED_CPU = 0.0
 # Whether to warm up before the greeting (set by the zygote's fork): a child that a job is
 # already waiting for, or that a busy grader forks ahead, has no idle time to warm up in.
-WARM = True
+WARM = False
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:

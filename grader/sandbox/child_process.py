@@ -104,8 +104,7 @@ class Child:
         self.scratch = scratch
         self.zygote = zygote
         self.uid = uid
-        self.warm = warm
-        self.warmed: bool | None = None  # what its greeting says: as asked, or it is refused
+        self.warm = warm  # its greeting must say the same, or it is refused
         self.run_id = uuid.uuid4().hex
         self.exit_code: int | None = None
         self.killed: str | None = None
@@ -195,11 +194,10 @@ class Child:
             [(greeting, _)] = frames.Decoder(max_body=0).feed(prefix + header)
         except (frames.FrameError, ValueError):
             raise SandboxError("a sandbox child sent a wrong greeting") from None
-        confined, warmed = greeting.get("confined"), greeting.get("warmed")
+        confined = greeting.get("confined")
         if greeting.get("type") != "warm" or set(greeting) != {"type", "confined", "warmed"} \
-                or warmed is not self.warm:
+                or greeting["warmed"] is not self.warm:
             raise SandboxError("a sandbox child sent a wrong greeting")
-        self.warmed = warmed
         return float(confined) if type(confined) is float and confined >= 0 else 0.0
 
     def _read_exact(self, size: int, end: float) -> bytes:

@@ -180,7 +180,7 @@ class Zygote:
                 # a new thread's CPU clock starts at fork: this is what confinement took (the
                 # process's clock lags by up to a tick once RLIMIT_CPU arms its timer)
                 child.CONFINED_CPU = time.thread_time()
-                child.WARM = request.get("warm") is not False
+                child.WARM = request.get("warm") is True
             except BaseException:  # noqa: BLE001 - a child that cannot be confined never runs code
                 os._exit(71)
             child.main()

@@ -30,7 +30,7 @@ from grader.sandbox.base import (
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.uids import UidClaim
 from grader.sandbox.zygote_link import ZygoteLink, children_of
-from tests.conftest import EXERCISES, HIDDEN_SECRET, timeless
+from tests.conftest import EXERCISES, HIDDEN_SECRET, drop_ready_children, timeless
 
 pytestmark = pytest.mark.processes
 
@@ -341,8 +341,7 @@ def test_what_an_earlier_child_chose_at_its_end_is_not_in_a_later_child_s_memory
     try:
         runner.settle()
         runner.ahead = 0  # each child forked when its job comes, after the one before ended
-        while not runner._warm.empty():
-            runner._warm.get_nowait().finish()
+        drop_ready_children(runner)
         for _ in range(3):
             ended = runner.run(Job("import os\ndef conv(image, kernel):\n    os._exit(173)\n",
                                    "conv", case, limits))
@@ -398,28 +397,26 @@ def test_children_ahead_warm_up_unless_jobs_queue_for_a_fast_place(
     runner = ForkServerRunner(slots=1)
     try:
         runner.settle()
-        ahead = list(runner._warm.queue)
-        assert ahead and all(child.warmed is True for child in ahead)
+        ahead = list(runner._warm.queue)  # each greeted as asked, or it would be refused
+        assert ahead and all(child.warm for child in ahead)
         warmed = timeless(grade(conv2d, HONEST, runner, seed=5, hidden_secret=HIDDEN_SECRET))
 
         monkeypatch.setattr(runner.lanes, "fast_lane_queued", lambda: True)
         runner.settle()
-        while runner.warm_children:  # those forked while there was room
-            runner._warm.get_nowait().finish()
+        drop_ready_children(runner)  # those forked while there was room
         runner._refill()
         [cold] = list(runner._warm.queue)
-        assert cold.warmed is False
+        assert not cold.warm
         assert timeless(grade(conv2d, HONEST, runner, seed=5,
                               hidden_secret=HIDDEN_SECRET)) == warmed
 
         runner.ahead = 0  # no child ready: the job forks its own, which it waits for
         runner.settle()
-        while runner.warm_children:
-            runner._warm.get_nowait().finish()
-        taken: list[bool | None] = []
+        drop_ready_children(runner)
+        taken: list[bool] = []
         take = runner._take
         monkeypatch.setattr(runner, "_take",
-                            lambda job: taken.append((child := take(job)).warmed) or child)
+                            lambda job: taken.append((child := take(job)).warm) or child)
         assert timeless(grade(conv2d, HONEST, runner, seed=5,
                               hidden_secret=HIDDEN_SECRET)) == warmed
         assert taken == [False]

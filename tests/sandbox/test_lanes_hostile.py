@@ -24,7 +24,7 @@ from grader.catalog.spec import Limits
 from grader.grading.grade import grade
 from grader.sandbox.base import CaseInput, Job, Kind, RunLimits, RunResult
 from grader.sandbox.forkserver import ForkServerRunner
-from tests.conftest import HIDDEN_SECRET, ROOT
+from tests.conftest import HIDDEN_SECRET, ROOT, drop_ready_children
 from tests.sandbox.test_redteam import sandbox_processes
 
 pytestmark = pytest.mark.processes
@@ -195,8 +195,7 @@ def test_a_job_waits_for_a_uid_rather_than_failing() -> None:
     runner = ForkServerRunner(slots=1, slow_slots=1)
     try:
         runner.settle()
-        while runner.warm_children:  # no child ready: the job must fork one
-            runner._warm.get_nowait().finish()
+        drop_ready_children(runner)  # no child ready: the job must fork one
         held = []
         while not runner._uids.empty():
             held.append(runner._uids.get_nowait())
