@@ -40,6 +40,57 @@ def test_the_last_row_and_column_left_at_zero() -> None:
     assert best(got) == "edges_zero"
 
 
+def in_image_shaped_zeros(short: int) -> np.ndarray:
+    """An output as large as the image, the right values in its top-left corner, and loops
+    ``short`` windows short of the output's edge (``range(h - 2 - short)``)."""
+    got = np.zeros(IMAGE.shape)
+    rows, cols = EXPECTED.shape[0] - short, EXPECTED.shape[1] - short
+    got[:rows, :cols] = EXPECTED[:rows, :cols]
+    return got
+
+
+@pytest.mark.parametrize("short", [1, 2])
+def test_the_right_values_in_a_corner_with_loops_that_stop_short(short: int) -> None:
+    found, _ = explain([Case("a", EXPECTED, in_image_shaped_zeros(short), False, dict)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "corner_short"
+    [part] = found.any_fit.parts
+    assert part.fields["short"] == (short, short)
+    message = part_message(part, [IMAGE, KERNEL])
+    assert "top-left corner of an array of shape (9, 11)" in message
+    assert f"last {'row and column' if short == 1 else '2 rows and 2 columns'} are missing" \
+        in message
+    assert best(in_image_shaped_zeros(0)) == "valid_in_corner"  # none short: a corner alone
+
+
+def test_a_known_mistake_whose_changed_values_the_zero_edges_hide_is_not_named() -> None:
+    """Windows that wrap round past the last row and column (a circular correlation, of the
+    image's shape) differ from the right values only there: with those rows and columns left
+    at zero, the mistake explains nothing the right values do not."""
+    wrapped = np.pad(IMAGE, [(0, 2), (0, 2)], mode="wrap")
+    circular = xcorr(wrapped, KERNEL)
+    got = in_image_shaped_zeros(1)
+    assert best(got, candidates={"circular": circular}) == "corner_short"
+    fits = search(got, EXPECTED, {"circular": circular}, RULES)
+    assert "circular+edges_zero" not in [fit_name(f) for f in fits]
+    shown = circular.copy()  # some of its wrapped values in view: then it explains them
+    shown[-1, :] = 0
+    shown[:, -1] = 0
+    fits = search(shown, EXPECTED, {"circular": circular}, RULES)
+    assert "circular+edges_zero" in [fit_name(f) for f in fits]
+
+
+def test_zero_edges_on_a_known_mistake_s_output_do_not_claim_the_right_shape() -> None:
+    got = EXPECTED.copy()
+    got[-1, :] = 0
+    found, _ = explain([Case("a", EXPECTED, got, False, dict)], RULES)
+    assert found is not None
+    [part] = found.any_fit.parts
+    assert part_message(part, [IMAGE, KERNEL]).startswith(
+        "your output has the right shape and the right values, except its last row")
+    assert part_message(part, [IMAGE, KERNEL], values="that mistake's values").startswith(
+        "your output has that mistake's values, except its last row")
+
+
 def test_values_moved_by_two_rows_and_columns_with_anything_at_the_edge() -> None:
     got = RNG.normal(size=EXPECTED.shape)
     got[2:, 2:] = EXPECTED[:-2, :-2]

@@ -38,7 +38,14 @@ from grader.grading.parts import (
     summed,
     variants,
 )
-from grader.grading.placements import Bands, placements, rolled, zero_bands
+from grader.grading.placements import (
+    Bands,
+    offsets_of,
+    placements,
+    rolled,
+    spatial_axes,
+    zero_bands,
+)
 from grader.grading.screen import Probe, may_edge, may_hold, may_match, may_scale, may_sit
 
 MAX_PARTS = 2
@@ -169,6 +176,8 @@ def _search(got: np.ndarray, sources: list[Source], rules: Comparison,
     # in its values in place only, or as it is placed anywhere: the screen rules out those
     # far from the output on a few values.
     as_is, changes = may_match(probe, [candidate for _, _, candidate in sources], got.dtype)
+    reference = next((candidate for model, given, candidate in sources
+                      if model == REFERENCE and not given), None)
     for index, ((model, given, candidate), base) in enumerate(zip(sources, bases, strict=True)):
         if base < MAX_PARTS and candidate.ndim != values.ndim:
             shaped = [axes_of_one(values, candidate, rules), stacked(values, candidate, rules)]
@@ -182,9 +191,32 @@ def _search(got: np.ndarray, sources: list[Source], rules: Comparison,
             or base == MAX_PARTS - 1 and changes[index] else [(None, candidate)]
         finite = bool(np.isfinite(candidate).all())  # so is each variant then
         for value, variant in shown:
-            fits += _placed(probe, bands, (model, given, base), value, variant,
-                            (finite, as_is[index] or value is not None), order + len(fits))
+            placed = _placed(probe, bands, (model, given, base), value, variant,
+                             (finite, as_is[index] or value is not None), order + len(fits))
+            fits += [fit for fit in placed if not model or reference is None
+                     or not _hidden_by_bands(fit, variant, reference, bands, rules)]
     return fits
+
+
+def _hidden_by_bands(fit: Fit, variant: np.ndarray, reference: np.ndarray,
+                     bands: Bands | None, rules: Comparison) -> bool:
+    """Whether a known mistake's fit with edges left at zero compares only values the right
+    output has too: the bands hide every value the mistake changes, so it explains nothing
+    (its windows wrap, say, past an edge the learner's loops never reach)."""
+    if bands is None or not any(part.name == "edges_zero" for part in fit.parts):
+        return False
+    inner = [slice(None)] * variant.ndim
+    for axis in spatial_axes(variant.ndim):
+        inner[axis] = slice(bands[(axis, 0)], variant.shape[axis] - bands[(axis, 1)])
+    region = variant[tuple(inner)]
+    if region.ndim != reference.ndim or region.size == 0:
+        return False
+    spare = [r - g for r, g in zip(reference.shape, region.shape, strict=True)]
+    if min(spare) < 0:
+        return False
+    return any(near(region, reference[tuple(slice(o, o + n) for o, n in
+                                            zip(offset, region.shape, strict=True))], rules)
+               for offset in offsets_of(region, reference, spare, rules))
 
 
 def _placed(probe: Probe, bands: Bands | None, source: tuple[str, tuple[Part, ...], int],
@@ -204,9 +236,9 @@ def _placed(probe: Probe, bands: Bands | None, source: tuple[str, tuple[Part, ..
     smaller = variant.size < probe.got.size
     held = plain or smaller or may_hold(probe, variant, finite)
     sits = plain or not smaller or may_sit(probe, variant, finite)
-    if bands is not None and (plain or variant.shape != probe.got.shape
-                              or not may_edge(probe, variant, bands, finite)):
-        bands = None
+    if bands is not None and (plain or not smaller if variant.shape != probe.got.shape
+                              else plain or not may_edge(probe, variant, bands, finite)):
+        bands = None  # kept for a smaller variant: in a corner, short of its edge
     fits: list[Fit] = []
     for view in placements(probe.got, variant, probe.rules, bands, plain, held, sits):
         whole = view.part is None or view.part.name in ("transposed", "axes_moved")

@@ -116,6 +116,8 @@ class Msg(StrEnum):
     DIRECTION_UP = "direction_up"
     CROPPED = "cropped"
     EDGES_ZERO = "edges_zero"
+    CORNER_SHORT = "corner_short"
+    RIGHT_SHAPE_AND = "right_shape_and"
     SHIFTED_BY = "shifted_by"
     ROLLED = "rolled"
     TRANSPOSED = "transposed"
@@ -388,7 +390,11 @@ TEMPLATES: dict[Msg, str] = {
     Msg.DIRECTION_UP: "towards lower indices",
     Msg.CROPPED: "your output holds only part of the right values: the {got_shape} part from "
                  "{offset} of the expected {expected_shape}",
-    Msg.EDGES_ZERO: "your output has the right shape and {values}, except its {what}, "
+    Msg.CORNER_SHORT: "{values} sit in the top-left corner of an array of shape {got_shape} "
+                      "(the rest is zeros), but their last {what} are missing: your loops stop "
+                      "short of the output's edge. Return only the {expected_shape} part, and "
+                      "loop over all of it, e.g. range(out.shape[0])",
+    Msg.EDGES_ZERO: "your output has {shape}{values}, except its {what}, "
                     "left at zero: your loops stop short (or start late) of the output's edge; "
                     "loop over the whole output, e.g. range(out.shape[0])",
     Msg.SHIFTED_BY: "your values are {values} moved by {what}: your output at "
@@ -425,6 +431,7 @@ TEMPLATES: dict[Msg, str] = {
     Msg.MOVE: "{count} {axis}s {direction}",
     Msg.HIDDEN_CASES: "{count} hidden case{s}",
     Msg.RIGHT_VALUES: "the right values",
+    Msg.RIGHT_SHAPE_AND: "the right shape and ",
     Msg.NOT_SUMMED: "your output keeps apart, along its axis {axis}, what should be added up: "
                     "shape {got_shape}, whose sum along that axis is {values} of shape "
                     "{expected_shape}; add them up (e.g. np.sum(..., axis={axis}))",

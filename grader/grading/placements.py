@@ -2,8 +2,9 @@
 
 As they are; transposed; inside a larger output (a ring of zeros, a corner, elsewhere); cut
 short of an edge (or cut from inside the candidate); with rows or columns at its edges left at
-zero; moved by a few rows or columns (the edge they left holds anything); spread out at every
-s-th row and column of a zero-filled output. Rows and columns are an output's last two axes.
+zero (in an output of the candidate's shape, or in the corner of a larger one); moved by a few
+rows or columns (the edge they left holds anything); spread out at every s-th row and column
+of a zero-filled output. Rows and columns are an output's last two axes.
 
 Offsets and shifts are not tried one by one: a distinctive value (the largest in magnitude) of
 one array is looked up in the other, and only the offsets that puts it at are compared in full,
@@ -76,6 +77,8 @@ def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
     if min(spare) >= 0 and max(spare) > 0 and inside:
         yield from _inside(got, candidate, spare, rules)
         yield from _spread(got, candidate)
+    if min(spare) >= 0 and max(spare) > 0 and bands is not None:
+        yield from _corner_short(got, candidate, bands)  # compares only a part of candidate
     if max(spare) <= 0 and min(spare) < 0 and centred:
         yield from _cropped(got, candidate, [-s for s in spare], rules)
 
@@ -105,7 +108,7 @@ def _lookup(value: float, array: np.ndarray, rules: Comparison) -> np.ndarray | 
     return found if len(found) <= MAX_LOOKUPS else None
 
 
-def _offsets(source: np.ndarray, target: np.ndarray, limits: list[int],
+def offsets_of(source: np.ndarray, target: np.ndarray, limits: list[int],
              rules: Comparison) -> list[tuple[int, ...]]:
     """Offsets o (0 <= o <= limits) at which ``source``'s largest value lands on the same
     value in ``target``: target[p + o] == source[p]."""
@@ -124,7 +127,7 @@ def _offsets(source: np.ndarray, target: np.ndarray, limits: list[int],
 def _inside(got: np.ndarray, candidate: np.ndarray, spare: list[int],
             rules: Comparison) -> Iterator[View]:
     """The candidate whole, somewhere inside a larger output."""
-    for offset in _offsets(candidate, got, spare, rules):
+    for offset in offsets_of(candidate, got, spare, rules):
         window = _window(offset, candidate.shape)
         outside = np.ones(got.shape, dtype=bool)
         outside[window] = False
@@ -143,7 +146,7 @@ def _cropped(got: np.ndarray, candidate: np.ndarray, short: list[int],
              rules: Comparison) -> Iterator[View]:
     """The output is a part of the candidate: short of its last rows or columns (or cut from
     elsewhere in it)."""
-    for offset in _offsets(got, candidate, short, rules):
+    for offset in offsets_of(got, candidate, short, rules):
         name = "missing_edge" if not any(offset) else "cropped"
         fields: dict[str, object] = {"short": tuple(short), "offset": offset,
                                      "got_shape": got.shape, "expected_shape": candidate.shape}
@@ -164,6 +167,23 @@ def _edges_zero(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Iterato
         return  # the candidate is zero there too: nothing was left out
     yield View(Part("edges_zero", {"bands": bands, "ndim": got.ndim}, keeps=True),
                got[region], candidate[region])
+
+
+def _corner_short(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Iterator[View]:
+    """The candidate's values in the top-left corner of a larger, zero-filled output, its last
+    rows or columns left at zero too: an output made as large as the input, and loops that
+    stop short of the candidate's edge (``range(h - 3)`` for a window of 3)."""
+    axes = spatial_axes(got.ndim)
+    if any(bands[(axis, 0)] for axis in axes):
+        return  # values from the first row and column on only: a corner
+    core = tuple(n - bands[(axis, 1)] if axis in axes else n for axis, n in enumerate(got.shape))
+    short = tuple(c - n for c, n in zip(candidate.shape, core, strict=True))
+    if min(short) < 0 or max(short) == 0 or max(short) > MAX_SHIFT:
+        return  # the whole candidate fits (a corner), or more than a loop's few steps are gone
+    window = tuple(slice(0, n) for n in core)
+    fields: dict[str, object] = {"short": tuple(short[axis] for axis in axes),
+                                 "got_shape": got.shape, "expected_shape": candidate.shape}
+    yield View(Part("corner_short", fields), got[window], candidate[window])
 
 
 def _shifted(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterator[View]:

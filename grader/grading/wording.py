@@ -57,6 +57,7 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     by default, or a known mistake's)."""
     fields = part.fields
     name = part.name
+    right = not values  # the right values: the candidate has the expected output's shape
     values = values or say(Msg.RIGHT_VALUES)
     if name in ("valid_in_zero_ring", "valid_in_corner", "valid_inside", "cropped"):
         return _placed(part, values)
@@ -65,8 +66,13 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
         words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
         return say(Msg.MISSING_EDGE, what=" and ".join(words), values=values,
                    **_shapes(fields))
+    if name == "corner_short":
+        short = fields["short"]  # type: ignore[assignment]
+        words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
+        return say(Msg.CORNER_SHORT, what=" and ".join(words), values=values, **_shapes(fields))
     if name == "edges_zero":
-        return say(Msg.EDGES_ZERO, what=_bands(part), values=values)
+        return say(Msg.EDGES_ZERO, what=_bands(part), values=values,
+                   shape=say(Msg.RIGHT_SHAPE_AND) if right else "")
     if name in ("shifted_by_one", "shifted", "rolled"):
         return _moved(part, values)
     if name in ("not_summed", "summed"):
