@@ -43,6 +43,18 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
     (LearnerError("ModuleNotFoundError", "No module named 'matplotlib'", 1,
                   "import matplotlib.pyplot as plt"),
      "module_not_available", "remove the import if your code does not need it"),
+    (LearnerError("RuntimeError", "can't start new thread", 9, "t.start()"),
+     "threads_not_available", "cannot start another"),
+    (LearnerError("PermissionError", "[Errno 1] Operation not permitted", 3,
+                  "print(os.getcwd())"), "no_file_system", "no file system"),
+    (LearnerError("FileNotFoundError", "[Errno 2] No such file or directory: 'k.npy'", 3,
+                  "kernel = np.load('k.npy')"), "no_file_system", "no file system"),
+    (LearnerError("ValueError", "not enough values to unpack (expected 3, got 2)", 4,
+                  "h, w, c = image.shape"), "shape_unpacked", "unpacks 3 sizes from a shape "
+                                                              "that has 2"),
+    (LearnerError("ValueError", "too many values to unpack (expected 2)", 4,
+                  "h, w = np.shape(x)"), "shape_unpacked", "2 sizes from a shape that has "
+                                                           "more than 2"),
 ])
 def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     found = idiom_of(error)
@@ -51,6 +63,11 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
 
 
 @pytest.mark.parametrize("error", [
+    # a permission refused to something other than a file (a signal), an unpacking of
+    # something other than a shape
+    LearnerError("PermissionError", "[Errno 1] Operation not permitted", 3, "os.kill(1, 9)"),
+    LearnerError("ValueError", "not enough values to unpack (expected 3, got 2)", 4,
+                 "a, b, c = pair"),
     # the same message, but the line does not use the idiom
     LearnerError("TypeError", FLOAT_INT, 5, "out = np.zeros((h, w), dtype=size)"),
     LearnerError("TypeError", FLOAT_INT, 5, "print('a/b'); out = np.zeros(shape)  # h/2"),
@@ -96,7 +113,9 @@ def test_a_module_the_sandbox_lacks_is_named_with_what_may_be_imported(conv2d, r
     assert codes[:2] == ["load_error", "module_not_available"]
     words = report.diagnosis[1].message
     assert words.startswith("matplotlib cannot be imported here")
-    assert ", ".join(importable()) in words and importable()[0] == "numpy"
+    assert importable()[0] == "numpy"
+    assert "what is loaded before it starts, which is numpy (with numpy.fft, numpy.linalg" in words
+    assert "the standard modules " + ", ".join(importable()[1:]) + ", and a few others" in words
     assert report.explanation is not None and "matplotlib" in report.explanation.message
 
 
@@ -113,3 +132,31 @@ def test_what_numpy_imports_on_first_use_is_there_in_a_child(conv2d, runner) -> 
               "        'ijkl,kl->ij', windows, kernel)\n")
     report = grade(conv2d, source, runner, seed=3, hidden_secret=HIDDEN_SECRET)
     assert report.passed, report.cases[0].message
+
+
+def test_a_numpy_submodule_that_is_not_loaded_is_told_apart_from_numpy() -> None:
+    """numpy is loaded, but not every submodule of it: the words say which ones are."""
+    error = LearnerError("ModuleNotFoundError", "No module named 'numpy.lib.recfunctions'", 2,
+                         "import numpy.lib.recfunctions as rf")
+    found = idiom_of(error, "import numpy as np\nimport numpy.lib.recfunctions as rf\n")
+    assert found is not None and found.code == "module_not_available"
+    assert found.message.startswith("numpy.lib.recfunctions cannot be imported here: your code "
+                                    "can import only what is loaded before it starts, which is "
+                                    "numpy (with numpy.fft, ")
+    assert "numpy.lib.stride_tricks" in found.message and "only these" not in found.message
+
+
+@pytest.mark.parametrize(("source", "code"), [
+    ("import threading\nimport numpy as np\n\ndef conv(image, kernel):\n"
+     "    t = threading.Thread(target=print)\n    t.start()\n    return image[1:-1, 1:-1]\n",
+     "threads_not_available"),
+    ("import os\n\ndef conv(image, kernel):\n    os.listdir('.')\n"
+     "    return image[1:-1, 1:-1]\n", "no_file_system"),
+    ("def conv(image, kernel):\n    h, w, c = image.shape\n    return image[1:-1, 1:-1]\n",
+     "shape_unpacked"),
+], ids=["thread", "listdir", "colour_shape"])
+def test_what_the_sandbox_lacks_is_named_beside_a_real_child_s_crash(conv2d, runner, source,
+                                                                     code) -> None:
+    report = grade(conv2d, source, runner, seed=3, hidden_secret=HIDDEN_SECRET)
+    assert [c.status for c in report.cases] == ["error"] * 4
+    assert code in [d.code for d in report.diagnosis]

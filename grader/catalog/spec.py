@@ -49,7 +49,8 @@ GENERIC_DIAGNOSES = frozenset({
     "scaled_output", "integer_truncated", "integer_rounded", "integer_output", "truncated",
     "rounded", "square_inputs_only", "odd_kernels_only", "numpy2_array_to_scalar",
     "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
-    "module_not_available", "negatives_zeroed", "offset_output",
+    "module_not_available", "threads_not_available", "no_file_system", "shape_unpacked",
+    "negatives_zeroed", "offset_output",
     "rescaled_output",
 })
 # The changes to an argument an explanation may name (grader.grading.parts' input parts), each

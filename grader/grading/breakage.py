@@ -1,5 +1,7 @@
 """Crashes of code that was right when it was written: idioms that Python 3 or NumPy 2 removed,
-and imports of what the sandbox does not have (SciPy, plotting, notebooks' helpers).
+imports of what the sandbox does not have (SciPy, plotting, notebooks' helpers), and what
+else it does not have (threads, files); and code written for arrays of another number of axes
+(a colour image's three sizes unpacked from a grey one's shape).
 
 Each idiom is data: the exception's type, a pattern its message must match, one the learner's
 line (as the child reports it) must match, when the line is known, and one it must not (code
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 from grader.grading.messages import Msg, say
 from grader.sandbox.base import LearnerError
-from grader.sandbox.modules import importable
+from grader.sandbox.modules import importable, numpy_parts
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,11 @@ class Idiom:
     words: Msg
     unless: re.Pattern[str] | None = None  # a line that rules the idiom out
 
+
+# A line that reaches for files or folders: the sandbox has no file system at all.
+_FILE_CALL = re.compile(r"\b(open|getcwd|listdir|scandir|chdir|mkdir|makedirs|remove|Path|"
+                        r"imread|imwrite|imsave|savefig|savetxt|loadtxt|genfromtxt|load|save|"
+                        r"savez|fromfile|tofile)\s*\(")
 
 IDIOMS = (
     Idiom("numpy2_array_to_scalar", "TypeError",
@@ -52,6 +59,13 @@ IDIOMS = (
           None, Msg.PYTHON2_NAME),
     Idiom("module_not_available", "ModuleNotFoundError", re.compile(r"No module named '([^']+)'"),
           None, Msg.MODULE_NOT_AVAILABLE),
+    Idiom("threads_not_available", "RuntimeError", re.compile(r"can't start new thread"),
+          None, Msg.THREADS_NOT_AVAILABLE),
+    *(Idiom("no_file_system", kind, re.compile(r"Errno"), _FILE_CALL, Msg.NO_FILE_SYSTEM)
+      for kind in ("PermissionError", "FileNotFoundError")),
+    Idiom("shape_unpacked", "ValueError",
+          re.compile(r"(not enough|too many) values to unpack \(expected (\d+)(?:, got (\d+))?\)"),
+          re.compile(r"\.shape\b|\bshape\s*\("), Msg.SHAPE_UNPACKED),
 )
 
 _PYTHON3 = {"xrange": "range", "raw_input": "input", "unicode": "str", "long": "int"}
@@ -115,7 +129,12 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
     if idiom.words is Msg.REMOVED_NUMPY_ALIAS:
         return say(idiom.words, name=found.group(1))
     if idiom.words is Msg.MODULE_NOT_AVAILABLE:
-        return say(idiom.words, name=found.group(1)[:60], modules=", ".join(importable()))
+        return say(idiom.words, name=found.group(1)[:60], numpy_parts=", ".join(numpy_parts()),
+                   modules=", ".join(name for name in importable() if name != "numpy"))
+    if idiom.words is Msg.SHAPE_UNPACKED:
+        expected, got = found.group(2), found.group(3)
+        return say(idiom.words, expected=expected,
+                   got=got if got else say(Msg.MORE_THAN, count=expected))
     if idiom.words is Msg.PYTHON2_NAME:
         name = found.group(1)
         return say(idiom.words, name=name, replacement=_PYTHON3[name])

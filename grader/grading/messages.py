@@ -155,6 +155,10 @@ class Msg(StrEnum):
     REMOVED_NUMPY_ALIAS = "removed_numpy_alias"
     PYTHON2_NAME = "python2_name"
     MODULE_NOT_AVAILABLE = "module_not_available"
+    THREADS_NOT_AVAILABLE = "threads_not_available"
+    NO_FILE_SYSTEM = "no_file_system"
+    SHAPE_UNPACKED = "shape_unpacked"
+    MORE_THAN = "more_than"
     # the report page
     PAGE_TITLE = "page_title"
     PAGE_SCORE = "page_score"
@@ -476,10 +480,24 @@ TEMPLATES: dict[Msg, str] = {
     Msg.REMOVED_NUMPY_ALIAS: "np.{name} was removed in NumPy 1.24 (an alias of Python's own "
                              "{name}); use {name} or np.{name}64",
     Msg.PYTHON2_NAME: "{name} exists in Python 2 only; use {replacement}",
-    Msg.MODULE_NOT_AVAILABLE: "{name} cannot be imported here: your code runs with these "
-                              "modules only: {modules}; remove the import if your code does "
+    Msg.MODULE_NOT_AVAILABLE: "{name} cannot be imported here: your code can import only "
+                              "what is loaded before it starts, which is numpy (with "
+                              "{numpy_parts}) and the standard modules {modules}, and a few "
+                              "others that these use; remove the import if your code does "
                               "not need it (plotting, progress bars, image files), else write "
                               "that part with NumPy",
+    Msg.THREADS_NOT_AVAILABLE: "your code starts a thread (threading, concurrent.futures, a "
+                               "pool): here it runs in one thread and cannot start another; "
+                               "compute in the main thread (NumPy's array operations are fast "
+                               "without threads)",
+    Msg.NO_FILE_SYSTEM: "your code reaches for a file or a folder (open, the working folder, "
+                        "loading or saving an image or an array): here it has no file system "
+                        "at all; compute from the arguments it is given, and return the result",
+    Msg.SHAPE_UNPACKED: "your code unpacks {expected} sizes from a shape that has {got}: "
+                        "the arrays here have another number of axes than your code was "
+                        "written for (a grey image has two, a colour one three); unpack as "
+                        "many as the array has, e.g. h, w = image.shape for two",
+    Msg.MORE_THAN: "more than {count}",
 }
 
 

@@ -18,3 +18,8 @@ def importable() -> list[str]:
     """The top-level names a learner may import, as told to one whose import failed."""
     return sorted({name.split(".")[0] for name in LEARNER_MODULES} - {"encodings"},
                   key=lambda name: (name != "numpy", name))
+
+
+def numpy_parts() -> list[str]:
+    """numpy's submodules a learner may import (numpy has more that are not loaded)."""
+    return [name for name in LEARNER_MODULES if name.startswith("numpy.")]
