@@ -55,6 +55,9 @@ log = logging.getLogger("grader.sandbox")
 # How long a parked job waits for a place in the slow lane, as a multiple of its submission's
 # time limit, before its grading fails (a grader fault: the slow lane stayed full).
 PARK_FACTOR = 5.0
+# How long closing waits for the zygote to reap the children killed at their runs' end, before
+# it stops the zygote (which takes any child still there with it).
+CLOSE_REAP_SECONDS = 5.0
 
 
 class ForkServerRunner:
@@ -240,6 +243,8 @@ class ForkServerRunner:
                 break
             except SandboxError as error:
                 log.warning("closing the sandbox: %s", error)
+        with self._dying_lock:  # the children killed at their runs' end, reaped by the zygote
+            self._dying_lock.wait_for(lambda: self._dying == 0, CLOSE_REAP_SECONDS)
         with self._zygote_lock:
             if self._zygote is not None:
                 self._stop_zygote(self._zygote)

@@ -8,6 +8,7 @@ import os
 import resource
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -73,6 +74,28 @@ def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
 
 
 HONEST = (EXERCISES / "conv2d" / "samples" / "correct_numpy.py").read_text()
+
+
+def test_closing_waits_for_the_children_killed_at_their_runs_end_to_be_reaped() -> None:
+    """A run's child is killed at its end and reaped by the zygote meanwhile. A runner closed
+    before that waits for it, and only then stops the zygote: else the child's end is unknown,
+    and its uid is held (with a warning) as though it had outlived its run."""
+    runner = ForkServerRunner(slots=1)
+    runner.settle()
+    zygote = runner._ensure_zygote()
+    with runner._dying_lock:
+        runner._dying += 1  # a child killed at its run's end, not reaped yet
+    dying_at_stop = []
+    stop = zygote.stop
+
+    def stopped() -> None:
+        dying_at_stop.append(runner._dying)
+        stop()
+
+    zygote.stop = stopped  # type: ignore[method-assign]
+    threading.Timer(0.3, runner._reaped).start()  # the zygote's "exited", a moment later
+    runner.close()
+    assert dying_at_stop == [0]
 
 
 @pytest.mark.parametrize("layer", ["seccomp", "landlock"])
