@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.sandbox import frames
-from grader.sandbox.base import CHILD_INVALID, INVALID_PARAMS, Invalid
+from grader.sandbox.base import CHILD_INVALID, INVALID_PARAMS, Cause, Invalid
 from grader.sandbox.frames import Fault
 from tests.conftest import ROOT
 
@@ -205,3 +205,15 @@ def test_a_child_s_text_in_a_parameter_is_redacted_and_cut_short() -> None:
     assert run.invalid is Invalid.TYPE
     assert secret_path not in str(run.params["type"])
     assert len(str(run.params["type"])) <= 60
+
+
+@pytest.mark.parametrize("index", [True, 1.0, "1", None, [1]])
+def test_an_answer_for_a_case_names_it_by_its_integer_index_only(index: object) -> None:
+    """True equals 1 and 1.0 equals 1 in Python: a child's index is taken only as an int."""
+    from grader.sandbox.conversation import case_run
+
+    array = np.ones((2, 2))
+    [(header, body)] = decode_all(frames.encode_array({"type": "result", "index": 1}, array))
+    assert case_run((header, body), 1, 64).kind == "output"
+    run = case_run(({**header, "index": index}, body), 1, 64)
+    assert (run.kind, run.cause) == ("crashed", Cause.PROTOCOL)

@@ -51,7 +51,8 @@ def case_run(frame: tuple[dict[str, Any], bytes], index: int, max_elements: int)
     """Turn a child's answer for case ``index`` into a CaseRun, trusting none of it."""
     header, body = frame
     kind = header.get("type")
-    if header.get("index") != index:
+    answered = header.get("index")
+    if type(answered) is not int or answered != index:  # not True for 1, nor 2.0 for 2
         return CaseRun(kind="crashed", cause=Cause.PROTOCOL)
     mutated = header.get("mutated") is True
     output_type = header.get("output_type")
