@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from grader.grading.page_words import PAGE_TEMPLATES
+
 
 class Msg(StrEnum):
     # a case's verdict: what stopped it
@@ -159,7 +161,7 @@ class Msg(StrEnum):
     NO_FILE_SYSTEM = "no_file_system"
     SHAPE_UNPACKED = "shape_unpacked"
     MORE_THAN = "more_than"
-    # the report page
+    # the report page (its words: grader.grading.page_words)
     PAGE_TITLE = "page_title"
     PAGE_SCORE = "page_score"
     PAGE_POINTS = "page_points"
@@ -207,57 +209,7 @@ class Msg(StrEnum):
 
 
 TEMPLATES: dict[Msg, str] = {
-    Msg.PAGE_TITLE: "{exercise}: report",
-    Msg.PAGE_SCORE: "Score {score:g} of {max_score:g}:",
-    Msg.PAGE_POINTS: "{points:g} of {max_points:g} points",
-    Msg.PAGE_HIDDEN: "hidden case",
-    Msg.PAGE_EXPECTED: "Expected output",
-    Msg.PAGE_YOURS: "Your output",
-    Msg.PAGE_DIFFERENCE: "Difference, yours minus expected",
-    Msg.PAGE_DIFFERENCE_KEY: "Difference, yours minus expected (blue: yours is lower, red: "
-                             "higher)",
-    Msg.PAGE_NO_ARRAY: "Your code gave no array to draw for this case.",
-    Msg.PAGE_NO_DIFFERENCE: "No difference to draw: your output has shape {got}, the "
-                            "expected one {expected}.",
-    Msg.PAGE_RAN_OTHERWISE: "Your code gave another result when it ran again for this page "
-                            "({status}); the pictures show that run.",
-    Msg.PAGE_DIAGNOSIS: "Diagnosis",
-    Msg.PAGE_PRINTED: "What your code printed",
-    Msg.PAGE_NOTHING: "nothing",
-    Msg.PAGE_NOT_GRADED: "The grader could not grade this submission.",
-    Msg.PAGE_PENDING: "This submission is {status}, not graded yet. This page reloads itself.",
-    Msg.PAGE_WHAT_TO_TRY: "What is wrong, and what to try",
-    Msg.PAGE_ALL_MATCH: "Every case matches the expected output.",
-    Msg.PAGE_NOTHING_TO_FIX: "Nothing to fix",
-    Msg.PAGE_HIDDEN_FAILED: "Every visible case matches, but {count} hidden case(s) did not "
-                            "pass ({what}). Hidden cases use other inputs: test your function "
-                            "on other shapes and values too.",
-    Msg.PAGE_SYNTAX_TRY: "Your file does not parse, so no case could run: fix this line first.",
-    Msg.PAGE_ERROR_TRY: "Your code raised an exception: read the line and the message, then "
-                        "run the case yourself with its inputs (below, \"Reproduce\").",
-    Msg.PAGE_TIMEOUT_TRY: "Your code did not finish in time: look for a loop that never ends, "
-                          "or one that does far more work than the output needs.",
-    Msg.PAGE_LIMIT: "stopped at the {kind} limit of {seconds:g} s",
-    Msg.PAGE_LIMIT_CPU: "CPU time",
-    Msg.PAGE_LIMIT_WALL: "wall-clock time",
-    Msg.PAGE_FAILED_TRY: "Compare your output with the expected one in the case below, and run "
-                         "it yourself with its inputs (\"Reproduce\").",
-    Msg.PAGE_IN_CASES: "in {cases}",
-    Msg.PAGE_CONFIDENCE: "confidence {confidence}",
-    Msg.PAGE_LINE: "line {line}",
-    Msg.PAGE_MATCHES: "matches the expected output",
-    Msg.PAGE_INPUTS: "Inputs",
-    Msg.PAGE_INPUT: "Input {name}",
-    Msg.PAGE_REPRODUCE: "Reproduce: this case's inputs as Python",
-    Msg.PAGE_REPRODUCE_CALL: "paste your function {entry} above this line, then run the file",
-    Msg.PAGE_TOO_MANY_VALUES: "{name} has {count} values, too many to list here",
-    Msg.PAGE_STATEMENT: "The exercise's statement",
-    Msg.VERDICT_PASSED: "passed",
-    Msg.VERDICT_NOT_PASSED: "not passed",
-    Msg.TEXT_SCORE: "score {score:g}/{max_score:g}  {verdict}  ({ms:.0f} ms)",
-    Msg.TEXT_HIDDEN: " (hidden)",
-    Msg.TEXT_DIAGNOSIS: "diagnosis:",
-    Msg.TEXT_PRINTED: "printed output:",
+    **{Msg(key): text for key, text in PAGE_TEMPLATES.items()},
     Msg.RAISED: "your code raised {error}",
     Msg.RAISED_UNKNOWN: "your code raised an exception",
     Msg.ERROR_TEXT: "{type}: {message}",
