@@ -52,6 +52,15 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
     (LearnerError("ValueError", "not enough values to unpack (expected 3, got 2)", 4,
                   "h, w, c = image.shape"), "shape_unpacked", "unpacks 3 sizes from a shape "
                                                               "that has 2"),
+    (LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
+                  "(16,) ", 6, "padded = [0] * padding + signal + [0] * padding"),
+     "list_added_to_array", "np.pad(x, n)"),
+    (LearnerError("ValueError", "The truth value of an array with more than one element is "
+                  "ambiguous. Use a.any() or a.all()", 24, "out[i, j, s] = max(patch)"),
+     "builtin_max_of_array", "Python's max() of an array"),
+    (LearnerError("ValueError", "The truth value of an array with more than one element is "
+                  "ambiguous. Use a.any() or a.all()", 9, "low = min(a[i], b)"),
+     "builtin_max_of_array", "use np.min(...)"),
     (LearnerError("ValueError", "too many values to unpack (expected 2)", 4,
                   "h, w = np.shape(x)"), "shape_unpacked", "2 sizes from a shape that has "
                                                            "more than 2"),
@@ -68,6 +77,13 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     LearnerError("PermissionError", "[Errno 1] Operation not permitted", 3, "os.kill(1, 9)"),
     LearnerError("ValueError", "not enough values to unpack (expected 3, got 2)", 4,
                  "a, b, c = pair"),
+    # the same errors from other code: arrays of two shapes added, an array in an if, a method
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
+                 "(16,) ", 6, "out = a + b"),
+    LearnerError("ValueError", "The truth value of an array with more than one element is "
+                 "ambiguous. Use a.any() or a.all()", 9, "if patch > 0:"),
+    LearnerError("ValueError", "The truth value of an array with more than one element is "
+                 "ambiguous. Use a.any() or a.all()", 9, "m = patch.max(axis=0) or np.max(x)"),
     # the same message, but the line does not use the idiom
     LearnerError("TypeError", FLOAT_INT, 5, "out = np.zeros((h, w), dtype=size)"),
     LearnerError("TypeError", FLOAT_INT, 5, "print('a/b'); out = np.zeros(shape)  # h/2"),
@@ -154,7 +170,11 @@ def test_a_numpy_submodule_that_is_not_loaded_is_told_apart_from_numpy() -> None
      "    return image[1:-1, 1:-1]\n", "no_file_system"),
     ("def conv(image, kernel):\n    h, w, c = image.shape\n    return image[1:-1, 1:-1]\n",
      "shape_unpacked"),
-], ids=["thread", "listdir", "colour_shape"])
+    ("import numpy as np\n\ndef conv(image, kernel):\n    rows = [0] * 2 + image[0] + [0]\n"
+     "    return image[1:-1, 1:-1]\n", "list_added_to_array"),
+    ("import numpy as np\n\ndef conv(image, kernel):\n    top = max(image[:3, :3])\n"
+     "    return image[1:-1, 1:-1]\n", "builtin_max_of_array"),
+], ids=["thread", "listdir", "colour_shape", "list_plus_array", "builtin_max"])
 def test_what_the_sandbox_lacks_is_named_beside_a_real_child_s_crash(conv2d, runner, source,
                                                                      code) -> None:
     report = grade(conv2d, source, runner, seed=3, hidden_secret=HIDDEN_SECRET)

@@ -1,7 +1,8 @@
 """Crashes of code that was right when it was written: idioms that Python 3 or NumPy 2 removed,
 imports of what the sandbox does not have (SciPy, plotting, notebooks' helpers), and what
-else it does not have (threads, files); and code written for arrays of another number of axes
-(a colour image's three sizes unpacked from a grey one's shape).
+else it does not have (threads, files); code written for arrays of another number of axes
+(a colour image's three sizes unpacked from a grey one's shape), and code written for Python
+lists given arrays (a list joined with ``+``, Python's ``max`` of a patch).
 
 Each idiom is data: the exception's type, a pattern its message must match, one the learner's
 line (as the child reports it) must match, when the line is known, and one it must not (code
@@ -35,6 +36,9 @@ _FILE_CALL = re.compile(r"\b(open|getcwd|listdir|scandir|chdir|mkdir|makedirs|re
                         r"imread|imwrite|imsave|savefig|savetxt|loadtxt|genfromtxt|load|save|"
                         r"savez|fromfile|tofile)\s*\(")
 
+# Python's own max() or min() (not a method's, not NumPy's) called on the line.
+_BUILTIN_MAX = re.compile(r"(?<![.\w])(max|min)\s*\(")
+
 IDIOMS = (
     Idiom("numpy2_array_to_scalar", "TypeError",
           re.compile(r"only (0-dimensional|length-1|size-1) arrays can be converted"),
@@ -63,6 +67,13 @@ IDIOMS = (
           None, Msg.THREADS_NOT_AVAILABLE),
     *(Idiom("no_file_system", kind, re.compile(r"Errno"), _FILE_CALL, Msg.NO_FILE_SYSTEM)
       for kind in ("PermissionError", "FileNotFoundError")),
+    Idiom("list_added_to_array", "ValueError",
+          re.compile(r"operands could not be broadcast together"),
+          re.compile(r"\[[^\]]*\]\s*\*\s*[\w.()]+\s*\+|\+\s*\[[^\]]*\]\s*\*"),
+          Msg.LIST_ADDED_TO_ARRAY),
+    Idiom("builtin_max_of_array", "ValueError",
+          re.compile(r"truth value of an array with more than one element is ambiguous"),
+          _BUILTIN_MAX, Msg.BUILTIN_MAX_OF_ARRAY),
     Idiom("shape_unpacked", "ValueError",
           re.compile(r"(not enough|too many) values to unpack \(expected (\d+)(?:, got (\d+))?\)"),
           re.compile(r"\.shape\b|\bshape\s*\("), Msg.SHAPE_UNPACKED),
@@ -131,6 +142,9 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
     if idiom.words is Msg.MODULE_NOT_AVAILABLE:
         return say(idiom.words, name=found.group(1)[:60], numpy_parts=", ".join(numpy_parts()),
                    modules=", ".join(name for name in importable() if name != "numpy"))
+    if idiom.words is Msg.BUILTIN_MAX_OF_ARRAY:
+        called = _BUILTIN_MAX.search(_code(error.text or ""))
+        return say(idiom.words, name=called.group(1) if called else "max")
     if idiom.words is Msg.SHAPE_UNPACKED:
         expected, got = found.group(2), found.group(3)
         return say(idiom.words, expected=expected,

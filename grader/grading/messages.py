@@ -160,6 +160,8 @@ class Msg(StrEnum):
     THREADS_NOT_AVAILABLE = "threads_not_available"
     NO_FILE_SYSTEM = "no_file_system"
     SHAPE_UNPACKED = "shape_unpacked"
+    LIST_ADDED_TO_ARRAY = "list_added_to_array"
+    BUILTIN_MAX_OF_ARRAY = "builtin_max_of_array"
     MORE_THAN = "more_than"
     # the report page (its words: grader.grading.page_words)
     PAGE_TITLE = "page_title"
@@ -449,6 +451,12 @@ TEMPLATES: dict[Msg, str] = {
                         "the arrays here have another number of axes than your code was "
                         "written for (a grey image has two, a colour one three); unpack as "
                         "many as the array has, e.g. h, w = image.shape for two",
+    Msg.LIST_ADDED_TO_ARRAY: "your code joins a Python list and a NumPy array with + ([0] * n "
+                             "+ x): on an array, + adds element by element instead of joining; "
+                             "pad with np.pad(x, n), or join with np.concatenate(([0] * n, x))",
+    Msg.BUILTIN_MAX_OF_ARRAY: "Python's {name}() of an array of two or more dimensions compares "
+                              "its rows with each other, which NumPy refuses; use np.{name}(...) "
+                              "or the array's own .{name}()",
     Msg.MORE_THAN: "more than {count}",
 }
 
