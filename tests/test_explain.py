@@ -317,3 +317,20 @@ def test_an_argument_change_is_said_with_code_that_makes_it() -> None:
     assert "kernel[::-1] or np.flipud" in words[("kernel_flipped_rows", 2)]
     assert "kernel[..., ::-1, :]" in words[("kernel_flipped_rows", 4)]
     assert "np.convolve on each row" in words[("kernel_flipped_columns", 2)]
+
+
+def test_a_case_s_own_explanation_names_no_mistake_that_leaves_that_case_as_it_is() -> None:
+    """A known mistake that changes one case's output and not another's (the odd last row
+    kept, on an image with no odd row): the submission's explanation names it, the case it
+    leaves as it is gets the rest of the explanation alone."""
+    other = RNG.normal(size=EXPECTED.shape)
+    mistaken = EXPECTED.copy()
+    mistaken[-1] += 1.0  # the mistake changes this case's last row
+    cases = [Case("untouched", other, other * 2, False, lambda: {"odd_row_kept": other}),
+             Case("changed", EXPECTED, mistaken * 2, False,
+                  lambda: {"odd_row_kept": mistaken})]
+    found, own = explain(cases, RULES)
+    assert found is not None and fit_name(found.any_fit) == "odd_row_kept+scaled_output"
+    assert set(found.fits) == {"untouched", "changed"}
+    assert fit_name(own["changed"]) == "odd_row_kept+scaled_output"
+    assert fit_name(own["untouched"]) == "scaled_output"

@@ -323,9 +323,22 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
     own = {}
     for case in failing:
         mine = [k for k in ranked if case.name in kept[k]]
+        telling = [k for k in mine if _every_mistake_tells(kept[k][case.name], case, rules)]
         if mine:
-            own[case.name] = kept[mine[0]][case.name]
+            own[case.name] = kept[(telling or mine)[0]][case.name]
     return found, own
+
+
+def _every_mistake_tells(fit: Fit, case: Case, rules: Comparison) -> bool:
+    """Whether each known mistake ``fit`` names changes this case's right output: a case's own
+    explanation names none that leaves it as it is (the odd last row kept as a window, on an
+    image with no odd row), where an explanation without it fits the case as well."""
+    candidates = case.candidates()
+    for model in fit.model.split("+") if fit.model else ():
+        candidate = candidates.get(model)
+        if candidate is not None and matches(candidate, case.expected, rules):
+            return False
+    return True
 
 
 def _settled(kept: dict[tuple[str, ...], dict[str, Fit]], failing: int) -> bool:
