@@ -61,6 +61,12 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
     (LearnerError("ValueError", "The truth value of an array with more than one element is "
                   "ambiguous. Use a.any() or a.all()", 9, "low = min(a[i], b)"),
      "builtin_max_of_array", "use np.min(...)"),
+    (LearnerError("OverflowError", "Python integer -4 out of bounds for uint8", 31,
+                  "result[r][c] = round(value)"), "numpy2_integer_out_of_bounds",
+     "refuses to store -4 in a uint8 array"),
+    (LearnerError("IndexError", "tuple index out of range", 5,
+                  "w, h, m = images.shape[2], images.shape[1], images.shape[0]"),
+     "shape_indexed", "past its last axis"),
     (LearnerError("ValueError", "too many values to unpack (expected 2)", 4,
                   "h, w = np.shape(x)"), "shape_unpacked", "2 sizes from a shape that has "
                                                            "more than 2"),
@@ -80,6 +86,7 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     # the same errors from other code: arrays of two shapes added, an array in an if, a method
     LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
                  "(16,) ", 6, "out = a + b"),
+    LearnerError("IndexError", "tuple index out of range", 5, "first = pair[2]"),
     LearnerError("ValueError", "The truth value of an array with more than one element is "
                  "ambiguous. Use a.any() or a.all()", 9, "if patch > 0:"),
     LearnerError("ValueError", "The truth value of an array with more than one element is "
@@ -174,7 +181,12 @@ def test_a_numpy_submodule_that_is_not_loaded_is_told_apart_from_numpy() -> None
      "    return image[1:-1, 1:-1]\n", "list_added_to_array"),
     ("import numpy as np\n\ndef conv(image, kernel):\n    top = max(image[:3, :3])\n"
      "    return image[1:-1, 1:-1]\n", "builtin_max_of_array"),
-], ids=["thread", "listdir", "colour_shape", "list_plus_array", "builtin_max"])
+    ("import numpy as np\n\ndef conv(image, kernel):\n    n = image.shape[2]\n"
+     "    return image[1:-1, 1:-1]\n", "shape_indexed"),
+    ("import numpy as np\n\ndef conv(image, kernel):\n    out = np.zeros((2, 2), np.uint8)\n"
+     "    out[0, 0] = -4\n    return image[1:-1, 1:-1]\n", "numpy2_integer_out_of_bounds"),
+], ids=["thread", "listdir", "colour_shape", "list_plus_array", "builtin_max", "batch_shape",
+        "uint8_store"])
 def test_what_the_sandbox_lacks_is_named_beside_a_real_child_s_crash(conv2d, runner, source,
                                                                      code) -> None:
     report = grade(conv2d, source, runner, seed=3, hidden_secret=HIDDEN_SECRET)

@@ -334,3 +334,19 @@ def test_a_case_s_own_explanation_names_no_mistake_that_leaves_that_case_as_it_i
     assert set(found.fits) == {"untouched", "changed"}
     assert fit_name(own["changed"]) == "odd_row_kept+scaled_output"
     assert fit_name(own["untouched"]) == "scaled_output"
+
+
+def test_a_known_mistake_s_values_moved_are_said_to_be_that_mistake_s() -> None:
+    """The textbook image[i - a, j - b]: the flipped kernel's values moved by two rows and two
+    columns; the output's value at [2, 2] is the flipped kernel's at [0, 0], not the expected
+    one there."""
+    from grader.grading.wording import fit_message
+
+    got = RNG.normal(size=FLIPPED.shape)
+    got[2:, 2:] = FLIPPED[:-2, :-2]
+    found, _ = explain([Case("a", EXPECTED, got, False, lambda: {"flipped_kernel": FLIPPED})],
+                       RULES)
+    assert found is not None and fit_name(found.any_fit) == "flipped_kernel+shifted"
+    message = fit_message(found.any_fit, None, [IMAGE, KERNEL])
+    assert "your output at [2, 2] is that mistake's value at [0, 0]" in message
+    assert "expected value" not in message

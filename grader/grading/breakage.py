@@ -74,6 +74,11 @@ IDIOMS = (
     Idiom("builtin_max_of_array", "ValueError",
           re.compile(r"truth value of an array with more than one element is ambiguous"),
           _BUILTIN_MAX, Msg.BUILTIN_MAX_OF_ARRAY),
+    Idiom("numpy2_integer_out_of_bounds", "OverflowError",
+          re.compile(r"Python integer (-?\d+) out of bounds for (u?int\d+)"), None,
+          Msg.INTEGER_OUT_OF_BOUNDS),
+    Idiom("shape_indexed", "IndexError", re.compile(r"tuple index out of range"),
+          re.compile(r"\.shape\s*\[|\bshape\s*\([^)]*\)\s*\["), Msg.SHAPE_INDEXED),
     Idiom("shape_unpacked", "ValueError",
           re.compile(r"(not enough|too many) values to unpack \(expected (\d+)(?:, got (\d+))?\)"),
           re.compile(r"\.shape\b|\bshape\s*\("), Msg.SHAPE_UNPACKED),
@@ -142,6 +147,8 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
     if idiom.words is Msg.MODULE_NOT_AVAILABLE:
         return say(idiom.words, name=found.group(1)[:60], numpy_parts=", ".join(numpy_parts()),
                    modules=", ".join(name for name in importable() if name != "numpy"))
+    if idiom.words is Msg.INTEGER_OUT_OF_BOUNDS:
+        return say(idiom.words, value=found.group(1)[:20], dtype=found.group(2))
     if idiom.words is Msg.BUILTIN_MAX_OF_ARRAY:
         called = _BUILTIN_MAX.search(_code(error.text or ""))
         return say(idiom.words, name=called.group(1) if called else "max")

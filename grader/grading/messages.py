@@ -140,6 +140,8 @@ class Msg(StrEnum):
     STACKED = "stacked"
     MISSING_AXES = "missing_axes"
     MISTAKE_VALUES = "mistake_values"
+    EXPECTED_VALUE = "expected_value"
+    MISTAKE_VALUE = "mistake_value"
     MOVE = "move"
     NEGATIVES_ZEROED = "negatives_zeroed"
     OFFSET = "offset"
@@ -160,6 +162,8 @@ class Msg(StrEnum):
     THREADS_NOT_AVAILABLE = "threads_not_available"
     NO_FILE_SYSTEM = "no_file_system"
     SHAPE_UNPACKED = "shape_unpacked"
+    SHAPE_INDEXED = "shape_indexed"
+    INTEGER_OUT_OF_BOUNDS = "integer_out_of_bounds"
     LIST_ADDED_TO_ARRAY = "list_added_to_array"
     BUILTIN_MAX_OF_ARRAY = "builtin_max_of_array"
     MORE_THAN = "more_than"
@@ -310,7 +314,7 @@ TEMPLATES: dict[Msg, str] = {
                       "{got_shape} instead of {expected_shape}; check your loop bounds (an "
                       "output of size n - k + 1 along each axis, for a window of size k)",
     Msg.SHIFTED: "your values are {values} moved by one {axis} ({direction}): your "
-                 "output at {got_index} is the expected value at {expected_index}; check the "
+                 "output at {got_index} is {whose} at {expected_index}; check the "
                  "start of your windows (index i + a, starting at a = 0)",
     Msg.SCALED: "your output is the expected one times {factor}; look for a division or a "
                 "factor that should not be there",
@@ -332,7 +336,9 @@ TEMPLATES: dict[Msg, str] = {
                         "exercise passes them, by position: {entry}({theirs})",
     Msg.CONSTANT_OUTPUT: "every value of your output is {value}, where the expected ones "
                          "differ: check that each result is stored in its own place of the "
-                         "output, and that it is returned once the loops have filled it",
+                         "output, and that it is returned once the loops have filled it (or "
+                         "that no int(), rounding or division turns every result into one "
+                         "value)",
     Msg.SHAPE_SWAPPED: "in {case}, your output has shape {got_shape}, the expected "
                        "{expected_shape} with height and width swapped",
     Msg.SHAPE_ONE_DIMENSION: "in {case}, your output has shape {got_shape} where "
@@ -356,12 +362,12 @@ TEMPLATES: dict[Msg, str] = {
                     "left at zero: your loops stop short (or start late) of the output's edge; "
                     "loop over the whole output, e.g. range(out.shape[0])",
     Msg.SHIFTED_BY: "your values are {values} moved by {what}: your output at "
-                    "{got_index} is the expected value at {expected_index}, and the edge they "
+                    "{got_index} is {whose} at {expected_index}, and the edge they "
                     "left holds other values; check where your windows start (image[i + a] "
                     "with a from 0: an index such as i - a or i - 1 goes negative and wraps)",
     Msg.ROLLED: "your values are {values} moved by {what} and wrapped round: what leaves "
                 "one edge comes back at the other (a circular shift, as np.roll, negative "
-                "indices or an FFT give); your output at {got_index} is the expected value at "
+                "indices or an FFT give); your output at {got_index} is {whose} at "
                 "{expected_index}",
     Msg.AXES_MOVED: "your output holds {values} with their axes in another order: shape "
                     "{got_shape} where {expected_shape} is expected; put them back with "
@@ -405,6 +411,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.MISSING_AXES: "your output has shape {got_shape}: {values}, with {axes} of length 1 "
                       "fewer than {expected_shape}; return out.reshape({expected_shape})",
     Msg.MISTAKE_VALUES: "that mistake's values",
+    Msg.EXPECTED_VALUE: "the expected value",
+    Msg.MISTAKE_VALUE: "that mistake's value",
     Msg.NEGATIVES_ZEROED: "your output holds {values} with every negative one set to zero, "
                           "as a ReLU (np.maximum(out, 0)) does; return every value as it is, "
                           "negative ones too",
@@ -451,6 +459,12 @@ TEMPLATES: dict[Msg, str] = {
                         "the arrays here have another number of axes than your code was "
                         "written for (a grey image has two, a colour one three); unpack as "
                         "many as the array has, e.g. h, w = image.shape for two",
+    Msg.SHAPE_INDEXED: "your code reads a size from a shape past its last axis: the arrays "
+                       "here have fewer axes than your code was written for (a batch of "
+                       "images has three, one grey image two); index only the axes they have",
+    Msg.INTEGER_OUT_OF_BOUNDS: "NumPy 2 refuses to store {value} in a {dtype} array, where "
+                               "NumPy 1 wrapped it round silently: make your output an array "
+                               "of floats (np.zeros(shape)), and store the values as they are",
     Msg.LIST_ADDED_TO_ARRAY: "your code joins a Python list and a NumPy array with + ([0] * n "
                              "+ x): on an array, + adds element by element instead of joining; "
                              "pad with np.pad(x, n), or join with np.concatenate(([0] * n, x))",

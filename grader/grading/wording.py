@@ -74,7 +74,7 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
         return say(Msg.EDGES_ZERO, what=_bands(part), values=values,
                    shape=say(Msg.RIGHT_SHAPE_AND) if right else "")
     if name in ("shifted_by_one", "shifted", "rolled"):
-        return _moved(part, values)
+        return _moved(part, values, right)
     if name in ("not_summed", "summed"):
         return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
                    values=values, **_shapes(fields))
@@ -157,7 +157,7 @@ def _bands(part: Part) -> str:
     return join(words, Msg.AND)
 
 
-def _moved(part: Part, values: str) -> str:
+def _moved(part: Part, values: str, right: bool = True) -> str:
     shift: dict[int, int] = part.fields["shift"]  # type: ignore[assignment]
     ndim = max(shift) + 1
     got_index = [0] * ndim
@@ -165,7 +165,8 @@ def _moved(part: Part, values: str) -> str:
     for axis, move in shift.items():
         got_index[axis], expected_index[axis] = (move, 0) if move > 0 else (0, -move)
     places = {"got_index": show_index(got_index), "expected_index": show_index(expected_index),
-              "values": values}
+              "values": values,
+              "whose": say(Msg.EXPECTED_VALUE if right else Msg.MISTAKE_VALUE)}
     moves = {a: m for a, m in shift.items() if m}
     if part.name == "shifted_by_one" and len(moves) == 1:
         axis, move = next(iter(moves.items()))
