@@ -350,3 +350,19 @@ def test_a_known_mistake_s_values_moved_are_said_to_be_that_mistake_s() -> None:
     message = fit_message(found.any_fit, None, [IMAGE, KERNEL])
     assert "your output at [2, 2] is that mistake's value at [0, 0]" in message
     assert "expected value" not in message
+
+
+@pytest.mark.parametrize(("store", "rounding"), [
+    (lambda e: np.clip(np.rint(e), 0, 255).astype(np.uint8), "rounded"),
+    (lambda e: np.clip(e, 0, 255).astype(np.uint8), "truncated"),  # astype truncates
+])
+def test_values_clipped_to_a_narrow_integer_range(store, rounding) -> None:
+    """An image tutorial's np.clip(out, 0, 255).astype(np.uint8): negatives cut off at 0, the
+    rest rounded or truncated; not a wrap round the range, as a store alone would do."""
+    found, _ = explain([Case("a", EXPECTED, store(EXPECTED), False, dict)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "integer_clipped"
+    [part] = found.any_fit.parts
+    assert part.fields["rounding"] == rounding
+    assert "cut off at 0 and 255" in part_message(part, [IMAGE, KERNEL])
+    wrapped = np.trunc(EXPECTED).astype(np.int64).astype(np.uint8)
+    assert best(wrapped) == "integer_wrapped"

@@ -50,7 +50,7 @@ GENERIC_DIAGNOSES = frozenset({
     "rounded", "square_inputs_only", "odd_kernels_only", "numpy2_array_to_scalar",
     "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
     "module_not_available", "threads_not_available", "no_file_system", "shape_unpacked",
-    "list_added_to_array", "builtin_max_of_array", "shape_indexed",
+    "list_added_to_array", "builtin_max_of_array", "shape_indexed", "integer_clipped",
     "numpy2_integer_out_of_bounds",
     "negatives_zeroed", "offset_output",
     "rescaled_output",

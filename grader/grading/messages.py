@@ -103,6 +103,7 @@ class Msg(StrEnum):
     SCALED_SUM = "scaled_sum"
     INTEGER_TRUNCATED = "integer_truncated"
     INTEGER_WRAPPED = "integer_wrapped"
+    INTEGER_CLIPPED = "integer_clipped"
     INTEGER_ROUNDED = "integer_rounded"
     INTEGER_OUTPUT = "integer_output"
     CONSTANT_OUTPUT = "constant_output"
@@ -325,6 +326,10 @@ TEMPLATES: dict[Msg, str] = {
     Msg.INTEGER_WRAPPED: "your output is a {dtype} array, which holds whole numbers of a "
                          "narrow range only: {values} lost their fractions, and any outside "
                          "that range wrapped round it; return a float array",
+    Msg.INTEGER_CLIPPED: "your output is a {dtype} array of {values} cut off at {low} and "
+                         "{high} and {rounding} to whole numbers, as np.clip(out, 0, 255)"
+                         ".astype(np.uint8) gives: every value below {low} became {low}; "
+                         "return the values as they are, in a float array",
     Msg.INTEGER_TRUNCATED: "your output is an integer array ({dtype}): every value lost its "
                            "fraction (truncated towards zero); create it with a float dtype, "
                            "e.g. np.zeros(shape) rather than np.zeros(shape, dtype=int)",

@@ -75,7 +75,8 @@ def near(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> bool:
 def variants(candidate: np.ndarray, dtype: np.dtype) -> Iterator[tuple[Part | None, np.ndarray]]:
     """The candidate as it is, then its negative values set to zero (a ReLU applied), then
     each rounding of it that changes it: truncated (as an integer array or int() does),
-    rounded to whole numbers or to a few decimals."""
+    rounded to whole numbers or to a few decimals; for an integer output, also cut off at its
+    dtype's range and rounded or truncated (clipped, then stored)."""
     yield None, candidate
     clipped = np.maximum(candidate, 0)
     if np.any(candidate < 0) and np.any(candidate > 0):
@@ -98,6 +99,15 @@ def variants(candidate: np.ndarray, dtype: np.dtype) -> Iterator[tuple[Part | No
         if not any(np.array_equal(values, other) for other in seen):
             seen.append(values)
             yield part, values
+    if integer:  # cut off at the dtype's range first: np.clip(out, 0, 255).astype(np.uint8)
+        info = np.iinfo(dtype)
+        for rounding, how in ((np.rint, "rounded"), (np.trunc, "truncated")):
+            with np.errstate(invalid="ignore"):
+                values = np.clip(rounding(candidate), info.min, info.max)
+            if not any(np.array_equal(values, other) for other in seen):
+                seen.append(values)
+                yield Part("integer_clipped", {"dtype": kind, "rounding": how, "low": info.min,
+                                               "high": info.max}, keeps="whole"), values
 
 
 def stored_as(candidate: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -81,8 +81,8 @@ def may_match(probe: Probe, candidates: Sequence[np.ndarray],
               dtype: np.dtype | None = None) -> tuple[list[bool], list[bool]]:
     """For each candidate, whether it may be ``near`` got as it is placed, and whether one
     of its value parts (``parts.variants``: negatives set to zero, truncated, rounded; stored
-    in got's ``dtype``, when it is a narrow integer one) may, each with no other placement:
-    False only for a float64 candidate of got's shape whose values (or changed values) are
+    in got's ``dtype``, or clipped to its range, when it is an integer one) may, each with no
+    other placement: False only for a float64 candidate of got's shape whose values (or changed values) are
     not all within reach of got's on the probe, or for one of another shape."""
     as_is = [c.shape == probe.got.shape for c in candidates]
     changes = list(as_is)
@@ -90,7 +90,11 @@ def may_match(probe: Probe, candidates: Sequence[np.ndarray],
     if not screened:
         return as_is, changes
     values = np.stack([candidates[i].flat[probe.places] for i in screened])
-    stored = [stored_as(values, dtype)] if dtype is not None and dtype.kind in "iu" else []
+    stored = []
+    if dtype is not None and dtype.kind in "iu":  # stored as it is, or clipped to its range
+        info = np.iinfo(dtype)
+        stored = [stored_as(values, dtype), np.clip(np.rint(values), info.min, info.max),
+                  np.clip(np.trunc(values), info.min, info.max)]
     every = np.stack([values, np.maximum(values, 0), np.trunc(values), *stored,
                       *(np.round(values, decimals) for decimals in DECIMALS)])
     far = (np.abs(every - probe.values) > probe.reach(values)) & np.isfinite(every)

@@ -57,8 +57,8 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     by default, or a known mistake's)."""
     fields = part.fields
     name = part.name
-    right = not values  # the right values: the candidate has the expected output's shape
     values = values or say(Msg.RIGHT_VALUES)
+    right = values == say(Msg.RIGHT_VALUES)  # the candidate is the expected output
     if name in ("valid_in_zero_ring", "valid_in_corner", "valid_inside", "cropped"):
         return _placed(part, values)
     if name == "missing_edge":
@@ -104,7 +104,7 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     simple = {"transposed": Msg.TRANSPOSED, "spread": Msg.SPREAD, "spread_cut": Msg.SPREAD_CUT,
               "truncated": Msg.TRUNCATED,
               "integer_truncated": Msg.INTEGER_TRUNCATED, "integer_rounded": Msg.INTEGER_ROUNDED,
-              "integer_wrapped": Msg.INTEGER_WRAPPED}
+              "integer_wrapped": Msg.INTEGER_WRAPPED, "integer_clipped": Msg.INTEGER_CLIPPED}
     if name in simple:
         if "stride" in fields:  # every 2nd, 3rd ... row; the number itself in an index
             stride = int(fields["stride"])  # type: ignore[call-overload]
