@@ -366,3 +366,16 @@ def test_values_clipped_to_a_narrow_integer_range(store, rounding) -> None:
     assert "cut off at 0 and 255" in part_message(part, [IMAGE, KERNEL])
     wrapped = np.trunc(EXPECTED).astype(np.int64).astype(np.uint8)
     assert best(wrapped) == "integer_wrapped"
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_each_row_or_column_repeated(axis: int) -> None:
+    """The same row list appended once per column, inside the loop that fills it."""
+    got = np.repeat(EXPECTED, 3, axis=axis)
+    found, _ = explain([Case("a", EXPECTED, got, False, dict)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "repeated"
+    [part] = found.any_fit.parts
+    assert part.fields["count"] == 3
+    word = "row" if axis == 0 else "column"
+    assert f"each {word} of the right values 3 times over" in part_message(part, [IMAGE])
+    assert best(np.repeat(EXPECTED, 3, axis=axis) + 1.0) != "repeated"

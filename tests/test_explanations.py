@@ -103,8 +103,10 @@ def test_an_output_never_filled_is_told_so_and_nothing_explains_it(conv2d) -> No
     assert all(c.mistake is None for c in report.cases)
 
 
-def test_a_few_values_that_happen_to_sit_inside_a_larger_output_explain_nothing(
+def test_a_row_appended_inside_its_loop_is_each_row_repeated_not_a_few_values_inside(
         catalog: Catalog) -> None:
+    """The same list appended once per value: each right row n times over, (n * n, n). A few
+    of its values also happen to sit inside the larger output: that explains nothing."""
     def appended_inside(image, kernel):  # a row appended once per value: (n * n, n)
         p, n = len(kernel), len(image) - len(kernel) + 1
         out = []
@@ -118,7 +120,9 @@ def test_a_few_values_that_happen_to_sit_inside_a_larger_output_explain_nothing(
     report = grade(catalog.get("conv2d_kernels"), "", FakeRunner(appended_inside), 12345,
                    hidden_secret=b"k" * 32)
     assert not report.passed
-    assert report.explanation is None and report.diagnosis == []
+    assert report.explanation is not None and report.explanation.name == "repeated"
+    assert [d.code for d in report.diagnosis] == ["repeated"]
+    assert "each row of the right values" in report.explanation.message
 
 
 def test_hidden_outputs_are_never_explained(conv2d) -> None:

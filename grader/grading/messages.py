@@ -120,6 +120,7 @@ class Msg(StrEnum):
     CROPPED = "cropped"
     EDGES_ZERO = "edges_zero"
     CORNER_SHORT = "corner_short"
+    REPEATED = "repeated"
     RIGHT_SHAPE_AND = "right_shape_and"
     SHIFTED_BY = "shifted_by"
     ROLLED = "rolled"
@@ -359,6 +360,10 @@ TEMPLATES: dict[Msg, str] = {
     Msg.DIRECTION_UP: "towards lower indices",
     Msg.CROPPED: "your output holds only part of the right values: the {got_shape} part from "
                  "{offset} of the expected {expected_shape}",
+    Msg.REPEATED: "your output holds each {what} of {values} {count} times over: shape "
+                  "{got_shape} instead of {expected_shape}; a {what} appended (or stored) "
+                  "inside the loop that fills it is added once per step of that loop: move it "
+                  "out, after the loop",
     Msg.CORNER_SHORT: "{values} sit in the top-left corner of an array of shape {got_shape} "
                       "(the rest is zeros), but their last {what} are missing: your loops stop "
                       "short of the output's edge. Return only the {expected_shape} part, and "

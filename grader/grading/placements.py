@@ -4,7 +4,8 @@ As they are; transposed; inside a larger output (a ring of zeros, a corner, else
 short of an edge (or cut from inside the candidate); with rows or columns at its edges left at
 zero (in an output of the candidate's shape, or in the corner of a larger one); moved by a few
 rows or columns (the edge they left holds anything); spread out at every s-th row and column
-of a zero-filled output. Rows and columns are an output's last two axes.
+of a zero-filled output; each row or column repeated. Rows and columns are an output's last
+two axes.
 
 Offsets and shifts are not tried one by one: a distinctive value (the largest in magnitude) of
 one array is looked up in the other, and only the offsets that puts it at are compared in full,
@@ -69,6 +70,7 @@ def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
             yield from _edges_zero(got, candidate, bands)
         if centred:
             yield from _shifted(got, candidate, rules)
+    yield from _repeated(got, candidate)
     if got.ndim >= 2 and got.shape == candidate.shape[:-2] + candidate.shape[:-3:-1]:
         yield View(Part("transposed"), got, np.swapaxes(candidate, -1, -2))
     if 3 <= got.ndim <= MAX_MOVED_AXES:
@@ -167,6 +169,20 @@ def _edges_zero(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Iterato
         return  # the candidate is zero there too: nothing was left out
     yield View(Part("edges_zero", {"bands": bands, "ndim": got.ndim}, keeps=True),
                got[region], candidate[region])
+
+
+def _repeated(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
+    """Each row (or column) of the candidate there several times in a row: a row appended
+    inside the loop that fills it, once per column, each time the same list."""
+    for axis in spatial_axes(got.ndim):
+        n, m = got.shape[axis], candidate.shape[axis]
+        others = got.shape[:axis] + got.shape[axis + 1:] == \
+            candidate.shape[:axis] + candidate.shape[axis + 1:]
+        if others and m and n > m and n % m == 0:
+            fields: dict[str, object] = {"axis": axis, "count": n // m, "ndim": got.ndim,
+                                         "got_shape": got.shape,
+                                         "expected_shape": candidate.shape}
+            yield View(Part("repeated", fields), got, np.repeat(candidate, n // m, axis=axis))
 
 
 def _corner_short(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Iterator[View]:

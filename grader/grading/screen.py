@@ -82,8 +82,9 @@ def may_match(probe: Probe, candidates: Sequence[np.ndarray],
     """For each candidate, whether it may be ``near`` got as it is placed, and whether one
     of its value parts (``parts.variants``: negatives set to zero, truncated, rounded; stored
     in got's ``dtype``, or clipped to its range, when it is an integer one) may, each with no
-    other placement: False only for a float64 candidate of got's shape whose values (or changed values) are
-    not all within reach of got's on the probe, or for one of another shape."""
+    other placement: False only for a float64 candidate of got's shape whose values (or
+    changed values) are not all within reach of got's on the probe, or for one of another
+    shape."""
     as_is = [c.shape == probe.got.shape for c in candidates]
     changes = list(as_is)
     screened = [i for i, c in enumerate(candidates) if as_is[i] and c.dtype == np.float64]

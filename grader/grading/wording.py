@@ -66,6 +66,11 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
         words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
         return say(Msg.MISSING_EDGE, what=" and ".join(words), values=values,
                    **_shapes(fields))
+    if name == "repeated":
+        axis, ndim = fields["axis"], fields["ndim"]
+        assert isinstance(axis, int) and isinstance(ndim, int)
+        return say(Msg.REPEATED, what=axis_word(axis, ndim), count=fields["count"],
+                   values=values, **_shapes(fields))
     if name == "corner_short":
         short = fields["short"]  # type: ignore[assignment]
         words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
