@@ -61,6 +61,10 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
     (LearnerError("ValueError", "The truth value of an array with more than one element is "
                   "ambiguous. Use a.any() or a.all()", 9, "low = min(a[i], b)"),
      "builtin_max_of_array", "use np.min(...)"),
+    (LearnerError("NameError", "name 'np' is not defined", 3, "out = np.zeros((h, w))"),
+     "module_not_imported", 'add "import numpy as np" at the top'),
+    (LearnerError("NameError", "name 'math' is not defined", 3, "r = math.floor(x)"),
+     "module_not_imported", 'add "import math"'),
     (LearnerError("OverflowError", "Python integer -4 out of bounds for uint8", 31,
                   "result[r][c] = round(value)"), "numpy2_integer_out_of_bounds",
      "refuses to store -4 in a uint8 array"),
@@ -87,6 +91,7 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
                  "(16,) ", 6, "out = a + b"),
     LearnerError("IndexError", "tuple index out of range", 5, "first = pair[2]"),
+    LearnerError("NameError", "name 'npp' is not defined", 3, "out = npp.zeros(3)"),
     LearnerError("ValueError", "The truth value of an array with more than one element is "
                  "ambiguous. Use a.any() or a.all()", 9, "if patch > 0:"),
     LearnerError("ValueError", "The truth value of an array with more than one element is "

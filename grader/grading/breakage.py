@@ -61,6 +61,9 @@ IDIOMS = (
           None, Msg.REMOVED_NUMPY_ALIAS),
     Idiom("python2_name", "NameError", re.compile(r"name '(xrange|raw_input|unicode|long)'"),
           None, Msg.PYTHON2_NAME),
+    Idiom("module_not_imported", "NameError", re.compile(
+        r"name '(np|numpy|math|random|itertools|functools|collections|time|os|sys)' is not "
+        r"defined"), None, Msg.MODULE_NOT_IMPORTED),
     Idiom("module_not_available", "ModuleNotFoundError", re.compile(r"No module named '([^']+)'"),
           None, Msg.MODULE_NOT_AVAILABLE),
     Idiom("threads_not_available", "RuntimeError", re.compile(r"can't start new thread"),
@@ -147,6 +150,10 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
     if idiom.words is Msg.MODULE_NOT_AVAILABLE:
         return say(idiom.words, name=found.group(1)[:60], numpy_parts=", ".join(numpy_parts()),
                    modules=", ".join(name for name in importable() if name != "numpy"))
+    if idiom.words is Msg.MODULE_NOT_IMPORTED:
+        name = found.group(1)
+        return say(idiom.words, name=name,
+                   statement="import numpy as np" if name == "np" else f"import {name}")
     if idiom.words is Msg.INTEGER_OUT_OF_BOUNDS:
         return say(idiom.words, value=found.group(1)[:20], dtype=found.group(2))
     if idiom.words is Msg.BUILTIN_MAX_OF_ARRAY:

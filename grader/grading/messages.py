@@ -165,6 +165,7 @@ class Msg(StrEnum):
     NO_FILE_SYSTEM = "no_file_system"
     SHAPE_UNPACKED = "shape_unpacked"
     SHAPE_INDEXED = "shape_indexed"
+    MODULE_NOT_IMPORTED = "module_not_imported"
     INTEGER_OUT_OF_BOUNDS = "integer_out_of_bounds"
     LIST_ADDED_TO_ARRAY = "list_added_to_array"
     BUILTIN_MAX_OF_ARRAY = "builtin_max_of_array"
@@ -469,6 +470,8 @@ TEMPLATES: dict[Msg, str] = {
                         "the arrays here have another number of axes than your code was "
                         "written for (a grey image has two, a colour one three); unpack as "
                         "many as the array has, e.g. h, w = image.shape for two",
+    Msg.MODULE_NOT_IMPORTED: "your code uses {name} without importing it: add "
+                             "\"{statement}\" at the top of your file",
     Msg.SHAPE_INDEXED: "your code reads a size from a shape past its last axis: the arrays "
                        "here have fewer axes than your code was written for (a batch of "
                        "images has three, one grey image two); index only the axes they have",
