@@ -59,8 +59,14 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
                   "ambiguous. Use a.any() or a.all()", 24, "out[i, j, s] = max(patch)"),
      "builtin_max_of_array", "Python's max() of an array"),
     (LearnerError("ValueError", "The truth value of an array with more than one element is "
-                  "ambiguous. Use a.any() or a.all()", 9, "low = min(a[i], b)"),
-     "builtin_max_of_array", "use np.min(...)"),
+                  "ambiguous. Use a.any() or a.all()", 9, "low = min(a[i, 0:2], b)"),
+     "builtin_max_of_array", "for each value, use np.minimum(a, b)"),
+    (LearnerError("ValueError", "The truth value of an array with more than one element is "
+                  "ambiguous. Use a.any() or a.all()", 9, "out = max(0, conv(x, k))"),
+     "builtin_max_of_array", "use np.maximum(a, b)"),
+    (LearnerError("ValueError", "The truth value of an array with more than one element is "
+                  "ambiguous. Use a.any() or a.all()", 9, "m = max(signal[i:i + 3] * w)"),
+     "builtin_max_of_array", "use np.max(...)"),
     (LearnerError("NameError", "name 'np' is not defined", 3, "out = np.zeros((h, w))"),
      "module_not_imported", 'add "import numpy as np" at the top'),
     (LearnerError("NameError", "name 'math' is not defined", 3, "r = math.floor(x)"),
@@ -91,6 +97,20 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
                  "(16,) ", 6, "out = a + b"),
     LearnerError("IndexError", "tuple index out of range", 5, "first = pair[2]"),
+    # a window past the edge times the kernel, plus a bias: no list joined
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (3,2,3) "
+                 "(3,3,3) ", 9, "out[o, i, j] = np.sum(x[:, i:i + p, j:j + p] * kernel) + b[o]"),
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,3) "
+                 "(3,3) ", 9, "out[i, j] = (image[i:i+k, j:j+k] * kernel).sum() + b"),
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
+                 "(3,) ", 9, "acc = x[i:i+k] * w + acc"),
+    # the line unknown: a broadcast or an ambiguous truth value alone says nothing of lists
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
+                 "(16,) ", 0, None),
+    LearnerError("ValueError", "The truth value of an array with more than one element is "
+                 "ambiguous. Use a.any() or a.all()", 0, None),
+    # a variable named like a module, never assigned
+    LearnerError("NameError", "name 'time' is not defined", 4, "for t in range(time):"),
     LearnerError("NameError", "name 'npp' is not defined", 3, "out = npp.zeros(3)"),
     LearnerError("ValueError", "The truth value of an array with more than one element is "
                  "ambiguous. Use a.any() or a.all()", 9, "if patch > 0:"),

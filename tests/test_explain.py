@@ -57,7 +57,7 @@ def test_the_right_values_in_a_corner_with_loops_that_stop_short(short: int) -> 
     assert part.fields["short"] == (short, short)
     message = part_message(part, [IMAGE, KERNEL])
     assert "top-left corner of an array of shape (9, 11)" in message
-    assert f"last {'row and column' if short == 1 else '2 rows and 2 columns'} are missing" \
+    assert f"miss their last {'row and column' if short == 1 else '2 rows and 2 columns'}:" \
         in message
     assert best(in_image_shaped_zeros(0)) == "valid_in_corner"  # none short: a corner alone
 
@@ -379,3 +379,34 @@ def test_each_row_or_column_repeated(axis: int) -> None:
     word = "row" if axis == 0 else "column"
     assert f"each {word} of the right values 3 times over" in part_message(part, [IMAGE])
     assert best(np.repeat(EXPECTED, 3, axis=axis) + 1.0) != "repeated"
+
+
+def test_a_corner_is_not_short_of_rows_that_are_zero_anyway() -> None:
+    """The right output's last row is all zero (the image's last rows are): an output that
+    holds every right value in its corner misses nothing there."""
+    image = IMAGE.copy()
+    image[-3:] = 0
+    expected = xcorr(image, KERNEL)
+    assert not expected[-1].any()
+    got = np.zeros(image.shape)
+    got[:expected.shape[0], :expected.shape[1]] = expected
+    found, _ = explain([Case("a", expected, got, False, dict)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "valid_in_corner"
+    assert found.confidence == 1.0 and not found.rivals
+
+
+def test_a_case_s_own_explanation_is_no_worse_for_leaving_a_mistake_out() -> None:
+    """Only an explanation that fits the case as well replaces one that names a mistake the
+    case does not show: not another mistake's, moved, with values left loose."""
+    untouched, changed = RNG.normal(size=EXPECTED.shape), EXPECTED.copy()
+    changed[-1] += 1.0  # "m" leaves A as it is, and changes B's last row
+
+    def moved_up(got: np.ndarray) -> np.ndarray:  # "n": the output moved up a row
+        return np.vstack([got[1:], RNG.normal(size=(1, got.shape[1]))])
+
+    on_a, on_b = moved_up(2 * untouched), moved_up(2 * changed)
+    cases = [Case("A", untouched, 2 * untouched, False, lambda: {"m": untouched, "n": on_a}),
+             Case("B", EXPECTED, 2 * changed, False, lambda: {"m": changed, "n": on_b})]
+    found, own = explain(cases, RULES)
+    assert found is not None and fit_name(found.any_fit) == "m+scaled_output"
+    assert own["A"].loose == 0.0 and fit_name(own["A"]) == "scaled_output"

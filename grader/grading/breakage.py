@@ -29,6 +29,7 @@ class Idiom:
     line: re.Pattern[str] | None  # None: any line, or none known
     words: Msg
     unless: re.Pattern[str] | None = None  # a line that rules the idiom out
+    needs_line: bool = False  # named only when the learner's line is known (and matches)
 
 
 # A line that reaches for files or folders: the sandbox has no file system at all.
@@ -38,6 +39,12 @@ _FILE_CALL = re.compile(r"\b(open|getcwd|listdir|scandir|chdir|mkdir|makedirs|re
 
 # Python's own max() or min() (not a method's, not NumPy's) called on the line.
 _BUILTIN_MAX = re.compile(r"(?<![.\w])(max|min)\s*\(")
+# A list literal repeated and joined with + ([0] * n + x, x + [0] * n); not an index's brackets.
+_LIST_JOINED = re.compile(r"(?<![\w\])])\[[^\]]*\]\s*\*\s*[\w.()]+\s*\+|"
+                          r"\+\s*\[[^\]]*\]\s*\*")
+# The arguments of a call up to its first top-level comma (brackets and plain parentheses
+# inside it skipped): one argument when ``)`` follows, two or more when ``,`` does.
+_ARGUMENT = r"(?:[^,()\[\]]|\([^()]*\)|\[[^\]]*\])*"
 
 IDIOMS = (
     Idiom("numpy2_array_to_scalar", "TypeError",
@@ -63,7 +70,8 @@ IDIOMS = (
           None, Msg.PYTHON2_NAME),
     Idiom("module_not_imported", "NameError", re.compile(
         r"name '(np|numpy|math|random|itertools|functools|collections|time|os|sys)' is not "
-        r"defined"), None, Msg.MODULE_NOT_IMPORTED),
+        r"defined"), re.compile(r"(?<![\w.])(np|numpy|math|random|itertools|functools|"
+                                r"collections|time|os|sys)\s*\."), Msg.MODULE_NOT_IMPORTED),
     Idiom("module_not_available", "ModuleNotFoundError", re.compile(r"No module named '([^']+)'"),
           None, Msg.MODULE_NOT_AVAILABLE),
     Idiom("threads_not_available", "RuntimeError", re.compile(r"can't start new thread"),
@@ -71,12 +79,11 @@ IDIOMS = (
     *(Idiom("no_file_system", kind, re.compile(r"Errno"), _FILE_CALL, Msg.NO_FILE_SYSTEM)
       for kind in ("PermissionError", "FileNotFoundError")),
     Idiom("list_added_to_array", "ValueError",
-          re.compile(r"operands could not be broadcast together"),
-          re.compile(r"\[[^\]]*\]\s*\*\s*[\w.()]+\s*\+|\+\s*\[[^\]]*\]\s*\*"),
-          Msg.LIST_ADDED_TO_ARRAY),
+          re.compile(r"operands could not be broadcast together"), _LIST_JOINED,
+          Msg.LIST_ADDED_TO_ARRAY, needs_line=True),
     Idiom("builtin_max_of_array", "ValueError",
           re.compile(r"truth value of an array with more than one element is ambiguous"),
-          _BUILTIN_MAX, Msg.BUILTIN_MAX_OF_ARRAY),
+          _BUILTIN_MAX, Msg.BUILTIN_MAX_OF_ARRAY, needs_line=True),
     Idiom("numpy2_integer_out_of_bounds", "OverflowError",
           re.compile(r"Python integer (-?\d+) out of bounds for (u?int\d+)"), None,
           Msg.INTEGER_OUT_OF_BOUNDS),
@@ -105,6 +112,8 @@ def idiom_of(error: LearnerError, source: str = "") -> Breakage | None:
             continue
         found = idiom.message.search(error.message or "")
         if found is None:
+            continue
+        if idiom.needs_line and not error.text:
             continue
         if idiom.line is not None and error.text and not idiom.line.search(_code(error.text)) \
                 and not (idiom.words is Msg.FLOAT_AS_INDEX
@@ -157,8 +166,11 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
     if idiom.words is Msg.INTEGER_OUT_OF_BOUNDS:
         return say(idiom.words, value=found.group(1)[:20], dtype=found.group(2))
     if idiom.words is Msg.BUILTIN_MAX_OF_ARRAY:
-        called = _BUILTIN_MAX.search(_code(error.text or ""))
-        return say(idiom.words, name=called.group(1) if called else "max")
+        line = _code(error.text or "")
+        called = _BUILTIN_MAX.search(line)
+        name = called.group(1) if called else "max"
+        pair = called is not None and re.match(_ARGUMENT + ",", line[called.end():]) is not None
+        return say(Msg.BUILTIN_MAX_OF_TWO if pair else idiom.words, name=name)
     if idiom.words is Msg.SHAPE_UNPACKED:
         expected, got = found.group(2), found.group(3)
         return say(idiom.words, expected=expected,

@@ -323,16 +323,21 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
     own = {}
     for case in failing:
         mine = [k for k in ranked if case.name in kept[k]]
-        telling = [k for k in mine if _every_mistake_tells(kept[k][case.name], case, rules)]
-        if mine:
-            own[case.name] = kept[(telling or mine)[0]][case.name]
+        if not mine:
+            continue
+        first = kept[mine[0]][case.name]
+        telling = [k for k in mine if _every_mistake_tells(kept[k][case.name], case, rules)
+                   and kept[k][case.name].size <= first.size
+                   and kept[k][case.name].loose <= first.loose]
+        own[case.name] = kept[(telling or mine)[0]][case.name]
     return found, own
 
 
 def _every_mistake_tells(fit: Fit, case: Case, rules: Comparison) -> bool:
     """Whether each known mistake ``fit`` names changes this case's right output: a case's own
     explanation names none that leaves it as it is (the odd last row kept as a window, on an
-    image with no odd row), where an explanation without it fits the case as well."""
+    image with no odd row), where an explanation without it fits the case as well (as few
+    parts, as few values left loose)."""
     candidates = case.candidates()
     for model in fit.model.split("+") if fit.model else ():
         candidate = candidates.get(model)

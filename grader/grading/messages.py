@@ -115,6 +115,7 @@ class Msg(StrEnum):
     AXIS_COLUMNS = "axis_columns"
     AXIS_N = "axis_n"
     AXIS_PLACE = "axis_place"
+    AXIS_VALUE = "axis_value"
     DIRECTION_DOWN = "direction_down"
     DIRECTION_UP = "direction_up"
     CROPPED = "cropped"
@@ -169,6 +170,7 @@ class Msg(StrEnum):
     INTEGER_OUT_OF_BOUNDS = "integer_out_of_bounds"
     LIST_ADDED_TO_ARRAY = "list_added_to_array"
     BUILTIN_MAX_OF_ARRAY = "builtin_max_of_array"
+    BUILTIN_MAX_OF_TWO = "builtin_max_of_two"
     MORE_THAN = "more_than"
     # the report page (its words: grader.grading.page_words)
     PAGE_TITLE = "page_title"
@@ -328,10 +330,10 @@ TEMPLATES: dict[Msg, str] = {
     Msg.INTEGER_WRAPPED: "your output is a {dtype} array, which holds whole numbers of a "
                          "narrow range only: {values} lost their fractions, and any outside "
                          "that range wrapped round it; return a float array",
-    Msg.INTEGER_CLIPPED: "your output is a {dtype} array of {values} cut off at {low} and "
-                         "{high} and {rounding} to whole numbers, as np.clip(out, 0, 255)"
-                         ".astype(np.uint8) gives: every value below {low} became {low}; "
-                         "return the values as they are, in a float array",
+    Msg.INTEGER_CLIPPED: "your output is an integer array ({dtype}) of {values} cut off at "
+                         "{low} and {high} and {rounding} to whole numbers, as np.clip(out, "
+                         "{low}, {high}).astype(np.{dtype}) gives; return the values as they "
+                         "are, in a float array",
     Msg.INTEGER_TRUNCATED: "your output is an integer array ({dtype}): every value lost its "
                            "fraction (truncated towards zero); create it with a float dtype, "
                            "e.g. np.zeros(shape) rather than np.zeros(shape, dtype=int)",
@@ -357,16 +359,16 @@ TEMPLATES: dict[Msg, str] = {
     Msg.AXIS_COLUMNS: "column",
     Msg.AXIS_N: "step along axis {axis}",
     Msg.AXIS_PLACE: "place",
+    Msg.AXIS_VALUE: "value",
     Msg.DIRECTION_DOWN: "towards higher indices",
     Msg.DIRECTION_UP: "towards lower indices",
     Msg.CROPPED: "your output holds only part of the right values: the {got_shape} part from "
                  "{offset} of the expected {expected_shape}",
     Msg.REPEATED: "your output holds each {what} of {values} {count} times over: shape "
-                  "{got_shape} instead of {expected_shape}; a {what} appended (or stored) "
-                  "inside the loop that fills it is added once per step of that loop: move it "
-                  "out, after the loop",
+                  "{got_shape} instead of {expected_shape}; a {what} appended (or stored) inside "
+                  "the loop that fills it is added once per step: move it out, after the loop",
     Msg.CORNER_SHORT: "{values} sit in the top-left corner of an array of shape {got_shape} "
-                      "(the rest is zeros), but their last {what} are missing: your loops stop "
+                      "(the rest is zeros), but they miss their last {what}: your loops stop "
                       "short of the output's edge. Return only the {expected_shape} part, and "
                       "loop over all of it, e.g. range(out.shape[0])",
     Msg.EDGES_ZERO: "your output has {shape}{values}, except its {what}, "
@@ -459,10 +461,9 @@ TEMPLATES: dict[Msg, str] = {
                               "others that these use; remove the import if your code does "
                               "not need it (plotting, progress bars, image files), else write "
                               "that part with NumPy",
-    Msg.THREADS_NOT_AVAILABLE: "your code starts a thread (threading, concurrent.futures, a "
-                               "pool): here it runs in one thread and cannot start another; "
-                               "compute in the main thread (NumPy's array operations are fast "
-                               "without threads)",
+    Msg.THREADS_NOT_AVAILABLE: "your code starts a thread (threading, a pool): here it runs in "
+                               "one thread and cannot start another; compute in it (NumPy's "
+                               "array operations are fast without threads)",
     Msg.NO_FILE_SYSTEM: "your code reaches for a file or a folder (open, the working folder, "
                         "loading or saving an image or an array): here it has no file system "
                         "at all; compute from the arguments it is given, and return the result",
@@ -481,9 +482,11 @@ TEMPLATES: dict[Msg, str] = {
     Msg.LIST_ADDED_TO_ARRAY: "your code joins a Python list and a NumPy array with + ([0] * n "
                              "+ x): on an array, + adds element by element instead of joining; "
                              "pad with np.pad(x, n), or join with np.concatenate(([0] * n, x))",
-    Msg.BUILTIN_MAX_OF_ARRAY: "Python's {name}() of an array of two or more dimensions compares "
-                              "its rows with each other, which NumPy refuses; use np.{name}(...) "
-                              "or the array's own .{name}()",
+    Msg.BUILTIN_MAX_OF_ARRAY: "Python's {name}() of an array compares its items (its rows, "
+                              "for a 2-D one) with each other, which NumPy refuses; use "
+                              "np.{name}(...) or the array's own .{name}()",
+    Msg.BUILTIN_MAX_OF_TWO: "Python's {name}(a, b) with an array compares the arrays as a "
+                            "whole, which NumPy refuses; for each value, use np.{name}imum(a, b)",
     Msg.MORE_THAN: "more than {count}",
 }
 

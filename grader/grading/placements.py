@@ -196,6 +196,9 @@ def _corner_short(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Itera
     short = tuple(c - n for c, n in zip(candidate.shape, core, strict=True))
     if min(short) < 0 or max(short) == 0 or max(short) > MAX_SHIFT:
         return  # the whole candidate fits (a corner), or more than a loop's few steps are gone
+    for axis in axes:  # what it says is missing holds values: else nothing was left out there
+        if short[axis] and not np.any(np.moveaxis(candidate, axis, 0)[core[axis]:]):
+            return
     window = tuple(slice(0, n) for n in core)
     fields: dict[str, object] = {"short": tuple(short[axis] for axis in axes),
                                  "got_shape": got.shape, "expected_shape": candidate.shape}

@@ -69,8 +69,9 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     if name == "repeated":
         axis, ndim = fields["axis"], fields["ndim"]
         assert isinstance(axis, int) and isinstance(ndim, int)
-        return say(Msg.REPEATED, what=axis_word(axis, ndim), count=fields["count"],
-                   values=values, **_shapes(fields))
+        what = axis_word(axis, ndim) if ndim > 1 else say(Msg.AXIS_VALUE)
+        return say(Msg.REPEATED, what=what, count=fields["count"], values=values,
+                   **_shapes(fields))
     if name == "corner_short":
         short = fields["short"]  # type: ignore[assignment]
         words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
