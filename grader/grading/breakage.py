@@ -37,6 +37,8 @@ _FILE_CALL = re.compile(r"\b(open|getcwd|listdir|scandir|chdir|mkdir|makedirs|re
                         r"imread|imwrite|imsave|savefig|savetxt|loadtxt|genfromtxt|load|save|"
                         r"savez|fromfile|tofile)\s*\(")
 
+# A module's usual name, used as a module (``np.zeros``) with no import of it.
+_MODULE = "np|numpy|math|random|itertools|functools|collections|time|os|sys"
 # Python's own max() or min() (not a method's, not NumPy's) called on the line.
 _BUILTIN_MAX = re.compile(r"(?<![.\w])(max|min)\s*\(")
 # A list literal repeated and joined with + ([0] * n + x, x + [0] * n); not an index's brackets.
@@ -68,10 +70,8 @@ IDIOMS = (
           None, Msg.REMOVED_NUMPY_ALIAS),
     Idiom("python2_name", "NameError", re.compile(r"name '(xrange|raw_input|unicode|long)'"),
           None, Msg.PYTHON2_NAME),
-    Idiom("module_not_imported", "NameError", re.compile(
-        r"name '(np|numpy|math|random|itertools|functools|collections|time|os|sys)' is not "
-        r"defined"), re.compile(r"(?<![\w.])(np|numpy|math|random|itertools|functools|"
-                                r"collections|time|os|sys)\s*\."), Msg.MODULE_NOT_IMPORTED),
+    Idiom("module_not_imported", "NameError", re.compile(rf"name '({_MODULE})' is not defined"),
+          re.compile(rf"(?<![\w.])({_MODULE})\s*\."), Msg.MODULE_NOT_IMPORTED),
     Idiom("module_not_available", "ModuleNotFoundError", re.compile(r"No module named '([^']+)'"),
           None, Msg.MODULE_NOT_AVAILABLE),
     Idiom("threads_not_available", "RuntimeError", re.compile(r"can't start new thread"),

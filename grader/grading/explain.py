@@ -40,10 +40,11 @@ from grader.grading.parts import (
 )
 from grader.grading.placements import (
     Bands,
+    inside_bands,
     offsets_of,
     placements,
     rolled,
-    spatial_axes,
+    window,
     zero_bands,
 )
 from grader.grading.screen import Probe, may_edge, may_hold, may_match, may_scale, may_sit
@@ -205,17 +206,13 @@ def _hidden_by_bands(fit: Fit, variant: np.ndarray, reference: np.ndarray,
     (its windows wrap, say, past an edge the learner's loops never reach)."""
     if bands is None or not any(part.name == "edges_zero" for part in fit.parts):
         return False
-    inner = [slice(None)] * variant.ndim
-    for axis in spatial_axes(variant.ndim):
-        inner[axis] = slice(bands[(axis, 0)], variant.shape[axis] - bands[(axis, 1)])
-    region = variant[tuple(inner)]
+    region = variant[inside_bands(variant.shape, bands)]
     if region.ndim != reference.ndim or region.size == 0:
         return False
     spare = [r - g for r, g in zip(reference.shape, region.shape, strict=True)]
     if min(spare) < 0:
         return False
-    return any(near(region, reference[tuple(slice(o, o + n) for o, n in
-                                            zip(offset, region.shape, strict=True))], rules)
+    return any(near(region, reference[window(offset, region.shape)], rules)
                for offset in offsets_of(region, reference, spare, rules))
 
 
@@ -325,11 +322,11 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
         mine = [k for k in ranked if case.name in kept[k]]
         if not mine:
             continue
-        first = kept[mine[0]][case.name]
-        telling = [k for k in mine if _every_mistake_tells(kept[k][case.name], case, rules)
-                   and kept[k][case.name].size <= first.size
-                   and kept[k][case.name].loose <= first.loose]
-        own[case.name] = kept[(telling or mine)[0]][case.name]
+        ranked_fits = [kept[k][case.name] for k in mine]
+        best_fit = ranked_fits[0]
+        telling = [fit for fit in ranked_fits if _every_mistake_tells(fit, case, rules)
+                   and fit.size <= best_fit.size and fit.loose <= best_fit.loose]
+        own[case.name] = (telling or ranked_fits)[0]
     return found, own
 
 

@@ -101,13 +101,20 @@ def variants(candidate: np.ndarray, dtype: np.dtype) -> Iterator[tuple[Part | No
             yield part, values
     if integer:  # cut off at the dtype's range first: np.clip(out, 0, 255).astype(np.uint8)
         info = np.iinfo(dtype)
-        for rounding, how in ((np.rint, "rounded"), (np.trunc, "truncated")):
-            with np.errstate(invalid="ignore"):
-                values = np.clip(rounding(candidate), info.min, info.max)
+        for how, values in clipped_as(candidate, dtype):
             if not any(np.array_equal(values, other) for other in seen):
                 seen.append(values)
                 yield Part("integer_clipped", {"dtype": kind, "rounding": how, "low": info.min,
                                                "high": info.max}, keeps="whole"), values
+
+
+def clipped_as(candidate: np.ndarray, dtype: np.dtype) -> list[tuple[str, np.ndarray]]:
+    """The candidate cut off at integer ``dtype``'s range, rounded, then truncated (how, values):
+    what np.clip before a cast to it stores."""
+    info = np.iinfo(dtype)
+    with np.errstate(invalid="ignore"):
+        return [(how, np.clip(rounding(candidate), info.min, info.max))
+                for rounding, how in ((np.rint, "rounded"), (np.trunc, "truncated"))]
 
 
 def stored_as(candidate: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -48,6 +48,14 @@ def zero_bands(got: np.ndarray) -> Bands | None:
     return bands if any(bands.values()) else None
 
 
+def inside_bands(shape: tuple[int, ...], bands: Bands) -> tuple[slice, ...]:
+    """The region of an array of ``shape`` within its zero ``bands``."""
+    inner = [slice(None)] * len(shape)
+    for axis in spatial_axes(len(shape)):
+        inner[axis] = slice(bands[(axis, 0)], shape[axis] - bands[(axis, 1)])
+    return tuple(inner)
+
+
 def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
                bands: Bands | None, plain: bool = False, centred: bool = True,
                inside: bool = True) -> Iterator[View]:
@@ -97,7 +105,7 @@ def _axes_moved(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
                                            "expected_shape": candidate.shape}), got, moved)
 
 
-def _window(offset: tuple[int, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
+def window(offset: tuple[int, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
     return tuple(slice(o, o + n) for o, n in zip(offset, shape, strict=True))
 
 
@@ -130,9 +138,9 @@ def _inside(got: np.ndarray, candidate: np.ndarray, spare: list[int],
             rules: Comparison) -> Iterator[View]:
     """The candidate whole, somewhere inside a larger output."""
     for offset in offsets_of(candidate, got, spare, rules):
-        window = _window(offset, candidate.shape)
+        placed = window(offset, candidate.shape)
         outside = np.ones(got.shape, dtype=bool)
-        outside[window] = False
+        outside[placed] = False
         zeros = not np.any(got[outside])
         ring = zeros and len(set(offset)) == 1 and offset[0] > 0 \
             and all(o == s - o for o, s in zip(offset, spare, strict=True))
@@ -140,7 +148,7 @@ def _inside(got: np.ndarray, candidate: np.ndarray, spare: list[int],
             else "valid_inside"
         fields = {"border": offset[0], "offset": offset, "zeros": zeros,
                   "got_shape": got.shape, "expected_shape": candidate.shape}
-        yield View(Part(name, fields, keeps=True), got[window], candidate,
+        yield View(Part(name, fields, keeps=True), got[placed], candidate,
                    0 if zeros else int(outside.sum()))
 
 
@@ -153,16 +161,13 @@ def _cropped(got: np.ndarray, candidate: np.ndarray, short: list[int],
         fields: dict[str, object] = {"short": tuple(short), "offset": offset,
                                      "got_shape": got.shape, "expected_shape": candidate.shape}
         yield View(Part(name, fields, keeps=True), got,
-                   candidate[_window(offset, got.shape)])
+                   candidate[window(offset, got.shape)])
 
 
 def _edges_zero(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Iterator[View]:
     """Rows or columns at the output's edges left at zero where the candidate has values:
     a loop that stops short, or starts late, on a zero-filled output."""
-    inner = [slice(None)] * got.ndim
-    for axis in spatial_axes(got.ndim):
-        inner[axis] = slice(bands[(axis, 0)], got.shape[axis] - bands[(axis, 1)])
-    region = tuple(inner)
+    region = inside_bands(got.shape, bands)
     outside = np.ones(got.shape, dtype=bool)
     outside[region] = False
     if not np.any(candidate[outside]):
@@ -192,17 +197,17 @@ def _corner_short(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Itera
     axes = spatial_axes(got.ndim)
     if any(bands[(axis, 0)] for axis in axes):
         return  # values from the first row and column on only: a corner
-    core = tuple(n - bands[(axis, 1)] if axis in axes else n for axis, n in enumerate(got.shape))
+    core = got[inside_bands(got.shape, bands)].shape
     short = tuple(c - n for c, n in zip(candidate.shape, core, strict=True))
     if min(short) < 0 or max(short) == 0 or max(short) > MAX_SHIFT:
         return  # the whole candidate fits (a corner), or more than a loop's few steps are gone
     for axis in axes:  # what it says is missing holds values: else nothing was left out there
         if short[axis] and not np.any(np.moveaxis(candidate, axis, 0)[core[axis]:]):
             return
-    window = tuple(slice(0, n) for n in core)
+    corner = window((0,) * got.ndim, core)
     fields: dict[str, object] = {"short": tuple(short[axis] for axis in axes),
                                  "got_shape": got.shape, "expected_shape": candidate.shape}
-    yield View(Part("corner_short", fields), got[window], candidate[window])
+    yield View(Part("corner_short", fields), got[corner], candidate[corner])
 
 
 def _shifted(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterator[View]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from grader.catalog.spec import Comparison
 from grader.grading.compare import PRECISION_ULPS, tolerance_precision
-from grader.grading.parts import DECIMALS, stored_as
+from grader.grading.parts import DECIMALS, clipped_as, stored_as
 
 MARGIN = 1e-6  # relative slack for the rounding of a bound itself
 UNIT = 2.0 ** -53  # float64's unit roundoff
@@ -93,9 +93,7 @@ def may_match(probe: Probe, candidates: Sequence[np.ndarray],
     values = np.stack([candidates[i].flat[probe.places] for i in screened])
     stored = []
     if dtype is not None and dtype.kind in "iu":  # stored as it is, or clipped to its range
-        info = np.iinfo(dtype)
-        stored = [stored_as(values, dtype), np.clip(np.rint(values), info.min, info.max),
-                  np.clip(np.trunc(values), info.min, info.max)]
+        stored = [stored_as(values, dtype), *(clipped for _, clipped in clipped_as(values, dtype))]
     every = np.stack([values, np.maximum(values, 0), np.trunc(values), *stored,
                       *(np.round(values, decimals) for decimals in DECIMALS)])
     far = (np.abs(every - probe.values) > probe.reach(values)) & np.isfinite(every)

@@ -163,7 +163,7 @@ def _bands(part: Part) -> str:
     return join(words, Msg.AND)
 
 
-def _moved(part: Part, values: str, right: bool = True) -> str:
+def _moved(part: Part, values: str, right: bool) -> str:
     shift: dict[int, int] = part.fields["shift"]  # type: ignore[assignment]
     ndim = max(shift) + 1
     got_index = [0] * ndim
