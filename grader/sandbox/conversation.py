@@ -10,9 +10,8 @@ them meanwhile, while the child loads the source); hidden inputs only after ever
 case was answered, so nothing printed before that can carry them; what any child of the run
 prints after, and a later child's load error, is withheld. A run has one deadline and one
 byte budget for everything the child writes, draining included. Each step (the loading, or a
-case) may use the case's time limit in CPU time, and CASE_WALL_FACTOR times it on the wall
-clock, within the run's deadline; the first of these reached stops it, and the verdict says
-which (``CaseRun.limit`` and ``limit_value``). Every frame is parsed as a lie until proven
+case) has the limits of ``clocks``; the first reached stops it, and the verdict says which
+(``CaseRun.limit`` and ``limit_value``). Every frame is parsed as a lie until proven
 otherwise: what cannot be read is a verdict, never an exception in the grader.
 """
 
@@ -42,6 +41,7 @@ from grader.sandbox.base import (
     redact,
 )
 from grader.sandbox.child_process import Child, ThreadSched
+from grader.sandbox.clocks import Clocks, WaitClock
 from grader.sandbox.lanes import Lane, Meter, Ticket
 
 
@@ -81,7 +81,9 @@ class Conversation:
     """The exchange with one child over its pipes, for one job."""
 
     def __init__(self, child: Child, job: Job, deadline: float, result: RunResult,
-                 ticket: Ticket) -> None:
+                 ticket: Ticket, excusable: float) -> None:
+        """``deadline``: when the run's time is up; ``excusable``: how far the child's waits
+        for a CPU may still move it (see ``clocks``)."""
         self.child = child
         self.account = account.current()  # the benchmark's and the metrics' figures
         self.cpu_ready: float | None = None  # the child's CPU time once the source is loaded
@@ -98,8 +100,8 @@ class Conversation:
         self.printed = (result.stdout, result.stderr, result.output_withheld)
         self.job = job
         self.limits = job.limits
-        self.deadline = deadline
-        self.own_seconds = 0.0  # the grader's own work while the child's steps were timed
+        self.clocks = Clocks(job.limits, deadline, child.cpu_seconds,
+                             WaitClock(child.sched, self.own_sched), excusable)
         self.result = result
         # No answer has a body before the child has its cases: ``_load`` sets the bound then.
         self.decoder = frames.Decoder(max_body=0)
@@ -115,10 +117,6 @@ class Conversation:
         # longer read, so a child that keeps writing blocks until its time is up.
         self.output_read = 0
         self.output_budget = _OUTPUT_BUDGET_FACTOR * self.limits.output_bytes
-        # the step going on: its start, the child's CPU then and next read, what stopped it
-        self.phase_started = time.monotonic()
-        self.phase_cpu = 0.0
-        self.cpu_check_at = 0.0
         self.stopped_by: tuple[Limit, float] = (Limit.TOTAL_TIME, self.limits.submission_seconds)
         # per stream, so that a character split across two reads is still one character
         # (made when the stream first has something to keep: most runs print nothing)
@@ -140,7 +138,7 @@ class Conversation:
         if self.cpu_at_last_answer is not None and self.child.killed is None:
             # Nothing of it runs past its last answer: an honest harness is already blocked,
             # waiting for input that will not come; one that computes on is caught at it.
-            cap = max(min(self.limits.case_seconds, self.deadline - time.monotonic()), 0.0)
+            cap = max(min(self.limits.case_seconds, self.clocks.deadline - time.monotonic()), 0.0)
             if self.child.kept_computing(self.cpu_at_last_answer, cap):
                 self.child.kill(KillReason.KEPT_RUNNING)
                 self.result.kept_running = True
@@ -158,7 +156,7 @@ class Conversation:
                 "cpu": self.limits.process_cpu_seconds,
                 "memory": self.limits.memory_mb << 20}
         self._queue(frames.encode(load, job.source.encode("utf-8", errors="replace")))
-        self._begin_phase()
+        self.clocks.begin_step()
         # A pipe's write wakes the child as if this thread would block next: it is queued here
         # (SCHED_BATCH never preempts); a yield lets it load while the inputs are made.
         os.sched_yield()
@@ -215,17 +213,17 @@ class Conversation:
         for index in range(first, len(job.cases)):
             if index == sent:  # the grader's own turn: not charged to the child
                 self.meter.stop()
-                self._drain_output(self._time_limit())
+                self._drain_output(self.clocks.step_limit())
                 self.result.hidden_sent = True
                 self._queue(b"".join(case_frame(i, job.cases[i].args, job.max_output_elements)
                                      for i in range(sent, len(job.cases))))
                 sent = len(job.cases)
                 self.meter.start()
-            self._begin_phase()
+            self.clocks.begin_step()
             if answered is not None and job.answered is not None:
                 self._own(job.answered, *answered)  # while the child computes this case
             answer = self._next_frame()
-            seconds = time.monotonic() - self.phase_started
+            seconds = time.monotonic() - self.clocks.step_started
             if answer is PARKED:
                 return None
             if answer is TIMEOUT:
@@ -261,7 +259,7 @@ class Conversation:
         self.meter.stop()
         if answered is not None and job.answered is not None:
             self._own(job.answered, *answered)  # while it blocks, as an honest harness does
-        self._drain_output(self._time_limit())
+        self._drain_output(self.clocks.step_limit())
         return None
 
     def _own(self, work: Callable[..., _T], *args: Any) -> _T:
@@ -271,10 +269,7 @@ class Conversation:
         try:
             return work(*args)
         finally:
-            spent = time.monotonic() - began
-            self.own_seconds += spent
-            self.deadline += spent
-            self.phase_started += spent
+            self.clocks.move(time.monotonic() - began)
 
     def _garbage(self) -> None:
         self.child.kill(KillReason.PROTOCOL)
@@ -314,42 +309,6 @@ class Conversation:
 
     # -- moving bytes -----------------------------------------------------------------------
 
-    def _time_limit(self) -> float:
-        """When a step that starts now must be over: a case's time, within the run's."""
-        return min(time.monotonic() + self.limits.case_seconds, self.deadline)
-
-    def _begin_phase(self) -> float:
-        """A step (the loading, or a case) starts: its clocks start too."""
-        self.phase_started = time.monotonic()
-        self.phase_cpu = self.child.cpu_seconds() or 0.0
-        self.cpu_check_at = self.phase_started + self.limits.case_seconds
-        return self.phase_started
-
-    def _limit_reached(self, now: float) -> tuple[Limit, float] | None:
-        """The limit the step going on has reached, if any: the run's deadline, the case's
-        time on the wall clock, or its time limit in CPU time."""
-        limits = self.limits
-        if now >= self.deadline:
-            return Limit.TOTAL_TIME, limits.submission_seconds
-        if now >= self.phase_started + limits.case_wall_seconds:
-            return Limit.CASE_TIME, limits.case_wall_seconds
-        if now >= self.cpu_check_at:
-            used = self.child.cpu_seconds()
-            if used is None:  # unreadable: the wall clock and RLIMIT_CPU still hold
-                self.cpu_check_at = float("inf")
-                return None
-            left = limits.case_seconds - (used - self.phase_cpu)
-            if left <= 0:
-                return Limit.CASE_CPU, limits.case_seconds
-            # a single thread cannot use CPU time faster than the clock goes
-            self.cpu_check_at = now + max(left, 0.005)
-        return None
-
-    def _next_limit(self) -> float:
-        """When a limit of the step going on may next be reached."""
-        return min(self.deadline, self.phase_started + self.limits.case_wall_seconds,
-                   self.cpu_check_at)
-
     def _queue(self, data: bytes) -> None:
         self.pending += data
         self._write_some()
@@ -359,11 +318,11 @@ class Conversation:
             if self.frame_error is not None or self.child.results not in self.open_reads:
                 return EOF
             now = time.monotonic()
-            reached = self._limit_reached(now)
+            reached = self.clocks.reached(now)
             if reached is not None:
                 self.stopped_by = reached
                 return TIMEOUT
-            left = self._next_limit() - now
+            left = self.clocks.next_limit() - now
             if self.ticket.lane is Lane.FAST:
                 if now >= self.check_at:
                     left_fast = self.ticket.budget - self.meter.charged()

@@ -45,6 +45,7 @@ from grader.sandbox.base import (
     SandboxUnavailable,
 )
 from grader.sandbox.child_process import Child
+from grader.sandbox.clocks import WAIT_FACTOR
 from grader.sandbox.conversation import Conversation
 from grader.sandbox.lanes import Lane, Lanes, Ticket
 from grader.sandbox.uids import UidClaim
@@ -401,6 +402,8 @@ class ForkServerRunner:
         # the submission's limit on the wall clock, in any lane; time parked waiting for a
         # place in the slow lane is not counted (it delays the work, as a queue does)
         time_left = job.limits.submission_seconds
+        # how far its children's waits for a CPU may move that limit, in all (see ``clocks``)
+        excusable = WAIT_FACTOR * job.limits.submission_seconds
         # (a job that makes its inputs late makes them once its first child has the source)
         while not job.inputs_made or len(result.cases) < len(job.cases):
             if time_left <= 0:
@@ -420,13 +423,16 @@ class ForkServerRunner:
                 child.demote()
             parked = False
             try:
-                conversation = Conversation(child, job, started + time_left, result, ticket)
+                conversation = Conversation(child, job, started + time_left, result, ticket,
+                                            excusable)
                 with stage(Stage.FRAMES):
                     conversation.run()
                 parked = conversation.parked
             finally:
                 self._end(child)
-            time_left -= time.monotonic() - started - conversation.own_seconds
+            clocks = conversation.clocks
+            time_left -= time.monotonic() - started - clocks.own_seconds - clocks.excused
+            excusable -= clocks.excused
             park_limit = PARK_FACTOR * job.limits.submission_seconds
             if parked and not ticket.park(timeout=park_limit):
                 raise SandboxError("the slow lane stayed full: a submission waited "

@@ -18,11 +18,11 @@ children that replace crashed ones, never refreshed.
 
 A job past its budget leaves the fast lane: its place goes to the next job at once, its child is
 demoted to the lowest CPU priority, and it goes on in the slow lane until its own time limits,
-the same in either lane (see ``conversation``): a lane decides how soon a job gets the CPU,
-never how long it may run. The slow lane has a cap of its own; when it is full the job is
-parked: its child is killed, and the job waits, holding no place, for a place in the slow lane,
-where its unanswered cases run again from the start (the time it waited delays the work and is
-not counted against it).
+the same in either lane (see ``clocks``): a lane decides how soon a job gets the CPU, never
+how long it may run, and the wall-clock limits do not count the time a job waited for one.
+The slow lane has a cap of its own; when it is full the job is parked: its child is killed,
+and the job waits, holding no place, for a place in the slow lane, where its unanswered cases
+run again from the start (the time it waited delays the work and is not counted against it).
 
 Background work (``Kind.background``: regrades, report pages, proofs of a reference) takes a
 fast place only when no submission waits for one, runs its children at the lowest CPU priority
@@ -38,6 +38,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
+
+from grader.sandbox.clocks import Sched, WaitClock
 
 # The share of ``fast_seconds`` a background run may hold a fast place for.
 BACKGROUND_SHARE = 0.5
@@ -182,27 +184,19 @@ class Ticket:
         self.lane = Lane.NONE
 
 
-# (CPU time, run-queue wait) of a child so far, in seconds; None when they cannot be read.
-Sched = Callable[[], tuple[float, float] | None]
-
-
 class Meter:
     """Charges a ticket for the time a child owes an answer (see the module's docstring)."""
 
     def __init__(self, ticket: Ticket, sched: Sched, grader: Sched | None = None) -> None:
         """``sched``: the child's counts; ``grader``: those of the thread that talks to it."""
         self.ticket = ticket
-        self._sched = sched
-        self._grader = grader or (lambda: None)
+        self._waits = WaitClock(sched, grader)
         self._since: float | None = None
-        self._start: tuple[float, float] | None = None
-        self._grader_start: tuple[float, float] | None = None
 
     def start(self) -> None:
         """A step's input is handed over: the child owes an answer from now on."""
         if self._since is None:
-            self._start = self._sched()
-            self._grader_start = self._grader()
+            self._waits.mark()
             self._since = time.monotonic()
 
     def stop(self) -> None:
@@ -218,13 +212,7 @@ class Meter:
     def _owed(self) -> float:
         assert self._since is not None
         wall = time.monotonic() - self._since
-        if self.ticket.run_background or self._start is None:
+        if self.ticket.run_background:
             return wall
-        now = self._sched()
-        if now is None:
-            return wall
-        waited = now[1] - self._start[1]
-        grader = self._grader()
-        if grader is not None and self._grader_start is not None:
-            waited = max(waited, grader[1] - self._grader_start[1])
-        return max(wall - waited, 0.0)
+        waited = self._waits.since_mark()
+        return wall if waited is None else max(wall - waited, 0.0)
