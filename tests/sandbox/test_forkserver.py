@@ -19,6 +19,7 @@ import pytest
 
 from grader.catalog.exercises import Exercise
 from grader.grading.grade import grade
+from grader.sandbox import forkserver as forkserver_module
 from grader.sandbox.base import (
     CaseInput,
     CaseRun,
@@ -76,10 +77,13 @@ def test_what_a_dying_zygote_writes_is_logged(conv2d: Exercise,
 HONEST = (EXERCISES / "conv2d" / "samples" / "correct_numpy.py").read_text()
 
 
-def test_closing_waits_for_the_children_killed_at_their_runs_end_to_be_reaped() -> None:
+def test_closing_waits_for_the_children_killed_at_their_runs_end_to_be_reaped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A run's child is killed at its end and reaped by the zygote meanwhile. A runner closed
     before that waits for it, and only then stops the zygote: else the child's end is unknown,
     and its uid is held (with a warning) as though it had outlived its run."""
+    # however busy the machine, the timer below fires long before closing would give up
+    monkeypatch.setattr(forkserver_module, "CLOSE_REAP_SECONDS", 600.0)
     runner = ForkServerRunner(slots=1)
     runner.settle()
     zygote = runner._ensure_zygote()
