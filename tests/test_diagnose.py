@@ -9,6 +9,7 @@ from grader.grading.diagnose import (
     diagnose,
     even_sizes_only,
     odd_kernels_only,
+    one_value_only,
     square_only,
 )
 
@@ -214,6 +215,45 @@ def test_right_on_even_sizes_only() -> None:
     assert even_sizes_only([outcome("a", (6, 6), (3, 3), False),
                             outcome("c", (7, 5), None, False)]) is None  # even ones fail
     assert even_sizes_only([outcome("a", (6, 6), (3, 3), True)]) is None  # no odd case
+
+
+def strided(name: str, stride: int, padding: int, passed: bool,
+             visible: bool = True) -> CaseOutcome:
+    return CaseOutcome(name, (7, 7), (5, 5), None, passed, ((7, 7), (3, 3)), visible,
+                       (("stride", stride), ("padding", padding)))
+
+
+def test_right_with_one_value_of_a_scalar_argument_only() -> None:
+    found = one_value_only([strided("7x7, stride 1", 1, 0, True),
+                            strided("7x7, stride 2, pad 1", 2, 1, False),
+                            strided("6x6, pad 2", 1, 2, True),
+                            strided("9x9, stride 2", 2, 0, False, visible=False)])
+    assert found is not None and found.code == "one_value_only"
+    assert found.message == (
+        "your function is right when `stride` is 1 (7x7, stride 1; 6x6, pad 2) but not "
+        "otherwise (7x7, stride 2, pad 1; 1 hidden case): look at how your code uses `stride`")
+
+
+def test_two_arguments_that_change_together_are_both_named() -> None:
+    found = one_value_only([strided("a", 1, 0, True), strided("b", 2, 1, False)])
+    assert found is not None
+    assert "when `stride` is 1 and `padding` is 0 (a)" in found.message
+    assert "uses `stride` and `padding`" in found.message
+
+
+def test_not_one_value_only_unless_the_value_splits_the_statuses() -> None:
+    assert one_value_only([strided("a", 1, 0, True), strided("b", 1, 1, False),
+                           strided("c", 2, 0, False)]) is None  # a stride of 1 fails too
+    assert one_value_only([strided("a", 1, 0, True), strided("b", 2, 0, True),
+                           strided("c", 2, 1, False)]) is not None  # padding 0 only
+    assert one_value_only([strided("a", 1, 0, True), strided("b", 2, 0, True)]) is None
+    assert one_value_only([outcome("a", (8, 8), (6, 6), True),
+                           outcome("b", (9, 9), None, False)]) is None  # no scalar argument
+
+
+def test_a_value_only_a_hidden_case_shows_is_not_named() -> None:
+    assert one_value_only([strided("a", 1, 0, True, visible=False),
+                           strided("b", 2, 1, False)]) is None
 
 
 def test_axes_in_another_order_channels_last() -> None:

@@ -47,7 +47,7 @@ GENERIC_DIAGNOSES = frozenset({
     "corner_short", "repeated", "edges_zero", "shifted_by_one", "shifted", "rolled", "transposed",
     "spread", "not_summed", "summed",
     "scaled_output", "integer_truncated", "integer_rounded", "integer_output", "truncated",
-    "rounded", "square_inputs_only", "odd_kernels_only", "numpy2_array_to_scalar",
+    "rounded", "square_inputs_only", "odd_kernels_only", "one_value_only", "numpy2_array_to_scalar",
     "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
     "module_not_available", "threads_not_available", "no_file_system", "shape_unpacked",
     "list_added_to_array", "builtin_max_of_array", "shape_indexed", "integer_clipped",

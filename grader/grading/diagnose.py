@@ -1,9 +1,11 @@
 """Diagnoses for any exercise: one wrong output by generic parts alone, and checks across cases.
 
 ``diagnose`` explains one output with nothing of the exercise but its inputs (the search of
-``grader.grading.explain``, with no known mistake). ``square_only`` and ``odd_kernels_only``
-look across cases, at shapes and statuses only: right on square inputs only, right with odd
-kernels only. A hidden case's status is shown to the learner anyway, so these may count it.
+``grader.grading.explain``, with no known mistake). ``square_only``, ``odd_kernels_only``,
+``even_sizes_only`` and ``one_value_only`` look across cases, at shapes, the spec's scalar
+arguments and statuses only: right on square inputs only, with odd kernels only, on even sizes
+only, with one value of a scalar argument only (a stride of 1). A hidden case's status is shown
+to the learner anyway, so these may count it.
 """
 
 from __future__ import annotations
@@ -83,15 +85,18 @@ class CaseOutcome:
     passed: bool
     shapes: tuple[tuple[int, ...], ...] = ()
     visible: bool = True
+    scalars: tuple[tuple[str, float], ...] = ()  # the scalar arguments, by name
 
 
 def _names(cases: Sequence[CaseOutcome]) -> str:
-    """The visible cases by name, the hidden ones counted."""
+    """The visible cases by name, the hidden ones counted (apart by semicolons when a name
+    has a comma of its own)."""
     names = [c.name for c in cases if c.visible]
+    apart = "; " if any("," in name for name in names) else ", "
     hidden = sum(1 for c in cases if not c.visible)
     if hidden:
         names.append(say(Msg.HIDDEN_CASES, count=hidden, s="s" if hidden > 1 else ""))
-    return ", ".join(names)
+    return apart.join(names)
 
 
 def _spatial(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -155,6 +160,35 @@ def even_sizes_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
         return None
     return Diagnosis("even_sizes_only", say(
         Msg.EVEN_SIZES_ONLY, passed=_names(split[0]), failed=_names(split[1])))
+
+
+def one_value_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
+    """Right on every case where a scalar argument has one value (shown by a visible case),
+    wrong on every case where it has another: the code ignores or misuses that argument."""
+    scalars = [dict(c.scalars) for c in cases]
+    found = []
+    for name in scalars[0] if scalars else {}:
+        values = {s.get(name) for s, c in zip(scalars, cases, strict=True) if c.passed}
+        shown_by = {s.get(name) for s, c in zip(scalars, cases, strict=True)
+                    if c.passed and c.visible}
+        if len(values) != 1 or values != shown_by:
+            continue
+        value = values.pop()
+        split = _split(cases, _where(name, value))
+        if split is not None:
+            found.append((name, value, split))
+    if not found:
+        return None
+    right, wrong = found[0][2]
+    return Diagnosis("one_value_only", say(
+        Msg.ONE_VALUE_ONLY, passed=_names(right), failed=_names(wrong),
+        condition=" and ".join(f"`{n}` is {shown(v)}" for n, v, _ in found),
+        names=" and ".join(f"`{n}`" for n, _, _ in found)))
+
+
+def _where(name: str, value: float | None) -> Callable[[CaseOutcome], bool]:
+    """Whether a case's scalar argument ``name`` is ``value``."""
+    return lambda case: dict(case.scalars).get(name) == value
 
 
 def _split(cases: Sequence[CaseOutcome], holds: Callable[[CaseOutcome], bool | None]

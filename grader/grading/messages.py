@@ -135,6 +135,7 @@ class Msg(StrEnum):
     COMPOSED = "composed"
     ODD_KERNELS_ONLY = "odd_kernels_only"
     EVEN_SIZES_ONLY = "even_sizes_only"
+    ONE_VALUE_ONLY = "one_value_only"
     HIDDEN_CASES = "hidden_cases"
     RIGHT_VALUES = "right_values"
     NOT_SUMMED = "not_summed"
@@ -343,11 +344,10 @@ TEMPLATES: dict[Msg, str] = {
                         "have fractions; compute and return floats",
     Msg.ARGUMENT_ORDER: "your {entry}({mine}) takes its parameters in another order than the "
                         "exercise passes them, by position: {entry}({theirs})",
-    Msg.CONSTANT_OUTPUT: "every value of your output is {value}, where the expected ones "
-                         "differ: check that each result is stored in its own place of the "
-                         "output, and that it is returned once the loops have filled it (or "
-                         "that no int(), rounding or division turns every result into one "
-                         "value)",
+    Msg.CONSTANT_OUTPUT: "every value of your output is {value}, where the expected ones differ: "
+                         "check that each result is stored in its own place of the output, and "
+                         "that it is returned once the loops have filled it (or that no int(), "
+                         "rounding or division turns every result into one value)",
     Msg.SHAPE_SWAPPED: "in {case}, your output has shape {got_shape}, the expected "
                        "{expected_shape} with height and width swapped",
     Msg.SHAPE_ONE_DIMENSION: "in {case}, your output has shape {got_shape} where "
@@ -378,10 +378,9 @@ TEMPLATES: dict[Msg, str] = {
                     "{got_index} is {whose} at {expected_index}, and the edge they "
                     "left holds other values; check where your windows start (image[i + a] "
                     "with a from 0: an index such as i - a or i - 1 goes negative and wraps)",
-    Msg.ROLLED: "your values are {values} moved by {what} and wrapped round: what leaves "
-                "one edge comes back at the other (a circular shift, as np.roll, negative "
-                "indices or an FFT give); your output at {got_index} is {whose} at "
-                "{expected_index}",
+    Msg.ROLLED: "your values are {values} moved by {what} and wrapped round: what leaves one edge "
+                "comes back at the other (a circular shift, as np.roll, negative indices or an FFT "
+                "give); your output at {got_index} is {whose} at {expected_index}",
     Msg.AXES_MOVED: "your output holds {values} with their axes in another order: shape "
                     "{got_shape} where {expected_shape} is expected; put them back with "
                     "np.transpose(out, {back})",
@@ -401,6 +400,8 @@ TEMPLATES: dict[Msg, str] = {
                          "({passed}) but not when one is odd ({failed}): look at what it does "
                          "with the last row or column of an odd size (a reshape into pairs, "
                          "or a loop's range, may leave it out or fail on it)",
+    Msg.ONE_VALUE_ONLY: "your function is right when {condition} ({passed}) but not otherwise "
+                        "({failed}): look at how your code uses {names}",
     Msg.ODD_KERNELS_ONLY: "your function is right when every kernel dimension is odd ({passed}) "
                           "but not otherwise ({failed}): it most likely centres the window "
                           "on the output index (k // 2 on each side), which needs an odd "
@@ -455,12 +456,11 @@ TEMPLATES: dict[Msg, str] = {
     Msg.REMOVED_NUMPY_ALIAS: "np.{name} was removed in NumPy 1.24 (an alias of Python's own "
                              "{name}); use {name} or np.{name}64",
     Msg.PYTHON2_NAME: "{name} exists in Python 2 only; use {replacement}",
-    Msg.MODULE_NOT_AVAILABLE: "{name} cannot be imported here: your code can import only "
-                              "what is loaded before it starts, which is numpy (with "
-                              "{numpy_parts}) and the standard modules {modules}, and a few "
-                              "others that these use; remove the import if your code does "
-                              "not need it (plotting, progress bars, image files), else write "
-                              "that part with NumPy",
+    Msg.MODULE_NOT_AVAILABLE: "{name} cannot be imported here: your code can import only what is "
+                              "loaded before it starts, which is numpy (with {numpy_parts}) and "
+                              "the standard modules {modules}, and a few others that these use; "
+                              "remove the import if your code does not need it (plotting, progress "
+                              "bars, image files), else write that part with NumPy",
     Msg.THREADS_NOT_AVAILABLE: "your code starts a thread (threading, a pool): here it runs in "
                                "one thread and cannot start another; compute in it (NumPy's "
                                "array operations are fast without threads)",

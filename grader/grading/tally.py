@@ -25,6 +25,7 @@ from grader.grading.diagnose import (
     even_sizes_only,
     fit_name,
     odd_kernels_only,
+    one_value_only,
     square_only,
 )
 from grader.grading.explain import Case, Fit, constant, explain, fit_confidence
@@ -70,7 +71,9 @@ class Tally:
         self.outcomes.append(CaseOutcome(
             case.name, tuple(args[0].shape), tuple(want.shape),
             tuple(got.shape) if got is not None and case.visible else None, passed,
-            tuple(tuple(a.shape) for a in args), case.visible))
+            tuple(tuple(a.shape) for a in args), case.visible,
+            tuple((arg.name, a.item()) for arg, a in zip(self.spec.arguments, args, strict=False)
+                  if arg.kind != "array" and a.ndim == 0)))
         if not case.visible:
             return  # its status only: the rest of the run is the learner's
         self.cases.append(Case(case.name, want, got, passed,
@@ -97,15 +100,17 @@ class Tally:
         failed = any(not outcome.passed for outcome in self.outcomes)
         # parameters in another order account for what the search found: told before it
         first = argument_order(source, self.spec) if failed else None
+        errors = self.errors + ([("", load_error)] if load_error is not None else [])
+        broken = breakages(errors, source)
         after = [square_only(self.outcomes), odd_kernels_only(self.outcomes),
                  even_sizes_only(self.outcomes)]
+        if found is None and not broken and not any(after):  # the vaguest: when nothing else
+            after.append(one_value_only(self.outcomes))
         across = [d for d in (first, *after) if d is not None]
         visible = [c.name for c in self.outcomes if c.visible]
         told = [Finding(code=d.code, message=d.message, cases=visible, severity="mistake")
                 for d in across]
         findings = told[:1] + findings + told[1:] if first else findings + told
-        errors = self.errors + ([("", load_error)] if load_error is not None else [])
-        broken = breakages(errors, source)
         findings += [Finding(code=code, message=words, cases=[c for c in cases if c],
                              severity="warning") for code, (words, cases) in broken.items()]
         if self.mutated:
