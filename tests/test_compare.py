@@ -97,6 +97,7 @@ def test_nan_and_inf_are_invalid_output() -> None:
     verdict = compare(output(got), EXPECTED, RULES, visible=True)
     assert verdict.status == "invalid_output"
     assert "1 NaN and 1 infinite values, the first at [1, 2]" in verdict.message
+    assert "NaN comes from 0 / 0" in verdict.message  # and what makes them
 
 
 def test_lists_are_refused_when_the_spec_accepts_arrays_only() -> None:

@@ -8,6 +8,7 @@ from grader.grading.diagnose import (
     CaseOutcome,
     diagnose,
     even_sizes_only,
+    fixed_shape,
     odd_kernels_only,
     one_value_only,
     square_only,
@@ -220,7 +221,8 @@ def test_right_on_even_sizes_only() -> None:
 def strided(name: str, stride: int, padding: int, passed: bool,
              visible: bool = True) -> CaseOutcome:
     return CaseOutcome(name, (7, 7), (5, 5), None, passed, ((7, 7), (3, 3)), visible,
-                       (("stride", stride), ("padding", padding)))
+                       (("image.shape", (7, 7)), ("kernel.shape", (3, 3)),
+                        ("stride", stride), ("padding", padding)))
 
 
 def test_right_with_one_value_of_a_scalar_argument_only() -> None:
@@ -254,6 +256,44 @@ def test_not_one_value_only_unless_the_value_splits_the_statuses() -> None:
 def test_a_value_only_a_hidden_case_shows_is_not_named() -> None:
     assert one_value_only([strided("a", 1, 0, True, visible=False),
                            strided("b", 2, 1, False)]) is None
+
+
+def shaped(name: str, image: tuple[int, int], got: tuple[int, ...] | None,
+           passed: bool = False, visible: bool = True) -> CaseOutcome:
+    return CaseOutcome(name, image, (image[0] - 2, image[1] - 2), got, passed,
+                       (image, (3, 3)), visible, (("signal.shape", image),))
+
+
+def test_the_same_output_shape_in_every_case_is_a_size_fixed_in_the_code() -> None:
+    found = fixed_shape([shaped("a", (8, 8), (3, 4)), shaped("b", (12, 10), (3, 4)),
+                         shaped("c", (10, 10), None, visible=False)])
+    assert found is not None and found.code == "fixed_shape"
+    assert found.message.startswith(
+        "your output has shape (3, 4) in every case (a, b), where the expected shapes differ "
+        "((6, 6), (10, 8))")
+    assert "(e.g. signal.shape), not from numbers" in found.message
+    three = [shaped("a", (8, 8), (6, 6), True), shaped("b", (12, 10), (6, 6)),
+             shaped("c", (10, 10), (6, 6))]
+    assert fixed_shape(three) is not None  # three cases: though one of them is right
+    assert fixed_shape(three[:2]) is None  # two: one right, the other may share its height
+
+
+def test_no_fixed_shape_unless_two_outputs_share_it_where_the_expected_ones_differ() -> None:
+    assert fixed_shape([shaped("a", (8, 8), (3, 4)), shaped("b", (12, 10), (3, 5))]) is None
+    assert fixed_shape([shaped("a", (8, 8), (3, 4)), shaped("b", (12, 10), None)]) is None
+    assert fixed_shape([shaped("a", (8, 8), (3, 4)), shaped("b", (8, 8), (3, 4))]) is None
+    assert fixed_shape([shaped("a", (8, 8), ()), shaped("b", (12, 10), ())]) is None  # numbers
+
+
+def test_right_with_one_shape_of_an_array_only_when_two_cases_pass_with_it() -> None:
+    kernel3 = [CaseOutcome(n, (10,), (8,), None, True, (), v, (("w.shape", (3,)),))
+               for n, v in (("k3", True), ("k3 again", False))]
+    kernel5 = CaseOutcome("k5", (10,), (6,), None, False, (), True, (("w.shape", (5,)),))
+    found = one_value_only([*kernel3, kernel5])
+    assert found is not None
+    assert "right when `w`'s shape is (3,) (k3, 1 hidden case)" in found.message
+    assert "how your code uses `w`'s shape" in found.message
+    assert one_value_only([kernel3[0], kernel5]) is None  # one case: every shape its own
 
 
 def test_axes_in_another_order_channels_last() -> None:

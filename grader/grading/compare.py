@@ -263,7 +263,7 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
         return Verdict(
             "invalid_output",
             say(Msg.NOT_FINITE_MANY if nan + inf > 1 else Msg.NOT_FINITE_ONE,
-                counts=counts, index=show_index(first)),
+                counts=counts, index=show_index(first)) + say(Msg.NOT_FINITE_CAUSE),
             shape,
         )
     with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN are what they mean here

@@ -24,6 +24,7 @@ from grader.grading.numbers import shown
 from grader.grading.wording import fit_message
 
 RULES = Comparison()
+SHAPE = ".shape"  # an array argument's shape, among a case's values
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ class CaseOutcome:
     passed: bool
     shapes: tuple[tuple[int, ...], ...] = ()
     visible: bool = True
-    scalars: tuple[tuple[str, float], ...] = ()  # the scalar arguments, by name
+    # each argument's value by name: a scalar's number, an array's shape (as "<name>.shape")
+    values: tuple[tuple[str, object], ...] = ()
 
 
 def _names(cases: Sequence[CaseOutcome]) -> str:
@@ -163,32 +165,62 @@ def even_sizes_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
 
 
 def one_value_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
-    """Right on every case where a scalar argument has one value (shown by a visible case),
-    wrong on every case where it has another: the code ignores or misuses that argument."""
-    scalars = [dict(c.scalars) for c in cases]
+    """Right on every case where an argument has one value (a scalar's number, an array's
+    shape; shown by a visible case), wrong on every case where it has another: the code
+    ignores or misuses that argument (a stride of 1 only, a kernel of 3 only). A shape needs
+    two cases that pass with it: one case alone has a shape of its own for every array."""
+    values = [dict(c.values) for c in cases]
     found = []
-    for name in scalars[0] if scalars else {}:
-        values = {s.get(name) for s, c in zip(scalars, cases, strict=True) if c.passed}
-        shown_by = {s.get(name) for s, c in zip(scalars, cases, strict=True)
+    for name in values[0] if values else {}:
+        right = [v.get(name) for v, c in zip(values, cases, strict=True) if c.passed]
+        shown_by = {v.get(name) for v, c in zip(values, cases, strict=True)
                     if c.passed and c.visible}
-        if len(values) != 1 or values != shown_by:
+        if len(set(right)) != 1 or set(right) != shown_by \
+                or (name.endswith(SHAPE) and len(right) < 2):
             continue
-        value = values.pop()
-        split = _split(cases, _where(name, value))
+        split = _split(cases, _where(name, right[0]))
         if split is not None:
-            found.append((name, value, split))
+            found.append((name, right[0], split))
     if not found:
         return None
-    right, wrong = found[0][2]
+    passed, failed = found[0][2]
     return Diagnosis("one_value_only", say(
-        Msg.ONE_VALUE_ONLY, passed=_names(right), failed=_names(wrong),
-        condition=" and ".join(f"`{n}` is {shown(v)}" for n, v, _ in found),
-        names=" and ".join(f"`{n}`" for n, _, _ in found)))
+        Msg.ONE_VALUE_ONLY, passed=_names(passed), failed=_names(failed),
+        condition=" and ".join(f"{_label(n)} is {_value(v)}" for n, v, _ in found),
+        names=" and ".join(_label(n) for n, _, _ in found)))
 
 
-def _where(name: str, value: float | None) -> Callable[[CaseOutcome], bool]:
-    """Whether a case's scalar argument ``name`` is ``value``."""
-    return lambda case: dict(case.scalars).get(name) == value
+def _label(name: str) -> str:
+    return f"`{name.removesuffix(SHAPE)}`'s shape" if name.endswith(SHAPE) else f"`{name}`"
+
+
+def _value(value: object) -> str:
+    return show_shape(value) if isinstance(value, tuple) else shown(value)  # type: ignore[arg-type]
+
+
+def fixed_shape(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
+    """The same output shape in every visible case that has one, where the expected shapes
+    differ: the output's size does not follow the inputs (numbers written in the code). Three
+    such cases, or two where it is no case's expected shape: two cases alone may share a size
+    that the code does make from the inputs (the height of both), one of them rightly."""
+    shaped = [c for c in cases if c.visible and c.got_shape is not None]
+    shapes = {c.got_shape for c in shaped}
+    expected = list(dict.fromkeys(c.expected_shape for c in shaped))
+    got = shaped[0].got_shape if shaped else None
+    if len(shaped) < 2 or len(shapes) != 1 or len(expected) < 2 or not got or not all(got):
+        return None  # (a number, or an empty array, is not a size written in the code)
+    if len(shaped) == 2 and got in expected:
+        return None
+    arrays = [name for name, _ in shaped[0].values if name.endswith(SHAPE)]
+    return Diagnosis("fixed_shape", say(
+        Msg.FIXED_SHAPE, got_shape=show_shape(got), cases=_names(shaped),
+        expected=", ".join(show_shape(e) for e in expected),
+        example=arrays[0] if arrays else "x.shape"))
+
+
+def _where(name: str, value: object) -> Callable[[CaseOutcome], bool]:
+    """Whether a case's argument ``name`` (a scalar's, or an array's shape) is ``value``."""
+    return lambda case: dict(case.values).get(name) == value
 
 
 def _split(cases: Sequence[CaseOutcome], holds: Callable[[CaseOutcome], bool | None]

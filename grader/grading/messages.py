@@ -1,13 +1,8 @@
-"""Every sentence a learner reads, in one table.
-
-Lower layers report facts (a limit, a signal, a reason code and its parameters); this module
-turns them into words. A message is an id of ``Msg`` and a template with named fields in
-``TEMPLATES``: a course that wants other words, or another language, replaces templates, not
-code. ``say(Msg.X, field=value)`` fills one in.
-
-Numbers that a learner compares (an expected and a got value) go through ``pair``, which
-prints them with as many digits as it takes for two different numbers to read differently.
-"""
+"""Every sentence a learner reads, in one table. Lower layers report facts (a limit, a signal,
+a reason code and its parameters); this module turns them into words: a message is an id of
+``Msg`` and a template with named fields in ``TEMPLATES`` (a course that wants other words, or
+another language, replaces templates, not code), and ``say(Msg.X, field=value)`` fills one in.
+Compared numbers go through ``pair``, with the digits it takes for two to read differently."""
 
 from __future__ import annotations
 
@@ -62,6 +57,7 @@ class Msg(StrEnum):
     WRONG_NDIM = "wrong_ndim"
     NOT_FINITE_ONE = "not_finite_one"
     NOT_FINITE_MANY = "not_finite_many"
+    NOT_FINITE_CAUSE = "not_finite_cause"
     NAN_COUNT = "nan_count"
     INF_COUNT = "inf_count"
     AND = "and"
@@ -136,6 +132,7 @@ class Msg(StrEnum):
     ODD_KERNELS_ONLY = "odd_kernels_only"
     EVEN_SIZES_ONLY = "even_sizes_only"
     ONE_VALUE_ONLY = "one_value_only"
+    FIXED_SHAPE = "fixed_shape"
     HIDDEN_CASES = "hidden_cases"
     RIGHT_VALUES = "right_values"
     NOT_SUMMED = "not_summed"
@@ -185,7 +182,6 @@ class Msg(StrEnum):
     PAGE_NO_ARRAY = "page_no_array"
     PAGE_NO_DIFFERENCE = "page_no_difference"
     PAGE_RAN_OTHERWISE = "page_ran_otherwise"
-    PAGE_DIAGNOSIS = "page_diagnosis"
     PAGE_PRINTED = "page_printed"
     PAGE_NOTHING = "page_nothing"
     PAGE_NOT_GRADED = "page_not_graded"
@@ -203,7 +199,6 @@ class Msg(StrEnum):
     PAGE_FAILED_TRY = "page_failed_try"
     PAGE_IN_CASES = "page_in_cases"
     PAGE_CONFIDENCE = "page_confidence"
-    PAGE_LINE = "page_line"
     PAGE_MATCHES = "page_matches"
     PAGE_INPUTS = "page_inputs"
     PAGE_INPUT = "page_input"
@@ -270,6 +265,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.WRONG_NDIM: " ({got}-D instead of {expected}-D)",
     Msg.NOT_FINITE_ONE: "expected finite numbers, got {counts} value, the first at {index}",
     Msg.NOT_FINITE_MANY: "expected finite numbers, got {counts} values, the first at {index}",
+    Msg.NOT_FINITE_CAUSE: "; NaN comes from 0 / 0 or inf - inf, and inf from a division by zero "
+                          "or an overflow: look for a division by what can be zero here",
     Msg.NAN_COUNT: "{count} NaN",
     Msg.INF_COUNT: "{count} infinite",
     Msg.AND: " and ",
@@ -402,6 +399,9 @@ TEMPLATES: dict[Msg, str] = {
                          "or a loop's range, may leave it out or fail on it)",
     Msg.ONE_VALUE_ONLY: "your function is right when {condition} ({passed}) but not otherwise "
                         "({failed}): look at how your code uses {names}",
+    Msg.FIXED_SHAPE: "your output has shape {got_shape} in every case ({cases}), where the "
+                     "expected shapes differ ({expected}): its size does not follow the inputs; "
+                     "make it from the arguments' shapes (e.g. {example}), not from numbers",
     Msg.ODD_KERNELS_ONLY: "your function is right when every kernel dimension is odd ({passed}) "
                           "but not otherwise ({failed}): it most likely centres the window "
                           "on the output index (k // 2 on each side), which needs an odd "

@@ -16,7 +16,6 @@ PAGE_TEMPLATES: dict[str, str] = {
                             "expected one {expected}.",
     "page_ran_otherwise": "Your code gave another result when it ran again for this page "
                             "({status}); the pictures show that run.",
-    "page_diagnosis": "Diagnosis",
     "page_printed": "What your code printed",
     "page_nothing": "nothing",
     "page_not_graded": "The grader could not grade this submission.",
@@ -39,7 +38,6 @@ PAGE_TEMPLATES: dict[str, str] = {
                          "it yourself with its inputs (\"Reproduce\").",
     "page_in_cases": "in {cases}",
     "page_confidence": "confidence {confidence}",
-    "page_line": "line {line}",
     "page_matches": "matches the expected output",
     "page_inputs": "Inputs",
     "page_input": "Input {name}",

@@ -20,10 +20,12 @@ from grader.catalog.spec import ExerciseSpec
 from grader.grading.breakage import breakages
 from grader.grading.compare import precision
 from grader.grading.diagnose import (
+    SHAPE,
     CaseOutcome,
     Diagnosis,
     even_sizes_only,
     fit_name,
+    fixed_shape,
     odd_kernels_only,
     one_value_only,
     square_only,
@@ -72,8 +74,9 @@ class Tally:
             case.name, tuple(args[0].shape), tuple(want.shape),
             tuple(got.shape) if got is not None and case.visible else None, passed,
             tuple(tuple(a.shape) for a in args), case.visible,
-            tuple((arg.name, a.item()) for arg, a in zip(self.spec.arguments, args, strict=False)
-                  if arg.kind != "array" and a.ndim == 0)))
+            tuple((arg.name, a.item()) if arg.kind != "array" else
+                  (arg.name + SHAPE, tuple(a.shape))
+                  for arg, a in zip(self.spec.arguments, args, strict=False))))
         if not case.visible:
             return  # its status only: the rest of the run is the learner's
         self.cases.append(Case(case.name, want, got, passed,
@@ -102,8 +105,8 @@ class Tally:
         first = argument_order(source, self.spec) if failed else None
         errors = self.errors + ([("", load_error)] if load_error is not None else [])
         broken = breakages(errors, source)
-        after = [square_only(self.outcomes), odd_kernels_only(self.outcomes),
-                 even_sizes_only(self.outcomes)]
+        after = [fixed_shape(self.outcomes), square_only(self.outcomes),
+                 odd_kernels_only(self.outcomes), even_sizes_only(self.outcomes)]
         if found is None and not broken and not any(after):  # the vaguest: when nothing else
             after.append(one_value_only(self.outcomes))
         across = [d for d in (first, *after) if d is not None]
