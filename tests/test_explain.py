@@ -91,6 +91,19 @@ def test_zero_edges_on_a_known_mistake_s_output_do_not_claim_the_right_shape() -
         "your output has that mistake's values, except its last row")
 
 
+def test_a_known_mistake_s_values_in_a_corner_are_not_told_to_be_returned_alone() -> None:
+    """Returning the part that holds a known mistake's output would return that mistake (an
+    output made the right size, filled by loops over the unpadded image's range)."""
+    got = in_image_shaped_zeros(0)
+    found, _ = explain([Case("a", EXPECTED, got, False, dict)], RULES)
+    assert found is not None
+    [part] = found.any_fit.parts
+    assert part_message(part, [IMAGE, KERNEL]).endswith(
+        "corner of an array of shape (9, 11) (the rest is zeros); return only that part")
+    assert part_message(part, [IMAGE, KERNEL], values="that mistake's values").endswith(
+        "corner of an array of shape (9, 11) (the rest is zeros)")
+
+
 def test_values_moved_by_two_rows_and_columns_with_anything_at_the_edge() -> None:
     got = RNG.normal(size=EXPECTED.shape)
     got[2:, 2:] = EXPECTED[:-2, :-2]

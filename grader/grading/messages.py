@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from grader.grading.idiom_words import IDIOM_TEMPLATES
 from grader.grading.page_words import PAGE_TEMPLATES
 
 
@@ -91,6 +92,9 @@ class Msg(StrEnum):
     # diagnoses of an output's structure (grader.grading.diagnose)
     VALID_IN_ZERO_RING = "valid_in_zero_ring"
     VALID_IN_CORNER = "valid_in_corner"
+    REST_IS_ZEROS = "rest_is_zeros"
+    RETURN_THAT_PART = "return_that_part"
+    RETURN_THAT_SHAPE = "return_that_shape"
     VALID_INSIDE = "valid_inside"
     MISSING_EDGE = "missing_edge"
     SHIFTED = "shifted"
@@ -217,6 +221,7 @@ class Msg(StrEnum):
 
 TEMPLATES: dict[Msg, str] = {
     **{Msg(key): text for key, text in PAGE_TEMPLATES.items()},
+    **{Msg(key): text for key, text in IDIOM_TEMPLATES.items()},
     Msg.RAISED: "your code raised {error}",
     Msg.RAISED_UNKNOWN: "your code raised an exception",
     Msg.ERROR_TEXT: "{type}: {message}",
@@ -310,9 +315,12 @@ TEMPLATES: dict[Msg, str] = {
                             "{border} wide: your output has the input's shape {got_shape}; "
                             "return only the inner {expected_shape} part (no padding)",
     Msg.VALID_IN_CORNER: "{values} are all there, in the top-left {expected_shape} "
-                         "corner of an array of shape {got_shape}{rest}; return only that part",
+                         "corner of an array of shape {got_shape}{rest}{advice}",
+    Msg.REST_IS_ZEROS: " (the rest is zeros)",
+    Msg.RETURN_THAT_PART: "; return only that part",
+    Msg.RETURN_THAT_SHAPE: "; return only that {expected_shape} part",
     Msg.VALID_INSIDE: "{values} are all there, from {offset} on, inside an array of "
-                      "shape {got_shape}; return only that {expected_shape} part",
+                      "shape {got_shape}{advice}",
     Msg.MISSING_EDGE: "your output has {values} but misses its last {what}: shape "
                       "{got_shape} instead of {expected_shape}; check your loop bounds (an "
                       "output of size n - k + 1 along each axis, for a window of size k)",
@@ -444,49 +452,6 @@ TEMPLATES: dict[Msg, str] = {
     Msg.HOW_FLIPPED_ROWS: "flipped upside down (its rows in reverse order, as {code} does)",
     Msg.HOW_FLIPPED_COLUMNS: "flipped left to right (its columns in reverse order, as {code} "
                              "does, or np.convolve on each row, which flips what it slides)",
-    Msg.ARRAY_TO_SCALAR: "{call} of an array with more than zero dimensions: NumPy 2 refuses "
-                         "it (older NumPy took the single value); take the value first, e.g. "
-                         "float(np.sum(...)) or x.item(), or keep the array's value as it is",
-    Msg.ARRAY_INTO_ELEMENT: "an array of shape (1, 1, 1) or similar stored into one element: "
-                            "NumPy 2 refuses it (older NumPy stored its single value); store "
-                            "a number, e.g. np.sum(...) of the product or its .item()",
-    Msg.FLOAT_AS_INDEX: "'/' gives a float in Python 3 (it was integer division in Python 2) "
-                        "and a float cannot be a shape, a range or an index; use '//' (or "
-                        "int(...)) where a whole number is meant",
-    Msg.REMOVED_NUMPY_ALIAS: "np.{name} was removed in NumPy 1.24 (an alias of Python's own "
-                             "{name}); use {name} or np.{name}64",
-    Msg.PYTHON2_NAME: "{name} exists in Python 2 only; use {replacement}",
-    Msg.MODULE_NOT_AVAILABLE: "{name} cannot be imported here: your code can import only what is "
-                              "loaded before it starts, which is numpy (with {numpy_parts}) and "
-                              "the standard modules {modules}, and a few others that these use; "
-                              "remove the import if your code does not need it (plotting, progress "
-                              "bars, image files), else write that part with NumPy",
-    Msg.THREADS_NOT_AVAILABLE: "your code starts a thread (threading, a pool): here it runs in "
-                               "one thread and cannot start another; compute in it (NumPy's "
-                               "array operations are fast without threads)",
-    Msg.NO_FILE_SYSTEM: "your code reaches for a file or a folder (open, the working folder, "
-                        "loading or saving an image or an array): here it has no file system "
-                        "at all; compute from the arguments it is given, and return the result",
-    Msg.SHAPE_UNPACKED: "your code unpacks {expected} sizes from a shape that has {got}: "
-                        "the arrays here have another number of axes than your code was "
-                        "written for (a grey image has two, a colour one three); unpack as "
-                        "many as the array has, e.g. h, w = image.shape for two",
-    Msg.MODULE_NOT_IMPORTED: "your code uses {name} without importing it: add "
-                             "\"{statement}\" at the top of your file",
-    Msg.SHAPE_INDEXED: "your code reads a size from a shape past its last axis: the arrays "
-                       "here have fewer axes than your code was written for (a batch of "
-                       "images has three, one grey image two); index only the axes they have",
-    Msg.INTEGER_OUT_OF_BOUNDS: "NumPy 2 refuses to store {value} in a {dtype} array, where "
-                               "NumPy 1 wrapped it round silently: make your output an array "
-                               "of floats (np.zeros(shape)), and store the values as they are",
-    Msg.LIST_ADDED_TO_ARRAY: "your code joins a Python list and a NumPy array with + ([0] * n "
-                             "+ x): on an array, + adds element by element instead of joining; "
-                             "pad with np.pad(x, n), or join with np.concatenate(([0] * n, x))",
-    Msg.BUILTIN_MAX_OF_ARRAY: "Python's {name}() of an array compares its items (its rows, "
-                              "for a 2-D one) with each other, which NumPy refuses; use "
-                              "np.{name}(...) or the array's own .{name}()",
-    Msg.BUILTIN_MAX_OF_TWO: "Python's {name}(a, b) with an array compares the arrays as a "
-                            "whole, which NumPy refuses; for each value, use np.{name}imum(a, b)",
     Msg.MORE_THAN: "more than {count}",
 }
 

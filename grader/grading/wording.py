@@ -144,12 +144,19 @@ def _placed(part: Part, values: str) -> str:
     if part.name == "valid_in_zero_ring":
         return say(Msg.VALID_IN_ZERO_RING, border=fields["border"], values=values,
                    **_shapes(fields))
+    # a known mistake's values placed so: returning that part would return the mistake's
+    # output (that an output of the right size holds a smaller one, its loops too short)
+    right = values == say(Msg.RIGHT_VALUES)
     if part.name == "valid_in_corner":
-        rest = " (the rest is zeros)" if fields["zeros"] else ""
-        return say(Msg.VALID_IN_CORNER, rest=rest, values=values, **_shapes(fields))
+        advice = say(Msg.RETURN_THAT_PART) if right else ""
+        rest = say(Msg.REST_IS_ZEROS) if fields["zeros"] else ""
+        return say(Msg.VALID_IN_CORNER, rest=rest, values=values, advice=advice,
+                   **_shapes(fields))
     if part.name == "cropped":
         return say(Msg.CROPPED, offset=show_index(offset), **_shapes(fields))
-    return say(Msg.VALID_INSIDE, offset=show_index(offset), values=values, **_shapes(fields))
+    advice = say(Msg.RETURN_THAT_SHAPE, **_shapes(fields)) if right else ""
+    return say(Msg.VALID_INSIDE, offset=show_index(offset), values=values, advice=advice,
+               **_shapes(fields))
 
 
 def _bands(part: Part) -> str:
