@@ -381,6 +381,24 @@ def test_values_clipped_to_a_narrow_integer_range(store, rounding) -> None:
     assert best(wrapped) == "integer_wrapped"
 
 
+@pytest.mark.parametrize("tail", [0, 1])
+def test_each_value_over_a_block(tail: int) -> None:
+    """A pooling that writes each window's result over the window, in a copy of the input:
+    each value repeated along rows and columns; an odd size's last row and column, short of a
+    block, left as they were."""
+    got = np.repeat(np.repeat(EXPECTED, 2, axis=0), 3, axis=1)
+    got = np.pad(got, [(0, tail), (0, tail)], constant_values=7.5)
+    found, _ = explain([Case("a", EXPECTED, got, False, dict)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "blocks"
+    [part] = found.any_fit.parts
+    assert part.fields["counts"] == (2, 3) and part.fields["tail"] == bool(tail)
+    message = part_message(part, [IMAGE])
+    assert message.startswith("your output holds the right values, each over a 2 x 3 block")
+    assert ("short of a block" in message) == bool(tail)
+    assert best(got + 1.0) != "blocks"
+    assert best(np.pad(got, [(0, 2), (0, 0)])) != "blocks"  # two rows more: a block's worth
+
+
 @pytest.mark.parametrize("axis", [0, 1])
 def test_each_row_or_column_repeated(axis: int) -> None:
     """The same row list appended once per column, inside the loop that fills it."""

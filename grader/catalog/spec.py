@@ -44,8 +44,8 @@ MISTAKE_CODES = r"^[a-z][a-z0-9_]{0,63}(\+[a-z][a-z0-9_]{0,63})?$"  # a code, or
 # as the spec's own mistake codes.
 GENERIC_DIAGNOSES = frozenset({
     "valid_in_zero_ring", "valid_in_corner", "valid_inside", "missing_edge", "cropped",
-    "corner_short", "repeated", "edges_zero", "shifted_by_one", "shifted", "rolled", "transposed",
-    "spread", "not_summed", "summed",
+    "corner_short", "repeated", "blocks", "edges_zero", "shifted_by_one", "shifted", "rolled",
+    "transposed", "spread", "not_summed", "summed",
     "scaled_output", "integer_truncated", "integer_rounded", "integer_output", "truncated",
     "rounded", "square_inputs_only", "odd_kernels_only", "one_value_only", "fixed_shape",
     "numpy2_array_to_scalar",

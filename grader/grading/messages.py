@@ -122,6 +122,8 @@ class Msg(StrEnum):
     EDGES_ZERO = "edges_zero"
     CORNER_SHORT = "corner_short"
     REPEATED = "repeated"
+    BLOCKS = "blocks"
+    BLOCKS_TAIL = "blocks_tail"
     RIGHT_SHAPE_AND = "right_shape_and"
     SHIFTED_BY = "shifted_by"
     ROLLED = "rolled"
@@ -372,6 +374,10 @@ TEMPLATES: dict[Msg, str] = {
     Msg.REPEATED: "your output holds each {what} of {values} {count} times over: shape "
                   "{got_shape} instead of {expected_shape}; a {what} appended (or stored) inside "
                   "the loop that fills it is added once per step: move it out, after the loop",
+    Msg.BLOCKS: "your output holds {values}, each over a {block} block (as np.repeat along "
+                "rows and columns would): shape {got_shape} instead of {expected_shape}{tail}; "
+                "write each window's one value once, into an output of shape {expected_shape}",
+    Msg.BLOCKS_TAIL: " (its last rows or columns, short of a block, hold other values)",
     Msg.CORNER_SHORT: "{values} sit in the top-left corner of an array of shape {got_shape} "
                       "(the rest is zeros), but they miss their last {what}: your loops stop "
                       "short of the output's edge. Return only the {expected_shape} part, and "

@@ -4,8 +4,8 @@ As they are; transposed; inside a larger output (a ring of zeros, a corner, else
 short of an edge (or cut from inside the candidate); with rows or columns at its edges left at
 zero (in an output of the candidate's shape, or in the corner of a larger one); moved by a few
 rows or columns (the edge they left holds anything); spread out at every s-th row and column
-of a zero-filled output; each row or column repeated. Rows and columns are an output's last
-two axes.
+of a zero-filled output; each row or column repeated, or each value over a block. Rows and
+columns are an output's last two axes.
 
 Offsets and shifts are not tried one by one: a distinctive value (the largest in magnitude) of
 one array is looked up in the other, and only the offsets that puts it at are compared in full,
@@ -79,6 +79,7 @@ def placements(got: np.ndarray, candidate: np.ndarray, rules: Comparison,
         if centred:
             yield from _shifted(got, candidate, rules)
     yield from _repeated(got, candidate)
+    yield from _blocks(got, candidate)
     if got.ndim >= 2 and got.shape == candidate.shape[:-2] + candidate.shape[:-3:-1]:
         yield View(Part("transposed"), got, np.swapaxes(candidate, -1, -2))
     if 3 <= got.ndim <= MAX_MOVED_AXES:
@@ -188,6 +189,29 @@ def _repeated(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
                                          "got_shape": got.shape,
                                          "expected_shape": candidate.shape}
             yield View(Part("repeated", fields), got, np.repeat(candidate, n // m, axis=axis))
+
+
+def _blocks(got: np.ndarray, candidate: np.ndarray) -> Iterator[View]:
+    """Each value of the candidate over a block of rows and columns (np.repeat along both, a
+    pooling that writes each window's result over the whole window); an odd size's last rows
+    or columns, short of a block, are anything (a copy of the input, where it started)."""
+    counts = [0] * got.ndim
+    for axis in range(got.ndim):
+        n, m = got.shape[axis], candidate.shape[axis]
+        counts[axis] = n // m if m and axis in spatial_axes(got.ndim) else int(n == m)
+        if counts[axis] < 1 or n - counts[axis] * m >= max(counts[axis], 2) \
+                or axis not in spatial_axes(got.ndim) and n != m:
+            return
+    if got.ndim < 2 or min(counts[-2:]) < 2:
+        return  # one axis alone is ``repeated``'s
+    block = tuple(m * c for m, c in zip(candidate.shape, counts, strict=True))
+    repeated = candidate
+    for axis in spatial_axes(got.ndim):
+        repeated = np.repeat(repeated, counts[axis], axis=axis)
+    fields: dict[str, object] = {"counts": tuple(counts[-2:]), "tail": block != got.shape,
+                                 "got_shape": got.shape, "expected_shape": candidate.shape}
+    yield View(Part("blocks", fields), got[window((0,) * got.ndim, block)], repeated,
+               loose=got.size - repeated.size)
 
 
 def _corner_short(got: np.ndarray, candidate: np.ndarray, bands: Bands) -> Iterator[View]:

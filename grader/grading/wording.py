@@ -72,6 +72,11 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
         what = axis_word(axis, ndim) if ndim > 1 else say(Msg.AXIS_VALUE)
         return say(Msg.REPEATED, what=what, count=fields["count"], values=values,
                    **_shapes(fields))
+    if name == "blocks":
+        counts: tuple[int, int] = fields["counts"]  # type: ignore[assignment]
+        tail = say(Msg.BLOCKS_TAIL) if fields["tail"] else ""
+        return say(Msg.BLOCKS, block=f"{counts[0]} x {counts[1]}", values=values, tail=tail,
+                   **_shapes(fields))
     if name == "corner_short":
         short = fields["short"]  # type: ignore[assignment]
         words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
