@@ -247,3 +247,16 @@ def test_right_values_that_float32_holds_tell_nothing() -> None:
     whole = np.round(RIGHT * 100)
     assert precision(whole.copy(), whole) == np.float64
     assert precision(RIGHT.astype(np.float32).astype(np.float64)) == np.float64  # no expected
+
+
+@pytest.mark.parametrize(("shape", "shown"), [
+    ("(1024, 1024)", "an array of shape (1024, 1024): 1048576 elements, more than the 65536"),
+    ("(70000,)", "an array of shape (70000,): 1048576 elements"),
+    ("<b>(1, 2)</b>", "an array of 1048576 elements, more than the 65536 allowed"),  # not one
+])
+def test_a_too_large_output_shows_its_shape_when_the_child_s_word_reads_as_one(
+        shape: str, shown: str) -> None:
+    run = CaseRun(kind="invalid", invalid=Invalid.TOO_LARGE, output_type="ndarray",
+                  params={"count": 1048576, "limit": 65536, "shape": shape})
+    verdict = compare(run, EXPECTED, RULES, visible=True)
+    assert verdict.status == "invalid_output" and shown in verdict.message

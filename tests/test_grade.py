@@ -257,7 +257,8 @@ HOSTILE_RUNS: dict[str, Callable[..., CaseRun]] = {
     "an array of odd elements": lambda i, k: CaseRun(
         kind="invalid", invalid=Invalid.ELEMENTS, params={"kind": SECRET, "dtype": SECRET}),
     "a too large output": lambda i, k: CaseRun(
-        kind="invalid", invalid=Invalid.TOO_LARGE, params={"count": NUMBER, "limit": NUMBER}),
+        kind="invalid", invalid=Invalid.TOO_LARGE,
+        params={"count": NUMBER, "limit": NUMBER, "shape": f"({NUMBER}, 2)"}),
     "an unreadable output": lambda i, k: CaseRun(
         kind="invalid", invalid=Invalid.UNREADABLE, params={"fault": "dtype", "dtype": SECRET}),
     "an output shape": lambda i, k: CaseRun(

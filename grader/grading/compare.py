@@ -24,6 +24,7 @@ status, the output's shape or values, where and how far they are off).
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,7 +215,11 @@ def unusable(run: CaseRun) -> str:
         what = say(Msg.INVALID_ELEMENTS,
                    elements=elements(str(params["kind"]), str(params["dtype"])))
     elif run.invalid is Invalid.TOO_LARGE:
-        what = say(Msg.INVALID_TOO_LARGE, count=params["count"], limit=params["limit"])
+        # the shape is the child's word: shown only when it reads as a shape
+        shape = str(params.get("shape", ""))
+        shape = shape if _SHAPE.fullmatch(shape) else ""
+        what = say(Msg.INVALID_TOO_LARGE_SHAPE if shape else Msg.INVALID_TOO_LARGE,
+                   count=params["count"], limit=params["limit"], shape=shape)
     elif run.invalid is Invalid.UNREADABLE:
         what = say(Msg.INVALID_UNREADABLE, fault=frame_fault(params))
     else:
@@ -222,6 +227,7 @@ def unusable(run: CaseRun) -> str:
     return say(Msg.INVALID, what=what)
 
 
+_SHAPE = re.compile(r"\((\d{1,12}, )*\d{1,12},?\)")
 _OUTPUT_KINDS = {"ndarray": Msg.A_NUMPY_ARRAY, "list": Msg.NESTED_LISTS, "number": Msg.A_NUMBER}
 
 

@@ -45,6 +45,7 @@ class Msg(StrEnum):
     INVALID_TUPLE = "invalid_tuple"
     INVALID_ELEMENTS = "invalid_elements"
     INVALID_TOO_LARGE = "invalid_too_large"
+    INVALID_TOO_LARGE_SHAPE = "invalid_too_large_shape"
     INVALID_UNREADABLE = "invalid_unreadable"
     INVALID_UNUSABLE = "invalid_unusable"
     NOT_ACCEPTED = "not_accepted"
@@ -258,6 +259,8 @@ TEMPLATES: dict[Msg, str] = {
                        "alone (return out, not return out, cache)",
     Msg.INVALID_ELEMENTS: "an array of {elements}",
     Msg.INVALID_TOO_LARGE: "an array of {count} elements, more than the {limit} allowed",
+    Msg.INVALID_TOO_LARGE_SHAPE: "an array of shape {shape}: {count} elements, more than the "
+                                 "{limit} allowed",
     Msg.INVALID_UNREADABLE: "an output that could not be read: {fault}",
     Msg.INVALID_UNUSABLE: "something the grader cannot use",
     Msg.NOT_ACCEPTED: "expected {wanted}, got {given}",

@@ -214,7 +214,7 @@ class Invalid(StrEnum):
     NOT_AN_ARRAY = "not_an_array"  # nested lists that do not form an array: {error}
     TUPLE = "tuple"  # a tuple of several things, an array among them: {count, first}
     ELEMENTS = "elements"  # an array of other things than numbers: {kind, dtype}
-    TOO_LARGE = "too_large"  # more elements than allowed: {count, limit}
+    TOO_LARGE = "too_large"  # more elements than allowed: {count, limit, shape}
     UNREADABLE = "unreadable"  # the result frame could not be parsed: {fault, its facts}
     UNUSABLE = "unusable"  # the child's reason was not one of these
 
@@ -226,7 +226,7 @@ INVALID_PARAMS: dict[Invalid, dict[str, type]] = {
     Invalid.NOT_AN_ARRAY: {"error": str},
     Invalid.TUPLE: {"count": int, "first": str},
     Invalid.ELEMENTS: {"kind": str, "dtype": str},
-    Invalid.TOO_LARGE: {"count": int, "limit": int},
+    Invalid.TOO_LARGE: {"count": int, "limit": int, "shape": str},
     Invalid.UNREADABLE: {"fault": str},  # and the fault's own facts (frames.Fault)
     Invalid.UNUSABLE: {},
 }

@@ -205,7 +205,8 @@ def _answer(function: Any, header: dict[str, Any], body: bytes,
         return [frames.encode({"type": "error", "index": index,
                                "error": describe(error, lines)})]
     if converted is not None and converted.size > max_elements:
-        why, params = "too_large", {"count": int(converted.size), "limit": max_elements}
+        why, params = "too_large", {"count": int(converted.size), "limit": max_elements,
+                                    "shape": str(converted.shape)[:60]}
         converted = None
     if converted is None:
         return [frames.encode({"type": "invalid", "index": index, "output_type": kind,

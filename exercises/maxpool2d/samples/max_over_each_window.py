@@ -1,5 +1,3 @@
-import numpy as np
-
 
 def pool(image):
     out = image.copy()  # the input's size: each window's max is written over the window
