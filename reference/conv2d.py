@@ -21,6 +21,15 @@ def flipped_kernel(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return conv(image, np.asarray(kernel)[::-1, ::-1])
 
 
+def matrix_product(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Each window's matrix product with the kernel (np.dot, or @, of two 2-D arrays), summed,
+    where the element-wise product is meant: sum over a, b of window[a, b] * kernel[b, :].sum()."""
+    image = np.asarray(image, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    windows = sliding_window_view(image, kernel.shape)
+    return np.einsum("ijkl,l->ij", windows, kernel.sum(axis=1))
+
+
 def _padded(image: np.ndarray, kernel: np.ndarray, pad: tuple[int, int]) -> np.ndarray:
     return conv(np.pad(np.asarray(image, dtype=np.float64), [(pad[0], pad[0]), (pad[1], pad[1])]),
                 kernel)

@@ -29,6 +29,15 @@ def same_padding(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return conv2d(np.pad(np.asarray(image, dtype=np.int64), [(before, after)] * 2), kernel)
 
 
+def matrix_product(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Each window's matrix product with the kernel (np.dot, or @, of two p x p arrays),
+    summed, where the element-wise product is meant."""
+    image = np.asarray(image, dtype=np.int64)
+    kernel = np.asarray(kernel, dtype=np.int64)
+    windows = sliding_window_view(image, kernel.shape)
+    return np.einsum("ijkl,l->ij", windows, kernel.sum(axis=1))
+
+
 def uint8_output(output: np.ndarray) -> np.ndarray:
     """Each value stored in a uint8 array (np.zeros_like(image)): kept modulo 256."""
     return np.mod(np.asarray(output, dtype=np.float64), 256)
