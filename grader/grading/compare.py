@@ -269,7 +269,8 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
         return Verdict(
             "invalid_output",
             say(Msg.NOT_FINITE_MANY if nan + inf > 1 else Msg.NOT_FINITE_ONE,
-                counts=counts, index=show_index(first)) + say(Msg.NOT_FINITE_CAUSE),
+                counts=counts, index=show_index(first))
+            + say(Msg.NOT_FINITE_CAUSE if nan else Msg.INFINITE_CAUSE),
             shape,
         )
     with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN are what they mean here

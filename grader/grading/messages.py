@@ -60,6 +60,7 @@ class Msg(StrEnum):
     NOT_FINITE_ONE = "not_finite_one"
     NOT_FINITE_MANY = "not_finite_many"
     NOT_FINITE_CAUSE = "not_finite_cause"
+    INFINITE_CAUSE = "infinite_cause"
     NAN_COUNT = "nan_count"
     INF_COUNT = "inf_count"
     AND = "and"
@@ -277,6 +278,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.NOT_FINITE_MANY: "expected finite numbers, got {counts} values, the first at {index}",
     Msg.NOT_FINITE_CAUSE: "; NaN comes from 0 / 0 or inf - inf, and inf from a division by zero "
                           "or an overflow: look for a division by what can be zero here",
+    Msg.INFINITE_CAUSE: "; an infinite value comes from a division by zero or an overflow: look "
+                        "for a division by what can be zero here",
     Msg.NAN_COUNT: "{count} NaN",
     Msg.INF_COUNT: "{count} infinite",
     Msg.AND: " and ",
