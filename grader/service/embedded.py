@@ -39,6 +39,9 @@ from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.service.embedded")
+# The most grading threads a process starts, however large its backlog: past them, new
+# submissions wait for a thread in the order they came.
+MAX_GRADING_THREADS = 1024
 
 
 class GradingService(Submissions):
@@ -54,9 +57,10 @@ class GradingService(Submissions):
         self.sender = callbacks
         self.hidden_secret = hidden_secret
         self.limits = Limits(backlog, learner_limit or backlog, token_limit or backlog)
-        # Enough threads for the runner's fast lane, its slow lane (past a short budget,
-        # a submission frees its fast place and goes on there) and as many parked again.
-        threads = 2 * slots + runner.slow_slots
+        # A thread for every submission the backlog admits (up to MAX_GRADING_THREADS), and
+        # for the runner's two lanes: one waiting for a slow place (parked) holds its thread,
+        # and must never keep a new one from a fast place that is free.
+        threads = min(max(backlog, 2 * slots + runner.slow_slots), MAX_GRADING_THREADS) + slots
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grade")
         self._regrades = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regrade")
         self._lock = threading.Lock()

@@ -107,3 +107,26 @@ def test_proofs_are_capped_per_instructor_token(make_client: Callable[..., TestC
     assert proving.result(timeout=60).status_code == 422
     assert client.put(url, headers=auth(INSTRUCTOR), json={"files": bundle()}).status_code \
         == 422  # free again
+
+
+def test_submissions_held_in_the_runner_never_keep_a_new_one_from_a_thread(
+        make_client: Callable[..., TestClient]) -> None:
+    """A submission parked by the runner (waiting for a place in a full slow lane) holds its
+    grading thread. The backlog's worth of them must still leave a thread for a new one, which
+    then takes a fast place that is free, instead of waiting for a runaway to end."""
+    gate = Gate()
+    gate.slow_slots = 1  # type: ignore[misc]  # the lanes' threads alone: 2 * 1 + 1
+    client = make_client(runner=gate, slots=1, backlog=8)
+    gate.hold = True
+    body = {"exercise_id": "conv2d", "source": "def conv(image, kernel):\n    return image\n"}
+    held = [client.post("/v1/submissions?wait=false", json={**body, "learner_id": f"l{i}"})
+            for i in range(5)]
+    assert [r.status_code for r in held] == [202] * 5
+    for _ in held:  # each is in the runner, holding its thread
+        assert gate.entered.acquire(timeout=30)
+    gate.hold = False
+    answer = client.post("/v1/submissions", json={**body, "learner_id": "new"})
+    assert answer.status_code == 200 and answer.json()["status"] == "done"
+    states = {client.get(f"/v1/submissions/{r.json()['id']}").json()["status"] for r in held}
+    assert states == {"running"}  # none of the five has let go of its thread
+    gate.release.set()
