@@ -260,3 +260,14 @@ def test_a_too_large_output_shows_its_shape_when_the_child_s_word_reads_as_one(
                   params={"count": 1048576, "limit": 65536, "shape": shape})
     verdict = compare(run, EXPECTED, RULES, visible=True)
     assert verdict.status == "invalid_output" and shown in verdict.message
+
+
+def test_a_wall_clock_limit_says_what_it_did_not_count() -> None:
+    run = CaseRun(kind="timeout", limit=Limit.TOTAL_TIME, limit_value=10.0, waited=19.96)
+    message = compare(run, EXPECTED, RULES, visible=True).message
+    assert message.endswith("total time limit of 10 s (on the wall clock) ran out, not "
+                            "counting 20 s it waited for a CPU that other work held")
+    run = CaseRun(kind="timeout", limit=Limit.TOTAL_TIME, limit_value=10.0, waited=0.01)
+    assert "not counting" not in compare(run, EXPECTED, RULES, visible=True).message
+    hidden = CaseRun(kind="timeout", limit=Limit.TOTAL_TIME, limit_value=10.0, waited=19.96)
+    assert "not counting" not in compare(hidden, EXPECTED, RULES, visible=False).message

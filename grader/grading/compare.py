@@ -188,6 +188,8 @@ def stopped(run: CaseRun, entry_point: str = "") -> str:
         return say(Msg.NOT_RUN, limit=run.limit_value or 0.0)
     if run.limit in _TIME_MESSAGES:
         text = say(_TIME_MESSAGES[run.limit], limit=run.limit_value or 0.0)
+        if run.waited >= 0.05:  # so that a limit of 10 s met after 25 s reads as it was
+            text += say(Msg.NOT_COUNTED, seconds=round(run.waited, 1))
     elif run.limit is Limit.MEMORY:
         text = say(Msg.KILLED_FOR_MEMORY)
     elif run.signal is not None:

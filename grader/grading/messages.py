@@ -25,6 +25,7 @@ class Msg(StrEnum):
     CASE_TIME = "case_time"
     TOTAL_TIME = "total_time"
     NOT_RUN = "not_run"
+    NOT_COUNTED = "not_counted"
     CASE_CPU = "case_cpu"
     CPU_TIME = "cpu_time"
     TOOK_TOO_LONG = "took_too_long"
@@ -238,6 +239,7 @@ TEMPLATES: dict[Msg, str] = {
                    "(it slept, waited, or did not get the CPU in that time)",
     Msg.TOTAL_TIME: "stopped when the submission's total time limit of {limit:g} s (on the "
                     "wall clock) ran out",
+    Msg.NOT_COUNTED: ", not counting {seconds:g} s it waited for a CPU that other work held",
     Msg.NOT_RUN: "not run: the submission's total time limit of {limit:g} s was used up",
     Msg.CPU_TIME: "the process used up its {limit:g} s of CPU time, the limit of the whole "
                   "submission",

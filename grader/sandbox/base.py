@@ -256,6 +256,8 @@ class CaseRun:
     seconds: float = 0.0
     limit: Limit | None = None  # timeout, memory_limit: the limit that stopped it
     limit_value: float | None = None  # that limit, in seconds (time limits)
+    # a wall-clock limit's: the time it did not count (the child waited for a CPU others held)
+    waited: float = 0.0
     signal: int | None = None  # the signal that ended the process
     exit_status: int | None = None  # the status the process exited with, unasked
     loading: bool = False  # it happened while the module was loading

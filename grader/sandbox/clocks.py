@@ -75,6 +75,7 @@ class Clocks:
         self._excusable = excusable
         self.own_seconds = 0.0  # the grader's own work while the child's steps were timed
         self.excused = 0.0  # the child's (or its thread's) waits for a CPU, while timed
+        self.step_excused = 0.0  # those of the step going on
         self.step_started = time.monotonic()
         self._step_cpu = 0.0
         self._cpu_check_at = 0.0
@@ -84,6 +85,7 @@ class Clocks:
         """A step starts: the waits of the one before move the run's deadline, then the
         step's clocks start."""
         self._excuse()
+        self.step_excused = 0.0
         self.step_started = time.monotonic()
         self._step_cpu = self._cpu() or 0.0
         self._cpu_check_at = self.step_started + self.limits.case_seconds
@@ -120,6 +122,15 @@ class Clocks:
             self._cpu_check_at = now + max(left, 0.005)
         return None
 
+    def waited(self, limit: Limit) -> float:
+        """What a wall-clock limit that was reached did not count: the step's waits for a
+        CPU (a case's limit), or the whole run's, children before this one included."""
+        if limit is Limit.CASE_TIME:
+            return self.step_excused
+        if limit is Limit.TOTAL_TIME:
+            return WAIT_FACTOR * self.limits.submission_seconds - self._excusable + self.excused
+        return 0.0
+
     def next_limit(self) -> float:
         """When a limit of the step going on may next be reached."""
         return min(self.deadline, self.step_started + self.limits.case_wall_seconds,
@@ -135,5 +146,6 @@ class Clocks:
         granted = min(waited, self._excusable - self.excused)
         if granted > 0:
             self.excused += granted
+            self.step_excused += granted
             self.deadline += granted
             self.step_started += granted

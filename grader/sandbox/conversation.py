@@ -174,8 +174,8 @@ class Conversation:
         if answer is TIMEOUT:
             self.child.kill(KillReason.TIMEOUT)
             limit, limit_value = self.stopped_by
-            fill(self.result, job, CaseRun(
-                kind="timeout", limit=limit, limit_value=limit_value, loading=True))
+            fill(self.result, job, CaseRun(kind="timeout", limit=limit, limit_value=limit_value,
+                                           loading=True, waited=self.clocks.waited(limit)))
             return None
         if answer is EOF:
             if self.frame_error is None:
@@ -230,7 +230,8 @@ class Conversation:
                 self.child.kill(KillReason.TIMEOUT)
                 limit, limit_value = self.stopped_by
                 self.result.cases.append(CaseRun(
-                    kind="timeout", limit=limit, limit_value=limit_value, seconds=seconds))
+                    kind="timeout", limit=limit, limit_value=limit_value, seconds=seconds,
+                    waited=self.clocks.waited(limit)))
                 return None
             if answer is EOF:
                 if self.frame_error is not None:
