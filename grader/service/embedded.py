@@ -32,16 +32,19 @@ from grader.service.callbacks import CallbackSender
 from grader.service.graded import graded_of
 from grader.service.metrics import Metrics
 from grader.service.published import Published
-from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
+from grader.service.submissions import (
+    MAX_GRADING_THREADS,
+    KeyReused,
+    NewSubmission,
+    Submissions,
+    finished,
+)
 from grader.storage.callbacks import queue_callback
 from grader.storage.findings import Known
 from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.service.embedded")
-# The most grading threads a process starts, however large its backlog: past them, new
-# submissions wait for a thread in the order they came.
-MAX_GRADING_THREADS = 1024
 
 
 class GradingService(Submissions):

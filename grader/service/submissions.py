@@ -18,6 +18,9 @@ from grader.storage.store import CallbackAttempt, Store, Submission
 
 # how much longer than an exercise's time limit a synchronous submission waits for its report
 WAIT_MARGIN = 30.0
+# The most gradings a process holds at once (threads, or a worker's jobs), however large its
+# backlog: past them, new submissions wait in the order they came.
+MAX_GRADING_THREADS = 1024
 
 
 class UnknownSubmission(NotFound):

@@ -52,6 +52,7 @@ from grader.service.fetching import GatedJobManager, queue_pool
 from grader.service.graded import graded_of
 from grader.service.published import Published
 from grader.service.secret import hidden_secret
+from grader.service.submissions import MAX_GRADING_THREADS
 from grader.settings import Settings
 from grader.storage import jobs
 from grader.storage.callbacks import queue_callback
@@ -283,7 +284,10 @@ class Worker:
         other failure of the queue's worker is ``failure``."""
         self._loop = asyncio.get_running_loop()
         self._gate = asyncio.Semaphore(self.concurrency)
-        total = self.concurrency + self.runner.slow_slots + 2
+        # a job for every submission the backlog admits, and the lanes' own: one parked for a
+        # slow place holds its job, and must never keep the worker from a fast place that is free
+        total = min(max(self.settings.backlog, self.concurrency + self.runner.slow_slots + 2),
+                    MAX_GRADING_THREADS) + self.concurrency
         # the callback sender's database calls take threads of their own, one per attempt
         self._loop.set_default_executor(ThreadPoolExecutor(
             total + MAINTENANCE_PLACES + min(self.callbacks.in_flight, 32) + 4, "job"))
