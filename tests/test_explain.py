@@ -381,6 +381,19 @@ def test_values_clipped_to_a_narrow_integer_range(store, rounding) -> None:
     assert best(wrapped) == "integer_wrapped"
 
 
+def test_a_missing_channel_is_not_told_to_check_the_window_s_loop_bounds() -> None:
+    maps = RNG.normal(size=(3, *EXPECTED.shape))
+    found, _ = explain([Case("a", maps, maps[:2], False, dict)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "missing_edge"
+    [part] = found.any_fit.parts
+    message = part_message(part, [IMAGE])
+    assert "misses its last step along axis 0: shape (2, 7, 9) instead of (3, 7, 9)" in message
+    assert "comes before the rows and columns" in message and "n - k + 1" not in message
+    rows = part_message(explain([Case("a", maps, maps[:, :-1], False, dict)], RULES)[0]
+                        .any_fit.parts[0], [IMAGE])  # type: ignore[union-attr]
+    assert "n - k + 1" in rows
+
+
 @pytest.mark.parametrize("tail", [0, 1])
 def test_each_value_over_a_block(tail: int) -> None:
     """A pooling that writes each window's result over the window, in a copy of the input:

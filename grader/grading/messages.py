@@ -100,6 +100,7 @@ class Msg(StrEnum):
     RETURN_THAT_SHAPE = "return_that_shape"
     VALID_INSIDE = "valid_inside"
     MISSING_EDGE = "missing_edge"
+    MISSING_OUTER = "missing_outer"
     SHIFTED = "shifted"
     SCALED = "scaled"
     SCALED_MEAN = "scaled_mean"
@@ -334,6 +335,10 @@ TEMPLATES: dict[Msg, str] = {
     Msg.MISSING_EDGE: "your output has {values} but misses its last {what}: shape "
                       "{got_shape} instead of {expected_shape}; check your loop bounds (an "
                       "output of size n - k + 1 along each axis, for a window of size k)",
+    Msg.MISSING_OUTER: "your output has {values} but misses its last {what}: shape {got_shape} "
+                       "instead of {expected_shape}; that axis comes before the rows and "
+                       "columns (channels, or a batch): make it as long as the expected one, and "
+                       "fill every entry of it (a loop over all of them, e.g. one per kernel)",
     Msg.SHIFTED: "your values are {values} moved by one {axis} ({direction}): your "
                  "output at {got_index} is {whose} at {expected_index}; check the "
                  "start of your windows (index i + a, starting at a = 0)",

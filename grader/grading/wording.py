@@ -64,8 +64,9 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     if name == "missing_edge":
         short: tuple[int, ...] = fields["short"]  # type: ignore[assignment]
         words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
-        return say(Msg.MISSING_EDGE, what=" and ".join(words), values=values,
-                   **_shapes(fields))
+        outer = all(axis < len(short) - 2 for axis, n in enumerate(short) if n)
+        return say(Msg.MISSING_OUTER if outer else Msg.MISSING_EDGE, what=" and ".join(words),
+                   values=values, **_shapes(fields))
     if name == "repeated":
         axis, ndim = fields["axis"], fields["ndim"]
         assert isinstance(axis, int) and isinstance(ndim, int)
