@@ -5,6 +5,7 @@ instructor token. Past a cap: 429 with Retry-After; a place is free again once t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from grader.catalog.bundle import BundleFiles
 from grader.sandbox.fake import FakeRunner
+from grader.service.submissions import Submissions
 from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, auth, correct
 from tests.conftest import EXERCISES
 
@@ -130,3 +132,26 @@ def test_submissions_held_in_the_runner_never_keep_a_new_one_from_a_thread(
     states = {client.get(f"/v1/submissions/{r.json()['id']}").json()["status"] for r in held}
     assert states == {"running"}  # none of the five has let go of its thread
     gate.release.set()
+
+
+def test_a_synchronous_submission_past_its_wait_is_answered_202_and_graded_on(
+        make_client: Callable[..., TestClient], monkeypatch: Any) -> None:
+    """As in the distributed mode: past the exercise's limit and a margin, the request answers
+    with the submission as it stands, 202 and Location, and the grading goes on."""
+    monkeypatch.setattr(Submissions, "wait_seconds", lambda self, exercise_id: 0.2)
+    gate = Gate()
+    client = make_client(runner=gate)
+    gate.hold = True
+    answer = client.post("/v1/submissions", json={
+        "exercise_id": "conv2d", "learner_id": "ann",
+        "source": "def conv(image, kernel):\n    return image\n"})
+    assert gate.entered.acquire(timeout=30)  # it was in the runner when the wait ran out
+    assert answer.status_code == 202 and answer.json()["status"] in ("queued", "running")
+    gate.release.set()
+    location = answer.headers["Location"]
+    for _ in range(600):
+        row = client.get(location).json()
+        if row["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert row["status"] == "done" and row["report"]["passed"]
