@@ -276,6 +276,12 @@ def test_the_same_output_shape_in_every_case_is_a_size_fixed_in_the_code() -> No
              shaped("c", (10, 10), (6, 6))]
     assert fixed_shape(three) is not None  # three cases: though one of them is right
     assert fixed_shape(three[:2]) is None  # two: one right, the other may share its height
+    strides = [CaseOutcome(f"stride {s}", (8, 8), want, (6, 6), s == 1, ((8, 8), (3, 3)), True,
+                           (("image.shape", (8, 8)), ("stride", s)))
+               for s, want in ((1, (6, 6)), (2, (3, 3)), (3, (2, 2)))]
+    assert fixed_shape(strides) is None  # the same image: a stride the code ignores sets it
+    found = one_value_only(strides)
+    assert found is not None and "right when `stride` is 1" in found.message
 
 
 def test_no_fixed_shape_unless_two_outputs_share_it_where_the_expected_ones_differ() -> None:

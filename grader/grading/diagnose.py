@@ -211,6 +211,12 @@ def fixed_shape(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
         return None  # (a number, or an empty array, is not a size written in the code)
     if len(shaped) == 2 and got in expected:
         return None
+    by_inputs: dict[object, set[tuple[int, ...]]] = {}
+    for case in shaped:  # the same arrays' shapes, other expected shapes: a scalar sets it
+        inputs = tuple(v for name, v in case.values if name.endswith(SHAPE))
+        by_inputs.setdefault(inputs or case.shapes, set()).add(case.expected_shape)
+    if any(len(shapes) > 1 for shapes in by_inputs.values()):
+        return None  # (a stride the code ignores: ``one_value_only``'s)
     arrays = [name for name, _ in shaped[0].values if name.endswith(SHAPE)]
     return Diagnosis("fixed_shape", say(
         Msg.FIXED_SHAPE, got_shape=show_shape(got), cases=_names(shaped),

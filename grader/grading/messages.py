@@ -240,7 +240,7 @@ TEMPLATES: dict[Msg, str] = {
                    "(it slept, waited, or did not get the CPU in that time)",
     Msg.TOTAL_TIME: "stopped when the submission's total time limit of {limit:g} s (on the "
                     "wall clock) ran out",
-    Msg.NOT_COUNTED: ", not counting {seconds:g} s it waited for a CPU that other work held",
+    Msg.NOT_COUNTED: ", not counting {seconds:g} s it waited for a CPU (the machine was busy)",
     Msg.NOT_RUN: "not run: the submission's total time limit of {limit:g} s was used up",
     Msg.CPU_TIME: "the process used up its {limit:g} s of CPU time, the limit of the whole "
                   "submission",
@@ -279,10 +279,11 @@ TEMPLATES: dict[Msg, str] = {
     Msg.WRONG_NDIM: " ({got}-D instead of {expected}-D)",
     Msg.NOT_FINITE_ONE: "expected finite numbers, got {counts} value, the first at {index}",
     Msg.NOT_FINITE_MANY: "expected finite numbers, got {counts} values, the first at {index}",
-    Msg.NOT_FINITE_CAUSE: "; NaN comes from 0 / 0 or inf - inf, and inf from a division by zero "
-                          "or an overflow: look for a division by what can be zero here",
-    Msg.INFINITE_CAUSE: "; an infinite value comes from a division by zero or an overflow: look "
-                        "for a division by what can be zero here",
+    Msg.NOT_FINITE_CAUSE: "; NaN often comes from 0 / 0 or inf - inf (or a square root or log of "
+                          "a negative number), and inf from a division by zero or an overflow: "
+                          "look for a division by what can be zero here",
+    Msg.INFINITE_CAUSE: "; an infinite value often comes from a division by zero or an overflow "
+                        "(or log(0)): look for a division by what can be zero here",
     Msg.NAN_COUNT: "{count} NaN",
     Msg.INF_COUNT: "{count} infinite",
     Msg.AND: " and ",

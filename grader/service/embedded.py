@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import cast
+from typing import Any, cast
 
 from anyio import to_thread
 
@@ -45,6 +45,14 @@ from grader.storage.status import SubmissionStatus
 from grader.storage.store import Store, Submission
 
 log = logging.getLogger("grader.service.embedded")
+POLL_STORED = 0.05  # seconds between looks for a row that a grading is about to store
+
+
+def _retrieved(waited: asyncio.Future[Any]) -> None:
+    """A grading's outcome is read once it ends, so that its failure is not reported as never
+    retrieved: the grading's own code has logged and stored it."""
+    if not waited.cancelled():
+        waited.exception()
 
 
 class GradingService(Submissions):
@@ -176,12 +184,27 @@ class GradingService(Submissions):
 
     async def _graded_within(self, submission_id: str, exercise_id: str,
                              graded: Future[Submission]) -> Submission:
-        waiting = asyncio.wrap_future(graded)
-        with contextlib.suppress(TimeoutError):
+        """The row once graded; past the exercise's wait, as it then stands, once stored (a
+        grading stores its row as soon as it has a fast place, which frees within a budget)."""
+        found = await self._within_wait(graded, exercise_id)
+        while found is None:
+            found = await to_thread.run_sync(self.store.get, submission_id)
+            if found is None and graded.done():
+                found = graded.result()
+            elif found is None:
+                await asyncio.sleep(POLL_STORED)
+        return found
+
+    async def _within_wait(self, graded: Future[Any], exercise_id: str) -> Submission | None:
+        """What the grading gives, if it ends within the exercise's wait; else None, and the
+        grading goes on (a request that gives up, or its client gone, never cancels it)."""
+        waiting: asyncio.Future[Submission | None] = asyncio.wrap_future(graded)
+        try:
             return await asyncio.wait_for(asyncio.shield(waiting),
                                           timeout=self.wait_seconds(exercise_id))
-        row = await to_thread.run_sync(self.store.get, submission_id)
-        return row if row is not None else await waiting  # not even stored yet: it will be
+        except TimeoutError:
+            waiting.add_done_callback(_retrieved)  # its end is the store's to tell, not ours
+            return None
 
     def grade_now(self, new: NewSubmission) -> tuple[str, Future[Submission]]:
         """Store and grade in one step on a grading thread, for a caller that waits for the
@@ -210,11 +233,7 @@ class GradingService(Submissions):
     async def _graded(self, row: Submission) -> Submission:
         """The row once graded; past the exercise's limit (and some), as it then stands."""
         future = self.future(row.id)
-        graded: Submission | None = None
-        if future is not None:
-            with contextlib.suppress(TimeoutError):
-                graded = await asyncio.wait_for(asyncio.wrap_future(future),
-                                                timeout=self.wait_seconds(row.exercise_id))
+        graded = None if future is None else await self._within_wait(future, row.exercise_id)
         if graded is None:
             graded = await to_thread.run_sync(self.store.get, row.id)
         return graded or row

@@ -13,6 +13,7 @@ from typing import Any
 
 from grader.catalog.exercises import Catalog
 from grader.errors import InvalidInput, NotFound
+from grader.sandbox.clocks import WAIT_FACTOR
 from grader.storage.status import FINISHED, SubmissionStatus
 from grader.storage.store import CallbackAttempt, Store, Submission
 
@@ -118,5 +119,7 @@ class Submissions(ABC):
         return self.store.callbacks(submission_id)
 
     def wait_seconds(self, exercise_id: str) -> float:
-        """How long a synchronous submission of the exercise waits for its report."""
-        return self.catalog.get(exercise_id).spec.limits.submission_seconds + WAIT_MARGIN
+        """How long a synchronous submission of the exercise waits for its report: as long as
+        its run may take on a busy machine (``clocks``), and a margin."""
+        limit = self.catalog.get(exercise_id).spec.limits.submission_seconds
+        return (1 + WAIT_FACTOR) * limit + WAIT_MARGIN

