@@ -19,6 +19,12 @@ def average_pooling(image: np.ndarray) -> np.ndarray:
     return _windows(image).mean(axis=(1, 3))
 
 
+def last_in_window(image: np.ndarray) -> np.ndarray:
+    """Each window's last (bottom-right) value: a loop that keeps the value it saw last, or
+    returns the loop's variable, instead of the largest."""
+    return _windows(image)[:, 1, :, 1]
+
+
 def stride_one(image: np.ndarray) -> np.ndarray:
     """Overlapping windows: stride 1 instead of 2."""
     from numpy.lib.stride_tricks import sliding_window_view

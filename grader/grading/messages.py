@@ -424,7 +424,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.EVEN_SIZES_ONLY: "your function is right when the input's height and width are even "
                          "({passed}) but not when one is odd ({failed}): look at what it does "
                          "with the last row or column of an odd size (a reshape into pairs, "
-                         "or a loop's range, may leave it out or fail on it)",
+                         "or a loop's range, may leave it out or fail on it; a padding may make "
+                         "it a window of its own)",
     Msg.ONE_VALUE_ONLY: "your function is right when {condition} ({passed}) but not otherwise "
                         "({failed}): look at how your code uses {names}",
     Msg.FIXED_SHAPE: "your output has shape {got_shape} in every case ({cases}), where the "
