@@ -184,8 +184,8 @@ class GradingService(Submissions):
 
     async def _graded_within(self, submission_id: str, exercise_id: str,
                              graded: Future[Submission]) -> Submission:
-        """The row once graded; past the exercise's wait, as it then stands, once stored (a
-        grading stores its row as soon as it has a fast place, which frees within a budget)."""
+        """The row once graded; past the exercise's wait, as it then stands (stored as soon as
+        a grading thread takes it: there is one for every submission the backlog admits)."""
         found = await self._within_wait(graded, exercise_id)
         while found is None:
             found = await to_thread.run_sync(self.store.get, submission_id)
@@ -215,14 +215,20 @@ class GradingService(Submissions):
             submission_id = uuid.uuid4().hex
             self._admit(submission_id, new)
 
-        def store_and_grade() -> Submission | None:
+        stored: list[Submission] = []
+
+        def store() -> None:  # at once, before the wait for a fast place: nothing is lost
             with stage(Stage.ADMISSION):
                 row, _ = self.store.create(**new.fields(), submission_id=submission_id,
                                            exercise_version=self._version(new.exercise_id))
+            stored.append(row)
+
+        def grade() -> Submission | None:
+            row = stored[0]
             return self._grade(submission_id, row) or self.store.get(submission_id) or row
 
         with stage(Stage.HANDOFF):
-            future = self._track(submission_id, self._pool, store_and_grade, admitted=True)
+            future = self._track(submission_id, self._pool, grade, admitted=True, first=store)
         assert future is not None  # the id is new
         return submission_id, cast("Future[Submission]", future)
 
@@ -281,17 +287,19 @@ class GradingService(Submissions):
 
     def _track(self, submission_id: str, pool: ThreadPoolExecutor,
                task: Callable[..., Submission | None], *args: object, admitted: bool = False,
-               ) -> Future[Submission | None] | None:
+               first: Callable[[], None] | None = None) -> Future[Submission | None] | None:
         """Run ``task`` on ``pool``, counted in the backlog until done; None if that
         submission is already being graded. ``admitted``: it holds a place from ``_admit``,
-        which its future now takes over."""
+        which its future now takes over. ``first``: run on the thread before the wait for a
+        fast place."""
         with self._lock:
             if admitted:
                 self._reserved -= 1
             if submission_id in self._futures:
                 return None
             low = pool is self._regrades
-            future = pool.submit(self._in_fast_place, account.current(), low, task, *args)
+            future = pool.submit(self._in_fast_place, account.current(), low, first, task,
+                                 *args)
             self._futures[submission_id] = future
             if low:
                 self._regrading.add(submission_id)
@@ -299,6 +307,7 @@ class GradingService(Submissions):
         return future
 
     def _in_fast_place(self, charged: account.Account | None, low: bool,
+                       first: Callable[[], None] | None,
                        task: Callable[..., Submission | None],
                        *args: object) -> Submission | None:
         """Run a grading task holding a place in the runner's fast lane: no more submissions
@@ -308,6 +317,8 @@ class GradingService(Submissions):
         the request that handed it over, if any."""
         with account.using(charged), stage(Stage.GRADING_OTHER), \
                 contextlib.ExitStack() as place:
+            if first is not None:
+                first()
             with stage(Stage.HANDOFF):
                 place.enter_context(self.runner.fast_place(low))
             return task(*args)

@@ -155,3 +155,41 @@ def test_a_synchronous_submission_past_its_wait_is_answered_202_and_graded_on(
             break
         time.sleep(0.05)
     assert row["status"] == "done" and row["report"]["passed"]
+
+
+class FullFastLane(FakeRunner):
+    """A runner whose fast places are all taken until ``release``."""
+
+    def __init__(self) -> None:
+        super().__init__(correct)
+        self.waiting = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    @contextmanager
+    def fast_place(self, low: bool = False, freed: Any = None, kind: Any = None) -> Iterator[None]:
+        self.waiting.release()
+        self.release.wait(30)
+        with super().fast_place(low, freed, kind):
+            yield
+
+
+def test_a_synchronous_submission_is_stored_before_it_waits_for_a_fast_place(
+        make_client: Callable[..., TestClient], monkeypatch: Any) -> None:
+    """However long the fast lane's queue, the request answers within its wait, with the
+    submission stored: none is lost, and none keeps its client past the bound."""
+    monkeypatch.setattr(Submissions, "wait_seconds", lambda self, exercise_id: 0.2)
+    runner = FullFastLane()
+    client = make_client(runner=runner)
+    answer = client.post("/v1/submissions", json={
+        "exercise_id": "conv2d", "learner_id": "ann",
+        "source": "def conv(image, kernel):\n    return image\n"})
+    assert runner.waiting.acquire(timeout=30)  # it was waiting for a fast place
+    assert answer.status_code == 202 and answer.json()["status"] in ("queued", "running")
+    runner.release.set()
+    location = answer.headers["Location"]
+    for _ in range(600):
+        row = client.get(location).json()
+        if row["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert row["status"] == "done"
