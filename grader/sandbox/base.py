@@ -288,13 +288,13 @@ class Runner(Protocol):
     slow_slots: int
 
     def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,
-                   kind: Kind | None = None) -> AbstractContextManager[None]:
+                   kind: Kind | None = None, owner: str = "") -> AbstractContextManager[None]:
         """Hold one of the places of submissions graded at full speed around a whole grading;
         the runs in it share one budget (see ``lanes``). ``kind``: what the grading is for
         (``Kind.SUBMISSION`` unless said; ``low=True`` is ``Kind.REGRADE``); a background kind
         waits until no submission waits, and runs at the lowest priority on a small budget.
         ``freed``: called when the place is given back, as the job moves to the slow lane or
-        ends."""
+        ends. ``owner``: whose grading it is (a learner): owners take turns at the places."""
         ...
 
     def run(self, job: Job) -> RunResult:

@@ -28,7 +28,7 @@ class FakeRunner:
 
     @contextlib.contextmanager
     def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,
-                   kind: Kind | None = None) -> Iterator[None]:
+                   kind: Kind | None = None, owner: str = "") -> Iterator[None]:
         try:
             yield
         finally:

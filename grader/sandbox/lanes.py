@@ -52,19 +52,22 @@ class Lane(StrEnum):
 
 
 class Places:
-    """A semaphore that serves its waiters in order: a place given back goes straight to the
-    one who has waited longest (Python's own may let a newcomer take it, which leaves some
-    waiters waiting far longer than the rest). Waiters of low priority (regrades) are served
-    only when no other waits."""
+    """A semaphore that serves its waiters by turns: a place given back goes straight to a
+    waiter (Python's own may let a newcomer take it, which leaves some waiters waiting far
+    longer than the rest), the oldest of the owner whose turn it is. Owners (a learner, say)
+    take turns in the order they came, one place a turn, so that one owner's burst delays
+    another's waiter by one place per owner, not by the whole burst. Waiters of low priority
+    (regrades) are served only when no other waits."""
 
     def __init__(self, count: int) -> None:
         self._lock = threading.Lock()
         self._free = count
-        self._waiting: deque[threading.Event] = deque()
+        # each owner's waiters, oldest first; the owners in the order of their turns
+        self._waiting: dict[str, deque[threading.Event]] = {}
         self._waiting_low: deque[threading.Event] = deque()
 
     def acquire(self, blocking: bool = True, low: bool = False,
-                timeout: float | None = None) -> bool:
+                timeout: float | None = None, owner: str = "") -> bool:
         with self._lock:
             if self._free > 0 and not self._waiting and not (low and self._waiting_low):
                 self._free -= 1
@@ -72,7 +75,7 @@ class Places:
             if not blocking:
                 return False
             handed = threading.Event()
-            queue = self._waiting_low if low else self._waiting
+            queue = self._waiting_low if low else self._waiting.setdefault(owner, deque())
             queue.append(handed)
         if handed.wait(timeout):
             return True
@@ -80,6 +83,8 @@ class Places:
             if handed.is_set():
                 return True
             queue.remove(handed)
+            if not low and not queue and self._waiting.get(owner) is queue:
+                del self._waiting[owner]
             return False
 
     def queued(self) -> bool:
@@ -90,7 +95,11 @@ class Places:
     def release(self) -> None:
         with self._lock:
             if self._waiting:
-                self._waiting.popleft().set()  # the place passes on without being free
+                owner = next(iter(self._waiting))  # whose turn it is
+                queue = self._waiting.pop(owner)
+                queue.popleft().set()  # the place passes on without being free
+                if queue:
+                    self._waiting[owner] = queue  # its next waiter: at the end of the turns
             elif self._waiting_low:
                 self._waiting_low.popleft().set()
             else:
@@ -108,9 +117,9 @@ class Lanes:
         self.moved_to_slow = 0
         self.parked = 0
 
-    def ticket(self, freed: Callable[[], None] | None = None, background: bool = False
-               ) -> Ticket:
-        return Ticket(self, freed, background)
+    def ticket(self, freed: Callable[[], None] | None = None, background: bool = False,
+               owner: str = "") -> Ticket:
+        return Ticket(self, freed, background, owner)
 
     def fast_lane_queued(self) -> bool:
         return self._fast.queued()
@@ -124,11 +133,13 @@ class Ticket:
     """One grading's place in the lanes: taken with ``enter``, given back with ``leave``."""
 
     def __init__(self, lanes: Lanes, freed: Callable[[], None] | None = None,
-                 background: bool = False) -> None:
+                 background: bool = False, owner: str = "") -> None:
         """``freed``: called when this job gives its fast place back (it moved on to the slow
         lane, was parked, or is done), for one who hands out work to take more.
-        ``background``: the place is for background work (see the module's docstring)."""
+        ``background``: the place is for background work (see the module's docstring).
+        ``owner``: whose job it is (a learner): owners take turns at the fast lane."""
         self.lanes = lanes
+        self.owner = owner
         self.lane = Lane.NONE
         self.background = background
         self.run_background = background  # the run going on now is background
@@ -142,7 +153,7 @@ class Ticket:
 
     def enter(self) -> None:
         """Wait for a place in the fast lane; a background one only when no one else waits."""
-        self.lanes._fast.acquire(low=self.background)
+        self.lanes._fast.acquire(low=self.background, owner=self.owner)
         self.lane = Lane.FAST
 
     def begin_run(self, background: bool) -> None:

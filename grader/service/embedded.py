@@ -38,6 +38,7 @@ from grader.service.submissions import (
     NewSubmission,
     Submissions,
     finished,
+    owner_of,
 )
 from grader.storage.callbacks import queue_callback
 from grader.storage.findings import Known
@@ -177,7 +178,8 @@ class GradingService(Submissions):
             self._release(submission_id)
             raise
         if created:
-            self._track(row.id, self._pool, self._grade, row.id, row, admitted=True)
+            self._track(row.id, self._pool, self._grade, row.id, row, admitted=True,
+                        owner=owner_of(row.scope, row.learner_id))
         else:
             self._release(submission_id)
         return row, created
@@ -228,7 +230,8 @@ class GradingService(Submissions):
             return self._grade(submission_id, row) or self.store.get(submission_id) or row
 
         with stage(Stage.HANDOFF):
-            future = self._track(submission_id, self._pool, grade, admitted=True, first=store)
+            future = self._track(submission_id, self._pool, grade, admitted=True, first=store,
+                                 owner=owner_of(new.scope, new.learner_id))
         assert future is not None  # the id is new
         return submission_id, cast("Future[Submission]", future)
 
@@ -246,7 +249,9 @@ class GradingService(Submissions):
 
     def enqueue(self, submission_id: str, pool: ThreadPoolExecutor | None = None,
                 row: Submission | None = None) -> None:
-        self._track(submission_id, pool or self._pool, self._grade, submission_id, row)
+        owner = "" if row is None else owner_of(row.scope, row.learner_id)
+        self._track(submission_id, pool or self._pool, self._grade, submission_id, row,
+                    owner=owner)
 
     def _version(self, exercise_id: str) -> int:
         """The version a new submission is accepted with: this process publishes every one,
@@ -287,19 +292,20 @@ class GradingService(Submissions):
 
     def _track(self, submission_id: str, pool: ThreadPoolExecutor,
                task: Callable[..., Submission | None], *args: object, admitted: bool = False,
-               first: Callable[[], None] | None = None) -> Future[Submission | None] | None:
+               first: Callable[[], None] | None = None, owner: str = "",
+               ) -> Future[Submission | None] | None:
         """Run ``task`` on ``pool``, counted in the backlog until done; None if that
         submission is already being graded. ``admitted``: it holds a place from ``_admit``,
         which its future now takes over. ``first``: run on the thread before the wait for a
-        fast place."""
+        fast place; ``owner``: whose submission it is (owners take turns at the places)."""
         with self._lock:
             if admitted:
                 self._reserved -= 1
             if submission_id in self._futures:
                 return None
             low = pool is self._regrades
-            future = pool.submit(self._in_fast_place, account.current(), low, first, task,
-                                 *args)
+            future = pool.submit(self._in_fast_place, account.current(), low, first, owner,
+                                 task, *args)
             self._futures[submission_id] = future
             if low:
                 self._regrading.add(submission_id)
@@ -307,7 +313,7 @@ class GradingService(Submissions):
         return future
 
     def _in_fast_place(self, charged: account.Account | None, low: bool,
-                       first: Callable[[], None] | None,
+                       first: Callable[[], None] | None, owner: str,
                        task: Callable[..., Submission | None],
                        *args: object) -> Submission | None:
         """Run a grading task holding a place in the runner's fast lane: no more submissions
@@ -320,7 +326,7 @@ class GradingService(Submissions):
             if first is not None:
                 first()
             with stage(Stage.HANDOFF):
-                place.enter_context(self.runner.fast_place(low))
+                place.enter_context(self.runner.fast_place(low, owner=owner))
             return task(*args)
 
     def _forget(self, submission_id: str) -> None:

@@ -52,7 +52,7 @@ from grader.service.fetching import GatedJobManager, queue_pool
 from grader.service.graded import graded_of
 from grader.service.published import Published
 from grader.service.secret import hidden_secret
-from grader.service.submissions import MAX_GRADING_THREADS
+from grader.service.submissions import MAX_GRADING_THREADS, owner_of
 from grader.settings import Settings
 from grader.storage import jobs
 from grader.storage.callbacks import queue_callback
@@ -101,7 +101,8 @@ class QueueGrading:
             return "nothing to do"  # graded already, given up, or regraded since
 
         def graded(exercise: Exercise, row: Submission) -> Report:
-            with self.runner.fast_place(low=row.round > 0, freed=freed):
+            with self.runner.fast_place(low=row.round > 0, freed=freed,
+                                        owner=owner_of(row.scope, row.learner_id)):
                 return grade(exercise, row.source, self.runner, seed=row.seed,
                              hidden_secret=self.hidden_secret)
 

@@ -166,10 +166,11 @@ class FullFastLane(FakeRunner):
         self.release = threading.Event()
 
     @contextmanager
-    def fast_place(self, low: bool = False, freed: Any = None, kind: Any = None) -> Iterator[None]:
+    def fast_place(self, low: bool = False, freed: Any = None, kind: Any = None,
+                   owner: str = "") -> Iterator[None]:
         self.waiting.release()
         self.release.wait(30)
-        with super().fast_place(low, freed, kind):
+        with super().fast_place(low, freed, kind, owner):
             yield
 
 

@@ -138,6 +138,47 @@ def test_places_go_to_waiters_in_the_order_they_came() -> None:
     assert not places.acquire(blocking=False)  # the last one still holds it
 
 
+def _queued(places: Places) -> int:
+    with places._lock:
+        return sum(len(queue) for queue in places._waiting.values())
+
+
+def test_owners_take_turns_at_the_places() -> None:
+    """One learner's burst of three comes first; another's one waiter is served second, not
+    fourth; then the first learner's others, in their order."""
+    places = Places(1)
+    places.acquire()
+    served: list[str] = []
+    waiters = []
+    for name in ("a0", "a1", "a2", "b0"):
+        waiter = threading.Thread(target=lambda n=name: (places.acquire(owner=n[0]),
+                                                         served.append(n)))
+        waiter.start()
+        waiters.append(waiter)
+        deadline = time.monotonic() + 30
+        while _queued(places) < len(waiters):  # each is waiting before the next comes
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+    for count in range(1, 5):
+        places.release()
+        deadline = time.monotonic() + 30
+        while len(served) < count:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+    for waiter in waiters:
+        waiter.join(timeout=5)
+    assert served == ["a0", "b0", "a1", "a2"]
+
+
+def test_an_owner_whose_only_waiter_gives_up_leaves_the_turns() -> None:
+    places = Places(1)
+    places.acquire()
+    assert not places.acquire(owner="a", timeout=0.01)
+    assert places._waiting == {} and not places.queued()
+    places.release()
+    assert places.acquire(blocking=False)  # the place went back to being free
+
+
 def test_places_say_whether_someone_waits_for_one() -> None:
     places = Places(2)
     places.acquire()
