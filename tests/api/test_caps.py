@@ -111,6 +111,19 @@ def test_proofs_are_capped_per_instructor_token(make_client: Callable[..., TestC
         == 422  # free again
 
 
+ANY_SOURCE = {"exercise_id": "conv2d", "source": "def conv(image, kernel):\n    return image\n"}
+
+
+def graded_at(client: TestClient, location: str) -> dict[str, Any]:
+    """The submission at ``location`` once graded (or as it stands after 30 s)."""
+    for _ in range(600):
+        row: dict[str, Any] = client.get(location).json()
+        if row["status"] == "done":
+            break
+        time.sleep(0.05)
+    return row
+
+
 def test_submissions_held_in_the_runner_never_keep_a_new_one_from_a_thread(
         make_client: Callable[..., TestClient]) -> None:
     """A submission parked by the runner (waiting for a place in a full slow lane) holds its
@@ -120,14 +133,13 @@ def test_submissions_held_in_the_runner_never_keep_a_new_one_from_a_thread(
     gate.slow_slots = 1  # type: ignore[misc]  # the lanes' threads alone: 2 * 1 + 1
     client = make_client(runner=gate, slots=1, backlog=8)
     gate.hold = True
-    body = {"exercise_id": "conv2d", "source": "def conv(image, kernel):\n    return image\n"}
-    held = [client.post("/v1/submissions?wait=false", json={**body, "learner_id": f"l{i}"})
+    held = [client.post("/v1/submissions?wait=false", json={**ANY_SOURCE, "learner_id": f"l{i}"})
             for i in range(5)]
     assert [r.status_code for r in held] == [202] * 5
     for _ in held:  # each is in the runner, holding its thread
         assert gate.entered.acquire(timeout=30)
     gate.hold = False
-    answer = client.post("/v1/submissions", json={**body, "learner_id": "new"})
+    answer = client.post("/v1/submissions", json={**ANY_SOURCE, "learner_id": "new"})
     assert answer.status_code == 200 and answer.json()["status"] == "done"
     states = {client.get(f"/v1/submissions/{r.json()['id']}").json()["status"] for r in held}
     assert states == {"running"}  # none of the five has let go of its thread
@@ -142,18 +154,11 @@ def test_a_synchronous_submission_past_its_wait_is_answered_202_and_graded_on(
     gate = Gate()
     client = make_client(runner=gate)
     gate.hold = True
-    answer = client.post("/v1/submissions", json={
-        "exercise_id": "conv2d", "learner_id": "ann",
-        "source": "def conv(image, kernel):\n    return image\n"})
+    answer = client.post("/v1/submissions", json={**ANY_SOURCE, "learner_id": "ann"})
     assert gate.entered.acquire(timeout=30)  # it was in the runner when the wait ran out
     assert answer.status_code == 202 and answer.json()["status"] in ("queued", "running")
     gate.release.set()
-    location = answer.headers["Location"]
-    for _ in range(600):
-        row = client.get(location).json()
-        if row["status"] == "done":
-            break
-        time.sleep(0.05)
+    row = graded_at(client, answer.headers["Location"])
     assert row["status"] == "done" and row["report"]["passed"]
 
 
@@ -181,16 +186,9 @@ def test_a_synchronous_submission_is_stored_before_it_waits_for_a_fast_place(
     monkeypatch.setattr(Submissions, "wait_seconds", lambda self, exercise_id: 0.2)
     runner = FullFastLane()
     client = make_client(runner=runner)
-    answer = client.post("/v1/submissions", json={
-        "exercise_id": "conv2d", "learner_id": "ann",
-        "source": "def conv(image, kernel):\n    return image\n"})
+    answer = client.post("/v1/submissions", json={**ANY_SOURCE, "learner_id": "ann"})
     assert runner.waiting.acquire(timeout=30)  # it was waiting for a fast place
     assert answer.status_code == 202 and answer.json()["status"] in ("queued", "running")
     runner.release.set()
-    location = answer.headers["Location"]
-    for _ in range(600):
-        row = client.get(location).json()
-        if row["status"] == "done":
-            break
-        time.sleep(0.05)
+    row = graded_at(client, answer.headers["Location"])
     assert row["status"] == "done"
