@@ -96,6 +96,12 @@ class KillReason(StrEnum):
     KEPT_RUNNING = "kept_running"  # computing after its last answer
 
 
+# Whose job it is, for the fast lane's turns: a group (a platform token) and a member of it
+# (a learner of that token; "" for a job that names none).
+Owner = tuple[str, str]
+NOBODY: Owner = ("", "")
+
+
 class Kind(StrEnum):
     """Who waits for a run, which decides how the lanes treat it (see ``lanes``)."""
 
@@ -288,13 +294,15 @@ class Runner(Protocol):
     slow_slots: int
 
     def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,
-                   kind: Kind | None = None, owner: str = "") -> AbstractContextManager[None]:
+                   kind: Kind | None = None, owner: Owner = NOBODY,
+                   ) -> AbstractContextManager[None]:
         """Hold one of the places of submissions graded at full speed around a whole grading;
         the runs in it share one budget (see ``lanes``). ``kind``: what the grading is for
         (``Kind.SUBMISSION`` unless said; ``low=True`` is ``Kind.REGRADE``); a background kind
         waits until no submission waits, and runs at the lowest priority on a small budget.
         ``freed``: called when the place is given back, as the job moves to the slow lane or
-        ends. ``owner``: whose grading it is (a learner): owners take turns at the places."""
+        ends. ``owner``: whose grading it is (a token and its learner): they take turns at
+        the places (see ``lanes.Places``)."""
         ...
 
     def run(self, job: Job) -> RunResult:

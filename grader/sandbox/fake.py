@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox.base import CaseRun, Job, Kind, LearnerError, RunResult
+from grader.sandbox.base import NOBODY, CaseRun, Job, Kind, LearnerError, Owner, RunResult
 
 
 class FakeRunner:
@@ -28,7 +28,7 @@ class FakeRunner:
 
     @contextlib.contextmanager
     def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,
-                   kind: Kind | None = None, owner: str = "") -> Iterator[None]:
+                   kind: Kind | None = None, owner: Owner = NOBODY) -> Iterator[None]:
         try:
             yield
         finally:

@@ -35,11 +35,13 @@ from grader.sandbox import account
 from grader.sandbox.account import Stage, stage
 from grader.sandbox.answers import fill
 from grader.sandbox.base import (
+    NOBODY,
     CaseRun,
     Cause,
     Job,
     Kind,
     Limit,
+    Owner,
     RunResult,
     SandboxError,
     SandboxUnavailable,
@@ -150,14 +152,14 @@ class ForkServerRunner:
 
     @contextlib.contextmanager
     def fast_place(self, low: bool = False, freed: Callable[[], None] | None = None,
-                   kind: Kind | None = None, owner: str = "") -> Iterator[None]:
+                   kind: Kind | None = None, owner: Owner = NOBODY) -> Iterator[None]:
         """Hold a place in the fast lane around more than the run (the whole grading of a
         submission: its reference outputs, the run, the comparison), so that no more
         submissions than slots are worked on at once; the runs in this thread use it and its
         one budget, and may still move it to the slow lane. ``kind``: what the grading is for
         (``low``: a regrade); a background kind is served only when no submission waits.
         ``freed``: called when the job gives its fast place back. ``owner``: whose grading it
-        is (a learner): owners take turns at the fast lane's places."""
+        is (a token and its learner): they take turns at the fast lane's places."""
         kind = kind or (Kind.REGRADE if low else Kind.SUBMISSION)
         ticket = self.lanes.ticket(freed, background=kind.background, owner=owner)
         ticket.enter()

@@ -39,6 +39,7 @@ from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
 
+from grader.sandbox.base import NOBODY, Owner
 from grader.sandbox.clocks import Sched, WaitClock
 
 # The share of ``fast_seconds`` a background run may hold a fast place for.
@@ -54,20 +55,23 @@ class Lane(StrEnum):
 class Places:
     """A semaphore that serves its waiters by turns: a place given back goes straight to a
     waiter (Python's own may let a newcomer take it, which leaves some waiters waiting far
-    longer than the rest), the oldest of the owner whose turn it is. Owners (a learner, say)
-    take turns in the order they came, one place a turn, so that one owner's burst delays
-    another's waiter by one place per owner, not by the whole burst. Waiters of low priority
-    (regrades) are served only when no other waits."""
+    longer than the rest). Groups (platform tokens) take turns in the order they came, one
+    place a turn; within a group, its members (learners) take that group's turns likewise,
+    and a member's waiters are served oldest first. So one learner's burst delays another's
+    waiter by one place per learner waiting, not by the whole burst; and a burst spread over
+    many learners of one token delays another token's waiter by one place per token waiting.
+    Waiters of low priority (regrades) are served only when no other waits."""
 
     def __init__(self, count: int) -> None:
         self._lock = threading.Lock()
         self._free = count
-        # each owner's waiters, oldest first; the owners in the order of their turns
-        self._waiting: dict[str, deque[threading.Event]] = {}
+        # group -> member -> waiters, oldest first; groups and members in the order of turns
+        self._waiting: dict[str, dict[str, deque[threading.Event]]] = {}
         self._waiting_low: deque[threading.Event] = deque()
 
     def acquire(self, blocking: bool = True, low: bool = False,
-                timeout: float | None = None, owner: str = "") -> bool:
+                timeout: float | None = None, owner: Owner = NOBODY) -> bool:
+        group, member = owner
         with self._lock:
             if self._free > 0 and not self._waiting and not (low and self._waiting_low):
                 self._free -= 1
@@ -75,7 +79,10 @@ class Places:
             if not blocking:
                 return False
             handed = threading.Event()
-            queue = self._waiting_low if low else self._waiting.setdefault(owner, deque())
+            if low:
+                queue = self._waiting_low
+            else:
+                queue = self._waiting.setdefault(group, {}).setdefault(member, deque())
             queue.append(handed)
         if handed.wait(timeout):
             return True
@@ -83,8 +90,11 @@ class Places:
             if handed.is_set():
                 return True
             queue.remove(handed)
-            if not low and not queue and self._waiting.get(owner) is queue:
-                del self._waiting[owner]
+            if not low and not queue:
+                members = self._waiting[group]
+                del members[member]
+                if not members:
+                    del self._waiting[group]
             return False
 
     def queued(self) -> bool:
@@ -95,11 +105,15 @@ class Places:
     def release(self) -> None:
         with self._lock:
             if self._waiting:
-                owner = next(iter(self._waiting))  # whose turn it is
-                queue = self._waiting.pop(owner)
+                group = next(iter(self._waiting))  # whose turn it is, then whose within it
+                members = self._waiting.pop(group)
+                member = next(iter(members))
+                queue = members.pop(member)
                 queue.popleft().set()  # the place passes on without being free
                 if queue:
-                    self._waiting[owner] = queue  # its next waiter: at the end of the turns
+                    members[member] = queue  # its next waiter: at the end of its group's turns
+                if members:
+                    self._waiting[group] = members  # at the end of the groups' turns
             elif self._waiting_low:
                 self._waiting_low.popleft().set()
             else:
@@ -118,7 +132,7 @@ class Lanes:
         self.parked = 0
 
     def ticket(self, freed: Callable[[], None] | None = None, background: bool = False,
-               owner: str = "") -> Ticket:
+               owner: Owner = NOBODY) -> Ticket:
         return Ticket(self, freed, background, owner)
 
     def fast_lane_queued(self) -> bool:
@@ -133,11 +147,12 @@ class Ticket:
     """One grading's place in the lanes: taken with ``enter``, given back with ``leave``."""
 
     def __init__(self, lanes: Lanes, freed: Callable[[], None] | None = None,
-                 background: bool = False, owner: str = "") -> None:
+                 background: bool = False, owner: Owner = NOBODY) -> None:
         """``freed``: called when this job gives its fast place back (it moved on to the slow
         lane, was parked, or is done), for one who hands out work to take more.
         ``background``: the place is for background work (see the module's docstring).
-        ``owner``: whose job it is (a learner): owners take turns at the fast lane."""
+        ``owner``: whose job it is (a token and its learner): they take turns at the fast
+        lane (see ``Places``)."""
         self.lanes = lanes
         self.owner = owner
         self.lane = Lane.NONE

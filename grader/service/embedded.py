@@ -25,7 +25,7 @@ from grader.grading.grade import grade
 from grader.grading.report import Report
 from grader.sandbox import account
 from grader.sandbox.account import Stage, stage
-from grader.sandbox.base import Runner
+from grader.sandbox.base import NOBODY, Owner, Runner
 from grader.service.admission import Counts, Drain, Limits, Refused, Shares, admit
 from grader.service.attempt import Fault, Outcome, attempt
 from grader.service.callbacks import CallbackSender
@@ -249,7 +249,7 @@ class GradingService(Submissions):
 
     def enqueue(self, submission_id: str, pool: ThreadPoolExecutor | None = None,
                 row: Submission | None = None) -> None:
-        owner = "" if row is None else owner_of(row.scope, row.learner_id)
+        owner = NOBODY if row is None else owner_of(row.scope, row.learner_id)
         self._track(submission_id, pool or self._pool, self._grade, submission_id, row,
                     owner=owner)
 
@@ -292,12 +292,12 @@ class GradingService(Submissions):
 
     def _track(self, submission_id: str, pool: ThreadPoolExecutor,
                task: Callable[..., Submission | None], *args: object, admitted: bool = False,
-               first: Callable[[], None] | None = None, owner: str = "",
+               first: Callable[[], None] | None = None, owner: Owner = NOBODY,
                ) -> Future[Submission | None] | None:
         """Run ``task`` on ``pool``, counted in the backlog until done; None if that
         submission is already being graded. ``admitted``: it holds a place from ``_admit``,
         which its future now takes over. ``first``: run on the thread before the wait for a
-        fast place; ``owner``: whose submission it is (owners take turns at the places)."""
+        fast place; ``owner``: whose submission it is (see ``lanes.Places``)."""
         with self._lock:
             if admitted:
                 self._reserved -= 1
@@ -313,7 +313,7 @@ class GradingService(Submissions):
         return future
 
     def _in_fast_place(self, charged: account.Account | None, low: bool,
-                       first: Callable[[], None] | None, owner: str,
+                       first: Callable[[], None] | None, owner: Owner,
                        task: Callable[..., Submission | None],
                        *args: object) -> Submission | None:
         """Run a grading task holding a place in the runner's fast lane: no more submissions

@@ -13,6 +13,7 @@ from typing import Any
 
 from grader.catalog.exercises import Catalog
 from grader.errors import InvalidInput, NotFound
+from grader.sandbox.base import Owner
 from grader.sandbox.clocks import WAIT_FACTOR
 from grader.storage.status import FINISHED, SubmissionStatus
 from grader.storage.store import CallbackAttempt, Store, Submission
@@ -39,10 +40,10 @@ class KeyReused(InvalidInput):
                          "for a new submission")
 
 
-def owner_of(scope: str, learner_id: str | None) -> str:
-    """Whose submission it is, for the fast lane's turns: a learner of a platform token, or
-    the token itself for a submission that names no learner."""
-    return f"{scope}\n{learner_id}" if learner_id is not None else scope
+def owner_of(scope: str, learner_id: str | None) -> Owner:
+    """Whose submission it is, for the fast lane's turns: a platform token, and a learner of it
+    ("" for a submission that names none)."""
+    return (scope, learner_id or "")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from grader.catalog.bundle import BundleFiles
+from grader.sandbox.base import NOBODY, Owner
 from grader.sandbox.fake import FakeRunner
 from grader.service.submissions import Submissions
 from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, auth, correct
@@ -172,7 +173,7 @@ class FullFastLane(FakeRunner):
 
     @contextmanager
     def fast_place(self, low: bool = False, freed: Any = None, kind: Any = None,
-                   owner: str = "") -> Iterator[None]:
+                   owner: Owner = NOBODY) -> Iterator[None]:
         self.waiting.release()
         self.release.wait(30)
         with super().fast_place(low, freed, kind, owner):

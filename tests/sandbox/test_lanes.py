@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import lanes as lanes_module
-from grader.sandbox.base import CaseInput, Job, Limit, RunLimits, RunResult
+from grader.sandbox.base import CaseInput, Job, Limit, Owner, RunLimits, RunResult
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.lanes import BACKGROUND_SHARE, Lane, Lanes, Meter, Places
 
@@ -140,26 +140,27 @@ def test_places_go_to_waiters_in_the_order_they_came() -> None:
 
 def _queued(places: Places) -> int:
     with places._lock:
-        return sum(len(queue) for queue in places._waiting.values())
+        return sum(len(queue) for members in places._waiting.values()
+                   for queue in members.values())
 
 
-def test_owners_take_turns_at_the_places() -> None:
-    """One learner's burst of three comes first; another's one waiter is served second, not
-    fourth; then the first learner's others, in their order."""
+def _served_in_turn(waiting: list[tuple[str, Owner]]) -> list[str]:
+    """Names of ``waiting`` (name, owner), each queued in that order for the one place, in
+    the order they are served as it is given back again and again."""
     places = Places(1)
     places.acquire()
     served: list[str] = []
     waiters = []
-    for name in ("a0", "a1", "a2", "b0"):
-        waiter = threading.Thread(target=lambda n=name: (places.acquire(owner=n[0]),
-                                                         served.append(n)))
+    for name, owner in waiting:
+        waiter = threading.Thread(target=lambda n=name, o=owner: (places.acquire(owner=o),
+                                                                  served.append(n)))
         waiter.start()
         waiters.append(waiter)
         deadline = time.monotonic() + 30
         while _queued(places) < len(waiters):  # each is waiting before the next comes
             assert time.monotonic() < deadline
             time.sleep(0.001)
-    for count in range(1, 5):
+    for count in range(1, len(waiting) + 1):
         places.release()
         deadline = time.monotonic() + 30
         while len(served) < count:
@@ -167,16 +168,52 @@ def test_owners_take_turns_at_the_places() -> None:
             time.sleep(0.001)
     for waiter in waiters:
         waiter.join(timeout=5)
-    assert served == ["a0", "b0", "a1", "a2"]
+    assert not places.acquire(blocking=False)  # the last one served still holds it
+    return served
+
+
+def test_owners_take_turns_at_the_places() -> None:
+    """One learner's burst of three comes first; another's one waiter is served second, not
+    fourth; then the first learner's others, in their order."""
+    waiting = [(name, ("token", name[0])) for name in ("a0", "a1", "a2", "b0")]
+    assert _served_in_turn(waiting) == ["a0", "b0", "a1", "a2"]
+
+
+def test_tokens_take_turns_before_their_learners_do() -> None:
+    """A burst spread over three learners of one token delays another token's learner by one
+    turn, not three; within each token its learners take turns, and a learner's own waiters
+    keep their order."""
+    waiting = [("p1", ("p", "1")), ("p2", ("p", "2")), ("p3", ("p", "3")), ("p1'", ("p", "1")),
+               ("q1", ("q", "1")), ("q2", ("q", "2"))]
+    assert _served_in_turn(waiting) == ["p1", "q1", "p2", "q2", "p3", "p1'"]
 
 
 def test_an_owner_whose_only_waiter_gives_up_leaves_the_turns() -> None:
     places = Places(1)
     places.acquire()
-    assert not places.acquire(owner="a", timeout=0.01)
+    assert not places.acquire(owner=("token", "a"), timeout=0.01)
     assert places._waiting == {} and not places.queued()
     places.release()
     assert places.acquire(blocking=False)  # the place went back to being free
+
+
+def test_a_learner_who_gives_up_leaves_the_place_to_its_tokens_others() -> None:
+    places = Places(1)
+    places.acquire()
+    served = threading.Event()
+    waiter = threading.Thread(target=lambda: places.acquire(owner=("token", "b"))
+                              and served.set())
+    waiter.start()
+    deadline = time.monotonic() + 30
+    while _queued(places) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    assert not places.acquire(owner=("token", "a"), timeout=0.01)
+    assert list(places._waiting["token"]) == ["b"]
+    places.release()
+    assert served.wait(30)
+    waiter.join(timeout=5)
+    assert places._waiting == {} and not places.acquire(blocking=False)
 
 
 def test_places_say_whether_someone_waits_for_one() -> None:
