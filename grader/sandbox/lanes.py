@@ -197,7 +197,7 @@ class Ticket:
         self._give_back_fast()
         self.lane = Lane.NONE
         self.lanes._count("parked")
-        if not self.lanes._slow.acquire(timeout=timeout):
+        if not self.lanes._slow.acquire(timeout=timeout, owner=self.owner):
             return False
         self.lane = Lane.SLOW
         return True

@@ -286,6 +286,33 @@ def test_a_parked_job_gives_up_when_no_slow_place_comes_in_time() -> None:
     assert lanes._slow.acquire(blocking=False)  # and the gave-up waiter is not in the queue
 
 
+def test_parked_jobs_take_turns_at_the_slow_lane_by_their_owners() -> None:
+    """Two parked jobs of one learner, then one of another: the other's is given the second
+    slow place that comes, not the third."""
+    lanes = Lanes(fast=3, slow=1, fast_seconds=0.0)
+    holder = lanes.ticket()
+    holder.enter()
+    assert holder.move_to_slow()
+    served: list[str] = []
+    waiters = []
+    for name, learner in (("a0", "a"), ("a1", "a"), ("b0", "b")):
+        ticket = lanes.ticket(owner=("token", learner))
+        ticket.enter()
+        waiter = threading.Thread(target=lambda t=ticket, n=name: (
+            t.park(timeout=30) and served.append(n), t.leave()))
+        waiter.start()
+        waiters.append(waiter)
+        deadline = time.monotonic() + 30
+        while sum(len(q) for m in lanes._slow._waiting.values() for q in m.values()) \
+                < len(waiters):
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+    holder.leave()  # each one served leaves at once, handing its place to the next
+    for waiter in waiters:
+        waiter.join(timeout=30)
+    assert served == ["a0", "b0", "a1"]
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = 100.0
