@@ -7,11 +7,17 @@ learner's source runs again in the sandbox on the visible cases only (hidden inp
 sent, and never kept here). The learner's code may not give the same output twice (it may use
 randomness or the clock): each case then says what this run's verdict is, and the page says
 that the pictures come from a new run.
+
+Given the stored report, a redraw is bounded by what its grading took: no run at all when no
+visible case gave an output then (a timeout, an error, a crash: nothing to draw), else the
+spec's limits cut to ``REDRAW_FACTOR`` times the grading's whole time, and no lower than
+``REDRAW_FLOOR`` seconds. So code that was quick when graded and slow when drawn (or that
+timed out when graded) holds a drawing's place for a second or so, not its whole time limit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,10 +27,14 @@ from grader.grading.compare import compare
 from grader.grading.grade import job_for, syntax_finding
 from grader.grading.inputs import Arguments, case_arguments
 from grader.grading.oracle import oracle_for
-from grader.grading.report import Status
-from grader.sandbox.base import CaseInput, LearnerError, Runner
+from grader.grading.report import Report, Status
+from grader.sandbox.base import CaseInput, LearnerError, RunLimits, Runner
 
 Inputs = tuple[tuple[str, np.ndarray], ...]  # a case's arguments by name, in the call's order
+REDRAW_FACTOR = 4.0
+REDRAW_FLOOR = 1.0  # seconds
+# The statuses of a case whose run gave an array (the page draws it).
+WITH_OUTPUT = frozenset({"passed", "wrong_shape", "wrong_values", "invalid_output"})
 
 
 @dataclass(frozen=True)
@@ -55,10 +65,21 @@ def visible_inputs(spec: ExerciseSpec, seed: int, hidden_secret: bytes) -> dict[
             if case.visible}
 
 
+def redraw_limits(limits: RunLimits, graded: Report) -> RunLimits | None:
+    """The limits of a redraw of ``graded`` (see the module's docstring); None: no run."""
+    if not any(case.visible and case.status in WITH_OUTPUT for case in graded.cases):
+        return None
+    seconds = max(REDRAW_FACTOR * graded.duration_ms / 1000, REDRAW_FLOOR)
+    total = min(limits.submission_seconds, seconds)
+    return replace(limits, case_seconds=min(limits.case_seconds, total), submission_seconds=total)
+
+
 def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, *,
-                    hidden_secret: bytes) -> dict[str, CaseOutputs]:
+                    hidden_secret: bytes, graded: Report | None = None,
+                    ) -> dict[str, CaseOutputs]:
     """Per visible case, by name: its inputs, the expected output and what the learner's code
-    gives now."""
+    gives now. ``graded``: the stored report, which bounds the run (the module's docstring);
+    a case not run again is given its stored status and no output."""
     spec = exercise.spec
     oracle = oracle_for(exercise, runner, hidden_secret)
     arguments = case_arguments(spec, seed, hidden_secret)
@@ -70,9 +91,17 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
     if syntax_finding(source) is not None:
         return {spec.cases[i].name: CaseOutputs(expected[i], None, "error",
                                                 _named(spec, arguments[i])) for i in visible}
-    result = runner.run(job_for(spec, source,
-                                [CaseInput(arguments[i], hidden=False) for i in visible],
-                                expected.values()))
+    job = job_for(spec, source, [CaseInput(arguments[i], hidden=False) for i in visible],
+                  expected.values())
+    if graded is not None:
+        limits = redraw_limits(job.limits, graded)
+        if limits is None:
+            stored = {case.name: case.status for case in graded.cases}
+            return {spec.cases[i].name: CaseOutputs(
+                expected[i], None, stored.get(spec.cases[i].name, "error"),
+                _named(spec, arguments[i])) for i in visible}
+        job.limits = limits
+    result = runner.run(job)
     outputs = {}
     for i, run in zip(visible, result.cases, strict=True):
         verdict = compare(run, expected[i], spec.compare, True)

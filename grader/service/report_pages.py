@@ -139,7 +139,7 @@ class ReportPages:
         try:
             with self.runner.fast_place(kind=Kind.REDRAW):
                 outputs = visible_outputs(exercise, row.source, row.seed, self.runner,
-                                          hidden_secret=self.hidden_secret)
+                                          hidden_secret=self.hidden_secret, graded=report)
         except SandboxError as error:
             log.error("the report page of %s has no pictures: %s", row.id, error)
             outputs = None

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 from scipy.signal import convolve2d
 
+from grader.pages.case_outputs import REDRAW_FLOOR
 from grader.sandbox.fake import FakeRunner
 from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, SlowRunner, auth
 
@@ -135,6 +136,30 @@ def test_the_learner_is_run_on_visible_inputs_only(make_client) -> None:
     assert len(page_job.cases) == 2 and not any(c.hidden for c in page_job.cases)
 
 
+def test_a_page_runs_the_code_within_what_its_grading_took(make_client) -> None:
+    """Code that was quick when graded gets a second or so to draw its page, not its whole
+    time limit (10 s for conv2d): a learner cannot hold the pages' places with it."""
+    runner = FakeRunner(flipped)
+    client = make_client(runner=runner)
+    client.get(submit(client)["report_url"])
+    limits = runner.jobs[-1].limits
+    assert limits.submission_seconds == REDRAW_FLOOR and limits.case_seconds <= REDRAW_FLOOR
+
+
+def test_a_page_whose_visible_cases_gave_no_output_runs_nothing(make_client) -> None:
+    """An error (or a timeout) when graded: nothing to draw, so the code is not run again, and
+    each visible case keeps the status it was graded with."""
+    def raises(image, kernel):
+        raise ValueError("no")
+    runner = FakeRunner(raises)
+    client = make_client(runner=runner)
+    url = submit(client)["report_url"]
+    jobs = len(runner.jobs)
+    page = client.get(url)
+    assert page.status_code == 200 and len(runner.jobs) == jobs
+    assert '<svg class="heatmap"' not in page.text and "ValueError" in page.text
+
+
 def test_a_page_seen_again_runs_nothing(make_client) -> None:
     runner = FakeRunner(flipped)
     client = make_client(runner=runner)
@@ -208,6 +233,7 @@ def test_the_statement_is_a_click_away(make_client, conv2d) -> None:
     details = re.search(r'<details class="statement">.*?</details>', page, re.S)
     assert details is not None and "The exercise&#x27;s statement" in details.group()
     assert "Write `conv(image, kernel)`" in details.group()
+    assert "Your code may import numpy (with numpy.fft" in details.group()  # and nothing else
     assert page.index('id="diagnosis"') < details.start() < page.index('<section class="case"')
 
 
