@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from grader.grading.diagnose import (
@@ -11,6 +13,7 @@ from grader.grading.diagnose import (
     fixed_shape,
     odd_kernels_only,
     one_value_only,
+    raises_only,
     square_only,
 )
 
@@ -256,6 +259,46 @@ def test_not_one_value_only_unless_the_value_splits_the_statuses() -> None:
 def test_a_value_only_a_hidden_case_shows_is_not_named() -> None:
     assert one_value_only([strided("a", 1, 0, True, visible=False),
                            strided("b", 2, 1, False)]) is None
+
+
+def raised(case: CaseOutcome) -> CaseOutcome:
+    return dataclasses.replace(case, raised=True)
+
+
+def test_an_error_on_every_case_with_an_even_kernel_and_no_other() -> None:
+    """Wrong values where it runs (another mistake's), an error on the even kernel only."""
+    found = raises_only([kernels("3x3", (2, 3, 3, 3), False),
+                         kernels("5x5", (2, 3, 5, 5), False),
+                         raised(kernels("2x2", (2, 3, 2, 2), False, visible=False))])
+    assert found is not None and found.code == "odd_kernels_only"
+    assert found.message.startswith(
+        "your code raises an error in every case with an even kernel dimension (1 hidden "
+        "case) and in no other (3x3, 5x5)")
+
+
+def test_an_error_on_every_case_where_a_scalar_has_another_value() -> None:
+    found = raises_only([strided("7x7, stride 1", 1, 0, False),
+                         raised(strided("7x7, stride 2, pad 1", 2, 1, False)),
+                         strided("6x6, pad 2", 1, 2, True),
+                         raised(strided("9x9, stride 2", 2, 0, False, visible=False))])
+    assert found is not None and found.code == "one_value_only"
+    assert found.message.startswith(
+        "your code runs only when `stride` is 1 (7x7, stride 1; 6x6, pad 2) and raises an "
+        "error otherwise (7x7, stride 2, pad 1; 1 hidden case): look at how your code uses "
+        "`stride`")
+
+
+def test_no_pattern_in_the_errors_unless_they_split_the_cases() -> None:
+    assert raises_only([strided("a", 1, 0, False), strided("b", 2, 1, False)]) is None
+    assert raises_only([raised(strided("a", 1, 0, False)),
+                        raised(strided("b", 2, 1, False))]) is None  # errors everywhere
+    assert raises_only([strided("a", 1, 0, False), raised(strided("b", 1, 1, False)),
+                        raised(strided("c", 2, 0, False))]) is None  # a stride of 1 raises
+    assert raises_only([strided("a", 1, 0, False, visible=False),
+                        raised(strided("b", 2, 1, False))]) is None  # shown by no visible
+    assert raises_only([kernels("3x3", (2, 3, 3, 3), False),
+                        raised(kernels("5x5", (2, 3, 5, 5), False)),
+                        raised(kernels("2x2", (2, 3, 2, 2), False))]) is None  # odd raises
 
 
 def shaped(name: str, image: tuple[int, int], got: tuple[int, ...] | None,

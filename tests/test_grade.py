@@ -460,3 +460,20 @@ def test_a_syntax_error_is_reported_even_when_the_sandbox_fails_first(conv2d: Ex
     assert {c.status for c in report.cases} == {"error"}
     with pytest.raises(SandboxUnavailable):  # a source that parses: the runner's fault stands
         graded(conv2d, cast(Runner, _Refusing()), source="def conv(image, kernel):\n    pass\n")
+
+
+def test_errors_on_even_kernels_only_are_told_after_the_mistake_that_explains_the_rest(
+        catalog) -> None:
+    """A flipped kernel where the code runs (odd kernels), an IndexError on every even one:
+    the known mistake comes first, and the errors' pattern is told as well."""
+    def flipped_odd_only(image, kernel):
+        if kernel.shape[0] % 2 == 0:
+            raise IndexError("index 2 is out of bounds for axis 0 with size 2")
+        return convolve2d(image.astype(float), kernel, mode="valid")
+
+    report = graded(catalog.get("conv2d_kernels"), FakeRunner(flipped_odd_only))
+    assert report.explanation is not None and report.explanation.name == "flipped_kernel"
+    told = {f.code: f.message for f in report.diagnosis}
+    assert told["odd_kernels_only"].startswith(
+        "your code raises an error in every case with an even kernel dimension (6x6, kernel "
+        "2x2; 1 hidden case) and in no other (5x5, kernel 3x3; 8x8, kernel 5x5; 1 hidden case)")

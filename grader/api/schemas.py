@@ -19,6 +19,7 @@ from pydantic import (
 from grader.catalog.bundle import FILE_NAME, MAX_FILES
 from grader.catalog.scaffold import bundle_files
 from grader.catalog.spec import IDENT, Argument, Case, ExerciseSpec
+from grader.sandbox.modules import importable, numpy_parts
 from grader.service.views import SubmissionView
 
 # Bounds on what a platform may store with a submission: deep or wide JSON costs every reader.
@@ -172,6 +173,8 @@ class ExerciseView(BaseModel):
     id: str
     title: str
     statement: str
+    # what learner code may import: top-level modules, then numpy's submodules that are loaded
+    importable: list[str] = Field(default_factory=list)
     entry_point: str
     arguments: list[ArgumentView]
     visible_cases: list[CaseView]
@@ -185,6 +188,7 @@ class ExerciseView(BaseModel):
         hidden = [c for c in spec.cases if not c.visible]
         return cls(
             id=spec.id, title=spec.title, statement=spec.statement,
+            importable=importable() + numpy_parts(),
             entry_point=spec.entry_point,
             arguments=[ArgumentView.of(a) for a in spec.arguments],
             visible_cases=[CaseView.of(spec, c) for c in visible],

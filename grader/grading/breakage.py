@@ -21,6 +21,12 @@ from grader.sandbox.base import LearnerError
 from grader.sandbox.modules import importable, numpy_parts
 
 
+def imports_note() -> str:
+    """What learner code may import, said beside an exercise's statement."""
+    return say(Msg.IMPORTS_NOTE, numpy_parts=", ".join(numpy_parts()),
+               modules=", ".join(name for name in importable() if name != "numpy"))
+
+
 @dataclass(frozen=True)
 class Idiom:
     code: str

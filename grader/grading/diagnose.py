@@ -4,8 +4,9 @@
 ``grader.grading.explain``, with no known mistake). ``square_only``, ``odd_kernels_only``,
 ``even_sizes_only`` and ``one_value_only`` look across cases, at shapes, the spec's scalar
 arguments and statuses only: right on square inputs only, with odd kernels only, on even sizes
-only, with one value of a scalar argument only (a stride of 1). A hidden case's status is shown
-to the learner anyway, so these may count it.
+only, with one value of a scalar argument only (a stride of 1); ``raises_only``, the same
+patterns in where the code raises an error. A hidden case's status is shown to the learner
+anyway, so these may count it.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class CaseOutcome:
     visible: bool = True
     # each argument's value by name: a scalar's number, an array's shape (as "<name>.shape")
     values: tuple[tuple[str, object], ...] = ()
+    raised: bool = False  # the learner's code raised an error (its name is shown, hidden or not)
 
 
 def _names(cases: Sequence[CaseOutcome]) -> str:
@@ -169,25 +171,59 @@ def one_value_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     shape; shown by a visible case), wrong on every case where it has another: the code
     ignores or misuses that argument (a stride of 1 only, a kernel of 3 only). A shape needs
     two cases that pass with it: one case alone has a shape of its own for every array."""
-    values = [dict(c.values) for c in cases]
-    found = []
-    for name in values[0] if values else {}:
-        right = [v.get(name) for v, c in zip(values, cases, strict=True) if c.passed]
-        shown_by = {v.get(name) for v, c in zip(values, cases, strict=True)
-                    if c.passed and c.visible}
-        if len(set(right)) != 1 or set(right) != shown_by \
-                or (name.endswith(SHAPE) and len(right) < 2):
-            continue
-        split = _split(cases, _where(name, right[0]))
-        if split is not None:
-            found.append((name, right[0], split))
+    found = _one_value(cases, lambda c: c.passed)
     if not found:
         return None
     passed, failed = found[0][2]
     return Diagnosis("one_value_only", say(
         Msg.ONE_VALUE_ONLY, passed=_names(passed), failed=_names(failed),
-        condition=" and ".join(f"{_label(n)} is {_value(v)}" for n, v, _ in found),
-        names=" and ".join(_label(n) for n, _, _ in found)))
+        condition=_condition(found), names=" and ".join(_label(n) for n, _, _ in found)))
+
+
+def raises_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
+    """The code raises an error on every case where an argument has another value than on
+    the cases where it runs (whatever its outputs there), and on no other: an even kernel
+    where it indexes around a centre, a kernel or a stride other than the one written in the
+    code. What it computes where it runs is the other diagnoses' to explain."""
+    ran: Callable[[CaseOutcome], bool] = lambda c: not c.raised  # noqa: E731
+    if all(ran(c) for c in cases) or not any(ran(c) for c in cases):
+        return None
+    split = _split(cases, _odd_kernel, ran)
+    if split is not None:
+        return Diagnosis("odd_kernels_only", say(
+            Msg.ODD_KERNELS_RAISE, passed=_names(split[0]), failed=_names(split[1])))
+    found = [f for f in _one_value(cases, ran) if len(f[2][0]) >= 2]  # one case may be luck
+    if not found:
+        return None
+    passed, failed = found[0][2]
+    return Diagnosis("one_value_only", say(
+        Msg.ONE_VALUE_RAISES, passed=_names(passed), failed=_names(failed),
+        condition=_condition(found), names=" and ".join(_label(n) for n, _, _ in found)))
+
+
+Found = list[tuple[str, object, tuple[list[CaseOutcome], list[CaseOutcome]]]]
+
+
+def _one_value(cases: Sequence[CaseOutcome], works: Callable[[CaseOutcome], bool]) -> Found:
+    """Each argument with one value on every case that ``works`` (shown by a visible one) and
+    another on every case that does not, with that split of the cases."""
+    values = [dict(c.values) for c in cases]
+    found: Found = []
+    for name in values[0] if values else {}:
+        right = [v.get(name) for v, c in zip(values, cases, strict=True) if works(c)]
+        shown_by = {v.get(name) for v, c in zip(values, cases, strict=True)
+                    if works(c) and c.visible}
+        if len(set(right)) != 1 or set(right) != shown_by \
+                or (name.endswith(SHAPE) and len(right) < 2):
+            continue
+        split = _split(cases, _where(name, right[0]), works)
+        if split is not None:
+            found.append((name, right[0], split))
+    return found
+
+
+def _condition(found: Found) -> str:
+    return " and ".join(f"{_label(n)} is {_value(v)}" for n, v, _ in found)
 
 
 def _label(name: str) -> str:
@@ -229,13 +265,15 @@ def _where(name: str, value: object) -> Callable[[CaseOutcome], bool]:
     return lambda case: dict(case.values).get(name) == value
 
 
-def _split(cases: Sequence[CaseOutcome], holds: Callable[[CaseOutcome], bool | None]
+def _split(cases: Sequence[CaseOutcome], holds: Callable[[CaseOutcome], bool | None],
+           works: Callable[[CaseOutcome], bool] = lambda c: c.passed,
            ) -> tuple[list[CaseOutcome], list[CaseOutcome]] | None:
     """The cases where ``holds`` is True and those where it is False (None: neither), when
-    every one of the first passed and none of the second did: a pattern across cases."""
+    every one of the first ``works`` (passed, unless said) and none of the second does: a
+    pattern across cases."""
     right = [c for c in cases if holds(c) is True]
     wrong = [c for c in cases if holds(c) is False]
-    if not right or not wrong or not all(c.passed for c in right) \
-            or any(c.passed for c in wrong):
+    if not right or not wrong or not all(works(c) for c in right) \
+            or any(works(c) for c in wrong):
         return None
     return right, wrong

@@ -142,6 +142,8 @@ class Msg(StrEnum):
     ODD_KERNELS_ONLY = "odd_kernels_only"
     EVEN_SIZES_ONLY = "even_sizes_only"
     ONE_VALUE_ONLY = "one_value_only"
+    ONE_VALUE_RAISES = "one_value_raises"
+    ODD_KERNELS_RAISE = "odd_kernels_raise"
     FIXED_SHAPE = "fixed_shape"
     HIDDEN_CASES = "hidden_cases"
     RIGHT_VALUES = "right_values"
@@ -170,6 +172,7 @@ class Msg(StrEnum):
     REMOVED_NUMPY_ALIAS = "removed_numpy_alias"
     PYTHON2_NAME = "python2_name"
     MODULE_NOT_AVAILABLE = "module_not_available"
+    IMPORTS_NOTE = "imports_note"
     THREADS_NOT_AVAILABLE = "threads_not_available"
     NO_FILE_SYSTEM = "no_file_system"
     SHAPE_UNPACKED = "shape_unpacked"
@@ -435,6 +438,13 @@ TEMPLATES: dict[Msg, str] = {
                           "but not otherwise ({failed}): it most likely centres the window "
                           "on the output index (k // 2 on each side), which needs an odd "
                           "kernel; start each window at the output index instead",
+    Msg.ODD_KERNELS_RAISE: "your code raises an error in every case with an even kernel "
+                           "dimension ({failed}) and in no other ({passed}): it most likely "
+                           "centres the window on the output index (k // 2 on each side), "
+                           "which needs an odd kernel; start each window at the output index",
+    Msg.ONE_VALUE_RAISES: "your code runs only when {condition} ({passed}) and raises an error "
+                          "otherwise ({failed}): look at how your code uses {names}; a number "
+                          "written in the code where it should read {names} does this",
     Msg.MOVE: "{count} {axis}s {direction}",
     Msg.HIDDEN_CASES: "{count} hidden case{s}",
     Msg.RIGHT_VALUES: "the right values",

@@ -28,6 +28,7 @@ from grader.grading.diagnose import (
     fixed_shape,
     odd_kernels_only,
     one_value_only,
+    raises_only,
     square_only,
 )
 from grader.grading.explain import Case, Fit, constant, explain, fit_confidence
@@ -76,7 +77,8 @@ class Tally:
             tuple(tuple(a.shape) for a in args), case.visible,
             tuple((arg.name, a.item()) if arg.kind != "array" else
                   (arg.name + SHAPE, tuple(a.shape))
-                  for arg, a in zip(self.spec.arguments, args, strict=False))))
+                  for arg, a in zip(self.spec.arguments, args, strict=False)),
+            run.error is not None))
         if not case.visible:
             return  # its status only: the rest of the run is the learner's
         self.cases.append(Case(case.name, want, got, passed,
@@ -109,7 +111,9 @@ class Tally:
                  odd_kernels_only(self.outcomes), even_sizes_only(self.outcomes)]
         if found is None and not broken and not any(after):  # the vaguest: when nothing else
             after.append(one_value_only(self.outcomes))
-        across = [d for d in (first, *after) if d is not None]
+        # the errors' pattern, where nothing else explains them
+        raising = None if broken or any(after) else raises_only(self.outcomes)
+        across = [d for d in (first, *after, raising) if d is not None]
         visible = [c.name for c in self.outcomes if c.visible]
         told = [Finding(code=d.code, message=d.message, cases=visible, severity="mistake")
                 for d in across]
@@ -123,7 +127,8 @@ class Tally:
                      for name, names in self.low_precision.items()]
         searched = None if found is None else \
             self._explanation(found.fits, found.confidence)
-        return Concluded(reports, findings, _first(across, searched, broken))
+        return Concluded(reports, findings, _first([d for d in across if d is not raising],
+                                                   searched, broken, raising))
 
     def _explanation(self, fits: Mapping[str, Fit], confidence: float) -> Explanation:
         """One explanation of the cases of ``fits`` (case name -> its fit), in words."""
@@ -178,18 +183,26 @@ class Concluded:
 
 
 def _first(across: list[Diagnosis], found: Explanation | None,
-           broken: dict[str, tuple[str, list[str]]]) -> Explanation | None:
-    """The one explanation to show first: a pattern across cases (it accounts for every
-    case's status), else the search's, else a removed idiom behind a crash."""
+           broken: dict[str, tuple[str, list[str]]],
+           raising: Diagnosis | None = None) -> Explanation | None:
+    """The one explanation to show first: a pattern across cases' statuses (it accounts for
+    every one), else the search's, else a pattern in where the code raises (what it computes
+    where it runs is the search's), else a removed idiom behind a crash."""
     if across:
-        return Explanation(name=across[0].code, parts=[across[0].code], confidence=0.8,
-                           message=across[0].message, kind="across_cases")
+        return _across(across[0])
     if found is not None:
         return found
+    if raising is not None:
+        return _across(raising)
     for code, (words, cases) in broken.items():
         return Explanation(name=code, parts=[code], confidence=0.9, message=words,
                            kind="environment", cases=[c for c in cases if c])
     return None
+
+
+def _across(told: Diagnosis) -> Explanation:
+    return Explanation(name=told.code, parts=[told.code], confidence=0.8, message=told.message,
+                       kind="across_cases")
 
 
 def precision_finding(kind: np.dtype, cases: list[str]) -> Finding:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from grader.catalog.spec import ExerciseSpec
+from grader.grading.breakage import imports_note
 from grader.grading.text import inert
 
 STYLE = """
@@ -70,6 +71,7 @@ def starter_code(spec: ExerciseSpec) -> str:
 def learner_page(spec: ExerciseSpec, ticket: str, source: str | None = None) -> Page:
     body = (f"<h1>{_text(spec.title)}</h1>"
             f'<div class="statement">{_text(spec.statement.strip())}</div>'
+            f'<p class="note">{_text(imports_note())}</p>'
             '<form method="post" action="/lti/submit">'
             f'<input type="hidden" name="ticket" value="{_text(ticket)}">'
             '<label for="source">Your code</label>'

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from grader.grading.breakage import imports_note
 from grader.grading.messages import Msg, say
 from grader.grading.report import CaseReport, Report
 from grader.pages.case_outputs import CaseOutputs, Inputs
@@ -132,7 +133,7 @@ def _statement(statement: str) -> str:
     if not statement:
         return ""
     return (f'<details class="statement"><summary>{text(say(Msg.PAGE_STATEMENT))}</summary>'
-            f"<pre>{text(statement.strip())}</pre></details>")
+            f"<pre>{text(statement.strip())}</pre><p>{text(imports_note())}</p></details>")
 
 
 def render_report(report: Report, title: str,

@@ -147,6 +147,8 @@ def test_exercises_show_the_statement_and_nothing_hidden(make_client) -> None:
     assert conv["visible_cases"][1]["shapes"] == {"image": [12, 10], "kernel": [3, 3]}
     assert conv["hidden_cases"] == 2 and conv["max_score"] == 4
     assert "10x10" not in str(conv) and "mistakes" not in conv and "reference" not in conv
+    assert conv["importable"][0] == "numpy" and "math" in conv["importable"]
+    assert "numpy.linalg" in conv["importable"] and "scipy" not in conv["importable"]
 
 
 def test_an_exercise_shows_each_argument_s_real_dtype(make_client) -> None:

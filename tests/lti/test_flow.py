@@ -25,6 +25,7 @@ def submit(browser: Browser, platform: Platform, user: str, source: str) -> str:
     page = browser.launch(browser.authorized_form())
     assert page.status_code == 200, page.text
     assert "<textarea" in page.text and "def conv(image, kernel):" in page.text
+    assert "Your code may import numpy" in page.text  # told before it imports SciPy
     assert "/instructor/" not in page.text
     graded = browser.post("/lti/submit", {**form_fields(page.text), "source": source})
     assert graded.status_code == 303, graded.text
