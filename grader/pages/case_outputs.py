@@ -8,11 +8,12 @@ sent, and never kept here). The learner's code may not give the same output twic
 randomness or the clock): each case then says what this run's verdict is, and the page says
 that the pictures come from a new run.
 
-Given the stored report, a redraw is bounded by what its grading took: no run at all when no
-visible case gave an output then (a timeout, an error, a crash: nothing to draw), else the
-spec's limits cut to ``REDRAW_FACTOR`` times the grading's whole time, and no lower than
-``REDRAW_FLOOR`` seconds. So code that was quick when graded and slow when drawn (or that
-timed out when graded) holds a drawing's place for a second or so, not its whole time limit.
+Given the stored report, a redraw is bounded by what its grading took: only the visible cases
+that gave an output then run again (a timeout, an error, a crash has nothing to draw; no run
+at all when none did), within the spec's limits cut to ``REDRAW_FACTOR`` times what those
+cases took, and no lower than ``REDRAW_FLOOR`` seconds. So code that was quick when graded and
+slow when drawn (or that timed out when graded) holds a drawing's place for a second or so,
+not its whole time limit.
 """
 
 from __future__ import annotations
@@ -65,12 +66,13 @@ def visible_inputs(spec: ExerciseSpec, seed: int, hidden_secret: bytes) -> dict[
             if case.visible}
 
 
-def redraw_limits(limits: RunLimits, graded: Report) -> RunLimits | None:
-    """The limits of a redraw of ``graded`` (see the module's docstring); None: no run."""
-    if not any(case.visible and case.status in WITH_OUTPUT for case in graded.cases):
-        return None
-    seconds = max(REDRAW_FACTOR * graded.duration_ms / 1000, REDRAW_FLOOR)
-    total = min(limits.submission_seconds, seconds)
+def redraw_limits(limits: RunLimits, graded: Report) -> RunLimits:
+    """The limits of a redraw of ``graded``'s visible cases that gave an output (the module's
+    docstring): ``REDRAW_FACTOR`` times what those cases took when graded, at least
+    ``REDRAW_FLOOR`` seconds (the module's loading included), never past ``limits``."""
+    took = sum(case.duration_ms for case in graded.cases
+               if case.visible and case.status in WITH_OUTPUT) / 1000
+    total = min(limits.submission_seconds, max(REDRAW_FACTOR * took, REDRAW_FLOOR))
     return replace(limits, case_seconds=min(limits.case_seconds, total), submission_seconds=total)
 
 
@@ -78,8 +80,9 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
                     hidden_secret: bytes, graded: Report | None = None,
                     ) -> dict[str, CaseOutputs]:
     """Per visible case, by name: its inputs, the expected output and what the learner's code
-    gives now. ``graded``: the stored report, which bounds the run (the module's docstring);
-    a case not run again is given its stored status and no output."""
+    gives now. ``graded``: the stored report; then only the visible cases that gave an
+    output when graded run again, within ``redraw_limits``, and the others keep their stored
+    status, with no output."""
     spec = exercise.spec
     oracle = oracle_for(exercise, runner, hidden_secret)
     arguments = case_arguments(spec, seed, hidden_secret)
@@ -91,21 +94,20 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
     if syntax_finding(source) is not None:
         return {spec.cases[i].name: CaseOutputs(expected[i], None, "error",
                                                 _named(spec, arguments[i])) for i in visible}
-    job = job_for(spec, source, [CaseInput(arguments[i], hidden=False) for i in visible],
-                  expected.values())
-    if graded is not None:
-        limits = redraw_limits(job.limits, graded)
-        if limits is None:
-            stored = {case.name: case.status for case in graded.cases}
-            return {spec.cases[i].name: CaseOutputs(
-                expected[i], None, stored.get(spec.cases[i].name, "error"),
-                _named(spec, arguments[i])) for i in visible}
-        job.limits = limits
-    result = runner.run(job)
-    outputs = {}
-    for i, run in zip(visible, result.cases, strict=True):
-        verdict = compare(run, expected[i], spec.compare, True)
-        outputs[spec.cases[i].name] = CaseOutputs(
-            expected[i], _real(run.array), verdict.status, _named(spec, arguments[i]),
-            run.error or result.load_error)
-    return outputs
+    stored = {} if graded is None else {case.name: case.status for case in graded.cases}
+    again = [i for i in visible if graded is None or stored.get(spec.cases[i].name) in WITH_OUTPUT]
+    outputs = {spec.cases[i].name: CaseOutputs(  # not run again: its stored status, no output
+        expected[i], None, stored.get(spec.cases[i].name, "error"), _named(spec, arguments[i]))
+        for i in visible if i not in again}
+    if again:
+        job = job_for(spec, source, [CaseInput(arguments[i], hidden=False) for i in again],
+                      [expected[i] for i in again])
+        if graded is not None:
+            job.limits = redraw_limits(job.limits, graded)
+        result = runner.run(job)
+        for i, run in zip(again, result.cases, strict=True):
+            verdict = compare(run, expected[i], spec.compare, True)
+            outputs[spec.cases[i].name] = CaseOutputs(
+                expected[i], _real(run.array), verdict.status, _named(spec, arguments[i]),
+                run.error or result.load_error)
+    return {spec.cases[i].name: outputs[spec.cases[i].name] for i in visible}

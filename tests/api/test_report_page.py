@@ -160,6 +160,20 @@ def test_a_page_whose_visible_cases_gave_no_output_runs_nothing(make_client) -> 
     assert '<svg class="heatmap"' not in page.text and "ValueError" in page.text
 
 
+def test_a_page_runs_again_only_the_visible_cases_that_gave_an_output(make_client) -> None:
+    """The square case raised when graded: the page runs the other visible case only."""
+    def square_raises(image, kernel):
+        if image.shape[0] == image.shape[1]:
+            raise ValueError("square")
+        return flipped(image, kernel)
+    runner = FakeRunner(square_raises)
+    client = make_client(runner=runner)
+    page = client.get(submit(client)["report_url"])
+    assert page.status_code == 200 and "ValueError" in page.text
+    assert [case.args[0].shape for case in runner.jobs[-1].cases] == [(12, 10)]
+    assert page.text.count('<svg class="heatmap"') >= 3  # the tall case's, drawn
+
+
 def test_a_page_seen_again_runs_nothing(make_client) -> None:
     runner = FakeRunner(flipped)
     client = make_client(runner=runner)
