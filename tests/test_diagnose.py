@@ -270,7 +270,7 @@ def test_an_error_on_every_case_with_an_even_kernel_and_no_other() -> None:
     found = raises_only([kernels("3x3", (2, 3, 3, 3), False),
                          kernels("5x5", (2, 3, 5, 5), False),
                          raised(kernels("2x2", (2, 3, 2, 2), False, visible=False))])
-    assert found is not None and found.code == "odd_kernels_only"
+    assert found is not None and found.code == "raises_on_even_kernels"
     assert found.message.startswith(
         "your code raises an error in every case with an even kernel dimension (1 hidden "
         "case) and in no other (3x3, 5x5)")
@@ -281,11 +281,11 @@ def test_an_error_on_every_case_where_a_scalar_has_another_value() -> None:
                          raised(strided("7x7, stride 2, pad 1", 2, 1, False)),
                          strided("6x6, pad 2", 1, 2, True),
                          raised(strided("9x9, stride 2", 2, 0, False, visible=False))])
-    assert found is not None and found.code == "one_value_only"
+    assert found is not None and found.code == "raises_on_other_values"
     assert found.message.startswith(
-        "your code runs only when `stride` is 1 (7x7, stride 1; 6x6, pad 2) and raises an "
-        "error otherwise (7x7, stride 2, pad 1; 1 hidden case): look at how your code uses "
-        "`stride`")
+        "your code runs without an error only when `stride` is 1 (7x7, stride 1; 6x6, pad 2) "
+        "and raises one otherwise (7x7, stride 2, pad 1; 1 hidden case): look at how your "
+        "code uses `stride`")
 
 
 def test_no_pattern_in_the_errors_unless_they_split_the_cases() -> None:

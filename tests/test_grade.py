@@ -474,6 +474,6 @@ def test_errors_on_even_kernels_only_are_told_after_the_mistake_that_explains_th
     report = graded(catalog.get("conv2d_kernels"), FakeRunner(flipped_odd_only))
     assert report.explanation is not None and report.explanation.name == "flipped_kernel"
     told = {f.code: f.message for f in report.diagnosis}
-    assert told["odd_kernels_only"].startswith(
+    assert told["raises_on_even_kernels"].startswith(
         "your code raises an error in every case with an even kernel dimension (6x6, kernel "
         "2x2; 1 hidden case) and in no other (5x5, kernel 3x3; 8x8, kernel 5x5; 1 hidden case)")

@@ -89,7 +89,8 @@ class CaseOutcome:
     visible: bool = True
     # each argument's value by name: a scalar's number, an array's shape (as "<name>.shape")
     values: tuple[tuple[str, object], ...] = ()
-    raised: bool = False  # the learner's code raised an error (its name is shown, hidden or not)
+    # the learner's code raised an error, out of memory aside (its name is shown, hidden or not)
+    raised: bool = False
 
 
 def _names(cases: Sequence[CaseOutcome]) -> str:
@@ -190,13 +191,13 @@ def raises_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
         return None
     split = _split(cases, _odd_kernel, ran)
     if split is not None:
-        return Diagnosis("odd_kernels_only", say(
+        return Diagnosis("raises_on_even_kernels", say(
             Msg.ODD_KERNELS_RAISE, passed=_names(split[0]), failed=_names(split[1])))
     found = [f for f in _one_value(cases, ran) if len(f[2][0]) >= 2]  # one case may be luck
     if not found:
         return None
     passed, failed = found[0][2]
-    return Diagnosis("one_value_only", say(
+    return Diagnosis("raises_on_other_values", say(
         Msg.ONE_VALUE_RAISES, passed=_names(passed), failed=_names(failed),
         condition=_condition(found), names=" and ".join(_label(n) for n, _, _ in found)))
 

@@ -20,9 +20,9 @@ IDIOM_TEMPLATES: dict[str, str] = {
                             "the standard modules {modules}, and a few others that these use; "
                             "remove the import if your code does not need it (plotting, progress "
                             "bars, image files), else write that part with NumPy",
-    "imports_note": "Your code may import numpy (with {numpy_parts}) and the standard modules "
-                    "{modules}; nothing else can be imported where it runs (no SciPy, "
-                    "OpenCV, Pillow or matplotlib).",
+    "imports_note": "Your code may import numpy (with {numpy_parts}), the standard modules "
+                    "{modules}, and a few others that these use; no other package can be "
+                    "imported where it runs (no SciPy, OpenCV, Pillow or matplotlib).",
     "threads_not_available": "your code starts a thread (threading, a pool): here it runs in "
                              "one thread and cannot start another; compute in it (NumPy's "
                              "array operations are fast without threads)",

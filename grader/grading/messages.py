@@ -195,6 +195,7 @@ class Msg(StrEnum):
     PAGE_NO_ARRAY = "page_no_array"
     PAGE_NO_DIFFERENCE = "page_no_difference"
     PAGE_RAN_OTHERWISE = "page_ran_otherwise"
+    PAGE_CUT = "page_cut"
     PAGE_PRINTED = "page_printed"
     PAGE_NOTHING = "page_nothing"
     PAGE_NOT_GRADED = "page_not_graded"
@@ -442,9 +443,10 @@ TEMPLATES: dict[Msg, str] = {
                            "dimension ({failed}) and in no other ({passed}): it most likely "
                            "centres the window on the output index (k // 2 on each side), "
                            "which needs an odd kernel; start each window at the output index",
-    Msg.ONE_VALUE_RAISES: "your code runs only when {condition} ({passed}) and raises an error "
-                          "otherwise ({failed}): look at how your code uses {names}; a number "
-                          "written in the code where it should read {names} does this",
+    Msg.ONE_VALUE_RAISES: "your code runs without an error only when {condition} ({passed}) "
+                          "and raises one otherwise ({failed}): look at how your code uses "
+                          "{names}; a number written in the code where it should read {names} "
+                          "does this",
     Msg.MOVE: "{count} {axis}s {direction}",
     Msg.HIDDEN_CASES: "{count} hidden case{s}",
     Msg.RIGHT_VALUES: "the right values",

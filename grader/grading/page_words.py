@@ -16,6 +16,9 @@ PAGE_TEMPLATES: dict[str, str] = {
                             "expected one {expected}.",
     "page_ran_otherwise": "Your code gave another result when it ran again for this page "
                             "({status}); the pictures show that run.",
+    "page_cut": "No picture: your code ran out of the time this page gives it to run again (a "
+                "few times what its grading took, a few seconds at most); reload the page to "
+                "try again.",
     "page_printed": "What your code printed",
     "page_nothing": "nothing",
     "page_not_graded": "The grader could not grade this submission.",

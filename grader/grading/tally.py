@@ -78,7 +78,7 @@ class Tally:
             tuple((arg.name, a.item()) if arg.kind != "array" else
                   (arg.name + SHAPE, tuple(a.shape))
                   for arg, a in zip(self.spec.arguments, args, strict=False)),
-            run.error is not None))
+            run.kind == "error"))
         if not case.visible:
             return  # its status only: the rest of the run is the learner's
         self.cases.append(Case(case.name, want, got, passed,

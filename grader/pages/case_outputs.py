@@ -9,11 +9,14 @@ randomness or the clock): each case then says what this run's verdict is, and th
 that the pictures come from a new run.
 
 Given the stored report, a redraw is bounded by what its grading took: only the visible cases
-that gave an output then run again (a timeout, an error, a crash has nothing to draw; no run
-at all when none did), within the spec's limits cut to ``REDRAW_FACTOR`` times what those
-cases took, and no lower than ``REDRAW_FLOOR`` seconds. So code that was quick when graded and
-slow when drawn (or that timed out when graded) holds a drawing's place for a second or so,
-not its whole time limit.
+that gave an output or raised then run again (a timeout, a crash, running out of memory has
+nothing to draw; no run at all when every one did), within the spec's limits cut to
+``REDRAW_FACTOR`` times the grading's whole time as the grader measured it (never the
+child's own timings, which are its word), at least ``REDRAW_FLOOR`` and at most
+``REDRAW_CEILING`` seconds. So code that was quick when graded and slow when drawn, or that
+ran long when graded, holds a drawing's place for a few seconds at most, not its whole time
+limit. A case that this shorter limit stops, where grading's did not, is ``cut``: the page
+says so, and is not kept, so that a reload tries again.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from grader.sandbox.base import CaseInput, LearnerError, RunLimits, Runner
 Inputs = tuple[tuple[str, np.ndarray], ...]  # a case's arguments by name, in the call's order
 REDRAW_FACTOR = 4.0
 REDRAW_FLOOR = 1.0  # seconds
-# The statuses of a case whose run gave an array (the page draws it).
-WITH_OUTPUT = frozenset({"passed", "wrong_shape", "wrong_values", "invalid_output"})
+REDRAW_CEILING = 3.0  # seconds
+# The statuses of a case run again for its page: an array to draw, or an error to point at.
+RUN_AGAIN = frozenset({"passed", "wrong_shape", "wrong_values", "invalid_output", "error"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class CaseOutputs:
     status: Status  # this run's verdict, to be checked against the stored one
     inputs: Inputs = ()
     error: LearnerError | None = None  # what the learner's code raised in this run
+    cut: bool = False  # the page's own time limit stopped this run, where grading's did not
 
 
 def _real(array: np.ndarray | None) -> np.ndarray | None:
@@ -67,12 +72,11 @@ def visible_inputs(spec: ExerciseSpec, seed: int, hidden_secret: bytes) -> dict[
 
 
 def redraw_limits(limits: RunLimits, graded: Report) -> RunLimits:
-    """The limits of a redraw of ``graded``'s visible cases that gave an output (the module's
-    docstring): ``REDRAW_FACTOR`` times what those cases took when graded, at least
-    ``REDRAW_FLOOR`` seconds (the module's loading included), never past ``limits``."""
-    took = sum(case.duration_ms for case in graded.cases
-               if case.visible and case.status in WITH_OUTPUT) / 1000
-    total = min(limits.submission_seconds, max(REDRAW_FACTOR * took, REDRAW_FLOOR))
+    """The limits of a redraw of ``graded`` (the module's docstring): ``REDRAW_FACTOR`` times
+    the grading's whole time (``Report.duration_ms``, the grader's own clock), within
+    ``REDRAW_FLOOR`` and ``REDRAW_CEILING`` seconds, never past ``limits``."""
+    seconds = min(max(REDRAW_FACTOR * graded.duration_ms / 1000, REDRAW_FLOOR), REDRAW_CEILING)
+    total = min(limits.submission_seconds, seconds)
     return replace(limits, case_seconds=min(limits.case_seconds, total), submission_seconds=total)
 
 
@@ -95,7 +99,7 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
         return {spec.cases[i].name: CaseOutputs(expected[i], None, "error",
                                                 _named(spec, arguments[i])) for i in visible}
     stored = {} if graded is None else {case.name: case.status for case in graded.cases}
-    again = [i for i in visible if graded is None or stored.get(spec.cases[i].name) in WITH_OUTPUT]
+    again = [i for i in visible if graded is None or stored.get(spec.cases[i].name) in RUN_AGAIN]
     outputs = {spec.cases[i].name: CaseOutputs(  # not run again: its stored status, no output
         expected[i], None, stored.get(spec.cases[i].name, "error"), _named(spec, arguments[i]))
         for i in visible if i not in again}
@@ -106,8 +110,10 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
             job.limits = redraw_limits(job.limits, graded)
         result = runner.run(job)
         for i, run in zip(again, result.cases, strict=True):
+            name = spec.cases[i].name
             verdict = compare(run, expected[i], spec.compare, True)
-            outputs[spec.cases[i].name] = CaseOutputs(
-                expected[i], _real(run.array), verdict.status, _named(spec, arguments[i]),
-                run.error or result.load_error)
+            cut = graded is not None and verdict.status == "timeout" != stored.get(name)
+            outputs[name] = CaseOutputs(
+                expected[i], _real(run.array), stored[name] if cut else verdict.status,
+                _named(spec, arguments[i]), run.error or result.load_error, cut)
     return {spec.cases[i].name: outputs[spec.cases[i].name] for i in visible}

@@ -92,9 +92,12 @@ def _pictures(case: CaseReport, outputs: CaseOutputs) -> str:
 
 
 def _ran_otherwise(case: CaseReport, outputs: CaseOutputs | None) -> str:
-    if outputs is None or outputs.status == case.status:
+    if outputs is not None and outputs.cut:
+        note = say(Msg.PAGE_CUT)
+    elif outputs is None or outputs.status == case.status:
         return ""
-    note = say(Msg.PAGE_RAN_OTHERWISE, status=outputs.status.replace("_", " "))
+    else:
+        note = say(Msg.PAGE_RAN_OTHERWISE, status=outputs.status.replace("_", " "))
     return f'<p class="note">{text(note)}</p>'
 
 

@@ -57,9 +57,10 @@ class Places:
     waiter (Python's own may let a newcomer take it, which leaves some waiters waiting far
     longer than the rest). Groups (platform tokens) take turns in the order they came, one
     place a turn; within a group, its members (learners) take that group's turns likewise,
-    and a member's waiters are served oldest first. So one learner's burst delays another's
-    waiter by one place per learner waiting, not by the whole burst; and a burst spread over
-    many learners of one token delays another token's waiter by one place per token waiting.
+    and a member's waiters are served oldest first. So while it has waiters, each group gets
+    an equal share of the places however many members it has, and each member an equal share
+    of its group's: a waiter waits about (its group's members waiting) x (groups waiting)
+    places, whatever the size of the others' bursts.
     Waiters of low priority (regrades) are served only when no other waits."""
 
     def __init__(self, count: int) -> None:

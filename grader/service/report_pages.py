@@ -150,4 +150,5 @@ class ReportPages:
         return render_report(report, spec.title, outputs,
                              inputs=visible_inputs(spec, row.seed, self.hidden_secret),
                              statement=spec.statement, entry_point=spec.entry_point,
-                             source=row.source), outputs is not None
+                             source=row.source), \
+            outputs is not None and not any(o.cut for o in outputs.values())

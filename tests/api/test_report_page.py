@@ -10,6 +10,7 @@ import numpy as np
 from scipy.signal import convolve2d
 
 from grader.pages.case_outputs import REDRAW_FLOOR
+from grader.sandbox.base import CaseRun, Job, Limit, RunResult
 from grader.sandbox.fake import FakeRunner
 from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, SlowRunner, auth
 
@@ -146,32 +147,67 @@ def test_a_page_runs_the_code_within_what_its_grading_took(make_client) -> None:
     assert limits.submission_seconds == REDRAW_FLOOR and limits.case_seconds <= REDRAW_FLOOR
 
 
-def test_a_page_whose_visible_cases_gave_no_output_runs_nothing(make_client) -> None:
-    """An error (or a timeout) when graded: nothing to draw, so the code is not run again, and
-    each visible case keeps the status it was graded with."""
+class TimesOut(FakeRunner):
+    """A fake runner whose runs time out on the cases ``stops`` says, once ``after`` runs
+    went as the function does."""
+
+    def __init__(self, stops, after: int = 0) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(flipped)
+        self.stops = stops
+        self.after = after
+
+    def run(self, job: Job) -> RunResult:
+        result = super().run(job)
+        if len(self.jobs) > self.after:
+            result.cases = [CaseRun(kind="timeout", limit=Limit.CASE_CPU, limit_value=2.0)
+                            if self.stops(case.args[0]) else run
+                            for case, run in zip(job.cases, result.cases, strict=True)]
+        return result
+
+
+def test_a_page_whose_visible_cases_all_timed_out_runs_nothing(make_client) -> None:
+    """A timeout when graded: nothing to draw, so the code is not run again, and each visible
+    case keeps the status it was graded with."""
+    runner = TimesOut(lambda image: True)
+    client = make_client(runner=runner)
+    url = submit(client)["report_url"]
+    jobs = len(runner.jobs)
+    page = client.get(url)
+    assert page.status_code == 200 and len(runner.jobs) == jobs
+    assert '<svg class="heatmap"' not in page.text and "time limit" in page.text
+
+
+def test_a_page_runs_again_only_the_visible_cases_with_something_to_show(make_client) -> None:
+    """The square case timed out when graded: the page runs the other visible case only. A
+    case that raised runs again, for the line its error points at."""
+    runner = TimesOut(lambda image: image.shape[0] == image.shape[1])
+    client = make_client(runner=runner)
+    page = client.get(submit(client)["report_url"])
+    assert page.status_code == 200
+    assert [case.args[0].shape for case in runner.jobs[-1].cases] == [(12, 10)]
+    assert page.text.count('<svg class="heatmap"') >= 3  # the tall case's, drawn
+
     def raises(image, kernel):
         raise ValueError("no")
     runner = FakeRunner(raises)
     client = make_client(runner=runner)
     url = submit(client)["report_url"]
     jobs = len(runner.jobs)
-    page = client.get(url)
-    assert page.status_code == 200 and len(runner.jobs) == jobs
-    assert '<svg class="heatmap"' not in page.text and "ValueError" in page.text
+    assert client.get(url).status_code == 200 and len(runner.jobs) == jobs + 1
 
 
-def test_a_page_runs_again_only_the_visible_cases_that_gave_an_output(make_client) -> None:
-    """The square case raised when graded: the page runs the other visible case only."""
-    def square_raises(image, kernel):
-        if image.shape[0] == image.shape[1]:
-            raise ValueError("square")
-        return flipped(image, kernel)
-    runner = FakeRunner(square_raises)
+def test_a_page_whose_run_ran_out_of_its_shorter_time_says_so_and_is_not_kept(
+        make_client) -> None:
+    """Right when graded, out of time when drawn: no false "another result", and a reload
+    runs it again."""
+    runner = TimesOut(lambda image: True, after=1)
     client = make_client(runner=runner)
-    page = client.get(submit(client)["report_url"])
-    assert page.status_code == 200 and "ValueError" in page.text
-    assert [case.args[0].shape for case in runner.jobs[-1].cases] == [(12, 10)]
-    assert page.text.count('<svg class="heatmap"') >= 3  # the tall case's, drawn
+    url = submit(client)["report_url"]
+    page = client.get(url).text
+    assert "ran out of the time this page gives it" in page and "another result" not in page
+    jobs = len(runner.jobs)
+    client.get(url)
+    assert len(runner.jobs) == jobs + 1
 
 
 def test_a_page_seen_again_runs_nothing(make_client) -> None:
