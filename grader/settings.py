@@ -62,10 +62,11 @@ class Settings(BaseSettings):
         default=1, ge=1, le=1000,
         description="Report pages of one learner's submissions drawn at once (each runs the "
         "learner's code again); more is 429")
-    report_page_token_limit: int = Field(
-        default=1, ge=1, le=1000,
+    report_page_token_limit: int | None = Field(
+        default=None, ge=1, le=1000,
         description="Report pages of one platform token's submissions drawn at once; more is "
-        "429")
+        "429. Default: 1 when several platform tokens are set, so that one platform leaves "
+        "room for the others; else every page drawn at once")
     proof_token_limit: int = Field(
         default=1, ge=1, le=100,
         description="Pushed bundles one instructor token has proven at once (each runs its "
@@ -215,6 +216,12 @@ class Settings(BaseSettings):
         if self.token_limit is not None:
             return self.token_limit
         return max(1, self.backlog * 3 // 4) if len(self.platform_tokens) > 1 else self.backlog
+
+    def pages_per_token(self, at_once: int) -> int:
+        """Report pages of one token drawn at once, of the ``at_once`` drawn in all."""
+        if self.report_page_token_limit is not None:
+            return self.report_page_token_limit
+        return 1 if len(self.platform_tokens) > 1 else at_once
 
     @property
     def database(self) -> str:

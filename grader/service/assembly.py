@@ -25,7 +25,7 @@ from grader.service.metrics import Metrics
 from grader.service.publish import Publisher
 from grader.service.published import Published
 from grader.service.queued import QueueService
-from grader.service.report_pages import DRAWING_RETRY, ReportPages
+from grader.service.report_pages import DRAWING_RETRY, DRAWN_AT_ONCE, ReportPages
 from grader.service.secret import hidden_secret
 from grader.service.submissions import Submissions
 from grader.settings import Settings
@@ -111,7 +111,7 @@ def assemble(settings: Settings, runner: Runner | None = None) -> Service:
     proofs = Caps("proofs", settings.proof_token_limit, settings.proof_token_limit,
                   PROOF_RETRY)
     pages = Caps("report pages", settings.report_page_learner_limit,
-                 settings.report_page_token_limit, DRAWING_RETRY)
+                 settings.pages_per_token(DRAWN_AT_ONCE), DRAWING_RETRY)
     service = Service(
         settings, store, catalog, published, runner, submissions,
         Publisher(published, store, runner, hidden_secret=secret, proofs=proofs,

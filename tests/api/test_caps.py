@@ -90,6 +90,20 @@ def test_report_pages_are_capped_per_learner_and_per_token(
     assert client.get(ann_again["report_url"]).status_code == 200  # free again
 
 
+def test_with_one_platform_token_one_learners_page_leaves_another_learner_a_place(
+        make_client: Callable[..., TestClient]) -> None:
+    """One platform (or open mode): a learner drawing a page holds one of the places, and
+    another learner of the token may still draw theirs."""
+    gate = Gate()
+    client = make_client(runner=gate, platform_tokens=PLATFORM, instructor_tokens=INSTRUCTOR)
+    ann, ann_again, bob = (graded(client, PLATFORM, learner) for learner in ("ann", "ann", "bob"))
+    with held(client, gate, "GET", ann["report_url"]) as drawing:
+        refused_with_retry_after(client.get(ann_again["report_url"]), "this learner has 1")
+        gate.hold = False
+        assert client.get(bob["report_url"]).status_code == 200
+    assert drawing.result(timeout=30).status_code == 200
+
+
 def bundle() -> dict[str, str]:
     return BundleFiles.read(EXERCISES / "conv2d").files()
 
