@@ -172,13 +172,7 @@ def one_value_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     shape; shown by a visible case), wrong on every case where it has another: the code
     ignores or misuses that argument (a stride of 1 only, a kernel of 3 only). A shape needs
     two cases that pass with it: one case alone has a shape of its own for every array."""
-    found = _one_value(cases, lambda c: c.passed)
-    if not found:
-        return None
-    passed, failed = found[0][2]
-    return Diagnosis("one_value_only", say(
-        Msg.ONE_VALUE_ONLY, passed=_names(passed), failed=_names(failed),
-        condition=_condition(found), names=" and ".join(_label(n) for n, _, _ in found)))
+    return _told("one_value_only", Msg.ONE_VALUE_ONLY, _one_value(cases, lambda c: c.passed))
 
 
 def raises_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
@@ -194,12 +188,7 @@ def raises_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
         return Diagnosis("raises_on_even_kernels", say(
             Msg.ODD_KERNELS_RAISE, passed=_names(split[0]), failed=_names(split[1])))
     found = [f for f in _one_value(cases, ran) if len(f[2][0]) >= 2]  # one case may be luck
-    if not found:
-        return None
-    passed, failed = found[0][2]
-    return Diagnosis("raises_on_other_values", say(
-        Msg.ONE_VALUE_RAISES, passed=_names(passed), failed=_names(failed),
-        condition=_condition(found), names=" and ".join(_label(n) for n, _, _ in found)))
+    return _told("raises_on_other_values", Msg.ONE_VALUE_RAISES, found)
 
 
 Found = list[tuple[str, object, tuple[list[CaseOutcome], list[CaseOutcome]]]]
@@ -223,8 +212,16 @@ def _one_value(cases: Sequence[CaseOutcome], works: Callable[[CaseOutcome], bool
     return found
 
 
-def _condition(found: Found) -> str:
-    return " and ".join(f"{_label(n)} is {_value(v)}" for n, v, _ in found)
+def _told(code: str, words: Msg, found: Found) -> Diagnosis | None:
+    """The diagnosis of the arguments ``found`` with one value, split as the first one splits
+    the cases; None when none was."""
+    if not found:
+        return None
+    passed, failed = found[0][2]
+    return Diagnosis(code, say(
+        words, passed=_names(passed), failed=_names(failed),
+        condition=" and ".join(f"{_label(n)} is {_value(v)}" for n, v, _ in found),
+        names=" and ".join(_label(n) for n, _, _ in found)))
 
 
 def _label(name: str) -> str:
