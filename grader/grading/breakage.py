@@ -23,8 +23,13 @@ from grader.sandbox.modules import importable, numpy_parts
 
 def imports_note() -> str:
     """What learner code may import, said beside an exercise's statement."""
-    return say(Msg.IMPORTS_NOTE, numpy_parts=", ".join(numpy_parts()),
-               modules=", ".join(name for name in importable() if name != "numpy"))
+    return say(Msg.IMPORTS_NOTE, **_importable_words())
+
+
+def _importable_words() -> dict[str, str]:
+    """The fields a sentence on what may be imported fills: numpy's parts, the other modules."""
+    return {"numpy_parts": ", ".join(numpy_parts()),
+            "modules": ", ".join(name for name in importable() if name != "numpy")}
 
 
 @dataclass(frozen=True)
@@ -163,8 +168,7 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
     if idiom.words is Msg.REMOVED_NUMPY_ALIAS:
         return say(idiom.words, name=found.group(1))
     if idiom.words is Msg.MODULE_NOT_AVAILABLE:
-        return say(idiom.words, name=found.group(1)[:60], numpy_parts=", ".join(numpy_parts()),
-                   modules=", ".join(name for name in importable() if name != "numpy"))
+        return say(idiom.words, name=found.group(1)[:60], **_importable_words())
     if idiom.words is Msg.MODULE_NOT_IMPORTED:
         name = found.group(1)
         return say(idiom.words, name=name,

@@ -113,7 +113,8 @@ class Tally:
             after.append(one_value_only(self.outcomes))
         # the errors' pattern, where nothing else explains them
         raising = None if broken or any(after) else raises_only(self.outcomes)
-        across = [d for d in (first, *after, raising) if d is not None]
+        of_statuses = [d for d in (first, *after) if d is not None]
+        across = of_statuses + ([raising] if raising is not None else [])
         visible = [c.name for c in self.outcomes if c.visible]
         told = [Finding(code=d.code, message=d.message, cases=visible, severity="mistake")
                 for d in across]
@@ -127,8 +128,7 @@ class Tally:
                      for name, names in self.low_precision.items()]
         searched = None if found is None else \
             self._explanation(found.fits, found.confidence)
-        return Concluded(reports, findings, _first([d for d in across if d is not raising],
-                                                   searched, broken, raising))
+        return Concluded(reports, findings, _first(of_statuses, searched, broken, raising))
 
     def _explanation(self, fits: Mapping[str, Fit], confidence: float) -> Explanation:
         """One explanation of the cases of ``fits`` (case name -> its fit), in words."""
