@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import lanes as lanes_module
-from grader.sandbox.base import CaseInput, Job, Limit, Owner, RunLimits, RunResult
+from grader.sandbox.base import NOBODY, CaseInput, Job, Limit, Owner, RunLimits, RunResult
 from grader.sandbox.forkserver import ForkServerRunner
 from grader.sandbox.lanes import BACKGROUND_SHARE, Lane, Lanes, Meter, Places
 
@@ -120,22 +120,10 @@ def test_a_sleeping_case_in_the_slow_lane_is_stopped_by_its_wall_clock_limit() -
 
 
 def test_places_go_to_waiters_in_the_order_they_came() -> None:
-    places = Places(1)
-    places.acquire()
-    served: list[int] = []
-    waiters = []
-    for number in range(5):
-        waiter = threading.Thread(target=lambda n=number: (places.acquire(), served.append(n)))
-        waiter.start()
-        waiters.append(waiter)
-        time.sleep(0.05)  # each is waiting before the next comes
-    for _ in range(5):
-        places.release()
-        time.sleep(0.05)
-    for waiter in waiters:
-        waiter.join(timeout=5)
-    assert served == [0, 1, 2, 3, 4]
-    assert not places.acquire(blocking=False)  # the last one still holds it
+    """One owner's waiters, each queued before the next comes: served oldest first (and the
+    last one served still holds the place)."""
+    names = [str(number) for number in range(5)]
+    assert _served_in_turn([(name, NOBODY) for name in names]) == names
 
 
 def _queued(places: Places) -> int:
