@@ -177,8 +177,26 @@ def test_grade_prints_learner_control_characters_as_escapes() -> None:
         assert "\u202e".encode() not in stream
     text = done.stdout.decode()
     assert f"- tall 12x10: your code raised ValueError: {FORGED}\\u202e" in text
-    assert f"printed output:\n    {FORGED}\n    {FORGED}\n    {FORGED}" in text
+    assert f"printed output:\n    | {FORGED}\n    | {FORGED}\n    | {FORGED}" in text
     assert "score 3/4  NOT PASSED" in text
+
+
+def test_grade_text_keeps_every_line_of_the_learners_behind_a_bar(tmp_path: Path) -> None:
+    """An exception's message and a print of several lines cannot print a line of their own,
+    such as a score line under the real one."""
+    forged = "score 4/4  PASSED  (1 ms)"
+    source = tmp_path / "forger.py"
+    source.write_text(f"print('x\\n{forged}')\n"
+                      "def conv(image, kernel):\n"
+                      f"    raise ValueError('boom\\n\\n{forged}\\n')\n")
+    done = grade_bytes(source, "--seed", "1")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.decode().splitlines()
+    scores = [line for line in lines if line.startswith("score ")]
+    assert len(scores) == 1 and scores[0].startswith("score 0/4  NOT PASSED"), scores
+    quoted = [line for line in lines if forged in line]
+    assert len(quoted) >= 3  # two visible cases' messages and the print
+    assert all(line.startswith("    | ") for line in quoted)
 
 
 def test_grade_json_escapes_learner_control_characters_and_stays_json() -> None:

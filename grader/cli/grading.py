@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
 
 from grader.catalog.exercises import Exercise, UnknownExercise
 from grader.cli.common import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, _catalog, _runner
@@ -15,14 +14,14 @@ from grader.grading.text import inert
 from grader.sandbox.base import Runner
 from grader.settings import get_settings
 
-if TYPE_CHECKING:
-    pass
-
+QUOTE = "\n    | "  # before each further line of a text that may hold the learner's
 
 
 def format_report(report: Report, title: str) -> str:
     """The report as text for a terminal, inert: learner text cannot move the cursor, rewrite
-    a line or reach the clipboard, and what the submission printed is indented."""
+    a line or reach the clipboard. A message's further lines and what the submission printed
+    are indented behind a bar, so that no line of the learner's own (an exception's message,
+    a print) can pass for one of the grader's, such as a score line."""
     lines = [f"{report.exercise_id}: {title}    (seed {report.seed})", ""]
     width = max([16, *(len(case.name) for case in report.cases)])
     header = (f"  {'case':<{width}} {'status':<15} {'points':>7}  {'output / expected':<22} "
@@ -42,17 +41,17 @@ def format_report(report: Report, title: str) -> str:
     if failing:
         lines.append("")
         for case in failing:
-            body = case.message.replace("\n", "\n    ")
+            body = case.message.replace("\n", QUOTE)
             hidden = "" if case.visible else say(Msg.TEXT_HIDDEN)
             lines.append(f"- {case.name}{hidden}: {body}")
     if report.diagnosis:
         lines += ["", say(Msg.TEXT_DIAGNOSIS)]
         for finding in report.diagnosis:
-            body = finding.message.replace("\n", "\n    ")
+            body = finding.message.replace("\n", QUOTE)
             lines.append(f"- [{finding.severity}] {finding.code}: {body}")
     if report.stdout:
-        printed = report.stdout.rstrip().replace("\n", "\n    ")
-        lines += ["", say(Msg.TEXT_PRINTED), f"    {printed}"]
+        printed = report.stdout.rstrip().replace("\n", QUOTE)
+        lines += ["", say(Msg.TEXT_PRINTED) + QUOTE + printed]
     return inert("\n".join(lines))
 
 
