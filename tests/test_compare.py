@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from grader.catalog.spec import Comparison
-from grader.grading.compare import HIDDEN_MESSAGES, Verdict, compare, matches, precision
+from grader.grading.compare import (
+    HIDDEN_MESSAGES,
+    Verdict,
+    compare,
+    matches,
+    precision,
+    stated_shape,
+)
 from grader.grading.messages import say
 from grader.sandbox.base import CaseRun, Invalid, LearnerError, Limit
 
@@ -260,6 +267,24 @@ def test_a_too_large_output_shows_its_shape_when_the_child_s_word_reads_as_one(
                   params={"count": 1048576, "limit": 65536, "shape": shape})
     verdict = compare(run, EXPECTED, RULES, visible=True)
     assert verdict.status == "invalid_output" and shown in verdict.message
+
+
+@pytest.mark.parametrize(("shape", "stated"), [
+    ("(1024, 1024)", (1024, 1024)), ("(70000,)", (70000,)), ("<b>(1, 2)</b>", None),
+    ("(1, 2) ", None), ("", None)])
+def test_a_too_large_output_s_shape_is_read_only_when_it_reads_as_one(
+        shape: str, stated: tuple[int, ...] | None) -> None:
+    run = CaseRun(kind="invalid", invalid=Invalid.TOO_LARGE, output_type="ndarray",
+                  params={"count": 1048576, "limit": 65536, "shape": shape})
+    assert stated_shape(run) == stated
+    assert stated_shape(CaseRun(kind="invalid", invalid=Invalid.TYPE,
+                                params={"type": "str", "shape": "(1, 2)"})) is None
+
+
+def test_one_wrong_number_is_told_without_an_index_or_an_excerpt() -> None:
+    verdict = compare(output(np.array(480.0)), np.array(171.0), RULES, visible=True)
+    assert verdict.status == "wrong_values"
+    assert verdict.message == "your value differs from the expected one: expected 171, got 480"
 
 
 def test_a_wall_clock_limit_says_what_it_did_not_count() -> None:

@@ -388,10 +388,11 @@ def test_a_missing_channel_is_not_told_to_check_the_window_s_loop_bounds() -> No
     [part] = found.any_fit.parts
     message = part_message(part, [IMAGE])
     assert "misses its last step along axis 0: shape (2, 7, 9) instead of (3, 7, 9)" in message
-    assert "comes before the rows and columns" in message and "n - k + 1" not in message
+    assert "comes before the rows and columns" in message and "loops reach" not in message
     rows = part_message(explain([Case("a", maps, maps[:, :-1], False, dict)], RULES)[0]
                         .any_fit.parts[0], [IMAGE])  # type: ignore[union-attr]
-    assert "n - k + 1" in rows
+    assert "your loops reach its last index" in rows
+    assert "n - k + 1" not in rows  # no formula of one exercise's: a pooling's size is n // 2
 
 
 @pytest.mark.parametrize("tail", [0, 1])
@@ -437,6 +438,17 @@ def test_a_corner_is_not_short_of_rows_that_are_zero_anyway() -> None:
     found, _ = explain([Case("a", expected, got, False, dict)], RULES)
     assert found is not None and fit_name(found.any_fit) == "valid_in_corner"
     assert found.confidence == 1.0 and not found.rivals
+
+
+def test_a_vector_s_right_values_are_told_in_its_first_places_not_a_corner() -> None:
+    expected = RNG.normal(size=6)
+    got = np.append(expected, 0.0)
+    found, _ = explain([Case("a", expected, got, False, dict)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "valid_in_corner"
+    message = part_message(found.any_fit.parts[0], [expected])
+    assert "are all there, in the first 6 places of an array of shape (7,) (the rest is " \
+        "zeros); return only that part" in message
+    assert "corner" not in message
 
 
 def test_a_case_s_own_explanation_is_no_worse_for_leaving_a_mistake_out() -> None:

@@ -235,6 +235,16 @@ def test_a_learner_s_bug_is_diagnosed_on_the_visible_cases(grade_file, name) -> 
     assert fragment in finding.message
 
 
+def test_outputs_refused_as_too_large_still_tell_a_size_written_in_the_code(grade_file) -> None:
+    report = grade_file("fixed_size_too_large")
+    assert statuses(report) == ["invalid_output"] * 4
+    assert [f.code for f in report.diagnosis] == ["fixed_shape"]
+    assert "your output has shape (1024, 1024) in every case" in report.diagnosis[0].message
+    assert [c.message for c in report.cases[2:]] == [
+        "hidden case: your output was refused (not of an accepted type, not finite numbers, "
+        "or too large)"] * 2
+
+
 def test_a_solution_right_on_square_images_only_is_told_so(grade_file) -> None:
     report = grade_file("square_only")
     assert statuses(report) == ["passed", "wrong_shape", "passed", "wrong_shape"]

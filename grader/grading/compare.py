@@ -230,6 +230,18 @@ def unusable(run: CaseRun) -> str:
 
 
 _SHAPE = re.compile(r"\((\d{1,12}, )*\d{1,12},?\)")
+
+
+def stated_shape(run: CaseRun) -> tuple[int, ...] | None:
+    """The shape of an output refused as too large, when the child's word for it reads as a
+    shape: the learner's own output, whose size alone may tell a mistake (a size written in
+    the code); None for any other run."""
+    if run.invalid is not Invalid.TOO_LARGE:
+        return None
+    shape = str(run.params.get("shape", ""))
+    if not _SHAPE.fullmatch(shape):
+        return None
+    return tuple(int(n) for n in shape.strip("(),").split(", ") if n)
 _OUTPUT_KINDS = {"ndarray": Msg.A_NUMPY_ARRAY, "list": Msg.NESTED_LISTS, "number": Msg.A_NUMBER}
 
 
@@ -286,6 +298,9 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
     worst = tuple(int(i) for i in np.unravel_index(flat, got.shape))
     count = int(wrong.sum())
     want_text, got_text = pair(float(expected[worst]), float(got[worst]))
+    if got.ndim == 0:  # one number: no index, no excerpt
+        return Verdict("wrong_values", say(Msg.WRONG_VALUE, expected=want_text, got=got_text),
+                       shape, max_error)
     message = say(Msg.WRONG_VALUES, count=count, size=got.size, percent=100 * count / got.size,
                   max_error=max_error, index=show_index(worst), expected=want_text, got=got_text)
     if excerpt:

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from grader.grading.idiom_words import IDIOM_TEMPLATES
 from grader.grading.page_words import PAGE_TEMPLATES
+from grader.grading.placement_words import PLACEMENT_TEMPLATES
 
 
 class Msg(StrEnum):
@@ -67,6 +68,7 @@ class Msg(StrEnum):
     AND = "and"
     PASSED = "passed"
     WRONG_VALUES = "wrong_values"
+    WRONG_VALUE = "wrong_value"
     EXCERPT = "excerpt"
     MATCHES_MISTAKE = "matches_mistake"
     # a hidden case's verdict: fixed sentences
@@ -95,6 +97,7 @@ class Msg(StrEnum):
     # diagnoses of an output's structure (grader.grading.diagnose)
     VALID_IN_ZERO_RING = "valid_in_zero_ring"
     VALID_IN_CORNER = "valid_in_corner"
+    VALID_AT_START = "valid_at_start"
     REST_IS_ZEROS = "rest_is_zeros"
     RETURN_THAT_PART = "return_that_part"
     RETURN_THAT_SHAPE = "return_that_shape"
@@ -232,6 +235,7 @@ class Msg(StrEnum):
 TEMPLATES: dict[Msg, str] = {
     **{Msg(key): text for key, text in PAGE_TEMPLATES.items()},
     **{Msg(key): text for key, text in IDIOM_TEMPLATES.items()},
+    **{Msg(key): text for key, text in PLACEMENT_TEMPLATES.items()},
     Msg.RAISED: "your code raised {error}",
     Msg.RAISED_UNKNOWN: "your code raised an exception",
     Msg.ERROR_TEXT: "{type}: {message}",
@@ -267,8 +271,8 @@ TEMPLATES: dict[Msg, str] = {
                        "alone (return out, not return out, cache)",
     Msg.INVALID_ELEMENTS: "an array of {elements}",
     Msg.INVALID_TOO_LARGE: "an array of {count} elements, more than the {limit} allowed",
-    Msg.INVALID_TOO_LARGE_SHAPE: "an array of shape {shape}: {count} elements, more than the "
-                                 "{limit} allowed",
+    Msg.INVALID_TOO_LARGE_SHAPE: "an array of shape {shape}: {count} elements, more than "
+                                 "the {limit} allowed",
     Msg.INVALID_UNREADABLE: "an output that could not be read: {fault}",
     Msg.INVALID_UNUSABLE: "something the grader cannot use",
     Msg.NOT_ACCEPTED: "expected {wanted}, got {given}",
@@ -292,17 +296,18 @@ TEMPLATES: dict[Msg, str] = {
     Msg.INF_COUNT: "{count} infinite",
     Msg.AND: " and ",
     Msg.PASSED: "all {count} values match",
-    Msg.WRONG_VALUES: "{count} of {size} values ({percent:.0f}%) differ from the expected ones; "
-                      "the largest error is {max_error:.4g}, at {index}: expected {expected}, "
-                      "got {got}",
+    Msg.WRONG_VALUES: "{count} of {size} values ({percent:.0f}%) differ from the expected "
+                      "ones; the largest error is {max_error:.4g}, at {index}: expected "
+                      "{expected}, got {got}",
+    Msg.WRONG_VALUE: "your value differs from the expected one: expected {expected}, got {got}",
     Msg.EXCERPT: "expected, from {start}:\n{expected}\ngot:\n{got}",
     Msg.MATCHES_MISTAKE: "This output matches the known mistake {code!r} (see diagnosis).",
     Msg.HIDDEN_PASSED: "hidden case: passed",
     Msg.HIDDEN_WRONG_SHAPE: "hidden case: your output does not have the expected shape",
     Msg.HIDDEN_WRONG_VALUES: "hidden case: some values of your output differ from the "
                              "expected ones",
-    Msg.HIDDEN_INVALID_OUTPUT: "hidden case: your output is not an accepted array of finite "
-                               "numbers",
+    Msg.HIDDEN_INVALID_OUTPUT: "hidden case: your output was refused (not of an accepted "
+                               "type, not finite numbers, or too large)",
     Msg.HIDDEN_ERROR: "hidden case: your code raised an exception",
     Msg.HIDDEN_TIMEOUT: "hidden case: your code took too long",
     Msg.HIDDEN_MEMORY_LIMIT: "hidden case: your code ran out of memory",
@@ -327,26 +332,6 @@ TEMPLATES: dict[Msg, str] = {
     Msg.LOW_PRECISION: "your function computes in {dtype}: it keeps only about {digits} "
                        "significant digits (relative error near {eps:.1e})",
     Msg.COMBINED_MISTAKES: "two mistakes at once: {first}; and {second}",
-    Msg.VALID_IN_ZERO_RING: "{values} are all there, inside a border of zeros "
-                            "{border} wide: your output has the input's shape {got_shape}; "
-                            "return only the inner {expected_shape} part (no padding)",
-    Msg.VALID_IN_CORNER: "{values} are all there, in the top-left {expected_shape} "
-                         "corner of an array of shape {got_shape}{rest}{advice}",
-    Msg.REST_IS_ZEROS: " (the rest is zeros)",
-    Msg.RETURN_THAT_PART: "; return only that part",
-    Msg.RETURN_THAT_SHAPE: "; return only that {expected_shape} part",
-    Msg.VALID_INSIDE: "{values} are all there, from {offset} on, inside an array of "
-                      "shape {got_shape}{advice}",
-    Msg.MISSING_EDGE: "your output has {values} but misses its last {what}: shape "
-                      "{got_shape} instead of {expected_shape}; check your loop bounds (an "
-                      "output of size n - k + 1 along each axis, for a window of size k)",
-    Msg.MISSING_OUTER: "your output has {values} but misses its last {what}: shape {got_shape} "
-                       "instead of {expected_shape}; that axis comes before the rows and "
-                       "columns (channels, or a batch): make it as long as the expected one, and "
-                       "fill every entry of it (a loop over all of them, e.g. one per kernel)",
-    Msg.SHIFTED: "your values are {values} moved by one {axis} ({direction}): your "
-                 "output at {got_index} is {whose} at {expected_index}; check the "
-                 "start of your windows (index i + a, starting at a = 0)",
     Msg.SCALED: "your output is the expected one times {factor}; look for a division or a "
                 "factor that should not be there",
     Msg.SCALED_MEAN: "your output is the expected one times {factor} = 1/{n}: you took the "
@@ -387,39 +372,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.AXIS_VALUE: "value",
     Msg.DIRECTION_DOWN: "towards higher indices",
     Msg.DIRECTION_UP: "towards lower indices",
-    Msg.CROPPED: "your output holds only part of the right values: the {got_shape} part from "
-                 "{offset} of the expected {expected_shape}",
-    Msg.REPEATED: "your output holds each {what} of {values} {count} times over: shape "
-                  "{got_shape} instead of {expected_shape}; a {what} appended (or stored) inside "
-                  "the loop that fills it is added once per step: move it out, after the loop",
-    Msg.BLOCKS: "your output holds {values}, each over a {block} block (as np.repeat along "
-                "rows and columns would): shape {got_shape} instead of {expected_shape}{tail}; "
-                "write each window's one value once, into an output of shape {expected_shape}",
-    Msg.BLOCKS_TAIL: " (its last rows or columns, short of a block, hold other values)",
-    Msg.CORNER_SHORT: "{values} sit in the top-left corner of an array of shape {got_shape} "
-                      "(the rest is zeros), but they miss their last {what}: your loops stop "
-                      "short of the output's edge. Return only the {expected_shape} part, and "
-                      "loop over all of it, e.g. range(out.shape[0])",
-    Msg.EDGES_ZERO: "your output has {shape}{values}, except its {what}, "
-                    "left at zero: your loops stop short (or start late) of the output's edge; "
-                    "loop over the whole output, e.g. range(out.shape[0])",
-    Msg.SHIFTED_BY: "your values are {values} moved by {what}: your output at "
-                    "{got_index} is {whose} at {expected_index}, and the edge they "
-                    "left holds other values; check where your windows start (image[i + a] "
-                    "with a from 0: an index such as i - a or i - 1 goes negative and wraps)",
-    Msg.ROLLED: "your values are {values} moved by {what} and wrapped round: what leaves one edge "
-                "comes back at the other (a circular shift, as np.roll, negative indices or an FFT "
-                "give); your output at {got_index} is {whose} at {expected_index}",
-    Msg.AXES_MOVED: "your output holds {values} with their axes in another order: shape "
-                    "{got_shape} where {expected_shape} is expected; put them back with "
-                    "np.transpose(out, {back})",
     Msg.TRANSPOSED: "your output is transposed: rows and columns are swapped; index the output "
                     "as out[i, j] with i along the rows",
-    Msg.SPREAD_CUT: "{values} start right at every {nth} row and column, zeros between, "
-                    "the rest missing: store each at (i // stride, j // stride), not at i, j",
-    Msg.SPREAD: "{values} are all there, at every {nth} row and column of a "
-                "larger array of zeros: the stride belongs in the input's index (image[i * "
-                "{stride} + a]), not in the output's (out[i, j] for consecutive i, j)",
     Msg.TRUNCATED: "every value lost its fraction (truncated towards zero, as int() does); "
                    "keep the floats",
     Msg.ROUNDED: "your values are rounded to {decimals} decimals; return them unrounded",
@@ -451,20 +405,6 @@ TEMPLATES: dict[Msg, str] = {
     Msg.HIDDEN_CASES: "{count} hidden case{s}",
     Msg.RIGHT_VALUES: "the right values",
     Msg.RIGHT_SHAPE_AND: "the right shape and ",
-    Msg.NOT_SUMMED: "your output keeps apart, along its axis {axis}, what should be added up: "
-                    "shape {got_shape}, whose sum along that axis is {values} of shape "
-                    "{expected_shape}; add them up (e.g. np.sum(..., axis={axis}))",
-    Msg.SUMMED: "your output adds up, along axis {axis} of the expected shape "
-                "{expected_shape}, what should be kept apart: shape {got_shape} is the sum of "
-                "{values}; keep one value per index along that axis",
-    Msg.STACKED: "your output has shape {got_shape}: {values} are its item [{index}] of {count} "
-                 "along its first axis, stacked with others (return out, cache makes one "
-                 "array of both when they have one shape); return that item alone",
-    Msg.EXTRA_AXES: "your output has shape {got_shape}: {values} of shape {expected_shape}, "
-                    "with {axes} of length 1 more (a batch's or a channel's kept, say); "
-                    "return it in the expected shape (e.g. out.reshape({expected_shape}))",
-    Msg.MISSING_AXES: "your output has shape {got_shape}: {values}, with {axes} of length 1 "
-                      "fewer than {expected_shape}; return out.reshape({expected_shape})",
     Msg.MISTAKE_VALUES: "that mistake's values",
     Msg.EXPECTED_VALUE: "the expected value",
     Msg.MISTAKE_VALUE: "that mistake's value",

@@ -18,7 +18,7 @@ import numpy as np
 
 from grader.catalog.spec import ExerciseSpec
 from grader.grading.breakage import breakages
-from grader.grading.compare import precision
+from grader.grading.compare import precision, stated_shape
 from grader.grading.diagnose import (
     SHAPE,
     CaseOutcome,
@@ -71,9 +71,10 @@ class Tally:
         """Case ``index``'s run, and whether it passed."""
         case = self.spec.cases[index]
         got = run.array
+        shape = tuple(got.shape) if got is not None else stated_shape(run)
         self.outcomes.append(CaseOutcome(
             case.name, tuple(args[0].shape), tuple(want.shape),
-            tuple(got.shape) if got is not None and case.visible else None, passed,
+            shape if case.visible else None, passed,
             tuple(tuple(a.shape) for a in args), case.visible,
             tuple((arg.name, a.item()) if arg.kind != "array" else
                   (arg.name + SHAPE, tuple(a.shape))

@@ -156,6 +156,10 @@ def _placed(part: Part, values: str) -> str:
     if part.name == "valid_in_corner":
         advice = say(Msg.RETURN_THAT_PART) if right else ""
         rest = say(Msg.REST_IS_ZEROS) if fields["zeros"] else ""
+        expected: tuple[int, ...] = fields["expected_shape"]  # type: ignore[assignment]
+        if len(expected) == 1:  # a vector has no corner: its first places
+            return say(Msg.VALID_AT_START, rest=rest, values=values, advice=advice,
+                       count=expected[0], **_shapes(fields))
         return say(Msg.VALID_IN_CORNER, rest=rest, values=values, advice=advice,
                    **_shapes(fields))
     if part.name == "cropped":
