@@ -58,6 +58,13 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
     (LearnerError("ValueError", "The truth value of an array with more than one element is "
                   "ambiguous. Use a.any() or a.all()", 24, "out[i, j, s] = max(patch)"),
      "builtin_max_of_array", "Python's max() of an array"),
+    # a window past the edge times the kernel (a bias added or not): the loop goes too far
+    (LearnerError("ValueError", "operands could not be broadcast together with shapes (3,2,3) "
+                  "(3,3,3) ", 9, "out[o, i, j] = np.sum(x[:, i:i + p, j:j + p] * kernel) + b"),
+     "window_past_edge", "a window of shape (3, 2, 3) met one of shape (3, 3, 3)"),
+    (LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
+                  "(3,) ", 9, "acc = x[i:i+k] * w + acc"),
+     "window_past_edge", "its first index at most n - k"),
     (LearnerError("ValueError", "The truth value of an array with more than one element is "
                   "ambiguous. Use a.any() or a.all()", 9, "low = min(a[i, 0:2], b)"),
      "builtin_max_of_array", "for each value, use np.minimum(a, b)"),
@@ -97,13 +104,19 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
                  "(16,) ", 6, "out = a + b"),
     LearnerError("IndexError", "tuple index out of range", 5, "first = pair[2]"),
-    # a window past the edge times the kernel, plus a bias: no list joined
-    LearnerError("ValueError", "operands could not be broadcast together with shapes (3,2,3) "
-                 "(3,3,3) ", 9, "out[o, i, j] = np.sum(x[:, i:i + p, j:j + p] * kernel) + b[o]"),
-    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,3) "
-                 "(3,3) ", 9, "out[i, j] = (image[i:i+k, j:j+k] * kernel).sum() + b"),
-    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
-                 "(3,) ", 9, "acc = x[i:i+k] * w + acc"),
+    # a window whose width is written as a number, wrong for this kernel everywhere (not
+    # only at the edge), whichever of the two shapes is the window's
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (3,) "
+                 "(5,) ", 6, "out.append(np.sum(x[i:i + 3] * w))"),
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (3,) "
+                 "(2,) ", 6, "out.append(np.sum(x[i:i + 3] * w))"),
+    # shapes that are not one cut short from the other
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,4) "
+                 "(3,3) ", 9, "out[i, j] = (image[i:i+k, j:j+k] * kernel).sum()"),
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (3,3) "
+                 "(3,) ", 9, "out[i, j] = (image[i:i+k, j:j+k] * kernel).sum()"),
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (0,3) "
+                 "(3,3) ", 9, "out[i, j] = (image[i-1:i+2, j:j+3] * kernel).sum()"),
     # the line unknown: a broadcast or an ambiguous truth value alone says nothing of lists
     LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
                  "(16,) ", 0, None),
@@ -129,6 +142,25 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
 ])
 def test_a_crash_that_is_not_the_idiom_gets_no_hint(error) -> None:
     assert idiom_of(error) is None
+
+
+def test_which_shape_is_the_kernel_tells_a_window_past_the_edge_from_a_width_written() -> None:
+    """``x[i:i + 3] * w`` fails with shapes (2,) and (3,) both where the loop runs past the edge
+    (a 3-kernel) and where the width is written too wide (a 2-kernel): the case's arguments
+    tell which of the two is the kernel."""
+    past = LearnerError("ValueError", "operands could not be broadcast together with shapes "
+                        "(2,) (3,) ", 6, "out.append(np.sum(x[i:i + 3] * w))")
+    assert idiom_of(past) is None  # the kernel unknown: it could be either
+    found = idiom_of(past, "", {(10,), (3,)})
+    assert found is not None and found.code == "window_past_edge"
+    assert "a window of shape (2,) met one of shape (3,)" in found.message
+    wide = LearnerError("ValueError", "operands could not be broadcast together with shapes "
+                        "(3,) (2,) ", 6, "out.append(np.sum(x[i:i + 3] * w))")
+    assert idiom_of(wide, "", {(7,), (2,)}) is None
+    grid = LearnerError("ValueError", "operands could not be broadcast together with shapes "
+                        "(3,3) (2,3) ", 9, "out[i, j] = (image[i:i+3, j:j+3] * kernel).sum()")
+    found = idiom_of(grid, "", {(8, 8), (3, 3)})
+    assert found is not None and found.code == "window_past_edge"
 
 
 def test_a_crash_without_its_line_is_matched_on_its_message() -> None:

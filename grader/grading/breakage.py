@@ -13,10 +13,11 @@ idiom and its fix, beside the crash itself, which the case's verdict already sho
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 
 from grader.grading.messages import Msg, say
+from grader.grading.numbers import shape as show_shape
 from grader.sandbox.base import LearnerError
 from grader.sandbox.modules import importable, numpy_parts
 
@@ -32,6 +33,9 @@ def _importable_words() -> dict[str, str]:
             "modules": ", ".join(name for name in importable() if name != "numpy")}
 
 
+Shapes = Set[tuple[int, ...]]
+
+
 @dataclass(frozen=True)
 class Idiom:
     code: str
@@ -41,6 +45,9 @@ class Idiom:
     words: Msg
     unless: re.Pattern[str] | None = None  # a line that rules the idiom out
     needs_line: bool = False  # named only when the learner's line is known (and matches)
+    # a check of the message's match, the learner's line (as written, or "") and the shapes
+    # of the case's arguments (none when unknown)
+    holds: Callable[[re.Match[str], str, Shapes], bool] | None = None
 
 
 # A line that reaches for files or folders: the sandbox has no file system at all.
@@ -55,6 +62,44 @@ _BUILTIN_MAX = re.compile(r"(?<![.\w])(max|min)\s*\(")
 # A list literal repeated and joined with + ([0] * n + x, x + [0] * n); not an index's brackets.
 _LIST_JOINED = re.compile(r"(?<![\w\])])\[[^\]]*\]\s*\*\s*[\w.()]+\s*\+|"
                           r"\+\s*\[[^\]]*\]\s*\*")
+# A slice on the line: a window taken out of an input.
+_SLICE = re.compile(r"\[[^\]]*:[^\]]*\]")
+_SHAPES = re.compile(r"operands could not be broadcast together with shapes "
+                     r"\(([\d,]*)\) \(([\d,]*)\)\s*$")
+
+
+# A slice's width written as a number: x[i:i + 3]
+_WIDTH = re.compile(r":\s*[\w.]+\s*\+\s*(\d+)\s*[],]")
+
+
+def _cut_short(found: re.Match[str], line: str, arguments: Shapes) -> bool:
+    """Whether one of two shapes that could not be broadcast is a window the other (the
+    kernel) cut short at an input's edge: as long along every axis but one or more, which are
+    shorter. Where the case's ``arguments`` tell which of the two is the kernel, the window
+    is the other; not when it is the longer (a width written in the code, too wide), nor when
+    its shorter lengths are widths the line writes as numbers (too narrow everywhere, not
+    only at the edge). Where they do not tell, not when the lengths that differ, on either
+    side, are widths the line writes (``raises_on_other_values`` tells those)."""
+    short, full = _shapes_of(found)
+    if len(short) != len(full) or not short or short == full \
+            or not all(0 < a <= b for a, b in zip(short, full, strict=True)):
+        return False
+    written = {int(n) for n in _WIDTH.findall(_code(line))}
+    apart = [(a, b) for a, b in zip(short, full, strict=True) if a < b]
+    if short in arguments and full not in arguments:
+        return False  # the window is the longer one
+    sides = (0,) if full in arguments and short not in arguments else (0, 1)
+    return not any(all(pair[side] in written for pair in apart) for side in sides)
+
+
+def _shapes_of(found: re.Match[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The two shapes of a broadcast error's message, the smaller first."""
+    first, second = (tuple(int(n) for n in group.split(",") if n)
+                     for group in found.groups()[:2])
+    return (first, second) if all(a <= b for a, b in zip(first, second, strict=False)) \
+        else (second, first)
+
+
 # The arguments of a call up to its first top-level comma (brackets and plain parentheses
 # inside it skipped): one argument when ``)`` follows, two or more when ``,`` does.
 _ARGUMENT = r"(?:[^,()\[\]]|\([^()]*\)|\[[^\]]*\])*"
@@ -92,6 +137,8 @@ IDIOMS = (
     Idiom("list_added_to_array", "ValueError",
           re.compile(r"operands could not be broadcast together"), _LIST_JOINED,
           Msg.LIST_ADDED_TO_ARRAY, needs_line=True),
+    Idiom("window_past_edge", "ValueError", _SHAPES, _SLICE, Msg.WINDOW_PAST_EDGE,
+          needs_line=True, holds=_cut_short),
     Idiom("builtin_max_of_array", "ValueError",
           re.compile(r"truth value of an array with more than one element is ambiguous"),
           _BUILTIN_MAX, Msg.BUILTIN_MAX_OF_ARRAY, needs_line=True),
@@ -114,10 +161,11 @@ class Breakage:
     message: str
 
 
-def idiom_of(error: LearnerError, source: str = "") -> Breakage | None:
+def idiom_of(error: LearnerError, source: str = "", arguments: Shapes = frozenset(),
+             ) -> Breakage | None:
     """The removed idiom ``error`` comes from, or None. A division may sit on an earlier line
     of ``source`` (the submission), in a name that the failing line uses: ``n = h / 2`` and
-    then ``np.zeros((n, n))``."""
+    then ``np.zeros((n, n))``. ``arguments``: the shapes of the case's arguments, if known."""
     for idiom in IDIOMS:
         if error.type != idiom.type:
             continue
@@ -125,6 +173,8 @@ def idiom_of(error: LearnerError, source: str = "") -> Breakage | None:
         if found is None:
             continue
         if idiom.needs_line and not error.text:
+            continue
+        if idiom.holds is not None and not idiom.holds(found, error.text or "", arguments):
             continue
         if idiom.line is not None and error.text and not idiom.line.search(_code(error.text)) \
                 and not (idiom.words is Msg.FLOAT_AS_INDEX
@@ -185,19 +235,23 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
         expected, got = found.group(2), found.group(3)
         return say(idiom.words, expected=expected,
                    got=got if got else say(Msg.MORE_THAN, count=expected))
+    if idiom.words is Msg.WINDOW_PAST_EDGE:
+        short, full = _shapes_of(found)
+        return say(idiom.words, short=show_shape(short), full=show_shape(full))
     if idiom.words is Msg.PYTHON2_NAME:
         name = found.group(1)
         return say(idiom.words, name=name, replacement=_PYTHON3[name])
     return say(idiom.words)
 
 
-def breakages(errors: Iterable[tuple[str, LearnerError]],
-              source: str = "") -> dict[str, tuple[str, list[str]]]:
+def breakages(errors: Iterable[tuple[str, LearnerError]], source: str = "",
+              arguments: Mapping[str, Shapes] | None = None,
+              ) -> dict[str, tuple[str, list[str]]]:
     """The removed idioms behind ``errors`` (case name, error) of ``source``: code -> (words,
-    cases)."""
+    cases). ``arguments``: by case name, the shapes of its arguments."""
     found: dict[str, tuple[str, list[str]]] = {}
     for name, error in errors:
-        breakage = idiom_of(error, source)
+        breakage = idiom_of(error, source, (arguments or {}).get(name, frozenset()))
         if breakage is not None:
             found.setdefault(breakage.code, (breakage.message, []))[1].append(name)
     return found

@@ -183,6 +183,7 @@ class Msg(StrEnum):
     MODULE_NOT_IMPORTED = "module_not_imported"
     INTEGER_OUT_OF_BOUNDS = "integer_out_of_bounds"
     LIST_ADDED_TO_ARRAY = "list_added_to_array"
+    WINDOW_PAST_EDGE = "window_past_edge"
     BUILTIN_MAX_OF_ARRAY = "builtin_max_of_array"
     BUILTIN_MAX_OF_TWO = "builtin_max_of_two"
     MORE_THAN = "more_than"

@@ -107,7 +107,8 @@ class Tally:
         # parameters in another order account for what the search found: told before it
         first = argument_order(source, self.spec) if failed else None
         errors = self.errors + ([("", load_error)] if load_error is not None else [])
-        broken = breakages(errors, source)
+        shapes = {name: {tuple(a.shape) for a in args} for name, args in self.inputs.items()}
+        broken = breakages(errors, source, shapes)
         after = [fixed_shape(self.outcomes), square_only(self.outcomes),
                  odd_kernels_only(self.outcomes), even_sizes_only(self.outcomes)]
         if found is None and not broken and not any(after):  # the vaguest: when nothing else
