@@ -60,8 +60,8 @@ class Settings(BaseSettings):
         "so that one platform's burst leaves room for the others; else the backlog")
     report_page_learner_limit: int = Field(
         default=1, ge=1, le=1000,
-        description="Report pages of one learner's submissions drawn at once (each runs the "
-        "learner's code again); more is 429")
+        description="Report pages of one learner's submissions graded before their arrays "
+        "were kept (each runs the learner's code again) drawn at once; more is 429")
     report_page_token_limit: int | None = Field(
         default=None, ge=1, le=1000,
         description="Report pages of one platform token's submissions drawn at once; more is "

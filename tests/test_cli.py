@@ -199,6 +199,22 @@ def test_grade_text_keeps_every_line_of_the_learners_behind_a_bar(tmp_path: Path
     assert all(line.startswith("    | ") for line in quoted)
 
 
+def test_grade_writes_the_report_page_from_the_grading_s_own_arrays(tmp_path: Path) -> None:
+    """``--html``: the page the server shows, with the visible cases' pictures, drawn from
+    what the grading kept."""
+    source = tmp_path / "flipped.py"
+    source.write_text("import numpy as np\n"
+                      "from numpy.lib.stride_tricks import sliding_window_view as windows\n"
+                      "def conv(image, kernel):\n"
+                      "    return np.einsum('ijkl,kl->ij', windows(image, (3, 3)), kernel[::-1])\n")
+    page = tmp_path / "page.html"
+    done = grade_bytes(source, "--seed", "3", "--html", page)
+    assert done.returncode == 1, done.stderr
+    html = page.read_text(encoding="utf-8")
+    assert html.count('<svg class="heatmap"') == 10  # 2 visible cases: inputs, 3 outputs
+    assert "gave another result" not in html
+
+
 def test_grade_json_escapes_learner_control_characters_and_stays_json() -> None:
     done = grade_bytes(SUBMISSIONS / "terminal_escapes.py", "--json")
     assert done.returncode == 1, done.stderr

@@ -179,6 +179,30 @@ def test_only_the_newest_attempt_may_write_the_report(store: Store) -> None:
     assert store.finish(row.id, second.attempts, '{"again": true}') is None  # once only
 
 
+KEPT = '{"format":1,"cases":{}}'
+
+
+def test_a_grading_s_drawings_are_read_apart_and_written_with_its_report(store: Store) -> None:
+    row, _ = new(store)
+    assert store.drawings(row.id) is None and store.drawings("no-such-id") is None
+    store.save_report(row.id, "{}", drawings=KEPT)
+    assert store.drawings(row.id) == KEPT
+    stored = store.get(row.id)
+    assert stored is not None and "drawings" not in vars(stored)  # not read with the row
+    store.save_report(row.id, "{}")  # graded again, keeping none: the old ones go
+    assert store.drawings(row.id) is None
+
+
+def test_only_the_attempt_that_writes_the_report_writes_its_drawings(store: Store) -> None:
+    row, _ = new(store)
+    first, second = store.claim(row.id, 0), store.claim(row.id, 0)
+    assert first is not None and second is not None and "drawings" not in vars(second)
+    assert store.finish(row.id, first.attempts, "{}", drawings='{"stale":1}') is None
+    assert store.drawings(row.id) is None
+    assert store.finish(row.id, second.attempts, "{}", drawings=KEPT) is not None
+    assert store.drawings(row.id) == KEPT
+
+
 def test_a_regrade_starts_a_new_round_and_ends_the_old_one(store: Store) -> None:
     row, _ = new(store)
     first = store.claim(row.id, 0)
@@ -208,6 +232,20 @@ def test_a_regrade_starts_a_new_round_and_ends_the_old_one(store: Store) -> None
     stored = store.get(row.id)
     assert stored is not None and stored.report == '{"round": 2}'
     assert store.get(ungraded.id).round == 0  # type: ignore[union-attr]
+
+
+def test_a_worker_s_one_statement_finish_writes_the_drawings_too(postgres_url: str) -> None:
+    """The write, the notice and the job's end in one statement (PostgreSQL)."""
+    store = Store(postgres_url)
+    try:
+        row, _ = new(store)
+        claimed = store.claim(row.id, 0)
+        assert claimed is not None
+        finished, _ = store.finish_job(row.id, claimed.attempts, "{}", None,
+                                       notify=jobs.DONE_CHANNEL, round_=0, drawings=KEPT)
+        assert finished is not None and store.drawings(row.id) == KEPT
+    finally:
+        store.close()
 
 
 def test_an_unfinished_submission_without_a_job_is_an_orphan(postgres_url: str) -> None:

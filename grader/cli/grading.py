@@ -8,10 +8,10 @@ import sys
 
 from grader.catalog.exercises import Exercise, UnknownExercise
 from grader.cli.common import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, _catalog, _runner
+from grader.grading.drawings import Drawings
 from grader.grading.messages import Msg, say
 from grader.grading.report import Report
 from grader.grading.text import inert
-from grader.sandbox.base import Runner
 from grader.settings import get_settings
 
 QUOTE = "\n    | "  # before each further line of a text that may hold the learner's
@@ -78,13 +78,14 @@ def _grade_file(exercise: Exercise, args: argparse.Namespace) -> int:
 
     secret = hidden_secret(get_settings())
     runner = _runner()
+    drawings = Drawings()
     try:
-        report = grade(exercise, source, runner, seed=args.seed, hidden_secret=secret)
-        if args.html is not None:
-            page = _page(exercise, source, report, runner, secret)
+        report = grade(exercise, source, runner, seed=args.seed, hidden_secret=secret,
+                       drawings=drawings)
     finally:
         runner.close()
     if args.html is not None:
+        page = _page(exercise, source, report, drawings, secret)
         try:
             args.html.write_text(page, encoding="utf-8")
         except OSError as error:
@@ -106,13 +107,14 @@ def _printed(report: Report, title: str, form: str) -> str:
     return format_report(report, title)
 
 
-def _page(exercise: Exercise, source: str, report: Report, runner: Runner,
+def _page(exercise: Exercise, source: str, report: Report, drawings: Drawings,
           secret: bytes) -> str:
-    """The report page, as the server shows it: the visible cases drawn again."""
-    from grader.pages.case_outputs import visible_outputs
+    """The report page, as the server shows it, from the arrays the grading kept."""
+    from grader.pages.case_outputs import kept_outputs, visible_inputs
     from grader.pages.report_page import render_report
 
-    outputs = visible_outputs(exercise, source, report.seed, runner, hidden_secret=secret)
     spec = exercise.spec
-    return render_report(report, spec.title, outputs, statement=spec.statement,
-                         entry_point=spec.entry_point, source=source)
+    inputs = visible_inputs(spec, report.seed, secret)
+    return render_report(report, spec.title, kept_outputs(report, drawings, inputs),
+                         inputs=inputs, statement=spec.statement, entry_point=spec.entry_point,
+                         source=source)

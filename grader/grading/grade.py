@@ -16,6 +16,7 @@ from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
 from grader.errors import GraderError
 from grader.grading.compare import Verdict, compare, describe_error, time_limit
+from grader.grading.drawings import Drawings
 from grader.grading.inputs import Arguments, case_arguments, new_seed
 from grader.grading.messages import Msg, say
 from grader.grading.oracle import Oracle, oracle_for
@@ -132,13 +133,14 @@ def _visible_first(spec: ExerciseSpec) -> list[int]:
 
 def grade(
     exercise: Exercise, source: str, runner: Runner, seed: int | None = None, *,
-    hidden_secret: bytes, oracle: Oracle | None = None,
+    hidden_secret: bytes, oracle: Oracle | None = None, drawings: Drawings | None = None,
 ) -> Report:
     """Grade ``source``. Inputs come from ``seed`` (drawn when None) and, for hidden cases,
     ``hidden_secret`` too. A hidden case reports its status, points and the spec's shapes,
     nothing else, and gives no finding of its own. Expected and mistake outputs come from
     ``oracle`` (default: the exercise's, ``oracle_for``: a pushed exercise's functions run in
-    the sandbox on these inputs); nothing is read or written but the sandbox's runs."""
+    the sandbox on these inputs); nothing is read or written but the sandbox's runs.
+    ``drawings``, if given, is filled with the visible cases' arrays, for the report page."""
     started = time.perf_counter()
     spec = exercise.spec
     with stage(Stage.INPUTS):
@@ -155,6 +157,12 @@ def grade(
                      zip(arguments, expected, ran.runs, strict=True))]
         concluded = tally.conclude(cases, ran.load_error, source)
         cases = concluded.reports
+    if drawings is not None:
+        for index, case in enumerate(spec.cases):
+            if case.visible:  # a hidden case's arrays are never kept
+                run = ran.runs[index]
+                drawings.keep(case.name, expected[index], run.array,
+                              run.error or ran.load_error)
     with stage(Stage.REPORT):
         return Report(
             exercise_id=spec.id,

@@ -1,9 +1,10 @@
-"""The visible cases' arrays, drawn again for the report page: inputs, expected and the
-learner's output.
+"""The visible cases' arrays for the report page: inputs, expected and the learner's output.
 
-The stored report keeps scalar facts only. The page recomputes the arrays from the stored
-submission: the seed gives a visible case's inputs, the reference the expected output, and the
-learner's source runs again in the sandbox on the visible cases only (hidden inputs are never
+A grading keeps the visible cases' expected and learner's arrays beside its report
+(``grader.grading.drawings``): ``kept_outputs`` gives them back with the inputs, drawn from the
+seed again, and nothing runs. A submission graded before they were kept has none, and its page
+draws them again: the seed gives a visible case's inputs, the reference the expected output, and
+the learner's source runs again in the sandbox on the visible cases only (hidden inputs are never
 sent, and never kept here). The learner's code may not give the same output twice (it may use
 randomness or the clock): each case then says what this run's verdict is, and the page says
 that the pictures come from a new run.
@@ -21,6 +22,7 @@ says so, and is not kept, so that a reload tries again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,6 +30,7 @@ import numpy as np
 from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
 from grader.grading.compare import compare
+from grader.grading.drawings import Drawings
 from grader.grading.grade import job_for, syntax_finding
 from grader.grading.inputs import Arguments, case_arguments
 from grader.grading.oracle import oracle_for
@@ -69,6 +72,17 @@ def visible_inputs(spec: ExerciseSpec, seed: int, hidden_secret: bytes) -> dict[
     arguments = case_arguments(spec, seed, hidden_secret)
     return {case.name: _named(spec, arguments[i]) for i, case in enumerate(spec.cases)
             if case.visible}
+
+
+def kept_outputs(graded: Report, drawings: Drawings, inputs: Mapping[str, Inputs],
+                 ) -> dict[str, CaseOutputs]:
+    """Per visible case, by name: its ``inputs`` (``visible_inputs``) and the arrays its
+    grading kept, with the stored status. Nothing runs. A case whose arrays were not kept
+    (too large to draw) has none."""
+    statuses = {case.name: case.status for case in graded.cases}
+    return {name: CaseOutputs(drawing.expected, drawing.got, statuses.get(name, "error"),
+                              inputs.get(name, ()), drawing.error)
+            for name, drawing in drawings.cases.items() if name in inputs}
 
 
 def redraw_limits(limits: RunLimits, graded: Report) -> RunLimits:

@@ -116,7 +116,7 @@ def assemble(settings: Settings, runner: Runner | None = None) -> Service:
         settings, store, catalog, published, runner, submissions,
         Publisher(published, store, runner, hidden_secret=secret, proofs=proofs,
                   announce=distributed),
-        ReportPages(published, runner, secret, pages),
+        ReportPages(published, runner, secret, pages, store.drawings),
         links, metrics, callbacks, sandbox, BusyMemory(enabled=distributed))
     _warn_if_open(settings)
     submissions.recover()

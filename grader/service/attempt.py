@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from grader.catalog.exercises import Exercise, UnknownExercise
+from grader.grading.drawings import Drawings
 from grader.grading.report import Report
 from grader.sandbox.account import Stage, stage
 from grader.sandbox.base import SandboxError, SandboxUnavailable
@@ -70,7 +71,8 @@ class Ledger(Protocol):
 
     def started(self, row: Submission, attempt: int) -> None: ...
 
-    def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime | None: ...
+    def finished(self, row: Submission, attempt: int, body: str,
+                 drawings: str | None = None) -> dt.datetime | None: ...
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool: ...
 
@@ -85,7 +87,8 @@ class Result:
     error: str | None = None  # a fault's, in grading
 
 
-Grade = Callable[[Exercise, Submission], Report]
+# grades a submission, filling in the visible cases' drawings
+Grade = Callable[[Exercise, Submission, Drawings], Report]
 
 
 def attempt(row: Submission, number: int, version: int, *,
@@ -102,8 +105,9 @@ def attempt(row: Submission, number: int, version: int, *,
         return Result(Outcome.GIVEN_UP)
     ledger.started(row, number)
     started = time.perf_counter()
+    drawings = Drawings()
     try:
-        report = grade(exercise, row)
+        report = grade(exercise, row, drawings)
     except Exception as error:  # noqa: BLE001 - any fault of ours: the fault policy says what
         fault = fault_of(error, number)
         _log(row.id, number, error, fault)
@@ -115,8 +119,9 @@ def attempt(row: Submission, number: int, version: int, *,
         return Result(outcome, seconds=seconds, error=fault.error)
     with stage(Stage.REPORT):
         body = report.model_dump_json()
+        kept = drawings.encode()  # kept even with no case: its page then runs nothing
     with stage(Stage.UPDATE):
-        finished = ledger.finished(row, number, body)
+        finished = ledger.finished(row, number, body, kept)
     seconds = time.perf_counter() - started
     if finished is None:
         log.warning("dropped the report of %s from attempt %d: a newer attempt has started",

@@ -21,6 +21,7 @@ from typing import Any, cast
 from anyio import to_thread
 
 from grader.catalog.exercises import Catalog, Exercise
+from grader.grading.drawings import Drawings
 from grader.grading.grade import grade
 from grader.grading.report import Report
 from grader.sandbox import account
@@ -375,12 +376,12 @@ class GradingService(Submissions):
             return self.catalog.get(exercise_id)
         return self.published.at(exercise_id, version)
 
-    def _grade_once(self, exercise: Exercise, row: Submission) -> Report:
+    def _grade_once(self, exercise: Exercise, row: Submission, drawings: Drawings) -> Report:
         with self._lock:
             self._running.add(row.id)
         try:
             return grade(exercise, row.source, self.runner, seed=row.seed,
-                         hidden_secret=self.hidden_secret)
+                         hidden_secret=self.hidden_secret, drawings=drawings)
         finally:
             with self._lock:
                 self._running.discard(row.id)
@@ -397,17 +398,20 @@ class _Ledger:
         if not self.fresh or attempt > row.attempts + 1:
             self.service.store.mark_running(row.id)
 
-    def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime:
+    def finished(self, row: Submission, attempt: int, body: str,
+                 drawings: str | None = None) -> dt.datetime:
         self.service._disown(row.id)
         graded = graded_of(body)
         # Stored just now and graded at the first try: no earlier grading left rows to replace
         known = Known(row.exercise_id, row.learner_id,
                       first=self.fresh and attempt == row.attempts + 1)
         if not row.callback_url:
-            finished_at = self.service.store.save_report(row.id, body, graded, known=known)
+            finished_at = self.service.store.save_report(row.id, body, graded, known=known,
+                                                         drawings=drawings)
         else:  # the callback's delivery is stored with the report: neither without the other
             finished_at = self.service.store.save_report(
-                row.id, body, graded, after=lambda c: queue_callback(c, row.id), known=known)
+                row.id, body, graded, after=lambda c: queue_callback(c, row.id), known=known,
+                drawings=drawings)
         self.service.store.queue_passback(row)  # a launch from an LMS: its grade goes back
         return finished_at
 

@@ -1,12 +1,14 @@
 """Report pages: a graded submission's report as an HTML page, with heatmaps of its visible
 cases' outputs.
 
-The visible cases' arrays are drawn again for the page (``grader.pages.case_outputs``): the
-learner's code runs once more in the sandbox, on visible inputs only, at low priority. So a
-page is drawn once at a time (other requests for it wait for that drawing), at most
-``DRAWN_AT_ONCE`` pages are drawn at once (503 past it), and at most so many at once for one
-learner and one platform token (``admission.Caps``: 429 past it). Pages are kept for the last
-``PAGES_KEPT`` submissions viewed, so that reloading an iframe runs nothing.
+A grading keeps its visible cases' arrays beside its report, and the page draws those: nothing
+runs. A submission graded before they were kept has none, and its visible cases are run again
+for its page (``grader.pages.case_outputs``): the learner's code runs once more in the
+sandbox, on visible inputs only, at low priority. So such a page is drawn once at a time
+(other requests for it wait for that drawing), at most ``DRAWN_AT_ONCE`` of them are drawn at
+once (503 past it), and at most so many at once for one learner and one platform token
+(``admission.Caps``: 429 past it). Pages are kept for the last ``PAGES_KEPT`` submissions
+viewed, so that reloading an iframe draws nothing again.
 """
 
 from __future__ import annotations
@@ -15,14 +17,21 @@ import asyncio
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from anyio import to_thread
 
 from grader.catalog.exercises import UnknownExercise
 from grader.errors import Unavailable
+from grader.grading.drawings import Drawings
 from grader.grading.report import Report
-from grader.pages.case_outputs import CaseOutputs, visible_inputs, visible_outputs
+from grader.pages.case_outputs import (
+    CaseOutputs,
+    kept_outputs,
+    visible_inputs,
+    visible_outputs,
+)
 from grader.pages.report_page import render_pending, render_report
 from grader.sandbox.base import Kind, Runner, SandboxError
 from grader.service.admission import Caps
@@ -92,11 +101,13 @@ class Renders:
 
 class ReportPages:
     def __init__(self, published: Published, runner: Runner, hidden_secret: bytes,
-                 caps: Caps) -> None:
+                 caps: Caps, drawings: Callable[[str], str | None]) -> None:
+        """``drawings``: a submission's kept arrays by its id (``Store.drawings``)."""
         self.published = published
         self.runner = runner
         self.hidden_secret = hidden_secret
         self.caps = caps
+        self.drawings = drawings
         self.cache = PageCache(PAGES_KEPT)
         self.renders = Renders(DRAWN_AT_ONCE)
 
@@ -109,6 +120,10 @@ class ReportPages:
         kept = self.cache.get(key)
         if kept is not None:
             return kept
+        from_kept = await to_thread.run_sync(self._draw_kept, row)
+        if from_kept is not None:  # drawn from the grading's own arrays: nothing ran
+            self.cache.put(key, from_kept)
+            return from_kept
         started = self.renders.start(key)
         if started is None:
             raise Unavailable("too many report pages are being drawn; try again in a few "
@@ -126,6 +141,23 @@ class ReportPages:
             self.cache.put(key, page)
         self.renders.finish(key, page)
         return page
+
+    def _draw_kept(self, row: Submission) -> str | None:
+        """The page of a graded submission from the arrays its grading kept; None when it
+        kept none (graded before they were kept)."""
+        drawings = Drawings.decode(self.drawings(row.id))
+        if drawings is None:
+            return None
+        report = Report.model_validate_json(row.report or "{}")
+        try:  # the version that graded it
+            exercise = self.published.at(row.exercise_id, row.exercise_version)
+        except UnknownExercise:
+            return render_report(report, row.exercise_id)
+        spec = exercise.spec
+        inputs = visible_inputs(spec, row.seed, self.hidden_secret)
+        return render_report(report, spec.title, kept_outputs(report, drawings, inputs),
+                             inputs=inputs, statement=spec.statement,
+                             entry_point=spec.entry_point, source=row.source)
 
     def _draw(self, row: Submission) -> tuple[str, bool]:
         """The page of a graded submission, and whether it is complete (worth keeping)."""

@@ -42,6 +42,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from grader.catalog.exercises import Catalog, Exercise
 from grader.errors import RetryLater
+from grader.grading.drawings import Drawings
 from grader.grading.grade import grade
 from grader.grading.report import Report
 from grader.pages.links import ReportLinks
@@ -100,11 +101,11 @@ class QueueGrading:
         if row is None:
             return "nothing to do"  # graded already, given up, or regraded since
 
-        def graded(exercise: Exercise, row: Submission) -> Report:
+        def graded(exercise: Exercise, row: Submission, drawings: Drawings) -> Report:
             with self.runner.fast_place(low=row.round > 0, freed=freed,
                                         owner=owner_of(row.scope, row.learner_id)):
                 return grade(exercise, row.source, self.runner, seed=row.seed,
-                             hidden_secret=self.hidden_secret)
+                             hidden_secret=self.hidden_secret, drawings=drawings)
 
         result = attempt(row, row.attempts, version, exercise_at=self.exercise_at,
                          grade=graded, ledger=_JobLedger(self, job_id))
@@ -127,9 +128,11 @@ class QueueGrading:
         pass  # the claim started it
 
     def finished(self, row: Submission, attempt: int, body: str,
-                 job_id: int | None = None) -> dt.datetime | None:
-        """The report written, with its callback, passback and notice; and the job
-        ``job_id`` ended in the same commit (``self.ended`` is told)."""
+                 job_id: int | None = None, drawings: str | None = None,
+                 ) -> dt.datetime | None:
+        """The report written, with the visible cases' ``drawings``, its callback, passback
+        and notice; and the job ``job_id`` ended in the same commit (``self.ended`` is
+        told)."""
         def callback(connection: Any) -> None:
             host = (urlsplit(row.callback_url or "").hostname or "").lower()
             self.defer_callback(connection, row.id, host)
@@ -139,7 +142,7 @@ class QueueGrading:
             after = passback_then(after, row)
         finished, ended = self.store.finish_job(row.id, attempt, body, job_id, after=after,
                                                 notify=jobs.DONE_CHANNEL, round_=row.round,
-                                                graded=graded_of(body))
+                                                graded=graded_of(body), drawings=drawings)
         if ended and job_id is not None and self.ended is not None:
             self.ended(job_id)
         return finished
@@ -163,8 +166,9 @@ class _JobLedger:
     def started(self, row: Submission, attempt: int) -> None:
         self.grading.started(row, attempt)
 
-    def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime | None:
-        return self.grading.finished(row, attempt, body, self.job_id)
+    def finished(self, row: Submission, attempt: int, body: str,
+                 drawings: str | None = None) -> dt.datetime | None:
+        return self.grading.finished(row, attempt, body, self.job_id, drawings)
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
         return self.grading.faulted(row, attempt, fault)

@@ -49,7 +49,10 @@ _TABLE = cast(Table, Submission.__table__)
 _INSERT = insert(_TABLE)
 _JOBS = table("procrastinate_jobs", column("id"), column("status"))
 _FINISH = update(_TABLE).where(_TABLE.c.id == bindparam("sid")).values(
-    status=DONE, report=bindparam("report"), error=None, finished_at=bindparam("at"))
+    status=DONE, report=bindparam("report"), error=None, finished_at=bindparam("at"),
+    drawings=bindparam("drawings"))
+# a row as read: every column but the drawings, which only the report page reads
+_ROW = [c for c in _TABLE.c if c.name != "drawings"]
 _FINISH_GRADED = _FINISH.values(**GRADED_SET)
 
 _UNFINISHED = "status IN (:queued, :running) AND report IS NULL"
@@ -149,11 +152,21 @@ class SubmissionRows(Database):
     def get(self, submission_id: str) -> Submission | None:
         def read() -> Any:
             with self._single.connect() as connection:
-                return connection.execute(select(_TABLE).where(_TABLE.c.id == submission_id)
+                return connection.execute(select(*_ROW).where(_TABLE.c.id == submission_id)
                                           ).mappings().first()
 
         row = again_if_dropped(read)
         return None if row is None else Submission(**dict(row))
+
+    def drawings(self, submission_id: str) -> str | None:
+        """The visible cases' arrays as its last grading kept them; None when it kept none
+        (a grading from before they were kept, or none yet)."""
+        def read() -> Any:
+            with self._single.connect() as connection:
+                return connection.execute(select(_TABLE.c.drawings).where(
+                    _TABLE.c.id == submission_id)).scalar()
+
+        return cast("str | None", again_if_dropped(read))
 
     def page(self, exercise_id: str | None, learner_id: str | None, limit: int,
              offset: int, scope: str | None = None) -> Page:
@@ -181,19 +194,20 @@ class SubmissionRows(Database):
     def save_report(self, submission_id: str, report_json: str,
                     graded: Graded | None = None,
                     after: Callable[[Connection], None] | None = None,
-                    known: Known | None = None) -> dt.datetime:
+                    known: Known | None = None, drawings: str | None = None) -> dt.datetime:
         """Store the report, and what ``graded`` says it found; ``after`` runs in the same
         transaction (a callback's delivery is stored with it). ``known``: what the caller
-        knows of the submission, which saves reading it (``findings.Known``)."""
+        knows of the submission, which saves reading it (``findings.Known``). ``drawings``:
+        the visible cases' arrays (None: none, and an earlier grading's are dropped)."""
         finished = utc_now()
         with self.engine.begin() as connection:
             if graded is None:
                 connection.execute(_FINISH, {"sid": submission_id, "report": report_json,
-                                             "at": finished})
+                                             "at": finished, "drawings": drawings})
             else:
                 connection.execute(_FINISH_GRADED, {
                     "sid": submission_id, "report": report_json, "at": finished,
-                    **graded_parameters(graded)})
+                    "drawings": drawings, **graded_parameters(graded)})
                 write_findings(connection, submission_id, graded, known)
             if after is not None:
                 after(connection)
@@ -244,7 +258,7 @@ class SubmissionRows(Database):
                                          _TABLE.c.status.in_(UNFINISHED))
                     .values(status=RUNNING, started_at=utc_now(),
                             attempts=_TABLE.c.attempts + 1)
-                    .returning(*_TABLE.c)).mappings().first()
+                    .returning(*_ROW)).mappings().first()
 
         row = again_if_dropped(start)
         return None if row is None else Submission(**dict(row))
@@ -252,18 +266,21 @@ class SubmissionRows(Database):
     def finish(self, submission_id: str, attempt: int, report_json: str,
                after: Callable[[Connection], None] | None = None,
                notify: str | None = None, round_: int | None = None,
-               graded: Graded | None = None) -> dt.datetime | None:
-        """Write the report of ``attempt`` and what ``graded`` says it found; None, and
-        nothing written, when that attempt is stale (another one has started since, or a
-        regrade has started a new round). ``after`` runs in the same transaction; ``notify``
-        (PostgreSQL) names a channel told the submission's id when it commits."""
+               graded: Graded | None = None, drawings: str | None = None,
+               ) -> dt.datetime | None:
+        """Write the report of ``attempt``, what ``graded`` says it found and the visible
+        cases' ``drawings``; None, and nothing written, when that attempt is stale (another
+        one has started since, or a regrade has started a new round). ``after`` runs in the
+        same transaction; ``notify`` (PostgreSQL) names a channel told the submission's id
+        when it commits."""
         return self.finish_job(submission_id, attempt, report_json, None, after, notify,
-                               round_, graded)[0]
+                               round_, graded, drawings)[0]
 
     def finish_job(self, submission_id: str, attempt: int, report_json: str,
                    job_id: int | None, after: Callable[[Connection], None] | None = None,
                    notify: str | None = None, round_: int | None = None,
-                   graded: Graded | None = None) -> tuple[dt.datetime | None, bool]:
+                   graded: Graded | None = None, drawings: str | None = None,
+                   ) -> tuple[dt.datetime | None, bool]:
         """``finish``, and (PostgreSQL) the queue's job ``job_id`` ended in the same commit
         when the report is written: deleted, as procrastinate deletes a job that succeeded,
         if it is still ``doing`` (one taken back by the stalled-job sweep is left alone). The
@@ -273,7 +290,7 @@ class SubmissionRows(Database):
         write = (update(_TABLE).where(_TABLE.c.id == submission_id, _TABLE.c.attempts == attempt,
                                       _TABLE.c.status == RUNNING, *_in_round(round_))
                  .values(status=DONE, report=report_json, error=None, finished_at=finished,
-                         **graded_values(graded)))
+                         drawings=drawings, **graded_values(graded)))
         more = writes_more(graded, regraded=bool(round_))
         if after is None and notify is not None and not more:
             # the write, the notice and the job's end in one statement, which commits alone:

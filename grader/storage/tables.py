@@ -104,6 +104,9 @@ class Submission(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the learner's n-th
     first_pass: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # learner's first
+    # the visible cases' arrays as graded, for the report page (``grader.grading.drawings``);
+    # read only by it, on its own (deferred)
+    drawings: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     @property
     def metadata_(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from scipy.signal import correlate2d
+from sqlalchemy import text
 
 from grader.api.app import create_app
 from grader.sandbox.fake import FakeRunner
@@ -88,3 +89,13 @@ def wait_done(client: TestClient, submission_id: str, headers: dict[str, str] | 
             return body
         time.sleep(0.02)
     raise AssertionError(f"submission {submission_id} not graded in {timeout} s")
+
+
+def forget_drawings(client: TestClient, submission_id: str) -> None:
+    """Make a graded submission one graded before the visible cases' arrays were kept: its
+    report page runs them again (and holds a drawing's place while it does)."""
+    store = client.app.state.grader.store  # type: ignore[attr-defined]
+    assert store.drawings(submission_id) is not None
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE submissions SET drawings = NULL WHERE id = :id"),
+                           {"id": submission_id})

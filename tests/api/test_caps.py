@@ -1,5 +1,6 @@
-"""Caps on work a request starts and waits for, over HTTP: report pages (each runs the
-learner's code again) per learner and per platform token, and proofs of pushed bundles per
+"""Caps on work a request starts and waits for, over HTTP: report pages that run the
+learner's code again (of submissions graded before their arrays were kept) per learner and
+per platform token, and proofs of pushed bundles per
 instructor token. Past a cap: 429 with Retry-After; a place is free again once the work ends."""
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from grader.catalog.bundle import BundleFiles
 from grader.sandbox.base import NOBODY, Owner
 from grader.sandbox.fake import FakeRunner
 from grader.service.submissions import Submissions
-from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, auth, correct
+from tests.api.conftest import (
+    INSTRUCTOR,
+    OTHER_PLATFORM,
+    PLATFORM,
+    auth,
+    correct,
+    forget_drawings,
+)
 from tests.conftest import EXERCISES
 
 OTHER_INSTRUCTOR = "instructor-token-other-4321"
@@ -59,10 +67,13 @@ def held(client: TestClient, gate: Gate, method: str, url: str,
 
 
 def graded(client: TestClient, token: str, learner: str) -> dict[str, Any]:
+    """A graded submission whose report page runs its visible cases again (one graded before
+    their arrays were kept): the caps below bound those runs."""
     response = client.post("/v1/submissions", headers=auth(token), json={
         "exercise_id": "conv2d", "source": "def conv(image, kernel): ...",
         "learner_id": learner})
     assert response.status_code == 200
+    forget_drawings(client, response.json()["id"])
     return dict(response.json())
 
 

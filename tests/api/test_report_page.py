@@ -12,7 +12,16 @@ from scipy.signal import convolve2d
 from grader.pages.case_outputs import REDRAW_FLOOR
 from grader.sandbox.base import CaseRun, Job, Limit, RunResult
 from grader.sandbox.fake import FakeRunner
-from tests.api.conftest import INSTRUCTOR, OTHER_PLATFORM, PLATFORM, SlowRunner, auth
+from grader.service.report_pages import PAGES_KEPT, PageCache
+from tests.api.conftest import (
+    INSTRUCTOR,
+    OTHER_PLATFORM,
+    PLATFORM,
+    SlowRunner,
+    auth,
+    correct,
+    forget_drawings,
+)
 
 SUBMISSION = {"exercise_id": "conv2d", "source": "def conv(image, kernel): ..."}
 TOKENS = {"platform_tokens": f"{PLATFORM},{OTHER_PLATFORM}", "instructor_tokens": INSTRUCTOR}
@@ -26,6 +35,50 @@ def submit(client, headers=None) -> dict:
     response = client.post("/v1/submissions", json=SUBMISSION, headers=headers or {})
     assert response.status_code == 200
     return response.json()
+
+
+def submit_unkept(client, headers=None) -> dict:
+    """A submission as graded before the visible cases' arrays were kept: its page runs
+    them again."""
+    answer = submit(client, headers)
+    forget_drawings(client, answer["id"])
+    return answer
+
+
+
+
+def test_a_page_draws_the_arrays_its_grading_kept_and_runs_nothing(make_client) -> None:
+    """The same page as code run again would draw (it gives the same outputs), byte for
+    byte, without running it."""
+    def raises_on_tall(image, kernel):
+        if image.shape[0] != image.shape[1]:
+            raise ValueError("not square")
+        return flipped(image, kernel)
+
+    for function in (flipped, correct, raises_on_tall):
+        runner = FakeRunner(function)
+        client = make_client(runner=runner)
+        answer = submit(client)
+        jobs = len(runner.jobs)
+        kept = client.get(answer["report_url"])
+        assert kept.status_code == 200 and len(runner.jobs) == jobs
+        forget_drawings(client, answer["id"])
+        client.app.state.grader.pages.cache = PageCache(PAGES_KEPT)
+        again = client.get(answer["report_url"])
+        assert len(runner.jobs) == jobs + 1  # this one ran the visible cases again
+        assert kept.text == again.text
+    assert '<svg class="heatmap"' in kept.text and "not square" in kept.text
+
+
+def test_a_page_drawn_from_kept_arrays_holds_no_drawing_place(make_client) -> None:
+    """However many views at once, and however slow the code was: nothing runs, so no cap
+    of drawings is met."""
+    runner = FakeRunner(flipped)
+    client = make_client(runner=runner, report_page_learner_limit=1)
+    urls = [submit(client)["report_url"] for _ in range(3)]
+    pages = client.app.state.grader.pages
+    pages.renders.limit = 0  # no drawing place at all: only a page that runs nothing answers
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
 
 
 def test_a_submission_carries_a_signed_report_url_that_expires(make_client) -> None:
@@ -132,7 +185,7 @@ def test_hidden_cases_show_their_status_only(make_client) -> None:
 def test_the_learner_is_run_on_visible_inputs_only(make_client) -> None:
     runner = FakeRunner(flipped)
     client = make_client(runner=runner)
-    client.get(submit(client)["report_url"])
+    client.get(submit_unkept(client)["report_url"])
     page_job = runner.jobs[-1]
     assert len(page_job.cases) == 2 and not any(c.hidden for c in page_job.cases)
 
@@ -142,7 +195,7 @@ def test_a_page_runs_the_code_within_what_its_grading_took(make_client) -> None:
     time limit (10 s for conv2d): a learner cannot hold the pages' places with it."""
     runner = FakeRunner(flipped)
     client = make_client(runner=runner)
-    client.get(submit(client)["report_url"])
+    client.get(submit_unkept(client)["report_url"])
     limits = runner.jobs[-1].limits
     assert limits.submission_seconds == REDRAW_FLOOR and limits.case_seconds <= REDRAW_FLOOR
 
@@ -170,7 +223,7 @@ def test_a_page_whose_visible_cases_all_timed_out_runs_nothing(make_client) -> N
     case keeps the status it was graded with."""
     runner = TimesOut(lambda image: True)
     client = make_client(runner=runner)
-    url = submit(client)["report_url"]
+    url = submit_unkept(client)["report_url"]
     jobs = len(runner.jobs)
     page = client.get(url)
     assert page.status_code == 200 and len(runner.jobs) == jobs
@@ -182,7 +235,7 @@ def test_a_page_runs_again_only_the_visible_cases_with_something_to_show(make_cl
     case that raised runs again, for the line its error points at."""
     runner = TimesOut(lambda image: image.shape[0] == image.shape[1])
     client = make_client(runner=runner)
-    page = client.get(submit(client)["report_url"])
+    page = client.get(submit_unkept(client)["report_url"])
     assert page.status_code == 200
     assert [case.args[0].shape for case in runner.jobs[-1].cases] == [(12, 10)]
     assert page.text.count('<svg class="heatmap"') >= 3  # the tall case's, drawn
@@ -191,7 +244,7 @@ def test_a_page_runs_again_only_the_visible_cases_with_something_to_show(make_cl
         raise ValueError("no")
     runner = FakeRunner(raises)
     client = make_client(runner=runner)
-    url = submit(client)["report_url"]
+    url = submit_unkept(client)["report_url"]
     jobs = len(runner.jobs)
     assert client.get(url).status_code == 200 and len(runner.jobs) == jobs + 1
 
@@ -202,7 +255,7 @@ def test_a_page_whose_run_ran_out_of_its_shorter_time_says_so_and_is_not_kept(
     runs it again."""
     runner = TimesOut(lambda image: True, after=1)
     client = make_client(runner=runner)
-    url = submit(client)["report_url"]
+    url = submit_unkept(client)["report_url"]
     page = client.get(url).text
     assert "ran out of the time this page gives it" in page and "another result" not in page
     jobs = len(runner.jobs)
@@ -213,7 +266,7 @@ def test_a_page_whose_run_ran_out_of_its_shorter_time_says_so_and_is_not_kept(
 def test_a_page_seen_again_runs_nothing(make_client) -> None:
     runner = FakeRunner(flipped)
     client = make_client(runner=runner)
-    url = submit(client)["report_url"]
+    url = submit_unkept(client)["report_url"]
     first = client.get(url).text
     jobs = len(runner.jobs)
     assert client.get(url).text == first and len(runner.jobs) == jobs

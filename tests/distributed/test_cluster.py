@@ -88,6 +88,12 @@ def test_two_apis_and_three_workers_grade_500_submissions_exactly_once(make_clus
     assert len(writes) == 500 and set(writes.values()) == {1}
     took_work = [w for w in cluster.workers if "graded" in w.read_log(tail=None)]
     assert len(took_work) == 3
+    # each worker kept its visible cases' arrays with the report: an API's page draws them
+    assert cluster.database.sql("SELECT count(*) FROM submissions WHERE drawings IS NULL") \
+        == [(0,)]
+    flipped_one = next(sid for _, sid, flipped, _ in answers if flipped)
+    page = httpx.get(apis[1].url + done[flipped_one]["report_url"], timeout=30)
+    assert page.status_code == 200 and page.text.count('<svg class="heatmap"') == 10
 
 
 def test_a_killed_worker_s_job_is_recovered_and_graded_once(make_cluster) -> None:

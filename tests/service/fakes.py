@@ -46,6 +46,7 @@ class MemoryStore:
         self.rows: dict[str, dict[str, Any]] = {}
         self.events: Counter[str] = Counter()
         self.graded: dict[str, Graded | None] = {}  # what each grading found, as stored
+        self.drawings: dict[str, str | None] = {}  # the visible cases' arrays, as stored
         self.notified: list[str] = []  # notices sent (``notify``, or by a hook), by id
         self.connection = Connection()  # every hook's
         self.passbacks: set[tuple[str, int]] = set()  # LTI grade passbacks: id, round
@@ -104,11 +105,13 @@ class MemoryStore:
             values.update(status=RUNNING, started_at=_now(), attempts=values["attempts"] + 1)
 
     def save_report(self, submission_id: str, report_json: str,
-                    graded: Graded | None = None, known: Any = None) -> dt.datetime:
+                    graded: Graded | None = None, known: Any = None,
+                    drawings: str | None = None) -> dt.datetime:
         finished = _now()
         with self._lock:
             self.rows[submission_id].update(status=DONE, report=report_json, error=None,
                                             finished_at=finished)
+            self.drawings[submission_id] = drawings
             self.graded[submission_id] = graded
         return finished
 
@@ -150,14 +153,15 @@ class MemoryStore:
 
     def finish(self, submission_id: str, attempt: int, report_json: str,
                after: Callable[[Any], None] | None = None, notify: str | None = None,
-               round_: int | None = None, graded: Graded | None = None
-               ) -> dt.datetime | None:
+               round_: int | None = None, graded: Graded | None = None,
+               drawings: str | None = None) -> dt.datetime | None:
         with self._lock:
             if not self._holds(submission_id, attempt, round_):
                 return None
             finished = _now()
             self.rows[submission_id].update(status=DONE, report=report_json, error=None,
                                             finished_at=finished)
+            self.drawings[submission_id] = drawings
             self.graded[submission_id] = graded
             if notify is not None:
                 self.notified.append(submission_id)
@@ -168,10 +172,11 @@ class MemoryStore:
     def finish_job(self, submission_id: str, attempt: int, report_json: str,
                    job_id: int | None, after: Callable[[Any], None] | None = None,
                    notify: str | None = None, round_: int | None = None,
-                   graded: Graded | None = None) -> tuple[dt.datetime | None, bool]:
+                   graded: Graded | None = None, drawings: str | None = None,
+                   ) -> tuple[dt.datetime | None, bool]:
         """``finish``: the jobs are ``FakeQueue``'s, not rows here, so none is ended with it."""
         return self.finish(submission_id, attempt, report_json, after, notify, round_,
-                           graded), False
+                           graded, drawings), False
 
     def fault(self, submission_id: str, attempt: int, error: str, give_up: bool,
               after: Callable[[Any], None] | None = None, round_: int | None = None,

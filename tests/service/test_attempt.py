@@ -9,6 +9,7 @@ import pytest
 from scipy.signal import correlate2d
 
 from grader.catalog.exercises import Catalog, Exercise, UnknownExercise
+from grader.grading.drawings import Drawings
 from grader.grading.grade import grade
 from grader.grading.report import Report
 from grader.sandbox.base import SandboxError, SandboxUnavailable
@@ -39,12 +40,15 @@ class Ledger:
     def __init__(self, holds: bool = True) -> None:
         self.holds = holds  # False: a newer attempt has the submission
         self.steps: list[tuple[Any, ...]] = []
+        self.drawings: str | None = None
 
     def started(self, row: Submission, attempt: int) -> None:
         self.steps.append(("started", attempt))
 
-    def finished(self, row: Submission, attempt: int, body: str) -> dt.datetime | None:
+    def finished(self, row: Submission, attempt: int, body: str,
+                 drawings: str | None = None) -> dt.datetime | None:
         self.steps.append(("finished", attempt))
+        self.drawings = drawings
         return dt.datetime.now(dt.UTC) if self.holds else None
 
     def faulted(self, row: Submission, attempt: int, fault: Fault) -> bool:
@@ -58,13 +62,14 @@ def row() -> Submission:
 
 
 def graded_by(runner: FakeRunner) -> Any:
-    def run(exercise: Exercise, row: Submission) -> Report:
-        return grade(exercise, row.source, runner, seed=row.seed, hidden_secret=HIDDEN_SECRET)
+    def run(exercise: Exercise, row: Submission, drawings: Drawings) -> Report:
+        return grade(exercise, row.source, runner, seed=row.seed, hidden_secret=HIDDEN_SECRET,
+                     drawings=drawings)
     return run
 
 
 def failing(error: Exception) -> Any:
-    def run(exercise: Exercise, row: Submission) -> Report:
+    def run(exercise: Exercise, row: Submission, drawings: Drawings) -> Report:
         raise error
     return run
 
@@ -93,6 +98,8 @@ def test_a_graded_attempt_writes_its_report(conv2d: Exercise) -> None:
     assert result.outcome is Outcome.GRADED and result.report is not None
     assert result.report.passed and result.finished_at is not None
     assert ledger.steps == [("started", 1), ("finished", 1)]
+    kept = Drawings.decode(ledger.drawings)  # written with the report: the visible cases'
+    assert kept is not None and list(kept.cases) == ["square 8x8", "tall 12x10"]
 
 
 def test_a_report_of_a_replaced_attempt_is_dropped(conv2d: Exercise) -> None:
