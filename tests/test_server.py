@@ -312,6 +312,32 @@ def test_a_chunked_body_within_the_limit_is_graded(server: Server) -> None:
     assert response.status_code == 200 and response.json()["report"]["passed"] is True
 
 
+@pytest.mark.parametrize(("framing", "status", "words"), [
+    (b"Transfer-Encoding: gzip, chunked\r\n", 501, "transfer coding 'gzip, chunked' is not"),
+    (b"Transfer-Encoding: chunked\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n", 400,
+     "idempotency-key is given more than once"),
+    (b"Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n", 400,
+     "content-type is given more than once"),
+])
+def test_headers_a_proxy_could_read_otherwise_are_refused(
+        server: Server, framing: bytes, status: int, words: str) -> None:
+    """A body in a coding the server does not apply, or a header given twice, is refused
+    before anything is stored: a proxy in front might read it otherwise."""
+    listed = httpx.get(f"{server.url}/v1/submissions", headers=I, timeout=30).json()["total"]
+    body = json.dumps({"exercise_id": "conv2d", "source": CORRECT}).encode()
+    connection = connect(server)
+    connection.sendall(b"POST /v1/submissions HTTP/1.1\r\nHost: grader\r\n"
+                       b"Authorization: Bearer " + PLATFORM.encode() + b"\r\n"
+                       b"Content-Type: application/json\r\n" + framing + b"\r\n"
+                       + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    _, answer = closed_after(connection)
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d" % status), answer[:300]
+    assert words in json.loads(rest)["detail"]
+    assert httpx.get(f"{server.url}/v1/submissions", headers=I,
+                     timeout=30).json()["total"] == listed
+
+
 def connect(server: Server) -> socket.socket:
     return socket.create_connection(("127.0.0.1", server.port), timeout=10)
 

@@ -1,6 +1,6 @@
-"""What stands between a request and its route: the body's size and deadline (``BodyLimit``),
-JSON as RFC 8259 has it (``StrictJSONRequest``) and no unknown or repeated query parameter
-(``StrictRoute``)."""
+"""What stands between a request and its route: the body's size and deadline, and its framing
+headers (``BodyLimit``), JSON as RFC 8259 has it (``StrictJSONRequest``) and no unknown or
+repeated query parameter (``StrictRoute``)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,28 @@ from grader.api.problems import problem
 # requests) would otherwise meet a connection reset instead of its 413.
 LINGER_BYTES = 16 * 1024 * 1024
 LINGER_SECONDS = 5.0
+# Headers a request may give once: a second one could be read otherwise by a proxy in front
+HEADERS_ONCE = (b"authorization", b"content-type", b"idempotency-key", b"transfer-encoding")
+
+
+def framing_refusal(headers: list[tuple[bytes, bytes]]) -> Response | None:
+    """The answer to a request whose headers this server would read otherwise than a proxy
+    might: a header of ``HEADERS_ONCE`` given twice (400), or a transfer coding other than
+    chunked, which the server does not apply (501, RFC 9112 6.1; ``gzip, chunked`` would be
+    read as plain chunked). None when there is none."""
+    names = [name.lower() for name, _ in headers]
+    for name in HEADERS_ONCE:
+        if names.count(name) > 1:
+            return problem(400, "Bad Request", f"the header {name.decode()} is given more than "
+                           "once", headers={"Connection": "close"})
+    codings = [value.strip().lower() for name, value in headers
+               if name.lower() == b"transfer-encoding"]
+    if codings and codings != [b"chunked"]:
+        shown = codings[0].decode("latin-1")[:100]
+        return problem(501, "Not Implemented", f"the transfer coding {shown!r} is not "
+                       "applied here: send the body as it is, or chunked",
+                       headers={"Connection": "close"})
+    return None
 
 
 class BodyLimit:
@@ -46,6 +68,11 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        refused = framing_refusal(list(scope.get("headers") or []))
+        if refused is not None:
+            await self._linger(receive, 0)  # its sender then reads the answer, not a reset
+            await refused(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
