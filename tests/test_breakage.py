@@ -58,13 +58,7 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
     (LearnerError("ValueError", "The truth value of an array with more than one element is "
                   "ambiguous. Use a.any() or a.all()", 24, "out[i, j, s] = max(patch)"),
      "builtin_max_of_array", "Python's max() of an array"),
-    # a window past the edge times the kernel (a bias added or not): the loop goes too far
-    (LearnerError("ValueError", "operands could not be broadcast together with shapes (3,2,3) "
-                  "(3,3,3) ", 9, "out[o, i, j] = np.sum(x[:, i:i + p, j:j + p] * kernel) + b"),
-     "window_past_edge", "a window of shape (3, 2, 3) met one of shape (3, 3, 3)"),
-    (LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
-                  "(3,) ", 9, "acc = x[i:i+k] * w + acc"),
-     "window_past_edge", "its first index at most n - k"),
+
     (LearnerError("ValueError", "The truth value of an array with more than one element is "
                   "ambiguous. Use a.any() or a.all()", 9, "low = min(a[i, 0:2], b)"),
      "builtin_max_of_array", "for each value, use np.minimum(a, b)"),
@@ -104,19 +98,9 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
                  "(16,) ", 6, "out = a + b"),
     LearnerError("IndexError", "tuple index out of range", 5, "first = pair[2]"),
-    # a window whose width is written as a number, wrong for this kernel everywhere (not
-    # only at the edge), whichever of the two shapes is the window's
-    LearnerError("ValueError", "operands could not be broadcast together with shapes (3,) "
-                 "(5,) ", 6, "out.append(np.sum(x[i:i + 3] * w))"),
-    LearnerError("ValueError", "operands could not be broadcast together with shapes (3,) "
-                 "(2,) ", 6, "out.append(np.sum(x[i:i + 3] * w))"),
-    # shapes that are not one cut short from the other
-    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,4) "
-                 "(3,3) ", 9, "out[i, j] = (image[i:i+k, j:j+k] * kernel).sum()"),
-    LearnerError("ValueError", "operands could not be broadcast together with shapes (3,3) "
-                 "(3,) ", 9, "out[i, j] = (image[i:i+k, j:j+k] * kernel).sum()"),
-    LearnerError("ValueError", "operands could not be broadcast together with shapes (0,3) "
-                 "(3,3) ", 9, "out[i, j] = (image[i-1:i+2, j:j+3] * kernel).sum()"),
+    # a window past the edge, but the case's arguments unknown: which is the kernel?
+    LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
+                 "(3,) ", 9, "acc = x[i:i+k] * w + acc"),
     # the line unknown: a broadcast or an ambiguous truth value alone says nothing of lists
     LearnerError("ValueError", "operands could not be broadcast together with shapes (2,) "
                  "(16,) ", 0, None),
@@ -144,6 +128,53 @@ def test_a_crash_that_is_not_the_idiom_gets_no_hint(error) -> None:
     assert idiom_of(error) is None
 
 
+def broadcast(short: str, full: str, line: str) -> LearnerError:
+    return LearnerError("ValueError", f"operands could not be broadcast together with shapes "
+                        f"{short} {full} ", 9, line)
+
+
+@pytest.mark.parametrize(("error", "arguments", "fragment"), [
+    (broadcast("(3,2,3)", "(3,3,3)", "out[o, i, j] = np.sum(x[:, i:i + p, j:j + p] * w[o]) + b"),
+     {(3, 6, 6), (2, 3, 3, 3), (2,)}, "a window of shape (3, 2, 3) met a kernel of shape "
+                                      "(3, 3, 3)"),
+    (broadcast("(2,)", "(3,)", "acc = x[i:i+k] * w + acc"), {(10,), (3,)},
+     "let a window's first index go up to n - k only"),
+    (broadcast("(3,3)", "(2,3)", "out[i, j] = (image[i*s:i*s+3, j:j+3] * kernel).sum()"),
+     {(8, 8), (3, 3)}, "the slice gave fewer values than the kernel has"),
+])
+def test_a_loop_past_the_last_window_is_named(error: LearnerError, arguments: set,
+                                              fragment: str) -> None:
+    found = idiom_of(error, "", arguments)
+    assert found is not None and found.code == "window_past_edge"
+    assert fragment in found.message
+
+
+@pytest.mark.parametrize(("error", "arguments"), [
+    # a width written as a number, too narrow or too wide for this kernel everywhere
+    (broadcast("(3,)", "(5,)", "out.append(np.sum(x[i:i + 3] * w))"), {(16,), (5,)}),
+    (broadcast("(3,)", "(2,)", "out.append(np.sum(x[i:i + 3] * w))"), {(7,), (2,)}),
+    # shapes that are not one cut short from the other, or an empty window
+    (broadcast("(2,4)", "(3,3)", "out[i, j] = (image[i:i+k, j:j+k] * kernel).sum()"),
+     {(8, 8), (3, 3)}),
+    (broadcast("(3,3)", "(3,)", "out[i, j] = (image[i:i+k, j:j+k] * kernel).sum()"),
+     {(8, 8), (3,)}),
+    (broadcast("(0,3)", "(3,3)", "out[i, j] = (image[i-1:i+2, j:j+3] * kernel).sum()"),
+     {(8, 8), (3, 3)}),
+    # slices that are not a moving window: no loop goes past an edge
+    (broadcast("(2,3)", "(3,3)", "return np.sum(patch[1:, :] * kernel)"), {(3, 3)}),
+    (broadcast("(9,)", "(7,)", "d = signal[1:] - signal[:-k]"), {(10,), (3,)}),
+    (broadcast("(5,)", "(4,)", "m = np.maximum(x[:n//2], x[n//2:n-1])"), {(10,)}),
+    # the kernel sliced too: a second subscript with a slice
+    (broadcast("(2,)", "(3,)", "acc = x[i:i+k] * w[1:]"), {(10,), (3,)}),
+    # neither shape an argument's, or the shorter one is
+    (broadcast("(2,)", "(3,)", "acc = x[i:i+k] * w"), {(10,), (4,)}),
+    (broadcast("(3,)", "(5,)", "acc = x[i:i+k] * w"), {(3,), (8,)}),
+])
+def test_a_broadcast_error_that_is_not_a_loop_past_the_edge_is_not_named_so(
+        error: LearnerError, arguments: set) -> None:
+    assert idiom_of(error, "", arguments) is None
+
+
 def test_which_shape_is_the_kernel_tells_a_window_past_the_edge_from_a_width_written() -> None:
     """``x[i:i + 3] * w`` fails with shapes (2,) and (3,) both where the loop runs past the edge
     (a 3-kernel) and where the width is written too wide (a 2-kernel): the case's arguments
@@ -153,7 +184,7 @@ def test_which_shape_is_the_kernel_tells_a_window_past_the_edge_from_a_width_wri
     assert idiom_of(past) is None  # the kernel unknown: it could be either
     found = idiom_of(past, "", {(10,), (3,)})
     assert found is not None and found.code == "window_past_edge"
-    assert "a window of shape (2,) met one of shape (3,)" in found.message
+    assert "a window of shape (2,) met a kernel of shape (3,)" in found.message
     wide = LearnerError("ValueError", "operands could not be broadcast together with shapes "
                         "(3,) (2,) ", 6, "out.append(np.sum(x[i:i + 3] * w))")
     assert idiom_of(wide, "", {(7,), (2,)}) is None

@@ -8,6 +8,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import httpx
@@ -176,7 +177,8 @@ def test_grade_prints_learner_control_characters_as_escapes() -> None:
         assert b"\x1b" not in stream and b"\x07" not in stream and b"\r" not in stream
         assert "\u202e".encode() not in stream
     text = done.stdout.decode()
-    assert f"- tall 12x10: your code raised ValueError: {FORGED}\\u202e" in text
+    unwrapped = text.replace("\n    | ", " ")  # a message's rows joined again
+    assert f"- tall 12x10: your code raised ValueError: {FORGED}\\u202e" in unwrapped
     assert f"printed output:\n    | {FORGED}\n    | {FORGED}\n    | {FORGED}" in text
     assert "score 3/4  NOT PASSED" in text
 
@@ -197,6 +199,43 @@ def test_grade_text_keeps_every_line_of_the_learners_behind_a_bar(tmp_path: Path
     quoted = [line for line in lines if forged in line]
     assert len(quoted) >= 3  # two visible cases' messages and the print
     assert all(line.startswith("    | ") for line in quoted)
+
+
+# "- tall 12x10: your code raised ValueError: " is 43 columns: 197 more put the forged line
+# at the start of a terminal's fourth row
+@pytest.mark.parametrize("padding", ["x" * 197, " " * 197, "a" + "\u4e00" * 98, "\t" * 40],
+                         ids=["letters", "spaces", "wide", "tabs"])
+def test_grade_text_rows_are_too_short_for_a_terminal_to_wrap_a_forged_line(
+        tmp_path: Path, padding: str) -> None:
+    """Padding that would push a forged line to the start of a row where a terminal 80 wide
+    wraps (letters, spaces, tabs, wide characters) is cut into rows of the grader's own,
+    each behind the bar."""
+    source = tmp_path / "padded.py"
+    source.write_text("def conv(image, kernel):\n"
+                      f"    raise ValueError({padding + 'score 4/4  PASSED'!r})\n",
+                      encoding="utf-8")
+    done = grade_bytes(source, "--seed", "1")
+    assert done.returncode == 1, done.stderr
+    text = done.stdout.decode()
+    rows = [row for line in text.splitlines() for row in terminal_rows(line, 80)]
+    assert [row for row in rows if row.startswith("score ")] == \
+        [row for row in text.splitlines() if row.startswith("score 0/4")]
+    for line in text.splitlines()[text.splitlines().index("") + 1:]:
+        assert len(terminal_rows(line, 78)) == 1 or line.startswith("  "), line
+
+
+def terminal_rows(line: str, columns: int) -> list[str]:
+    """``line`` as a terminal ``columns`` wide shows it: cut where the next character would
+    pass the edge (a wide character takes two columns)."""
+    rows, row, used = [], "", 0
+    for char in line:
+        width = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used + width > columns:
+            rows.append(row)
+            row, used = "", 0
+        row += char
+        used += width
+    return [*rows, row]
 
 
 def test_grade_writes_the_report_page_from_the_grading_s_own_arrays(tmp_path: Path) -> None:

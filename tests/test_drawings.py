@@ -10,7 +10,7 @@ import pytest
 from scipy.signal import convolve2d
 
 from grader.catalog.exercises import Exercise
-from grader.grading.drawings import MOST_ELEMENTS, Drawings
+from grader.grading.drawings import FEW, GOT_FACTOR, MOST_ELEMENTS, Drawings
 from grader.grading.grade import grade
 from grader.grading.inputs import case_arguments
 from grader.sandbox.base import LearnerError
@@ -35,13 +35,21 @@ def test_the_arrays_read_back_as_they_were_kept() -> None:
     assert back.cases["c"].got is None  # no real numbers to draw
 
 
-def test_an_array_too_large_to_draw_is_not_kept() -> None:
+def test_an_array_too_large_to_draw_is_not_kept_and_says_so() -> None:
+    """A learner's output is kept up to a few times the expected one's size (at least FEW
+    values): no submission makes its record much larger than an honest one's."""
     drawings = Drawings()
-    drawings.keep("big output", np.ones(4), np.ones(MOST_ELEMENTS + 1), None)
+    drawings.keep("at the bound", np.ones(4), np.ones(FEW), None)
+    drawings.keep("past it", np.ones(4), np.ones(FEW + 1), None)
+    drawings.keep("four times", np.ones(2 * FEW), np.ones(GOT_FACTOR * 2 * FEW), None)
     drawings.keep("big expected", np.ones(MOST_ELEMENTS + 1), np.ones(4), None)
+    drawings.keep("strings", np.ones(4), np.array(["a"] * (FEW + 1)), None)
     back = Drawings.decode(drawings.encode())
-    assert back is not None and list(back.cases) == ["big output"]
-    assert back.cases["big output"].got is None
+    assert back is not None
+    assert list(back.cases) == ["at the bound", "past it", "four times", "strings"]
+    assert [d.got is not None for d in back.cases.values()] == [True, False, True, False]
+    assert [d.too_large for d in back.cases.values()] == [False, True, False, False]
+    assert len(drawings.encode()) < 12 * (FEW + GOT_FACTOR * 2 * FEW + 2 * FEW)
 
 
 def _entry(**changes: object) -> str:
@@ -53,7 +61,8 @@ def _entry(**changes: object) -> str:
 
 
 @pytest.mark.parametrize("text", [
-    None, "", "not json", "[]", '{"format": 2, "cases": {}}', '{"format": 1, "cases": []}'])
+    None, "", "not json", "[]", '{"format": 2, "cases": {}}', '{"format": 1, "cases": []}',
+    "[" * 100_000])
 def test_what_is_not_a_record_of_drawings_reads_as_none(text: str | None) -> None:
     assert Drawings.decode(text) is None
 
@@ -62,7 +71,9 @@ def test_what_is_not_a_record_of_drawings_reads_as_none(text: str | None) -> Non
     {"expected": None}, {"expected": [1, 2]}, {"expected": {"shape": [2, 2], "data": "!!"}},
     {"expected": {"shape": [3, 3], "data": ""}}, {"got": {"shape": [-1], "data": ""}},
     {"got": {"shape": [2, 2], "data": 5}}, {"got": {"shape": "2x2", "data": ""}},
-    {"got": {"shape": [1] * 40, "data": "AAAAAAAAAAA="}}])
+    {"got": {"shape": [1] * 40, "data": "AAAAAAAAAAA="}},
+    {"expected": {"shape": [2 ** 70], "data": ""}}, {"expected": {"shape": [True], "data": ""}},
+    {"got": {"shape": [2 ** 32, 2 ** 32, 0], "data": ""}}])
 def test_a_damaged_case_is_left_out_and_the_others_kept(damage: dict[str, object]) -> None:
     data = json.loads(_entry(**damage))
     data["cases"]["b"] = json.loads(_entry())["cases"]["a"]

@@ -318,6 +318,7 @@ def test_a_chunked_body_within_the_limit_is_graded(server: Server) -> None:
      "idempotency-key is given more than once"),
     (b"Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n", 400,
      "content-type is given more than once"),
+    (b"Transfer-Encoding: chunked\r\nHost: elsewhere\r\n", 400, "host is given more than once"),
 ])
 def test_headers_a_proxy_could_read_otherwise_are_refused(
         server: Server, framing: bytes, status: int, words: str) -> None:

@@ -189,6 +189,8 @@ def test_a_grading_s_drawings_are_read_apart_and_written_with_its_report(store: 
     assert store.drawings(row.id) == KEPT
     stored = store.get(row.id)
     assert stored is not None and "drawings" not in vars(stored)  # not read with the row
+    assert store.drawings(row.id, stored.finished_at) == KEPT
+    assert store.drawings(row.id, stored.finished_at - dt.timedelta(microseconds=1)) is None
     store.save_report(row.id, "{}")  # graded again, keeping none: the old ones go
     assert store.drawings(row.id) is None
 

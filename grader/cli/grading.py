@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
+import unicodedata
 
 from grader.catalog.exercises import Exercise, UnknownExercise
 from grader.cli.common import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, _catalog, _runner
@@ -14,14 +16,45 @@ from grader.grading.report import Report
 from grader.grading.text import inert
 from grader.settings import get_settings
 
-QUOTE = "\n    | "  # before each further line of a text that may hold the learner's
+BAR = "    | "  # before each further row of a text that may hold the learner's
+# Columns of a row of such a text, its bar included: no row wraps on a terminal 80 wide, so
+# none of the learner's words can start a row of their own there.
+WIDTH = 78
+
+
+def _rows(first: str, body: str) -> list[str]:
+    """``body`` after ``first``, inert, in rows of at most ``WIDTH`` columns (a wide
+    character counts two), each row after the first behind ``BAR``."""
+    rows: list[str] = []
+    for number, line in enumerate(inert(body).expandtabs(4).split("\n")):
+        indent = first if number == 0 else BAR
+        wrapped = textwrap.wrap(line, WIDTH, initial_indent=indent, subsequent_indent=BAR,
+                                break_on_hyphens=False) or [indent.rstrip()]
+        for row in wrapped:
+            rows += _cut(row)
+    return rows
+
+
+def _cut(row: str) -> list[str]:
+    """``row`` cut where it passes ``WIDTH`` columns, each part after the first behind
+    ``BAR``."""
+    parts, part, columns = [], "", 0
+    for char in row:
+        width = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if columns + width > WIDTH:
+            parts.append(part)
+            part, columns = BAR, len(BAR)
+        part += char
+        columns += width
+    return [*parts, part]
 
 
 def format_report(report: Report, title: str) -> str:
     """The report as text for a terminal, inert: learner text cannot move the cursor, rewrite
-    a line or reach the clipboard. A message's further lines and what the submission printed
-    are indented behind a bar, so that no line of the learner's own (an exception's message,
-    a print) can pass for one of the grader's, such as a score line."""
+    a line or reach the clipboard. Messages and what the submission printed come in rows of
+    at most ``WIDTH`` columns, each further row behind a bar, so that nothing the learner
+    wrote (an exception's message, a print) can start a row that passes for one of the
+    grader's, such as a score line."""
     lines = [f"{report.exercise_id}: {title}    (seed {report.seed})", ""]
     width = max([16, *(len(case.name) for case in report.cases)])
     header = (f"  {'case':<{width}} {'status':<15} {'points':>7}  {'output / expected':<22} "
@@ -41,17 +74,14 @@ def format_report(report: Report, title: str) -> str:
     if failing:
         lines.append("")
         for case in failing:
-            body = case.message.replace("\n", QUOTE)
             hidden = "" if case.visible else say(Msg.TEXT_HIDDEN)
-            lines.append(f"- {case.name}{hidden}: {body}")
+            lines += _rows(f"- {case.name}{hidden}: ", case.message)
     if report.diagnosis:
         lines += ["", say(Msg.TEXT_DIAGNOSIS)]
         for finding in report.diagnosis:
-            body = finding.message.replace("\n", QUOTE)
-            lines.append(f"- [{finding.severity}] {finding.code}: {body}")
+            lines += _rows(f"- [{finding.severity}] {finding.code}: ", finding.message)
     if report.stdout:
-        printed = report.stdout.rstrip().replace("\n", QUOTE)
-        lines += ["", say(Msg.TEXT_PRINTED) + QUOTE + printed]
+        lines += ["", say(Msg.TEXT_PRINTED), *_rows(BAR, report.stdout.rstrip())]
     return inert("\n".join(lines))
 
 
@@ -110,11 +140,6 @@ def _printed(report: Report, title: str, form: str) -> str:
 def _page(exercise: Exercise, source: str, report: Report, drawings: Drawings,
           secret: bytes) -> str:
     """The report page, as the server shows it, from the arrays the grading kept."""
-    from grader.pages.case_outputs import kept_outputs, visible_inputs
-    from grader.pages.report_page import render_report
+    from grader.pages.report_page import render_kept
 
-    spec = exercise.spec
-    inputs = visible_inputs(spec, report.seed, secret)
-    return render_report(report, spec.title, kept_outputs(report, drawings, inputs),
-                         inputs=inputs, statement=spec.statement, entry_point=spec.entry_point,
-                         source=source)
+    return render_kept(report, exercise.spec, drawings, report.seed, secret, source)

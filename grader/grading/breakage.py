@@ -62,34 +62,37 @@ _BUILTIN_MAX = re.compile(r"(?<![.\w])(max|min)\s*\(")
 # A list literal repeated and joined with + ([0] * n + x, x + [0] * n); not an index's brackets.
 _LIST_JOINED = re.compile(r"(?<![\w\])])\[[^\]]*\]\s*\*\s*[\w.()]+\s*\+|"
                           r"\+\s*\[[^\]]*\]\s*\*")
-# A slice on the line: a window taken out of an input.
-_SLICE = re.compile(r"\[[^\]]*:[^\]]*\]")
+# A subscript with a slice in it, and a moving window: a slice whose start and stop both
+# name the same loop variable (x[i:i + k], image[:, i * s:i * s + p]).
+_SLICED = re.compile(r"\[[^\[\]]*:[^\[\]]*\]")
+_MOVING = re.compile(r"(?:^|[\[,])\s*[^:,\[\]]*?\b([A-Za-z_]\w*)\b[^:,\[\]]*:"
+                     r"[^:,\[\]]*\b\1\b")
 _SHAPES = re.compile(r"operands could not be broadcast together with shapes "
                      r"\(([\d,]*)\) \(([\d,]*)\)\s*$")
-
-
 # A slice's width written as a number: x[i:i + 3]
 _WIDTH = re.compile(r":\s*[\w.]+\s*\+\s*(\d+)\s*[],]")
 
 
 def _cut_short(found: re.Match[str], line: str, arguments: Shapes) -> bool:
-    """Whether one of two shapes that could not be broadcast is a window the other (the
-    kernel) cut short at an input's edge: as long along every axis but one or more, which are
-    shorter. Where the case's ``arguments`` tell which of the two is the kernel, the window
-    is the other; not when it is the longer (a width written in the code, too wide), nor when
-    its shorter lengths are widths the line writes as numbers (too narrow everywhere, not
-    only at the edge). Where they do not tell, not when the lengths that differ, on either
-    side, are widths the line writes (``raises_on_other_values`` tells those)."""
+    """Whether one of two shapes that could not be broadcast is a moving window shorter than
+    the other, the kernel: as long along every axis but one or more, which are shorter. The
+    line takes one subscript with a slice, a moving window; the longer shape is an argument's
+    (or what indexing one leaves: ``weights[o]``), the shorter none's. Not when the shorter
+    lengths are widths the line writes as numbers (too narrow everywhere:
+    ``raises_on_other_values`` tells it). Without the case's ``arguments``, never."""
     short, full = _shapes_of(found)
     if len(short) != len(full) or not short or short == full \
             or not all(0 < a <= b for a, b in zip(short, full, strict=True)):
         return False
-    written = {int(n) for n in _WIDTH.findall(_code(line))}
-    apart = [(a, b) for a, b in zip(short, full, strict=True) if a < b]
-    if short in arguments and full not in arguments:
-        return False  # the window is the longer one
-    sides = (0,) if full in arguments and short not in arguments else (0, 1)
-    return not any(all(pair[side] in written for pair in apart) for side in sides)
+    code = _code(line)
+    subscripts = _SLICED.findall(code)
+    if len(subscripts) != 1 or not _MOVING.search(subscripts[0]):
+        return False
+    if short in arguments or not any(shape[len(shape) - len(full):] == full
+                                     for shape in arguments):
+        return False
+    written = {int(n) for n in _WIDTH.findall(code)}
+    return not all(a in written for a, b in zip(short, full, strict=True) if a < b)
 
 
 def _shapes_of(found: re.Match[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -137,7 +140,7 @@ IDIOMS = (
     Idiom("list_added_to_array", "ValueError",
           re.compile(r"operands could not be broadcast together"), _LIST_JOINED,
           Msg.LIST_ADDED_TO_ARRAY, needs_line=True),
-    Idiom("window_past_edge", "ValueError", _SHAPES, _SLICE, Msg.WINDOW_PAST_EDGE,
+    Idiom("window_past_edge", "ValueError", _SHAPES, _SLICED, Msg.WINDOW_PAST_EDGE,
           needs_line=True, holds=_cut_short),
     Idiom("builtin_max_of_array", "ValueError",
           re.compile(r"truth value of an array with more than one element is ambiguous"),

@@ -24,6 +24,7 @@ status, the output's shape or values, where and how far they are off).
 from __future__ import annotations
 
 import builtins
+import math
 import re
 from dataclasses import dataclass
 
@@ -217,11 +218,10 @@ def unusable(run: CaseRun) -> str:
         what = say(Msg.INVALID_ELEMENTS,
                    elements=elements(str(params["kind"]), str(params["dtype"])))
     elif run.invalid is Invalid.TOO_LARGE:
-        # the shape is the child's word: shown only when it reads as a shape
-        shape = str(params.get("shape", ""))
-        shape = shape if _SHAPE.fullmatch(shape) else ""
-        what = say(Msg.INVALID_TOO_LARGE_SHAPE if shape else Msg.INVALID_TOO_LARGE,
-                   count=params["count"], limit=params["limit"], shape=shape)
+        stated = stated_shape(run)
+        what = say(Msg.INVALID_TOO_LARGE_SHAPE if stated else Msg.INVALID_TOO_LARGE,
+                   count=params["count"], limit=params["limit"],
+                   shape=show_shape(stated) if stated else "")
     elif run.invalid is Invalid.UNREADABLE:
         what = say(Msg.INVALID_UNREADABLE, fault=frame_fault(params))
     else:
@@ -234,14 +234,18 @@ _SHAPE = re.compile(r"\((\d{1,12}, )*\d{1,12},?\)")
 
 def stated_shape(run: CaseRun) -> tuple[int, ...] | None:
     """The shape of an output refused as too large, when the child's word for it reads as a
-    shape: the learner's own output, whose size alone may tell a mistake (a size written in
-    the code); None for any other run."""
+    shape of as many elements as it counted, over the limit: the learner's own output, whose
+    size alone may tell a mistake (a size written in the code); None for any other run."""
     if run.invalid is not Invalid.TOO_LARGE:
         return None
-    shape = str(run.params.get("shape", ""))
-    if not _SHAPE.fullmatch(shape):
+    shape, count, limit = (run.params.get(key) for key in ("shape", "count", "limit"))
+    if not isinstance(shape, str) or not _SHAPE.fullmatch(shape):
         return None
-    return tuple(int(n) for n in shape.strip("(),").split(", ") if n)
+    stated = tuple(int(n) for n in shape.strip("(),").split(", ") if n)
+    if type(count) is not int or type(limit) is not int \
+            or math.prod(stated) != count or count <= limit:
+        return None
+    return stated
 _OUTPUT_KINDS = {"ndarray": Msg.A_NUMPY_ARRAY, "list": Msg.NESTED_LISTS, "number": Msg.A_NUMBER}
 
 

@@ -77,7 +77,7 @@ def fit_name(fit: Fit, *others: Fit) -> str:
 @dataclass(frozen=True)
 class CaseOutcome:
     """What the checks across cases need of a case: its name, its first input's shape, the
-    expected and the got shapes (None for a hidden case, or no output), whether it passed,
+    expected and the got shapes (None for a hidden case, or no array), whether it passed,
     and the shapes of every input. A hidden case's status is already the learner's to see."""
 
     name: str
@@ -91,6 +91,13 @@ class CaseOutcome:
     values: tuple[tuple[str, object], ...] = ()
     # the learner's code raised an error, out of memory aside (its name is shown, hidden or not)
     raised: bool = False
+    # a visible case's output refused as too large: the shape the child stated for it
+    too_large: tuple[int, ...] | None = None
+
+    @property
+    def sized(self) -> tuple[int, ...] | None:
+        """The output's shape, an array's or one refused as too large (``fixed_shape``'s)."""
+        return self.got_shape if self.got_shape is not None else self.too_large
 
 
 def _names(cases: Sequence[CaseOutcome]) -> str:
@@ -237,10 +244,10 @@ def fixed_shape(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     differ: the output's size does not follow the inputs (numbers written in the code). Three
     such cases, or two where it is no case's expected shape: two cases alone may share a size
     that the code does make from the inputs (the height of both), one of them rightly."""
-    shaped = [c for c in cases if c.visible and c.got_shape is not None]
-    shapes = {c.got_shape for c in shaped}
+    shaped = [c for c in cases if c.visible and c.sized is not None]
+    shapes = {c.sized for c in shaped}
     expected = list(dict.fromkeys(c.expected_shape for c in shaped))
-    got = shaped[0].got_shape if shaped else None
+    got = shaped[0].sized if shaped else None
     if len(shaped) < 2 or len(shapes) != 1 or len(expected) < 2 or not got or not all(got):
         return None  # (a number, or an empty array, is not a size written in the code)
     if len(shaped) == 2 and got in expected:

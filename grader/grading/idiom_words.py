@@ -44,11 +44,12 @@ IDIOM_TEMPLATES: dict[str, str] = {
     "list_added_to_array": "your code joins a Python list and a NumPy array with + ([0] * n "
                            "+ x): on an array, + adds element by element instead of joining; "
                            "pad with np.pad(x, n), or join with np.concatenate(([0] * n, x))",
-    "window_past_edge": "a window of shape {short} met one of shape {full}: near the end of "
-                        "an input, a slice such as x[i:i + k] stops at its edge and gives "
-                        "fewer values than the kernel has, so your loop goes past the last "
-                        "window that fits whole; stop it where a window still fits (its "
-                        "first index at most n - k, for an input of n and a window of k)",
+    "window_past_edge": "a window of shape {short} met a kernel of shape {full}: the slice "
+                        "gave fewer values than the kernel has. Most often the loop goes past "
+                        "the last window that fits whole (near the end of an input, a slice "
+                        "such as x[i:i + k] stops at its edge): let a window's first index go "
+                        "up to n - k only, for an input of n and a kernel of k. Else the "
+                        "slice's width is not the kernel's: take it from the kernel's shape",
     "builtin_max_of_array": "Python's {name}() of an array compares its items (its rows, "
                             "for a 2-D one) with each other, which NumPy refuses; use "
                             "np.{name}(...) or the array's own .{name}()",

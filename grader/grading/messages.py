@@ -224,6 +224,7 @@ class Msg(StrEnum):
     PAGE_REPRODUCE_CALL = "page_reproduce_call"
     PAGE_TOO_MANY_VALUES = "page_too_many_values"
     PAGE_STATEMENT = "page_statement"
+    PAGE_TOO_LARGE = "page_too_large"
     VERDICT_PASSED = "verdict_passed"
     VERDICT_NOT_PASSED = "verdict_not_passed"
     # the text report of `grader grade`

@@ -47,6 +47,7 @@ PAGE_TEMPLATES: dict[str, str] = {
     "page_reproduce": "Reproduce: this case's inputs as Python",
     "page_reproduce_call": "paste your function {entry} above this line, then run the file",
     "page_too_many_values": "{name} has {count} values, too many to list here",
+    "page_too_large": "Your output is much larger than the expected one: too large to draw.",
     "page_statement": "The exercise's statement",
     "verdict_passed": "passed",
     "verdict_not_passed": "not passed",

@@ -71,15 +71,14 @@ class Tally:
         """Case ``index``'s run, and whether it passed."""
         case = self.spec.cases[index]
         got = run.array
-        shape = tuple(got.shape) if got is not None else stated_shape(run)
         self.outcomes.append(CaseOutcome(
             case.name, tuple(args[0].shape), tuple(want.shape),
-            shape if case.visible else None, passed,
+            tuple(got.shape) if got is not None and case.visible else None, passed,
             tuple(tuple(a.shape) for a in args), case.visible,
             tuple((arg.name, a.item()) if arg.kind != "array" else
                   (arg.name + SHAPE, tuple(a.shape))
                   for arg, a in zip(self.spec.arguments, args, strict=False)),
-            run.kind == "error"))
+            run.kind == "error", stated_shape(run) if case.visible else None))
         if not case.visible:
             return  # its status only: the rest of the run is the learner's
         self.cases.append(Case(case.name, want, got, passed,

@@ -30,7 +30,7 @@ import numpy as np
 from grader.catalog.exercises import Exercise
 from grader.catalog.spec import ExerciseSpec
 from grader.grading.compare import compare
-from grader.grading.drawings import Drawings
+from grader.grading.drawings import Drawings, as_drawn
 from grader.grading.grade import job_for, syntax_finding
 from grader.grading.inputs import Arguments, case_arguments
 from grader.grading.oracle import oracle_for
@@ -53,13 +53,7 @@ class CaseOutputs:
     inputs: Inputs = ()
     error: LearnerError | None = None  # what the learner's code raised in this run
     cut: bool = False  # the page's own time limit stopped this run, where grading's did not
-
-
-def _real(array: np.ndarray | None) -> np.ndarray | None:
-    """The learner's array as float64, or None when it has no real numbers to draw."""
-    if array is None or array.dtype.kind not in "biuf":
-        return None
-    return np.asarray(array, dtype=np.float64)
+    too_large: bool = False  # the learner's array was too large for its grading to keep
 
 
 def _named(spec: ExerciseSpec, args: Arguments) -> Inputs:
@@ -81,7 +75,8 @@ def kept_outputs(graded: Report, drawings: Drawings, inputs: Mapping[str, Inputs
     (too large to draw) has none."""
     statuses = {case.name: case.status for case in graded.cases}
     return {name: CaseOutputs(drawing.expected, drawing.got, statuses.get(name, "error"),
-                              inputs.get(name, ()), drawing.error)
+                              inputs.get(name, ()), drawing.error,
+                              too_large=drawing.too_large)
             for name, drawing in drawings.cases.items() if name in inputs}
 
 
@@ -129,6 +124,6 @@ def visible_outputs(exercise: Exercise, source: str, seed: int, runner: Runner, 
             # (a case that timed out when graded is not run again: this limit is the page's)
             cut = graded is not None and verdict.status == "timeout"
             outputs[name] = CaseOutputs(
-                expected[i], _real(run.array), stored[name] if cut else verdict.status,
+                expected[i], as_drawn(run.array), stored[name] if cut else verdict.status,
                 _named(spec, arguments[i]), run.error or result.load_error, cut)
     return {spec.cases[i].name: outputs[spec.cases[i].name] for i in visible}

@@ -18,10 +18,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from grader.catalog.spec import ExerciseSpec
 from grader.grading.breakage import imports_note
+from grader.grading.drawings import Drawings
 from grader.grading.messages import Msg, say
 from grader.grading.report import CaseReport, Report
-from grader.pages.case_outputs import CaseOutputs, Inputs
+from grader.pages.case_outputs import CaseOutputs, Inputs, kept_outputs, visible_inputs
 from grader.pages.heatmap import colour_bar, heatmap
 from grader.pages.lead import case_error, field, findings, lead, limit_words
 from grader.pages.markup import CSP, STYLE, document, status_pill, text
@@ -117,6 +119,9 @@ def _visible_body(case: CaseReport, outputs: CaseOutputs | None, inputs: Inputs,
     body = f"<pre>{text(case.message)}</pre>"
     if outputs is not None and outputs.got is not None:
         body += _inputs(inputs) + _pictures(case, outputs)
+    elif outputs is not None and outputs.too_large:
+        body += f'<p class="note">{text(say(Msg.PAGE_TOO_LARGE))}</p>'
+
     return body + _reproduce(entry_point, inputs, first) + _ran_otherwise(case, outputs)
 
 
@@ -165,6 +170,15 @@ def render_report(report: Report, title: str,
                 + (f"<pre>{text(printed)}</pre>" if printed
                    else f'<p class="note">{text(say(Msg.PAGE_NOTHING))}</p>') + "</section>")
     return document(say(Msg.PAGE_TITLE, exercise=report.exercise_id), "".join(body))
+
+
+def render_kept(report: Report, spec: ExerciseSpec, drawings: Drawings, seed: int,
+                hidden_secret: bytes, source: str) -> str:
+    """The page of a graded submission from the arrays its grading kept: nothing runs."""
+    inputs = visible_inputs(spec, seed, hidden_secret)
+    return render_report(report, spec.title, kept_outputs(report, drawings, inputs),
+                         inputs=inputs, statement=spec.statement,
+                         entry_point=spec.entry_point, source=source)
 
 
 def render_pending(exercise_id: str, status: str, error: str | None = None) -> str:

@@ -14,6 +14,7 @@ viewed, so that reloading an iframe draws nothing again.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
@@ -22,17 +23,12 @@ from concurrent.futures import Future
 
 from anyio import to_thread
 
-from grader.catalog.exercises import UnknownExercise
+from grader.catalog.exercises import Exercise, UnknownExercise
 from grader.errors import Unavailable
 from grader.grading.drawings import Drawings
 from grader.grading.report import Report
-from grader.pages.case_outputs import (
-    CaseOutputs,
-    kept_outputs,
-    visible_inputs,
-    visible_outputs,
-)
-from grader.pages.report_page import render_pending, render_report
+from grader.pages.case_outputs import CaseOutputs, visible_inputs, visible_outputs
+from grader.pages.report_page import render_kept, render_pending, render_report
 from grader.sandbox.base import Kind, Runner, SandboxError
 from grader.service.admission import Caps
 from grader.service.published import Published
@@ -101,8 +97,9 @@ class Renders:
 
 class ReportPages:
     def __init__(self, published: Published, runner: Runner, hidden_secret: bytes,
-                 caps: Caps, drawings: Callable[[str], str | None]) -> None:
-        """``drawings``: a submission's kept arrays by its id (``Store.drawings``)."""
+                 caps: Caps, drawings: Callable[[str, dt.datetime | None], str | None]) -> None:
+        """``drawings``: a submission's kept arrays, by its id and when its report was
+        written (``Store.drawings``)."""
         self.published = published
         self.runner = runner
         self.hidden_secret = hidden_secret
@@ -144,27 +141,29 @@ class ReportPages:
 
     def _draw_kept(self, row: Submission) -> str | None:
         """The page of a graded submission from the arrays its grading kept; None when it
-        kept none (graded before they were kept)."""
-        drawings = Drawings.decode(self.drawings(row.id))
-        if drawings is None:
+        kept none (graded before they were kept). A record that cannot be read is a page
+        without pictures."""
+        kept = self.drawings(row.id, row.finished_at)
+        if kept is None:
             return None
-        report = Report.model_validate_json(row.report or "{}")
-        try:  # the version that graded it
-            exercise = self.published.at(row.exercise_id, row.exercise_version)
-        except UnknownExercise:
+        report, exercise = self._graded(row)
+        if exercise is None:
             return render_report(report, row.exercise_id)
-        spec = exercise.spec
-        inputs = visible_inputs(spec, row.seed, self.hidden_secret)
-        return render_report(report, spec.title, kept_outputs(report, drawings, inputs),
-                             inputs=inputs, statement=spec.statement,
-                             entry_point=spec.entry_point, source=row.source)
+        return render_kept(report, exercise.spec, Drawings.decode(kept) or Drawings(),
+                           row.seed, self.hidden_secret, row.source)
+
+    def _graded(self, row: Submission) -> tuple[Report, Exercise | None]:
+        """The stored report, and the exercise's version that graded it (None: gone)."""
+        report = Report.model_validate_json(row.report or "{}")
+        try:
+            return report, self.published.at(row.exercise_id, row.exercise_version)
+        except UnknownExercise:
+            return report, None
 
     def _draw(self, row: Submission) -> tuple[str, bool]:
         """The page of a graded submission, and whether it is complete (worth keeping)."""
-        report = Report.model_validate_json(row.report or "{}")
-        try:  # the version that graded it
-            exercise = self.published.at(row.exercise_id, row.exercise_version)
-        except UnknownExercise:
+        report, exercise = self._graded(row)
+        if exercise is None:
             return render_report(report, row.exercise_id), True
         outputs: dict[str, CaseOutputs] | None
         # the learner's code runs again in the background: only when no submission waits

@@ -158,13 +158,18 @@ class SubmissionRows(Database):
         row = again_if_dropped(read)
         return None if row is None else Submission(**dict(row))
 
-    def drawings(self, submission_id: str) -> str | None:
+    def drawings(self, submission_id: str, finished_at: dt.datetime | None = None,
+                 ) -> str | None:
         """The visible cases' arrays as its last grading kept them; None when it kept none
-        (a grading from before they were kept, or none yet)."""
+        (a grading from before they were kept, or none yet), or, given ``finished_at``, when
+        that is not when its last report was written (a regrade finished since)."""
+        query = select(_TABLE.c.drawings).where(_TABLE.c.id == submission_id)
+        if finished_at is not None:
+            query = query.where(_TABLE.c.finished_at == finished_at)
+
         def read() -> Any:
             with self._single.connect() as connection:
-                return connection.execute(select(_TABLE.c.drawings).where(
-                    _TABLE.c.id == submission_id)).scalar()
+                return connection.execute(query).scalar()
 
         return cast("str | None", again_if_dropped(read))
 

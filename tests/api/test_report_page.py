@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 from scipy.signal import convolve2d
+from sqlalchemy import text
 
 from grader.pages.case_outputs import REDRAW_FLOOR
 from grader.sandbox.base import CaseRun, Job, Limit, RunResult
@@ -68,6 +69,29 @@ def test_a_page_draws_the_arrays_its_grading_kept_and_runs_nothing(make_client) 
         assert len(runner.jobs) == jobs + 1  # this one ran the visible cases again
         assert kept.text == again.text
     assert '<svg class="heatmap"' in kept.text and "not square" in kept.text
+
+
+def test_a_damaged_record_of_arrays_is_a_page_without_pictures_that_runs_nothing(
+        make_client) -> None:
+    runner = FakeRunner(flipped)
+    client = make_client(runner=runner)
+    answer = submit(client)
+    store = client.app.state.grader.store
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE submissions SET drawings = 'not a record' WHERE id = "
+                                ":id"), {"id": answer["id"]})
+    jobs = len(runner.jobs)
+    page = client.get(answer["report_url"])
+    assert page.status_code == 200 and len(runner.jobs) == jobs
+    assert '<svg class="heatmap"' not in page.text and "differ from the expected" in page.text
+
+
+def test_an_output_too_large_to_keep_says_so_on_its_page(make_client) -> None:
+    runner = FakeRunner(lambda image, kernel: np.zeros((200, 200)))
+    client = make_client(runner=runner)
+    page = client.get(submit(client)["report_url"]).text
+    assert page.count("too large to draw") == 2  # the two visible cases
+    assert '<svg class="heatmap"' not in page
 
 
 def test_a_page_drawn_from_kept_arrays_holds_no_drawing_place(make_client) -> None:
