@@ -245,6 +245,13 @@ def test_outputs_refused_as_too_large_still_tell_a_size_written_in_the_code(grad
         "or too large)"] * 2
 
 
+def test_an_output_too_large_on_the_other_inputs_still_tells_square_inputs_only(
+        grade_file) -> None:
+    report = grade_file("square_only_else_too_large")
+    assert statuses(report) == ["passed", "invalid_output", "passed", "invalid_output"]
+    assert [f.code for f in report.diagnosis] == ["square_inputs_only"]
+
+
 def test_a_solution_right_on_square_images_only_is_told_so(grade_file) -> None:
     report = grade_file("square_only")
     assert statuses(report) == ["passed", "wrong_shape", "passed", "wrong_shape"]
