@@ -141,6 +141,8 @@ def broadcast(short: str, full: str, line: str) -> LearnerError:
      "let a window's first index go up to n - k only"),
     (broadcast("(3,3)", "(2,3)", "out[i, j] = (image[i*s:i*s+3, j:j+3] * kernel).sum()"),
      {(8, 8), (3, 3)}, "the slice gave fewer values than the kernel has"),
+    (broadcast("(2,)", "(3,)", "res.append(np.sum(x_padded[i:i+w_rot.shape[0]] * w_rot))"),
+     {(10,), (3,)}, "a window of shape (2,) met a kernel of shape (3,)"),
 ])
 def test_a_loop_past_the_last_window_is_named(error: LearnerError, arguments: set,
                                               fragment: str) -> None:

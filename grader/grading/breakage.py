@@ -65,6 +65,8 @@ _LIST_JOINED = re.compile(r"(?<![\w\])])\[[^\]]*\]\s*\*\s*[\w.()]+\s*\+|"
 # A subscript with a slice in it, and a moving window: a slice whose start and stop both
 # name the same loop variable (x[i:i + k], image[:, i * s:i * s + p]).
 _SLICED = re.compile(r"\[[^\[\]]*:[^\[\]]*\]")
+_INDEX = re.compile(r"\[[^\[\]:]*\]")  # a subscript without a slice: w[o], k.shape[0]
+_ANY_SLICE = re.compile(r"\[[^\]]*:")
 _MOVING = re.compile(r"(?:^|[\[,])\s*[^:,\[\]]*?\b([A-Za-z_]\w*)\b[^:,\[\]]*:"
                      r"[^:,\[\]]*\b\1\b")
 _SHAPES = re.compile(r"operands could not be broadcast together with shapes "
@@ -85,7 +87,10 @@ def _cut_short(found: re.Match[str], line: str, arguments: Shapes) -> bool:
             or not all(0 < a <= b for a, b in zip(short, full, strict=True)):
         return False
     code = _code(line)
-    subscripts = _SLICED.findall(code)
+    plain = code
+    while _INDEX.search(plain):  # x[i:i + w.shape[0]] is a window's slice
+        plain = _INDEX.sub("", plain)
+    subscripts = _SLICED.findall(plain)
     if len(subscripts) != 1 or not _MOVING.search(subscripts[0]):
         return False
     if short in arguments or not any(shape[len(shape) - len(full):] == full
@@ -140,7 +145,7 @@ IDIOMS = (
     Idiom("list_added_to_array", "ValueError",
           re.compile(r"operands could not be broadcast together"), _LIST_JOINED,
           Msg.LIST_ADDED_TO_ARRAY, needs_line=True),
-    Idiom("window_past_edge", "ValueError", _SHAPES, _SLICED, Msg.WINDOW_PAST_EDGE,
+    Idiom("window_past_edge", "ValueError", _SHAPES, _ANY_SLICE, Msg.WINDOW_PAST_EDGE,
           needs_line=True, holds=_cut_short),
     Idiom("builtin_max_of_array", "ValueError",
           re.compile(r"truth value of an array with more than one element is ambiguous"),
