@@ -32,6 +32,13 @@ def stride_one(image: np.ndarray) -> np.ndarray:
     return sliding_window_view(np.asarray(image, dtype=np.float64), (2, 2)).max(axis=(2, 3))
 
 
+def stride_not_in_index(image: np.ndarray) -> np.ndarray:
+    """The right output size, but window (i, j) starts at (i, j): the stride is left out of
+    the input's index (image[i:i + 2], not image[2 * i:2 * i + 2])."""
+    h, w = image.shape[0] // 2, image.shape[1] // 2
+    return stride_one(image)[:h, :w]
+
+
 def partial_windows(image: np.ndarray) -> np.ndarray:
     """An odd last row or column kept, as a window of its own ('ceil mode'): (H+1)//2 x
     (W+1)//2."""

@@ -288,6 +288,21 @@ def test_an_error_on_every_case_where_a_scalar_has_another_value() -> None:
         "code uses `stride`")
 
 
+def test_an_error_on_every_case_whose_input_is_not_square_and_no_other() -> None:
+    """Wrong values everywhere it runs (no bias, say), an error on the tall inputs only."""
+    found = raises_only([outcome("8x8", (8, 8), (6, 6), False),
+                         raised(outcome("12x10", (12, 10), None, False)),
+                         outcome("10x10", (10, 10), (8, 8), False),
+                         raised(outcome("12x8", (12, 8), None, False))])
+    assert found is not None and found.code == "raises_on_non_square"
+    assert found.message.startswith(
+        "your code raises an error in every case whose input is not square (12x10, 12x8) "
+        "and in no square one (8x8, 10x10)")
+    assert raises_only([raised(outcome("8x8", (8, 8), None, False)),
+                        raised(outcome("12x10", (12, 10), None, False)),
+                        outcome("10x10", (10, 10), (8, 8), False)]) is None  # a square raises
+
+
 def test_no_pattern_in_the_errors_unless_they_split_the_cases() -> None:
     assert raises_only([strided("a", 1, 0, False), strided("b", 2, 1, False)]) is None
     assert raises_only([raised(strided("a", 1, 0, False)),

@@ -48,7 +48,7 @@ GENERIC_DIAGNOSES = frozenset({
     "transposed", "spread", "not_summed", "summed",
     "scaled_output", "integer_truncated", "integer_rounded", "integer_output", "truncated",
     "rounded", "square_inputs_only", "odd_kernels_only", "one_value_only", "fixed_shape",
-    "raises_on_even_kernels", "raises_on_other_values",
+    "raises_on_even_kernels", "raises_on_non_square", "raises_on_other_values",
     "numpy2_array_to_scalar",
     "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
     "module_not_available", "threads_not_available", "no_file_system", "shape_unpacked",

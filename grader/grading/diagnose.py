@@ -185,8 +185,9 @@ def one_value_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
 def raises_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     """The code raises an error on every case where an argument has another value than on
     the cases where it runs (whatever its outputs there), and on no other: an even kernel
-    where it indexes around a centre, a kernel or a stride other than the one written in the
-    code. What it computes where it runs is the other diagnoses' to explain."""
+    where it indexes around a centre, an input that is not square where it uses one length
+    for both sides, a kernel or a stride other than the one written in the code. What it
+    computes where it runs is the other diagnoses' to explain."""
     ran: Callable[[CaseOutcome], bool] = lambda c: not c.raised  # noqa: E731
     if all(ran(c) for c in cases) or not any(ran(c) for c in cases):
         return None
@@ -194,6 +195,10 @@ def raises_only(cases: Sequence[CaseOutcome]) -> Diagnosis | None:
     if split is not None:
         return Diagnosis("raises_on_even_kernels", say(
             Msg.ODD_KERNELS_RAISE, passed=_names(split[0]), failed=_names(split[1])))
+    split = _split(cases, lambda c: _sides(c) == 1 if _sides(c) else None, ran)
+    if split is not None:
+        return Diagnosis("raises_on_non_square", say(
+            Msg.NON_SQUARE_RAISE, passed=_names(split[0]), failed=_names(split[1])))
     found = [f for f in _one_value(cases, ran) if len(f[2][0]) >= 2]  # one case may be luck
     return _told("raises_on_other_values", Msg.ONE_VALUE_RAISES, found)
 

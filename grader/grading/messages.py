@@ -103,6 +103,7 @@ class Msg(StrEnum):
     RETURN_THAT_SHAPE = "return_that_shape"
     VALID_INSIDE = "valid_inside"
     MISSING_EDGE = "missing_edge"
+    MISSING_EDGE_OF = "missing_edge_of"
     MISSING_OUTER = "missing_outer"
     SHIFTED = "shifted"
     SCALED = "scaled"
@@ -147,6 +148,7 @@ class Msg(StrEnum):
     ONE_VALUE_ONLY = "one_value_only"
     ONE_VALUE_RAISES = "one_value_raises"
     ODD_KERNELS_RAISE = "odd_kernels_raise"
+    NON_SQUARE_RAISE = "non_square_raise"
     FIXED_SHAPE = "fixed_shape"
     HIDDEN_CASES = "hidden_cases"
     RIGHT_VALUES = "right_values"
@@ -395,6 +397,10 @@ TEMPLATES: dict[Msg, str] = {
                           "but not otherwise ({failed}): it most likely centres the window "
                           "on the output index (k // 2 on each side), which needs an odd "
                           "kernel; start each window at the output index instead",
+    Msg.NON_SQUARE_RAISE: "your code raises an error in every case whose input is not square "
+                          "({failed}) and in no square one ({passed}): it most likely uses "
+                          "one length for both height and width, or swaps them (rows are "
+                          "shape[0], columns shape[1])",
     Msg.ODD_KERNELS_RAISE: "your code raises an error in every case with an even kernel "
                            "dimension ({failed}) and in no other ({passed}): it most likely "
                            "centres the window on the output index (k // 2 on each side), "

@@ -19,6 +19,8 @@ PLACEMENT_TEMPLATES: dict[str, str] = {
     "missing_edge": "your output has {values} but misses its last {what}: shape "
                     "{got_shape} instead of {expected_shape}; check how you work out the "
                     "output's size, and that your loops reach its last index",
+    "missing_edge_of": "your output holds {values} but not their last {what}: shape "
+                       "{got_shape}, where that mistake gives {expected_shape}",
     "missing_outer": "your output has {values} but misses its last {what}: shape {got_shape} "
                      "instead of {expected_shape}; that axis comes before the rows and "
                      "columns (channels, or a batch): make it as long as the expected one, and "

@@ -65,8 +65,10 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
         short: tuple[int, ...] = fields["short"]  # type: ignore[assignment]
         words = [axis_word(axis, len(short), n) for axis, n in enumerate(short) if n]
         outer = all(axis < len(short) - 2 for axis, n in enumerate(short) if n)
-        return say(Msg.MISSING_OUTER if outer else Msg.MISSING_EDGE, what=" and ".join(words),
-                   values=values, **_shapes(fields))
+        # a known mistake's values cut short: its size is not the output's to aim for
+        words_for = Msg.MISSING_OUTER if outer else Msg.MISSING_EDGE if right \
+            else Msg.MISSING_EDGE_OF
+        return say(words_for, what=" and ".join(words), values=values, **_shapes(fields))
     if name == "repeated":
         axis, ndim = fields["axis"], fields["ndim"]
         assert isinstance(axis, int) and isinstance(ndim, int)
