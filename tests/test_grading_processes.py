@@ -252,6 +252,11 @@ def test_an_output_too_large_on_the_other_inputs_still_tells_square_inputs_only(
     assert [f.code for f in report.diagnosis] == ["square_inputs_only"]
 
 
+def test_the_line_an_error_names_is_counted_as_python_counts_lines(grade_file) -> None:
+    report = grade_file("line_separator_in_comment")
+    assert "(line 8: raise ValueError(\"raised on line 8\"))" in report.cases[0].message
+
+
 def test_a_solution_right_on_square_images_only_is_told_so(grade_file) -> None:
     report = grade_file("square_only")
     assert statuses(report) == ["passed", "wrong_shape", "passed", "wrong_shape"]

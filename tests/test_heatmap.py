@@ -5,8 +5,19 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
-from grader.pages.heatmap import BLUE_WHITE_RED, MAX_CELLS, VIRIDIS, colour_at, heatmap
+from grader.pages.heatmap import (
+    BLUE_WHITE_RED,
+    MAX_CELLS,
+    NOT_FINITE,
+    VIRIDIS,
+    _blocks,
+    _fills,
+    colour_at,
+    heatmap,
+    position,
+)
 
 
 def test_the_palettes_ends_and_middle_are_their_stops() -> None:
@@ -73,3 +84,40 @@ def test_an_array_with_no_values_is_an_empty_picture() -> None:
             drawn = heatmap(np.zeros(shape), "Yours", diverging=diverging)
             assert drawn.summary.endswith(", empty") and "<rect " not in drawn.svg
             assert re.search(r'viewBox="0 0 \d{1,2} \d{1,2}"', drawn.svg), drawn.svg[:80]
+
+
+def _blocks_one_by_one(grid: np.ndarray, signed: bool) -> np.ndarray:
+    """What each block shows, computed block by block (the definition ``_blocks`` meets)."""
+    rows, cols = grid.shape
+    step_r, step_c = -(-rows // MAX_CELLS), -(-cols // MAX_CELLS)
+    out = np.full((-(-rows // step_r), -(-cols // step_c)), np.nan)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            block = grid[i * step_r:(i + 1) * step_r, j * step_c:(j + 1) * step_c]
+            finite = block[np.isfinite(block)]
+            if finite.size:
+                scale = float(np.abs(finite).max())
+                out[i, j] = finite[np.argmax(np.abs(finite))] if signed else \
+                    (float((finite / scale).mean()) * scale if scale > 0 else 0.0)
+    return out
+
+
+@pytest.mark.parametrize("shape", [(96, 42), (50, 49), (200, 3), (7, 500), (49, 49)])
+@pytest.mark.parametrize("signed", [False, True])
+def test_blocks_and_colours_computed_at_once_are_those_of_one_at_a_time(
+        shape: tuple[int, int], signed: bool) -> None:
+    rng = np.random.default_rng(sum(shape))
+    grid = rng.normal(size=shape) * 10.0 ** rng.integers(-3, 300, size=shape)
+    grid[rng.random(shape) < 0.2] = np.nan
+    grid[rng.random(shape) < 0.05] = np.inf
+    grid[: min(shape[0], 8), : min(shape[1], 8)] = np.nan  # a block with no finite value
+    shown = _blocks(grid, signed)
+    assert np.allclose(shown, _blocks_one_by_one(grid, signed), rtol=1e-12, equal_nan=True)
+    finite = shown[np.isfinite(shown)]
+    low, high = float(finite.min()), float(finite.max())
+    stops = BLUE_WHITE_RED if signed else VIRIDIS
+    expected = [colour_at(stops, position(float(v), low, high)) if np.isfinite(v)
+                else NOT_FINITE for v in shown.ravel()]
+    assert _fills(shown, stops, low, high) == expected
+    assert _fills(shown, stops, 1.0, 1.0) == [colour_at(stops, 0.5) if np.isfinite(v)
+                                                else NOT_FINITE for v in shown.ravel()]

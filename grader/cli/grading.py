@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 import textwrap
-import unicodedata
 
 from grader.catalog.exercises import Exercise, UnknownExercise
 from grader.cli.common import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, _catalog, _runner
@@ -23,8 +22,8 @@ WIDTH = 78
 
 
 def _rows(first: str, body: str) -> list[str]:
-    """``body`` after ``first``, inert, in rows of at most ``WIDTH`` columns (a wide
-    character counts two), each row after the first behind ``BAR``."""
+    """``body`` after ``first``, inert, in rows of at most ``WIDTH`` columns (a character
+    past ASCII counts two), each row after the first behind ``BAR``."""
     rows: list[str] = []
     for number, line in enumerate(inert(body).expandtabs(4).split("\n")):
         indent = first if number == 0 else BAR
@@ -37,10 +36,12 @@ def _rows(first: str, body: str) -> list[str]:
 
 def _cut(row: str) -> list[str]:
     """``row`` cut where it passes ``WIDTH`` columns, each part after the first behind
-    ``BAR``."""
+    ``BAR``. Every character past ASCII counts two columns: terminals disagree with each
+    other and with Python's table on how wide some are (the Yijing hexagrams, characters of
+    ambiguous width), and none draws one wider than two."""
     parts, part, columns = [], "", 0
     for char in row:
-        width = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        width = 1 if char < "\x80" else 2
         if columns + width > WIDTH:
             parts.append(part)
             part, columns = BAR, len(BAR)

@@ -58,16 +58,11 @@ def as_grid(values: np.ndarray) -> np.ndarray:
     return array.reshape(int(np.prod(array.shape[:-1])), array.shape[-1])
 
 
-def _mean(finite: np.ndarray) -> float:
-    """The mean of finite values, which never overflows: their sum may (a learner's output can
-    hold the largest floats), a mean of values scaled into [-1, 1] cannot."""
-    scale = float(np.abs(finite).max())
-    return float((finite / scale).mean()) * scale if scale > 0 else 0.0
-
-
 def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
     """At most MAX_CELLS a side: each block shows its mean, or for a difference its value of
-    largest magnitude, so that no large difference is averaged away."""
+    largest magnitude, so that no large difference is averaged away. A block with no finite
+    value is NaN. Computed for every block at once: a learner's output of a few thousand
+    values, NaN among them, costs its page no loop over blocks."""
     rows, cols = grid.shape
     if grid.size == 0:  # no values to block, however long a side: drawn as at most MAX_CELLS
         return grid.reshape(min(rows, MAX_CELLS), min(cols, MAX_CELLS))
@@ -75,15 +70,40 @@ def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
     if step_r <= 1 and step_c <= 1:
         return grid
     out_r, out_c = -(-rows // step_r), -(-cols // step_c)
-    shown = np.full((out_r, out_c), np.nan)
-    for i in range(out_r):
-        for j in range(out_c):
-            block = grid[i * step_r:(i + 1) * step_r, j * step_c:(j + 1) * step_c]
-            finite = block[np.isfinite(block)]
-            if finite.size == 0:
-                continue
-            shown[i, j] = finite[np.argmax(np.abs(finite))] if signed else _mean(finite)
-    return shown
+    padded = np.full((out_r * step_r, out_c * step_c), np.nan)
+    padded[:rows, :cols] = grid
+    blocks = padded.reshape(out_r, step_r, out_c, step_c).transpose(0, 2, 1, 3) \
+        .reshape(out_r, out_c, step_r * step_c)
+    finite = np.isfinite(blocks)
+    magnitude = np.where(finite, np.abs(blocks), -1.0)
+    if signed:
+        largest = magnitude.argmax(axis=2)[..., None]
+        shown = np.take_along_axis(blocks, largest, axis=2)[..., 0]
+    else:  # the mean of values scaled into [-1, 1], which never overflows
+        scale = magnitude.max(axis=2)
+        safe = np.where(scale > 0, scale, 1.0)[..., None]
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaled = np.where(finite, blocks / safe, 0.0)
+        count = np.maximum(finite.sum(axis=2), 1)
+        shown = np.where(scale > 0, scaled.sum(axis=2) / count * safe[..., 0], 0.0)
+    return np.where(finite.any(axis=2), shown, np.nan)
+
+
+def _fills(shown: np.ndarray, stops: tuple[str, ...], low: float, high: float) -> list[str]:
+    """Each value's colour, row by row, as ``colour_at(stops, position(value, low, high))``
+    gives it (grey where it is not finite), computed for every value at once."""
+    span = high / 2 - low / 2
+    with np.errstate(invalid="ignore", over="ignore"):
+        where = np.full(shown.shape, 0.5) if span <= 0 else (shown / 2 - low / 2) / span
+    t = np.clip(np.nan_to_num(where, nan=0.0), 0.0, 1.0) * (len(stops) - 1)
+    below = np.minimum(t.astype(np.int64), len(stops) - 2)
+    frac = (t - below)[..., None]
+    rgb = np.array([_rgb(stop) for stop in stops], dtype=np.float64)
+    channels = np.rint(rgb[below] + (rgb[below + 1] - rgb[below]) * frac).astype(np.int64)
+    ok = np.isfinite(shown)
+    return [f"#{r:02x}{g:02x}{b:02x}" if good else NOT_FINITE
+            for (r, g, b), good in zip(channels.reshape(-1, 3).tolist(), ok.ravel().tolist(),
+                                       strict=True)]
 
 
 def _number(value: float) -> str:
@@ -137,16 +157,9 @@ def heatmap(values: np.ndarray, label: str, *, low: float | None = None,
     rows, cols = shown.shape
     if grid.size and (rows, cols) != grid.shape:
         summary += f"; drawn as {rows} by {cols} blocks"
-    stops = BLUE_WHITE_RED if diverging else VIRIDIS
-    cells = []
-    for i in range(rows):
-        for j in range(cols):
-            value = shown[i, j]
-            if not np.isfinite(value):
-                fill = NOT_FINITE
-            else:
-                fill = colour_at(stops, position(float(value), low, high))
-            cells.append(f'<rect x="{j}" y="{i}" width="1" height="1" fill="{fill}"/>')
+    fills = _fills(shown, BLUE_WHITE_RED if diverging else VIRIDIS, low, high)
+    cells = [f'<rect x="{k % cols}" y="{k // cols}" width="1" height="1" fill="{fill}"/>'
+             for k, fill in enumerate(fills)]
     if largest is not None and (rows, cols) == grid.shape:
         i, j = largest
         cells.append(f'<rect class="peak" x="{j + 0.06}" y="{i + 0.06}" width="0.88" '

@@ -17,6 +17,7 @@ from grader.grading.messages import Msg, say
 from grader.grading.report import CaseReport, Report
 from grader.pages.case_outputs import CaseOutputs
 from grader.pages.markup import text
+from grader.sandbox.base import source_lines
 
 
 def field(value: Any, name: str) -> Any:
@@ -112,7 +113,7 @@ def case_error(case: CaseReport, outputs: CaseOutputs | None, source: str) -> st
     error = outputs.error if outputs is not None else None
     if error is None:
         return f"<pre>{text(case.message)}</pre>"
-    lines = source.splitlines()
+    lines = source_lines(source)
     code = lines[error.line - 1] if error.line and error.line <= len(lines) else error.text
     message = f"{error.type}: {error.message}" if error.message else error.type
     return error_lines(message, error.line, code)

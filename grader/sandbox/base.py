@@ -29,6 +29,13 @@ CaseKind = Literal["output", "invalid", "error", "timeout", "memory_limit", "cra
 SUBMISSION_FILE = "submission.py"
 
 
+def source_lines(source: str) -> list[str]:
+    """``source``'s lines as Python numbers them: split at \\n, \\r\\n and \\r only, not at
+    the other breaks ``str.splitlines`` knows (a form feed, U+2028 in a comment), so that a
+    traceback's line number names its own line."""
+    return source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 # Where the grader is installed: never shown to learners, even in their own error messages.
 _PRIVATE_PATHS = sorted(
     {str(Path(__file__).resolve().parents[2]), sys.prefix} - {sys.base_prefix}, key=len,

@@ -22,6 +22,7 @@ import numpy as np
 
 from grader.sandbox import confine, frames
 from grader.sandbox.base import SUBMISSION_FILE as FILENAME
+from grader.sandbox.base import source_lines
 
 IN_FD = 0
 RESULT_FD = 3
@@ -235,7 +236,7 @@ def serve() -> NoReturn:
     confine.lower_limits(int(header["cpu"]), int(header["memory"]))
     entry = str(header.get("entry"))
     source = body.decode("utf-8", errors="replace")
-    lines = source.splitlines()
+    lines = source_lines(source)
     namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins}
     try:
         exec(compile(source, FILENAME, "exec"), namespace)
