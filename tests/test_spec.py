@@ -110,4 +110,4 @@ def test_catalog_holds_a_second_exercise_with_no_code_of_its_own(catalog: Catalo
     pool = catalog.get("maxpool2d")
     assert pool.spec.entry_point == "pool"
     assert set(pool.mistakes) == {"average_pooling", "stride_one", "partial_windows",
-                                  "last_in_window"}
+                                  "last_in_window", "stride_not_in_index"}
