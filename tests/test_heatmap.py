@@ -14,15 +14,14 @@ from grader.pages.heatmap import (
     VIRIDIS,
     _blocks,
     _fills,
-    colour_at,
+    colours,
     heatmap,
-    position,
 )
 
 
 def test_the_palettes_ends_and_middle_are_their_stops() -> None:
-    assert colour_at(VIRIDIS, 0.0) == VIRIDIS[0] and colour_at(VIRIDIS, 1.0) == VIRIDIS[-1]
-    assert colour_at(BLUE_WHITE_RED, 0.5) == "#f7f7f7"
+    assert colours(VIRIDIS, np.array([0.0, 1.0])) == [VIRIDIS[0], VIRIDIS[-1]]
+    assert colours(BLUE_WHITE_RED, np.array([0.5])) == ["#f7f7f7"]
 
 
 def test_one_rect_per_value_in_the_arrays_shape() -> None:
@@ -116,8 +115,22 @@ def test_blocks_and_colours_computed_at_once_are_those_of_one_at_a_time(
     finite = shown[np.isfinite(shown)]
     low, high = float(finite.min()), float(finite.max())
     stops = BLUE_WHITE_RED if signed else VIRIDIS
-    expected = [colour_at(stops, position(float(v), low, high)) if np.isfinite(v)
+    expected = [_colour_one(stops, float(v), low, high) if np.isfinite(v)
                 else NOT_FINITE for v in shown.ravel()]
     assert _fills(shown, stops, low, high) == expected
-    assert _fills(shown, stops, 1.0, 1.0) == [colour_at(stops, 0.5) if np.isfinite(v)
-                                                else NOT_FINITE for v in shown.ravel()]
+    assert _fills(shown, stops, 1.0, 1.0) == [_colour_one(stops, 0.0, 1.0, 1.0)
+                                                if np.isfinite(v) else NOT_FINITE
+                                                for v in shown.ravel()]
+
+
+def _colour_one(stops: tuple[str, ...], value: float, low: float, high: float) -> str:
+    """One finite value's colour, computed alone (the definition ``_fills`` meets): its
+    place from ``low`` to ``high`` (0.5 for no range), halved against overflow, then
+    interpolated in RGB between the two stops around it."""
+    span = high / 2 - low / 2
+    t = 0.5 if span <= 0 else (value / 2 - low / 2) / span
+    t = min(max(t, 0.0), 1.0) * (len(stops) - 1)
+    below = min(int(t), len(stops) - 2)
+    a, b = (tuple(int(stop[k:k + 2], 16) for k in (1, 3, 5)) for stop in stops[below:below + 2])
+    r, g, bl = (round(x + (y - x) * (t - below)) for x, y in zip(a, b, strict=True))
+    return f"#{r:02x}{g:02x}{bl:02x}"

@@ -246,6 +246,8 @@ def stated_shape(run: CaseRun) -> tuple[int, ...] | None:
             or math.prod(stated) != count or count <= limit:
         return None
     return stated
+
+
 _OUTPUT_KINDS = {"ndarray": Msg.A_NUMPY_ARRAY, "list": Msg.NESTED_LISTS, "number": Msg.A_NUMBER}
 
 

@@ -28,22 +28,28 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def colour_at(stops: tuple[str, ...], t: float) -> str:
-    """The colour at ``t`` in [0, 1] along ``stops``, interpolated in RGB."""
-    t = min(max(t, 0.0), 1.0) * (len(stops) - 1)
-    low = min(int(t), len(stops) - 2)
-    frac = t - low
-    a, b = _rgb(stops[low]), _rgb(stops[low + 1])
-    r, g, bl = (round(x + (y - x) * frac) for x, y in zip(a, b, strict=True))
-    return f"#{r:02x}{g:02x}{bl:02x}"
+def colours(stops: tuple[str, ...], t: np.ndarray) -> list[str]:
+    """The colour at each of ``t`` (fractions, clipped to [0, 1]; NaN counts as 0) along
+    ``stops``, interpolated in RGB, in ``t``'s order."""
+    where = np.clip(np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.0), 0.0, 1.0)
+    scaled = where.ravel() * (len(stops) - 1)
+    below = np.minimum(scaled.astype(np.int64), len(stops) - 2)
+    frac = (scaled - below)[:, None]
+    rgb = np.array([_rgb(stop) for stop in stops], dtype=np.float64)
+    channels = np.rint(rgb[below] + (rgb[below + 1] - rgb[below]) * frac).astype(np.int64)
+    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in channels.tolist()]
 
 
-def position(value: float, low: float, high: float) -> float:
-    """Where finite ``value`` lies from ``low`` to ``high``, as a fraction (0.5 for no range).
-    Each is halved first: the difference of two finite floats can overflow (a learner's output
-    may hold the largest ones of both signs), half of it cannot."""
+def position(values: np.ndarray | float, low: float, high: float) -> np.ndarray:
+    """Where each finite value lies from ``low`` to ``high``, as a fraction (0.5 for no
+    range). Each is halved first: the difference of two finite floats can overflow (a
+    learner's output may hold the largest ones of both signs), half of it cannot."""
+    values = np.asarray(values, dtype=np.float64)
     span = high / 2 - low / 2
-    return 0.5 if span <= 0 else (value / 2 - low / 2) / span
+    if span <= 0:
+        return np.full(values.shape, 0.5)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (values / 2 - low / 2) / span
 
 
 def as_grid(values: np.ndarray) -> np.ndarray:
@@ -90,20 +96,11 @@ def _blocks(grid: np.ndarray, signed: bool) -> np.ndarray:
 
 
 def _fills(shown: np.ndarray, stops: tuple[str, ...], low: float, high: float) -> list[str]:
-    """Each value's colour, row by row, as ``colour_at(stops, position(value, low, high))``
-    gives it (grey where it is not finite), computed for every value at once."""
-    span = high / 2 - low / 2
-    with np.errstate(invalid="ignore", over="ignore"):
-        where = np.full(shown.shape, 0.5) if span <= 0 else (shown / 2 - low / 2) / span
-    t = np.clip(np.nan_to_num(where, nan=0.0), 0.0, 1.0) * (len(stops) - 1)
-    below = np.minimum(t.astype(np.int64), len(stops) - 2)
-    frac = (t - below)[..., None]
-    rgb = np.array([_rgb(stop) for stop in stops], dtype=np.float64)
-    channels = np.rint(rgb[below] + (rgb[below + 1] - rgb[below]) * frac).astype(np.int64)
-    ok = np.isfinite(shown)
-    return [f"#{r:02x}{g:02x}{b:02x}" if good else NOT_FINITE
-            for (r, g, b), good in zip(channels.reshape(-1, 3).tolist(), ok.ravel().tolist(),
-                                       strict=True)]
+    """Each value's colour, row by row, along ``stops`` from ``low`` to ``high`` (grey where
+    it is not finite), computed for every value at once."""
+    fills = colours(stops, position(shown, low, high))
+    return [fill if good else NOT_FINITE
+            for fill, good in zip(fills, np.isfinite(shown).ravel().tolist(), strict=True)]
 
 
 def _number(value: float) -> str:
@@ -175,9 +172,8 @@ def colour_bar(low: float, high: float, diverging: bool = False) -> str:
     """A legend: the palette from ``low`` to ``high`` as a strip of rects, with its ends."""
     stops = BLUE_WHITE_RED if diverging else VIRIDIS
     steps = 32
-    rects = "".join(
-        f'<rect x="{k}" y="0" width="1" height="1" fill="{colour_at(stops, k / (steps - 1))}"/>'
-        for k in range(steps))
+    rects = "".join(f'<rect x="{k}" y="0" width="1" height="1" fill="{fill}"/>'
+                    for k, fill in enumerate(colours(stops, np.arange(steps) / (steps - 1))))
     label = html.escape(f"colour scale from {_number(low)} to {_number(high)}")
     return (f'<div class="bar"><span>{html.escape(_number(low))}</span>'
             f'<svg role="img" aria-label="{label}" viewBox="0 0 {steps} 1" '

@@ -121,7 +121,6 @@ def _visible_body(case: CaseReport, outputs: CaseOutputs | None, inputs: Inputs,
         body += _inputs(inputs) + _pictures(case, outputs)
     elif outputs is not None and outputs.too_large:
         body += f'<p class="note">{text(say(Msg.PAGE_TOO_LARGE))}</p>'
-
     return body + _reproduce(entry_point, inputs, first) + _ran_otherwise(case, outputs)
 
 

@@ -51,9 +51,9 @@ _JOBS = table("procrastinate_jobs", column("id"), column("status"))
 _FINISH = update(_TABLE).where(_TABLE.c.id == bindparam("sid")).values(
     status=DONE, report=bindparam("report"), error=None, finished_at=bindparam("at"),
     drawings=bindparam("drawings"))
+_FINISH_GRADED = _FINISH.values(**GRADED_SET)
 # a row as read: every column but the drawings, which only the report page reads
 _ROW = [c for c in _TABLE.c if c.name != "drawings"]
-_FINISH_GRADED = _FINISH.values(**GRADED_SET)
 
 _UNFINISHED = "status IN (:queued, :running) AND report IS NULL"
 _ADMISSION = text(f"""
