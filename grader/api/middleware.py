@@ -1,6 +1,6 @@
 """What stands between a request and its route: the body's size and deadline, and its framing
-headers (``BodyLimit``), JSON as RFC 8259 has it (``StrictJSONRequest``) and no unknown or
-repeated query parameter (``StrictRoute``)."""
+headers (``BodyLimit``), JSON as RFC 8259 has it (``StrictJSONRequest``), declared as JSON in
+UTF-8, and no unknown or repeated query parameter (``StrictRoute``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from grader.api.problems import problem
+from grader.api.problems import ApiError, problem
 
 # A body over the limit is read and thrown away up to this much and this long before the 413
 # (a "lingering close"): a client that sends its whole body before it reads the answer (urllib,
@@ -210,16 +210,45 @@ def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+def json_media_refusal(content_type: str | None) -> str | None:
+    """Why a body declared as ``content_type`` is not read as JSON, or None when it is:
+    ``application/json`` or a ``+json`` type, with no charset but UTF-8 (RFC 8259 8.1: JSON
+    is UTF-8; a body said to be in another charset would otherwise be read as if it were
+    UTF-8, its text changed without a word)."""
+    if content_type is None:
+        return "the request has no Content-Type: send the body as application/json"
+    media, _, parameters = content_type.partition(";")
+    media = media.strip().lower()
+    if media != "application/json" and not (media.startswith("application/")
+                                            and media.endswith("+json")):
+        return (f"the body is sent as {media[:100]!r}, which is not read here: send it as "
+                "application/json")
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+            if charset not in ("utf-8", "utf8"):
+                return (f"the body is said to be in charset {charset[:40]!r}; JSON is sent "
+                        "in UTF-8 (say charset=utf-8, or no charset)")
+    return None
+
+
 class StrictRoute(APIRoute):
-    """A route that takes its input as strictly as its models do: JSON as RFC 8259 has it,
-    no query parameter it does not know (422, as for a body's unknown field), and none given
-    twice (every one takes a single value)."""
+    """A route that takes its input as strictly as its models do: a body declared as JSON in
+    UTF-8 (415 otherwise) and parsed as RFC 8259 has it, no query parameter it does not know
+    (422, as for a body's unknown field), and none given twice (every one takes a single
+    value)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         known = _query_names(self.dependant)
+        takes_json = bool(self.dependant.body_params)
 
         async def strict(request: Request) -> Response:
+            if takes_json:
+                refused = json_media_refusal(request.headers.get("content-type"))
+                if refused is not None:
+                    raise ApiError(415, "Unsupported Media Type", refused)
             unknown = sorted(set(request.query_params) - known)
             if unknown:
                 raise RequestValidationError(_listed(

@@ -57,13 +57,15 @@ _ERRORS = {
     409: ("The exercise's version has no such thing", {}),
     408: ("The body did not arrive in time; the connection is closed", {}),
     413: ("The body or the source is over its limit", {}),
+    415: ("The body is not declared as JSON in UTF-8 (Content-Type application/json, with "
+          "no charset but utf-8)", {}),
     422: ("The request is malformed: the field paths say where", {}),
     429: ("This learner or this platform token already has as many submissions waiting or "
           "being graded as allowed", {"Retry-After": "Seconds to wait"}),
     503: ("The grader takes no submissions now, or its database cannot be reached",
           {"Retry-After": "Seconds to wait"}),
 }
-BODY = (400, 408, 413, 422)
+BODY = (400, 408, 413, 415, 422)
 
 
 def error_answers(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:

@@ -37,9 +37,9 @@ def test_each_operation_documents_the_errors_it_answers(make_client) -> None:
     documented = {name: set(operation["responses"])
                   for name, operation in operations(document(make_client)).items()}
     assert documented["POST /v1/submissions"] == {
-        "200", "202", "400", "401", "404", "408", "413", "422", "429", "503"}
+        "200", "202", "400", "401", "404", "408", "413", "415", "422", "429", "503"}
     assert documented["PUT /v1/exercises/{exercise_id}"] == {
-        "200", "400", "401", "403", "408", "413", "422", "429"}
+        "200", "400", "401", "403", "408", "413", "415", "422", "429"}
     assert documented["GET /v1/submissions"] == {"200", "401", "422"}
     assert documented["GET /v1/submissions/{submission_id}"] == {"200", "401", "404", "422"}
     assert documented["POST /v1/exercises/{exercise_id}/regrade"] == {

@@ -142,6 +142,41 @@ def test_a_json_body_in_another_encoding_than_utf8_is_422_and_nothing_is_stored(
     assert stored(client) == []
 
 
+@pytest.mark.parametrize(("content_type", "said"), [
+    ("application/json; charset=latin-1", "charset 'latin-1'"),
+    ("application/json;charset=UTF-16", "charset 'utf-16'"),
+    ("text/plain", "'text/plain'"),
+    ("application/x-www-form-urlencoded", "'application/x-www-form-urlencoded'"),
+    (None, "no Content-Type"),
+])
+def test_a_body_not_declared_as_json_in_utf8_is_415_and_nothing_is_stored(
+        make_client, content_type: str | None, said: str) -> None:
+    """Bytes that UTF-8 reads (an "é" said to be Latin-1 is two characters there) are
+    refused too: the client said they are another text than the one the server would read."""
+    client = make_client(instructor_tokens=INSTRUCTOR)
+    body = json.dumps({**SUBMISSION, "learner_id": "Ã©"}, ensure_ascii=False).encode()
+    response = client.post("/v1/submissions", content=body,
+                           headers={"content-type": content_type} if content_type else {})
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert said in response.json()["detail"]
+    assert stored(client) == []
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON",
+                                          'application/json; charset="UTF-8"',
+                                          "application/json; charset=utf8",
+                                          "application/problem+json"])
+def test_json_in_utf8_is_read_however_its_type_is_spelled(
+        make_client, content_type: str) -> None:
+    client = make_client(instructor_tokens=INSTRUCTOR)
+    body = json.dumps({**SUBMISSION, "learner_id": "é"}, ensure_ascii=False).encode()
+    response = client.post("/v1/submissions", content=body,
+                           headers={"content-type": content_type})
+    assert response.status_code == 200, response.text
+    assert response.json()["learner_id"] == "é"
+
+
 def test_a_row_stored_with_a_non_finite_number_reads_back_as_strict_json(make_client) -> None:
     client = make_client(instructor_tokens=INSTRUCTOR)
     row, _ = client.app.state.grader.store.create(  # as it may have been stored before
