@@ -47,8 +47,10 @@ class WaitClock:
         self._child_mark = self._sched()
         self._grader_mark = self._grader()
 
-    def since_mark(self) -> float | None:
-        """Seconds waited since the mark; None when the child's count cannot be read."""
+    def since_mark(self, again: bool = False) -> float | None:
+        """Seconds waited since the mark; None when the child's count cannot be read.
+        ``again``: the counts just read are the mark from now on (as ``mark`` would read
+        them a moment later, without reading them twice)."""
         if self._child_mark is None:
             return None
         now = self._sched()
@@ -58,6 +60,8 @@ class WaitClock:
         grader = self._grader()
         if grader is not None and self._grader_mark is not None:
             waited = max(waited, grader[1] - self._grader_mark[1])
+        if again:
+            self._child_mark, self._grader_mark = now, grader
         return max(waited, 0.0)
 
 
@@ -139,10 +143,9 @@ class Clocks:
     def _excuse(self) -> None:
         """Move the deadlines by the waits for a CPU since last looked, within what is left
         to excuse."""
-        waited = self._waits.since_mark()
+        waited = self._waits.since_mark(again=True)
         if waited is None:  # unreadable: the whole wall time counts
             return
-        self._waits.mark()
         granted = min(waited, self._excusable - self.excused)
         if granted > 0:
             self.excused += granted

@@ -193,3 +193,26 @@ def test_a_child_that_waits_for_ever_still_ends(all_wall_time_is_waiting: None) 
         assert took >= WAIT_FACTOR * job.limits.submission_seconds + 0.5
     finally:
         runner.close()
+
+
+def test_a_step_reads_each_count_once_to_excuse_the_waits_and_mark_again() -> None:
+    """The counts read to measure the waits since the mark are the next mark: each step
+    reads the child's and the thread's counts once for both, and no wait between two reads
+    is lost or counted twice."""
+    reads = {"child": 0, "grader": 0}
+    child, grader = _Counts(), _Counts()
+
+    def counted(name: str, counts: _Counts):  # type: ignore[no-untyped-def]
+        def read() -> tuple[float, float] | None:
+            reads[name] += 1
+            return counts()
+        return read
+
+    waits = WaitClock(counted("child", child), counted("grader", grader))
+    waits.mark()
+    child.wait, grader.wait = 0.25, 0.5
+    assert waits.since_mark(again=True) == pytest.approx(0.5)
+    assert reads == {"child": 2, "grader": 2}
+    child.wait = 1.0
+    assert waits.since_mark() == pytest.approx(0.75)  # from the counts read last time
+    assert waits.since_mark() == pytest.approx(0.75)  # not marked again
