@@ -200,6 +200,28 @@ def test_grade_text_keeps_every_line_of_the_learners_behind_a_bar(tmp_path: Path
     assert all(line.startswith("    | ") for line in quoted)
 
 
+def test_grade_text_shows_the_first_lines_of_a_long_message_or_print_and_counts_the_rest(
+        tmp_path: Path) -> None:
+    """Thousands of short lines printed, and an exception's message of hundreds, make a text
+    report of a page or two: the first lines, then how many more (the JSON has the print)."""
+    source = tmp_path / "flood.py"
+    source.write_text("print('.\\n' * 3000, end='')\n"
+                      "def conv(image, kernel):\n"
+                      "    raise ValueError('\\n'.join(f'line {i}' for i in range(100)))\n")
+    done = grade_bytes(source, "--seed", "1")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.decode().splitlines()
+    assert len(lines) < 120, len(lines)
+    assert "    | line 7" in lines and "    | line 8" not in lines
+    # the message's first 500 characters are 64 lines: 8 of them shown, in each visible case
+    assert sum(line.startswith("    | ... (56 more lines) (line 3: raise ValueError(")
+               for line in lines) == 2
+    assert lines[-1] == "    | ... and 2960 more lines (--format json shows them all)"
+    assert lines.count("    | .") == 40
+    printed = json.loads(grade_bytes(source, "--seed", "1", "--format", "json").stdout)
+    assert printed["stdout"].count(".") == 3000
+
+
 # "- tall 12x10: your code raised ValueError: " is 43 columns: 197 more put the forged line
 # at the start of a terminal's fourth row
 @pytest.mark.parametrize("padding", ["x" * 197, " " * 197, "a" + "\u4e00" * 98, "\t" * 40,

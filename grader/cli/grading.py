@@ -15,6 +15,7 @@ from grader.grading.report import Report
 from grader.grading.text import inert
 from grader.settings import get_settings
 
+PRINTED_LINES = 40  # of the learner's printed output, in the text report
 BAR = "    | "  # before each further row of a text that may hold the learner's
 # Columns of a row of such a text, its bar included: no row wraps on a terminal 80 wide, so
 # none of the learner's words can start a row of their own there.
@@ -82,7 +83,10 @@ def format_report(report: Report, title: str) -> str:
         for finding in report.diagnosis:
             lines += _rows(f"- [{finding.severity}] {finding.code}: ", finding.message)
     if report.stdout:
-        lines += ["", say(Msg.TEXT_PRINTED), *_rows(BAR, report.stdout.rstrip())]
+        printed = report.stdout.rstrip().split("\n")
+        lines += ["", say(Msg.TEXT_PRINTED), *_rows(BAR, "\n".join(printed[:PRINTED_LINES]))]
+        if len(printed) > PRINTED_LINES:
+            lines.append(BAR + say(Msg.TEXT_MORE_PRINTED, count=len(printed) - PRINTED_LINES))
     return inert("\n".join(lines))
 
 

@@ -234,6 +234,7 @@ class Msg(StrEnum):
     TEXT_HIDDEN = "text_hidden"
     TEXT_DIAGNOSIS = "text_diagnosis"
     TEXT_PRINTED = "text_printed"
+    TEXT_MORE_PRINTED = "text_more_printed"
 
 
 TEMPLATES: dict[Msg, str] = {

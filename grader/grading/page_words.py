@@ -55,4 +55,5 @@ PAGE_TEMPLATES: dict[str, str] = {
     "text_hidden": " (hidden)",
     "text_diagnosis": "diagnosis:",
     "text_printed": "printed output:",
+    "text_more_printed": "... and {count} more lines (--format json shows them all)",
 }

@@ -184,6 +184,10 @@ class Job:
         return self.inputs.max_output_elements
 
 
+# The lines of a learner's exception message that a report keeps
+MESSAGE_LINES = 8
+
+
 @dataclass(frozen=True)
 class LearnerError:
     type: str
@@ -193,7 +197,9 @@ class LearnerError:
 
     @classmethod
     def from_header(cls, data: Any) -> LearnerError:
-        """From a child's description, which may be malformed: keep only well-typed parts."""
+        """From a child's description, which may be malformed: keep only well-typed parts,
+        and of a message its first ``MESSAGE_LINES`` lines (each is repeated in every case's
+        message and in the text report)."""
         if not isinstance(data, dict):
             return cls(type="Exception", message="")
 
@@ -202,9 +208,14 @@ class LearnerError:
             return redact(value[:500]) if isinstance(value, str) else default
 
         line = data.get("line")
+        message = text("message", "") or ""
+        lines = message.split("\n")
+        if len(lines) > MESSAGE_LINES:
+            message = "\n".join(lines[:MESSAGE_LINES]) \
+                + f"\n... ({len(lines) - MESSAGE_LINES} more lines)"
         return cls(
             type=text("type", "Exception") or "Exception",
-            message=text("message", "") or "",
+            message=message,
             line=line if type(line) is int and line > 0 else None,
             text=text("text", None),
         )
