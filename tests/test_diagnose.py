@@ -47,6 +47,25 @@ def test_the_right_values_elsewhere_inside() -> None:
     assert code_of(got) == "valid_inside"
 
 
+def test_the_right_values_elsewhere_inside_are_to_be_returned_alone() -> None:
+    got = np.ones((8, 10))
+    got[2:, 1:9] = EXPECTED
+    found = diagnose(got, EXPECTED, INPUTS)
+    assert found is not None and "from [2, 1] on" in found.message
+    assert "return only that (6, 8) part" in found.message and "padded" not in found.message
+
+
+def test_the_right_values_in_the_middle_of_other_values_are_padding_s() -> None:
+    """Padded on every side with other values than zeros (the image's edge repeated, a
+    reflection): as far from each edge as from the opposite one, whatever the mode."""
+    got = np.pad(EXPECTED, ((1, 1), (2, 2)), mode="edge")
+    found = diagnose(got, EXPECTED, INPUTS)
+    assert found is not None and found.code == "valid_inside"
+    assert "from [1, 2] on, in the middle of an array of shape (8, 12)" in found.message
+    assert "padded on every side; use no padding, for an output of shape (6, 8)" in \
+        found.message
+
+
 def test_a_larger_array_without_the_right_values_is_not_diagnosed() -> None:
     assert code_of(np.pad(EXPECTED + 1, 1)) is None
 

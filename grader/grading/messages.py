@@ -102,6 +102,7 @@ class Msg(StrEnum):
     RETURN_THAT_PART = "return_that_part"
     RETURN_THAT_SHAPE = "return_that_shape"
     VALID_INSIDE = "valid_inside"
+    VALID_CENTRED = "valid_centred"
     MISSING_EDGE = "missing_edge"
     MISSING_EDGE_OF = "missing_edge_of"
     MISSING_OUTER = "missing_outer"

@@ -16,6 +16,10 @@ PLACEMENT_TEMPLATES: dict[str, str] = {
     "return_that_shape": "; return only that {expected_shape} part",
     "valid_inside": "{values} are all there, from {offset} on, inside an array of "
                     "shape {got_shape}{advice}",
+    "valid_centred": "{values} are all there, from {offset} on, in the middle of an array of "
+                     "shape {got_shape}, with other values around them: your output is "
+                     "padded on every side; use no padding, for an output of shape "
+                     "{expected_shape} (only where the kernel fits)",
     "missing_edge": "your output has {values} but misses its last {what}: shape "
                     "{got_shape} instead of {expected_shape}; check how you work out the "
                     "output's size, and that your loops reach its last index",

@@ -147,7 +147,9 @@ def _inside(got: np.ndarray, candidate: np.ndarray, spare: list[int],
             and all(o == s - o for o, s in zip(offset, spare, strict=True))
         name = "valid_in_zero_ring" if ring else "valid_in_corner" if not any(offset) \
             else "valid_inside"
-        fields = {"border": offset[0], "offset": offset, "zeros": zeros,
+        # as far from each edge as from the opposite one: an output padded on every side
+        centred = any(offset) and all(o == s - o for o, s in zip(offset, spare, strict=True))
+        fields = {"border": offset[0], "offset": offset, "zeros": zeros, "centred": centred,
                   "got_shape": got.shape, "expected_shape": candidate.shape}
         yield View(Part(name, fields, keeps=True), got[placed], candidate,
                    0 if zeros else int(outside.sum()))

@@ -166,6 +166,9 @@ def _placed(part: Part, values: str) -> str:
                    **_shapes(fields))
     if part.name == "cropped":
         return say(Msg.CROPPED, offset=show_index(offset), **_shapes(fields))
+    if fields.get("centred"):  # the fix of the padding holds whoever's values are inside
+        return say(Msg.VALID_CENTRED, offset=show_index(offset), values=values,
+                   **_shapes(fields))
     advice = say(Msg.RETURN_THAT_SHAPE, **_shapes(fields)) if right else ""
     return say(Msg.VALID_INSIDE, offset=show_index(offset), values=values, advice=advice,
                **_shapes(fields))
