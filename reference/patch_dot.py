@@ -25,6 +25,12 @@ def matrix_product(patch: np.ndarray, kernel: np.ndarray) -> float:
     return float(np.sum(patch @ kernel))
 
 
+def matrix_product_not_summed(patch: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """np.dot (or @) of the two 3x3 arrays returned as it is: a 3x3 matrix product."""
+    patch, kernel = _floats(patch, kernel)
+    return patch @ kernel
+
+
 def no_sum(patch: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """The element-wise products, never added up."""
     patch, kernel = _floats(patch, kernel)

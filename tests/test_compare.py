@@ -56,6 +56,18 @@ def test_wrong_number_of_dimensions_is_named() -> None:
     assert "(36,)" in verdict.message and "1-D instead of 2-D" in verdict.message
 
 
+def test_an_array_where_one_number_is_expected_is_said_so() -> None:
+    verdict = compare(output(np.ones((3, 3))), np.float64(2.5), RULES, visible=True)
+    assert verdict.status == "wrong_shape"
+    assert verdict.message == "expected one number, got an array of shape (3, 3) (9 numbers)"
+
+
+def test_one_number_where_an_array_is_expected_is_said_so() -> None:
+    verdict = compare(output(np.array(2.5)), EXPECTED, RULES, visible=True)
+    assert verdict.status == "wrong_shape"
+    assert verdict.message == "expected an array of shape (6, 6), got one number"
+
+
 def test_wrong_values_say_how_far_where_and_how_many() -> None:
     got = EXPECTED.copy()
     got[2, 4] += 5.0

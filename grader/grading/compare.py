@@ -272,10 +272,16 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
         return Verdict("invalid_output", say(Msg.TOO_COARSE, wanted=accepted_floats(rules),
                                              dtype=got.dtype), shape)
     if got.shape != expected.shape:
-        message = say(Msg.WRONG_SHAPE, expected=show_shape(expected.shape),
-                      got=show_shape(got.shape))
-        if got.ndim != expected.ndim:
-            message += say(Msg.WRONG_NDIM, got=got.ndim, expected=expected.ndim)
+        if expected.ndim == 0:  # one number: an array of shape () is no way to say it
+            message = say(Msg.WRONG_SHAPE_NOT_NUMBER, got=show_shape(got.shape),
+                          count=got.size)
+        elif got.ndim == 0:
+            message = say(Msg.WRONG_SHAPE_NUMBER, expected=show_shape(expected.shape))
+        else:
+            message = say(Msg.WRONG_SHAPE, expected=show_shape(expected.shape),
+                          got=show_shape(got.shape))
+            if got.ndim != expected.ndim:
+                message += say(Msg.WRONG_NDIM, got=got.ndim, expected=expected.ndim)
         return Verdict("wrong_shape", message, shape)
     allowed = allowed_error(expected, rules)
     got = got.astype(np.float64)

@@ -58,6 +58,8 @@ class Msg(StrEnum):
     NOT_NUMBERS = "not_numbers"
     TOO_COARSE = "too_coarse"
     WRONG_SHAPE = "wrong_shape"
+    WRONG_SHAPE_NOT_NUMBER = "wrong_shape_not_number"
+    WRONG_SHAPE_NUMBER = "wrong_shape_number"
     WRONG_NDIM = "wrong_ndim"
     NOT_FINITE_ONE = "not_finite_one"
     NOT_FINITE_MANY = "not_finite_many"
@@ -290,6 +292,9 @@ TEMPLATES: dict[Msg, str] = {
     Msg.TOO_COARSE: "expected {wanted} values, got {dtype}: this exercise needs more "
                     "precision than {dtype} keeps",
     Msg.WRONG_SHAPE: "expected an array of shape {expected}, got {got}",
+    Msg.WRONG_SHAPE_NOT_NUMBER: "expected one number, got an array of shape {got} ({count} "
+                                "numbers)",
+    Msg.WRONG_SHAPE_NUMBER: "expected an array of shape {expected}, got one number",
     Msg.WRONG_NDIM: " ({got}-D instead of {expected}-D)",
     Msg.NOT_FINITE_ONE: "expected finite numbers, got {counts} value, the first at {index}",
     Msg.NOT_FINITE_MANY: "expected finite numbers, got {counts} values, the first at {index}",
