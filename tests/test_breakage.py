@@ -81,6 +81,18 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
     (LearnerError("ValueError", "too many values to unpack (expected 2)", 4,
                   "h, w = np.shape(x)"), "shape_unpacked", "2 sizes from a shape that has "
                                                            "more than 2"),
+    (LearnerError("TypeError", "Cannot interpret '6' as a data type", 18,
+                  "output = np.zeros(h - 2, w - 2, self.num_filters)"), "shape_not_a_tuple",
+     "np.zeros takes the array's shape as one tuple: np.zeros((h - 2, w - 2, "
+     "self.num_filters)); given one by one"),
+    (LearnerError("TypeError", "Cannot interpret '4' as a data type", 3,
+                  "out = numpy.ones(len(x), k.shape[0], dtype=float)  # (n, k)"),
+     "shape_not_a_tuple", "numpy.ones((len(x), k.shape[0]), dtype=float);"),
+    (LearnerError("TypeError", "Cannot interpret '0' as a data type", 3,
+                  "out = np.full(h, w, 0)"), "shape_not_a_tuple", "np.full((h, w), 0);"),
+    (LearnerError("TypeError", "Cannot interpret '8' as a data type", 3,
+                  "out = np.zeros(h, w, [i for i in range(\n"), "shape_not_a_tuple",
+     "as one tuple: np.zeros((h, w)); given"),
 ])
 def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     found = idiom_of(error)
@@ -123,6 +135,9 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     # another exception with the same words, or other words
     LearnerError("ValueError", ZERO_D, 2, "float(x)"),
     LearnerError("TypeError", "unsupported operand type(s)", 2, "a / b"),
+    # a dtype that is no dtype, on a line that makes no array of sizes given one by one
+    LearnerError("TypeError", "Cannot interpret 'x' as a data type", 2,
+                 "out = image.astype(kind)"),
 ])
 def test_a_crash_that_is_not_the_idiom_gets_no_hint(error) -> None:
     assert idiom_of(error) is None

@@ -108,6 +108,43 @@ def _shapes_of(found: re.Match[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
         else (second, first)
 
 
+# np.zeros(h, w) and its kin: an array made of sizes given one by one, not as one tuple
+_SIZES_ONE_BY_ONE = re.compile(r"(?<![\w.])(?:(?:np|numpy)\.)?(zeros|ones|empty|full)\s*\(")
+_CALL_SHOWN = 120  # the longest call shown as it should be written
+
+
+def _shape_call(line: str) -> tuple[str, str]:
+    """(function, the call as it should be written) for a call of ``_SIZES_ONE_BY_ONE`` on
+    ``line`` whose sizes are given one by one; the call is "" when it cannot be read whole."""
+    found = _SIZES_ONE_BY_ONE.search(line)
+    if found is None:
+        return "zeros", ""
+    name = found.group(1)
+    arguments, depth, start = [], 0, found.end()
+    for at in range(found.end(), len(line)):
+        char = line[at]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}" and depth:
+            depth -= 1
+        elif char in ",)" and not depth:
+            arguments.append(line[start:at].strip())
+            start = at + 1
+            if char == ")":
+                break
+    else:
+        return name, ""
+    positional = [a for a in arguments if a and not re.match(r"\w+\s*=(?!=)", a)]
+    named = [a for a in arguments if a and a not in positional]
+    if name == "full":  # its last one is the value to fill with
+        positional, named = positional[:-1], [*positional[-1:], *named]
+    if len(positional) < 2:
+        return name, ""
+    call = (line[found.start():found.end()] + "(" + ", ".join(positional) + ")"
+            + "".join(f", {a}" for a in named) + ")")
+    return name, call if len(call) <= _CALL_SHOWN else ""
+
+
 # The arguments of a call up to its first top-level comma (brackets and plain parentheses
 # inside it skipped): one argument when ``)`` follows, two or more when ``,`` does.
 _ARGUMENT = r"(?:[^,()\[\]]|\([^()]*\)|\[[^\]]*\])*"
@@ -155,6 +192,8 @@ IDIOMS = (
           Msg.INTEGER_OUT_OF_BOUNDS),
     Idiom("shape_indexed", "IndexError", re.compile(r"tuple index out of range"),
           re.compile(r"\.shape\s*\[|\bshape\s*\([^)]*\)\s*\["), Msg.SHAPE_INDEXED),
+    Idiom("shape_not_a_tuple", "TypeError", re.compile(r"Cannot interpret '.*' as a data type"),
+          _SIZES_ONE_BY_ONE, Msg.SHAPE_NOT_A_TUPLE, needs_line=True),
     Idiom("shape_unpacked", "ValueError",
           re.compile(r"(not enough|too many) values to unpack \(expected (\d+)(?:, got (\d+))?\)"),
           re.compile(r"\.shape\b|\bshape\s*\("), Msg.SHAPE_UNPACKED),
@@ -246,6 +285,10 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
     if idiom.words is Msg.WINDOW_PAST_EDGE:
         short, full = _shapes_of(found)
         return say(idiom.words, short=show_shape(short), full=show_shape(full))
+    if idiom.words is Msg.SHAPE_NOT_A_TUPLE:
+        name, call = _shape_call(_code(error.text or ""))
+        example = call or f"np.{name}((h, w){', value' if name == 'full' else ''})"
+        return say(idiom.words, name=name, example=example)
     if idiom.words is Msg.PYTHON2_NAME:
         name = found.group(1)
         return say(idiom.words, name=name, replacement=_PYTHON3[name])

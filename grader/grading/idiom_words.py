@@ -33,6 +33,9 @@ IDIOM_TEMPLATES: dict[str, str] = {
                       "the arrays here have another number of axes than your code was "
                       "written for (a grey image has two, a colour one three); unpack as "
                       "many as the array has, e.g. h, w = image.shape for two",
+    "shape_not_a_tuple": "np.{name} takes the array's shape as one tuple: {example}; given "
+                         "one by one, the sizes after the first are read as its other "
+                         "arguments (the second as a dtype)",
     "module_not_imported": "your code uses {name} without importing it: add "
                            "\"{statement}\" at the top of your file",
     "shape_indexed": "your code reads a size from a shape past its last axis: the arrays "

@@ -184,6 +184,7 @@ class Msg(StrEnum):
     THREADS_NOT_AVAILABLE = "threads_not_available"
     NO_FILE_SYSTEM = "no_file_system"
     SHAPE_UNPACKED = "shape_unpacked"
+    SHAPE_NOT_A_TUPLE = "shape_not_a_tuple"
     SHAPE_INDEXED = "shape_indexed"
     MODULE_NOT_IMPORTED = "module_not_imported"
     INTEGER_OUT_OF_BOUNDS = "integer_out_of_bounds"
