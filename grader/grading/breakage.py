@@ -286,8 +286,8 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
         short, full = _shapes_of(found)
         return say(idiom.words, short=show_shape(short), full=show_shape(full))
     if idiom.words is Msg.SHAPE_NOT_A_TUPLE:
-        name, call = _shape_call(_code(error.text or ""))
-        example = call or f"np.{name}((h, w){', value' if name == 'full' else ''})"
+        name, written = _shape_call(_code(error.text or ""))
+        example = written or f"np.{name}((h, w){', value' if name == 'full' else ''})"
         return say(idiom.words, name=name, example=example)
     if idiom.words is Msg.PYTHON2_NAME:
         name = found.group(1)
