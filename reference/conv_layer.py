@@ -47,3 +47,18 @@ def bias_per_product(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np
     weights = np.asarray(weights)
     count = weights.shape[1] * weights.shape[2] * weights.shape[3]
     return no_bias(x, weights, bias) + count * np.asarray(bias, dtype=np.float64)[:, None, None]
+
+
+def bias_per_position(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The bias added once for each position of the kernel (inside the loops over the
+    kernel's rows and columns, outside the one over the input channels): p * p times."""
+    weights = np.asarray(weights)
+    count = weights.shape[2] * weights.shape[3]
+    return no_bias(x, weights, bias) + count * np.asarray(bias, dtype=np.float64)[:, None, None]
+
+
+def last_kernel_everywhere(x: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Each output channel's result written into every output channel (out[:, i, j] = ...
+    inside the loop over them): all of them end as the last one's, bias included."""
+    out = conv_layer(x, weights, bias)
+    return np.broadcast_to(out[-1], out.shape).copy()
