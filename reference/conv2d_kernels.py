@@ -38,6 +38,20 @@ def matrix_product(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return np.einsum("ijkl,l->ij", windows, kernel.sum(axis=1))
 
 
+def negative_indices(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """image[i - a, j - b] * kernel[a, b]: the textbook formula's indices, which turn the
+    kernel around and end each window at (i, j); a negative index wraps round to the other
+    edge (np.roll moves the image so)."""
+    image = np.asarray(image, dtype=np.int64)
+    kernel = np.asarray(kernel, dtype=np.int64)
+    rows, columns = image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1
+    out = np.zeros((rows, columns), dtype=np.int64)
+    for a in range(kernel.shape[0]):
+        for b in range(kernel.shape[1]):
+            out += kernel[a, b] * np.roll(image, (a, b), axis=(0, 1))[:rows, :columns]
+    return out
+
+
 def uint8_output(output: np.ndarray) -> np.ndarray:
     """Each value stored in a uint8 array (np.zeros_like(image)): kept modulo 256."""
     return np.mod(np.asarray(output, dtype=np.float64), 256)
