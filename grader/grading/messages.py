@@ -415,8 +415,8 @@ TEMPLATES: dict[Msg, str] = {
                            "which needs an odd kernel; start each window at the output index",
     Msg.ONE_VALUE_RAISES: "your code runs without an error only when {condition} ({passed}) "
                           "and raises one otherwise ({failed}): look at how your code uses "
-                          "{names}; a number written in the code where it should read {names} "
-                          "does this",
+                          "{names}: a loop, a size or an index that does not read it where it "
+                          "should (or a number written in its place) does this",
     Msg.MOVE: "{count} {axis}s {direction}",
     Msg.HIDDEN_CASES: "{count} hidden case{s}",
     Msg.RIGHT_VALUES: "the right values",
