@@ -466,3 +466,59 @@ def test_a_case_s_own_explanation_is_no_worse_for_leaving_a_mistake_out() -> Non
     found, own = explain(cases, RULES)
     assert found is not None and fit_name(found.any_fit) == "m+scaled_output"
     assert own["A"].loose == 0.0 and fit_name(own["A"]) == "scaled_output"
+
+
+def clipped_uint8(values: np.ndarray) -> np.ndarray:
+    return np.clip(values, 0, 255).astype(np.uint8)
+
+
+def test_a_case_s_own_explanation_names_the_known_mistake_that_fits_it_as_well() -> None:
+    """Same padding, then np.clip(...).astype(np.uint8): on an odd kernel the known mistake
+    (same_padding, clipped) and a generic placement (the values inside a larger array,
+    clipped) both fit. The generic one also fits an even kernel's case, padded otherwise,
+    which the known mistake does not: it explains more cases and is chosen for the
+    submission, but the odd kernel's case is told the known mistake, the more precise."""
+    rng = np.random.default_rng(0)
+    odd_image = rng.integers(0, 90, size=(7, 7)).astype(float)
+    odd_kernel = rng.integers(-3, 4, size=(3, 3)).astype(float)
+    even_image = rng.integers(0, 90, size=(8, 8)).astype(float)
+    even_kernel = rng.integers(-3, 4, size=(2, 2)).astype(float)
+    same = xcorr(np.pad(odd_image, 1), odd_kernel)  # the known mistake, on the odd kernel
+    even_padded = xcorr(np.pad(even_image, 1), even_kernel)[:8, :8]  # 1 on every side
+    cases = [
+        Case("odd", xcorr(odd_image, odd_kernel), clipped_uint8(same), False,
+             lambda: {"same_padding": same}),
+        Case("even", xcorr(even_image, even_kernel), clipped_uint8(even_padded), False,
+             lambda: {"same_padding": xcorr(np.pad(even_image, ((0, 1), (0, 1))),
+                                            even_kernel)}),
+    ]
+    found, own = explain(cases, RULES)
+    assert found is not None and fit_name(found.any_fit) == "valid_inside+integer_clipped"
+    assert fit_name(own["odd"]) == "same_padding+integer_clipped"
+    assert fit_name(own["even"]) == "valid_inside+integer_clipped"
+
+
+def test_a_constant_output_that_a_clip_found_elsewhere_gives_is_that_clip() -> None:
+    """An output all 0 (or all 255) where the clip that other cases show cuts every value of
+    the expected output, or of a known mistake's, is that cut: not an output left unfilled,
+    the words a constant output gets. A constant that no bound accounts for still is."""
+    from grader.grading.explain import Fit
+    from grader.grading.parts import Part
+    from grader.grading.tally import _cut_off
+
+    clip = Fit("", (Part("integer_clipped", {"dtype": "uint8", "rounding": "truncated",
+                                             "low": 0, "high": 255}),), 0.0, 9, 0)
+    relu = Fit("", (Part("negatives_zeroed"),), 0.0, 9, 0)
+    negative = -np.abs(EXPECTED) - 1
+    zeros = np.zeros(EXPECTED.shape, dtype=np.uint8)
+
+    def case(expected: np.ndarray, got: np.ndarray, **candidates: np.ndarray) -> Case:
+        return Case("a", expected, got, False, lambda: candidates)
+
+    assert _cut_off(case(negative, zeros), [clip])
+    assert _cut_off(case(negative, zeros.astype(float)), [relu])
+    assert _cut_off(case(EXPECTED, zeros, same_padding=negative), [clip])  # a mistake's
+    assert _cut_off(case(np.abs(EXPECTED) + 300, zeros + 255), [clip])
+    assert not _cut_off(case(negative, zeros), [])  # no clip found
+    assert not _cut_off(case(EXPECTED, zeros), [clip])  # some values are above 0
+    assert not _cut_off(case(negative, zeros + 7), [clip])  # 7 is no bound

@@ -326,7 +326,11 @@ def explain(cases: Sequence[Case], rules: Comparison) -> tuple[Found | None, dic
         best_fit = ranked_fits[0]
         telling = [fit for fit in ranked_fits if _every_mistake_tells(fit, case, rules)
                    and fit.size <= best_fit.size and fit.loose <= best_fit.loose]
-        own[case.name] = (telling or ranked_fits)[0]
+        # of those as good on this case, one that names a known mistake for a generic part
+        # (same padding, not "inside a larger array"): the more precise, whichever explains
+        # more of the other cases
+        own[case.name] = min(telling, key=lambda fit: fit.generic) if telling \
+            else ranked_fits[0]
     return found, own
 
 

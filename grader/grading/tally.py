@@ -10,7 +10,7 @@ outputs come from the oracle, and the search works on arrays.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -161,7 +161,8 @@ class Tally:
         findings = [Finding(code=e.name, message=e.message, cases=e.cases, severity="mistake")
                     for e in found]
         flat = [c for c in self.cases if not c.passed and c.got is not None
-                and c.got.dtype.kind in "iuf" and constant(c.got, c.expected)]
+                and c.got.dtype.kind in "iuf" and constant(c.got, c.expected)
+                and not _cut_off(c, own.values())]
         if flat:
             findings.append(Finding(code="constant_output", message=say(
                 Msg.CONSTANT_OUTPUT, value=shown(flat[0].got.flat[0])),  # type: ignore[union-attr]
@@ -174,6 +175,32 @@ class Tally:
                 Msg.INTEGER_OUTPUT, dtype=integer[0].got.dtype),  # type: ignore[union-attr]
                 cases=[c.name for c in integer], severity="mistake"))
         return findings
+
+
+def _cut_off(case: Case, fits: Iterable[Fit]) -> bool:
+    """Whether ``case``'s constant output is what a cut that ``fits`` (other cases'
+    explanations) found does to its expected output or to a known mistake's: every value
+    beyond one bound of a clip (below 0, for negatives set to zero), so each is that bound.
+    Not an output left unfilled, as a constant one is told."""
+    assert case.got is not None
+    value = float(case.got.flat[0])
+    bounds: list[tuple[float, float]] = []
+    for fit in fits:
+        for part in fit.parts:
+            if part.name == "integer_clipped":
+                bounds.append((float(part.fields["low"]),  # type: ignore[arg-type]
+                               float(part.fields["high"])))  # type: ignore[arg-type]
+            elif part.name == "negatives_zeroed":
+                bounds.append((0.0, math.inf))
+    if not bounds:
+        return False
+    for values in (case.expected, *case.candidates().values()):
+        if np.shape(values) != case.got.shape:
+            continue
+        for low, high in bounds:
+            if value == low and np.all(values <= low) or value == high and np.all(values >= high):
+                return True
+    return False
 
 
 @dataclass(frozen=True)
