@@ -418,6 +418,58 @@ def test_a_32_mib_request_head_is_431(server: Server) -> None:
     assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200
 
 
+def sent_before_closed(connection: socket.socket, chunks: Iterator[bytes]) -> int:
+    """How many bytes of ``chunks`` could be sent before the server closed the connection."""
+    sent = 0
+    with connection:
+        try:
+            for chunk in chunks:
+                connection.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+    return sent
+
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize("one_header", [False, True], ids=["many-headers", "one-header"])
+def test_a_head_pipelined_behind_a_request_being_answered_is_bounded(
+        server: Server, one_header: bool) -> None:
+    """While a request is answered (a slow grading) the next one's head is read by the parser
+    ahead of it: past 64 KiB the connection is closed, whether the head comes as many headers
+    or as one that never ends (which the parser would keep whole). 64 MiB would be taken
+    otherwise, all of it kept in memory."""
+    body = json.dumps({"exercise_id": "conv2d", "source": SLOW}).encode()
+    connection = connect(server)
+    connection.sendall(b"POST /v1/submissions HTTP/1.1\r\nHost: grader\r\n"
+                       b"Authorization: Bearer " + PLATFORM.encode() + b"\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                       % len(body) + body
+                       + b"GET /healthz HTTP/1.1\r\nHost: grader\r\n"
+                       + (b"X-Big: " if one_header else b""))
+    line = b"x" * 8192 if one_header else b"X-Padding: " + b"x" * 8179 + b"\r\n"
+    sent = sent_before_closed(connection, (line * 128 for _ in range(64)))
+    assert sent < 32 * MIB, sent
+    assert httpx.get(f"{server.url}/healthz", timeout=30).status_code == 200
+
+
+def test_a_chunked_body_s_trailers_are_bounded_and_nothing_is_stored(server: Server) -> None:
+    listed = httpx.get(f"{server.url}/v1/submissions", headers=I, timeout=30).json()["total"]
+    body = json.dumps({"exercise_id": "conv2d", "source": CORRECT}).encode()
+    connection = connect(server)
+    connection.sendall(b"POST /v1/submissions?wait=false HTTP/1.1\r\nHost: grader\r\n"
+                       b"Authorization: Bearer " + PLATFORM.encode() + b"\r\n"
+                       b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       + b"%x\r\n%s\r\n0\r\n" % (len(body), body))
+    line = b"X-Trailer: " + b"x" * 8179 + b"\r\n"
+    sent = sent_before_closed(connection, (line * 128 for _ in range(64)))
+    assert sent < 32 * MIB, sent
+    assert httpx.get(f"{server.url}/v1/submissions", headers=I,
+                     timeout=30).json()["total"] == listed
+
+
 def test_a_request_head_within_64_kib_is_served(server: Server) -> None:
     response = httpx.get(f"{server.url}/healthz", headers={"X-Padding": "x" * 40_000},
                          timeout=30)

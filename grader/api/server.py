@@ -6,6 +6,9 @@ each would hold a connection open for as long as the client likes. Here one time
 a connection that waits for a request has ``keep_alive_seconds`` to send that request's whole
 head. The body has its own deadline, in the app (``BodyLimit``, 408). A head over
 ``MAX_HEAD_BYTES`` is 431, and the connection is closed: httptools keeps whatever it is sent.
+So is every head and trailer section the parser reads, whenever it comes: a head pipelined
+behind a request still being answered, or a chunked body's trailers, over ``MAX_HEAD_BYTES``
+close the connection (a 431 there would come before the answer already owed).
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
     _head_tail = b""  # the last bytes received, for an end of head split across two reads
 
     _refused = False  # answered 431: what else comes is read and thrown away until closed
+    # What the parser keeps of the message it reads (its request line and headers, then any
+    # trailers), counted from its callbacks, and the bytes it was fed since the last callback
+    # that took some (a header's name and value are kept by httptools until the header ends).
+    _kept = 0
+    _unread = 0
+    _progressed = False
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -52,10 +61,51 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             self._head_seen = size if end < 0 else None
             self._head_tail = joined[-3:]
         cpu = time.thread_time()
+        self._progressed = False
         super().data_received(data)
         scope = getattr(self, "scope", None)
         if isinstance(scope, dict):  # the request whose bytes these were (the last one)
             scope[PARSE_CPU] = scope.get(PARSE_CPU, 0.0) + time.thread_time() - cpu
+        self._unread = 0 if self._progressed else self._unread + len(data)
+        if self._unread > MAX_HEAD_BYTES:
+            self._head_too_large()
+
+    # The parser's callbacks: each counts what it keeps, or that it went on (a body's bytes
+    # are the app's to bound).
+    def on_message_begin(self) -> None:
+        self._kept, self._progressed = 0, True
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._keep(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._keep(len(name) + len(value) + 4)
+        if not self._refused:
+            super().on_header(name, value)
+
+    def on_body(self, body: bytes) -> None:
+        self._progressed = True
+        if not self._refused:
+            super().on_body(body)
+
+    def on_chunk_header(self) -> None:
+        self._progressed = True
+
+    def on_chunk_complete(self) -> None:
+        self._progressed = True
+
+    def on_message_complete(self) -> None:
+        self._progressed = True
+        if not self._refused:
+            super().on_message_complete()
+
+    def _keep(self, size: int) -> None:
+        self._kept += size
+        self._progressed = True
+        if self._kept > MAX_HEAD_BYTES:
+            self._head_too_large()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -63,7 +113,9 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._cancel_deadline()
-        super().on_headers_complete()
+        self._progressed = True
+        if not self._refused:  # a head refused in the middle of a read starts no request
+            super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         idle = not self.pipeline  # a pipelined request's head is already here
@@ -89,6 +141,13 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
         self._cancel_deadline()
         self._head_seen = None
         if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # a head pipelined behind a request not yet answered, or trailers: an answer
+            # now would come before that one's; the connection is closed (the request goes
+            # on, and its submission, if any, can be read back)
+            self._refused = True
+            self.transport.close()
             return
         self.transport.write(closing_problem(431, "Request Header Fields Too Large",
                                              f"the request head is over {MAX_HEAD_BYTES} "
