@@ -48,6 +48,18 @@ def framing_refusal(headers: list[tuple[bytes, bytes]]) -> Response | None:
     return None
 
 
+def target_refusal(scope: Scope) -> Response | None:
+    """The answer to a request whose path or query holds a NUL character (``%00``), which no
+    id, name or filter has (and PostgreSQL's text refuses): 422, before any route reads it."""
+    path = scope.get("path") or ""
+    query = bytes(scope.get("query_string") or b"")
+    if "\x00" in path or b"%00" in query:
+        where = "path" if "\x00" in path else "query"
+        return problem(422, "Unprocessable Content", f"the request's {where} holds a NUL "
+                       "character (%00): no id, name or filter has one")
+    return None
+
+
 class BodyLimit:
     """Reads the whole request body before the app does, so that a body over ``limit`` bytes
     is 413 however it arrives (with a Content-Length, or chunked without one), and a body that
@@ -70,7 +82,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refused = framing_refusal(list(scope.get("headers") or []))
+        refused = framing_refusal(list(scope.get("headers") or [])) or target_refusal(scope)
         if refused is not None:
             await self._linger(receive, 0)  # its sender then reads the answer, not a reset
             await refused(scope, receive, send)

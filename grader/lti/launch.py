@@ -174,8 +174,8 @@ class Launches:
         if message_type not in MESSAGE_TYPES:
             raise LaunchRefused(f"this tool takes no {message_type!r} message")
         user = verified.get("sub")
-        if not isinstance(user, str) or not user:
-            raise LaunchRefused("the launch names no user (sub)")
+        if not isinstance(user, str) or not user or "\x00" in user:
+            raise LaunchRefused("the launch names no user (sub), or one with a NUL character")
         if message_type == c.RESOURCE_LINK_REQUEST:
             link = verified.get(c.RESOURCE_LINK)
             if not isinstance(link, dict) or not link.get("id"):

@@ -94,6 +94,8 @@ class Tool:
         source = form.get("source")
         if not source:
             raise LaunchRefused("the form has no code")
+        if "\x00" in source:  # as the JSON API refuses it: no file of code holds one
+            raise LaunchRefused("the code holds a NUL character, which Python source cannot")
         platform = int(ticket["p"])
         metadata: dict[str, Any] = {}
         if ticket.get("l"):

@@ -128,3 +128,18 @@ def test_a_body_with_a_name_given_twice_is_422_and_stores_nothing(
     after = httpx.get(f"{server.url}/v1/submissions", headers=auth(INSTRUCTOR),
                       timeout=30).json()["total"]
     assert after == before
+
+
+@pytest.mark.parametrize("target", [
+    "/v1/submissions/%00", "/v1/submissions/a%00b/report", "/v1/submissions?learner_id=%00",
+    "/v1/submissions?exercise_id=conv2d%00", "/v1/exercises/conv2d%00",
+    "/instructor/learners/%00", "/instructor/exercises/conv2d?learner=%00",
+])
+def test_a_nul_character_in_a_path_or_query_is_422_before_any_route(
+        make_client, target: str) -> None:
+    """No id, name or filter holds one, and PostgreSQL's text refuses it (a 500 there)."""
+    client = make_client(instructor_tokens=INSTRUCTOR)
+    response = client.get(target, headers=auth(INSTRUCTOR), follow_redirects=False)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "NUL character (%00)" in response.json()["detail"]

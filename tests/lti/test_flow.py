@@ -126,11 +126,24 @@ def test_a_nonce_used_twice_is_refused(browser, platform) -> None:
     ({"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "unknown"}, "deployment"),
     ({"https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiSubmissionReview"},
      "takes no"),
+    ({"sub": "learner\x00one"}, "NUL character"),
 ])
 def test_a_launch_failing_a_check_is_refused(browser, platform, override, reason) -> None:
     platform.plan = Plan(user="learner-wrong", overrides=override)
     refused = browser.launch(browser.authorized_form())
     assert refused.status_code == 400 and reason in refused.text, refused.text
+
+
+def test_code_with_a_nul_character_is_refused_and_nothing_is_stored(browser, platform) -> None:
+    """As the JSON API refuses it (PostgreSQL's text cannot hold one)."""
+    platform.plan = Plan(user="learner-nul", roles=[LEARNER])
+    page = browser.launch(browser.authorized_form())
+    refused = browser.post("/lti/submit", {**form_fields(page.text),
+                                           "source": CORRECT + "\x00"})
+    assert refused.status_code == 400 and "NUL character" in refused.text
+    listed = httpx.get(f"{browser.tool_url}/v1/submissions",
+                       headers={"Authorization": f"Bearer {INSTRUCTOR_TOKEN}"}).json()["items"]
+    assert not [s for s in listed if s["learner_id"].endswith(":learner-nul")]
 
 
 def test_a_token_signed_by_another_key_is_refused(browser, platform) -> None:
