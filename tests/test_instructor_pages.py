@@ -217,3 +217,13 @@ def test_a_learners_page_lists_their_submissions_in_order(server: Server) -> Non
     verdicts = re.findall(r'class="(passed|failed)">(?:not )?passed<', page)
     assert verdicts == ["failed", "failed", "passed"]  # flipped, flipped, correct
     assert other.status_code == 200 and "Learner a/b&lt;x&gt;" in other.text
+
+
+def test_the_last_day_there_is_filters_without_an_end(server: Server) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        assert sign_in(client, ALICE).status_code == 303
+        page = client.get("/instructor/exercises/conv2d?since=0001-01-01&until=9999-12-31")
+        none = client.get("/instructor/exercises/conv2d?since=9999-12-31&until=9999-12-31")
+    assert page.status_code == 200 and none.status_code == 200
+    assert page.text.count('class="passed"') + page.text.count('class="failed"') > 0
+    assert none.text.count('class="passed"') + none.text.count('class="failed"') == 0

@@ -45,7 +45,11 @@ class Timestamp(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("a timestamp without a time zone")
-        return value.astimezone(dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:  # a moment past year 9999 or before year 1 in UTC: its bound
+            end = dt.datetime.max if value.year == dt.MAXYEAR else dt.datetime.min
+            return end.replace(tzinfo=dt.UTC)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect
                              ) -> dt.datetime | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from grader.sandbox.base import Job, RunResult
@@ -59,6 +60,20 @@ def test_the_summary_is_for_instructors_of_known_exercises(
                       headers=auth(INSTRUCTOR)).status_code == 404
     assert client.get("/v1/exercises/conv2d/summary?since=yesterday",
                       headers=auth(INSTRUCTOR)).status_code == 422
+
+
+@pytest.mark.parametrize(("since", "counted"), [
+    ("9999-12-31T23:59:59-14:00", 0), ("0001-01-01T00:00:00%2B14:00", 1)])
+def test_a_moment_past_the_last_or_before_the_first_in_utc_counts_from_its_bound(
+        make_client: Callable[..., TestClient], since: str, counted: int) -> None:
+    """In UTC it would be in year 10000, or year 0, which no timestamp holds: it counts from
+    the last moment there is, or from the first."""
+    client = make_client(platform_tokens=PLATFORM, instructor_tokens=INSTRUCTOR)
+    assert client.post("/v1/submissions", headers=auth(PLATFORM), json={
+        "exercise_id": "conv2d", "source": CORRECT}).status_code == 200
+    answer = client.get(f"/v1/exercises/conv2d/summary?since={since}", headers=auth(INSTRUCTOR))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["submissions"] == counted
 
 
 def test_a_restore_records_the_name_of_its_token(make_client: Callable[..., TestClient]) -> None:

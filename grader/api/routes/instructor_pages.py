@@ -162,7 +162,9 @@ def wanted_of(query: dict[str, str]) -> Wanted:
                   status=query.get("status") if query.get("status") in STATUSES else None,
                   mistake=query.get("mistake") or None, version=_number(query.get("version")),
                   since=_day(query.get("since")),
-                  until=until + dt.timedelta(days=1) if until else None)
+                  # to the end of that day (of the last day there is: no bound)
+                  until=until + dt.timedelta(days=1) if until and until.date() < dt.date.max
+                  else None)
 
 
 @router.get(ROOT + "/exercises/{exercise_id}")
