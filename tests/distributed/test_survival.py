@@ -132,8 +132,10 @@ def test_sigterm_finishes_the_jobs_under_way_and_starts_none(make_cluster) -> No
     cluster = make_cluster()
     assert cluster.migrate().returncode == 0
     api = cluster.api()
-    worker = cluster.worker(concurrency=1)
+    # every job queued before the worker starts: on a busy machine, posting them while it
+    # ran could take as long as it takes to grade them all (each about 3 s, one at a time)
     ids = [submit(api, SLOW, wait=False, learner_id=f"s{i}").json()["id"] for i in range(8)]
+    worker = cluster.worker(concurrency=1)
     until(lambda: cluster.database.sql(
         "SELECT count(*) FROM submissions WHERE attempts > 0")[0][0] >= 1, 300, "a job started")
     assert worker.process is not None
