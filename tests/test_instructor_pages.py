@@ -208,6 +208,29 @@ def test_a_restore_from_the_page_records_who_and_the_versions_show_it(server: Se
     assert [(v["version"], v["published_by"]) for v in versions["items"]] == [(1, "alice")]
 
 
+def test_an_exercise_published_with_put_alone_has_no_built_in_version(server: Server) -> None:
+    """Its versions start at 1: the page lists no version 0 to compare or restore, and asks
+    no restore of a version or an exercise that does not exist."""
+    from grader.api.schemas import BUNDLE_EXAMPLE, EXAMPLE_EXERCISE
+
+    pushed = httpx.put(f"{server.url}/v1/exercises/{EXAMPLE_EXERCISE}", json=BUNDLE_EXAMPLE,
+                       headers={"Authorization": f"Bearer {ALICE}"}, timeout=120)
+    assert pushed.status_code == 200, pushed.text
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        assert sign_in(client, ALICE).status_code == 303
+        page = client.get(f"/instructor/exercises/{EXAMPLE_EXERCISE}/versions")
+        summary = client.get(f"/instructor/exercises/{EXAMPLE_EXERCISE}")
+        missing = [client.get(f"/instructor/exercises/{EXAMPLE_EXERCISE}/versions/0/restore"),
+                   client.get("/instructor/exercises/nope/versions/1/restore")]
+    assert page.status_code == 200, page.text
+    assert 'data-version="1"' in page.text and 'data-version="0"' not in page.text
+    assert "built in" not in page.text and "<option>0</option>" not in page.text
+    assert summary.status_code == 200 and '<option value="0">' not in summary.text
+    assert '<option value="1">' in summary.text
+    assert [answer.status_code for answer in missing] == [404, 404]
+    assert "Restore version" not in missing[0].text + missing[1].text
+
+
 def test_a_learners_page_lists_their_submissions_in_order(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         assert sign_in(client, ALICE).status_code == 303

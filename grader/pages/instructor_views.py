@@ -64,10 +64,12 @@ def exercises_page(lines: list[ExerciseLine], csrf: str) -> str:
     return document("Exercises: grader", f"<h1>Exercises</h1>{table}", csrf)
 
 
-def _version_rows(exercise_id: str, versions: list[VersionRow], newest: int, csrf: str) -> str:
+def _version_rows(exercise_id: str, versions: list[VersionRow], newest: int, builtin: bool,
+                  ) -> str:
     rows = []
     base = f"{ROOT}/exercises/{part(exercise_id)}/versions"
-    for v in [VersionRow(0, None, True, None), *versions]:  # type: ignore[arg-type]
+    built_in = [VersionRow(0, None, True, None)] if builtin else []  # type: ignore[arg-type]
+    for v in [*built_in, *versions]:
         when = "built in" if v.created_at is None else v.created_at.strftime("%Y-%m-%d %H:%M")
         origin = f"restored from {v.restored_from}" if v.restored_from is not None else ""
         restore = "" if v.version == newest else \
@@ -98,11 +100,12 @@ def _diff(diffs: list[FileDiff], old: int, new: int) -> str:
 
 def versions_page(exercise_id: str, versions: list[VersionRow], newest: int,
                   diffs: list[FileDiff], pair: tuple[int, int], regrading: int,
-                  csrf: str) -> str:
-    """The versions, a form choosing two to compare, their diff, and regrade with its
-    progress (the page reloads itself while a regrade runs)."""
+                  csrf: str, builtin: bool = True) -> str:
+    """The versions (0, the built-in spec, where there is one), a form choosing two to
+    compare, their diff, and regrade with its progress (the page reloads itself while a
+    regrade runs)."""
     path = f"{ROOT}/exercises/{part(exercise_id)}/versions"
-    numbers = [0, *[v.version for v in versions]]
+    numbers = [*([0] if builtin else []), *[v.version for v in versions]]
 
     def pick(name: str, chosen: int) -> str:
         options = "".join(f'<option{" selected" if n == chosen else ""}>{n}</option>'
@@ -117,7 +120,7 @@ def versions_page(exercise_id: str, versions: list[VersionRow], newest: int,
     regrade = form(f"{ROOT}/exercises/{part(exercise_id)}/regrade", csrf,
                    "<button>Regrade every submission</button>", "inline")
     body = (f'<h1><a href="{ROOT}/exercises/{part(exercise_id)}">{text(exercise_id)}</a>: '
-            f"versions</h1>{_version_rows(exercise_id, versions, newest, csrf)}"
+            f"versions</h1>{_version_rows(exercise_id, versions, newest, builtin)}"
             f"<h2>Compare</h2>{compare}{_diff(diffs, *pair)}"
             f"<h2>Regrade</h2>{progress}{regrade}")
     return document(f"{exercise_id} versions: grader", body, csrf, refresh=regrading > 0)

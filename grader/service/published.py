@@ -107,6 +107,11 @@ class Published:
         self.at(exercise_id, new)
         return new
 
+    def has_builtin(self, exercise_id: str) -> bool:
+        """Whether the exercise has a version 0, a built-in spec (one published only with
+        PUT starts at 1)."""
+        return (exercise_id, 0) in self._exercises
+
     def builtin_files(self, exercise_id: str) -> BundleFiles | None:
         """The files of the built-in bundle of this id (version 0), if there is one."""
         exercise = self._exercises.get((exercise_id, 0))

@@ -182,7 +182,8 @@ async def exercise(exercise_id: str, request: Request, state: StateDep,
         spec = state.published.get(exercise_id).spec  # UnknownExercise: NotFound
         counts = instructor.summary(state.published, state.store, exercise_id, Filters())
         listed = state.store.listed(exercise_id, wanted, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-        versions = [0, *[v.version for v in state.store.versions(exercise_id)]]
+        versions = [*([0] if state.published.has_builtin(exercise_id) else []),
+                    *[v.version for v in state.store.versions(exercise_id)]]
         return exercise_page(exercise_id, spec.title, state.published.version(exercise_id),
                              counts, listed, query, page, state.links.url, versions)
 
@@ -220,12 +221,15 @@ async def versions(exercise_id: str, request: Request, state: StateDep,
         state.published.get(exercise_id)
         rows = state.store.versions(exercise_id)
         newest = state.published.version(exercise_id)
-        pair = (old if old is not None else max(0, newest - 1),
+        builtin = state.published.has_builtin(exercise_id)
+        numbers = [*([0] if builtin else []), *[r.version for r in rows]] or [newest]
+        before = [n for n in numbers if n < newest]  # the one before the newest, if any
+        pair = (old if old is not None else before[-1] if before else newest,
                 new if new is not None else newest)
         diffs = (instructor.diff(state.publisher, exercise_id, *pair)
                  if pair[0] != pair[1] else [])
         return views.versions_page(exercise_id, rows, newest, diffs, pair,
-                                   state.store.regrading(exercise_id), csrf)
+                                   state.store.regrading(exercise_id), csrf, builtin)
 
     try:
         return html(await run_in_threadpool(read))
@@ -239,8 +243,18 @@ async def restore_form(exercise_id: str, version: int, request: Request, state: 
     session = signed_in(request, sessions)
     if session is None:
         return to_sign_in()
-    newest = state.published.version(exercise_id)
-    return html(views.restore_page(exercise_id, version, newest, sessions.csrf(session)))
+    csrf = sessions.csrf(session)
+
+    def known() -> int:
+        """The newest version; NotFound when the exercise or the version is unknown."""
+        state.published.at(exercise_id, version)
+        return state.published.version(exercise_id)
+
+    try:
+        newest = await run_in_threadpool(known)
+    except NotFound as error:
+        return html(views.message_page("Not found", str(error), csrf), 404)
+    return html(views.restore_page(exercise_id, version, newest, csrf))
 
 
 @router.post(ROOT + "/exercises/{exercise_id}/versions/{version}/restore")
