@@ -7,6 +7,7 @@ grade). ``grader.service.assembly.assemble`` picks one from the settings' mode.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -64,10 +65,17 @@ class NewSubmission:
                 "callback_url": self.callback_url, "metadata": self.metadata}
 
     def stored_as(self, row: Submission) -> bool:
-        """Whether a stored submission is what this one would store (an idempotent retry)."""
+        """Whether a stored submission is what this one would store (an idempotent retry).
+        Metadata are compared as JSON, not as Python values: 1, 1.0 and true are equal in
+        Python and three values in JSON."""
         return (row.exercise_id, row.source, row.learner_id, row.callback_url,
-                row.metadata_) == (self.exercise_id, self.source, self.learner_id,
-                                   self.callback_url, self.metadata)
+                _as_json(row.metadata_)) == (self.exercise_id, self.source, self.learner_id,
+                                             self.callback_url, _as_json(self.metadata))
+
+
+def _as_json(value: object) -> str:
+    """One text for one JSON value, whatever the order of its objects' names."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def finished(row: Submission) -> bool:

@@ -263,6 +263,33 @@ def test_an_idempotency_key_used_with_another_request_is_422(make_client, change
     assert len(runner.jobs) == 1 and len(stored(client)) == 1
 
 
+@pytest.mark.parametrize(("first", "then"), [
+    ({"graded": 1}, {"graded": True}), ({"graded": 0}, {"graded": False}),
+    ({"graded": 1}, {"graded": 1.0}), ({"graded": [1]}, {"graded": [True]}),
+])
+def test_metadata_of_another_json_type_are_another_request(make_client, first, then) -> None:
+    """1, 1.0 and true are equal in Python, and three values in JSON."""
+    runner = FakeRunner(correct)
+    client = make_client(runner, instructor_tokens=INSTRUCTOR)
+    key = {"Idempotency-Key": "attempt-typed"}
+    assert client.post("/v1/submissions", json={**SUBMISSION, "metadata": first},
+                       headers=key).status_code == 200
+    other = client.post("/v1/submissions", json={**SUBMISSION, "metadata": then}, headers=key)
+    assert other.status_code == 422, other.text
+    assert len(runner.jobs) == 1 and len(stored(client)) == 1
+
+
+def test_metadata_with_their_names_in_another_order_are_the_same_request(make_client) -> None:
+    client = make_client(FakeRunner(correct), instructor_tokens=INSTRUCTOR)
+    key = {"Idempotency-Key": "attempt-ordered"}
+    first = client.post("/v1/submissions", headers=key, json={
+        **SUBMISSION, "metadata": {"a": 1, "b": {"c": 2.5, "d": None}}})
+    again = client.post("/v1/submissions", headers=key, json={
+        **SUBMISSION, "metadata": {"b": {"d": None, "c": 2.5}, "a": 1}})
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["id"] == first.json()["id"] and len(stored(client)) == 1
+
+
 def test_an_idempotency_key_with_the_same_request_returns_the_first_submission(
         make_client) -> None:
     runner = SlowRunner()
