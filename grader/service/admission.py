@@ -58,6 +58,16 @@ def retry_after(waiting: int, limit: int, rate: float | None) -> int:
     return max(1, min(MAX_RETRY_AFTER, math.ceil((waiting - limit + 1) / (rate or 10.0))))
 
 
+def drain_rate(left: int, span: float) -> float | None:
+    """The rate a backlog drained at, from ``left`` departures over the last ``span`` seconds
+    (at most ``DRAIN_WINDOW``): None while there is too little to tell (fewer than two,
+    over less than the whole window). Fewer than two over the whole window is a stalled
+    backlog (loops holding every place until their limits): one in the window, at most."""
+    if left >= 2:
+        return left / max(span, 1e-3)
+    return 1 / DRAIN_WINDOW if span >= DRAIN_WINDOW else None
+
+
 @dataclass(frozen=True)
 class Limits:
     backlog: int
@@ -91,6 +101,7 @@ class Drain:
 
     def __init__(self) -> None:
         self.departures: deque[float] = deque(maxlen=DRAIN_SAMPLE)
+        self.since = time.monotonic()  # when it started counting
 
     def left(self) -> None:
         self.departures.append(time.monotonic())
@@ -98,9 +109,8 @@ class Drain:
     def retry_after(self, waiting: int, limit: int) -> int:
         now = time.monotonic()
         recent = [t for t in self.departures if now - t <= DRAIN_WINDOW]
-        measured = len(recent) >= 2 and now > recent[0]
-        return retry_after(waiting, limit,
-                           len(recent) / (now - recent[0]) if measured else None)
+        span = now - recent[0] if len(recent) >= 2 else min(now - self.since, DRAIN_WINDOW)
+        return retry_after(waiting, limit, drain_rate(len(recent), span))
 
 
 class Shares:

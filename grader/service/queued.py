@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -19,7 +20,14 @@ import psycopg
 from anyio import to_thread
 from sqlalchemy.engine import Connection
 
-from grader.service.admission import DRAIN_WINDOW, Counts, Limits, admit, retry_after
+from grader.service.admission import (
+    DRAIN_WINDOW,
+    Counts,
+    Limits,
+    admit,
+    drain_rate,
+    retry_after,
+)
 from grader.service.published import Published
 from grader.service.submissions import KeyReused, NewSubmission, Submissions, finished
 from grader.storage import jobs
@@ -101,6 +109,7 @@ class QueueService(Submissions):
 
     def __init__(self, published: Published, store: Store, url: str, *, backlog: int,
                  learner_limit: int, token_limit: int, hidden_secret: bytes) -> None:
+        self.started = time.monotonic()  # for the drain rate: how long it has looked
         self.published = published
         self.catalog = published.catalog
         self.store = store
@@ -188,9 +197,10 @@ class QueueService(Submissions):
             submission_id=submission_id or uuid.uuid4().hex, before=before, after=defer)
 
     def _retry_after(self, queued: int) -> int:
-        done = self.store.finished_since(DRAIN_WINDOW)
-        return retry_after(queued, self.limits.backlog,
-                           done / DRAIN_WINDOW if done >= 2 else None)
+        done = self.store.finished_since(DRAIN_WINDOW)  # by every worker
+        # the whole window is known once this process has been up for it
+        span = DRAIN_WINDOW if done >= 2 else min(time.monotonic() - self.started, DRAIN_WINDOW)
+        return retry_after(queued, self.limits.backlog, drain_rate(done, span))
 
     async def wait(self, row: Submission, seconds: float,
                    waiter: asyncio.Future[None] | None = None) -> Submission:

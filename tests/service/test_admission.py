@@ -9,6 +9,7 @@ import pytest
 
 from grader.errors import OverLimit
 from grader.service.admission import (
+    DRAIN_WINDOW,
     MAX_RETRY_AFTER,
     Busy,
     Caps,
@@ -17,6 +18,7 @@ from grader.service.admission import (
     Limits,
     Shares,
     admit,
+    drain_rate,
     retry_after,
 )
 
@@ -53,13 +55,33 @@ def test_retry_after_is_the_time_to_drain_to_one_place_free_within_bounds() -> N
 
 def test_the_drain_rate_counts_only_recent_departures() -> None:
     drain = Drain()
-    assert drain.retry_after(10, 10) == 1  # nothing measured yet
+    assert drain.retry_after(10, 10) == 1  # nothing measured yet: a guess of 10 a second
     now = time.monotonic()
     drain.departures.extend(now - 4.0 * i for i in range(6, 0, -1))  # one every 4 s
     assert 4 <= drain.retry_after(10, 10) <= 6
-    drain.departures.clear()
-    drain.departures.extend(now - 100.0 - i for i in range(5))  # long ago: not measured
-    assert drain.retry_after(10, 10) == 1
+
+
+def test_a_backlog_that_drained_by_fewer_than_two_in_the_window_is_stalled() -> None:
+    """Every place held (by loops, until their limits) and none or one left in the last 30 s:
+    at most one in 30 s, not the guess of 10 a second, which would have every refused client
+    back within a second for as long as the stall lasts."""
+    drain = Drain()
+    now = time.monotonic()
+    drain.since = now - 100.0
+    drain.departures.extend(now - 100.0 - i for i in range(5))  # long ago
+    assert drain.retry_after(10, 10) == DRAIN_WINDOW
+    assert drain.retry_after(12, 10) == 3 * DRAIN_WINDOW
+    drain.departures.append(now - 1.0)  # one lately
+    assert drain.retry_after(10, 10) == DRAIN_WINDOW
+    young = Drain()
+    young.since = now - 5.0  # has not looked for a whole window: a guess still
+    assert young.retry_after(10, 10) == 1
+
+
+def test_the_drain_rate_of_departures_over_a_span() -> None:
+    assert drain_rate(6, 24.0) == 0.25
+    assert drain_rate(1, DRAIN_WINDOW) == drain_rate(0, DRAIN_WINDOW) == 1 / DRAIN_WINDOW
+    assert drain_rate(1, 10.0) is None and drain_rate(0, 0.0) is None
 
 
 def test_shares_count_per_token_and_learner_and_give_back_once() -> None:
