@@ -396,3 +396,29 @@ def test_the_right_values_stacked_with_others_along_a_new_first_axis() -> None:
     assert "its item [0] of 2" in found.message
     assert code_of(np.stack([indices, EXPECTED, indices])) == "stacked"
     assert code_of(np.stack([indices, indices])) is None
+
+
+def test_every_channel_holding_one_map_each_with_its_own_shift_is_named() -> None:
+    """out[:, i, j] = ... inside the loop over the output channels: each holds the last one's
+    map, plus its own bias when the bias is added afterwards."""
+    rng = np.random.default_rng(8)
+    expected = rng.normal(size=(3, 5, 4))
+    bias = np.array([0.5, -1.0, 2.0])
+    got = np.broadcast_to(expected[-1] - 2.0, expected.shape) + bias[:, None, None]
+    found = diagnose(got, expected, INPUTS)
+    assert found is not None and found.code == "channels_alike"
+    assert "all 3 channels of your output hold one map (the expected last channel's)" in \
+        found.message and "out[o, i, j]" in found.message
+    found = diagnose(np.broadcast_to(rng.normal(size=(5, 4)), (3, 5, 4)).copy(), expected,
+                     INPUTS)
+    assert found is not None and found.code == "channels_alike"
+    assert "(the expected" not in found.message  # a map of none of them
+
+
+def test_channels_that_differ_or_are_meant_alike_are_not_named_alike() -> None:
+    rng = np.random.default_rng(9)
+    expected = rng.normal(size=(3, 5, 4))
+    assert code_of(expected + rng.normal(size=expected.shape), expected) != "channels_alike"
+    alike = np.broadcast_to(expected[0], expected.shape) + np.arange(3)[:, None, None]
+    assert code_of(alike * 2.5 + rng.normal(size=expected.shape), alike) != "channels_alike"
+    assert code_of(np.broadcast_to(EXPECTED[0], EXPECTED.shape).copy()) != "channels_alike"

@@ -55,7 +55,7 @@ GENERIC_DIAGNOSES = frozenset({
     "shape_not_a_tuple",
     "list_added_to_array", "window_past_edge", "builtin_max_of_array", "shape_indexed",
     "integer_clipped", "numpy2_integer_out_of_bounds", "module_not_imported",
-    "negatives_zeroed", "offset_output",
+    "negatives_zeroed", "offset_output", "channels_alike",
     "rescaled_output",
 })
 # The changes to an argument an explanation may name (grader.grading.parts' input parts), each

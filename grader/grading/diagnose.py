@@ -60,7 +60,38 @@ def diagnose(got: np.ndarray, expected: np.ndarray, inputs: Sequence[np.ndarray]
         return Diagnosis("integer_output", say(Msg.INTEGER_OUTPUT, dtype=got.dtype))
     if constant(got, expected):
         return Diagnosis("constant_output", say(Msg.CONSTANT_OUTPUT, value=shown(got.flat[0])))
-    return None
+    return channels_alike(got, expected, rules)
+
+
+def channels_alike(got: np.ndarray, expected: np.ndarray,
+                   rules: Comparison = RULES) -> Diagnosis | None:
+    """Every output channel (the first axis of an output of three or more) holds one map, each
+    shifted by a constant of its own (its bias), where the expected channels differ: each
+    channel's result written into all of them (``out[:, i, j] = ...``), the last write
+    winning. Named with the expected channel they hold, when they hold one's."""
+    if got.shape != expected.shape or got.ndim < 3 or got.shape[0] < 2 \
+            or got[0].size < 4 or got.dtype.kind not in "iuf":
+        return None
+    with np.errstate(all="ignore"):
+        values = got.astype(np.float64)
+        if not np.isfinite(values).all() or not _shifted_alike(values, values[0], rules) \
+                or _shifted_alike(expected, expected[0], rules):
+            return None
+        held = [k for k in range(expected.shape[0])
+                if _shifted_alike(values[:1], expected[k], rules)]
+    whose = "" if len(held) != 1 else say(
+        Msg.CHANNELS_LAST if held[0] == expected.shape[0] - 1 else Msg.CHANNELS_OF,
+        channel=held[0])
+    return Diagnosis("channels_alike", say(Msg.CHANNELS_ALIKE, count=got.shape[0],
+                                           whose=whose))
+
+
+def _shifted_alike(channels: np.ndarray, one: np.ndarray, rules: Comparison) -> bool:
+    """Whether each of ``channels`` is ``one`` plus a constant of its own."""
+    differences = channels - one
+    spread = differences - differences.reshape(len(channels), -1).mean(axis=1).reshape(
+        (-1,) + (1,) * (channels.ndim - 1))
+    return bool(np.all(np.abs(spread) <= allowed_error(channels, rules)))
 
 
 def fit_name(fit: Fit, *others: Fit) -> str:

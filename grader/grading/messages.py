@@ -118,6 +118,9 @@ class Msg(StrEnum):
     INTEGER_ROUNDED = "integer_rounded"
     INTEGER_OUTPUT = "integer_output"
     CONSTANT_OUTPUT = "constant_output"
+    CHANNELS_ALIKE = "channels_alike"
+    CHANNELS_LAST = "channels_last"
+    CHANNELS_OF = "channels_of"
     ARGUMENT_ORDER = "argument_order"
     SHAPE_SWAPPED = "shape_swapped"
     SHAPE_ONE_DIMENSION = "shape_one_dimension"
@@ -366,6 +369,13 @@ TEMPLATES: dict[Msg, str] = {
                         "have fractions; compute and return floats",
     Msg.ARGUMENT_ORDER: "your {entry}({mine}) takes its parameters in another order than the "
                         "exercise passes them, by position: {entry}({theirs})",
+    Msg.CHANNELS_ALIKE: "all {count} channels of your output hold one map{whose}, each "
+                        "shifted by a constant of its own (a bias, say), where the expected "
+                        "channels differ: each channel's result is written into all of them "
+                        "(out[:, i, j] = ..., a slice over the channels), and the last write "
+                        "wins; store it in its own channel, out[o, i, j]",
+    Msg.CHANNELS_LAST: " (the expected last channel's)",
+    Msg.CHANNELS_OF: " (the expected channel {channel}'s)",
     Msg.CONSTANT_OUTPUT: "every value of your output is {value}, where the expected ones differ: "
                          "check that each result is stored in its own place of the output, and "
                          "that it is returned once the loops have filled it (or that no int(), "

@@ -23,6 +23,7 @@ from grader.grading.diagnose import (
     SHAPE,
     CaseOutcome,
     Diagnosis,
+    channels_alike,
     even_sizes_only,
     fit_name,
     fixed_shape,
@@ -167,6 +168,12 @@ class Tally:
             findings.append(Finding(code="constant_output", message=say(
                 Msg.CONSTANT_OUTPUT, value=shown(flat[0].got.flat[0])),  # type: ignore[union-attr]
                 cases=[c.name for c in flat], severity="mistake"))
+        alike = [(c.name, told) for c in self.cases if not c.passed and c.name not in own
+                 and c.got is not None and not constant(c.got, c.expected)
+                 and (told := channels_alike(c.got, c.expected, self.spec.compare))]
+        if alike:
+            findings.append(Finding(code="channels_alike", message=alike[0][1].message,
+                                    cases=[name for name, _ in alike], severity="mistake"))
         integer = [c for c in self.cases if not c.passed and c.name not in own
                    and c.got is not None and c.got.dtype.kind in "iu"
                    and not np.array_equal(c.expected, np.round(c.expected))]
