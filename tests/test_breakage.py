@@ -90,9 +90,18 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
      "shape_not_a_tuple", "numpy.ones((len(x), k.shape[0]), dtype=float);"),
     (LearnerError("TypeError", "Cannot interpret '0' as a data type", 3,
                   "out = np.full(h, w, 0)"), "shape_not_a_tuple", "np.full((h, w), 0);"),
-    (LearnerError("TypeError", "Cannot interpret '8' as a data type", 3,
-                  "out = np.zeros(h, w, [i for i in range(\n"), "shape_not_a_tuple",
+    (LearnerError("TypeError", "Cannot interpret '5' as a data type", 3,
+                  "out = np.ones(h, w, order='F')  # (h, w), columns first"), "shape_not_a_tuple",
+     "as one tuple: np.ones((h, w), order='F'); given"),
+    (LearnerError("TypeError", "Cannot interpret '5' as a data type", 3,
+                  "a = np.zeros((h, w)); b = np.ones(h, w)"), "shape_not_a_tuple",
+     "np.ones takes the array's shape as one tuple: np.ones((h, w)); given"),
+    (LearnerError("TypeError", "Cannot interpret '5' as a data type", 3,  # sizes, then a dtype
+                  "out = np.zeros(h, w, 'float64')"), "shape_not_a_tuple",
      "as one tuple: np.zeros((h, w)); given"),
+    (LearnerError("TypeError", "Cannot interpret 'nan' as a data type", 3,
+                  "out = np.full(h, w, np.nan, np.float32)"), "shape_not_a_tuple",
+     "as one tuple: np.full((h, w), value); given"),
 ])
 def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     found = idiom_of(error)
@@ -138,6 +147,18 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
     # a dtype that is no dtype, on a line that makes no array of sizes given one by one
     LearnerError("TypeError", "Cannot interpret 'x' as a data type", 2,
                  "out = image.astype(kind)"),
+    # the shape given whole, and a number where the dtype goes: another mistake
+    LearnerError("TypeError", "Cannot interpret '3' as a data type", 2,
+                 "out = np.zeros((h, w), 3)"),
+    LearnerError("TypeError", "Cannot interpret '0' as a data type", 2,
+                 "out = np.full((h, w), 0, 0)"),
+    LearnerError("TypeError", "Cannot interpret '5' as a data type", 2,
+                 "out = np.zeros(image.shape, w)"),
+    LearnerError("TypeError", "Cannot interpret '5' as a data type", 2,
+                 "out = np.zeros(*shape, 3)"),
+    # a call that goes on past the line: its arguments are not read
+    LearnerError("TypeError", "Cannot interpret '8' as a data type", 3,
+                 "out = np.zeros(h, w, [i for i in range(\n"),
 ])
 def test_a_crash_that_is_not_the_idiom_gets_no_hint(error) -> None:
     assert idiom_of(error) is None

@@ -111,18 +111,27 @@ def _shapes_of(found: re.Match[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
 # np.zeros(h, w) and its kin: an array made of sizes given one by one, not as one tuple
 _SIZES_ONE_BY_ONE = re.compile(r"(?<![\w.])(?:(?:np|numpy)\.)?(zeros|ones|empty|full)\s*\(")
 _CALL_SHOWN = 120  # the longest call shown as it should be written
+# A positional argument that reads as a dtype (np.float32, 'float64', float): the call may
+# mean it so, and is not written again
+_DTYPE_LIKE = re.compile(r"^(?:(?:np|numpy)\.\w+|['\"].*['\"]|float|int|bool|complex|object|"
+                         r"str)$")
 
 
-def _shape_call(line: str) -> tuple[str, str]:
-    """(function, the call as it should be written) for a call of ``_SIZES_ONE_BY_ONE`` on
-    ``line`` whose sizes are given one by one; the call is "" when it cannot be read whole."""
-    found = _SIZES_ONE_BY_ONE.search(line)
-    if found is None:
-        return "zeros", ""
-    name = found.group(1)
-    arguments, depth, start = [], 0, found.end()
-    for at in range(found.end(), len(line)):
-        char = line[at]
+def _masked(line: str) -> str:
+    """``line`` with its string literals' insides and its comment blanked, as long as it was:
+    brackets and commas in them are not the code's."""
+    blank = re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2)
+                   + m.group(0)[0], line)
+    comment = blank.find("#")
+    return blank if comment < 0 else blank[:comment] + " " * (len(blank) - comment)
+
+
+def _arguments(line: str, masked: str, start: int) -> list[str] | None:
+    """The arguments (as written) of the call whose "(" ends at ``start``; None when the call
+    does not end on the line."""
+    arguments, depth = [], 0
+    for at in range(start, len(masked)):
+        char = masked[at]
         if char in "([{":
             depth += 1
         elif char in ")]}" and depth:
@@ -131,18 +140,33 @@ def _shape_call(line: str) -> tuple[str, str]:
             arguments.append(line[start:at].strip())
             start = at + 1
             if char == ")":
-                break
-    else:
-        return name, ""
-    positional = [a for a in arguments if a and not re.match(r"\w+\s*=(?!=)", a)]
-    named = [a for a in arguments if a and a not in positional]
-    if name == "full":  # its last one is the value to fill with
-        positional, named = positional[:-1], [*positional[-1:], *named]
-    if len(positional) < 2:
-        return name, ""
-    call = (line[found.start():found.end()] + "(" + ", ".join(positional) + ")"
-            + "".join(f", {a}" for a in named) + ")")
-    return name, call if len(call) <= _CALL_SHOWN else ""
+                return [a for a in arguments if a]
+    return None
+
+
+def shape_call(line: str) -> tuple[str, str] | None:
+    """(function, the call as it should be written, or "" when it cannot be) for the first
+    call of ``_SIZES_ONE_BY_ONE`` on ``line`` that gives two sizes or more one by one; None
+    when there is none (a shape given whole, ``np.zeros((h, w), 3)`` or ``np.zeros(shape,
+    n)``, is another mistake, and a call that goes on past the line is not read)."""
+    masked = _masked(line)
+    for found in _SIZES_ONE_BY_ONE.finditer(masked):
+        arguments = _arguments(line, masked, found.end())
+        if arguments is None:
+            continue
+        positional = [a for a in arguments if not re.match(r"\w+\s*=(?!=)", a)]
+        named = [a for a in arguments if a not in positional]
+        name = found.group(1)
+        sizes = positional[:-1] if name == "full" else positional  # full's last: its value
+        if len(sizes) < 2 or sizes[0][:1] in "([*" or sizes[0].endswith("shape"):
+            continue
+        if any(_DTYPE_LIKE.match(size) for size in sizes[1:]):
+            return name, ""  # sizes, then a dtype by position: which is which is unsure
+        rest = [*positional[len(sizes):], *named]
+        call = (line[found.start():found.end()] + "(" + ", ".join(sizes) + ")"
+                + "".join(f", {a}" for a in rest) + ")")
+        return name, call if len(call) <= _CALL_SHOWN else ""
+    return None
 
 
 # The arguments of a call up to its first top-level comma (brackets and plain parentheses
@@ -192,8 +216,10 @@ IDIOMS = (
           Msg.INTEGER_OUT_OF_BOUNDS),
     Idiom("shape_indexed", "IndexError", re.compile(r"tuple index out of range"),
           re.compile(r"\.shape\s*\[|\bshape\s*\([^)]*\)\s*\["), Msg.SHAPE_INDEXED),
-    Idiom("shape_not_a_tuple", "TypeError", re.compile(r"Cannot interpret '.*' as a data type"),
-          _SIZES_ONE_BY_ONE, Msg.SHAPE_NOT_A_TUPLE, needs_line=True),
+    Idiom("shape_not_a_tuple", "TypeError",
+          re.compile(r"Cannot interpret '[^']*' as a data type"), None,
+          Msg.SHAPE_NOT_A_TUPLE, needs_line=True,
+          holds=lambda _, line, __: shape_call(line) is not None),
     Idiom("shape_unpacked", "ValueError",
           re.compile(r"(not enough|too many) values to unpack \(expected (\d+)(?:, got (\d+))?\)"),
           re.compile(r"\.shape\b|\bshape\s*\("), Msg.SHAPE_UNPACKED),
@@ -286,7 +312,7 @@ def _words(idiom: Idiom, error: LearnerError, found: re.Match[str]) -> str:
         short, full = _shapes_of(found)
         return say(idiom.words, short=show_shape(short), full=show_shape(full))
     if idiom.words is Msg.SHAPE_NOT_A_TUPLE:
-        name, written = _shape_call(_code(error.text or ""))
+        name, written = shape_call(error.text or "") or ("zeros", "")
         example = written or f"np.{name}((h, w){', value' if name == 'full' else ''})"
         return say(idiom.words, name=name, example=example)
     if idiom.words is Msg.PYTHON2_NAME:
