@@ -62,8 +62,23 @@ def test_the_right_values_in_the_middle_of_other_values_are_padding_s() -> None:
     found = diagnose(got, EXPECTED, INPUTS)
     assert found is not None and found.code == "valid_inside"
     assert "from [1, 2] on, in the middle of an array of shape (8, 12)" in found.message
-    assert "padded on every side; use no padding, for an output of shape (6, 8)" in \
-        found.message
+    assert "(as an input padded on every side gives); the output is only the part where " \
+        "the kernel fits, of shape (6, 8): use no padding" in found.message
+
+
+def test_a_zero_ring_is_one_along_the_axes_it_pads_only() -> None:
+    """Channels of the same length, a border of zeros on the rows and columns: a ring."""
+    expected = np.stack([EXPECTED, EXPECTED * 2 + 1])
+    found = diagnose(np.pad(expected, ((0, 0), (1, 1), (1, 1))), expected, INPUTS)
+    assert found is not None and found.code == "valid_in_zero_ring"
+    assert "border of zeros 1 wide" in found.message
+
+
+def test_values_padded_along_one_axis_only_are_not_said_to_be_padded_all_round() -> None:
+    got = np.pad(EXPECTED, ((0, 0), (1, 1)), mode="edge")
+    found = diagnose(got, EXPECTED, INPUTS)
+    assert found is not None and found.code == "valid_inside"
+    assert "from [0, 1] on" in found.message and "padded" not in found.message
 
 
 def test_a_larger_array_without_the_right_values_is_not_diagnosed() -> None:

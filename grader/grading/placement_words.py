@@ -17,9 +17,9 @@ PLACEMENT_TEMPLATES: dict[str, str] = {
     "valid_inside": "{values} are all there, from {offset} on, inside an array of "
                     "shape {got_shape}{advice}",
     "valid_centred": "{values} are all there, from {offset} on, in the middle of an array of "
-                     "shape {got_shape}, with other values around them: your output is "
-                     "padded on every side; use no padding, for an output of shape "
-                     "{expected_shape} (only where the kernel fits)",
+                     "shape {got_shape}, other values around them (as an input padded on "
+                     "every side gives); the output is only the part where the kernel fits, "
+                     "of shape {expected_shape}: use no padding",
     "missing_edge": "your output has {values} but misses its last {what}: shape "
                     "{got_shape} instead of {expected_shape}; check how you work out the "
                     "output's size, and that your loops reach its last index",

@@ -143,13 +143,18 @@ def _inside(got: np.ndarray, candidate: np.ndarray, spare: list[int],
         outside = np.ones(got.shape, dtype=bool)
         outside[placed] = False
         zeros = not np.any(got[outside])
-        ring = zeros and len(set(offset)) == 1 and offset[0] > 0 \
-            and all(o == s - o for o, s in zip(offset, spare, strict=True))
+        # the axes it is larger along (not a channel axis of the same length): on each, as
+        # far from one edge as from the other, one border all round (a ring when all zeros)
+        larger = [axis for axis, s in enumerate(spare) if s > 0]
+        middle = bool(larger) and all(0 < offset[a] == spare[a] - offset[a] for a in larger)
+        ring = zeros and middle and len({offset[a] for a in larger}) == 1
         name = "valid_in_zero_ring" if ring else "valid_in_corner" if not any(offset) \
             else "valid_inside"
-        # as far from each edge as from the opposite one: an output padded on every side
-        centred = any(offset) and all(o == s - o for o, s in zip(offset, spare, strict=True))
-        fields = {"border": offset[0], "offset": offset, "zeros": zeros, "centred": centred,
+        # in the middle of other values, larger along each of its last two axes (or its one):
+        # what an input padded on every side gives
+        centred = middle and not zeros and larger[-2:] == list(range(got.ndim))[-2:]
+        fields = {"border": offset[larger[0]] if larger else 0, "offset": offset,
+                  "zeros": zeros, "centred": centred,
                   "got_shape": got.shape, "expected_shape": candidate.shape}
         yield View(Part(name, fields, keeps=True), got[placed], candidate,
                    0 if zeros else int(outside.sum()))
