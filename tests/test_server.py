@@ -470,6 +470,53 @@ def test_a_chunked_body_s_trailers_are_bounded_and_nothing_is_stored(server: Ser
                      timeout=30).json()["total"] == listed
 
 
+def read_until(connection: socket.socket, ends: bytes, seconds: float = 30.0) -> bytes:
+    """What arrives until ``ends`` is in it (or the connection closes, or ``seconds``)."""
+    connection.settimeout(seconds)
+    got = b""
+    with contextlib.suppress(OSError):
+        while ends not in got:
+            data = connection.recv(65536)
+            if not data:
+                break
+            got += data
+    return got
+
+
+def test_a_trailer_sent_in_one_large_read_is_bounded_too(server: Server) -> None:
+    """The parser takes a read whole; what follows its last callback in that read counts as
+    well: 130,000 bytes of one trailer, then 60,000 more, are refused, not held."""
+    body = json.dumps({"exercise_id": "conv2d", "source": CORRECT}).encode()
+    connection = connect(server)
+    connection.sendall(b"POST /v1/submissions?wait=false HTTP/1.1\r\nHost: grader\r\n"
+                       b"Authorization: Bearer " + PLATFORM.encode() + b"\r\n"
+                       b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       + b"%x\r\n%s\r\n0\r\nX-T: " % (len(body), body) + b"t" * 130_000)
+    with connection:
+        with contextlib.suppress(OSError):
+            connection.sendall(b"t" * 60_000)
+        # closed at once, without an answer; held, it would meet the body's deadline (408)
+        rest = read_until(connection, b"HTTP/1.1")
+    assert b"HTTP/1.1" not in rest, rest
+
+
+def test_trailers_over_the_bound_after_the_answer_close_without_a_second_answer(
+        server: Server) -> None:
+    """A request answered before its body's end (refused before it is read: a NUL in its
+    path), whose trailers then pass 64 KiB: the connection is closed, no 431 follows."""
+    connection = connect(server)
+    with connection:
+        connection.sendall(b"POST /v1/submissions/a%00b HTTP/1.1\r\nHost: grader\r\n"
+                           b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                           b"\r\n2\r\n{}\r\n0\r\nX-T: ")
+        answered = read_until(connection, b"}")  # after the refusal's lingering read
+        assert answered.startswith(b"HTTP/1.1 422"), answered
+        with contextlib.suppress(OSError):
+            connection.sendall(b"t" * 100_000)
+        rest = read_until(connection, b"HTTP/1.1")
+    assert b"HTTP/1.1" not in rest, rest
+
+
 def test_a_request_head_within_64_kib_is_served(server: Server) -> None:
     response = httpx.get(f"{server.url}/healthz", headers={"X-Padding": "x" * 40_000},
                          timeout=30)

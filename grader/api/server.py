@@ -28,6 +28,7 @@ from grader.settings import Settings
 
 # The largest request head taken (request line and headers); more is 431
 MAX_HEAD_BYTES = 64 * 1024
+FEED_SLICE = 16 * 1024  # the parser is fed at most this much at a time
 LINGER_SECONDS = 2.0  # how long the rest of a head over it is read and thrown away
 
 
@@ -47,6 +48,9 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
     _kept = 0
     _unread = 0
     _progressed = False
+    _in_head = False  # between a message's start and the end of its head (not its trailers)
+    _read_whole = True  # the message read is read to its end
+    _answered = False  # the message read is answered
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -61,19 +65,26 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             self._head_seen = size if end < 0 else None
             self._head_tail = joined[-3:]
         cpu = time.thread_time()
-        self._progressed = False
-        super().data_received(data)
+        # fed a slice at a time, so that what a slice takes without a callback is counted
+        # whole: a head's or a trailer's bytes after the last callback of a larger read
+        for at in range(0, len(data), FEED_SLICE):
+            if self._refused or self.transport.is_closing():
+                break
+            piece = data[at:at + FEED_SLICE]
+            self._progressed = False
+            super().data_received(piece)
+            self._unread = 0 if self._progressed else self._unread + len(piece)
+            if self._unread > MAX_HEAD_BYTES:
+                self._head_too_large()
         scope = getattr(self, "scope", None)
         if isinstance(scope, dict):  # the request whose bytes these were (the last one)
             scope[PARSE_CPU] = scope.get(PARSE_CPU, 0.0) + time.thread_time() - cpu
-        self._unread = 0 if self._progressed else self._unread + len(data)
-        if self._unread > MAX_HEAD_BYTES:
-            self._head_too_large()
 
     # The parser's callbacks: each counts what it keeps, or that it went on (a body's bytes
     # are the app's to bound).
     def on_message_begin(self) -> None:
-        self._kept, self._progressed = 0, True
+        self._kept, self._progressed, self._in_head = 0, True, True
+        self._read_whole = self._answered = False
         super().on_message_begin()
 
     def on_url(self, url: bytes) -> None:
@@ -97,9 +108,11 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
         self._progressed = True
 
     def on_message_complete(self) -> None:
-        self._progressed = True
+        self._progressed, self._read_whole = True, True
         if not self._refused:
             super().on_message_complete()
+        if self._answered and not self.pipeline and not self.transport.is_closing():
+            self._await_head()  # answered before its end (trailers): the next head is due
 
     def _keep(self, size: int) -> None:
         self._kept += size
@@ -113,14 +126,16 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._cancel_deadline()
-        self._progressed = True
+        self._progressed, self._in_head = True, False
         if not self._refused:  # a head refused in the middle of a read starts no request
             super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         idle = not self.pipeline  # a pipelined request's head is already here
         super().on_response_complete()
-        if idle and not self.transport.is_closing():
+        self._answered = True
+        # the next head is awaited once the request is read to its end (its trailers too)
+        if idle and self._read_whole and not self.transport.is_closing():
             self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -138,14 +153,16 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
             self._head_deadline = None
 
     def _head_too_large(self) -> None:
+        awaited = self._head_seen is not None or self._in_head  # a head, not trailers
         self._cancel_deadline()
         self._head_seen = None
         if self.transport.is_closing():
             return
-        if self.cycle is not None and not self.cycle.response_complete:
-            # a head pipelined behind a request not yet answered, or trailers: an answer
-            # now would come before that one's; the connection is closed (the request goes
-            # on, and its submission, if any, can be read back)
+        if not awaited or self.cycle is not None and not self.cycle.response_complete:
+            # trailers, whose request may be answered already, or a head pipelined behind a
+            # request not yet answered: an answer now would be a second one, or come before
+            # the one owed; the connection is closed (a request under way goes on, and its
+            # submission, if any, can be read back)
             self._refused = True
             self.transport.close()
             return
