@@ -62,6 +62,12 @@ def test_an_array_where_one_number_is_expected_is_said_so() -> None:
     assert verdict.message == "expected one number, got an array of shape (3, 3) (9 numbers)"
 
 
+def test_one_number_in_an_array_where_one_number_is_expected_is_said_so() -> None:
+    verdict = compare(output(np.ones(1)), np.float64(2.5), RULES, visible=True)
+    assert verdict.message == ("expected one number, got an array of shape (1,) that holds "
+                               "one: return the number itself (e.g. its .item())")
+
+
 def test_one_number_where_an_array_is_expected_is_said_so() -> None:
     verdict = compare(output(np.array(2.5)), EXPECTED, RULES, visible=True)
     assert verdict.status == "wrong_shape"

@@ -239,7 +239,7 @@ def json_media_refusal(content_type: str | None) -> str | None:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"').lower()
-            if charset not in ("utf-8", "utf8"):
+            if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):  # ASCII is UTF-8 too
                 return (f"the body is said to be in charset {charset[:40]!r}; JSON is sent "
                         "in UTF-8 (say charset=utf-8, or no charset)")
     return None

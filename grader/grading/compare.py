@@ -273,7 +273,8 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
                                              dtype=got.dtype), shape)
     if got.shape != expected.shape:
         if expected.ndim == 0:  # one number: an array of shape () is no way to say it
-            message = say(Msg.WRONG_SHAPE_NOT_NUMBER, got=show_shape(got.shape),
+            message = say(Msg.WRONG_SHAPE_IN_ARRAY if got.size == 1
+                          else Msg.WRONG_SHAPE_NOT_NUMBER, got=show_shape(got.shape),
                           count=got.size)
         elif got.ndim == 0:
             message = say(Msg.WRONG_SHAPE_NUMBER, expected=show_shape(expected.shape))

@@ -59,6 +59,7 @@ class Msg(StrEnum):
     TOO_COARSE = "too_coarse"
     WRONG_SHAPE = "wrong_shape"
     WRONG_SHAPE_NOT_NUMBER = "wrong_shape_not_number"
+    WRONG_SHAPE_IN_ARRAY = "wrong_shape_in_array"
     WRONG_SHAPE_NUMBER = "wrong_shape_number"
     WRONG_NDIM = "wrong_ndim"
     NOT_FINITE_ONE = "not_finite_one"
@@ -298,6 +299,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.WRONG_SHAPE: "expected an array of shape {expected}, got {got}",
     Msg.WRONG_SHAPE_NOT_NUMBER: "expected one number, got an array of shape {got} ({count} "
                                 "numbers)",
+    Msg.WRONG_SHAPE_IN_ARRAY: "expected one number, got an array of shape {got} that holds "
+                              "one: return the number itself (e.g. its .item())",
     Msg.WRONG_SHAPE_NUMBER: "expected an array of shape {expected}, got one number",
     Msg.WRONG_NDIM: " ({got}-D instead of {expected}-D)",
     Msg.NOT_FINITE_ONE: "expected finite numbers, got {counts} value, the first at {index}",

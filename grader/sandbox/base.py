@@ -210,9 +210,8 @@ class LearnerError:
         line = data.get("line")
         message = text("message", "") or ""
         lines = message.split("\n")
-        if len(lines) > MESSAGE_LINES:
-            message = "\n".join(lines[:MESSAGE_LINES]) \
-                + f"\n... ({len(lines) - MESSAGE_LINES} more lines)"
+        if len(lines) > MESSAGE_LINES:  # how many more is unknown: the child cut it short
+            message = "\n".join(lines[:MESSAGE_LINES]) + "\n... (more lines not shown)"
         return cls(
             type=text("type", "Exception") or "Exception",
             message=message,

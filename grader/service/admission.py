@@ -109,7 +109,13 @@ class Drain:
     def retry_after(self, waiting: int, limit: int) -> int:
         now = time.monotonic()
         recent = [t for t in self.departures if now - t <= DRAIN_WINDOW]
-        span = now - recent[0] if len(recent) >= 2 else min(now - self.since, DRAIN_WINDOW)
+        # the window looked at: the whole of it (as long as it has looked), or since the
+        # oldest departure kept when the sample holds no more (a fast drain)
+        span = min(now - self.since, DRAIN_WINDOW)
+        if len(recent) == self.departures.maxlen:
+            span = now - recent[0]
+        elif recent:
+            span = max(span, now - recent[0])
         return retry_after(waiting, limit, drain_rate(len(recent), span))
 
 

@@ -166,6 +166,7 @@ def test_a_body_not_declared_as_json_in_utf8_is_415_and_nothing_is_stored(
 @pytest.mark.parametrize("content_type", ["application/json", "Application/JSON",
                                           'application/json; charset="UTF-8"',
                                           "application/json; charset=utf8",
+                                          "application/json; charset=US-ASCII",
                                           "application/problem+json"])
 def test_json_in_utf8_is_read_however_its_type_is_spelled(
         make_client, content_type: str) -> None:

@@ -59,6 +59,13 @@ def test_the_drain_rate_counts_only_recent_departures() -> None:
     now = time.monotonic()
     drain.departures.extend(now - 4.0 * i for i in range(6, 0, -1))  # one every 4 s
     assert 4 <= drain.retry_after(10, 10) <= 6
+    drain.departures.clear()
+    drain.since = now - 60.0  # 30 s of stall, then two at once: two in the whole window
+    drain.departures.extend([now - 0.1, now - 0.05])
+    assert drain.retry_after(10, 10) == DRAIN_WINDOW / 2
+    drain.departures.clear()
+    drain.departures.extend(now - 0.01 * i for i in range(300, 0, -1))  # a fast drain
+    assert drain.retry_after(10, 10) == 1
 
 
 def test_a_backlog_that_drained_by_fewer_than_two_in_the_window_is_stalled() -> None:
