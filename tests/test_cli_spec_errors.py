@@ -46,7 +46,7 @@ def broken(tmp_path: Path, old: str, new: str) -> tuple[Path, int]:
 
 
 @pytest.mark.parametrize(("old", "new", "field"), [
-    ('function = "no_sum"', 'function = "no_such_function"', "mistakes[2].function"),
+    ('function = "no_sum"', 'function = "no_such_function"', "mistakes[3].function"),
     ('name = "random patch"', 'name = "random patch"\npoints = -3', "cases.1.points"),
 ])
 def test_validate_and_push_say_a_spec_error_alike(server: Server, tmp_path: Path, old: str,
