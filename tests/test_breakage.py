@@ -99,6 +99,12 @@ FLOAT_INT = "'float' object cannot be interpreted as an integer"
     (LearnerError("TypeError", "Cannot interpret '5' as a data type", 3,  # sizes, then a dtype
                   "out = np.zeros(h, w, 'float64')"), "shape_not_a_tuple",
      "as one tuple: np.zeros((h, w)); given"),
+    (LearnerError("EOFError", "EOF when reading a line", 18,
+                  'rows = int(input("Enter the number of rows: "))'), "input_asked",
+     "if __name__ == \"__main__\":"),
+    (LearnerError("TypeError", "only integer scalar arrays can be converted to a scalar index",
+                  13, "ans[i] = np.dot(x[i: i + pad + 1], k)"), "array_as_index",
+     "np.zeros(n) where n was meant"),
     (LearnerError("TypeError", "Cannot interpret 'nan' as a data type", 3,
                   "out = np.full(h, w, np.nan, np.float32)"), "shape_not_a_tuple",
      "as one tuple: np.full((h, w), value); given"),
@@ -156,6 +162,8 @@ def test_a_removed_idiom_is_named_with_its_fix(error, code, fragment) -> None:
                  "out = np.zeros(image.shape, w)"),
     LearnerError("TypeError", "Cannot interpret '5' as a data type", 2,
                  "out = np.zeros(*shape, 3)"),
+    # an end of input that no input() asked for
+    LearnerError("EOFError", "EOF when reading a line", 4, "data = sys.stdin.readline()"),
     # a call that goes on past the line: its arguments are not read
     LearnerError("TypeError", "Cannot interpret '8' as a data type", 3,
                  "out = np.zeros(h, w, [i for i in range(\n"),

@@ -51,6 +51,12 @@ def test_wrong_shape_says_expected_and_got() -> None:
     assert verdict.output_shape == [8, 8]
 
 
+def test_an_empty_output_is_said_to_be_empty() -> None:
+    verdict = compare(output(np.zeros((0, 6))), EXPECTED, RULES, visible=True)
+    assert verdict.message.startswith("expected an array of shape (6, 6), got (0, 6): your "
+                                      "output is empty")
+
+
 def test_wrong_number_of_dimensions_is_named() -> None:
     verdict = compare(output(np.zeros(36)), EXPECTED, RULES, visible=True)
     assert "(36,)" in verdict.message and "1-D instead of 2-D" in verdict.message

@@ -154,6 +154,9 @@ def test_syntax_error_is_found_without_running_anything(conv2d: Exercise) -> Non
     assert finding.code == "syntax_error"
     assert "(line 1)" in finding.message
     assert "def conv(image kernel):" in finding.message and "^" in finding.message
+    # hidden cases too: nothing ran, no input was seen, and the grader's own parse says why
+    assert {c.message for c in report.cases if not c.visible} == {
+        "the submission has a syntax error"}
 
 
 def test_null_bytes_are_a_syntax_finding_not_a_fault() -> None:

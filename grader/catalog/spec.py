@@ -52,7 +52,7 @@ GENERIC_DIAGNOSES = frozenset({
     "numpy2_array_to_scalar",
     "numpy2_array_into_element", "python2_division", "numpy_removed_alias", "python2_name",
     "module_not_available", "threads_not_available", "no_file_system", "shape_unpacked",
-    "shape_not_a_tuple",
+    "shape_not_a_tuple", "input_asked", "array_as_index",
     "list_added_to_array", "window_past_edge", "builtin_max_of_array", "shape_indexed",
     "integer_clipped", "numpy2_integer_out_of_bounds", "module_not_imported",
     "negatives_zeroed", "offset_output", "channels_alike",

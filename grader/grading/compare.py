@@ -154,7 +154,9 @@ def hidden_verdict(status: Status, error: LearnerError | None) -> Verdict:
 def compare(run: CaseRun, expected: np.ndarray, rules: Comparison, visible: bool,
             entry_point: str = "") -> Verdict:
     verdict = _compare(run, expected, rules, entry_point, excerpt=visible)
-    return verdict if visible else hidden_verdict(verdict.status, run.error)
+    if visible or run.cause is Cause.SYNTAX_ERROR:  # the grader's own parse: no input seen
+        return verdict
+    return hidden_verdict(verdict.status, run.error)
 
 
 # What each time limit's verdict says; the number in it is the limit's own (see ``time_limit``).
@@ -283,6 +285,8 @@ def _compare(run: CaseRun, expected: np.ndarray, rules: Comparison, entry_point:
                           got=show_shape(got.shape))
             if got.ndim != expected.ndim:
                 message += say(Msg.WRONG_NDIM, got=got.ndim, expected=expected.ndim)
+            elif got.size == 0:  # a slice that took nothing (x[n:-n] with n = 0), a range
+                message += say(Msg.EMPTY_OUTPUT)
         return Verdict("wrong_shape", message, shape)
     allowed = allowed_error(expected, rules)
     got = got.astype(np.float64)

@@ -33,6 +33,13 @@ IDIOM_TEMPLATES: dict[str, str] = {
                       "the arrays here have another number of axes than your code was "
                       "written for (a grey image has two, a colour one three); unpack as "
                       "many as the array has, e.g. h, w = image.shape for two",
+    "input_asked": "your code asks for input (input()), where nobody types any: it is called "
+                   "with its arguments, and returns its result; take the values from the "
+                   "arguments, and keep a script that asks under if __name__ == "
+                   "\"__main__\": (which does not run here)",
+    "array_as_index": "an array is used where one whole number is meant: an index, a slice's "
+                      "start or stop, or a range's end (np.zeros(n) where n was meant, or an "
+                      "array of one value, whose int(...) or .item() gives the number)",
     "shape_not_a_tuple": "np.{name} takes the array's shape as one tuple: {example}; given "
                          "one by one, the sizes after the first are read as its other "
                          "arguments (the second as a dtype)",

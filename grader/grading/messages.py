@@ -60,6 +60,7 @@ class Msg(StrEnum):
     WRONG_SHAPE = "wrong_shape"
     WRONG_SHAPE_NOT_NUMBER = "wrong_shape_not_number"
     WRONG_SHAPE_IN_ARRAY = "wrong_shape_in_array"
+    EMPTY_OUTPUT = "empty_output"
     WRONG_SHAPE_NUMBER = "wrong_shape_number"
     WRONG_NDIM = "wrong_ndim"
     NOT_FINITE_ONE = "not_finite_one"
@@ -189,6 +190,8 @@ class Msg(StrEnum):
     NO_FILE_SYSTEM = "no_file_system"
     SHAPE_UNPACKED = "shape_unpacked"
     SHAPE_NOT_A_TUPLE = "shape_not_a_tuple"
+    INPUT_ASKED = "input_asked"
+    ARRAY_AS_INDEX = "array_as_index"
     SHAPE_INDEXED = "shape_indexed"
     MODULE_NOT_IMPORTED = "module_not_imported"
     INTEGER_OUT_OF_BOUNDS = "integer_out_of_bounds"
@@ -299,6 +302,8 @@ TEMPLATES: dict[Msg, str] = {
     Msg.WRONG_SHAPE: "expected an array of shape {expected}, got {got}",
     Msg.WRONG_SHAPE_NOT_NUMBER: "expected one number, got an array of shape {got} ({count} "
                                 "numbers)",
+    Msg.EMPTY_OUTPUT: ": your output is empty (a slice whose start is not before its stop, "
+                      "such as x[n:-n] with n = 0, or a range that never ran)",
     Msg.WRONG_SHAPE_IN_ARRAY: "expected one number, got an array of shape {got} that holds "
                               "one: return the number itself (e.g. its .item())",
     Msg.WRONG_SHAPE_NUMBER: "expected an array of shape {expected}, got one number",
