@@ -522,3 +522,21 @@ def test_a_constant_output_that_a_clip_found_elsewhere_gives_is_that_clip() -> N
     assert not _cut_off(case(negative, zeros), [])  # no clip found
     assert not _cut_off(case(EXPECTED, zeros), [clip])  # some values are above 0
     assert not _cut_off(case(negative, zeros + 7), [clip])  # 7 is no bound
+
+
+@pytest.mark.parametrize("how", ["max", "mean"])
+def test_windows_returned_whole_are_told_to_be_reduced(how: str) -> None:
+    """A pooling's 2 x 2 windows, (3, 3, 2, 2), never reduced to one value each."""
+    image = RNG.normal(size=(6, 6))
+    windows = image.reshape(3, 2, 3, 2).transpose(0, 2, 1, 3)
+    expected = getattr(windows, how)(axis=(2, 3))
+    found, _ = explain([Case("a", expected, windows, False, dict)], RULES)
+    assert found is not None and fit_name(found.any_fit) == "not_reduced"
+    [part] = found.any_fit.parts
+    assert part.fields["how"] == how and part.fields["axes"] == (2, 3)
+    assert f"take the {how} of each window" in part_message(part, [image])
+
+
+def test_windows_whose_reduction_is_not_the_expected_output_are_not_told_so() -> None:
+    windows = RNG.normal(size=(3, 3, 2, 2))
+    assert best(windows, windows.sum(axis=(2, 3)) + 1.0) is None

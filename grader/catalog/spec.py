@@ -45,7 +45,7 @@ MISTAKE_CODES = r"^[a-z][a-z0-9_]{0,63}(\+[a-z][a-z0-9_]{0,63})?$"  # a code, or
 GENERIC_DIAGNOSES = frozenset({
     "valid_in_zero_ring", "valid_in_corner", "valid_inside", "missing_edge", "cropped",
     "corner_short", "repeated", "blocks", "edges_zero", "shifted_by_one", "shifted", "rolled",
-    "transposed", "spread", "not_summed", "summed",
+    "transposed", "spread", "not_summed", "summed", "not_reduced",
     "scaled_output", "integer_truncated", "integer_rounded", "integer_output", "truncated",
     "rounded", "square_inputs_only", "odd_kernels_only", "one_value_only", "fixed_shape",
     "raises_on_even_kernels", "raises_on_non_square", "raises_on_other_values",

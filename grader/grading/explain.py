@@ -31,6 +31,7 @@ from grader.grading.parts import (
     keeps,
     near,
     offset,
+    reduced,
     rescaled,
     scaled,
     stacked,
@@ -184,7 +185,8 @@ def _search(got: np.ndarray, sources: list[Source], rules: Comparison,
             shaped = [axes_of_one(values, candidate, rules), stacked(values, candidate, rules)]
             fits += [Fit(model, (*given, part), 0.0, values.size, order + len(fits))
                      for part in [p for p in shaped if p is not None]
-                     + list(summed(values, candidate, rules))]
+                     + list(summed(values, candidate, rules))
+                     + list(reduced(values, candidate, rules))]
         if base > MAX_PARTS or candidate.ndim != values.ndim \
                 or base == MAX_PARTS and not as_is[index]:
             continue

@@ -161,6 +161,7 @@ class Msg(StrEnum):
     HIDDEN_CASES = "hidden_cases"
     RIGHT_VALUES = "right_values"
     NOT_SUMMED = "not_summed"
+    NOT_REDUCED = "not_reduced"
     SUMMED = "summed"
     EXTRA_AXES = "extra_axes"
     STACKED = "stacked"

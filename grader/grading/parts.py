@@ -22,7 +22,7 @@ cannot, so a passed case contradicts it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,6 +181,27 @@ def summed(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterato
             if candidate.shape[axis] > 1 and near(got, candidate.sum(axis=axis), rules):
                 yield Part("summed", {"axis": axis, "got_shape": got.shape,
                                       "expected_shape": candidate.shape})
+
+
+# How a window is reduced to one value, by the name a learner writes it with
+_REDUCTIONS: dict[str, Callable[..., np.ndarray]] = {"max": np.max, "min": np.min,
+                                                     "mean": np.mean}
+
+
+def reduced(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Iterator[Part]:
+    """One or two axes too many at the end, whose max (min, mean) is the candidate: each
+    window's values returned whole, never reduced to one (a pooling's windows)."""
+    extra = got.ndim - candidate.ndim
+    if extra not in (1, 2) or got.shape[:candidate.ndim] != candidate.shape \
+            or got.size <= candidate.size:
+        return
+    axes = tuple(range(candidate.ndim, got.ndim))
+    with np.errstate(all="ignore"):
+        for how, reduce in _REDUCTIONS.items():
+            if near(reduce(got, axis=axes), candidate, rules):
+                yield Part("not_reduced", {"how": how, "axes": axes, "got_shape": got.shape,
+                                           "expected_shape": candidate.shape})
+                return
 
 
 def axes_of_one(got: np.ndarray, candidate: np.ndarray, rules: Comparison) -> Part | None:

@@ -71,6 +71,10 @@ PLACEMENT_TEMPLATES: dict[str, str] = {
                   "return it in the expected shape (e.g. out.reshape({expected_shape}))",
     "missing_axes": "your output has shape {got_shape}: {values}, with {axes} of length 1 "
                     "fewer than {expected_shape}; return out.reshape({expected_shape})",
+    "not_reduced": "your output holds each window's values whole, never reduced to one: "
+                   "shape {got_shape}, whose {how} over its last {count} axes is {values} of "
+                   "shape {expected_shape}; take the {how} of each window (window.{how}(), or "
+                   "np.{how}(..., axis={axes}))",
     "not_summed": "your output keeps apart, along its axis {axis}, what should be added up: "
                   "shape {got_shape}, whose sum along that axis is {values} of shape "
                   "{expected_shape}; add them up (e.g. np.sum(..., axis={axis}))",

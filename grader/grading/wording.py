@@ -89,6 +89,11 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
                    shape=say(Msg.RIGHT_SHAPE_AND) if right else "")
     if name in ("shifted_by_one", "shifted", "rolled"):
         return _moved(part, values, right)
+    if name == "not_reduced":
+        axes: tuple[int, ...] = fields["axes"]  # type: ignore[assignment]
+        how = str(fields["how"])
+        return say(Msg.NOT_REDUCED, how=how, values=values, count=len(axes),
+                   axes=axes[0] if len(axes) == 1 else axes, **_shapes(fields))
     if name in ("not_summed", "summed"):
         return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
                    values=values, **_shapes(fields))
