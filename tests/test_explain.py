@@ -540,3 +540,11 @@ def test_windows_returned_whole_are_told_to_be_reduced(how: str) -> None:
 def test_windows_whose_reduction_is_not_the_expected_output_are_not_told_so() -> None:
     windows = RNG.normal(size=(3, 3, 2, 2))
     assert best(windows, windows.sum(axis=(2, 3)) + 1.0) is None
+
+
+def test_a_placement_on_values_all_cut_to_one_is_no_explanation() -> None:
+    """Expected values all between -1 and 1, truncated to whole numbers, are all 0: any run
+    of zeros in a larger output fits them, wherever it sits, so the place tells nothing."""
+    expected = np.array([0.4, -0.7, 0.2, 0.9, -0.3, 0.5])
+    got = np.array([-1, 0, 0, 0, 0, 0, 0, 0])
+    assert best(got, expected) is None

@@ -256,6 +256,9 @@ def _fit(view: View, model: str, given: tuple[Part, ...], value: Part | None,
     """The explanation a view gives when its regions agree."""
     if view.got.size == 0 or not near(view.got, view.candidate, rules):
         return None
+    compared = view.candidate
+    if view.part is not None and compared.size > 1 and np.all(compared == compared.flat[0]):
+        return None  # placed on one value all over (values cut to 0): it fits anywhere
     placement, loose = view.part, view.loose
     if placement is not None and placement.name.startswith("shift"):
         placement = rolled(placement, got, candidate, rules)
