@@ -90,10 +90,7 @@ def part_message(part: Part, inputs: Sequence[np.ndarray], values: str = "",
     if name in ("shifted_by_one", "shifted", "rolled"):
         return _moved(part, values, right)
     if name == "not_reduced":
-        axes: tuple[int, ...] = fields["axes"]  # type: ignore[assignment]
-        how = str(fields["how"])
-        return say(Msg.NOT_REDUCED, how=how, values=values, count=len(axes),
-                   axes=axes[0] if len(axes) == 1 else axes, **_shapes(fields))
+        return _not_reduced(part, values)
     if name in ("not_summed", "summed"):
         return say(Msg.NOT_SUMMED if name == "not_summed" else Msg.SUMMED, axis=fields["axis"],
                    values=values, **_shapes(fields))
@@ -141,6 +138,13 @@ HOW = {"transposed": (Msg.HOW_TRANSPOSED, "{a}.T", "np.swapaxes({a}, -1, -2)"),
        "flipped_rows": (Msg.HOW_FLIPPED_ROWS, "{a}[::-1] or np.flipud", "{a}[..., ::-1, :]"),
        "flipped_columns": (Msg.HOW_FLIPPED_COLUMNS, "{a}[:, ::-1] or np.fliplr",
                            "{a}[..., ::-1]")}
+
+
+def _not_reduced(part: Part, values: str) -> str:
+    """Windows kept whole: the reduction that gives ``values``, over which axes."""
+    axes: tuple[int, ...] = part.fields["axes"]  # type: ignore[assignment]
+    return say(Msg.NOT_REDUCED, how=str(part.fields["how"]), values=values, count=len(axes),
+               axes=axes[0] if len(axes) == 1 else axes, **_shapes(part.fields))
 
 
 def _changed_input(part: Part) -> str:
