@@ -64,6 +64,12 @@ def exercises_page(lines: list[ExerciseLine], csrf: str) -> str:
     return document("Exercises: grader", f"<h1>Exercises</h1>{table}", csrf)
 
 
+def version_numbers(versions: list[VersionRow], builtin: bool) -> list[int]:
+    """Every version of an exercise, oldest first: 0 where it has a built-in spec, then the
+    published ones (an exercise published with PUT alone starts at 1)."""
+    return [*([0] if builtin else []), *[v.version for v in versions]]
+
+
 def _version_rows(exercise_id: str, versions: list[VersionRow], newest: int, builtin: bool,
                   ) -> str:
     rows = []
@@ -100,12 +106,12 @@ def _diff(diffs: list[FileDiff], old: int, new: int) -> str:
 
 def versions_page(exercise_id: str, versions: list[VersionRow], newest: int,
                   diffs: list[FileDiff], pair: tuple[int, int], regrading: int,
-                  csrf: str, builtin: bool = True) -> str:
+                  csrf: str, builtin: bool) -> str:
     """The versions (0, the built-in spec, where there is one), a form choosing two to
     compare, their diff, and regrade with its progress (the page reloads itself while a
     regrade runs)."""
     path = f"{ROOT}/exercises/{part(exercise_id)}/versions"
-    numbers = [*([0] if builtin else []), *[v.version for v in versions]]
+    numbers = version_numbers(versions, builtin)
 
     def pick(name: str, chosen: int) -> str:
         options = "".join(f'<option{" selected" if n == chosen else ""}>{n}</option>'

@@ -182,8 +182,8 @@ async def exercise(exercise_id: str, request: Request, state: StateDep,
         spec = state.published.get(exercise_id).spec  # UnknownExercise: NotFound
         counts = instructor.summary(state.published, state.store, exercise_id, Filters())
         listed = state.store.listed(exercise_id, wanted, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-        versions = [*([0] if state.published.has_builtin(exercise_id) else []),
-                    *[v.version for v in state.store.versions(exercise_id)]]
+        versions = views.version_numbers(state.store.versions(exercise_id),
+                                         state.published.has_builtin(exercise_id))
         return exercise_page(exercise_id, spec.title, state.published.version(exercise_id),
                              counts, listed, query, page, state.links.url, versions)
 
@@ -222,8 +222,8 @@ async def versions(exercise_id: str, request: Request, state: StateDep,
         rows = state.store.versions(exercise_id)
         newest = state.published.version(exercise_id)
         builtin = state.published.has_builtin(exercise_id)
-        numbers = [*([0] if builtin else []), *[r.version for r in rows]] or [newest]
-        before = [n for n in numbers if n < newest]  # the one before the newest, if any
+        # the one before the newest, if any
+        before = [n for n in views.version_numbers(rows, builtin) if n < newest]
         pair = (old if old is not None else before[-1] if before else newest,
                 new if new is not None else newest)
         diffs = (instructor.diff(state.publisher, exercise_id, *pair)
